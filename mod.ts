@@ -1,0 +1,27 @@
+/**
+ * Frame Streams for Deno: the binary framing protocol under dnstap.
+ *
+ * Encode and decode data and control frames, decode streams incrementally
+ * (sans I/O) or as Web Streams, and run the READY / ACCEPT / START / STOP /
+ * FINISH handshake for either role.
+ *
+ * @example Encoding a dnstap stream and decoding it back
+ * ```ts
+ * import { decodeFrames, DNSTAP_CONTENT_TYPE, encodeFrameStream } from "@fstrm/fstrm";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = encodeFrameStream(["hello", "world"], {
+ *   contentType: DNSTAP_CONTENT_TYPE,
+ * });
+ * const payloads = decodeFrames(bytes)
+ *   .flatMap((f) => f.kind === "data" ? [new TextDecoder().decode(f.data)] : []);
+ * assert.deepEqual(payloads, ["hello", "world"]);
+ * ```
+ *
+ * @module
+ */
+export * from "./src/constants.ts";
+export * from "./src/frame.ts";
+export * from "./src/errors.ts";
+export * from "./src/encode.ts";
+export * from "./src/frame_decoder.ts";

@@ -1,0 +1,771 @@
+/**
+ * A sans-I/O incremental Frame Streams decoder: feed it chunks of any size,
+ * pull frames out in order.
+ *
+ * @example Decoding a stream that arrives in pieces
+ * ```ts
+ * import { encodeFrameStream, FrameDecoder } from "@fstrm/fstrm";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = encodeFrameStream(["one", "two"], { contentType: "test" });
+ * const decoder = new FrameDecoder();
+ * const kinds: string[] = [];
+ * for (let i = 0; i < bytes.length; i += 5) {
+ *   decoder.push(bytes.subarray(i, i + 5));
+ *   for (let f = decoder.next(); f !== null; f = decoder.next()) kinds.push(f.kind);
+ * }
+ * decoder.end();
+ * assert.equal(decoder.next(), null);
+ * assert.deepEqual(kinds, ["control", "data", "data", "control"]);
+ * assert.ok(decoder.stopped);
+ * ```
+ *
+ * @module
+ */
+import { ControlType, DEFAULT_MAX_FRAME_LENGTH } from "./constants.ts";
+import type { ControlFrame, Frame } from "./frame.ts";
+import {
+  ControlFrameError,
+  type ControlFrameErrorReason,
+  FrameTooLargeError,
+  TruncatedFrameError,
+  UnexpectedFrameError,
+} from "./errors.ts";
+import {
+  ENTRY_WORDS,
+  KIND_DATA,
+  KIND_UNKNOWN_CONTROL,
+  NEED_CONTROL,
+  NEED_DATA,
+  NEED_HEADER,
+  REASON_CONTENT_TYPE_COUNT,
+  REASON_CONTENT_TYPE_LENGTH,
+  REASON_FIELD_HEADER,
+  REASON_FIELD_LENGTH,
+  REASON_FIELD_TYPE,
+  REASON_LENGTH,
+  STATUS_CONTROL_ERROR,
+  STATUS_END,
+  STATUS_NEED_MORE,
+  STATUS_TABLE_FULL,
+  STATUS_TOO_LARGE,
+} from "./_scan.ts";
+import { type ScanEngine, TsScanEngine } from "./_engine.ts";
+import { describeForeignBytes } from "./_bytes.ts";
+
+/**
+ * What to do with a data frame longer than `maxFrameLength`.
+ *
+ * - `"error"`: throw a {@linkcode FrameTooLargeError}.
+ * - `"skip"`: discard it without buffering it, count it in
+ *   {@linkcode FrameDecoder.prototype.oversizedFrames}, and go on, as
+ *   `fstrm_capture` does.
+ *
+ * @example
+ * ```ts
+ * import type { OversizePolicy } from "@fstrm/fstrm";
+ *
+ * const policy: OversizePolicy = "skip";
+ * console.log(policy);
+ * ```
+ */
+export type OversizePolicy = "error" | "skip";
+
+/**
+ * Options of {@linkcode FrameDecoder}.
+ *
+ * @example
+ * ```ts
+ * import { FrameDecoder, type FrameDecoderOptions } from "@fstrm/fstrm";
+ *
+ * const options: FrameDecoderOptions = { maxFrameLength: 65_536, oversize: "skip" };
+ * const decoder = new FrameDecoder(options);
+ * console.log(decoder.oversizedFrames);
+ * ```
+ */
+export interface FrameDecoderOptions {
+  /**
+   * The longest data frame payload accepted, in bytes: an integer from 1 to
+   * 4,294,967,295. Real dnstap frames reach about 56 KB, so a limit under
+   * about 66 KB loses real traffic.
+   *
+   * @default {1048576}
+   */
+  maxFrameLength?: number;
+  /**
+   * What to do with a longer data frame.
+   *
+   * @default {"error"}
+   */
+  oversize?: OversizePolicy;
+  /**
+   * Reject instead of skipping: control frames of unknown type, known ones
+   * out of place, data frames before START, and end of input without STOP.
+   *
+   * @default {false}
+   */
+  strict?: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
+const MAX_FRAME_LENGTH_LIMIT = 0xffff_ffff;
+
+const PHASE_IDLE = 0;
+const PHASE_DATA = 1;
+const PHASE_STOPPED = 2;
+
+const NO_STATUS = -1;
+
+const CONTROL_NAMES: Record<number, string> = {
+  1: "ACCEPT",
+  2: "START",
+  3: "STOP",
+  4: "READY",
+  5: "FINISH",
+};
+
+const REASONS: Record<number, ControlFrameErrorReason> = {
+  [REASON_LENGTH]: "length",
+  [REASON_FIELD_HEADER]: "field-header",
+  [REASON_FIELD_LENGTH]: "field-length",
+  [REASON_FIELD_TYPE]: "field-type",
+  [REASON_CONTENT_TYPE_LENGTH]: "content-type-length",
+  [REASON_CONTENT_TYPE_COUNT]: "content-type-count",
+};
+
+/**
+ * An incremental decoder of Frame Streams bytes, with no I/O of its own.
+ *
+ * Feed it chunks with {@linkcode FrameDecoder.prototype.push}, pull frames
+ * with {@linkcode FrameDecoder.prototype.next} until it returns `null`, and
+ * call {@linkcode FrameDecoder.prototype.end} when the input is over.
+ * Frames come out in order; an error is thrown by `next()` only after every
+ * complete frame before it has been returned, and then again on every call.
+ *
+ * A data frame that lies inside one chunk is handed out as a view of that
+ * chunk (so do not reuse a chunk's buffer while its frames are in use); one
+ * that spans chunks is assembled once into a buffer of its own. Memory is
+ * bounded by `maxFrameLength` plus the chunks not yet consumed.
+ *
+ * The decoder follows the stream's phase: before START it delivers READY,
+ * ACCEPT, FINISH, START (and, unless `strict`, data frames); after START it
+ * delivers data frames and STOP, and skips (counting them in
+ * {@linkcode FrameDecoder.prototype.skippedFrames}) control frames that have
+ * no place there; control frames of unknown type are always skipped. After
+ * STOP a new START may begin another stream.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrameStream, FrameDecoder } from "@fstrm/fstrm";
+ * import assert from "node:assert/strict";
+ *
+ * const decoder = new FrameDecoder();
+ * decoder.push(encodeFrameStream(["hello"], { contentType: "protobuf:dnstap.Dnstap" }));
+ * decoder.end();
+ * const frames = [];
+ * for (let f = decoder.next(); f !== null; f = decoder.next()) frames.push(f);
+ * assert.equal(frames.length, 3);
+ * assert.equal(new TextDecoder().decode(decoder.contentType!), "protobuf:dnstap.Dnstap");
+ * ```
+ */
+export class FrameDecoder {
+  #engine: ScanEngine;
+  #maxFrameLength: number;
+  #skipOversize: boolean;
+  #strict: boolean;
+
+  // Chunks pushed but not yet current.
+  #queue: Uint8Array[] = [];
+  #queueIndex = 0;
+  // The current chunk, the next byte to scan in it, its offset in the stream.
+  #buf: Uint8Array = EMPTY;
+  #pos = 0;
+  #base = 0;
+
+  // A frame that spans chunks, being assembled.
+  #carry: Uint8Array | null = null;
+  #carryLength = 0;
+  #carryBase = 0;
+  #carryWhat = NEED_HEADER;
+
+  // An oversized frame being skipped.
+  #skip = 0;
+  #skipOffset = 0;
+  #skipTotal = 0;
+
+  // The last scan: its window, the window's stream offset, its entries.
+  #window: Uint8Array = EMPTY;
+  #windowBase = 0;
+  #count = 0;
+  #index = 0;
+  #status = NO_STATUS;
+  #stopPos = 0;
+  #value = 0;
+  #reason = 0;
+  #errorPos = 0;
+
+  #phase = PHASE_IDLE;
+  #contentType: Uint8Array | null = null;
+  #ended = false;
+  #error: unknown = null;
+  #dataFrames = 0;
+  #controlFrames = 0;
+  #skipped = 0;
+  #oversized = 0;
+
+  /**
+   * Makes a decoder.
+   *
+   * @param options Limits and policies; see {@linkcode FrameDecoderOptions}.
+   * @throws {TypeError} If an option has the wrong type.
+   * @throws {RangeError} If `maxFrameLength` is out of range.
+   */
+  constructor(options: FrameDecoderOptions = {}) {
+    const {
+      maxFrameLength = DEFAULT_MAX_FRAME_LENGTH,
+      oversize = "error",
+      strict = false,
+    } = options;
+    if (
+      typeof maxFrameLength !== "number" || !Number.isInteger(maxFrameLength)
+    ) {
+      throw new TypeError(
+        `Cannot create decoder: maxFrameLength must be an integer, got ${maxFrameLength}`,
+      );
+    }
+    if (maxFrameLength < 1 || maxFrameLength > MAX_FRAME_LENGTH_LIMIT) {
+      throw new RangeError(
+        `Cannot create decoder: maxFrameLength must be from 1 to ${MAX_FRAME_LENGTH_LIMIT}, got ${maxFrameLength}`,
+      );
+    }
+    if (oversize !== "error" && oversize !== "skip") {
+      throw new TypeError(
+        `Cannot create decoder: oversize must be "error" or "skip", got ${
+          String(oversize)
+        }`,
+      );
+    }
+    this.#engine = new TsScanEngine();
+    this.#maxFrameLength = maxFrameLength;
+    this.#skipOversize = oversize === "skip";
+    this.#strict = strict === true;
+  }
+
+  /**
+   * The scan engine in use.
+   *
+   * @example
+   * ```ts
+   * import { FrameDecoder } from "@fstrm/fstrm";
+   *
+   * console.log(new FrameDecoder().engine); // "ts"
+   * ```
+   */
+  get engine(): "ts" | "wasm" {
+    return this.#engine.name;
+  }
+
+  /**
+   * The content type of the last START frame (a copy), or `null` if none was
+   * seen or it had none.
+   *
+   * @example
+   * ```ts
+   * import { decodeFrames, encodeFrameStream, FrameDecoder } from "@fstrm/fstrm";
+   *
+   * const decoder = new FrameDecoder();
+   * decoder.push(encodeFrameStream([], { contentType: "x" }));
+   * while (decoder.next() !== null);
+   * console.log(decoder.contentType); // Uint8Array [ 120 ]
+   * ```
+   */
+  get contentType(): Uint8Array | null {
+    return this.#contentType;
+  }
+
+  /**
+   * Whether a START frame has been seen.
+   *
+   * @example
+   * ```ts
+   * import { FrameDecoder } from "@fstrm/fstrm";
+   *
+   * console.log(new FrameDecoder().started); // false
+   * ```
+   */
+  get started(): boolean {
+    return this.#phase !== PHASE_IDLE;
+  }
+
+  /**
+   * Whether the stream's STOP frame has been seen (and no new START since).
+   *
+   * @example
+   * ```ts
+   * import { encodeFrameStream, FrameDecoder } from "@fstrm/fstrm";
+   *
+   * const decoder = new FrameDecoder();
+   * decoder.push(encodeFrameStream(["x"]));
+   * while (decoder.next() !== null);
+   * console.log(decoder.stopped); // true
+   * ```
+   */
+  get stopped(): boolean {
+    return this.#phase === PHASE_STOPPED;
+  }
+
+  /**
+   * Data frames delivered so far.
+   *
+   * @example
+   * ```ts
+   * import { FrameDecoder } from "@fstrm/fstrm";
+   *
+   * console.log(new FrameDecoder().dataFrames); // 0
+   * ```
+   */
+  get dataFrames(): number {
+    return this.#dataFrames;
+  }
+
+  /**
+   * Control frames delivered so far.
+   *
+   * @example
+   * ```ts
+   * import { FrameDecoder } from "@fstrm/fstrm";
+   *
+   * console.log(new FrameDecoder().controlFrames); // 0
+   * ```
+   */
+  get controlFrames(): number {
+    return this.#controlFrames;
+  }
+
+  /**
+   * Well-formed control frames skipped: unknown types, and known ones out of
+   * place.
+   *
+   * @example
+   * ```ts
+   * import { FrameDecoder } from "@fstrm/fstrm";
+   *
+   * console.log(new FrameDecoder().skippedFrames); // 0
+   * ```
+   */
+  get skippedFrames(): number {
+    return this.#skipped;
+  }
+
+  /**
+   * Data frames over `maxFrameLength` skipped under `oversize: "skip"`.
+   *
+   * @example
+   * ```ts
+   * import { encodeDataFrame, FrameDecoder } from "@fstrm/fstrm";
+   *
+   * const decoder = new FrameDecoder({ maxFrameLength: 2, oversize: "skip" });
+   * decoder.push(encodeDataFrame("long"));
+   * console.log(decoder.next(), decoder.oversizedFrames); // null 1
+   * ```
+   */
+  get oversizedFrames(): number {
+    return this.#oversized;
+  }
+
+  /**
+   * Adds a chunk of input. The decoder keeps a reference to it (no copy)
+   * until its frames have been pulled.
+   *
+   * @param chunk The next bytes of the stream.
+   * @throws {TypeError} If `chunk` is not a `Uint8Array`, or after `end()`.
+   *
+   * @example
+   * ```ts
+   * import { FrameDecoder } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const decoder = new FrameDecoder();
+   * decoder.push(new Uint8Array([0, 0, 0, 1]));
+   * assert.equal(decoder.next(), null); // the payload has not arrived
+   * decoder.push(new Uint8Array([42]));
+   * assert.deepEqual(decoder.next()?.kind, "data");
+   * ```
+   */
+  push(chunk: Uint8Array): void {
+    if (!(chunk instanceof Uint8Array)) {
+      throw new TypeError(
+        `Cannot decode: a chunk must be a Uint8Array, got ${typeof chunk}`,
+      );
+    }
+    if (this.#ended) {
+      throw new TypeError("Cannot decode: push() called after end()");
+    }
+    if (chunk.length > 0) this.#queue.push(chunk);
+  }
+
+  /**
+   * Marks the end of input. `next()` then returns the frames left, and
+   * throws {@linkcode TruncatedFrameError} if the input ended inside a frame
+   * (or, in strict mode, without STOP).
+   *
+   * @example
+   * ```ts
+   * import { FrameDecoder, TruncatedFrameError } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const decoder = new FrameDecoder();
+   * decoder.push(new Uint8Array([0, 0, 0, 9, 1, 2]));
+   * decoder.end();
+   * assert.throws(() => decoder.next(), TruncatedFrameError);
+   * ```
+   */
+  end(): void {
+    this.#ended = true;
+  }
+
+  /**
+   * Returns the next frame, or `null` when more input is needed (or, after
+   * `end()`, when the input is exhausted).
+   *
+   * @returns The next frame or `null`.
+   * @throws {FrameTooLargeError} A data frame is over `maxFrameLength` (with
+   * `oversize: "error"`).
+   * @throws {ControlFrameError} A control frame is malformed, or of unknown
+   * type in strict mode.
+   * @throws {UnexpectedFrameError} A frame out of place, in strict mode.
+   * @throws {TruncatedFrameError} After `end()`, the input ended inside a
+   * frame, or without STOP in strict mode.
+   *
+   * @example
+   * ```ts
+   * import { encodeDataFrame, FrameDecoder } from "@fstrm/fstrm";
+   *
+   * const decoder = new FrameDecoder();
+   * decoder.push(encodeDataFrame("hi"));
+   * const frame = decoder.next();
+   * console.log(frame?.kind); // "data"
+   * ```
+   */
+  next(): Frame | null {
+    if (this.#error !== null) throw this.#error;
+    try {
+      return this.#next();
+    } catch (error) {
+      this.#error = error;
+      throw error;
+    }
+  }
+
+  #next(): Frame | null {
+    const table = this.#engine.table;
+    for (;;) {
+      // 1. Frames found by the last scan.
+      while (this.#index < this.#count) {
+        const e = this.#index++ * ENTRY_WORDS;
+        const frame = this.#frame(table[e]!, table[e + 1]!, table[e + 2]!);
+        if (frame !== null) return frame;
+      }
+      // 2. What stopped the last scan.
+      if (this.#status !== NO_STATUS) {
+        this.#afterScan();
+        continue;
+      }
+      // 3. More bytes: skip, assemble, or scan the current chunk.
+      if (this.#pos === this.#buf.length && !this.#nextChunk()) {
+        return this.#atEnd();
+      }
+      if (this.#skip > 0) {
+        const take = Math.min(this.#skip, this.#buf.length - this.#pos);
+        this.#skip -= take;
+        this.#pos += take;
+      } else if (this.#carry !== null) {
+        this.#fillCarry();
+      } else {
+        this.#scan(this.#buf, this.#pos, this.#buf.length, this.#base);
+        // The scan's stop position is where this chunk resumes.
+        this.#pos = this.#stopPos;
+      }
+    }
+  }
+
+  /** Makes the current chunk the next queued one; false if none is queued. */
+  #nextChunk(): boolean {
+    if (this.#queueIndex === this.#queue.length) {
+      if (this.#queue.length > 0) {
+        this.#queue.length = 0;
+        this.#queueIndex = 0;
+      }
+      return false;
+    }
+    this.#base += this.#buf.length;
+    this.#buf = this.#queue[this.#queueIndex++]!;
+    this.#pos = 0;
+    return true;
+  }
+
+  #scan(window: Uint8Array, start: number, end: number, base: number): void {
+    const engine = this.#engine;
+    this.#count = engine.scan(window, start, end, this.#maxFrameLength);
+    this.#index = 0;
+    this.#window = window;
+    this.#windowBase = base;
+    const out = engine.out;
+    this.#status = out[0]!;
+    this.#stopPos = out[1]!;
+    this.#value = out[2]!;
+    this.#reason = out[3]!;
+    this.#errorPos = out[4]!;
+  }
+
+  /** Acts on the status of the last scan, once its entries are delivered. */
+  #afterScan(): void {
+    const status = this.#status;
+    this.#status = NO_STATUS;
+    const window = this.#window;
+    const stop = this.#stopPos;
+    const offset = this.#windowBase + stop;
+    if (status === STATUS_END || status === STATUS_TABLE_FULL) {
+      if (window === this.#carry) this.#carry = null;
+      return;
+    }
+    if (status === STATUS_NEED_MORE) {
+      // Start (or grow) the buffer that assembles the frame at `stop`.
+      const what = this.#reason;
+      const need = what === NEED_HEADER
+        ? this.#value
+        : (what === NEED_DATA ? 4 : 8) + this.#value;
+      const have = window === this.#carry
+        ? this.#carryLength
+        : window.length - stop;
+      const carry = new Uint8Array(need);
+      carry.set(window.subarray(stop, stop + have));
+      this.#carry = carry;
+      this.#carryLength = have;
+      this.#carryBase = offset;
+      this.#carryWhat = what;
+      if (window === this.#buf) this.#pos = window.length;
+      return;
+    }
+    if (status === STATUS_TOO_LARGE) {
+      const length = this.#value;
+      if (!this.#skipOversize) {
+        throw new FrameTooLargeError(
+          offset,
+          length,
+          this.#maxFrameLength,
+          describeForeignBytes(window.subarray(stop, stop + 8)),
+        );
+      }
+      this.#oversized++;
+      // Discard the frame's bytes as they come, without buffering them.
+      const total = 4 + length;
+      const have = window === this.#carry
+        ? this.#carryLength
+        : window.length - stop;
+      const take = Math.min(total, have);
+      this.#skipOffset = offset;
+      this.#skipTotal = total;
+      this.#skip = total - take;
+      if (window === this.#carry) this.#carry = null;
+      else this.#pos = stop + take;
+      return;
+    }
+    if (status === STATUS_CONTROL_ERROR) {
+      throw this.#controlError(offset);
+    }
+    throw new Error(`Cannot decode: unknown scanner status ${status}`);
+  }
+
+  #controlError(offset: number): ControlFrameError {
+    const reason = REASONS[this.#reason] ?? "length";
+    const at = this.#windowBase + this.#errorPos;
+    const v = this.#value;
+    let detail: string;
+    switch (reason) {
+      case "length":
+        detail = `its length is ${v}, it must be from 4 to 512`;
+        break;
+      case "field-header":
+        detail = `${v} bytes left for a field, a field header needs 8`;
+        break;
+      case "field-length":
+        detail = `a field of ${v} bytes runs past the end of the frame`;
+        break;
+      case "field-type":
+        detail = `unknown field type ${v}`;
+        break;
+      case "content-type-length":
+        detail = `content type is ${v} bytes, limit 256`;
+        break;
+      default: {
+        const type = u32(this.#window, this.#stopPos + 8);
+        detail = `${CONTROL_NAMES[type]} may carry at most ${
+          type === ControlType.START ? 1 : 0
+        } content type, this one carries more`;
+      }
+    }
+    return new ControlFrameError(offset, at, reason, detail);
+  }
+
+  #fillCarry(): void {
+    const carry = this.#carry!;
+    const take = Math.min(
+      carry.length - this.#carryLength,
+      this.#buf.length - this.#pos,
+    );
+    carry.set(
+      this.#buf.subarray(this.#pos, this.#pos + take),
+      this.#carryLength,
+    );
+    this.#carryLength += take;
+    this.#pos += take;
+    if (this.#carryLength === carry.length) {
+      this.#scan(carry, 0, carry.length, this.#carryBase);
+    }
+  }
+
+  #atEnd(): null {
+    if (!this.#ended) return null;
+    if (this.#carry !== null) {
+      const expected = this.#carryWhat === NEED_HEADER
+        ? null
+        : this.#carry.length;
+      throw new TruncatedFrameError(
+        this.#carryBase,
+        this.#carryLength,
+        expected,
+      );
+    }
+    if (this.#skip > 0) {
+      throw new TruncatedFrameError(
+        this.#skipOffset,
+        this.#skipTotal - this.#skip,
+        this.#skipTotal,
+      );
+    }
+    if (this.#strict && this.#phase !== PHASE_STOPPED) {
+      throw new TruncatedFrameError(
+        this.#base + this.#buf.length,
+        0,
+        null,
+        "missing-stop",
+      );
+    }
+    return null;
+  }
+
+  /** Turns a table entry into a frame, or null if policy skips it. */
+  #frame(at: number, length: number, kind: number): Frame | null {
+    const window = this.#window;
+    const offset = this.#windowBase + at;
+    if (kind === KIND_DATA) {
+      if (this.#phase !== PHASE_DATA && this.#strict) {
+        throw new UnexpectedFrameError(
+          offset,
+          0,
+          this.#phase === PHASE_IDLE
+            ? "data frame before START"
+            : "data frame after STOP",
+        );
+      }
+      this.#dataFrames++;
+      return {
+        kind: "data",
+        data: window.subarray(at + 4, at + 4 + length),
+        offset,
+      };
+    }
+    const type = kind === KIND_UNKNOWN_CONTROL ? u32(window, at + 8) : kind;
+    if (kind === KIND_UNKNOWN_CONTROL) {
+      if (this.#strict) {
+        throw new ControlFrameError(
+          offset,
+          offset + 8,
+          "unknown-type",
+          `unknown control type ${type}`,
+        );
+      }
+      this.#skipped++;
+      return null;
+    }
+    const inStream = this.#phase === PHASE_DATA;
+    const allowed = type === ControlType.STOP ? inStream : !inStream;
+    if (!allowed) {
+      if (this.#strict) {
+        throw new UnexpectedFrameError(
+          offset,
+          type,
+          `${CONTROL_NAMES[type]} frame ${
+            inStream ? "inside" : "outside"
+          } a stream`,
+        );
+      }
+      this.#skipped++;
+      return null;
+    }
+    const frame = controlFrame(window, at, length, type, offset);
+    if (type === ControlType.START) {
+      this.#phase = PHASE_DATA;
+      this.#contentType = frame.contentTypes[0] ?? null;
+    } else if (type === ControlType.STOP) {
+      this.#phase = PHASE_STOPPED;
+    }
+    this.#controlFrames++;
+    return frame;
+  }
+}
+
+function u32(buf: Uint8Array, p: number): number {
+  return ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) |
+    buf[p + 3]!) >>> 0;
+}
+
+/** Builds a control frame from bytes the scanner validated. */
+function controlFrame(
+  window: Uint8Array,
+  at: number,
+  clen: number,
+  type: number,
+  offset: number,
+): ControlFrame {
+  const contentTypes: Uint8Array[] = [];
+  const end = at + 8 + clen;
+  for (let p = at + 12; p < end;) {
+    const flen = u32(window, p + 4);
+    contentTypes.push(window.slice(p + 8, p + 8 + flen));
+    p += 8 + flen;
+  }
+  return { kind: "control", type, contentTypes, offset };
+}
+
+/**
+ * Decodes a whole stream held in memory, in one call.
+ *
+ * @param bytes The stream.
+ * @param options Limits and policies; see {@linkcode FrameDecoderOptions}.
+ * @returns Every frame, in order. Data frames are views of `bytes`.
+ * @throws The errors of {@linkcode FrameDecoder.prototype.next}: the frames
+ * before the error are lost to the caller here, so use a
+ * {@linkcode FrameDecoder} to keep them.
+ *
+ * @example
+ * ```ts
+ * import { decodeFrames, encodeFrameStream } from "@fstrm/fstrm";
+ * import assert from "node:assert/strict";
+ *
+ * const frames = decodeFrames(encodeFrameStream(["a"], { contentType: "t" }));
+ * assert.deepEqual(frames.map((f) => f.kind), ["control", "data", "control"]);
+ * ```
+ */
+export function decodeFrames(
+  bytes: Uint8Array,
+  options: FrameDecoderOptions = {},
+): Frame[] {
+  const decoder = new FrameDecoder(options);
+  decoder.push(bytes);
+  decoder.end();
+  const frames: Frame[] = [];
+  for (let f = decoder.next(); f !== null; f = decoder.next()) frames.push(f);
+  return frames;
+}
