@@ -23,10 +23,9 @@
  * @module
  */
 import { ControlType, DEFAULT_MAX_FRAME_LENGTH } from "./constants.ts";
-import type { ControlFrame, Frame } from "./frame.ts";
+import type { Frame } from "./frame.ts";
 import {
   ControlFrameError,
-  type ControlFrameErrorReason,
   FrameTooLargeError,
   TruncatedFrameError,
   UnexpectedFrameError,
@@ -35,15 +34,8 @@ import {
   ENTRY_WORDS,
   KIND_DATA,
   KIND_UNKNOWN_CONTROL,
-  NEED_CONTROL,
   NEED_DATA,
   NEED_HEADER,
-  REASON_CONTENT_TYPE_COUNT,
-  REASON_CONTENT_TYPE_LENGTH,
-  REASON_FIELD_HEADER,
-  REASON_FIELD_LENGTH,
-  REASON_FIELD_TYPE,
-  REASON_LENGTH,
   STATUS_CONTROL_ERROR,
   STATUS_END,
   STATUS_NEED_MORE,
@@ -52,6 +44,12 @@ import {
 } from "./_scan.ts";
 import { type ScanEngine, TsScanEngine } from "./_engine.ts";
 import { describeForeignBytes } from "./_bytes.ts";
+import {
+  CONTROL_NAMES,
+  controlFrame,
+  controlFrameError,
+  u32,
+} from "./_control.ts";
 
 /**
  * What to do with a data frame longer than `maxFrameLength`.
@@ -115,23 +113,6 @@ const PHASE_DATA = 1;
 const PHASE_STOPPED = 2;
 
 const NO_STATUS = -1;
-
-const CONTROL_NAMES: Record<number, string> = {
-  1: "ACCEPT",
-  2: "START",
-  3: "STOP",
-  4: "READY",
-  5: "FINISH",
-};
-
-const REASONS: Record<number, ControlFrameErrorReason> = {
-  [REASON_LENGTH]: "length",
-  [REASON_FIELD_HEADER]: "field-header",
-  [REASON_FIELD_LENGTH]: "field-length",
-  [REASON_FIELD_TYPE]: "field-type",
-  [REASON_CONTENT_TYPE_LENGTH]: "content-type-length",
-  [REASON_CONTENT_TYPE_COUNT]: "content-type-count",
-};
 
 /**
  * An incremental decoder of Frame Streams bytes, with no I/O of its own.
@@ -572,40 +553,16 @@ export class FrameDecoder {
       return;
     }
     if (status === STATUS_CONTROL_ERROR) {
-      throw this.#controlError(offset);
+      throw controlFrameError(
+        window,
+        this.#windowBase,
+        stop,
+        this.#value,
+        this.#reason,
+        this.#errorPos,
+      );
     }
     throw new Error(`Cannot decode: unknown scanner status ${status}`);
-  }
-
-  #controlError(offset: number): ControlFrameError {
-    const reason = REASONS[this.#reason] ?? "length";
-    const at = this.#windowBase + this.#errorPos;
-    const v = this.#value;
-    let detail: string;
-    switch (reason) {
-      case "length":
-        detail = `its length is ${v}, it must be from 4 to 512`;
-        break;
-      case "field-header":
-        detail = `${v} bytes left for a field, a field header needs 8`;
-        break;
-      case "field-length":
-        detail = `a field of ${v} bytes runs past the end of the frame`;
-        break;
-      case "field-type":
-        detail = `unknown field type ${v}`;
-        break;
-      case "content-type-length":
-        detail = `content type is ${v} bytes, limit 256`;
-        break;
-      default: {
-        const type = u32(this.#window, this.#stopPos + 8);
-        detail = `${CONTROL_NAMES[type]} may carry at most ${
-          type === ControlType.START ? 1 : 0
-        } content type, this one carries more`;
-      }
-    }
-    return new ControlFrameError(offset, at, reason, detail);
   }
 
   #fillCarry(): void {
@@ -714,29 +671,6 @@ export class FrameDecoder {
     this.#controlFrames++;
     return frame;
   }
-}
-
-function u32(buf: Uint8Array, p: number): number {
-  return ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) |
-    buf[p + 3]!) >>> 0;
-}
-
-/** Builds a control frame from bytes the scanner validated. */
-function controlFrame(
-  window: Uint8Array,
-  at: number,
-  clen: number,
-  type: number,
-  offset: number,
-): ControlFrame {
-  const contentTypes: Uint8Array[] = [];
-  const end = at + 8 + clen;
-  for (let p = at + 12; p < end;) {
-    const flen = u32(window, p + 4);
-    contentTypes.push(window.slice(p + 8, p + 8 + flen));
-    p += 8 + flen;
-  }
-  return { kind: "control", type, contentTypes, offset };
 }
 
 /**
