@@ -25,3 +25,8 @@ export * from "./src/frame.ts";
 export * from "./src/errors.ts";
 export * from "./src/encode.ts";
 export * from "./src/frame_decoder.ts";
+export * from "./src/decode_control_frame.ts";
+export * from "./src/frame_decoder_stream.ts";
+export * from "./src/frame_encoder_stream.ts";
+export * from "./src/reader_handshake.ts";
+export * from "./src/writer_handshake.ts";
