@@ -22,18 +22,12 @@
  *
  * @module
  */
-import { ControlType, DEFAULT_MAX_FRAME_LENGTH } from "./constants.ts";
+import { DEFAULT_MAX_FRAME_LENGTH } from "./constants.ts";
 import type { Frame } from "./frame.ts";
-import {
-  ControlFrameError,
-  FrameTooLargeError,
-  TruncatedFrameError,
-  UnexpectedFrameError,
-} from "./errors.ts";
+import { FrameTooLargeError, TruncatedFrameError } from "./errors.ts";
 import {
   ENTRY_WORDS,
   KIND_DATA,
-  KIND_UNKNOWN_CONTROL,
   NEED_DATA,
   NEED_HEADER,
   STATUS_CONTROL_ERROR,
@@ -44,12 +38,13 @@ import {
 } from "./_scan.ts";
 import { type ScanEngine, TsScanEngine } from "./_engine.ts";
 import { describeForeignBytes } from "./_bytes.ts";
+import { controlFrameError } from "./_control.ts";
 import {
-  CONTROL_NAMES,
-  controlFrame,
-  controlFrameError,
-  u32,
-} from "./_control.ts";
+  PHASE_DATA,
+  PHASE_IDLE,
+  PHASE_STOPPED,
+  StreamState,
+} from "./_stream_state.ts";
 
 /**
  * What to do with a data frame longer than `maxFrameLength`.
@@ -108,10 +103,6 @@ export interface FrameDecoderOptions {
 const EMPTY = new Uint8Array(0);
 const MAX_FRAME_LENGTH_LIMIT = 0xffff_ffff;
 
-const PHASE_IDLE = 0;
-const PHASE_DATA = 1;
-const PHASE_STOPPED = 2;
-
 const NO_STATUS = -1;
 
 /**
@@ -153,7 +144,6 @@ export class FrameDecoder {
   #engine: ScanEngine;
   #maxFrameLength: number;
   #skipOversize: boolean;
-  #strict: boolean;
 
   // Chunks pushed but not yet current.
   #queue: Uint8Array[] = [];
@@ -185,13 +175,9 @@ export class FrameDecoder {
   #reason = 0;
   #errorPos = 0;
 
-  #phase = PHASE_IDLE;
-  #contentType: Uint8Array | null = null;
+  #state: StreamState;
   #ended = false;
   #error: unknown = null;
-  #dataFrames = 0;
-  #controlFrames = 0;
-  #skipped = 0;
   #oversized = 0;
 
   /**
@@ -229,7 +215,7 @@ export class FrameDecoder {
     this.#engine = new TsScanEngine();
     this.#maxFrameLength = maxFrameLength;
     this.#skipOversize = oversize === "skip";
-    this.#strict = strict === true;
+    this.#state = new StreamState(strict === true);
   }
 
   /**
@@ -261,7 +247,7 @@ export class FrameDecoder {
    * ```
    */
   get contentType(): Uint8Array | null {
-    return this.#contentType;
+    return this.#state.contentType;
   }
 
   /**
@@ -275,7 +261,7 @@ export class FrameDecoder {
    * ```
    */
   get started(): boolean {
-    return this.#phase !== PHASE_IDLE;
+    return this.#state.phase !== PHASE_IDLE;
   }
 
   /**
@@ -292,7 +278,7 @@ export class FrameDecoder {
    * ```
    */
   get stopped(): boolean {
-    return this.#phase === PHASE_STOPPED;
+    return this.#state.phase === PHASE_STOPPED;
   }
 
   /**
@@ -306,7 +292,7 @@ export class FrameDecoder {
    * ```
    */
   get dataFrames(): number {
-    return this.#dataFrames;
+    return this.#state.dataFrames;
   }
 
   /**
@@ -320,7 +306,7 @@ export class FrameDecoder {
    * ```
    */
   get controlFrames(): number {
-    return this.#controlFrames;
+    return this.#state.controlFrames;
   }
 
   /**
@@ -335,7 +321,7 @@ export class FrameDecoder {
    * ```
    */
   get skippedFrames(): number {
-    return this.#skipped;
+    return this.#state.skippedFrames;
   }
 
   /**
@@ -601,14 +587,7 @@ export class FrameDecoder {
         this.#skipTotal,
       );
     }
-    if (this.#strict && this.#phase !== PHASE_STOPPED) {
-      throw new TruncatedFrameError(
-        this.#base + this.#buf.length,
-        0,
-        null,
-        "missing-stop",
-      );
-    }
+    this.#state.end(this.#base + this.#buf.length);
     return null;
   }
 
@@ -616,60 +595,17 @@ export class FrameDecoder {
   #frame(at: number, length: number, kind: number): Frame | null {
     const window = this.#window;
     const offset = this.#windowBase + at;
-    if (kind === KIND_DATA) {
-      if (this.#phase !== PHASE_DATA && this.#strict) {
-        throw new UnexpectedFrameError(
-          offset,
-          0,
-          this.#phase === PHASE_IDLE
-            ? "data frame before START"
-            : "data frame after STOP",
-        );
-      }
-      this.#dataFrames++;
-      return {
-        kind: "data",
-        data: window.subarray(at + 4, at + 4 + length),
-        offset,
-      };
+    if (kind !== KIND_DATA) {
+      return this.#state.control(window, at, length, kind, offset);
     }
-    const type = kind === KIND_UNKNOWN_CONTROL ? u32(window, at + 8) : kind;
-    if (kind === KIND_UNKNOWN_CONTROL) {
-      if (this.#strict) {
-        throw new ControlFrameError(
-          offset,
-          offset + 8,
-          "unknown-type",
-          `unknown control type ${type}`,
-        );
-      }
-      this.#skipped++;
-      return null;
-    }
-    const inStream = this.#phase === PHASE_DATA;
-    const allowed = type === ControlType.STOP ? inStream : !inStream;
-    if (!allowed) {
-      if (this.#strict) {
-        throw new UnexpectedFrameError(
-          offset,
-          type,
-          `${CONTROL_NAMES[type]} frame ${
-            inStream ? "inside" : "outside"
-          } a stream`,
-        );
-      }
-      this.#skipped++;
-      return null;
-    }
-    const frame = controlFrame(window, at, length, type, offset);
-    if (type === ControlType.START) {
-      this.#phase = PHASE_DATA;
-      this.#contentType = frame.contentTypes[0] ?? null;
-    } else if (type === ControlType.STOP) {
-      this.#phase = PHASE_STOPPED;
-    }
-    this.#controlFrames++;
-    return frame;
+    const state = this.#state;
+    if (state.phase !== PHASE_DATA) state.dataOutOfPlace(offset);
+    state.dataFrames++;
+    return {
+      kind: "data",
+      data: window.subarray(at + 4, at + 4 + length),
+      offset,
+    };
   }
 }
 
