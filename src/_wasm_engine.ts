@@ -1,0 +1,199 @@
+// The WebAssembly scan engine: the AssemblyScript twin of scanFramesTs
+// (wasm/assembly/index.ts), behind the same ScanEngine contract, giving the
+// same counts, entries and out words on every input.
+//
+// One compiled module is shared; each engine has its own instance, so its own
+// memory, result table and out words, and decoders stay independent.
+//
+// The scanner reads only WebAssembly memory, so the window's bytes are copied
+// in, in pieces of at most PIECE bytes, and the scanner asks for the next
+// piece (STATUS_REFILL) when it needs bytes it has not got. Copying a whole
+// window per call would be quadratic: a decoder calls again on the rest of
+// its chunk each time the table fills. Data frame payloads are never read, so
+// after a payload of PIECE bytes or more, and at the start of a window, only
+// a header's worth (JUMP_PIECE) is copied first: a large frame costs a header
+// copy, not a payload copy.
+import { ENTRY_WORDS, scanFramesTs } from "./_scan.ts";
+import { type ScanEngine, TABLE_CAPACITY } from "./_engine.ts";
+import { SCANNER_WASM } from "./_wasm_scanner_bytes.ts";
+
+/** What wasm/assembly/index.ts exports. */
+interface ScannerExports {
+  readonly memory: WebAssembly.Memory;
+  outOffset(): number;
+  tableOffset(): number;
+  tableCapacity(): number;
+  inputOffset(): number;
+  inputCapacity(): number;
+  ensureInput(size: number): number;
+  scan(
+    copied: number,
+    length: number,
+    maxFrameLength: number,
+    count: number,
+    capacity: number,
+    base: number,
+  ): number;
+}
+
+/** The scanner's own status: copy the window from out[1] and call again. */
+const STATUS_REFILL = 5;
+/** Bytes copied per piece. */
+const PIECE = 16_384;
+/** Bytes copied after a jump over a payload of PIECE bytes or more: enough
+ * for a frame header. (A control frame there needs a second, PIECE-sized
+ * copy, which is never less than the 8 + 512 bytes it can need.) */
+const JUMP_PIECE = 16;
+/** Copies this short go byte by byte: cheaper than a subarray and set(). */
+const SHORT_COPY = 32;
+/** Windows ending past this go to the TS scanner: positions are u32 in the
+ * scanner, and its input region starts at 64 KiB. */
+const MAX_END = 0xfffe_0000;
+
+let compiled: WebAssembly.Module | null = null;
+let failure: Error | null = null;
+let available: boolean | null = null;
+
+/**
+ * The compiled scanner module, compiled once and shared.
+ *
+ * @throws {Error} If WebAssembly is missing or cannot compile the module.
+ */
+export function wasmModule(): WebAssembly.Module {
+  if (compiled !== null) return compiled;
+  if (failure === null) {
+    try {
+      if (typeof WebAssembly !== "object") {
+        throw new TypeError("WebAssembly is not available in this runtime");
+      }
+      compiled = new WebAssembly.Module(SCANNER_WASM);
+      return compiled;
+    } catch (cause) {
+      failure = new Error(
+        `Cannot load the WebAssembly scanner: ${
+          cause instanceof Error ? cause.message : String(cause)
+        }`,
+        { cause },
+      );
+    }
+  }
+  throw failure;
+}
+
+/**
+ * Whether a {@linkcode WasmScanEngine} can be made here. Tries once, then
+ * remembers.
+ */
+export function wasmAvailable(): boolean {
+  if (available === null) {
+    try {
+      new WasmScanEngine();
+      available = true;
+    } catch {
+      available = false;
+    }
+  }
+  return available;
+}
+
+/** The WebAssembly engine. */
+export class WasmScanEngine implements ScanEngine {
+  readonly name = "wasm" as const;
+  // Views of the instance's memory. Memory grows only in the constructor,
+  // before they are made, so they stay valid.
+  readonly table: Uint32Array;
+  readonly out: Uint32Array;
+  #input: Uint8Array;
+  #scan: ScannerExports["scan"];
+
+  /**
+   * Instantiates the scanner, with memory of its own.
+   *
+   * @throws {Error} If WebAssembly is missing or cannot instantiate it.
+   */
+  constructor() {
+    const module = wasmModule();
+    let exports: ScannerExports;
+    try {
+      exports = new WebAssembly.Instance(module, {})
+        .exports as unknown as ScannerExports;
+      if (exports.tableCapacity() < TABLE_CAPACITY) {
+        throw new RangeError(
+          `its table holds ${exports.tableCapacity()} entries, need ${TABLE_CAPACITY}`,
+        );
+      }
+      if (exports.ensureInput(PIECE) === 0) {
+        throw new RangeError(`cannot grow memory to ${PIECE} input bytes`);
+      }
+    } catch (cause) {
+      throw new Error(
+        `Cannot instantiate the WebAssembly scanner: ${
+          cause instanceof Error ? cause.message : String(cause)
+        }`,
+        { cause },
+      );
+    }
+    const buffer = exports.memory.buffer;
+    this.table = new Uint32Array(
+      buffer,
+      exports.tableOffset(),
+      TABLE_CAPACITY * ENTRY_WORDS,
+    );
+    this.out = new Uint32Array(buffer, exports.outOffset(), 8);
+    this.#input = new Uint8Array(buffer, exports.inputOffset(), PIECE);
+    this.#scan = exports.scan;
+  }
+
+  /** Scans `buf[start, end)` as scanFramesTs does; returns the entry count. */
+  scan(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    maxFrameLength: number,
+  ): number {
+    if (
+      !(start >= 0 && start <= end && end <= buf.length && end <= MAX_END) ||
+      !Number.isInteger(start) || !Number.isInteger(end)
+    ) {
+      // Out of the scanner's range (or nonsense): same results the slow way.
+      return scanFramesTs(
+        buf,
+        start,
+        end,
+        maxFrameLength,
+        this.table,
+        TABLE_CAPACITY,
+        this.out,
+      );
+    }
+    const max = limit(maxFrameLength);
+    const input = this.#input;
+    const out = this.out;
+    const scan = this.#scan;
+    let at = start;
+    // The first frame may be a large one: probe its header first.
+    let piece = JUMP_PIECE;
+    let n = 0;
+    for (;;) {
+      const length = end - at;
+      const copied = length < piece ? length : piece;
+      if (copied > SHORT_COPY) input.set(buf.subarray(at, at + copied));
+      else for (let i = 0; i < copied; i++) input[i] = buf[at + i]!;
+      n = scan(copied, length, max, n, TABLE_CAPACITY, at);
+      if (out[0] !== STATUS_REFILL) return n;
+      const next = out[1]!;
+      // Past a payload of a piece or more, the next frame may be as large:
+      // copy a small piece, not a payload's worth.
+      piece = next - (at + copied) >= PIECE ? JUMP_PIECE : PIECE;
+      at = next;
+    }
+  }
+}
+
+/** A u32 `m` such that `len > m` exactly when `len > maxFrameLength`. */
+function limit(maxFrameLength: number): number {
+  if (maxFrameLength >= 0xffff_ffff) return 0xffff_ffff;
+  if (maxFrameLength >= 0) return Math.floor(maxFrameLength);
+  // Negative: every length is over. NaN: none is.
+  return maxFrameLength < 0 ? 0 : 0xffff_ffff;
+}

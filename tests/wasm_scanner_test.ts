@@ -1,0 +1,814 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  type ScanEngine,
+  TABLE_CAPACITY,
+  TsScanEngine,
+} from "../src/_engine.ts";
+import {
+  ENTRY_WORDS,
+  NEED_CONTROL,
+  NEED_DATA,
+  NEED_HEADER,
+  REASON_CONTENT_TYPE_COUNT,
+  REASON_CONTENT_TYPE_LENGTH,
+  REASON_FIELD_HEADER,
+  REASON_FIELD_LENGTH,
+  REASON_FIELD_TYPE,
+  REASON_LENGTH,
+  STATUS_CONTROL_ERROR,
+  STATUS_END,
+  STATUS_NEED_MORE,
+  STATUS_TABLE_FULL,
+  STATUS_TOO_LARGE,
+} from "../src/_scan.ts";
+import {
+  wasmAvailable,
+  wasmModule,
+  WasmScanEngine,
+} from "../src/_wasm_engine.ts";
+import { SCANNER_WASM } from "../src/_wasm_scanner_bytes.ts";
+import { concat, hex } from "./_util.ts";
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+/** What one scan gave: the count, the entries filled, every out word. */
+interface Result {
+  n: number;
+  entries: number[];
+  out: number[];
+}
+
+function scanOnce(
+  engine: ScanEngine,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  max: number,
+): Result {
+  const n = engine.scan(buf, start, end, max);
+  return {
+    n,
+    entries: Array.from(engine.table.subarray(0, n * ENTRY_WORDS)),
+    out: Array.from(engine.out),
+  };
+}
+
+/**
+ * Scans `buf[start, end)` with both engines, resuming while the table is
+ * full as a decoder does, and asserts that every scan agrees. Returns the TS
+ * engine's results.
+ */
+function assertSame(
+  ts: ScanEngine,
+  wasm: ScanEngine,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  max: number,
+  label = "",
+): Result[] {
+  const results: Result[] = [];
+  let at = start;
+  for (;;) {
+    const a = scanOnce(ts, buf, at, end, max);
+    const b = scanOnce(wasm, buf, at, end, max);
+    assert.deepEqual(b, a, `${label} window [${at}, ${end}) max ${max}`);
+    results.push(a);
+    if (a.out[0] !== STATUS_TABLE_FULL || a.out[1] === at) return results;
+    at = a.out[1]!;
+  }
+}
+
+/** Fresh engines of both kinds. */
+function engines(): [TsScanEngine, WasmScanEngine] {
+  return [new TsScanEngine(), new WasmScanEngine()];
+}
+
+function u32(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, "0");
+}
+
+/** A data frame of `length` bytes of `fill`. */
+function data(length: number, fill = 0xab): Uint8Array {
+  const bytes = new Uint8Array(4 + length).fill(fill);
+  new DataView(bytes.buffer).setUint32(0, length);
+  return bytes;
+}
+
+/** A control frame of `type` with content-type fields of the given lengths. */
+function control(type: number, ...fields: number[]): Uint8Array {
+  const parts = [hex(u32(type))];
+  for (const flen of fields) {
+    parts.push(hex(`00000001 ${u32(flen)}`), new Uint8Array(flen).fill(0x61));
+  }
+  const body = concat(...parts);
+  return concat(hex(`00000000 ${u32(body.length)}`), body);
+}
+
+const START = hex(
+  `00000000 00000022 00000002 00000001 00000016 "protobuf:dnstap.Dnstap"`,
+);
+const READY = hex(
+  `00000000 00000022 00000004 00000001 00000016 "protobuf:dnstap.Dnstap"`,
+);
+const ACCEPT = hex(
+  `00000000 00000022 00000001 00000001 00000016 "protobuf:dnstap.Dnstap"`,
+);
+const STOP = hex(`00000000 00000004 00000003`);
+const FINISH = hex(`00000000 00000004 00000005`);
+const HELLO = hex(`00000005 68656c6c6f`);
+
+// ---------------------------------------------------------------------------
+// The module and the engine
+
+Deno.test("WasmScanEngine module has no imports", () => {
+  const module = wasmModule();
+  assert.equal(WebAssembly.Module.imports(module).length, 0);
+  assert.deepEqual(
+    WebAssembly.Module.exports(module).map((e) => `${e.kind} ${e.name}`)
+      .sort(),
+    [
+      "function ensureInput",
+      "function inputCapacity",
+      "function inputOffset",
+      "function outOffset",
+      "function scan",
+      "function tableCapacity",
+      "function tableOffset",
+      "memory memory",
+    ],
+  );
+  // Compiled once, shared by every engine.
+  assert.equal(wasmModule(), module);
+});
+
+Deno.test("WasmScanEngine runs the committed WebAssembly build", async () => {
+  assert.ok(wasmAvailable());
+  const engine = new WasmScanEngine();
+  assert.equal(engine.name, "wasm");
+  // Its table and out words live in WebAssembly memory, not a JS array.
+  assert.ok(engine.table.buffer.byteLength >= 2 * 65_536);
+  assert.equal(engine.table.buffer, engine.out.buffer);
+  assert.equal(engine.table.length, TABLE_CAPACITY * ENTRY_WORDS);
+  const bytes = concat(START, HELLO, STOP);
+  assert.equal(engine.scan(bytes, 0, bytes.length, 100), 3);
+  assert.deepEqual(Array.from(engine.table.subarray(0, 9)), [
+    0,
+    34,
+    2,
+    42,
+    5,
+    0,
+    51,
+    4,
+    3,
+  ]);
+  assert.deepEqual(Array.from(engine.out.subarray(0, 2)), [STATUS_END, 63]);
+  // The embedded bytes are the committed wasm/build/scanner.wasm.
+  const file = await Deno.readFile(
+    new URL("../wasm/build/scanner.wasm", import.meta.url),
+  );
+  assert.deepEqual(SCANNER_WASM, file);
+});
+
+Deno.test("WasmScanEngine instances are independent", () => {
+  const a = new WasmScanEngine();
+  const b = new WasmScanEngine();
+  assert.notEqual(a.table.buffer, b.table.buffer);
+  assert.equal(a.scan(concat(HELLO, HELLO), 0, 18, 100), 2);
+  assert.equal(b.scan(STOP, 0, 12, 100), 1);
+  assert.deepEqual(Array.from(a.table.subarray(0, 6)), [0, 5, 0, 9, 5, 0]);
+  assert.deepEqual(Array.from(b.table.subarray(0, 3)), [0, 4, 3]);
+});
+
+// ---------------------------------------------------------------------------
+// Hand-made edge cases (PROTOCOL.md §5), table-driven: each is scanned whole
+// by both engines, fresh, and must give the same count, entries and out
+// words; the expected status pins what the TS scanner says.
+
+interface Case {
+  name: string;
+  bytes: Uint8Array;
+  max?: number;
+  /** out[0], and out[3] (need/what or reason) when it matters. */
+  status: number;
+  detail?: number;
+  /** out[4], the error position, for control errors. */
+  errorAt?: number;
+  n?: number;
+}
+
+const cases: Case[] = [
+  // Empty window: end at once.
+  { name: "empty", bytes: new Uint8Array(0), status: STATUS_END, n: 0 },
+  // The vectors of §2, one by one and together.
+  { name: "START", bytes: START, status: STATUS_END, n: 1 },
+  { name: "READY", bytes: READY, status: STATUS_END, n: 1 },
+  { name: "ACCEPT", bytes: ACCEPT, status: STATUS_END, n: 1 },
+  { name: "FINISH", bytes: FINISH, status: STATUS_END, n: 1 },
+  {
+    name: "a whole stream",
+    bytes: concat(READY, ACCEPT, START, HELLO, HELLO, STOP, FINISH),
+    status: STATUS_END,
+    n: 7,
+  },
+  // 1 to 3 bytes: a header is needed.
+  {
+    name: "1 byte",
+    bytes: hex("00"),
+    status: STATUS_NEED_MORE,
+    detail: NEED_HEADER,
+  },
+  {
+    name: "3 bytes",
+    bytes: hex("000000"),
+    status: STATUS_NEED_MORE,
+    detail: NEED_HEADER,
+  },
+  // A bare escape: the control header (8 bytes) is needed.
+  {
+    name: "escape only",
+    bytes: hex("00000000"),
+    status: STATUS_NEED_MORE,
+    detail: NEED_HEADER,
+  },
+  {
+    name: "escape and 3 bytes of clen",
+    bytes: hex("00000000 000000"),
+    status: STATUS_NEED_MORE,
+    detail: NEED_HEADER,
+  },
+  // A control frame cut short: its clen is known.
+  {
+    name: "START cut short",
+    bytes: START.subarray(0, 20),
+    status: STATUS_NEED_MORE,
+    detail: NEED_CONTROL,
+  },
+  // clen 0, 3: under the minimum of 4.
+  {
+    name: "clen 0",
+    bytes: hex("00000000 00000000"),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_LENGTH,
+    errorAt: 4,
+  },
+  {
+    name: "clen 3",
+    bytes: hex("00000000 00000003 000000"),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_LENGTH,
+    errorAt: 4,
+  },
+  // clen 4: the smallest, no fields.
+  { name: "clen 4 (STOP)", bytes: STOP, status: STATUS_END, n: 1 },
+  // clen 512: the largest (READY with 256 + 236 bytes of content types).
+  {
+    name: "clen 512",
+    bytes: control(4, 256, 236),
+    status: STATUS_END,
+    n: 1,
+  },
+  // clen 513: one over, rejected before its bytes arrive.
+  {
+    name: "clen 513",
+    bytes: hex("00000000 00000201 00000004"),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_LENGTH,
+    errorAt: 4,
+  },
+  {
+    name: "clen 0xffffffff",
+    bytes: hex("00000000 ffffffff"),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_LENGTH,
+    errorAt: 4,
+  },
+  // A field header cut by the frame's end (5 bytes left).
+  {
+    name: "field header of 5 bytes",
+    bytes: hex("00000000 00000009 00000004 0000000100"),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_FIELD_HEADER,
+    errorAt: 12,
+  },
+  {
+    name: "field header of 1 byte after a field",
+    bytes: hex(`00000000 0000000e 00000004 00000001 00000001 "x" 00`),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_FIELD_HEADER,
+    errorAt: 21,
+  },
+  // Unknown field type.
+  {
+    name: "field type 2",
+    bytes: hex("00000000 0000000c 00000002 00000002 00000000"),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_FIELD_TYPE,
+    errorAt: 12,
+  },
+  {
+    name: "field type 0 in STOP",
+    bytes: hex("00000000 0000000c 00000003 00000000 00000000"),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_FIELD_TYPE,
+    errorAt: 12,
+  },
+  // A field longer than the frame.
+  {
+    name: "field length past the frame",
+    bytes: hex(`00000000 0000000d 00000002 00000001 00000002 "x"`),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_FIELD_LENGTH,
+    errorAt: 16,
+  },
+  {
+    name: "field length 0xffffffff",
+    bytes: hex("00000000 0000000c 00000004 00000001 ffffffff"),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_FIELD_LENGTH,
+    errorAt: 16,
+  },
+  // Content types: 256 bytes is the limit, 257 is over, 0 is fine.
+  {
+    name: "content type of 256 bytes",
+    bytes: control(2, 256),
+    status: STATUS_END,
+    n: 1,
+  },
+  {
+    name: "content type of 257 bytes",
+    bytes: control(2, 257),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_CONTENT_TYPE_LENGTH,
+    errorAt: 16,
+  },
+  {
+    name: "content type of 0 bytes",
+    bytes: control(2, 0),
+    status: STATUS_END,
+    n: 1,
+  },
+  // START takes one content type; STOP and FINISH none.
+  {
+    name: "START with two content types",
+    bytes: control(2, 1, 1),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_CONTENT_TYPE_COUNT,
+    errorAt: 21,
+  },
+  {
+    name: "STOP with a content type",
+    bytes: control(3, 0),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_CONTENT_TYPE_COUNT,
+    errorAt: 12,
+  },
+  {
+    name: "FINISH with a content type",
+    bytes: control(5, 3),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_CONTENT_TYPE_COUNT,
+    errorAt: 12,
+  },
+  // READY and ACCEPT take any number.
+  {
+    name: "READY with none",
+    bytes: control(4),
+    status: STATUS_END,
+    n: 1,
+  },
+  {
+    name: "ACCEPT with 20",
+    bytes: control(1, ...new Array(20).fill(10)),
+    status: STATUS_END,
+    n: 1,
+  },
+  // Unknown control types: not validated, kind UNKNOWN.
+  {
+    name: "control type 0 with junk",
+    bytes: hex("00000000 00000007 00000000 ffffff"),
+    status: STATUS_END,
+    n: 1,
+  },
+  {
+    name: "control type 6",
+    bytes: control(6, 300),
+    status: STATUS_END,
+    n: 1,
+  },
+  {
+    name: "control type 0xffffffff",
+    bytes: hex("00000000 00000004 ffffffff"),
+    status: STATUS_END,
+    n: 1,
+  },
+  // Data frames near 2^32 and the limit.
+  {
+    name: "length 0xffffffff, max 0xffffffff",
+    bytes: hex("ffffffff 00"),
+    max: 0xffff_ffff,
+    status: STATUS_NEED_MORE,
+    detail: NEED_DATA,
+  },
+  {
+    name: "length 0xffffffff, max 0xfffffffe",
+    bytes: hex("ffffffff 00"),
+    max: 0xffff_fffe,
+    status: STATUS_TOO_LARGE,
+  },
+  {
+    name: "length 0xfffffffe, max 0xfffffffe",
+    bytes: hex("fffffffe"),
+    max: 0xffff_fffe,
+    status: STATUS_NEED_MORE,
+    detail: NEED_DATA,
+  },
+  {
+    name: "length 0xfffffffe, max 0xffffffff",
+    bytes: hex("fffffffe"),
+    max: 0xffff_ffff,
+    status: STATUS_NEED_MORE,
+    detail: NEED_DATA,
+  },
+  // maxFrameLength 1: a 1-byte frame passes, a 2-byte one does not.
+  {
+    name: "max 1, length 1",
+    bytes: hex("00000001 2a"),
+    max: 1,
+    status: STATUS_END,
+    n: 1,
+  },
+  {
+    name: "max 1, length 2",
+    bytes: hex("00000001 2a 00000002"),
+    max: 1,
+    status: STATUS_TOO_LARGE,
+    n: 1,
+  },
+  // Too large wins over incomplete; the frames before are kept.
+  {
+    name: "too large after frames",
+    bytes: concat(START, HELLO, hex("00100001")),
+    max: 0x10_0000,
+    status: STATUS_TOO_LARGE,
+    n: 2,
+  },
+  // TLS and the 2-byte-length protocol look like absurd lengths.
+  {
+    name: "a TLS ClientHello",
+    bytes: hex("16030100 a5010000 a10303"),
+    max: 0x10_0000,
+    status: STATUS_TOO_LARGE,
+  },
+  // Frames after an error are not scanned.
+  {
+    name: "error then a valid frame",
+    bytes: concat(HELLO, hex("00000000 00000003"), STOP),
+    status: STATUS_CONTROL_ERROR,
+    detail: REASON_LENGTH,
+    errorAt: 13,
+    n: 1,
+  },
+];
+
+Deno.test("WasmScanEngine agrees with the TS scanner on edge cases", () => {
+  for (const c of cases) {
+    const [ts, wasm] = engines();
+    const max = c.max ?? 0x10_0000;
+    const [r] = assertSame(ts, wasm, c.bytes, 0, c.bytes.length, max, c.name);
+    assert.equal(r!.out[0], c.status, c.name);
+    if (c.detail !== undefined) assert.equal(r!.out[3], c.detail, c.name);
+    if (c.errorAt !== undefined) assert.equal(r!.out[4], c.errorAt, c.name);
+    if (c.n !== undefined) assert.equal(r!.n, c.n, c.name);
+  }
+});
+
+Deno.test("WasmScanEngine agrees on every window of a small stream", () => {
+  const stream = concat(
+    READY,
+    ACCEPT,
+    START,
+    HELLO,
+    data(1),
+    control(4, 0, 3),
+    control(9, 2),
+    data(30),
+    STOP,
+    FINISH,
+    hex("00000000 00000002"),
+  );
+  // Both engines are reused across windows: stale out words must agree too.
+  const [ts, wasm] = engines();
+  for (const max of [1, 5, 29, 0x10_0000]) {
+    for (let start = 0; start <= stream.length; start++) {
+      for (let end = start; end <= stream.length; end++) {
+        assertSame(ts, wasm, stream, start, end, max);
+      }
+    }
+  }
+});
+
+Deno.test("WasmScanEngine agrees on table capacity limits", () => {
+  const tiny = data(1);
+  for (
+    const count of [
+      TABLE_CAPACITY - 1,
+      TABLE_CAPACITY,
+      TABLE_CAPACITY + 1,
+      2 * TABLE_CAPACITY,
+      5000,
+    ]
+  ) {
+    for (const tail of [new Uint8Array(0), hex("0000"), STOP, hex("ffffff")]) {
+      const bytes = concat(...new Array(count).fill(tiny), tail);
+      const [ts, wasm] = engines();
+      const results = assertSame(ts, wasm, bytes, 0, bytes.length, 10);
+      assert.equal(
+        results.reduce((n, r) => n + r.n, 0),
+        count + (tail === STOP ? 1 : 0),
+      );
+      if (count > TABLE_CAPACITY || (count === TABLE_CAPACITY && tail.length)) {
+        assert.equal(results[0]!.out[0], STATUS_TABLE_FULL);
+      }
+    }
+  }
+  // A full table with nothing after it ends, it is not full.
+  const exact = concat(...new Array(TABLE_CAPACITY).fill(tiny));
+  const [ts, wasm] = engines();
+  const [r] = assertSame(ts, wasm, exact, 0, exact.length, 10);
+  assert.equal(r!.out[0], STATUS_END);
+});
+
+Deno.test("WasmScanEngine agrees across its copy pieces", () => {
+  // Control frames (valid and not) at every offset around 16 KiB and 32 KiB,
+  // the ends of the first copied pieces, after small and large data frames.
+  const probes = [
+    control(2, 22),
+    control(4, 256, 236),
+    control(3, 1),
+    hex("00000000 00000200"),
+    control(7, 100),
+  ];
+  const [ts, wasm] = engines();
+  for (const lead of [data(1), data(100), data(70_000)]) {
+    for (const probe of probes) {
+      for (const around of [16_384, 32_768, lead.length + 16_384]) {
+        for (let at = around - 530; at <= around + 10; at += 7) {
+          const fill = at - lead.length - 4;
+          if (fill < 1) continue;
+          const bytes = concat(lead, data(fill), probe, HELLO, STOP);
+          assertSame(ts, wasm, bytes, 0, bytes.length, 0xffff_ffff);
+          assertSame(ts, wasm, bytes, 1, bytes.length, 0xffff_ffff);
+          assertSame(ts, wasm, bytes, 0, at + 9, 0xffff_ffff);
+        }
+      }
+    }
+  }
+  // Large frames, frames that end inside a piece, and a window offset.
+  const big = concat(
+    START,
+    data(262_144),
+    data(16_384),
+    data(16_383),
+    data(20),
+    data(65_536),
+    STOP,
+    data(70_000),
+    STOP,
+  );
+  for (const max of [0xffff_ffff, 65_536, 16_383]) {
+    for (const start of [0, 1, 38]) {
+      assertSame(ts, wasm, big, start, big.length, max);
+      assertSame(ts, wasm, big, start, big.length - 1, max);
+      assertSame(ts, wasm, big.subarray(3), start, big.length - 3, max);
+    }
+  }
+});
+
+Deno.test("WasmScanEngine treats odd arguments as the TS engine does", () => {
+  const bytes = concat(START, HELLO, data(10), STOP);
+  const [ts, wasm] = engines();
+  // Limits that are not integers from 1 to 2^32 - 1.
+  for (const max of [0, -1, 4.5, 5, 5.5, 9.99, 10, NaN, Infinity, 2 ** 40]) {
+    assertSame(ts, wasm, bytes, 0, bytes.length, max, `max ${max}`);
+  }
+  // Windows out of range go to the TS scanner; the results are the same.
+  for (const [start, end] of [[5, 3], [0, bytes.length + 10], [1.5, 20]]) {
+    assertSame(ts, wasm, bytes, start!, end!, 100);
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Property tests: random streams (valid but for content types over 256
+// bytes), random mutations of them, malformed control frames, random words.
+
+/** Content type lengths, mostly short, some around the 256-byte limit. */
+const contentTypeLengthArb: fc.Arbitrary<number> = fc.oneof(
+  { weight: 5, arbitrary: fc.integer({ min: 0, max: 40 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 250, max: 260 }) },
+);
+
+/** A frame of any kind and size. */
+const frameArb: fc.Arbitrary<Uint8Array> = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: 40 }).map((n) => data(n)) },
+  {
+    weight: 4,
+    arbitrary: fc.integer({ min: 41, max: 600 }).map((n) => data(n)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 10_000, max: 70_000 }).map((n) => data(n)),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.tuple(
+      fc.constantFrom(1, 2, 3, 4, 5),
+      fc.array(contentTypeLengthArb, { maxLength: 2 }),
+    ).map(([type, fields]) =>
+      control(type, ...(type === 3 || type === 5 ? [] : fields))
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(
+      fc.constantFrom(0, 6, 7, 0xffff_ffff),
+      fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 2 }),
+    ).map(([type, fields]) => control(type, ...fields)),
+  },
+);
+
+/** Frames, some repeated (up to 100 KB a run) to fill the table. */
+const streamArb: fc.Arbitrary<Uint8Array> = fc.array(
+  fc.tuple(
+    frameArb,
+    fc.oneof(
+      { weight: 20, arbitrary: fc.constant(1) },
+      { weight: 1, arbitrary: fc.integer({ min: 2, max: 1500 }) },
+    ),
+  ),
+  { maxLength: 30 },
+).map((frames) =>
+  concat(
+    ...frames.flatMap(([f, k]) =>
+      new Array<Uint8Array>(f.length * k > 100_000 ? 1 : k).fill(f)
+    ),
+  )
+);
+
+const maxArb: fc.Arbitrary<number> = fc.oneof(
+  fc.constantFrom(1, 16, 600, 65_536, 0x10_0000, 0xffff_fffe, 0xffff_ffff),
+  fc.integer({ min: 1, max: 0xffff_ffff }),
+);
+
+/** A window [start, end) of a buffer of `length` bytes, from two ratios. */
+function window(length: number, a: number, b: number): [number, number] {
+  const x = Math.floor(a * (length + 1));
+  const y = Math.floor(b * (length + 1));
+  return [Math.min(x, y), Math.max(x, y)];
+}
+
+const ratioArb = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
+
+// One pair of engines for every run: scans follow one another as in a
+// decoder, so stale out words are compared too.
+const [propTs, propWasm] = engines();
+
+Deno.test("WasmScanEngine agrees on random streams", () => {
+  fc.assert(
+    fc.property(
+      streamArb,
+      maxArb,
+      fc.boolean(),
+      ratioArb,
+      ratioArb,
+      (bytes, max, whole, a, b) => {
+        const [start, end] = whole
+          ? [0, bytes.length]
+          : window(bytes.length, a, b);
+        assertSame(propTs, propWasm, bytes, start, end, max);
+      },
+    ),
+    { numRuns: 8000 },
+  );
+});
+
+Deno.test("WasmScanEngine agrees on mutated streams", () => {
+  const mutatedArb = fc.tuple(
+    streamArb,
+    fc.array(
+      fc.tuple(
+        ratioArb,
+        fc.oneof(
+          fc.integer({ min: 0, max: 255 }),
+          fc.constantFrom(0, 0xff, 1, 2, 4),
+        ),
+      ),
+      { minLength: 1, maxLength: 6 },
+    ),
+  ).map(([bytes, edits]) => {
+    const out = bytes.slice();
+    for (const [r, v] of edits) {
+      if (out.length > 0) out[Math.floor(r * out.length)] = v;
+    }
+    return out;
+  });
+  fc.assert(
+    fc.property(
+      mutatedArb,
+      maxArb,
+      fc.boolean(),
+      ratioArb,
+      ratioArb,
+      (bytes, max, whole, a, b) => {
+        const [start, end] = whole
+          ? [0, bytes.length]
+          : window(bytes.length, a, b);
+        assertSame(propTs, propWasm, bytes, start, end, max);
+      },
+    ),
+    { numRuns: 12000 },
+  );
+});
+
+Deno.test("WasmScanEngine agrees on malformed control frames", () => {
+  // Control frames whose clen, field types and field lengths may lie, with
+  // junk after the fields: every control check fires, in every order.
+  const fieldArb = fc.record({
+    ftype: fc.constantFrom(1, 1, 1, 0, 2, 0xffff_ffff),
+    length: contentTypeLengthArb,
+    lie: fc.oneof(
+      { weight: 6, arbitrary: fc.constant(0) },
+      { weight: 2, arbitrary: fc.integer({ min: -9, max: 9 }) },
+      { weight: 1, arbitrary: fc.constantFrom(0x7fff_ffff, 0xffff_ffff) },
+    ),
+  });
+  const lyingArb = fc.record({
+    type: fc.constantFrom(1, 2, 3, 4, 5, 0, 6),
+    fields: fc.array(fieldArb, { maxLength: 3 }),
+    junk: fc.integer({ min: 0, max: 9 }),
+    clenLie: fc.oneof(
+      { weight: 6, arbitrary: fc.constant(0) },
+      { weight: 2, arbitrary: fc.integer({ min: -12, max: 12 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 500, max: 520 }) },
+    ),
+  }).map(({ type, fields, junk, clenLie }) => {
+    const parts = [hex(u32(type))];
+    for (const { ftype, length, lie } of fields) {
+      parts.push(
+        hex(`${u32(ftype)} ${u32(length + lie)}`),
+        new Uint8Array(length).fill(0x61),
+      );
+    }
+    parts.push(new Uint8Array(junk).fill(0xee));
+    const body = concat(...parts);
+    const clen = clenLie >= 500 ? clenLie : body.length + clenLie;
+    return concat(hex(`00000000 ${u32(clen)}`), body);
+  });
+  const streamArb = fc.array(
+    fc.oneof(lyingArb, frameArb),
+    { minLength: 1, maxLength: 4 },
+  ).map((frames) => concat(...frames));
+  fc.assert(
+    fc.property(
+      streamArb,
+      maxArb,
+      fc.boolean(),
+      ratioArb,
+      ratioArb,
+      (bytes, max, whole, a, b) => {
+        const [start, end] = whole
+          ? [0, bytes.length]
+          : window(bytes.length, a, b);
+        assertSame(propTs, propWasm, bytes, start, end, max);
+      },
+    ),
+    { numRuns: 8000 },
+  );
+});
+
+Deno.test("WasmScanEngine agrees on random bytes", () => {
+  // Short random windows hit the header, clen and field checks in every
+  // order; the words are biased towards the values those checks care about.
+  const wordArb = fc.oneof(
+    fc.constantFrom(0, 1, 2, 3, 4, 5, 8, 12, 256, 257, 512, 513, 0xffff_ffff),
+    fc.integer({ min: 0, max: 0xffff_ffff }),
+  );
+  const bytesArb = fc.tuple(
+    fc.array(wordArb, { maxLength: 40 }),
+    fc.integer({ min: 0, max: 3 }),
+  ).map(([words, cut]) => {
+    const bytes = new Uint8Array(words.length * 4);
+    const view = new DataView(bytes.buffer);
+    words.forEach((w, i) => view.setUint32(i * 4, w));
+    return bytes.subarray(0, Math.max(0, bytes.length - cut));
+  });
+  fc.assert(
+    fc.property(bytesArb, maxArb, (bytes, max) => {
+      assertSame(propTs, propWasm, bytes, 0, bytes.length, max);
+    }),
+    { numRuns: 5000 },
+  );
+});
