@@ -14,7 +14,11 @@
 // a header's worth (JUMP_PIECE) is copied first: a large frame costs a header
 // copy, not a payload copy.
 import { ENTRY_WORDS, scanFramesTs } from "./_scan.ts";
-import { type ScanEngine, TABLE_CAPACITY } from "./_engine.ts";
+import {
+  type ScanEngine,
+  TABLE_CAPACITY,
+  type WindowEngine,
+} from "./_engine.ts";
 import { SCANNER_WASM } from "./_wasm_scanner_bytes.ts";
 
 /** What wasm/assembly/index.ts exports. */
@@ -33,6 +37,12 @@ interface ScannerExports {
     count: number,
     capacity: number,
     base: number,
+  ): number;
+  scanInPlace(
+    from: number,
+    to: number,
+    maxFrameLength: number,
+    capacity: number,
   ): number;
 }
 
@@ -187,6 +197,63 @@ export class WasmScanEngine implements ScanEngine {
       piece = next - (at + copied) >= PIECE ? JUMP_PIECE : PIECE;
       at = next;
     }
+  }
+}
+
+/**
+ * The WebAssembly engine of the bulk path: a window of a fixed size in the
+ * instance's memory, which the reader fills straight from its source (no
+ * copy), and scans in place. Memory grows once, in the constructor, and never
+ * again, so `window`, `table` and `out` stay valid views for the engine's
+ * life.
+ */
+export class WasmWindowEngine implements WindowEngine {
+  readonly name = "wasm" as const;
+  readonly window: Uint8Array;
+  readonly table: Uint32Array;
+  readonly out: Uint32Array;
+  readonly capacity: number = TABLE_CAPACITY;
+  #scan: ScannerExports["scanInPlace"];
+
+  /**
+   * Instantiates the scanner with a window of `size` bytes.
+   *
+   * @throws {Error} If WebAssembly is missing or cannot give that memory.
+   */
+  constructor(size: number) {
+    const module = wasmModule();
+    let exports: ScannerExports;
+    try {
+      exports = new WebAssembly.Instance(module, {})
+        .exports as unknown as ScannerExports;
+      if (
+        size > MAX_END - exports.inputOffset() ||
+        exports.ensureInput(size) === 0
+      ) {
+        throw new RangeError(`cannot grow memory to a ${size}-byte window`);
+      }
+    } catch (cause) {
+      throw new Error(
+        `Cannot instantiate the WebAssembly scanner: ${
+          cause instanceof Error ? cause.message : String(cause)
+        }`,
+        { cause },
+      );
+    }
+    const buffer = exports.memory.buffer;
+    this.window = new Uint8Array(buffer, exports.inputOffset(), size);
+    this.table = new Uint32Array(
+      buffer,
+      exports.tableOffset(),
+      TABLE_CAPACITY * ENTRY_WORDS,
+    );
+    this.out = new Uint32Array(buffer, exports.outOffset(), 8);
+    this.#scan = exports.scanInPlace;
+  }
+
+  /** Scans `window[start, end)`; returns the entry count. */
+  scan(start: number, end: number, maxFrameLength: number): number {
+    return this.#scan(start, end, limit(maxFrameLength), TABLE_CAPACITY);
   }
 }
 

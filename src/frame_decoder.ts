@@ -36,7 +36,9 @@ import {
   STATUS_TABLE_FULL,
   STATUS_TOO_LARGE,
 } from "./_scan.ts";
-import { type ScanEngine, TsScanEngine } from "./_engine.ts";
+import type { ScanEngine } from "./_engine.ts";
+import type { Engine, EngineOption } from "./engine.ts";
+import { makeScanEngine, resolveEngine } from "./_select_engine.ts";
 import { describeForeignBytes } from "./_bytes.ts";
 import { controlFrameError } from "./_control.ts";
 import {
@@ -98,9 +100,20 @@ export interface FrameDecoderOptions {
    * @default {false}
    */
   strict?: boolean;
+  /**
+   * The scan engine. `"auto"` takes the TypeScript engine, measured faster
+   * here for the decoder (the WebAssembly engine must copy each chunk into
+   * its memory; see the README's benchmarks); `"wasm"` insists on
+   * WebAssembly and throws where it cannot load.
+   *
+   * @default {"auto"}
+   */
+  engine?: EngineOption;
 }
 
 const EMPTY = new Uint8Array(0);
+/** What "auto" picks for the decoder (see the README's benchmarks). */
+const AUTO_DECODER_ENGINE: Engine = "ts";
 const MAX_FRAME_LENGTH_LIMIT = 0xffff_ffff;
 
 const NO_STATUS = -1;
@@ -212,7 +225,9 @@ export class FrameDecoder {
         }`,
       );
     }
-    this.#engine = new TsScanEngine();
+    this.#engine = makeScanEngine(
+      resolveEngine(options.engine, AUTO_DECODER_ENGINE, "decoder"),
+    );
     this.#maxFrameLength = maxFrameLength;
     this.#skipOversize = oversize === "skip";
     this.#state = new StreamState(strict === true);
@@ -228,7 +243,7 @@ export class FrameDecoder {
    * console.log(new FrameDecoder().engine); // "ts"
    * ```
    */
-  get engine(): "ts" | "wasm" {
+  get engine(): Engine {
     return this.#engine.name;
   }
 

@@ -20,6 +20,7 @@
  * @module
  */
 import type { Frame } from "./frame.ts";
+import type { Engine } from "./engine.ts";
 import { FrameDecoder, type FrameDecoderOptions } from "./frame_decoder.ts";
 
 /**
@@ -265,7 +266,7 @@ export class FrameDecoderStream implements TransformStream<Uint8Array, Frame> {
    * console.log(new FrameDecoderStream().engine); // "ts"
    * ```
    */
-  get engine(): "ts" | "wasm" {
+  get engine(): Engine {
     return this.#decoder.engine;
   }
 }

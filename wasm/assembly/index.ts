@@ -148,12 +148,59 @@ export function scan(
   if (capacity > TABLE_CAPACITY) capacity = TABLE_CAPACITY;
   if (copied > length) copied = length;
   // Memory address + delta = offset in the caller's buffer (mod 2^32).
-  const delta = base - INPUT;
-  const c = INPUT + copied;
-  const e = INPUT + length;
+  return scanRange(
+    INPUT,
+    INPUT + copied,
+    INPUT + length,
+    maxFrameLength,
+    count,
+    capacity,
+    base - INPUT,
+  );
+}
+
+/**
+ * Scans input[from, to), all of it present in memory (the bulk path reads
+ * straight into the input region), filling the table from entry 0. Positions
+ * written are offsets in the input region. Exactly scanFramesTs on the input
+ * region as its buffer.
+ */
+export function scanInPlace(
+  from: u32,
+  to: u32,
+  maxFrameLength: u32,
+  capacity: u32,
+): u32 {
+  if (capacity > TABLE_CAPACITY) capacity = TABLE_CAPACITY;
+  if (to > inputCapacity()) to = inputCapacity();
+  if (from > to) from = to;
+  return scanRange(
+    INPUT + from,
+    INPUT + to,
+    INPUT + to,
+    maxFrameLength,
+    0,
+    capacity,
+    0 - INPUT,
+  );
+}
+
+/**
+ * The scanner: memory [p, e) is the window, [p, c) of it copied; positions
+ * written are memory addresses + delta.
+ */
+// @ts-ignore: decorator
+@inline function scanRange(
+  p: u32,
+  c: u32,
+  e: u32,
+  maxFrameLength: u32,
+  count: u32,
+  capacity: u32,
+  delta: u32,
+): u32 {
   const tEnd = TABLE + capacity * ENTRY_BYTES;
   let t = TABLE + count * ENTRY_BYTES;
-  let p = INPUT;
   while (true) {
     const left = e - p;
     if (left == 0) {

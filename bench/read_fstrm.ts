@@ -1,0 +1,121 @@
+// A reader for ../shared/peers/bench.sh (its "reader contract"): prints
+//   frames=N bytes=B check=0xHHHHHHHH
+// for a Frame Streams file, then an in-process timing line.
+//
+//   deno run --allow-read bench/read_fstrm.ts [--engine auto|wasm|ts]
+//     [--api callback|batches|iterator|stream] FILE
+//
+// check is FNV-1a over each data frame's first and last payload byte. Exits 1
+// on a truncated file, a missing STOP or a content type other than dnstap's.
+import { parseArgs } from "node:util";
+import {
+  DNSTAP_CONTENT_TYPE,
+  type EngineOption,
+  type Frame,
+  FrameDecoderStream,
+  FrameReader,
+} from "../mod.ts";
+
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  options: {
+    engine: { type: "string", default: "auto" },
+    api: { type: "string", default: "callback" },
+    window: { type: "string", default: String(4 << 20) },
+  },
+  allowPositionals: true,
+});
+const path = positionals.at(-1);
+if (path === undefined) {
+  console.error(
+    "usage: read_fstrm.ts [--engine auto|wasm|ts] [--api callback|batches|iterator|stream] FILE",
+  );
+  Deno.exit(2);
+}
+const engine = values.engine as EngineOption;
+const t0 = performance.now();
+
+let frames = 0;
+let bytes = 0;
+let h = 0x811c9dc5;
+let contentType: Uint8Array | null = null;
+let stopped = false;
+let used = engine as string;
+
+function fold(data: Uint8Array): void {
+  frames++;
+  bytes += data.length;
+  h = Math.imul(h ^ data[0]!, 16777619) >>> 0;
+  h = Math.imul(h ^ data[data.length - 1]!, 16777619) >>> 0;
+}
+
+try {
+  if (values.api === "stream") {
+    using file = await Deno.open(path);
+    const stream = new FrameDecoderStream({ engine });
+    for await (const frame of file.readable.pipeThrough(stream)) {
+      if (frame.kind === "data") fold(frame.data);
+    }
+    contentType = stream.contentType;
+    stopped = stream.stopped;
+    used = stream.engine;
+  } else {
+    await using reader = await FrameReader.open(path, {
+      engine,
+      windowSize: Number(values.window),
+    });
+    used = reader.engine;
+    if (values.api === "callback") {
+      // Counters in typed arrays: a closure's captured number that leaves
+      // the small-integer range is boxed on every store.
+      const acc = new Float64Array(2);
+      const hash = new Uint32Array([h]);
+      await reader.forEachFrame((window, offset, length) => {
+        acc[0]!++;
+        acc[1]! += length;
+        hash[0] = Math.imul(hash[0]! ^ window[offset]!, 16777619);
+        hash[0] = Math.imul(hash[0]! ^ window[offset + length - 1]!, 16777619);
+      });
+      frames = acc[0]!;
+      bytes = acc[1]!;
+      h = hash[0]!;
+    } else if (values.api === "batches") {
+      for await (const batch of reader.batches()) {
+        for (const frame of batch) if (frame.kind === "data") fold(frame.data);
+      }
+    } else {
+      for await (const frame of reader as AsyncIterable<Frame>) {
+        if (frame.kind === "data") fold(frame.data);
+      }
+    }
+    contentType = reader.summary.contentType;
+    stopped = reader.summary.stopped;
+  }
+} catch (error) {
+  console.error(
+    `read_fstrm: ${error instanceof Error ? error.message : error}`,
+  );
+  Deno.exit(1);
+}
+const elapsed = (performance.now() - t0) / 1000;
+console.log(
+  `frames=${frames} bytes=${bytes} check=0x${h.toString(16).padStart(8, "0")}`,
+);
+console.log(
+  `reader=deno-${used}-${values.api} elapsed_s=${
+    elapsed.toFixed(6)
+  } frames_per_s=${Math.round(frames / elapsed)} MB_per_s=${
+    (bytes / elapsed / 1e6).toFixed(1)
+  }`,
+);
+if (!stopped) {
+  console.error("read_fstrm: no STOP frame");
+  Deno.exit(1);
+}
+if (
+  contentType === null ||
+  new TextDecoder().decode(contentType) !== DNSTAP_CONTENT_TYPE
+) {
+  console.error("read_fstrm: wrong content type");
+  Deno.exit(1);
+}
