@@ -331,7 +331,9 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
 
   /**
    * Opens a file for reading; the reader closes it on
-   * {@linkcode FrameReader.prototype.close} (or `await using`).
+   * {@linkcode FrameReader.prototype.close} (or `await using`). Without a
+   * `windowSize`, a file smaller than the default window gets a smaller one
+   * (from 64 KiB up, by powers of two).
    *
    * @param path The file.
    * @param options See {@linkcode FrameReaderOptions}.
@@ -354,6 +356,15 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
   ): Promise<FrameReader> {
     const file = await Deno.open(path, { read: true });
     try {
+      if (options.windowSize === undefined) {
+        // A small file needs no 4 MiB window: fresh memory is not free.
+        const { size } = await file.stat();
+        let windowSize = MIN_WINDOW;
+        while (windowSize < DEFAULT_WINDOW && windowSize <= size) {
+          windowSize *= 2;
+        }
+        options = { ...options, windowSize };
+      }
       const reader = new FrameReader(file, options);
       reader.#close = () => file.close();
       return reader;
