@@ -135,7 +135,7 @@ Deno.test("WasmScanEngine module has no imports", () => {
       "function inputOffset",
       "function outOffset",
       "function scan",
-    "function scanInPlace",
+      "function scanInPlace",
       "function tableCapacity",
       "function tableOffset",
       "memory memory",
