@@ -1,5 +1,17 @@
 // Test helpers: hex vectors and decoding under arbitrary chunking.
-import { type Frame, FrameDecoder, type FrameDecoderOptions } from "../mod.ts";
+import {
+  type Engine,
+  type Frame,
+  FrameDecoder,
+  type FrameDecoderOptions,
+} from "../mod.ts";
+
+/**
+ * The engines every decoder suite runs under. A suite asserts that the engine
+ * it asked for is the one that ran (see {@linkcode decodeSplit}), so a broken
+ * WebAssembly build fails loudly instead of hiding behind a fallback.
+ */
+export const ENGINES: readonly Engine[] = ["ts", "wasm"];
 
 /** Bytes from hex; spaces ignored, and "quoted" ASCII allowed. */
 export function hex(text: string): Uint8Array {
@@ -67,6 +79,15 @@ export function decodeSplit(
   options: FrameDecoderOptions = {},
 ): Outcome {
   const decoder = new FrameDecoder(options);
+  // An explicit engine must be the one that runs: never a silent fallback.
+  if (
+    (options.engine === "ts" || options.engine === "wasm") &&
+    decoder.engine !== options.engine
+  ) {
+    throw new Error(
+      `engine ${options.engine} was asked for, ${decoder.engine} runs`,
+    );
+  }
   const frames: PlainFrame[] = [];
   let error: Record<string, unknown> | null = null;
   let last = 0;
