@@ -318,7 +318,15 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
       );
     }
     const engine = resolveEngine(options.engine, "wasm", "FrameReader");
-    this.#engine = makeWindowEngine(engine, windowSize);
+    let made: WindowEngine;
+    try {
+      made = makeWindowEngine(engine, windowSize);
+    } catch (error) {
+      // "auto" falls back where WebAssembly loads but cannot give the window.
+      if ((options.engine ?? "auto") !== "auto") throw error;
+      made = makeWindowEngine("ts", windowSize);
+    }
+    this.#engine = made;
     this.#source = source;
     this.#sync = options.readSync !== false &&
       typeof source.readSync === "function";

@@ -651,13 +651,11 @@ for (const engine of ENGINES) {
   // Uint8Array, then `f(new Uint8Array(3943451853), 48)` gives -351515491),
   // and the decoder then takes its part-filled buffer for a whole frame: it
   // hands out a frame of about 4 GB of zeros from 304 bytes of input, then a
-  // ControlFrameError at an offset past the input. Ignored until the decoder
-  // stops doing arithmetic on such lengths (or caps maxFrameLength below
-  // 2^31 - 8); un-ignore it then.
+  // ControlFrameError at an offset past the input. The decoder now keeps
+  // such lengths in fields instead of computing `array.length - n`.
   Deno.test({
     name:
       `FrameDecoder [${engine}] assembles a frame of nearly 4 GiB across chunks once the JIT is warm`,
-    ignore: true,
     fn() {
       const frameOf = (length: number, have: number) => {
         const bytes = new Uint8Array(4 + have);
