@@ -22,6 +22,8 @@ export class StreamState {
   phase: number = PHASE_IDLE;
   contentType: Uint8Array | null = null;
   dataFrames = 0;
+  /** Payload bytes of the data frames counted (the bulk path keeps it). */
+  payloadBytes = 0;
   controlFrames = 0;
   skippedFrames = 0;
   readonly strict: boolean;

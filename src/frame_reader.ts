@@ -262,7 +262,6 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
   #maxFrameLength: number;
   #skipOversize: boolean;
   #state: StreamState;
-  #payloadBytes = 0;
   #oversized = 0;
   #bytesRead = 0;
   #used = false;
@@ -417,7 +416,7 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
       started: state.phase !== PHASE_IDLE,
       stopped: state.phase === PHASE_STOPPED,
       dataFrames: state.dataFrames,
-      payloadBytes: this.#payloadBytes,
+      payloadBytes: state.payloadBytes,
       controlFrames: state.controlFrames,
       skippedFrames: state.skippedFrames,
       oversizedFrames: this.#oversized,
@@ -693,16 +692,7 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
       let status = STATUS_END;
       while (skip === 0 && pos < have) {
         const n = engine.scan(pos, have, max);
-        const payload = deliver(
-          table,
-          n,
-          window,
-          base,
-          state,
-          onData,
-          onControl,
-        );
-        this.#payloadBytes += payload;
+        deliver(table, n, window, base, state, onData, onControl);
         status = out[0]!;
         const stop = out[1]!;
         pos = stop;
@@ -788,7 +778,7 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
         const frameOffset = base + pos;
         if (state.phase !== PHASE_DATA) state.dataOutOfPlace(frameOffset);
         state.dataFrames++;
-        this.#payloadBytes += need - 4;
+        state.payloadBytes += need - 4;
         onData(frame, 4, need - 4, frameOffset);
         base = frameOffset + need;
         have = pos = 0;
@@ -805,7 +795,8 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
 }
 
 /**
- * Hands the `n` frames of a scan to the sinks; returns their payload bytes.
+ * Hands the `n` frames of a scan to the sinks, counting them in `state`
+ * (also when a sink or the policy throws part-way).
  * A plain function, not part of the async loop, so that it is optimized as
  * the hot path it is.
  */
@@ -817,7 +808,7 @@ function deliver(
   state: StreamState,
   onData: DataSink,
   onControl: ((frame: ControlFrame) => void) | null,
-): number {
+): void {
   let payload = 0;
   let data = 0;
   try {
@@ -837,8 +828,8 @@ function deliver(
     }
   } finally {
     state.dataFrames += data;
+    state.payloadBytes += payload;
   }
-  return payload;
 }
 
 /** Frame-by-frame iteration over batches: one promise per frame, no more. */
