@@ -32,3 +32,5 @@ export * from "./src/reader_handshake.ts";
 export * from "./src/writer_handshake.ts";
 export * from "./src/engine.ts";
 export * from "./src/frame_reader.ts";
+export * from "./src/frame_receiver.ts";
+export * from "./src/frame_writer.ts";

@@ -1,0 +1,854 @@
+// FrameReceiver over real sockets: Unix sockets in a temporary directory,
+// TCP and TLS on 127.0.0.1. Writers are the C tool fstrm_replay (libfstrm),
+// the Go `dnstap` CLI, and hand-written peers that follow or break the
+// protocol. No assertion is about timing: timeouts are set small and the
+// tests assert what happened, not how fast.
+import assert from "node:assert/strict";
+import {
+  ControlType,
+  DNSTAP_CONTENT_TYPE,
+  encodeControlFrame,
+  encodeDataFrame,
+  encodeFrameStream,
+} from "../mod.ts";
+import {
+  type ConnectionEvent,
+  FrameReceiver,
+  type FrameReceiverOptions,
+  type ListenTarget,
+  type ReceivedFrame,
+} from "../src/frame_receiver.ts";
+import { HandshakeError } from "../src/errors.ts";
+import { interopTest } from "./_peers.ts";
+
+const DNSTAP = DNSTAP_CONTENT_TYPE;
+const DNSTAP_BYTES = new TextEncoder().encode(DNSTAP);
+const READY = encodeControlFrame(ControlType.READY, [DNSTAP]);
+const START = encodeControlFrame(ControlType.START, [DNSTAP]);
+const ACCEPT = encodeControlFrame(ControlType.ACCEPT, [DNSTAP]);
+const STOP = encodeControlFrame(ControlType.STOP);
+const FINISH = encodeControlFrame(ControlType.FINISH);
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+/** A deterministic 32-bit generator (mulberry32). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return (z ^ (z >>> 14)) >>> 0;
+  };
+}
+
+/** `count` payloads: mostly dnstap-sized, some up to 60 KB, random bytes. */
+function makePayloads(count: number, seed: number): Uint8Array[] {
+  const r = rng(seed);
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const pick = r() % 20;
+    const length = pick < 16
+      ? 80 + (r() % 320)
+      : pick < 19
+      ? 400 + (r() % 4_600)
+      : 5_000 + (r() % 55_001);
+    const p = new Uint8Array(length);
+    for (let j = 0; j < length; j++) p[j] = r() & 0xff;
+    out.push(p);
+  }
+  out.push(new Uint8Array(60_000).fill(7), Uint8Array.of(1));
+  return out;
+}
+
+/** Concatenates byte arrays. */
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Makes a temporary directory for `fn` and removes it afterwards. */
+async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "fstrm-receiver-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const delay = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `cond` until it holds; fails after 20 s (a hang, not a timing check). */
+async function waitFor(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 4_000; i++) {
+    if (cond()) return;
+    await delay(5);
+  }
+  assert.fail(`gave up waiting for ${what}`);
+}
+
+/** A receiver that records its connection events. */
+async function listen(
+  target: ListenTarget,
+  options: FrameReceiverOptions = {},
+): Promise<{ receiver: FrameReceiver; events: ConnectionEvent[] }> {
+  const events: ConnectionEvent[] = [];
+  const receiver = await FrameReceiver.listen(target, {
+    ...options,
+    onConnection: (event) => events.push(event),
+  });
+  return { receiver, events };
+}
+
+const TCP: ListenTarget = { transport: "tcp", port: 0 };
+
+/** Connects a client to the receiver's address (TCP or Unix). */
+function connect(receiver: FrameReceiver): Promise<Deno.Conn> {
+  const addr = receiver.addr;
+  return addr.transport === "unix"
+    ? Deno.connect({ transport: "unix", path: addr.path })
+    : Deno.connect({ port: (addr as Deno.NetAddr).port });
+}
+
+/** Writes all of `bytes`. */
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let p = 0;
+  while (p < bytes.length) p += await conn.write(bytes.subarray(p));
+}
+
+/** Reads exactly `n` bytes (fails on EOF before). */
+async function readExactly(conn: Deno.Conn, n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let p = 0;
+  while (p < n) {
+    const got = await conn.read(out.subarray(p));
+    if (got === null) assert.fail(`EOF after ${p} of ${n} bytes`);
+    p += got;
+  }
+  return out;
+}
+
+/** Reads until the peer closes (a reset counts as closing); the bytes read. */
+async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const buf = new Uint8Array(4096);
+  for (;;) {
+    let n: number | null;
+    try {
+      n = await conn.read(buf);
+    } catch (error) {
+      if (error instanceof Deno.errors.ConnectionReset) break;
+      throw error;
+    }
+    if (n === null) break;
+    parts.push(buf.slice(0, n));
+  }
+  return concat(...parts);
+}
+
+/** Takes `n` frames from the receiver's iterator (without ending it). */
+async function take(
+  iterator: AsyncIterator<ReceivedFrame>,
+  n: number,
+): Promise<ReceivedFrame[]> {
+  const out: ReceivedFrame[] = [];
+  while (out.length < n) {
+    const r = await iterator.next();
+    if (r.done) break;
+    out.push(r.value);
+  }
+  return out;
+}
+
+/** The "closed" events among `events`. */
+function closedEvents(
+  events: ConnectionEvent[],
+): Extract<ConnectionEvent, { type: "closed" }>[] {
+  return events.flatMap((e) => e.type === "closed" ? [e] : []);
+}
+
+/** Asserts two payload lists are byte-identical, naming the first difference. */
+function assertSamePayloads(got: Uint8Array[], want: Uint8Array[]): void {
+  assert.equal(got.length, want.length, "frame count");
+  for (let i = 0; i < want.length; i++) {
+    const a = got[i]!;
+    const b = want[i]!;
+    if (a.length !== b.length || !a.every((x, j) => x === b[j])) {
+      assert.fail(`frame ${i} differs (${a.length} vs ${b.length} bytes)`);
+    }
+  }
+}
+
+/** Runs a command to completion; exit code and stderr. */
+async function run(
+  cmd: string,
+  args: string[],
+): Promise<{ code: number; stderr: string }> {
+  const { code, stderr } = await new Deno.Command(cmd, {
+    args,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  return { code, stderr: new TextDecoder().decode(stderr) };
+}
+
+// ---------------------------------------------------------------------------
+// Real writers
+
+for (const transport of ["unix", "tcp"] as const) {
+  interopTest(
+    `FrameReceiver receives fstrm_replay's frames byte for byte over ${transport}`,
+    ["fstrm_replay"],
+    async () => {
+      await withTempDir(async (dir) => {
+        const payloads = makePayloads(3_000, transport === "unix" ? 1 : 2);
+        const file = `${dir}/in.fstrm`;
+        await Deno.writeFile(
+          file,
+          encodeFrameStream(payloads, { contentType: DNSTAP }),
+        );
+        const target: ListenTarget = transport === "unix"
+          ? { transport, path: `${dir}/dnstap.sock` }
+          : TCP;
+        const { receiver, events } = await listen(target, {
+          contentTypes: [DNSTAP],
+        });
+        const where = transport === "unix" ? ["-u", `${dir}/dnstap.sock`] : [
+          "-a",
+          "127.0.0.1",
+          "-p",
+          `${(receiver.addr as Deno.NetAddr).port}`,
+        ];
+        // fstrm_replay exits only after our FINISH.
+        const replay = run("fstrm_replay", [
+          "-t",
+          DNSTAP,
+          ...where,
+          "-r",
+          file,
+        ]);
+        const frames = await take(
+          receiver[Symbol.asyncIterator](),
+          payloads.length,
+        );
+        const { code, stderr } = await replay;
+        await waitFor(() => closedEvents(events).length === 1, "the close");
+        await receiver.close();
+        assert.equal(code, 0, stderr);
+        assertSamePayloads(frames.map((f) => f.data), payloads);
+        const [closed] = closedEvents(events);
+        assert.equal(closed!.error, null);
+        assert.equal(closed!.stopped, true);
+        assert.equal(closed!.connection.mode, "bidirectional");
+        assert.deepEqual(closed!.connection.contentType, DNSTAP_BYTES);
+        const stats = receiver.stats;
+        assert.equal(stats.frames, payloads.length);
+        assert.equal(
+          stats.bytes,
+          payloads.reduce((n, p) => n + p.length, 0),
+        );
+        assert.deepEqual(stats.protocolErrors, {});
+        assert.equal(stats.connectionsTotal, 1);
+        assert.equal(stats.connectionsOpen, 0);
+      });
+    },
+  );
+}
+
+// The Go CLI re-frames payloads without decoding them when it writes to a
+// socket, so random payloads pass; its reader refuses frames over 96 KiB.
+interopTest(
+  "FrameReceiver receives the Go dnstap CLI's frames (dnstap -r FILE -U SOCK)",
+  ["dnstap"],
+  async () => {
+    await withTempDir(async (dir) => {
+      const payloads = makePayloads(2_000, 3);
+      const file = `${dir}/in.fstrm`;
+      await Deno.writeFile(
+        file,
+        encodeFrameStream(payloads, { contentType: DNSTAP }),
+      );
+      const path = `${dir}/dnstap.sock`;
+      const { receiver, events } = await listen({ transport: "unix", path }, {
+        contentTypes: [DNSTAP],
+      });
+      const cli = run("timeout", ["30", "dnstap", "-r", file, "-U", path]);
+      const frames = await take(
+        receiver[Symbol.asyncIterator](),
+        payloads.length,
+      );
+      const { code, stderr } = await cli;
+      await waitFor(() => closedEvents(events).length === 1, "the close");
+      await receiver.close();
+      assert.equal(code, 0, stderr);
+      assertSamePayloads(frames.map((f) => f.data), payloads);
+      const [closed] = closedEvents(events);
+      assert.equal(closed!.error, null);
+      assert.equal(closed!.connection.mode, "bidirectional");
+      assert.deepEqual(closed!.connection.contentType, DNSTAP_BYTES);
+      assert.deepEqual(receiver.stats.protocolErrors, {});
+    });
+  },
+);
+
+// ---------------------------------------------------------------------------
+// Hand-written peers: the handshake
+
+Deno.test("FrameReceiver answers READY with ACCEPT and STOP with FINISH", async () => {
+  const { receiver, events } = await listen(TCP, {
+    contentTypes: ["other", DNSTAP],
+  });
+  const conn = await connect(receiver);
+  // READY offers two types; ACCEPT lists ours that READY offers.
+  await writeAll(
+    conn,
+    encodeControlFrame(ControlType.READY, ["x-unknown", DNSTAP]),
+  );
+  assert.deepEqual(await readExactly(conn, ACCEPT.length), ACCEPT);
+  await writeAll(conn, concat(START, encodeDataFrame("hello"), STOP));
+  assert.deepEqual(await readToEnd(conn), FINISH);
+  conn.close();
+  const [frame] = await take(receiver[Symbol.asyncIterator](), 1);
+  assert.deepEqual(frame!.data, new TextEncoder().encode("hello"));
+  assert.equal(frame!.connection.mode, "bidirectional");
+  assert.deepEqual(frame!.connection.contentType, DNSTAP_BYTES);
+  await waitFor(() => closedEvents(events).length === 1, "the close");
+  assert.deepEqual(events.map((e) => e.type), ["opened", "started", "closed"]);
+  assert.equal(closedEvents(events)[0]!.stopped, true);
+  await receiver.close();
+});
+
+Deno.test("FrameReceiver closes a READY with no common content type, without ACCEPT", async () => {
+  const { receiver, events } = await listen(TCP, { contentTypes: [DNSTAP] });
+  const conn = await connect(receiver);
+  await writeAll(conn, encodeControlFrame(ControlType.READY, ["other"]));
+  assert.equal((await readToEnd(conn)).length, 0, "nothing sent back");
+  conn.close();
+  await waitFor(() => closedEvents(events).length === 1, "the close");
+  const [closed] = closedEvents(events);
+  assert.ok(closed!.error instanceof HandshakeError);
+  assert.equal(closed!.error.reason, "no-common-content-type");
+  assert.match(closed!.error.message, /"other"/);
+  const stats = receiver.stats;
+  assert.equal(stats.handshakeFailures, 1);
+  assert.deepEqual(stats.protocolErrors, {
+    "handshake:no-common-content-type": 1,
+  });
+  await receiver.close();
+});
+
+Deno.test("FrameReceiver takes a START-first stream as unidirectional and sends nothing", async () => {
+  const { receiver, events } = await listen(TCP, { contentTypes: [DNSTAP] });
+  const conn = await connect(receiver);
+  // START and data in one write, as real servers' first reads often have.
+  await writeAll(
+    conn,
+    concat(START, encodeDataFrame("a"), encodeDataFrame("b"), STOP),
+  );
+  assert.equal((await readToEnd(conn)).length, 0, "no FINISH");
+  conn.close();
+  const frames = await take(receiver[Symbol.asyncIterator](), 2);
+  assert.deepEqual(frames.map((f) => f.data[0]), [0x61, 0x62]);
+  assert.equal(frames[0]!.connection.mode, "unidirectional");
+  await waitFor(() => closedEvents(events).length === 1, "the close");
+  assert.equal(closedEvents(events)[0]!.stopped, true);
+  assert.equal(closedEvents(events)[0]!.error, null);
+  await receiver.close();
+});
+
+Deno.test("FrameReceiver closes a connection whose first frame is data, and delivers nothing", async () => {
+  const { receiver, events } = await listen(TCP);
+  const conn = await connect(receiver);
+  await writeAll(conn, concat(encodeDataFrame("early"), START));
+  assert.equal((await readToEnd(conn)).length, 0);
+  conn.close();
+  await waitFor(() => closedEvents(events).length === 1, "the close");
+  const [closed] = closedEvents(events);
+  assert.ok(closed!.error instanceof HandshakeError);
+  assert.equal(receiver.stats.frames, 0);
+  assert.equal(receiver.stats.handshakeFailures, 1);
+  assert.deepEqual(receiver.stats.protocolErrors, {
+    "handshake:unexpected-frame": 1,
+  });
+  await receiver.close();
+  const it = receiver[Symbol.asyncIterator]();
+  assert.deepEqual(await it.next(), { done: true, value: undefined });
+});
+
+Deno.test("FrameReceiver closes a silent connection after handshakeTimeout", async () => {
+  const { receiver, events } = await listen(TCP, { handshakeTimeout: 200 });
+  // 1. Connects and sends nothing.
+  const silent = await connect(receiver);
+  assert.equal((await readToEnd(silent)).length, 0);
+  silent.close();
+  // 2. READY, then no START after ACCEPT.
+  const halfway = await connect(receiver);
+  await writeAll(halfway, READY);
+  assert.deepEqual(await readToEnd(halfway), ACCEPT);
+  halfway.close();
+  await waitFor(() => closedEvents(events).length === 2, "the closes");
+  for (const closed of closedEvents(events)) {
+    assert.ok(closed.error instanceof Deno.errors.TimedOut);
+  }
+  assert.equal(receiver.stats.handshakeFailures, 2);
+  assert.deepEqual(receiver.stats.protocolErrors, { "handshake-timeout": 2 });
+  await receiver.close();
+});
+
+Deno.test("FrameReceiver closes a started stream that stays silent past idleTimeout", async () => {
+  const { receiver, events } = await listen(TCP, { idleTimeout: 200 });
+  const conn = await connect(receiver);
+  await writeAll(conn, concat(START, encodeDataFrame("x")));
+  assert.equal((await readToEnd(conn)).length, 0);
+  conn.close();
+  await waitFor(() => closedEvents(events).length === 1, "the close");
+  assert.ok(closedEvents(events)[0]!.error instanceof Deno.errors.TimedOut);
+  assert.deepEqual(receiver.stats.protocolErrors, { "idle-timeout": 1 });
+  assert.equal(receiver.stats.handshakeFailures, 0);
+  assert.equal(receiver.stats.frames, 1);
+  await receiver.close();
+});
+
+// ---------------------------------------------------------------------------
+// How streams end
+
+Deno.test("FrameReceiver takes EOF without STOP as a normal end (dnsdist)", async () => {
+  const { receiver, events } = await listen(TCP);
+  const conn = await connect(receiver);
+  await writeAll(conn, READY);
+  await readExactly(conn, ACCEPT.length);
+  await writeAll(
+    conn,
+    concat(START, encodeDataFrame("1"), encodeDataFrame("2")),
+  );
+  conn.close();
+  const frames = await take(receiver[Symbol.asyncIterator](), 2);
+  assert.deepEqual(frames.map((f) => f.data[0]), [0x31, 0x32]);
+  await waitFor(() => closedEvents(events).length === 1, "the close");
+  const [closed] = closedEvents(events);
+  assert.equal(closed!.error, null);
+  assert.equal(closed!.stopped, false);
+  assert.deepEqual(receiver.stats.protocolErrors, {});
+  await receiver.close();
+});
+
+Deno.test("FrameReceiver delivers the complete frames before an EOF mid-frame and counts the truncation", async () => {
+  const { receiver, events } = await listen(TCP);
+  const conn = await connect(receiver);
+  const last = encodeDataFrame("cut short");
+  await writeAll(
+    conn,
+    concat(
+      START,
+      encodeDataFrame("1"),
+      encodeDataFrame("2"),
+      last.subarray(0, 7),
+    ),
+  );
+  conn.close();
+  const frames = await take(receiver[Symbol.asyncIterator](), 2);
+  assert.deepEqual(frames.map((f) => f.data[0]), [0x31, 0x32]);
+  await waitFor(() => closedEvents(events).length === 1, "the close");
+  assert.equal(closedEvents(events)[0]!.error?.name, "TruncatedFrameError");
+  assert.deepEqual(receiver.stats.protocolErrors, { truncated: 1 });
+  assert.equal(receiver.stats.frames, 2);
+  await receiver.close();
+});
+
+Deno.test("FrameReceiver does not mind a peer gone before FINISH (unbound)", async () => {
+  const { receiver, events } = await listen(TCP);
+  for (let i = 0; i < 20; i++) {
+    const conn = await connect(receiver);
+    await writeAll(conn, READY);
+    await readExactly(conn, ACCEPT.length);
+    await writeAll(conn, concat(START, encodeDataFrame("x"), STOP));
+    conn.close();
+  }
+  await waitFor(() => closedEvents(events).length === 20, "the closes");
+  for (const closed of closedEvents(events)) {
+    assert.equal(closed.error, null);
+    assert.equal(closed.stopped, true);
+  }
+  assert.equal(receiver.stats.ioErrors, 0);
+  assert.equal(receiver.stats.frames, 20);
+  await receiver.close();
+});
+
+Deno.test('FrameReceiver skips oversized frames under oversize: "skip" and closes on them by default', async () => {
+  const big = encodeDataFrame(new Uint8Array(200));
+  const stream = concat(
+    START,
+    encodeDataFrame("a"),
+    big,
+    encodeDataFrame("b"),
+    STOP,
+  );
+  {
+    const { receiver, events } = await listen(TCP, {
+      maxFrameLength: 100,
+      oversize: "skip",
+    });
+    const conn = await connect(receiver);
+    await writeAll(conn, stream);
+    await readToEnd(conn);
+    conn.close();
+    const frames = await take(receiver[Symbol.asyncIterator](), 2);
+    assert.deepEqual(frames.map((f) => f.data[0]), [0x61, 0x62]);
+    await waitFor(() => closedEvents(events).length === 1, "the close");
+    assert.equal(receiver.stats.oversizedFrames, 1);
+    await receiver.close();
+  }
+  {
+    const { receiver, events } = await listen(TCP, { maxFrameLength: 100 });
+    const conn = await connect(receiver);
+    await writeAll(conn, stream);
+    await readToEnd(conn);
+    conn.close();
+    await waitFor(() => closedEvents(events).length === 1, "the close");
+    assert.equal(closedEvents(events)[0]!.error?.name, "FrameTooLargeError");
+    assert.deepEqual(receiver.stats.protocolErrors, { "frame-too-large": 1 });
+    assert.equal(receiver.stats.frames, 1);
+    await receiver.close();
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Many connections
+
+Deno.test("FrameReceiver keeps a good stream whole while bad peers come and go", async () => {
+  const { receiver, events } = await listen(TCP, {
+    contentTypes: [DNSTAP],
+    handshakeTimeout: 300,
+  });
+  const payloads = makePayloads(2_000, 4);
+  const bytes = encodeFrameStream(payloads, { contentType: DNSTAP });
+  const good = await connect(receiver);
+  await writeAll(good, READY);
+  await readExactly(good, ACCEPT.length);
+  const writer = (async () => {
+    // Odd-sized writes, so frames straddle reads.
+    for (let p = 0; p < bytes.length; p += 7_919) {
+      await writeAll(good, bytes.subarray(p, p + 7_919));
+      if (p % 5 === 0) await delay(0);
+    }
+    return await readToEnd(good);
+  })();
+  const bad = [
+    // plain TCP against what looks like TLS: an absurd frame length
+    Uint8Array.of(0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc),
+    encodeDataFrame("data first"),
+    encodeControlFrame(ControlType.READY, ["nothing we take"]),
+    concat(START, Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 2, 0, 0)), // clen 2
+    encodeControlFrame(ControlType.ACCEPT), // a writer's frame first
+    new Uint8Array(0), // silent: handshake timeout
+  ];
+  const badRuns = bad.map(async (b) => {
+    const conn = await connect(receiver);
+    if (b.length > 0) await writeAll(conn, b);
+    await readToEnd(conn);
+    conn.close();
+  });
+  const frames = await take(receiver[Symbol.asyncIterator](), payloads.length);
+  assert.deepEqual(await writer, FINISH);
+  good.close();
+  await Promise.all(badRuns);
+  await waitFor(() => closedEvents(events).length === 1 + bad.length, "closes");
+  const goodFrames = frames.filter((f) => f.connection.id === 1);
+  assertSamePayloads(goodFrames.map((f) => f.data), payloads);
+  const stats = receiver.stats;
+  assert.equal(stats.connectionsTotal, 1 + bad.length);
+  // All but the malformed control frame, which came after START.
+  assert.equal(stats.handshakeFailures, bad.length - 1);
+  assert.deepEqual(stats.protocolErrors, {
+    "frame-too-large": 1,
+    "handshake:unexpected-frame": 2,
+    "handshake:no-common-content-type": 1,
+    "control-frame:length": 1,
+    "handshake-timeout": 1,
+  });
+  await receiver.close();
+});
+
+Deno.test("FrameReceiver closes connections beyond maxConnections at once", async () => {
+  const { receiver } = await listen(TCP, { maxConnections: 1 });
+  const first = await connect(receiver);
+  await writeAll(first, READY);
+  await readExactly(first, ACCEPT.length);
+  const second = await connect(receiver);
+  assert.equal((await readToEnd(second)).length, 0);
+  second.close();
+  await waitFor(() => receiver.stats.connectionsRejected === 1, "rejection");
+  assert.equal(receiver.stats.connectionsOpen, 1);
+  await writeAll(first, concat(START, STOP));
+  assert.deepEqual(await readToEnd(first), FINISH);
+  first.close();
+  await receiver.close();
+});
+
+// ---------------------------------------------------------------------------
+// Flow control, callbacks, shutdown
+
+Deno.test("FrameReceiver stops reading while the application does not keep up", async () => {
+  const highWaterMark = 16;
+  const { receiver } = await listen(TCP, { highWaterMark });
+  const payloads = Array.from(
+    { length: 8_000 },
+    (_, i) => new Uint8Array(4_000).fill(i & 0xff),
+  );
+  const bytes = encodeFrameStream(payloads); // 32 MB: more than any socket buffer
+  const conn = await connect(receiver);
+  let written = 0;
+  const writer = (async () => {
+    while (written < bytes.length) {
+      written += await conn.write(bytes.subarray(written, written + 65_536));
+    }
+  })();
+  // One read is at most 64 KiB: 17 frames of 4 KB.
+  const bound = highWaterMark + Math.ceil(65_536 / 4_004) + 1;
+  await waitFor(() => receiver.stats.bufferedFrames >= highWaterMark, "fill");
+  let before = -1;
+  // The writer stalls: what it has written stops growing, short of the end.
+  for (let i = 0; i < 1_000 && written !== before; i++) {
+    before = written;
+    await delay(50);
+    assert.ok(receiver.stats.bufferedFrames <= bound, "buffer bounded");
+  }
+  assert.ok(written < bytes.length, "the writer is blocked");
+  assert.ok(receiver.stats.bufferedFrames <= bound);
+  // Reading everything lets the writer finish.
+  const it = receiver[Symbol.asyncIterator]();
+  const frames = await take(it, payloads.length);
+  await writer;
+  assert.equal(frames.length, payloads.length);
+  assert.ok(frames.every((f, i) => f.data[0] === (i & 0xff)));
+  conn.close();
+  await receiver.close();
+});
+
+Deno.test("FrameReceiver hands frames to onFrame one at a time, in order", async () => {
+  const seen: number[] = [];
+  let busy = false;
+  const receiver = await FrameReceiver.listen(TCP, {
+    highWaterMark: 4,
+    onFrame: async (frame) => {
+      assert.ok(!busy, "one call at a time");
+      busy = true;
+      await delay(1);
+      seen.push(frame.data[0]!);
+      busy = false;
+    },
+  });
+  assert.throws(() => receiver[Symbol.asyncIterator](), TypeError);
+  const conn = await connect(receiver);
+  const payloads = Array.from({ length: 50 }, (_, i) => Uint8Array.of(i));
+  await writeAll(conn, encodeFrameStream(payloads));
+  await readToEnd(conn);
+  conn.close();
+  await waitFor(() =>
+    receiver.stats.connectionsTotal === 1 &&
+    receiver.stats.connectionsOpen === 0, "the close");
+  await receiver.close(); // resolves once every frame has been handled
+  assert.deepEqual(seen, payloads.map((p) => p[0]));
+});
+
+Deno.test("FrameReceiver.close rejects with the error of a failing onFrame", async () => {
+  const receiver = await FrameReceiver.listen(TCP, {
+    onFrame: () => {
+      throw new Error("handler broke");
+    },
+  });
+  const conn = await connect(receiver);
+  await writeAll(conn, concat(START, encodeDataFrame("x")));
+  await readToEnd(conn); // the receiver closes every connection
+  conn.close();
+  await assert.rejects(receiver.close(), /handler broke/);
+});
+
+Deno.test("FrameReceiver.close gives an open stream the grace period, then closes it", async () => {
+  const { receiver, events } = await listen(TCP, { gracePeriod: 200 });
+  // One stream reaches STOP during the grace period, one never does.
+  const finishing = await connect(receiver);
+  const stuck = await connect(receiver);
+  await writeAll(finishing, READY);
+  await readExactly(finishing, ACCEPT.length);
+  await writeAll(finishing, concat(START, encodeDataFrame("a")));
+  await writeAll(stuck, concat(START, encodeDataFrame("b")));
+  await waitFor(() => receiver.stats.frames === 2, "both frames");
+  const closing = receiver.close();
+  // Closed to newcomers at once.
+  await assert.rejects(connect(receiver));
+  await writeAll(finishing, STOP);
+  assert.deepEqual(await readToEnd(finishing), FINISH);
+  assert.equal((await readToEnd(stuck)).length, 0);
+  await closing;
+  finishing.close();
+  stuck.close();
+  const closed = closedEvents(events);
+  assert.equal(closed.length, 2);
+  const byId = new Map(closed.map((e) => [e.connection.id, e]));
+  assert.equal(byId.get(1)!.error, null);
+  assert.ok(byId.get(2)!.error instanceof Deno.errors.Interrupted);
+  // Frames buffered before the close are still there.
+  const frames = await take(receiver[Symbol.asyncIterator](), 3);
+  assert.deepEqual(frames.map((f) => f.data[0]).sort(), [0x61, 0x62]);
+});
+
+Deno.test("FrameReceiver closes on abort and with await using", async () => {
+  const controller = new AbortController();
+  const receiver = await FrameReceiver.listen(TCP, {
+    signal: controller.signal,
+    gracePeriod: 100,
+  });
+  const conn = await connect(receiver);
+  await writeAll(conn, concat(START, encodeDataFrame("z")));
+  const iterating = take(receiver[Symbol.asyncIterator](), 10);
+  await waitFor(() => receiver.stats.frames === 1, "the frame");
+  controller.abort();
+  assert.equal((await iterating).length, 1, "iteration ends after the close");
+  conn.close();
+
+  let port = 0;
+  {
+    await using scoped = await FrameReceiver.listen(TCP, { gracePeriod: 100 });
+    port = (scoped.addr as Deno.NetAddr).port;
+    const c = await connect(scoped);
+    await writeAll(c, READY);
+    await readExactly(c, ACCEPT.length);
+    c.close();
+  }
+  await assert.rejects(
+    Deno.connect({ port }),
+    Deno.errors.ConnectionRefused,
+  );
+});
+
+Deno.test("FrameReceiver.listen checks its options before listening", async () => {
+  const cases: [FrameReceiverOptions, ErrorConstructor][] = [
+    [{ handshakeTimeout: -1 }, RangeError],
+    [{ highWaterMark: 0 }, RangeError],
+    [{ maxConnections: 1.5 }, TypeError],
+    [{ maxFrameLength: 0 }, RangeError],
+    [{ oversize: "drop" as "skip" }, TypeError],
+    [{ contentTypes: ["x".repeat(257)] }, RangeError],
+    [{ onFrame: 1 as unknown as () => void }, TypeError],
+  ];
+  for (const [options, type] of cases) {
+    await assert.rejects(FrameReceiver.listen(TCP, options), type);
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Unix socket paths
+
+Deno.test("FrameReceiver replaces a stale Unix socket and refuses a live one or a regular file", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/dnstap.sock`;
+    // A stale socket: a hard link to a socket whose listener is gone.
+    const old = Deno.listen({ transport: "unix", path: `${dir}/old.sock` });
+    await Deno.link(`${dir}/old.sock`, path);
+    old.close();
+    assert.ok((await Deno.lstat(path)).isSocket);
+    const receiver = await FrameReceiver.listen({
+      transport: "unix",
+      path,
+      mode: 0o600,
+    });
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    // Live: our own receiver holds it.
+    await assert.rejects(
+      FrameReceiver.listen({ transport: "unix", path }),
+      (e) =>
+        e instanceof Deno.errors.AddrInUse &&
+        /another process is listening/.test(e.message),
+    );
+    // Still serving after the refused attempt probed it.
+    const conn = await connect(receiver);
+    await writeAll(conn, concat(START, encodeDataFrame("u"), STOP));
+    await readToEnd(conn);
+    conn.close();
+    const [frame] = await take(receiver[Symbol.asyncIterator](), 1);
+    assert.equal(frame!.data[0], 0x75);
+    await receiver.close();
+    await assert.rejects(Deno.lstat(path), Deno.errors.NotFound);
+    // A regular file is never removed.
+    await Deno.writeTextFile(path, "precious");
+    await assert.rejects(
+      FrameReceiver.listen({ transport: "unix", path }),
+      (e) =>
+        e instanceof Deno.errors.AlreadyExists &&
+        /not a socket/.test(e.message),
+    );
+    assert.equal(await Deno.readTextFile(path), "precious");
+  });
+});
+
+// ---------------------------------------------------------------------------
+// TLS
+
+interopTest(
+  "FrameReceiver speaks Frame Streams over TLS",
+  ["openssl"],
+  async () => {
+    await withTempDir(async (dir) => {
+      const { code, stderr } = await run("openssl", [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        `${dir}/key.pem`,
+        "-out",
+        `${dir}/cert.pem`,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost",
+        // rustls refuses a CA certificate as the server's own
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+      ]);
+      assert.equal(code, 0, stderr);
+      const cert = await Deno.readTextFile(`${dir}/cert.pem`);
+      const key = await Deno.readTextFile(`${dir}/key.pem`);
+      const { receiver, events } = await listen(
+        { transport: "tls", port: 0, cert, key },
+        { contentTypes: [DNSTAP] },
+      );
+      const conn = await Deno.connectTls({
+        hostname: "localhost",
+        port: (receiver.addr as Deno.NetAddr).port,
+        caCerts: [cert],
+      });
+      await writeAll(conn, READY);
+      assert.deepEqual(await readExactly(conn, ACCEPT.length), ACCEPT);
+      const payloads = makePayloads(200, 5);
+      await writeAll(
+        conn,
+        encodeFrameStream(payloads, { contentType: DNSTAP }),
+      );
+      const frames = await take(
+        receiver[Symbol.asyncIterator](),
+        payloads.length,
+      );
+      assert.deepEqual(await readToEnd(conn), FINISH);
+      conn.close();
+      assertSamePayloads(frames.map((f) => f.data), payloads);
+      await waitFor(() => closedEvents(events).length === 1, "the close");
+      assert.equal(closedEvents(events)[0]!.error, null);
+      await receiver.close();
+    });
+  },
+);
