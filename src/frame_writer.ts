@@ -255,7 +255,7 @@ export interface FrameWriterOptions {
  * ```
  */
 export interface WriterStats {
-  /** Data frames written to sockets (a frame re-sent after a reconnection counts twice). */
+  /** Data frames written to sockets: counted once each, when the socket write carrying them completed. */
   readonly framesWritten: number;
   /** Bytes of those data frames, 4-byte length words included. */
   readonly bytesWritten: number;
