@@ -31,6 +31,7 @@ export const PEER_PACKAGES: Readonly<Record<string, string>> = {
   "/usr/include/fstrm.h": "libfstrm-dev",
   dnstap: "golang-github-dnstap-golang-dnstap-cli",
   gcc: "gcc",
+  openssl: "openssl",
 };
 
 /** Reads an environment variable; `undefined` without `--allow-env`. */
