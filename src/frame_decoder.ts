@@ -40,6 +40,7 @@ import type { ScanEngine } from "./_engine.ts";
 import type { Engine, EngineOption } from "./engine.ts";
 import { makeScanEngine, resolveEngine } from "./_select_engine.ts";
 import { describeForeignBytes } from "./_bytes.ts";
+import { checkFrameLimits } from "./_options.ts";
 import { controlFrameError } from "./_control.ts";
 import {
   PHASE_DATA,
@@ -114,7 +115,6 @@ export interface FrameDecoderOptions {
 const EMPTY = new Uint8Array(0);
 /** What "auto" picks for the decoder (see the README's benchmarks). */
 const AUTO_DECODER_ENGINE: Engine = "ts";
-const MAX_FRAME_LENGTH_LIMIT = 0xffff_ffff;
 
 const NO_STATUS = -1;
 
@@ -211,30 +211,12 @@ export class FrameDecoder {
       oversize = "error",
       strict = false,
     } = options;
-    if (
-      typeof maxFrameLength !== "number" || !Number.isInteger(maxFrameLength)
-    ) {
-      throw new TypeError(
-        `Cannot create decoder: maxFrameLength must be an integer, got ${maxFrameLength}`,
-      );
-    }
-    if (maxFrameLength < 1 || maxFrameLength > MAX_FRAME_LENGTH_LIMIT) {
-      throw new RangeError(
-        `Cannot create decoder: maxFrameLength must be from 1 to ${MAX_FRAME_LENGTH_LIMIT}, got ${maxFrameLength}`,
-      );
-    }
-    if (oversize !== "error" && oversize !== "skip") {
-      throw new TypeError(
-        `Cannot create decoder: oversize must be "error" or "skip", got ${
-          String(oversize)
-        }`,
-      );
-    }
+    const skipOversize = checkFrameLimits("decoder", maxFrameLength, oversize);
     this.#engine = makeScanEngine(
       resolveEngine(options.engine, AUTO_DECODER_ENGINE, "decoder"),
     );
     this.#maxFrameLength = maxFrameLength;
-    this.#skipOversize = oversize === "skip";
+    this.#skipOversize = skipOversize;
     this.#state = new StreamState(strict === true);
   }
 

@@ -48,6 +48,7 @@ import {
 } from "./_stream_state.ts";
 import { controlFrameError } from "./_control.ts";
 import { describeForeignBytes } from "./_bytes.ts";
+import { checkFrameLimits } from "./_options.ts";
 
 /**
  * Where a {@linkcode FrameReader} reads from: anything with Deno's `read`
@@ -212,7 +213,6 @@ export type DataFrameCallback = (
 const DEFAULT_WINDOW = 4 << 20;
 const MIN_WINDOW = 65_536;
 const MAX_WINDOW = 1 << 30;
-const MAX_FRAME_LENGTH_LIMIT = 0xffff_ffff;
 
 /** Called for each data frame: payload at window[offset, offset + length). */
 type DataSink = (
@@ -289,23 +289,11 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
       strict = false,
       windowSize = DEFAULT_WINDOW,
     } = options;
-    if (!Number.isInteger(maxFrameLength)) {
-      throw new TypeError(
-        `Cannot create FrameReader: maxFrameLength must be an integer, got ${maxFrameLength}`,
-      );
-    }
-    if (maxFrameLength < 1 || maxFrameLength > MAX_FRAME_LENGTH_LIMIT) {
-      throw new RangeError(
-        `Cannot create FrameReader: maxFrameLength must be from 1 to ${MAX_FRAME_LENGTH_LIMIT}, got ${maxFrameLength}`,
-      );
-    }
-    if (oversize !== "error" && oversize !== "skip") {
-      throw new TypeError(
-        `Cannot create FrameReader: oversize must be "error" or "skip", got ${
-          String(oversize)
-        }`,
-      );
-    }
+    const skipOversize = checkFrameLimits(
+      "FrameReader",
+      maxFrameLength,
+      oversize,
+    );
     if (!Number.isInteger(windowSize)) {
       throw new TypeError(
         `Cannot create FrameReader: windowSize must be an integer, got ${windowSize}`,
@@ -332,7 +320,7 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
     this.#copy = options.copyPayloads !== false;
     this.#close = null;
     this.#maxFrameLength = maxFrameLength;
-    this.#skipOversize = oversize === "skip";
+    this.#skipOversize = skipOversize;
     this.#state = new StreamState(strict === true);
   }
 
