@@ -23,20 +23,8 @@ import {
   plain,
   plainError,
 } from "./_util.ts";
+import { ACCEPT, FINISH, HELLO, READY, START, STOP } from "./_vectors.ts";
 
-// The byte-exact vectors of PROTOCOL.md §2, written out by hand.
-const START = hex(
-  `00000000 00000022 00000002 00000001 00000016 "protobuf:dnstap.Dnstap"`,
-);
-const READY = hex(
-  `00000000 00000022 00000004 00000001 00000016 "protobuf:dnstap.Dnstap"`,
-);
-const ACCEPT = hex(
-  `00000000 00000022 00000001 00000001 00000016 "protobuf:dnstap.Dnstap"`,
-);
-const STOP = hex(`00000000 00000004 00000003`);
-const FINISH = hex(`00000000 00000004 00000005`);
-const HELLO = hex(`00000005 68656c6c6f`);
 const DNSTAP = [...new TextEncoder().encode("protobuf:dnstap.Dnstap")];
 
 /** Every single cut point, plus every pair of cut points for short inputs. */

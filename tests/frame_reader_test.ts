@@ -23,22 +23,17 @@ import {
   UnexpectedFrameError,
 } from "../mod.ts";
 import { concat, hex, plainError } from "./_util.ts";
+import {
+  ACCEPT,
+  FINISH,
+  HELLO,
+  READY,
+  START,
+  STOP,
+  UNKNOWN,
+} from "./_vectors.ts";
 import { interopTest } from "./_peers.ts";
 
-// The byte-exact vectors of PROTOCOL.md §2.
-const START = hex(
-  `00000000 00000022 00000002 00000001 00000016 "protobuf:dnstap.Dnstap"`,
-);
-const READY = hex(
-  `00000000 00000022 00000004 00000001 00000016 "protobuf:dnstap.Dnstap"`,
-);
-const ACCEPT = hex(
-  `00000000 00000022 00000001 00000001 00000016 "protobuf:dnstap.Dnstap"`,
-);
-const STOP = hex(`00000000 00000004 00000003`);
-const FINISH = hex(`00000000 00000004 00000005`);
-const HELLO = hex(`00000005 68656c6c6f`);
-const UNKNOWN = hex(`00000000 00000008 00000009 01020304`);
 const DNSTAP = new TextEncoder().encode("protobuf:dnstap.Dnstap");
 
 const MIN_WINDOW = 65_536;

@@ -29,6 +29,7 @@ import {
 } from "../src/_wasm_engine.ts";
 import { SCANNER_WASM } from "../src/_wasm_scanner_bytes.ts";
 import { concat, hex } from "./_util.ts";
+import { ACCEPT, FINISH, HELLO, READY, START, STOP } from "./_vectors.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -106,19 +107,6 @@ function control(type: number, ...fields: number[]): Uint8Array {
   const body = concat(...parts);
   return concat(hex(`00000000 ${u32(body.length)}`), body);
 }
-
-const START = hex(
-  `00000000 00000022 00000002 00000001 00000016 "protobuf:dnstap.Dnstap"`,
-);
-const READY = hex(
-  `00000000 00000022 00000004 00000001 00000016 "protobuf:dnstap.Dnstap"`,
-);
-const ACCEPT = hex(
-  `00000000 00000022 00000001 00000001 00000016 "protobuf:dnstap.Dnstap"`,
-);
-const STOP = hex(`00000000 00000004 00000003`);
-const FINISH = hex(`00000000 00000004 00000005`);
-const HELLO = hex(`00000005 68656c6c6f`);
 
 // ---------------------------------------------------------------------------
 // The module and the engine

@@ -1,0 +1,24 @@
+// The byte-exact vectors of PROTOCOL.md §2, written out by hand (never
+// computed with our encoder, so that a test using them can catch it).
+import { hex } from "./_util.ts";
+
+/** START with the dnstap content type. */
+export const START: Uint8Array = hex(
+  `00000000 00000022 00000002 00000001 00000016 "protobuf:dnstap.Dnstap"`,
+);
+/** READY with the dnstap content type. */
+export const READY: Uint8Array = hex(
+  `00000000 00000022 00000004 00000001 00000016 "protobuf:dnstap.Dnstap"`,
+);
+/** ACCEPT with the dnstap content type. */
+export const ACCEPT: Uint8Array = hex(
+  `00000000 00000022 00000001 00000001 00000016 "protobuf:dnstap.Dnstap"`,
+);
+/** STOP. */
+export const STOP: Uint8Array = hex(`00000000 00000004 00000003`);
+/** FINISH. */
+export const FINISH: Uint8Array = hex(`00000000 00000004 00000005`);
+/** A data frame holding "hello". */
+export const HELLO: Uint8Array = hex(`00000005 68656c6c6f`);
+/** A control frame of unknown type 9 with a 4-byte body. */
+export const UNKNOWN: Uint8Array = hex(`00000000 00000008 00000009 01020304`);
