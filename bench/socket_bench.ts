@@ -3,7 +3,10 @@
 // socket and TCP, on the same file, in one run. Prints a table: wall time
 // from fstrm_replay's start to its exit (it exits after FINISH, so after the
 // receiver has read every frame), frames/s, MB/s of file, and the peak RSS
-// of this process (the receiver's side).
+// of this process (the receiver's side). A third pair, our FrameWriter (in
+// a child Deno process, fed by a FrameReader over the same file) → our
+// FrameReceiver, is timed from the child's start to its exit (it exits after
+// close(), i.e. after FINISH).
 //
 //   deno run -A bench/socket_bench.ts [--file PATH] [--frames N] [--runs N]
 //       [--transport unix|tcp|both] [--consumer iterate|callback]
@@ -15,7 +18,9 @@ import {
   encodeControlFrame,
   encodeDataFrame,
   FrameDecoder,
+  FrameReader,
   FrameReceiver,
+  FrameWriter,
 } from "../mod.ts";
 
 const DNSTAP = "protobuf:dnstap.Dnstap";
@@ -23,6 +28,29 @@ const DNSTAP = "protobuf:dnstap.Dnstap";
 function arg(name: string, fallback: string): string {
   const i = Deno.args.indexOf(`--${name}`);
   return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1]! : fallback;
+}
+
+// Child mode: write the file's frames with FrameWriter, then exit.
+if (Deno.args.includes("--write-to")) {
+  const [transport, where] = arg("write-to", "").split(/:(.*)/s);
+  const writer = await FrameWriter.connect(
+    transport === "unix"
+      ? { transport: "unix", path: where! }
+      : { transport: "tcp", hostname: "127.0.0.1", port: Number(where) },
+    { contentTypes: [DNSTAP], reconnect: false },
+  );
+  await using reader = await FrameReader.open(arg("file", ""), {
+    copyPayloads: false,
+  });
+  for await (const batch of reader.batches()) {
+    for (const f of batch) {
+      // Views of the reader's window: awaited, so each is queued (copied)
+      // before the next batch.
+      if (f.kind === "data") await writer.write(f.data);
+    }
+  }
+  await writer.close();
+  Deno.exit(0);
 }
 
 const runs = Number(arg("runs", "3"));
@@ -97,6 +125,28 @@ function where(transport: "unix" | "tcp", port: number): string[] {
     : ["-a", "127.0.0.1", "-p", `${port}`];
 }
 
+/** FrameWriter (child process) into `target`: seconds to its exit. */
+async function writerChild(file: string, target: string): Promise<number> {
+  const t0 = performance.now();
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL(import.meta.url).pathname,
+      "--write-to",
+      target,
+      "--file",
+      file,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) {
+    throw new Error(`writer failed: ${new TextDecoder().decode(stderr)}`);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
 async function replay(file: string, target: string[]): Promise<number> {
   const t0 = performance.now();
   const { code, stderr } = await new Deno.Command("fstrm_replay", {
@@ -149,6 +199,7 @@ async function cPair(file: string, transport: "unix" | "tcp"): Promise<number> {
 async function ours(
   file: string,
   transport: "unix" | "tcp",
+  sender: "replay" | "writer" = "replay",
 ): Promise<{ seconds: number; frames: number; bytes: number; cpu: number }> {
   let frames = 0;
   let bytes = 0;
@@ -176,7 +227,12 @@ async function ours(
     }
   })();
   const cpu0 = cpuSeconds();
-  const seconds = await replay(file, where(transport, port));
+  const seconds = sender === "replay"
+    ? await replay(file, where(transport, port))
+    : await writerChild(
+      file,
+      transport === "unix" ? `unix:${dir}/bench.sock` : `tcp:${port}`,
+    );
   await receiver.close();
   await loop;
   return { seconds, frames, bytes, cpu: cpuSeconds() - cpu0 };
@@ -212,28 +268,34 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 for (const transport of transports) {
   const c: number[] = [];
   const d: number[] = [];
+  const w: number[] = [];
   const cpu: number[] = [];
-  // Alternate the two pairs, run by run.
-  for (let i = 0; i < runs; i++) {
-    c.push(await cPair(file, transport));
-    const r = await ours(file, transport);
+  const wcpu: number[] = [];
+  const check = (r: { frames: number; bytes: number }) => {
     if (r.frames !== expected.frames || r.bytes !== expected.bytes) {
       throw new Error(
         `received ${r.frames} frames / ${r.bytes} bytes, expected ${expected.frames} / ${expected.bytes}`,
       );
     }
+  };
+  // Alternate the pairs, run by run.
+  for (let i = 0; i < runs; i++) {
+    c.push(await cPair(file, transport));
+    const r = await ours(file, transport);
+    check(r);
     d.push(r.seconds);
     cpu.push(r.cpu);
+    const rw = await ours(file, transport, "writer");
+    check(rw);
+    w.push(rw.seconds);
+    wcpu.push(rw.cpu);
   }
+  const rss = peakRssMB().toFixed(0);
   for (
-    const [name, xs, cpus, rss] of [
+    const [name, xs, cpus, peak] of [
       ["fstrm_replay → fstrm_capture", c, "-", "-"],
-      [
-        "fstrm_replay → FrameReceiver",
-        d,
-        median(cpu).toFixed(2),
-        peakRssMB().toFixed(0),
-      ],
+      ["fstrm_replay → FrameReceiver", d, median(cpu).toFixed(2), rss],
+      ["FrameWriter → FrameReceiver", w, median(wcpu).toFixed(2), rss],
     ] as const
   ) {
     const m = median(xs);
@@ -242,7 +304,7 @@ for (const transport of transports) {
         Math.min(...xs).toFixed(2)
       }–${Math.max(...xs).toFixed(2)}) | ${
         (expected.frames / m / 1e6).toFixed(2)
-      } M | ${(size / m / 1e6).toFixed(0)} | ${cpus} | ${rss} |`,
+      } M | ${(size / m / 1e6).toFixed(0)} | ${cpus} | ${peak} |`,
     );
   }
 }

@@ -239,7 +239,12 @@ export interface ConnectionInfo {
  * ```
  */
 export interface ReceivedFrame {
-  /** The payload: a copy of its own, safe to keep and to modify. */
+  /**
+   * The payload: a copy, safe to keep and to modify. The frames of one
+   * socket read are views of one buffer (its `buffer` also holds its
+   * neighbours' bytes, and a payload kept alive keeps that buffer, at most
+   * 64 KiB, alive: `slice()` the few you keep long).
+   */
   readonly data: Uint8Array;
   /** The connection it came from. */
   readonly connection: ConnectionInfo;
@@ -363,6 +368,12 @@ class Connection {
   info: ConnectionInfo;
   readonly decoder: FrameDecoder;
   readonly handshake: ReaderHandshake;
+  /**
+   * What the socket is read into. Once frames have been handed out as views
+   * of it, it is theirs, and the next read takes a fresh one.
+   */
+  buffer = new Uint8Array(READ_BUFFER_SIZE);
+  bufferTaken = false;
   /** Set when we close the socket ourselves: why. */
   closedBy: Outcome | null = null;
   closed = false;
@@ -459,6 +470,8 @@ export class FrameReceiver
   #queue: ReceivedFrame[] = [];
   #head = 0;
   #reader: ((result: IteratorResult<ReceivedFrame>) => void) | null = null;
+  // Scratch for #drain (which never yields while it holds views).
+  #views: Uint8Array[] = [];
   #roomWaiters: (() => void)[] = [];
   #iterating = false;
   #discard = false;
@@ -767,6 +780,56 @@ export class FrameReceiver
     this.#queue.push(frame);
   }
 
+  /**
+   * Queues data frames given as views of a connection's input (its read
+   * buffer, or a frame the decoder assembled across reads), so that each
+   * payload is memory no one else writes: one fresh buffer for each run of
+   * views lying in order in one buffer, which is what a read holds.
+   * Allocating a buffer per frame costs several times more than copying
+   * the bytes. When the frames fill at least half of the read buffer, the
+   * read buffer itself is handed over, without a copy, and the connection
+   * reads into a fresh one next. Either way each frame is a view of its
+   * own bytes, safe to keep and to modify; its `buffer` also holds its
+   * neighbours' bytes. Empties `views`.
+   */
+  #putViews(views: Uint8Array[], c: Connection): void {
+    const n = views.length;
+    if (n === 0) return;
+    if (this.#discard) {
+      // Nobody will see them: count them, copy nothing.
+      for (const v of views) this.#put({ data: v, connection: c.info });
+      views.length = 0;
+      return;
+    }
+    const connection = c.info;
+    const readBuffer = c.buffer.buffer;
+    let i = 0;
+    while (i < n) {
+      const first = views[i]!;
+      const buffer = first.buffer;
+      const low = first.byteOffset;
+      let high = low + first.length;
+      let j = i + 1;
+      for (; j < n; j++) {
+        const v = views[j]!;
+        if (v.buffer !== buffer || v.byteOffset < high) break;
+        high = v.byteOffset + v.length;
+      }
+      if (buffer === readBuffer && 2 * (high - low) >= readBuffer.byteLength) {
+        c.bufferTaken = true;
+        for (; i < j; i++) this.#put({ data: views[i]!, connection });
+        continue;
+      }
+      const copy = new Uint8Array(buffer, low, high - low).slice();
+      for (; i < j; i++) {
+        const v = views[i]!;
+        const at = v.byteOffset - low;
+        this.#put({ data: copy.subarray(at, at + v.length), connection });
+      }
+    }
+    views.length = 0;
+  }
+
   #clearQueue(): void {
     this.#queue = [];
     this.#head = 0;
@@ -804,10 +867,23 @@ export class FrameReceiver
     onFrame: (frame: ReceivedFrame) => void | Promise<void>,
   ): Promise<void> {
     for (;;) {
-      const result = await this.#nextFrame();
-      if (result.done) return;
+      // Frames already buffered are handed over without a promise hop each;
+      // only a handler's own promise is awaited.
+      let frame: ReceivedFrame;
+      if (this.#head < this.#queue.length) {
+        frame = this.#take();
+      } else {
+        const result = await this.#nextFrame();
+        if (result.done) return;
+        frame = result.value;
+      }
       try {
-        await onFrame(result.value);
+        const returned = onFrame(frame);
+        if (returned instanceof Promise) await returned;
+        else if (
+          returned !== undefined && returned !== null &&
+          typeof (returned as { then?: unknown }).then === "function"
+        ) await returned;
       } catch (error) {
         this.#fail(error);
         return;
@@ -929,7 +1005,6 @@ export class FrameReceiver
   /** Reads and handles one connection until it ends; why it ended. */
   async #run(c: Connection): Promise<Outcome> {
     const { handshakeTimeout, idleTimeout } = this.#options;
-    const buffer = new Uint8Array(READ_BUFFER_SIZE);
     const decoder = c.decoder;
     const handshake = c.handshake;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -970,6 +1045,11 @@ export class FrameReceiver
             `Connection idle for ${idleTimeout} ms`,
           );
         }
+        if (c.bufferTaken) {
+          c.buffer = new Uint8Array(READ_BUFFER_SIZE);
+          c.bufferTaken = false;
+        }
+        const buffer = c.buffer;
         let n: number | null;
         try {
           n = await c.conn.read(buffer);
@@ -1024,19 +1104,28 @@ export class FrameReceiver
   async #drain(c: Connection): Promise<Outcome | null> {
     const decoder = c.decoder;
     const handshake = c.handshake;
+    // Data frames of the data phase, as views of the decoder's input, until
+    // they are copied out together (before anything else happens, and
+    // before the read buffer is read into again).
+    const views = this.#views;
     for (;;) {
       let frame;
       try {
         frame = decoder.next();
       } catch (error) {
+        this.#putViews(views, c);
         return classify(error);
       }
-      if (frame === null) return null;
+      if (frame === null) {
+        this.#putViews(views, c);
+        return null;
+      }
       // The data phase's fast path: what receive() would say.
       if (frame.kind === "data" && handshake.state === "data") {
-        this.#put({ data: frame.data.slice(), connection: c.info });
+        views.push(frame.data);
         continue;
       }
+      this.#putViews(views, c);
       for (const event of handshake.receive(frame)) {
         switch (event.type) {
           case "send":

@@ -661,6 +661,74 @@ Deno.test("FrameReceiver hands frames to onFrame one at a time, in order", async
   assert.deepEqual(seen, payloads.map((p) => p[0]));
 });
 
+Deno.test("FrameReceiver payloads are copies: kept frames outlive later reads, and each is its own", async () => {
+  // Frames of one read share a copy (or the read buffer itself, handed
+  // over): none may change when the socket is read again, or when another
+  // frame is written into.
+  const payloads = makePayloads(3_000, 41);
+  const bytes = encodeFrameStream(payloads, { contentType: DNSTAP });
+  for (
+    const [label, step] of [["small writes", 700], [
+      "large writes",
+      1 << 20,
+    ]] as const
+  ) {
+    const { receiver } = await listen(TCP, { highWaterMark: 64 });
+    const conn = await connect(receiver);
+    const writer = (async () => {
+      for (let p = 0; p < bytes.length; p += step) {
+        await writeAll(conn, bytes.subarray(p, p + step));
+      }
+      conn.close();
+    })();
+    const kept = (await take(receiver[Symbol.asyncIterator](), payloads.length))
+      .map((f) => f.data);
+    await writer;
+    assertSamePayloads(kept, payloads);
+    for (let i = 0; i < kept.length; i += 2) kept[i]!.fill(0xee);
+    for (let i = 1; i < kept.length; i += 2) {
+      assert.deepEqual(kept[i], payloads[i], `${label}: frame ${i}`);
+    }
+    await receiver.close();
+  }
+});
+
+Deno.test("FrameReceiver hands frames to a synchronous onFrame in order, and fails on its throw", async () => {
+  const seen: Uint8Array[] = [];
+  const payloads = makePayloads(2_000, 42);
+  const receiver = await FrameReceiver.listen(TCP, {
+    highWaterMark: 8,
+    onFrame: (frame) => void seen.push(frame.data),
+  });
+  const conn = await connect(receiver);
+  await writeAll(conn, encodeFrameStream(payloads));
+  conn.close();
+  await waitFor(() =>
+    receiver.stats.connectionsTotal === 1 &&
+    receiver.stats.connectionsOpen === 0, "the close");
+  await receiver.close();
+  assertSamePayloads(seen, payloads);
+
+  const boom = new Error("boom");
+  let calls = 0;
+  const failing = await FrameReceiver.listen(TCP, {
+    onFrame: () => {
+      if (++calls === 3) throw boom;
+    },
+  });
+  const c2 = await connect(failing);
+  await writeAll(c2, encodeFrameStream(payloads.slice(0, 50)));
+  await assert.rejects(
+    (async () => {
+      await waitFor(() => calls >= 3, "the third call");
+      await failing.close();
+    })(),
+    (e) => e === boom,
+  );
+  assert.equal(calls, 3);
+  c2.close();
+});
+
 Deno.test("FrameReceiver.close rejects with the error of a failing onFrame", async () => {
   const receiver = await FrameReceiver.listen(TCP, {
     onFrame: () => {
