@@ -20,6 +20,7 @@ import {
 } from "../src/frame_receiver.ts";
 import { HandshakeError } from "../src/errors.ts";
 import { interopTest } from "./_peers.ts";
+import { selfSignedCert } from "./_tls.ts";
 
 const DNSTAP = DNSTAP_CONTENT_TYPE;
 const DNSTAP_BYTES = new TextEncoder().encode(DNSTAP);
@@ -868,29 +869,7 @@ interopTest(
   ["openssl"],
   async () => {
     await withTempDir(async (dir) => {
-      const { code, stderr } = await run("openssl", [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        `${dir}/key.pem`,
-        "-out",
-        `${dir}/cert.pem`,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost",
-        // rustls refuses a CA certificate as the server's own
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-      ]);
-      assert.equal(code, 0, stderr);
-      const cert = await Deno.readTextFile(`${dir}/cert.pem`);
-      const key = await Deno.readTextFile(`${dir}/key.pem`);
+      const { cert, key } = await selfSignedCert(dir);
       const { receiver, events } = await listen(
         { transport: "tls", port: 0, cert, key },
         { contentTypes: [DNSTAP] },

@@ -16,6 +16,7 @@ import {
   TruncatedFrameError,
 } from "../mod.ts";
 import { interopTest } from "./_peers.ts";
+import { selfSignedCert } from "./_tls.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -723,33 +724,7 @@ Deno.test("FrameWriter stops at once when its signal is aborted", async (t) => {
 
 Deno.test("FrameWriter over TLS, trusting a self-signed certificate", async () => {
   await withTempDir(async (dir) => {
-    const { code, stderr } = await new Deno.Command("openssl", {
-      args: [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        `${dir}/key.pem`,
-        "-out",
-        `${dir}/cert.pem`,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        // rustls refuses a CA certificate as the server's own
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    assert.equal(code, 0, dec.decode(stderr));
-    const cert = await Deno.readTextFile(`${dir}/cert.pem`);
-    const key = await Deno.readTextFile(`${dir}/key.pem`);
+    const { cert, key } = await selfSignedCert(dir);
     using listener = Deno.listenTls({
       hostname: "127.0.0.1",
       port: 0,

@@ -5,6 +5,7 @@
 // No assertion is about timing: every wait is for a condition, and the few
 // sleeps only slow a consumer down.
 import assert from "node:assert/strict";
+import { selfSignedCert } from "./_tls.ts";
 import {
   type ConnectionEvent,
   type ConnectionInfo,
@@ -354,34 +355,7 @@ Deno.test("writer → receiver: no common content type fails the handshake on bo
 
 Deno.test("writer → receiver over TLS: 5,000 frames arrive intact", async () => {
   await withTempDir(async (dir) => {
-    const { code, stderr } = await new Deno.Command("openssl", {
-      args: [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        `${dir}/key.pem`,
-        "-out",
-        `${dir}/cert.pem`,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        // rustls refuses a CA certificate as the server's own
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    assert.equal(code, 0, dec.decode(stderr));
-    const cert = await Deno.readTextFile(`${dir}/cert.pem`);
-    const key = await Deno.readTextFile(`${dir}/key.pem`);
+    const { cert, key } = await selfSignedCert(dir);
     const { receiver, events } = await listen(
       { transport: "tls", port: 0, cert, key },
       { contentTypes: [DNSTAP_CONTENT_TYPE] },
