@@ -3,6 +3,7 @@
 // window size, the read sizes and the way the frames are taken
 // (forEachFrame, batches, async iteration).
 import assert from "node:assert/strict";
+import { rng } from "./_support.ts";
 import fc from "fast-check";
 import {
   ControlFrameError,
@@ -40,18 +41,6 @@ const MIN_WINDOW = 65_536;
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-/** A deterministic 32-bit generator (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (z ^ (z >>> 14)) >>> 0;
-  };
-}
 
 /** `length` pseudo-random bytes, different for every seed. */
 function pattern(length: number, seed: number): Uint8Array {

@@ -4,6 +4,7 @@
 // protocol. No assertion is about timing: timeouts are set small and the
 // tests assert what happened, not how fast.
 import assert from "node:assert/strict";
+import { delay, rng, waitFor, withTempDir } from "./_support.ts";
 import {
   ControlType,
   DNSTAP_CONTENT_TYPE,
@@ -33,18 +34,6 @@ const FINISH = encodeControlFrame(ControlType.FINISH);
 // ---------------------------------------------------------------------------
 // Helpers
 
-/** A deterministic 32-bit generator (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (z ^ (z >>> 14)) >>> 0;
-  };
-}
-
 /** `count` payloads: mostly dnstap-sized, some up to 60 KB, random bytes. */
 function makePayloads(count: number, seed: number): Uint8Array[] {
   const r = rng(seed);
@@ -73,28 +62,6 @@ function concat(...parts: Uint8Array[]): Uint8Array {
     o += p.length;
   }
   return out;
-}
-
-/** Makes a temporary directory for `fn` and removes it afterwards. */
-async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "fstrm-receiver-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-const delay = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `cond` until it holds; fails after 20 s (a hang, not a timing check). */
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 4_000; i++) {
-    if (cond()) return;
-    await delay(5);
-  }
-  assert.fail(`gave up waiting for ${what}`);
 }
 
 /** A receiver that records its connection events. */

@@ -3,6 +3,7 @@
 // and a FrameDecoder) so that each test controls exactly what the peer does;
 // the interop tests at the end use fstrm_capture and the Go dnstap tool.
 import assert from "node:assert/strict";
+import { withTempDir } from "./_support.ts";
 import {
   ControlType,
   decodeFrames,
@@ -23,16 +24,6 @@ const dec = new TextDecoder();
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-/** Makes a temporary directory for `fn` and removes it afterwards. */
-async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "fstrm-writer-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

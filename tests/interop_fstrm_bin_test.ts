@@ -15,6 +15,7 @@
 //   other byte prints as \x followed by two lowercase hex digits.
 // - with COPY it also writes the frames back through libfstrm's file writer.
 import assert from "node:assert/strict";
+import { rng, withTempDir } from "./_support.ts";
 import { encodeFrameStream } from "../src/encode.ts";
 import { decodeFrames, FrameDecoder } from "../src/frame_decoder.ts";
 import { TruncatedFrameError } from "../src/errors.ts";
@@ -30,18 +31,6 @@ const C_LIB = ["gcc", "/usr/include/fstrm.h"];
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-/** A deterministic 32-bit generator (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (z ^ (z >>> 14)) >>> 0;
-  };
-}
 
 /** Runs a command; its exit code, stdout and stderr. */
 async function run(
@@ -75,16 +64,6 @@ async function runOk(cmd: string, args: string[]): Promise<string> {
     `${cmd} ${args.join(" ")} exited ${code}: ${text(stderr)}`,
   );
   return text(stdout);
-}
-
-/** Makes a temporary directory for `fn` and removes it afterwards. */
-async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "fstrm-interop-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 /** Compiles one C source of the peer harness into `dir`; the binary's path. */

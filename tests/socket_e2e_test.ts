@@ -5,6 +5,7 @@
 // No assertion is about timing: every wait is for a condition, and the few
 // sleeps only slow a consumer down.
 import assert from "node:assert/strict";
+import { delay as sleep, rng, waitFor, withTempDir } from "./_support.ts";
 import { selfSignedCert } from "./_tls.ts";
 import {
   type ConnectionEvent,
@@ -29,18 +30,6 @@ const FAST_RECONNECT: FrameWriterOptions["reconnect"] = {
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-/** A deterministic 32-bit generator (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (z ^ (z >>> 14)) >>> 0;
-  };
-}
 
 /**
  * `count` dnstap-sized payloads, 80 to 400 bytes: the index (big-endian
@@ -131,28 +120,6 @@ class Tally {
       }
     });
   }
-}
-
-/** Makes a temporary directory for `fn` and removes it afterwards. */
-async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "fstrm-e2e-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `cond` until it holds; fails after 20 s (a hang, not a timing check). */
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 4_000; i++) {
-    if (cond()) return;
-    await sleep(5);
-  }
-  assert.fail(`gave up waiting for ${what}`);
 }
 
 type Closed = Extract<ConnectionEvent, { type: "closed" }>;
