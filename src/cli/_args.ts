@@ -1,0 +1,59 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { usageError } from "./_cli_error.ts";
+
+/** The options of `parseArgs`, as every command gives them. */
+export type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
+
+/** What {@linkcode parseCommandArgs} returns. */
+export interface ParsedArgs {
+  /** Option values by long name (`string`, `boolean`, or arrays of them). */
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  /** The positional arguments. */
+  positionals: string[];
+}
+
+/**
+ * Parses a command's arguments with `node:util`'s `parseArgs` (strict),
+ * turning its errors into one-line usage errors.
+ */
+export function parseCommandArgs(
+  command: string,
+  args: string[],
+  options: OptionsConfig,
+): ParsedArgs {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options,
+      strict: true,
+      allowPositionals: true,
+    });
+    return { values: values as ParsedArgs["values"], positionals };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    // parseArgs' messages run on with advice for a script's author: keep
+    // the first sentence.
+    throw usageError(command, message.split(/\.\s/)[0]!.replace(/\.$/, ""));
+  }
+}
+
+/**
+ * An integer option's value, checked: a usage error names the flag when it
+ * is not an integer in `[min, max]`.
+ */
+export function integerOption(
+  command: string,
+  flag: string,
+  value: string,
+  min: number,
+  max: number = Number.MAX_SAFE_INTEGER,
+): number {
+  const n = /^[+]?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw usageError(
+      command,
+      `${flag} wants an integer from ${min} to ${max}, got '${value}'`,
+    );
+  }
+  return n;
+}
