@@ -39,16 +39,13 @@ if (Deno.args.includes("--write-to")) {
       : { transport: "tcp", hostname: "127.0.0.1", port: Number(where) },
     { contentTypes: [DNSTAP], reconnect: false },
   );
-  await using reader = await FrameReader.open(arg("file", ""), {
-    copyPayloads: false,
+  await using reader = await FrameReader.open(arg("file", ""));
+  // tryWrite queues (copies) the frame at once; when the queue is full, the
+  // returned write() promise pauses the reader, the window intact.
+  await reader.forEachFrame((window, offset, length) => {
+    const payload = window.subarray(offset, offset + length);
+    return writer.tryWrite(payload) ? undefined : writer.write(payload);
   });
-  for await (const batch of reader.batches()) {
-    for (const f of batch) {
-      // Views of the reader's window: awaited, so each is queued (copied)
-      // before the next batch.
-      if (f.kind === "data") await writer.write(f.data);
-    }
-  }
   await writer.close();
   Deno.exit(0);
 }

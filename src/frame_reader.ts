@@ -190,7 +190,9 @@ export interface FrameReaderSummary {
  * Called once per data frame by {@linkcode FrameReader.prototype.forEachFrame}:
  * the payload is `window[offset, offset + length)`. The window is the
  * reader's own buffer, reused for the next window: read the payload (or copy
- * it) before returning, never keep the view.
+ * it) before returning, never keep the view. If it returns a promise, the
+ * reader waits for it before the next frame (the view stays valid until the
+ * promise settles).
  *
  * @example
  * ```ts
@@ -208,7 +210,7 @@ export type DataFrameCallback = (
   window: Uint8Array,
   offset: number,
   length: number,
-) => void;
+) => void | PromiseLike<void>;
 
 const DEFAULT_WINDOW = 4 << 20;
 const MIN_WINDOW = 65_536;
@@ -220,7 +222,12 @@ type DataSink = (
   offset: number,
   length: number,
   frameOffset: number,
-) => void;
+) => unknown;
+
+/** A promise a sink returned, for the read loop to wait on. */
+interface Hold {
+  promise: PromiseLike<unknown> | undefined;
+}
 
 /**
  * Reads a Frame Streams file, or any byte source, in large windows straight
@@ -418,6 +425,12 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    * allocated per frame. Control frames are applied (content type, STOP) and
    * show in the summary.
    *
+   * If `callback` returns a promise, the reader waits for it before the next
+   * frame, and the window (with the payload) stays as it is until then: a
+   * way to apply backpressure, e.g. to forward frames to a
+   * `FrameWriter` whose queue is full. Returning nothing costs
+   * nothing.
+   *
    * @param callback Called once per data frame, in order.
    * @returns The summary, once the input is exhausted.
    * @throws The errors of {@linkcode FrameDecoder}, after every complete
@@ -444,6 +457,32 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    *   sum += window[offset]!;
    * });
    * assert.equal(sum, 0x61 + 0x62);
+   * ```
+   *
+   * @example Forwarding a file's frames to a collector, waiting when its queue is full
+   * ```ts
+   * import { encodeFrameStream, FrameReader, FrameWriter } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const path = await Deno.makeTempFile();
+   * await Deno.writeFile(path, encodeFrameStream(["a", "b", "c"]));
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const drained = listener.accept()
+   *   .then((conn) => conn.readable.pipeTo(new WritableStream()));
+   * const writer = await FrameWriter.connect(
+   *   { transport: "tcp", port: listener.addr.port },
+   *   { bidirectional: false, queueSize: 1 },
+   * );
+   * await using reader = await FrameReader.open(path);
+   * await reader.forEachFrame((window, offset, length) => {
+   *   const payload = window.subarray(offset, offset + length);
+   *   // Queued (copied) now, or wait: the window stays intact meanwhile.
+   *   return writer.tryWrite(payload) ? undefined : writer.write(payload);
+   * });
+   * await writer.close();
+   * await drained;
+   * assert.equal(writer.stats.framesWritten, 3);
+   * await Deno.remove(path);
    * ```
    */
   async forEachFrame(callback: DataFrameCallback): Promise<FrameReaderSummary> {
@@ -661,6 +700,7 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
     let skip = 0; // bytes of an oversized frame still to discard
     let skipOffset = 0;
     let skipTotal = 0;
+    const hold: Hold = { promise: undefined };
     for (;;) {
       if (!eof) {
         const into = have === 0 ? window : window.subarray(have);
@@ -680,7 +720,26 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
       let status = STATUS_END;
       while (skip === 0 && pos < have) {
         const n = engine.scan(pos, have, max);
-        deliver(table, n, window, base, state, onData, onControl);
+        // A sink that returns a promise pauses the delivery until it settles
+        // (the window and the table stay as they are meanwhile).
+        for (let i = 0;;) {
+          i = deliver(
+            table,
+            i,
+            n,
+            window,
+            base,
+            state,
+            onData,
+            onControl,
+            hold,
+          );
+          const pending = hold.promise;
+          if (pending === undefined) break;
+          hold.promise = undefined;
+          await pending;
+          if (i >= n) break;
+        }
         status = out[0]!;
         const stop = out[1]!;
         pos = stop;
@@ -767,7 +826,8 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
         if (state.phase !== PHASE_DATA) state.dataOutOfPlace(frameOffset);
         state.dataFrames++;
         state.payloadBytes += need - 4;
-        onData(frame, 4, need - 4, frameOffset);
+        const returned = onData(frame, 4, need - 4, frameOffset);
+        if (isThenable(returned)) await returned;
         base = frameOffset + need;
         have = pos = 0;
         yield;
@@ -782,25 +842,36 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
   }
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value instanceof Promise ||
+    (typeof value === "object" && value !== null &&
+      typeof (value as { then?: unknown }).then === "function");
+}
+
 /**
- * Hands the `n` frames of a scan to the sinks, counting them in `state`
- * (also when a sink or the policy throws part-way).
+ * Hands the frames `start` to `n` of a scan to the sinks, counting them in
+ * `state` (also when a sink or the policy throws part-way). Stops after a
+ * data sink that returns a promise, putting it in `hold`. Returns the index
+ * of the next frame to deliver.
  * A plain function, not part of the async loop, so that it is optimized as
  * the hot path it is.
  */
 function deliver(
   table: Uint32Array,
+  start: number,
   n: number,
   window: Uint8Array,
   base: number,
   state: StreamState,
   onData: DataSink,
   onControl: ((frame: ControlFrame) => void) | null,
-): void {
+  hold: Hold,
+): number {
   let payload = 0;
   let data = 0;
+  let i = start;
   try {
-    for (let i = 0, e = 0; i < n; i++, e += 3) {
+    for (let e = 3 * start; i < n; i++, e += 3) {
       const at = table[e]!;
       const length = table[e + 1]!;
       const kind = table[e + 2]!;
@@ -808,7 +879,11 @@ function deliver(
         if (state.phase !== PHASE_DATA) state.dataOutOfPlace(base + at);
         data++;
         payload += length;
-        onData(window, at + 4, length, base + at);
+        const returned = onData(window, at + 4, length, base + at);
+        if (returned !== undefined && isThenable(returned)) {
+          hold.promise = returned;
+          return i + 1;
+        }
       } else {
         const frame = state.control(window, at, length, kind, base + at);
         if (frame !== null && onControl !== null) onControl(frame);
@@ -818,6 +893,7 @@ function deliver(
     state.dataFrames += data;
     state.payloadBytes += payload;
   }
+  return n;
 }
 
 /** Frame-by-frame iteration over batches: one promise per frame, no more. */

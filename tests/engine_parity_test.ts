@@ -174,6 +174,7 @@ function observe(
   chunks: Uint8Array[],
   pulls: boolean[],
   options: FrameDecoderOptions,
+  api: "next" | "nextControl" = "next",
 ): Observed {
   const decoder = new FrameDecoder(options);
   if (decoder.engine !== options.engine) {
@@ -185,8 +186,23 @@ function observe(
   const snapshots: Counters[] = [];
   let error: Record<string, unknown> | null = null;
   let sticky: boolean | null = null;
+  // nextControl hands data frames to a callback, without their stream
+  // offset: those are recorded as -1 (and compared so).
+  const onData = (round: number) => (w: Uint8Array, o: number, n: number) => {
+    frames.push({
+      round,
+      offset: -1,
+      kind: "data",
+      data: digest(w.subarray(o, o + n)),
+      view: w.buffer === bytes.buffer,
+    });
+  };
   const drain = (round: number) => {
-    for (let f = decoder.next(); f !== null; f = decoder.next()) {
+    const sink = onData(round);
+    const pull = api === "next"
+      ? () => decoder.next()
+      : () => decoder.nextControl(sink);
+    for (let f = pull(); f !== null; f = pull()) {
       frames.push(
         f.kind === "data"
           ? {
@@ -287,14 +303,32 @@ function assertEnginesAgree(
   const pulls = pullsFor(chunking, chunks.length);
   const ts = observe(bytes, chunks, pulls, { ...options, engine: "ts" });
   const wasm = observe(bytes, chunks, pulls, { ...options, engine: "wasm" });
-  if (isDeepStrictEqual(wasm, ts)) return ts;
-  assert.deepEqual(
-    wasm,
-    ts,
+  const where = () =>
     `input ${toHex(bytes)}, chunks ${
       chunks.map((c) => c.length).join("+")
-    }, pulls ${pulls.map(Number).join("")}, options ${JSON.stringify(options)}`,
+    }, pulls ${pulls.map(Number).join("")}, options ${JSON.stringify(options)}`;
+  if (!isDeepStrictEqual(wasm, ts)) assert.deepEqual(wasm, ts, where());
+  // nextControl (one engine per case, alternating) gives the same frames,
+  // errors and counters as next(), data frames without their offset.
+  const engine = bytes.length % 2 === 0 ? "ts" : "wasm";
+  const viaCallback = observe(
+    bytes,
+    chunks,
+    pulls,
+    { ...options, engine },
+    "nextControl",
   );
+  const expected: Observed = {
+    ...ts,
+    frames: ts.frames.map((f) => f.kind === "data" ? { ...f, offset: -1 } : f),
+  };
+  if (!isDeepStrictEqual(viaCallback, expected)) {
+    assert.deepEqual(
+      viaCallback,
+      expected,
+      `nextControl (${engine}): ${where()}`,
+    );
+  }
   return ts;
 }
 

@@ -809,3 +809,77 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+for (const engine of ENGINES) {
+  Deno.test(`FrameDecoder.nextControl (${engine}): data to the callback, control frames returned, views of the chunk`, () => {
+    const bytes = encodeFrameStream(["ab", "cde", "f"], {
+      contentType: "protobuf:dnstap.Dnstap",
+    });
+    const decoder = new FrameDecoder({ engine });
+    // Cut inside the second data frame: it is assembled in its own buffer.
+    const cut = 42 + 6 + 5;
+    decoder.push(bytes.subarray(0, cut));
+    decoder.push(bytes.subarray(cut));
+    decoder.end();
+    const seen: string[] = [];
+    const onData = (w: Uint8Array, o: number, n: number) => {
+      seen.push(
+        `${new TextDecoder().decode(w.subarray(o, o + n))}:${
+          w.buffer === bytes.buffer
+        }`,
+      );
+    };
+    const start = decoder.nextControl(onData);
+    assert.equal(start?.offset, 0);
+    assert.deepEqual(seen, []);
+    const stop = decoder.nextControl(onData);
+    assert.equal(stop?.offset, bytes.length - 12);
+    assert.deepEqual(seen, ["ab:true", "cde:false", "f:true"]);
+    assert.equal(decoder.nextControl(onData), null);
+    assert.equal(decoder.dataFrames, 3);
+    assert.equal(decoder.stopped, true);
+  });
+
+  Deno.test(`FrameDecoder.nextControl (${engine}): a throwing callback does not poison the decoder`, () => {
+    const decoder = new FrameDecoder({ engine });
+    decoder.push(encodeFrameStream(["a", "b", "c"]));
+    decoder.end();
+    const seen: string[] = [];
+    const boom = new Error("boom");
+    const onData = (w: Uint8Array, o: number) => {
+      const s = String.fromCharCode(w[o]!);
+      seen.push(s);
+      if (s === "b") throw boom;
+    };
+    assert.equal(decoder.nextControl(onData)?.offset, 0); // START
+    assert.throws(() => decoder.nextControl(onData), (e) => e === boom);
+    // It goes on after "b".
+    assert.equal(decoder.nextControl(onData)?.type, 3); // STOP
+    assert.deepEqual(seen, ["a", "b", "c"]);
+    assert.equal(decoder.nextControl(onData), null);
+  });
+
+  Deno.test(`FrameDecoder.nextControl (${engine}): frames before a fault first, then the sticky error`, () => {
+    const decoder = new FrameDecoder({ engine, maxFrameLength: 8 });
+    decoder.push(
+      concat(encodeDataFrame("ok"), encodeDataFrame("way too long")),
+    );
+    const seen: number[] = [];
+    const onData = (_w: Uint8Array, _o: number, n: number) => seen.push(n);
+    assert.throws(() => decoder.nextControl(onData), FrameTooLargeError);
+    assert.deepEqual(seen, [2]);
+    assert.throws(() => decoder.next(), FrameTooLargeError);
+    assert.throws(
+      () => decoder.nextControl(null as unknown as () => void),
+      FrameTooLargeError,
+    );
+  });
+}
+
+Deno.test("FrameDecoder.nextControl refuses a callback that is not a function", () => {
+  const decoder = new FrameDecoder();
+  assert.throws(
+    () => decoder.nextControl("x" as unknown as () => void),
+    TypeError,
+  );
+});

@@ -2016,3 +2016,76 @@ for (const engine of ["ts", "wasm"] as const) {
     },
   );
 }
+
+for (const engine of ["ts", "wasm"] as const) {
+  Deno.test(`FrameReader [${engine}] forEachFrame waits for a returned promise, the window intact meanwhile`, async () => {
+    // Frames over several windows, one larger than the window.
+    const payloads = Array.from(
+      { length: 3000 },
+      (_, i) => pattern(i === 1234 ? 70_000 : 20 + (i * 37) % 400, i),
+    );
+    const bytes = encodeFrameStream(payloads, { contentType: DNSTAP });
+    const reader = new FrameReader(new MemorySource(bytes, 5000, 1), {
+      engine,
+      windowSize: MIN_WINDOW,
+    });
+    let i = 0;
+    let pending = 0;
+    const summary = await reader.forEachFrame((window, offset, length) => {
+      const k = i++;
+      assert.equal(pending, 0, `frame ${k} delivered while one was pending`);
+      assert.ok(
+        bytesEqual(window.subarray(offset, offset + length), payloads[k]!),
+      );
+      if (k % 7 === 3) {
+        // A promise: the next frame waits; the view must still hold after.
+        pending++;
+        return new Promise<void>((resolve) =>
+          setTimeout(() => {
+            pending--;
+            assert.ok(
+              bytesEqual(
+                window.subarray(offset, offset + length),
+                payloads[k]!,
+              ),
+              `frame ${k} changed while its promise was pending`,
+            );
+            resolve();
+          }, 0)
+        );
+      }
+      // A thenable that is not a Promise counts too.
+      if (k % 11 === 5) {
+        pending++;
+        return {
+          then(resolve: () => void) {
+            pending--;
+            resolve();
+          },
+        } as unknown as PromiseLike<void>;
+      }
+      return undefined;
+    });
+    assert.equal(i, payloads.length);
+    assert.equal(summary.dataFrames, payloads.length);
+    assert.equal(summary.stopped, true);
+  });
+
+  Deno.test(`FrameReader [${engine}] forEachFrame rejects with a returned promise's rejection`, async () => {
+    const bytes = encodeFrameStream(["a", "b", "c"]);
+    const reader = new FrameReader(new MemorySource(bytes, Infinity, 1), {
+      engine,
+    });
+    const seen: number[] = [];
+    const boom = new Error("boom");
+    await assert.rejects(
+      reader.forEachFrame((window, offset) => {
+        seen.push(window[offset]!);
+        return seen.length === 2 ? Promise.reject(boom) : undefined;
+      }),
+      (e) => e === boom,
+    );
+    assert.deepEqual(seen, [0x61, 0x62]);
+    assert.equal(reader.summary.dataFrames, 2);
+  });
+}

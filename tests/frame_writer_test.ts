@@ -621,6 +621,76 @@ Deno.test("FrameWriter in block mode makes write() wait for room and keeps every
   assert.equal(writer.stats.dropped, 0);
 });
 
+Deno.test("FrameWriter.tryWrite queues while there is room and returns false, counting nothing, when full", async (t) => {
+  for (const queueMode of ["block", "drop"] as const) {
+    await t.step(queueMode, async () => {
+      await withTempDir(async (dir) => {
+        const path = `${dir}/c.sock`;
+        const first = listenUnix(path);
+        const accepted = acceptStarted(first);
+        const writer = await FrameWriter.connect(
+          { transport: "unix", path },
+          { queueMode, queueSize: 10, reconnect: FAST_RECONNECT },
+        );
+        // Nobody to write to: the queue fills and stays full.
+        first.close();
+        (await accepted).conn.close();
+        await until(
+          () => !writer.stats.connected,
+          "the writer to see the loss",
+        );
+        const results: boolean[] = [];
+        for (let i = 0; i < 15; i++) results.push(writer.tryWrite(frame(i)));
+        assert.deepEqual(results, [
+          ...Array<boolean>(10).fill(true),
+          ...Array<boolean>(5).fill(false),
+        ]);
+        assert.equal(writer.stats.queued, 10);
+        assert.equal(writer.stats.dropped, 0);
+        // A write() waiting for room (block) keeps tryWrite out: order holds.
+        const waiting = queueMode === "block" ? writer.write(frame(10)) : null;
+        if (waiting !== null) assert.equal(writer.tryWrite(frame(99)), false);
+        using second = listenUnix(path);
+        const b = serveOnce(second);
+        await waiting;
+        await writer.close();
+        const got = await b;
+        const expected = queueMode === "block" ? 11 : 10;
+        assert.deepEqual(
+          got.payloads,
+          Array.from({ length: expected }, (_, i) => frame(i)),
+        );
+      });
+    });
+  }
+  await t.step("bad payloads and a closed writer throw at once", async () => {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const received = listener.accept()
+      .then((conn) => new Response(conn.readable).bytes());
+    const writer = await FrameWriter.connect(
+      { transport: "tcp", port: listener.addr.port },
+      { bidirectional: false },
+    );
+    assert.throws(() => writer.tryWrite(""), RangeError);
+    assert.throws(() => writer.tryWrite(new Uint8Array(0)), RangeError);
+    assert.throws(
+      () => writer.tryWrite(42 as unknown as Uint8Array),
+      TypeError,
+    );
+    // The payload is copied: changing it afterwards changes nothing.
+    const payload = enc.encode("before");
+    assert.equal(writer.tryWrite(payload), true);
+    payload.set(enc.encode("AFTER!"));
+    await writer.close();
+    const data = decodeFrames(await received).flatMap((f) =>
+      f.kind === "data" ? [dec.decode(f.data)] : []
+    );
+    assert.deepEqual(data, ["before"]);
+    assert.throws(() => writer.tryWrite("late"), TypeError);
+    assert.equal(writer.stats.framesWritten, 1);
+  });
+});
+
 Deno.test("FrameWriter in drop mode counts exactly what it drops", async (t) => {
   await t.step("while nobody listens", async () => {
     await withTempDir(async (dir) => {
