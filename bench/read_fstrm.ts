@@ -24,7 +24,7 @@ const { values, positionals } = parseArgs({
   options: {
     engine: { type: "string", default: "auto" },
     api: { type: "string", default: "callback" },
-    window: { type: "string", default: String(4 << 20) },
+    window: { type: "string", default: String(1 << 20) },
     copy: { type: "boolean", default: false },
   },
   allowPositionals: true,

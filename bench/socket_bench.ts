@@ -9,7 +9,11 @@
 // close(), i.e. after FINISH).
 //
 //   deno run -A bench/socket_bench.ts [--file PATH] [--frames N] [--runs N]
-//       [--transport unix|tcp|both] [--consumer iterate|callback]
+//       [--transport unix|tcp|both] [--consumer iterate|callback|data]
+//
+// --consumer: how the receiver hands frames over: async iteration of frame
+// objects (the default), an onFrame callback, or the zero-copy onData
+// callback.
 //
 // Without --file it writes a dnstap-like file (N frames of 80..400 random
 // bytes, as ../shared/peers/make-data.sh's dnstap.fstrm) to a temp dir.
@@ -213,11 +217,18 @@ async function ours(
             bytes += f.data.length;
           },
         }
+        : consumer === "data"
+        ? {
+          onData: (_w, _o, length) => {
+            frames++;
+            bytes += length;
+          },
+        }
         : {}),
     },
   );
   const port = transport === "tcp" ? (receiver.addr as Deno.NetAddr).port : 0;
-  const loop = consumer === "callback" ? Promise.resolve() : (async () => {
+  const loop = consumer !== "iterate" ? Promise.resolve() : (async () => {
     for await (const f of receiver) {
       frames++;
       bytes += f.data.length;

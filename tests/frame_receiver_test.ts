@@ -866,3 +866,176 @@ interopTest(
     });
   },
 );
+
+// ---------------------------------------------------------------------------
+// onData: the zero-copy path
+
+Deno.test("FrameReceiver onData hands every frame of every connection, in order, byte-identical", async () => {
+  const sets = [makePayloads(1_500, 51), makePayloads(1_500, 52)];
+  const got = new Map<number, Uint8Array[]>();
+  const modes = new Map<number, string | null>();
+  const receiver = await FrameReceiver.listen(TCP, {
+    contentTypes: [DNSTAP],
+    onData: (window, offset, length, connection) => {
+      // The view is valid during the call only: keep a copy.
+      const list = got.get(connection.id) ?? [];
+      list.push(window.slice(offset, offset + length));
+      got.set(connection.id, list);
+      modes.set(connection.id, connection.mode);
+    },
+  });
+  assert.throws(() => receiver[Symbol.asyncIterator](), TypeError);
+  // One bidirectional writer in small pieces (frames split across reads),
+  // one unidirectional in large writes, at the same time.
+  const bidi = (async () => {
+    const conn = await connect(receiver);
+    await writeAll(conn, READY);
+    assert.deepEqual(await readExactly(conn, ACCEPT.length), ACCEPT);
+    const bytes = concat(
+      START,
+      ...sets[0]!.map((p) => encodeDataFrame(p)),
+      STOP,
+    );
+    for (let p = 0; p < bytes.length; p += 777) {
+      await writeAll(conn, bytes.subarray(p, p + 777));
+    }
+    assert.deepEqual(await readExactly(conn, FINISH.length), FINISH);
+    conn.close();
+  })();
+  const uni = (async () => {
+    const conn = await connect(receiver);
+    await writeAll(
+      conn,
+      encodeFrameStream(sets[1]!, { contentType: DNSTAP }),
+    );
+    conn.close();
+  })();
+  await Promise.all([bidi, uni]);
+  await waitFor(() =>
+    receiver.stats.connectionsTotal === 2 &&
+    receiver.stats.connectionsOpen === 0, "both connections to end");
+  await receiver.close();
+  const [a, b] = [...got.keys()].sort();
+  const lists = [got.get(a!)!, got.get(b!)!];
+  // Which connection got which id depends on accept order: match by size.
+  const first = lists.find((l) =>
+    l[0]!.length === sets[0]![0]!.length &&
+    l[0]!.every((x, j) => x === sets[0]![0]![j])
+  )!;
+  const second = lists.find((l) => l !== first)!;
+  assertSamePayloads(first, sets[0]!);
+  assertSamePayloads(second, sets[1]!);
+  assert.deepEqual(
+    [...modes.values()].sort(),
+    ["bidirectional", "unidirectional"],
+  );
+  const total = sets[0]!.length + sets[1]!.length;
+  assert.equal(receiver.stats.frames, total);
+  assert.equal(
+    receiver.stats.bytes,
+    [...sets[0]!, ...sets[1]!].reduce((n, p) => n + p.length, 0),
+  );
+});
+
+Deno.test("FrameReceiver onData: a returned promise stops that connection's reads until it settles", async () => {
+  let release: (() => void) | null = null;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  let calls = 0;
+  let held = false;
+  const lengths: number[] = [];
+  const receiver = await FrameReceiver.listen(TCP, {
+    onData: (_w, _o, length) => {
+      calls++;
+      lengths.push(length);
+      if (held) return undefined;
+      held = true;
+      return gate; // the first frame holds the connection
+    },
+  });
+  const payloads = Array.from(
+    { length: 8_000 },
+    (_, i) => new Uint8Array(4_000).fill(i & 0xff),
+  );
+  const bytes = encodeFrameStream(payloads); // 32 MB
+  const conn = await connect(receiver);
+  let written = 0;
+  const writer = (async () => {
+    while (written < bytes.length) {
+      written += await conn.write(bytes.subarray(written, written + 65_536));
+    }
+    conn.close();
+  })();
+  let before = -1;
+  for (let i = 0; i < 1_000 && written !== before; i++) {
+    before = written;
+    await delay(50);
+  }
+  assert.ok(written < bytes.length, "the writer is blocked");
+  // No frame after the one that holds the connection.
+  assert.equal(calls, 1);
+  release!();
+  await writer;
+  await waitFor(() => receiver.stats.connectionsOpen === 0, "the end");
+  await receiver.close();
+  assert.equal(calls, payloads.length);
+  assert.ok(lengths.every((n) => n === 4_000));
+});
+
+Deno.test("FrameReceiver onData: a throw or a rejection fails the receiver; onFrame with onData is refused", async () => {
+  for (const how of ["throw", "reject"] as const) {
+    const boom = new Error(`boom (${how})`);
+    let calls = 0;
+    const receiver = await FrameReceiver.listen(TCP, {
+      onData: () => {
+        if (++calls !== 3) return undefined;
+        if (how === "throw") throw boom;
+        return Promise.reject(boom);
+      },
+    });
+    const conn = await connect(receiver);
+    await writeAll(conn, encodeFrameStream(makePayloads(50, 53)));
+    await readToEnd(conn); // the receiver closes every connection
+    conn.close();
+    await assert.rejects(receiver.close(), (e) => e === boom);
+    assert.equal(calls, 3, `${how}: no frame after the failure`);
+  }
+  await assert.rejects(
+    FrameReceiver.listen(TCP, { onData: () => {}, onFrame: () => {} }),
+    TypeError,
+  );
+  await assert.rejects(
+    FrameReceiver.listen(TCP, { onData: 1 as unknown as () => void }),
+    TypeError,
+  );
+});
+
+Deno.test("FrameReceiver onData: frames wait one by one for returned promises, their views intact", async () => {
+  const payloads = makePayloads(1_000, 54);
+  const got: Uint8Array[] = [];
+  let pending = 0;
+  const receiver = await FrameReceiver.listen(TCP, {
+    onData: (window, offset, length) => {
+      assert.equal(pending, 0, "a frame came while one was pending");
+      const k = got.length;
+      got.push(window.slice(offset, offset + length));
+      if (k % 5 !== 2) return undefined;
+      pending++;
+      return delay(k % 3).then(() => {
+        pending--;
+        // The view still holds the payload: nothing was read over it.
+        assert.deepEqual(window.subarray(offset, offset + length), got[k]);
+      });
+    },
+  });
+  const conn = await connect(receiver);
+  const bytes = encodeFrameStream(payloads, { contentType: DNSTAP });
+  for (let p = 0; p < bytes.length; p += 5_000) {
+    await writeAll(conn, bytes.subarray(p, p + 5_000));
+  }
+  conn.close();
+  await waitFor(() =>
+    receiver.stats.connectionsTotal === 1 &&
+    receiver.stats.connectionsOpen === 0, "the close");
+  await receiver.close();
+  assertSamePayloads(got, payloads);
+});
