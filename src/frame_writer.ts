@@ -293,6 +293,8 @@ interface Batch {
   length: number;
   frames: number;
   sealed: boolean;
+  /** When its first frame came (performance.now()). */
+  openedAt: number;
 }
 
 /** One connection and its handshake. */
@@ -1021,6 +1023,7 @@ export class FrameWriter implements AsyncDisposable {
       length: 0,
       frames: 0,
       sealed: false,
+      openedAt: 0,
     };
     this.#batches.push(batch);
     return batch;
@@ -1061,18 +1064,31 @@ export class FrameWriter implements AsyncDisposable {
     this.#admitted++;
     if (batch.length >= this.#bufferSize) {
       this.#seal(batch);
-    } else if (batch.frames === 1 && this.#flushTimer === undefined) {
-      this.#flushTimer = setTimeout(() => {
-        this.#flushTimer = undefined;
-        this.#sealTail();
-      }, this.#flushInterval);
+    } else if (batch.frames === 1) {
+      batch.openedAt = performance.now();
+      if (this.#flushTimer === undefined) this.#armFlush(this.#flushInterval);
     }
+  }
+
+  /**
+   * One timer for the open batch's flushInterval, not one per batch: when it
+   * fires, it seals the open batch if that is old enough, else waits for the
+   * rest of its time (batches filled up meanwhile were written without it).
+   */
+  #armFlush(ms: number): void {
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      const last = this.#batches[this.#batches.length - 1];
+      if (last === undefined || last.sealed || last.frames === 0) return;
+      const left = last.openedAt + this.#flushInterval - performance.now();
+      if (left > 1) this.#armFlush(left);
+      else this.#seal(last);
+    }, ms);
   }
 
   #seal(batch: Batch): void {
     if (batch.sealed) return;
     batch.sealed = true;
-    this.#clearFlushTimer();
     this.#wake.notify();
   }
 
