@@ -11,6 +11,7 @@ import {
   encodeControlFrame,
   encodeDataFrame,
   encodeFrameStream,
+  FrameWriter,
 } from "../mod.ts";
 import {
   type ConnectionEvent,
@@ -1039,3 +1040,99 @@ Deno.test("FrameReceiver onData: frames wait one by one for returned promises, t
   await receiver.close();
   assertSamePayloads(got, payloads);
 });
+
+Deno.test("FrameReceiver writes FINISH into a closed Unix peer (EPIPE) and takes it as a normal end", async () => {
+  await withTempDir(async (dir) => {
+    let release: (() => void) | null = null;
+    const held = new Promise<void>((resolve) => release = resolve);
+    let calls = 0;
+    const { receiver, events } = await listen(
+      { transport: "unix", path: `${dir}/r.sock` },
+      {
+        // The data frame holds the connection until the peer is gone, so
+        // STOP is handled, and FINISH written, after the peer's close: on a
+        // Unix socket that write fails with EPIPE.
+        onData: () => {
+          calls++;
+          return held;
+        },
+      },
+    );
+    const conn = await connect(receiver);
+    await writeAll(conn, READY);
+    await readExactly(conn, ACCEPT.length);
+    await writeAll(conn, concat(START, encodeDataFrame("x"), STOP));
+    await waitFor(() => calls === 1, "the data frame");
+    conn.close();
+    release!();
+    await waitFor(() => closedEvents(events).length === 1, "the close");
+    const [closed] = closedEvents(events);
+    assert.equal(closed!.error, null);
+    assert.equal(closed!.stopped, true);
+    assert.equal(receiver.stats.ioErrors, 0);
+    assert.equal(receiver.stats.frames, 1);
+    // The receiver goes on serving.
+    const again = await connect(receiver);
+    await writeAll(again, encodeFrameStream(["y"]));
+    again.close();
+    await waitFor(() => closedEvents(events).length === 2, "the second close");
+    assert.equal(receiver.stats.frames, 2);
+    await receiver.close();
+  });
+});
+
+interopTest(
+  "FrameReceiver over TLS: failed TLS handshakes close only their connection, counted; a good TLS writer streams alongside",
+  ["openssl"],
+  async () => {
+    await withTempDir(async (dir) => {
+      const { cert, key } = await selfSignedCert(dir);
+      const got: Uint8Array[] = [];
+      const { receiver, events } = await listen(
+        { transport: "tls", port: 0, cert, key },
+        { onData: (w, o, n) => void got.push(w.slice(o, o + n)) },
+      );
+      const port = (receiver.addr as Deno.NetAddr).port;
+      const payloads = makePayloads(2_000, 61);
+      const good = (async () => {
+        const writer = await FrameWriter.connect(
+          { transport: "tls", hostname: "localhost", port, caCerts: [cert] },
+          { reconnect: false },
+        );
+        for (const p of payloads) await writer.write(p);
+        await writer.close();
+        return writer.stats.framesWritten;
+      })();
+      // Plain Frame Streams on the TLS port: not a ClientHello.
+      const plain = await Deno.connect({ hostname: "127.0.0.1", port });
+      await writeAll(plain, concat(READY, START, encodeDataFrame("plain")));
+      const answer = await readToEnd(plain);
+      plain.close();
+      assert.ok(
+        answer.length === 0 || answer[0] === 0x15, // nothing, or a TLS alert
+        `plain client got ${answer.length} bytes starting ${answer[0]}`,
+      );
+      // A TLS client that does not trust the certificate.
+      const distrust = await Deno.connectTls({ hostname: "localhost", port });
+      await assert.rejects(distrust.handshake(), /certificate|UnknownIssuer/i);
+      distrust.close();
+      // A FrameWriter that does not trust it: connect() fails, says why.
+      await assert.rejects(
+        FrameWriter.connect(
+          { transport: "tls", hostname: "localhost", port },
+          { reconnect: false, handshakeTimeout: 2_000 },
+        ),
+        /certificate|UnknownIssuer/i,
+      );
+      assert.equal(await good, payloads.length);
+      await waitFor(() => closedEvents(events).length === 4, "four closes");
+      await receiver.close();
+      assertSamePayloads(got, payloads);
+      const closed = closedEvents(events);
+      assert.equal(closed.filter((e) => e.error === null).length, 1);
+      assert.equal(closed.filter((e) => e.error !== null).length, 3);
+      assert.equal(receiver.stats.handshakeFailures, 3);
+      assert.equal(receiver.stats.frames, payloads.length);
+    });
+  },
+);
