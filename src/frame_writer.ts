@@ -215,6 +215,20 @@ export interface FrameWriterOptions {
    */
   queueMode?: "block" | "drop";
   /**
+   * Bytes of the last batches written on a connection that are written
+   * again, first thing, on the next connection after a failure: at-least-once
+   * delivery across a collector that dies or restarts. A completed socket
+   * write is not a delivery (the frames may still sit unread in the socket
+   * buffers when the collector dies); with a window at least as large as
+   * those buffers (a Unix socket holds about 200 KiB, TCP on loopback several
+   * MiB) plus what the collector holds unsaved, no frame is lost, and the
+   * collector may see up to this many bytes of frames twice (counted in
+   * {@linkcode WriterStats.framesResent}). `0`: off, as in libfstrm.
+   *
+   * @default {0}
+   */
+  resendWindow?: number;
+  /**
    * How to reconnect after a failure, or `false` to give up at the first
    * one: the writer then fails, and `write()` and `flush()` reject with the
    * error.
@@ -265,6 +279,11 @@ export interface WriterStats {
   readonly dropped: number;
   /** Frames thrown away unwritten because the writer was aborted or gave up. */
   readonly discarded: number;
+  /**
+   * Frames written again after a reconnection, from the `resendWindow`
+   * (also counted in `framesWritten` each time).
+   */
+  readonly framesResent: number;
   /** Successful connections after the first one. */
   readonly reconnects: number;
   /** Whether a connection is in its data phase now. */
@@ -534,6 +553,11 @@ export class FrameWriter implements AsyncDisposable {
   #flushInterval: number;
   #queueSize: number;
   #drop: boolean;
+  #resendWindow: number;
+  /** Batches written on this connection, kept for resendWindow. */
+  #sent: Batch[] = [];
+  #sentBytes = 0;
+  #resent = 0;
   #reconnect: { initialDelay: number; maxDelay: number } | null;
   #signal: AbortSignal | undefined;
   #onError: ((error: Error) => void) | undefined;
@@ -581,6 +605,7 @@ export class FrameWriter implements AsyncDisposable {
       flushInterval = 1000,
       queueSize = 10000,
       queueMode = "block",
+      resendWindow = 0,
       reconnect = {},
       signal,
       onError,
@@ -602,6 +627,7 @@ export class FrameWriter implements AsyncDisposable {
       );
     }
     this.#drop = queueMode === "drop";
+    this.#resendWindow = checkInt("resendWindow", resendWindow, 0);
     if (reconnect === false) {
       this.#reconnect = null;
     } else if (typeof reconnect !== "object" || reconnect === null) {
@@ -962,6 +988,7 @@ export class FrameWriter implements AsyncDisposable {
       dropped: this.#dropped,
       discarded: this.#discarded,
       reconnects: this.#reconnects,
+      framesResent: this.#resent,
       connected: this.#session !== null,
       queued: this.#queued,
     };
@@ -1123,6 +1150,8 @@ export class FrameWriter implements AsyncDisposable {
     this.#discarded += this.#queued + this.#waiters.length;
     this.#queued = 0;
     this.#batches = [];
+    this.#sent = [];
+    this.#sentBytes = 0;
     this.#clearFlushTimer();
     const waiters = this.#waiters;
     this.#waiters = [];
@@ -1259,6 +1288,42 @@ export class FrameWriter implements AsyncDisposable {
   }
 
   /** Ends a session: closes its connection, once; reports `error`. */
+  #recycle(batch: Batch): void {
+    if (
+      batch.bytes.length === this.#bufferSize &&
+      this.#spare.length < SPARE_BATCHES
+    ) {
+      this.#spare.push(batch.bytes);
+    }
+  }
+
+  /** Keeps a written batch for the resend window, dropping the oldest. */
+  #keepSent(batch: Batch): void {
+    const sent = this.#sent;
+    sent.push(batch);
+    this.#sentBytes += batch.length;
+    while (
+      sent.length > 1 && this.#sentBytes - sent[0]!.length >= this.#resendWindow
+    ) {
+      const old = sent.shift()!;
+      this.#sentBytes -= old.length;
+      this.#recycle(old);
+    }
+  }
+
+  /** Puts the kept batches back at the head of the queue, in order. */
+  #requeueSent(): void {
+    const sent = this.#sent;
+    if (sent.length === 0) return;
+    let frames = 0;
+    for (const b of sent) frames += b.frames;
+    this.#batches.unshift(...sent);
+    this.#queued += frames;
+    this.#resent += frames;
+    this.#sent = [];
+    this.#sentBytes = 0;
+  }
+
   #lose(session: Session, error: Error | null): void {
     if (!session.alive) return;
     session.alive = false;
@@ -1300,6 +1365,8 @@ export class FrameWriter implements AsyncDisposable {
         if (this.#aborted || this.#failure !== null) return;
         const session = this.#session;
         if (session === null) {
+          // What may not have reached the collector goes first again.
+          this.#requeueSent();
           if (
             this.#closing && this.#queued === 0 && this.#waiters.length === 0
           ) {
@@ -1351,12 +1418,8 @@ export class FrameWriter implements AsyncDisposable {
         this.#bytesWritten += batch.length;
         this.#batchesWritten++;
         delay = this.#reconnect?.initialDelay ?? 0;
-        if (
-          batch.bytes.length === this.#bufferSize &&
-          this.#spare.length < SPARE_BATCHES
-        ) {
-          this.#spare.push(batch.bytes);
-        }
+        if (this.#resendWindow > 0) this.#keepSent(batch);
+        else this.#recycle(batch);
         this.#admitWaiters();
         this.#progress.notify();
       }

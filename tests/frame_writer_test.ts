@@ -475,6 +475,8 @@ Deno.test("FrameWriter.connect rejects bad targets and options before connecting
     ["flushInterval NaN", tcp, { flushInterval: NaN }, TypeError],
     ["queueSize 0", tcp, { queueSize: 0 }, RangeError],
     ["queueMode unknown", tcp, { queueMode: "wait" }, TypeError],
+    ["resendWindow negative", tcp, { resendWindow: -1 }, RangeError],
+    ["resendWindow a string", tcp, { resendWindow: "1" }, TypeError],
     ["reconnect true", tcp, { reconnect: true }, TypeError],
     ["maxDelay < initialDelay", tcp, {
       reconnect: { initialDelay: 100, maxDelay: 10 },
