@@ -507,7 +507,10 @@ function checkPayload(payload: unknown): Error | null {
  * - a completed socket write is not a delivery: if the collector dies before
  *   reading them, the frames in flight in the socket buffers are lost. Only a
  *   FINISH in answer to STOP (on `close()`) proves that the collector read
- *   everything.
+ *   everything. With {@linkcode FrameWriterOptions.resendWindow} the writer
+ *   keeps the last batches it wrote and writes them again on the next
+ *   connection: then nothing is lost (if the window covers what was in
+ *   flight), and the collector may see those frames twice.
  *
  * In drop mode, a frame that finds the queue full is dropped and counted in
  * {@linkcode WriterStats.dropped}; queued frames have the same guarantee as
