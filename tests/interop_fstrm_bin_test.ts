@@ -21,6 +21,9 @@ import { decodeFrames, FrameDecoder } from "../src/frame_decoder.ts";
 import { TruncatedFrameError } from "../src/errors.ts";
 import type { Frame } from "../src/frame.ts";
 import { interopTest } from "./_peers.ts";
+// fstrm_dump's text, as `fstrm dump` writes it (and as the tests below
+// check against the real tool).
+import { fstrmDumpText } from "../src/cli/_dump_format.ts";
 
 const DNSTAP = "protobuf:dnstap.Dnstap";
 const DNSTAP_BYTES = new TextEncoder().encode(DNSTAP);
@@ -101,49 +104,6 @@ function assertSameText(actual: string, expected: string, what: string): void {
       `(${a.length} lines, expected ${e.length}); from column ${from + 1}:\n` +
       `  actual:   ${show(a[i])}\n  expected: ${show(e[i])}`,
   );
-}
-
-/** How fstrm_dump quotes each byte value. */
-const DUMP_BYTE: readonly string[] = Array.from(
-  { length: 256 },
-  (_, b) =>
-    b === 0x22
-      ? '\\"'
-      : b >= 0x20 && b <= 0x7e
-      ? String.fromCharCode(b)
-      : "\\x" + b.toString(16).padStart(2, "0"),
-);
-
-/** fstrm_dump's quoting of a byte string. */
-function dumpQuote(bytes: Uint8Array): string {
-  const out: string[] = ['"'];
-  for (const b of bytes) out.push(DUMP_BYTE[b]!);
-  out.push('"');
-  return out.join("");
-}
-
-/**
- * What `fstrm_dump` prints for a stream of one START (with `contentType`,
- * or none if `null`), `payloads` and STOP.
- */
-function fstrmDumpText(
-  contentType: Uint8Array | null,
-  payloads: readonly Uint8Array[],
-): { stdout: string; stderr: string } {
-  const err = ["FSTRM_CONTROL_START.\n"];
-  if (contentType !== null) {
-    err.push(
-      `FSTRM_CONTROL_FIELD_CONTENT_TYPE (${contentType.length} bytes).\n`,
-      ` ${dumpQuote(contentType)}\n`,
-    );
-  }
-  const out: string[] = [];
-  for (const p of payloads) {
-    err.push(`Data frame (${p.length}) bytes.\n`);
-    out.push(` ${dumpQuote(p)}\n`);
-  }
-  err.push("FSTRM_CONTROL_STOP.\n");
-  return { stdout: out.join(""), stderr: err.join("") };
 }
 
 /** The reader contract's summary of a list of payloads. */

@@ -1,6 +1,312 @@
-import { CliError } from "./_cli_error.ts";
+/**
+ * `fstrm dump`: prints a Frame Streams file's frames as `fstrm_dump`
+ * (fstrm-bin 0.6.1) does, byte for byte, or as JSON lines.
+ *
+ * @module
+ */
+import { ControlType } from "../constants.ts";
+import { FrameReader } from "../frame_reader.ts";
+import { parseCommandArgs } from "./_args.ts";
+import { CliError, usageError } from "./_cli_error.ts";
+import {
+  describeFsError,
+  describeReadError,
+  type Input,
+  INPUT_OPTIONS,
+  INPUT_OPTIONS_HELP,
+  inputOptions,
+  openInput,
+} from "./_file_input.ts";
+import { isBrokenPipe, OutputBuffer, stdoutIsStderr } from "./_dump_output.ts";
+import { writeAll } from "./main.ts";
 
-/** `fstrm dump`: not yet written. */
-export function dump(_args: string[]): Promise<number> {
-  return Promise.reject(new CliError("not implemented yet"));
+const HELP = `\
+Usage: fstrm dump [options] FILE|- [OUT]
+
+Prints the data frames of a Frame Streams file (- reads stdin) as fstrm_dump
+does, byte for byte: on stderr "FSTRM_CONTROL_START.", the content type, one
+"Data frame (N) bytes." per frame and "FSTRM_CONTROL_STOP."; on stdout each
+payload, quoted (printable ASCII as is, '"' as \\", other bytes as \\xNN).
+Reading stops at the first STOP frame, as fstrm_dump's does.
+
+With OUT (- for stdout), also writes the frames dumped to OUT as a Frame
+Streams file: START, the data frames, STOP (also after an error, or after
+--limit), byte for byte what fstrm_dump writes.
+
+Options:
+  --json                  one JSON object per data frame on stdout instead:
+                          {"index":0,"offset":N,"length":N,"payload":"..."}
+                          (offset: the frame's byte offset in the file)
+  --encoding hex|base64   the payload's encoding with --json (default hex)
+  --limit N               stop after N data frames
+${INPUT_OPTIONS_HELP}  -h, --help              show this help
+
+Exit status: 0 when the input was read to its end (or to STOP, or to --limit,
+or until stdout was closed, as by | head); 1 on an error, after printing
+every frame before it (a truncated file is one); 2 on a usage error.
+`;
+
+const OPTIONS = {
+  ...INPUT_OPTIONS,
+  json: { type: "boolean" },
+  encoding: { type: "string" },
+  limit: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** STOP as the copy writes it: escape, length 4, type 3. */
+const STOP_FRAME = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 3);
+
+/**
+ * `fstrm dump [options] FILE|- [OUT]`: prints every data frame of a Frame
+ * Streams file, as `fstrm_dump` does or as JSON lines, and optionally
+ * writes a copy of the frames to OUT.
+ *
+ * @param args The arguments after `dump`.
+ * @returns The exit code.
+ */
+export async function dump(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs("dump", args, OPTIONS);
+  if (values.help === true) {
+    await writeAll(Deno.stdout, HELP);
+    return 0;
+  }
+  const { engine, maxFrameLength } = inputOptions("dump", values);
+  const json = values.json === true;
+  const encoding = values.encoding ?? "hex";
+  if (encoding !== "hex" && encoding !== "base64") {
+    throw usageError(
+      "dump",
+      `--encoding wants hex or base64, got '${encoding}'`,
+    );
+  }
+  if (values.encoding !== undefined && !json) {
+    throw usageError("dump", "--encoding goes with --json");
+  }
+  const limit = typeof values.limit === "string"
+    ? integerLimit(values.limit)
+    : Infinity;
+  if (positionals.length === 0) throw usageError("dump", "missing FILE");
+  if (positionals.length > 2) {
+    throw usageError(
+      "dump",
+      `too many arguments: '${positionals[2]}' (one FILE and at most one OUT)`,
+    );
+  }
+  const [path, outPath] = positionals as [string, string | undefined];
+
+  const input = await openInput(path, maxFrameLength);
+  try {
+    const reader = new FrameReader(input.source, {
+      engine,
+      maxFrameLength,
+      windowSize: input.windowSize,
+      copyPayloads: false,
+    });
+    const out = new OutputBuffer(Deno.stdout);
+    const err = stdoutIsStderr() ? out : new OutputBuffer(Deno.stderr);
+    const copy = outPath === undefined
+      ? null
+      : outPath === "-"
+      ? { buffer: out, close: () => {} }
+      : openCopy(outPath, input);
+    try {
+      return await run(reader, input, {
+        out,
+        err,
+        copy: copy?.buffer ?? null,
+        json,
+        base64: encoding === "base64",
+        limit,
+      });
+    } finally {
+      copy?.close();
+    }
+  } finally {
+    input.close();
+  }
+}
+
+/** `--limit`'s value, checked. */
+function integerLimit(value: string): number {
+  const n = /^\+?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw usageError(
+      "dump",
+      `--limit wants a whole number of frames, got '${value}'`,
+    );
+  }
+  return n;
+}
+
+/** Opens OUT for the copy, refusing the input file itself. */
+function openCopy(
+  path: string,
+  input: Input,
+): { buffer: OutputBuffer; close: () => void } {
+  if (input.identity !== null) {
+    let same = false;
+    try {
+      const info = Deno.statSync(path);
+      same = `${info.dev}:${info.ino}` === input.identity;
+    } catch {
+      // OUT does not exist yet: it cannot be the input.
+    }
+    if (same) {
+      throw new CliError(
+        `${path}: OUT is the input file; writing it would destroy what is read`,
+      );
+    }
+  }
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { write: true, create: true, truncate: true });
+  } catch (error) {
+    throw new CliError(`${path}: ${describeFsError(error)}`);
+  }
+  const buffer = new OutputBuffer(file);
+  return {
+    buffer,
+    close: () => {
+      try {
+        buffer.flush();
+      } finally {
+        file.close();
+      }
+    },
+  };
+}
+
+interface Sinks {
+  out: OutputBuffer;
+  err: OutputBuffer;
+  copy: OutputBuffer | null;
+  json: boolean;
+  base64: boolean;
+  limit: number;
+}
+
+/** Reads and prints; the exit code. */
+async function run(
+  reader: FrameReader,
+  input: Input,
+  { out, err, copy, json, base64, limit }: Sinks,
+): Promise<number> {
+  let started = false;
+  let stopAt = -1;
+  let limited = false;
+  let index = 0;
+  let failure: unknown = null;
+  try {
+    try {
+      outer: for await (const batch of reader.batches()) {
+        for (const frame of batch) {
+          if (frame.kind === "data") {
+            if (!started) {
+              throw new CliError(
+                `${input.name}: a data frame at byte ${frame.offset} comes before any START frame`,
+              );
+            }
+            if (index >= limit) {
+              limited = true;
+              break outer;
+            }
+            const data = frame.data;
+            const length = data.length;
+            if (json) {
+              out.text('{"index":');
+              out.decimal(index);
+              out.text(',"offset":');
+              out.decimal(frame.offset);
+              out.text(',"length":');
+              out.decimal(length);
+              out.text(',"payload":"');
+              if (base64) out.base64(data, 0, length);
+              else out.hex(data, 0, length);
+              out.text('"}\n');
+            } else {
+              err.text("Data frame (");
+              err.decimal(length);
+              err.text(") bytes.\n");
+              out.text(' "');
+              out.escaped(data, 0, length);
+              out.text('"\n');
+            }
+            if (copy !== null) {
+              copy.u32(length);
+              copy.raw(data, 0, length);
+            }
+            index++;
+          } else if (frame.type === ControlType.START && !started) {
+            started = true;
+            const ct = frame.contentTypes[0] ?? null;
+            if (!json) {
+              err.text("FSTRM_CONTROL_START.\n");
+              if (ct !== null) {
+                err.text("FSTRM_CONTROL_FIELD_CONTENT_TYPE (");
+                err.decimal(ct.length);
+                err.text(' bytes).\n "');
+                err.escaped(ct, 0, ct.length);
+                err.text('"\n');
+              }
+            }
+            if (copy !== null) {
+              // START as libfstrm's writer has it: escape, length, type,
+              // and the content type field if there is one.
+              copy.u32(0);
+              copy.u32(ct === null ? 4 : 12 + ct.length);
+              copy.u32(ControlType.START);
+              if (ct !== null) {
+                copy.u32(1);
+                copy.u32(ct.length);
+                copy.raw(ct, 0, ct.length);
+              }
+            }
+          } else if (frame.type === ControlType.STOP) {
+            if (!json) err.text("FSTRM_CONTROL_STOP.\n");
+            stopAt = frame.offset;
+            break outer;
+          }
+          // Anything else before START (READY, ACCEPT, FINISH) says nothing.
+        }
+        err.flush();
+        out.flush();
+      }
+    } catch (error) {
+      failure = error;
+    }
+    if (failure === null && !limited) {
+      if (!started) {
+        failure = new CliError(`${input.name}: no START frame in the input`);
+      } else if (stopAt < 0) {
+        note(
+          err,
+          `${input.name}: no STOP frame: the input ended at byte ${reader.summary.bytesRead}, after a complete frame`,
+        );
+      } else if (input.size !== null && input.size > stopAt + 12) {
+        note(
+          err,
+          `${input.name}: ${
+            input.size - stopAt - 12
+          } more bytes follow the STOP frame at byte ${stopAt}: not read (fstrm_dump stops there too)`,
+        );
+      }
+    }
+    if (copy !== null && started) copy.raw(STOP_FRAME, 0, STOP_FRAME.length);
+    err.flush();
+    out.flush();
+  } catch (error) {
+    // Writing failed: stdout closed early (| head) ends quietly.
+    if (isBrokenPipe(error)) return 0;
+    throw error;
+  }
+  if (failure === null) return 0;
+  if (isBrokenPipe(failure)) return 0;
+  if (failure instanceof CliError) throw failure;
+  throw new CliError(`${input.name}: ${describeReadError(failure)}`);
+}
+
+/** Adds one line of ours, `fstrm dump: ...`, to stderr's buffer. */
+function note(err: OutputBuffer, text: string): void {
+  err.text(`fstrm dump: ${text}\n`);
 }

@@ -1,0 +1,81 @@
+// Private: exact frame-size statistics in bounded memory, for `fstrm stats`.
+//
+// A count per size: dense (one float per size) below DENSE_LIMIT, where
+// nearly every real frame falls (dnstap frames are mostly 100 to 200 bytes),
+// and sparse (a Map from size to count) at and above it, so that a file of a
+// few huge frames costs a few Map entries rather than an array as long as
+// the largest frame. Quantiles are exact, by nearest rank.
+
+/** Sizes below this are counted in a dense array (512 KiB of floats). */
+export const DENSE_LIMIT = 65_536;
+
+/** The summary of a set of sizes; all `null` when it is empty. */
+export interface SizeSummary {
+  /** The smallest size. */
+  min: number | null;
+  /** The median, by nearest rank (the lower middle for an even count). */
+  median: number | null;
+  /** The 99th percentile, by nearest rank. */
+  p99: number | null;
+  /** The largest size. */
+  max: number | null;
+}
+
+/** Counts of sizes, exact, with nearest-rank quantiles. */
+export class SizeHistogram {
+  /** Counts of sizes `0 .. DENSE_LIMIT - 1`; floats, so they never wrap. */
+  readonly dense: Float64Array = new Float64Array(DENSE_LIMIT);
+  /** Counts of larger sizes. */
+  readonly sparse: Map<number, number> = new Map();
+
+  /** Counts one `size`. The hot path inlines the dense case itself. */
+  add(size: number): void {
+    if (size < DENSE_LIMIT) this.dense[size]!++;
+    else this.addLarge(size);
+  }
+
+  /** Counts one size of at least {@linkcode DENSE_LIMIT}. */
+  addLarge(size: number): void {
+    this.sparse.set(size, (this.sparse.get(size) ?? 0) + 1);
+  }
+
+  /** How many sizes were counted. */
+  get count(): number {
+    let n = 0;
+    for (let i = 0; i < DENSE_LIMIT; i++) n += this.dense[i]!;
+    for (const c of this.sparse.values()) n += c;
+    return n;
+  }
+
+  /**
+   * The smallest size `s` such that at least `rank` sizes are `<= s`
+   * (`rank` from 1 to the count), or `null` if there are fewer.
+   */
+  #atRank(rank: number): number | null {
+    let seen = 0;
+    const dense = this.dense;
+    for (let i = 0; i < DENSE_LIMIT; i++) {
+      seen += dense[i]!;
+      if (seen >= rank) return i;
+    }
+    const sizes = [...this.sparse.keys()].sort((a, b) => a - b);
+    for (const s of sizes) {
+      seen += this.sparse.get(s)!;
+      if (seen >= rank) return s;
+    }
+    return null;
+  }
+
+  /** Min, median, p99 and max. */
+  summary(): SizeSummary {
+    const n = this.count;
+    if (n === 0) return { min: null, median: null, p99: null, max: null };
+    return {
+      min: this.#atRank(1),
+      // Ranks in integers: ceil(n / 2) and ceil(99 n / 100).
+      median: this.#atRank(Math.floor((n + 1) / 2)),
+      p99: this.#atRank(Math.floor((99 * n + 99) / 100)),
+      max: this.#atRank(n),
+    };
+  }
+}
