@@ -1,5 +1,5 @@
 // Scan engines: one object per decoder, owning its result table.
-import { ENTRY_WORDS, scanFramesTs } from "./_scan.ts";
+import { ENTRY_WORDS, scanFramesTs, STATUS_TABLE_FULL } from "./_scan.ts";
 
 /** A scanner with its own result table (see _scan.ts for the contract). */
 export interface ScanEngine {
@@ -21,11 +21,25 @@ export interface ScanEngine {
 /** Frames per scan call. */
 export const TABLE_CAPACITY = 4096;
 
-/** The pure-TypeScript engine. */
+/** Frames per scan call of a new TsScanEngine: it grows when they fill it. */
+const FIRST_CAPACITY = 64;
+
+/**
+ * The pure-TypeScript engine. Its table starts small (a connection that
+ * never gets past its handshake costs little) and grows, at the start of the
+ * scan after one that filled it, up to TABLE_CAPACITY: read `table` after
+ * each scan.
+ */
 export class TsScanEngine implements ScanEngine {
   readonly name = "ts" as const;
-  readonly table: Uint32Array = new Uint32Array(TABLE_CAPACITY * ENTRY_WORDS);
   readonly out: Uint32Array = new Uint32Array(8);
+  #table: Uint32Array = new Uint32Array(FIRST_CAPACITY * ENTRY_WORDS);
+  #capacity = FIRST_CAPACITY;
+  #grow = false;
+
+  get table(): Uint32Array {
+    return this.#table;
+  }
 
   scan(
     buf: Uint8Array,
@@ -33,15 +47,24 @@ export class TsScanEngine implements ScanEngine {
     end: number,
     maxFrameLength: number,
   ): number {
-    return scanFramesTs(
+    if (this.#grow) {
+      this.#grow = false;
+      this.#capacity = Math.min(TABLE_CAPACITY, this.#capacity * 8);
+      this.#table = new Uint32Array(this.#capacity * ENTRY_WORDS);
+    }
+    const n = scanFramesTs(
       buf,
       start,
       end,
       maxFrameLength,
-      this.table,
-      TABLE_CAPACITY,
+      this.#table,
+      this.#capacity,
       this.out,
     );
+    if (this.out[0] === STATUS_TABLE_FULL && this.#capacity < TABLE_CAPACITY) {
+      this.#grow = true;
+    }
+    return n;
   }
 }
 

@@ -28,6 +28,7 @@ import { FrameTooLargeError, TruncatedFrameError } from "./errors.ts";
 import {
   ENTRY_WORDS,
   KIND_DATA,
+  NEED_CONTROL,
   NEED_DATA,
   NEED_HEADER,
   STATUS_CONTROL_ERROR,
@@ -48,6 +49,9 @@ import {
   PHASE_STOPPED,
   StreamState,
 } from "./_stream_state.ts";
+
+/** The first size of the buffer that assembles a frame across chunks. */
+const CARRY_START = 65_536;
 
 /** Where {@linkcode FrameDecoder.prototype.nextControl} puts data frames. */
 type DataSink = (window: Uint8Array, offset: number, length: number) => unknown;
@@ -120,6 +124,33 @@ const EMPTY = new Uint8Array(0);
 const AUTO_DECODER_ENGINE: Engine = "ts";
 
 const NO_STATUS = -1;
+
+/**
+ * A frame a {@linkcode FrameDecoder} has begun to assemble; see
+ * {@linkcode FrameDecoder.prototype.partialFrame}.
+ *
+ * @example
+ * ```ts
+ * import type { PartialFrame } from "@fstrm/fstrm";
+ *
+ * const progress = (p: PartialFrame): string =>
+ *   p.length === null ? "header" : `${p.received}/${p.length} bytes`;
+ * console.log(progress({ kind: "data", offset: 0, length: 10, received: 4 }));
+ * ```
+ */
+export interface PartialFrame {
+  /**
+   * `"data"` or `"control"` once its first word (and, for a control frame,
+   * its length) has arrived; `null` before.
+   */
+  readonly kind: "data" | "control" | null;
+  /** Its stream offset. */
+  readonly offset: number;
+  /** Its whole size in bytes, header included, once known; else `null`. */
+  readonly length: number | null;
+  /** Its bytes that have arrived. */
+  readonly received: number;
+}
 
 /**
  * An incremental decoder of Frame Streams bytes, with no I/O of its own.
@@ -347,6 +378,47 @@ export class FrameDecoder {
   }
 
   /**
+   * The frame being assembled from more than one chunk, as of the last
+   * `next()` (or `nextControl()`) that returned `null`; `null` at a frame
+   * boundary. A receiver can act on a frame before its bytes arrive: refuse
+   * a data frame out of place, or show the progress of a large one.
+   *
+   * @example
+   * ```ts
+   * import { FrameDecoder } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const decoder = new FrameDecoder();
+   * decoder.push(new Uint8Array([0, 0, 1, 0, 0xaa, 0xbb])); // 256 bytes announced, 2 here
+   * assert.equal(decoder.next(), null);
+   * assert.deepEqual(decoder.partialFrame, {
+   *   kind: "data",
+   *   offset: 0,
+   *   length: 260,
+   *   received: 6,
+   * });
+   * ```
+   */
+  get partialFrame(): PartialFrame | null {
+    // A complete carry is a frame delivered, or being delivered.
+    if (this.#carry === null || this.#carryLength === this.#carrySize) {
+      return null;
+    }
+    const what = this.#carryWhat;
+    const header = what === NEED_HEADER;
+    return {
+      kind: what === NEED_DATA
+        ? "data"
+        : what === NEED_CONTROL || this.#carrySize === 8
+        ? "control"
+        : null,
+      offset: this.#carryBase,
+      length: header ? null : this.#carrySize,
+      received: this.#carryLength,
+    };
+  }
+
+  /**
    * Adds a chunk of input. The decoder keeps a reference to it (no copy)
    * until its frames have been pulled.
    *
@@ -484,8 +556,9 @@ export class FrameDecoder {
   }
 
   #next(onData: DataSink | null = null): Frame | null {
-    const table = this.#engine.table;
     for (;;) {
+      // The table of the last scan (the engine may replace it when it scans).
+      const table = this.#engine.table;
       // 1. Frames found by the last scan.
       while (this.#index < this.#count) {
         const e = this.#index++ * ENTRY_WORDS;
@@ -569,7 +642,10 @@ export class FrameDecoder {
       const have = window === this.#carry
         ? this.#carryLength
         : this.#bufLength - stop;
-      const carry = new Uint8Array(need);
+      // The buffer grows with what arrives (doubling), up to the frame's
+      // size: a peer that announces a large frame and sends little costs
+      // little.
+      const carry = new Uint8Array(Math.min(need, Math.max(have, CARRY_START)));
       carry.set(window.subarray(stop, stop + have));
       this.#carry = carry;
       this.#carrySize = need;
@@ -617,11 +693,19 @@ export class FrameDecoder {
   }
 
   #fillCarry(): void {
-    const carry = this.#carry!;
+    let carry = this.#carry!;
     const take = Math.min(
       this.#carrySize - this.#carryLength,
       this.#bufLength - this.#pos,
     );
+    const want = this.#carryLength + take;
+    if (want > carry.length) {
+      const grown = new Uint8Array(
+        Math.min(this.#carrySize, Math.max(want, 2 * carry.length)),
+      );
+      grown.set(carry.subarray(0, this.#carryLength));
+      this.#carry = carry = grown;
+    }
     carry.set(
       this.#buf.subarray(this.#pos, this.#pos + take),
       this.#carryLength,

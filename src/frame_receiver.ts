@@ -372,6 +372,12 @@ export interface ReceiverStats {
 }
 
 const READ_BUFFER_SIZE = 65_536;
+/**
+ * A connection reads into this much until START: one that never gets there
+ * (a port scan, a flood of connect-and-close) costs little.
+ */
+const HANDSHAKE_READ_SIZE = 4_096;
+const EMPTY = new Uint8Array(0);
 const DEFAULT_HANDSHAKE_TIMEOUT = 5_000;
 const DEFAULT_MAX_CONNECTIONS = 1_024;
 const DEFAULT_HIGH_WATER_MARK = 1_024;
@@ -409,7 +415,7 @@ class Connection {
    * What the socket is read into. Once frames have been handed out as views
    * of it, it is theirs, and the next read takes a fresh one.
    */
-  buffer = new Uint8Array(READ_BUFFER_SIZE);
+  buffer = new Uint8Array(HANDSHAKE_READ_SIZE);
   bufferTaken = false;
   /** With onData: the promise it returned, that the next frame waits for. */
   waiting: PromiseLike<unknown> | null = null;
@@ -463,10 +469,19 @@ class Connection {
  * Each connection runs its own handshake, with a timeout; one bad peer never
  * affects the others. Data frames reach the application in order per
  * connection, each with a copy of its payload and its connection, through
- * async iteration or {@linkcode FrameReceiverOptions.onFrame}. Memory per
- * connection is bounded by its 64 KiB read buffer plus one frame being
- * assembled, and the frames buffered for the application by
- * `highWaterMark` (plus one read's worth per connection).
+ * async iteration, {@linkcode FrameReceiverOptions.onFrame} or, without a
+ * copy, {@linkcode FrameReceiverOptions.onData}. Memory per connection is
+ * bounded by its read buffer (4 KiB until START, then 64 KiB) plus one frame
+ * being assembled (its buffer grows with the bytes that arrive, never ahead
+ * of them), and the frames buffered for the application by `highWaterMark`
+ * (plus one read's worth per connection). A data frame before START is
+ * refused as soon as its length word arrives.
+ *
+ * On TLS, a peer that never completes the TLS handshake is counted and
+ * reported closed at `handshakeTimeout`, but Deno (2.9) keeps its socket
+ * open until the peer goes (denoland/deno#14547): many such peers can use up
+ * file descriptors. When descriptors run out, the receiver pauses accepting
+ * (5 ms, doubling to 1 s) instead of spinning.
  *
  * A peer ending its input at a frame boundary without STOP is a normal end
  * (dnsdist never sends STOP). Input ending inside a frame is a protocol
@@ -514,6 +529,7 @@ export class FrameReceiver
   #connections = new Set<Connection>();
   #tasks = new Set<Promise<void>>();
   #acceptTask: Promise<void>;
+  #wakeAccept: (() => void) | null = null;
   #pumpTask: Promise<void> | null = null;
   #nextId = 1;
 
@@ -1029,6 +1045,7 @@ export class FrameReceiver
   // Connections.
 
   async #acceptLoop(): Promise<void> {
+    let backoff = 0;
     for (;;) {
       let conn: Deno.Conn;
       try {
@@ -1041,9 +1058,14 @@ export class FrameReceiver
         ) {
           return;
         }
-        // Transient (out of descriptors, aborted connection): go on.
+        // Transient (out of descriptors, aborted connection): go on, after
+        // a pause that doubles while it lasts (5 ms to 1 s), rather than
+        // spin while the process has no descriptor left.
+        backoff = Math.min(1_000, backoff === 0 ? 5 : backoff * 2);
+        await this.#acceptPause(backoff);
         continue;
       }
+      backoff = 0;
       if (this.#closing || this.#failure !== null) {
         closeQuietly(conn);
         continue;
@@ -1058,6 +1080,21 @@ export class FrameReceiver
       this.#tasks.add(task);
       void task.finally(() => this.#tasks.delete(task));
     }
+  }
+
+  /** Waits `ms`, or less if the receiver closes meanwhile. */
+  #acceptPause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wakeAccept = null;
+        resolve();
+      }, ms);
+      this.#wakeAccept = () => {
+        clearTimeout(timer);
+        this.#wakeAccept = null;
+        resolve();
+      };
+    });
   }
 
   async #serve(conn: Deno.Conn): Promise<void> {
@@ -1097,6 +1134,7 @@ export class FrameReceiver
     if (c.closedBy !== null) outcome = c.closedBy;
     c.close(null);
     this.#connections.delete(c);
+
     this.#skippedClosed += c.decoder.skippedFrames;
     this.#oversizedClosed += c.decoder.oversizedFrames;
     const started = c.handshake.state === "data" ||
@@ -1160,7 +1198,10 @@ export class FrameReceiver
             `Connection idle for ${idleTimeout} ms`,
           );
         }
-        if (c.bufferTaken) {
+        if (
+          c.bufferTaken ||
+          (c.buffer.length < READ_BUFFER_SIZE && handshake.state === "data")
+        ) {
           c.buffer = new Uint8Array(READ_BUFFER_SIZE);
           c.bufferTaken = false;
         }
@@ -1183,6 +1224,22 @@ export class FrameReceiver
         const before = handshake.state;
         const result = await this.#drain(c);
         if (result !== null) return result;
+        // A data frame before START is refused as soon as its length word
+        // is in, not once its (perhaps huge) payload has come.
+        if (handshake.state === "waiting" || handshake.state === "accepted") {
+          const partial = decoder.partialFrame;
+          if (partial !== null && partial.kind === "data") {
+            for (
+              const event of handshake.receive({
+                kind: "data",
+                data: EMPTY,
+                offset: partial.offset,
+              })
+            ) {
+              if (event.type === "failed") return classify(event.error);
+            }
+          }
+        }
         const after = handshake.state;
         if (after !== before) {
           disarm();
@@ -1296,6 +1353,7 @@ export class FrameReceiver
     } catch {
       // already closed
     }
+    this.#wakeAccept?.();
     await this.#acceptTask;
     if (this.#unixPath !== null) await removeSocket(this.#unixPath);
     if (this.#tasks.size > 0 && this.#failure === null) {

@@ -1,0 +1,668 @@
+// Test harness for the hostile-input suite (tests/hostile_input_test.ts): one
+// live FrameReceiver per case, a good FrameWriter streaming on its own
+// connection for the whole case, hand-written hostile peers, and the checks
+// every case shares (the good stream whole, in order, byte-identical; only
+// the hostile connections closed; memory sampled).
+import assert from "node:assert/strict";
+import {
+  type ConnectionEvent,
+  ControlType,
+  DNSTAP_CONTENT_TYPE,
+  encodeControlFrame,
+  FrameReceiver,
+  type FrameReceiverOptions,
+  FrameWriter,
+  type ListenTarget,
+  type ReceiverStats,
+} from "../mod.ts";
+import { delay, rng, waitFor } from "./_support.ts";
+
+export const DNSTAP = DNSTAP_CONTENT_TYPE;
+export const READY = encodeControlFrame(ControlType.READY, [DNSTAP]);
+export const START = encodeControlFrame(ControlType.START, [DNSTAP]);
+export const ACCEPT = encodeControlFrame(ControlType.ACCEPT, [DNSTAP]);
+export const STOP = encodeControlFrame(ControlType.STOP);
+export const FINISH = encodeControlFrame(ControlType.FINISH);
+
+export type ClosedEvent = Extract<ConnectionEvent, { type: "closed" }>;
+
+/** Concatenates byte arrays. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Big-endian u32 words as bytes. */
+export function words(...values: number[]): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setUint32(i * 4, v >>> 0));
+  return out;
+}
+
+/**
+ * A control frame built by hand, so that it can be wrong: escape, `clen`
+ * (computed unless given), type, then each field as (type, bytes).
+ */
+export function rawControl(
+  type: number,
+  fields: readonly (readonly [number, Uint8Array])[] = [],
+  clen?: number,
+): Uint8Array {
+  const body = concat(
+    words(type),
+    ...fields.map(([ftype, bytes]) =>
+      concat(words(ftype, bytes.length), bytes)
+    ),
+  );
+  return concat(words(0, clen ?? body.length), body);
+}
+
+// ---------------------------------------------------------------------------
+// Hostile peers' I/O: nothing here may throw because the receiver hung up.
+
+/** Whether an error means the peer hung up (what a hostile peer expects). */
+export function isHangUp(error: unknown): boolean {
+  return error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.UnexpectedEof;
+}
+
+/** Writes all of `bytes`; false if the receiver hung up first. */
+export async function send(
+  conn: Deno.Conn,
+  bytes: Uint8Array,
+): Promise<boolean> {
+  let p = 0;
+  try {
+    while (p < bytes.length) p += await conn.write(bytes.subarray(p));
+  } catch (error) {
+    if (isHangUp(error)) return false;
+    throw error;
+  }
+  return true;
+}
+
+/**
+ * Writes `bytes` one at a time, `interval` ms apart, until done or the
+ * receiver hangs up; how many bytes were written.
+ */
+export async function drip(
+  conn: Deno.Conn,
+  bytes: Uint8Array,
+  interval: number,
+): Promise<number> {
+  for (let i = 0; i < bytes.length; i++) {
+    if (!await send(conn, bytes.subarray(i, i + 1))) return i;
+    await delay(interval);
+  }
+  return bytes.length;
+}
+
+/** Reads until the receiver closes (a reset counts as closing); the bytes. */
+export async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const buf = new Uint8Array(4096);
+  for (;;) {
+    let n: number | null;
+    try {
+      n = await conn.read(buf);
+    } catch (error) {
+      if (isHangUp(error)) break;
+      throw error;
+    }
+    if (n === null) break;
+    parts.push(buf.slice(0, n));
+  }
+  return concat(...parts);
+}
+
+/** Reads exactly `n` bytes (fails on EOF before). */
+export async function readExactly(
+  conn: Deno.Conn,
+  n: number,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let p = 0;
+  while (p < n) {
+    const got = await conn.read(out.subarray(p));
+    if (got === null) assert.fail(`EOF after ${p} of ${n} bytes`);
+    p += got;
+  }
+  return out;
+}
+
+/** Closes a connection that may be closed already. */
+export function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The good stream: frame i is 80..400 bytes, its index (u32) then bytes of a
+// seeded random pool at a seeded random offset. The writer and the checker
+// derive the same sequence from the seed, so nothing is stored.
+
+const POOL_SIZE = 1 << 20;
+
+/** The good stream's frames, one after the other. */
+class GoodFrames {
+  readonly pool: Uint8Array;
+  #r: () => number;
+
+  constructor(seed: number) {
+    const r = rng(seed);
+    this.pool = new Uint8Array(POOL_SIZE);
+    for (let i = 0; i < POOL_SIZE; i++) this.pool[i] = r() & 0xff;
+    this.#r = rng(seed ^ 0x5bd1e995);
+  }
+
+  /** The next frame's [pool offset, length]. */
+  next(): [number, number] {
+    const length = 80 + (this.#r() % 321);
+    return [this.#r() % (POOL_SIZE - length), length];
+  }
+}
+
+/** Checks the good connection's frames as they arrive, without storing them. */
+class GoodChecker {
+  #frames: GoodFrames;
+  /** The good connection's id, once its first frame has been recognised. */
+  goodId: number | null = null;
+  received = 0;
+  mismatch: string | null = null;
+  /** Data frames from every other connection, by connection id. */
+  readonly others = new Map<number, number>();
+  #firstOffset: number;
+  #firstLength: number;
+  #pending: [number, number];
+
+  constructor(seed: number) {
+    this.#frames = new GoodFrames(seed);
+    this.#pending = this.#frames.next();
+    [this.#firstOffset, this.#firstLength] = this.#pending;
+  }
+
+  /** One data frame from connection `id`: `window[offset, offset + length)`. */
+  check(window: Uint8Array, offset: number, length: number, id: number): void {
+    if (this.goodId === null && this.#isFirst(window, offset, length)) {
+      this.goodId = id;
+    }
+    if (id !== this.goodId) {
+      this.others.set(id, (this.others.get(id) ?? 0) + 1);
+      return;
+    }
+    if (this.mismatch !== null) return;
+    const i = this.received;
+    const [at, want] = this.#pending;
+    if (length !== want) {
+      this.mismatch = `good frame ${i}: ${length} bytes, expected ${want}`;
+      return;
+    }
+    const index = ((window[offset]! << 24) | (window[offset + 1]! << 16) |
+      (window[offset + 2]! << 8) | window[offset + 3]!) >>> 0;
+    if (index !== i) {
+      this.mismatch = `good frame ${i}: carries index ${index} (out of order)`;
+      return;
+    }
+    const pool = this.#frames.pool;
+    for (let j = 4; j < length; j++) {
+      if (window[offset + j] !== pool[at + j]) {
+        this.mismatch = `good frame ${i}: byte ${j} differs`;
+        return;
+      }
+    }
+    this.received++;
+    this.#pending = this.#frames.next();
+  }
+
+  #isFirst(window: Uint8Array, offset: number, length: number): boolean {
+    if (length !== this.#firstLength) return false;
+    for (let j = 0; j < 4; j++) if (window[offset + j] !== 0) return false;
+    const pool = this.#frames.pool;
+    for (let j = 4; j < length; j++) {
+      if (window[offset + j] !== pool[this.#firstOffset + j]) return false;
+    }
+    return true;
+  }
+}
+
+/** The good writer: at least `minFrames`, and on until told to stop. */
+class GoodWriter {
+  readonly writer: FrameWriter;
+  #frames: GoodFrames;
+  #stop = false;
+  #loop: Promise<number>;
+
+  constructor(writer: FrameWriter, seed: number, minFrames: number) {
+    this.writer = writer;
+    this.#frames = new GoodFrames(seed);
+    this.#loop = this.#run(minFrames);
+    // Awaited by stop(); a failed case may never get there.
+    this.#loop.catch(() => {});
+  }
+
+  async #run(minFrames: number): Promise<number> {
+    const scratch = new Uint8Array(400);
+    const pool = this.#frames.pool;
+    let i = 0;
+    while (i < minFrames || !this.#stop) {
+      const [at, length] = this.#frames.next();
+      const p = scratch.subarray(0, length);
+      p.set(pool.subarray(at, at + length));
+      p[0] = i >>> 24;
+      p[1] = (i >>> 16) & 0xff;
+      p[2] = (i >>> 8) & 0xff;
+      p[3] = i & 0xff;
+      // Both copy the payload before they return or resolve.
+      if (!this.writer.tryWrite(p)) await this.writer.write(p);
+      i++;
+      // Spread the stream over the case: bursts, then a trickle once the
+      // minimum is written, so it is live whenever the hostile peer acts.
+      if (i >= minFrames) await delay(5);
+      else if (i % 250 === 0) await delay(1);
+    }
+    return i;
+  }
+
+  /** Stops writing, closes (STOP, FINISH); the number of frames written. */
+  async stop(): Promise<number> {
+    this.#stop = true;
+    try {
+      return await this.#loop;
+    } finally {
+      await this.writer.close();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Memory
+
+/** Peak memory over a case, sampled every 10 ms. */
+export class MemorySampler {
+  readonly baseline: Deno.MemoryUsage;
+  peakRss: number;
+  peakExternal: number;
+  peakHeapUsed: number;
+  #timer: ReturnType<typeof setInterval>;
+
+  constructor() {
+    this.baseline = Deno.memoryUsage();
+    this.peakRss = this.baseline.rss;
+    this.peakExternal = this.baseline.external;
+    this.peakHeapUsed = this.baseline.heapUsed;
+    this.#timer = setInterval(() => this.sample(), 10);
+  }
+
+  sample(): void {
+    const m = Deno.memoryUsage();
+    if (m.rss > this.peakRss) this.peakRss = m.rss;
+    if (m.external > this.peakExternal) this.peakExternal = m.external;
+    if (m.heapUsed > this.peakHeapUsed) this.peakHeapUsed = m.heapUsed;
+  }
+
+  /** Stops sampling; the peaks over the baseline, in MiB. */
+  stop(): MemoryReport {
+    clearInterval(this.#timer);
+    this.sample();
+    const mib = (n: number) => Math.round(n / 2 ** 20 * 10) / 10;
+    return {
+      rssDeltaMiB: mib(this.peakRss - this.baseline.rss),
+      externalDeltaMiB: mib(this.peakExternal - this.baseline.external),
+      heapDeltaMiB: mib(this.peakHeapUsed - this.baseline.heapUsed),
+    };
+  }
+}
+
+/** Peak growth over a case's baseline, in MiB. */
+export interface MemoryReport {
+  /** Resident set (pages touched). */
+  rssDeltaMiB: number;
+  /** V8's external memory: every ArrayBuffer's bytes, touched or not. */
+  externalDeltaMiB: number;
+  /** V8's JavaScript heap. */
+  heapDeltaMiB: number;
+}
+
+/**
+ * The bound every case asserts: the good stream (a writer queue of 10,000
+ * frames, 64 KiB batches and read buffers) and the hostile peers stay well
+ * under it; one allocation of a declared 4 GiB length (or of 2^32 - 4 bytes
+ * anywhere) would be far over it, in `external` at once, in RSS once touched.
+ */
+export const MEMORY_BOUND_MIB = { rss: 96, external: 48 } as const;
+
+// ---------------------------------------------------------------------------
+// The case
+
+export type Transport = "tcp" | "unix" | "tls";
+
+/** How a case is set up. */
+export interface CaseOptions {
+  transport?: Transport;
+  /** For "tls": the certificate and key (PEM). */
+  tls?: { cert: string; key: string };
+  /** Receiver options (onData and onConnection are the harness's). */
+  receiver?: Omit<FrameReceiverOptions, "onData" | "onConnection" | "onFrame">;
+  /** How the good frames reach the test: onData (default) or iteration. */
+  delivery?: "onData" | "iterate";
+}
+
+/** A live receiver with a good writer streaming into it. */
+export class Case {
+  readonly receiver: FrameReceiver;
+  readonly events: ClosedEvent[];
+  readonly transport: Transport;
+  readonly memory: MemorySampler;
+  /** Replaced by startGood(), for its seed. */
+  checker: GoodChecker;
+  readonly startedAt: number;
+  /** "started" events so far (every connection's). */
+  started = 0;
+  /** The hostile connections' "closed" events, in order. */
+  readonly #hostileClosed: ClosedEvent[] = [];
+  /** For each hostile "closed" event: whether the good stream was live then. */
+  readonly goodLiveAtHostileClose: boolean[] = [];
+  #dir: string | null;
+  #good: GoodWriter | null = null;
+  #goodStopping = false;
+  goodClosedEarly = false;
+  #iterating: Promise<void> | null = null;
+  #finished = false;
+  writerErrors: Error[] = [];
+
+  private constructor(
+    receiver: FrameReceiver,
+    events: ClosedEvent[],
+    transport: Transport,
+    memory: MemorySampler,
+    checker: GoodChecker,
+    dir: string | null,
+  ) {
+    this.receiver = receiver;
+    this.events = events;
+    this.transport = transport;
+    this.memory = memory;
+    this.checker = checker;
+    this.#dir = dir;
+    this.startedAt = performance.now();
+  }
+
+  /** Opens the receiver; the good writer is started by {@linkcode startGood}. */
+  static async open(options: CaseOptions = {}): Promise<Case> {
+    const transport = options.transport ?? "tcp";
+    const memory = new MemorySampler();
+    const events: ClosedEvent[] = [];
+    let dir: string | null = null;
+    let target: ListenTarget;
+    if (transport === "unix") {
+      dir = await Deno.makeTempDir({ prefix: "fstrm-hostile-" });
+      target = { transport, path: `${dir}/r.sock` };
+    } else if (transport === "tls") {
+      assert.ok(options.tls, "a TLS case needs a certificate");
+      target = { transport, port: 0, ...options.tls };
+    } else {
+      target = { transport, port: 0 };
+    }
+    let self: Case | null = null;
+    // Frames that come before `self` is set can only be hostile: the good
+    // writer starts later.
+    const checker = new GoodChecker(0);
+    const check = (w: Uint8Array, o: number, n: number, id: number) =>
+      (self?.checker ?? checker).check(w, o, n, id);
+    const delivery = options.delivery ?? "onData";
+    const receiver = await FrameReceiver.listen(target, {
+      contentTypes: [DNSTAP],
+      handshakeTimeout: 400,
+      gracePeriod: 1_000,
+      ...options.receiver,
+      ...(delivery === "onData"
+        ? {
+          onData: (window, offset, length, connection) =>
+            check(window, offset, length, connection.id),
+        }
+        : {}),
+      onConnection: (event) => {
+        if (event.type === "started" && self !== null) self.started++;
+        // Only "closed" events are kept: the suite makes 10,000 connections.
+        if (event.type !== "closed") return;
+        events.push(event);
+        if (self === null) return;
+        const goodId = self.checker.goodId;
+        if (event.connection.id === goodId) {
+          if (!self.#goodStopping) self.goodClosedEarly = true;
+        } else {
+          self.#hostileClosed.push(event);
+          self.goodLiveAtHostileClose.push(
+            goodId !== null && !self.#goodStopping,
+          );
+        }
+      },
+    });
+    self = new Case(receiver, events, transport, memory, checker, dir);
+    if (delivery === "iterate") {
+      self.#iterating = (async () => {
+        for await (const { data, connection } of receiver) {
+          check(data, 0, data.length, connection.id);
+        }
+      })();
+    }
+    return self;
+  }
+
+  /** After a failure: closes what is open, so that the next case starts clean. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#goodStopping = true;
+    await this.#good?.stop().catch(() => {});
+    await this.receiver.close().catch(() => {});
+    await this.#iterating?.catch(() => {});
+    this.memory.stop();
+    if (this.#dir !== null) {
+      await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+    }
+  }
+
+  /** The receiver's port (TCP, TLS). */
+  get port(): number {
+    return (this.receiver.addr as Deno.NetAddr).port;
+  }
+
+  /**
+   * Connects the good writer (bidirectional, READY / ACCEPT / START) and
+   * starts it streaming; resolves once its first frame has arrived, so
+   * that its connection is known and live.
+   */
+  async startGood(
+    options: { seed?: number; minFrames?: number; caCert?: string } = {},
+  ): Promise<void> {
+    const seed = options.seed ?? 1;
+    this.checker = new GoodChecker(seed);
+    const addr = this.receiver.addr;
+    const writer = await FrameWriter.connect(
+      this.transport === "unix"
+        ? { transport: "unix", path: (addr as Deno.UnixAddr).path }
+        : this.transport === "tls"
+        ? {
+          transport: "tls",
+          hostname: "localhost",
+          port: this.port,
+          caCerts: [options.caCert!],
+        }
+        : { transport: "tcp", port: this.port },
+      {
+        contentTypes: [DNSTAP],
+        reconnect: false,
+        flushInterval: 5,
+        onError: (e) => void this.writerErrors.push(e),
+      },
+    );
+    this.#good = new GoodWriter(writer, seed, options.minFrames ?? 20_000);
+    await waitFor(() => this.checker.goodId !== null, "the good stream");
+  }
+
+  /** A raw connection to the receiver (plain TCP on a TLS port). */
+  connect(): Promise<Deno.Conn> {
+    const addr = this.receiver.addr;
+    return addr.transport === "unix"
+      ? Deno.connect({ transport: "unix", path: addr.path })
+      : Deno.connect({ hostname: "127.0.0.1", port: this.port });
+  }
+
+  /** The "closed" events so far. */
+  closed(): ClosedEvent[] {
+    return [...this.events];
+  }
+
+  /** The "closed" events of connections other than the good one. */
+  hostileClosed(): ClosedEvent[] {
+    return [...this.#hostileClosed];
+  }
+
+  /** Waits until `n` hostile connections have closed; their events. */
+  async waitHostileClosed(n: number): Promise<ClosedEvent[]> {
+    await waitFor(() => this.#hostileClosed.length >= n, `${n} hostile closes`);
+    return this.hostileClosed();
+  }
+
+  /**
+   * Ends the case: stops the good writer (STOP, FINISH), closes the
+   * receiver, and checks what every case must hold. Returns what the case
+   * asserts on further.
+   */
+  async finish(
+    bound: { rss: number; external: number } = MEMORY_BOUND_MIB,
+  ): Promise<CaseResult> {
+    assert.ok(this.#good !== null, "startGood() was not called");
+    this.#finished = true;
+    this.#goodStopping = true;
+    const written = await this.#good.stop();
+    const goodStats = this.#good.writer.stats;
+    await waitFor(
+      () => this.checker.received >= written || this.checker.mismatch !== null,
+      "the good frames",
+    );
+    const statsBeforeClose = this.receiver.stats;
+    const closeStart = performance.now();
+    await this.receiver.close();
+    const closeMs = performance.now() - closeStart;
+    await this.#iterating;
+    const memory = this.memory.stop();
+    if (this.#dir !== null) await Deno.remove(this.#dir, { recursive: true });
+    const elapsedMs = performance.now() - this.startedAt;
+
+    // The good stream: whole, in order, byte-identical, closed normally.
+    assert.equal(this.checker.mismatch, null);
+    assert.equal(this.checker.received, written, "good frames received");
+    assert.equal(goodStats.framesWritten, written, "good frames written");
+    assert.equal(goodStats.reconnects, 0, "the good writer never reconnected");
+    assert.deepEqual(this.writerErrors, [], "the good writer saw no error");
+    assert.ok(!this.goodClosedEarly, "the good connection closed early");
+    const good = this.closed().filter((e) =>
+      e.connection.id === this.checker.goodId
+    );
+    assert.equal(good.length, 1);
+    assert.equal(good[0]!.error, null, "the good connection ended cleanly");
+    assert.equal(good[0]!.stopped, true);
+    // Memory stayed bounded.
+    assert.ok(
+      memory.externalDeltaMiB < bound.external,
+      `external memory grew ${memory.externalDeltaMiB} MiB`,
+    );
+    assert.ok(
+      memory.rssDeltaMiB < bound.rss,
+      `RSS grew ${memory.rssDeltaMiB} MiB`,
+    );
+    return {
+      stats: this.receiver.stats,
+      statsBeforeClose,
+      written,
+      hostileClosed: this.hostileClosed(),
+      hostileFrames: [...this.checker.others.values()].reduce(
+        (a, b) => a + b,
+        0,
+      ),
+      memory,
+      closeMs,
+      elapsedMs,
+    };
+  }
+}
+
+/** What a finished case gives its test to check. */
+export interface CaseResult {
+  /** The receiver's counters after its close. */
+  stats: ReceiverStats;
+  /** The counters just before `close()` (after the good writer's close). */
+  statsBeforeClose: ReceiverStats;
+  /** Good frames written (and, checked, received). */
+  written: number;
+  /** The "closed" events of every connection but the good one. */
+  hostileClosed: ClosedEvent[];
+  /** Data frames the receiver delivered from hostile connections. */
+  hostileFrames: number;
+  memory: MemoryReport;
+  /** How long `receiver.close()` took, in ms. */
+  closeMs: number;
+  /** The whole case, in ms. */
+  elapsedMs: number;
+}
+
+/** The counters a case checks, all of them: what is not given must be 0 / {}. */
+export interface ExpectedCounters {
+  handshakeFailures?: number;
+  protocolErrors?: Record<string, number>;
+  ioErrors?: number;
+  connectionsRejected?: number;
+  skippedFrames?: number;
+  oversizedFrames?: number;
+  /** Hostile connections accepted (the good one is added). */
+  hostileConnections: number;
+}
+
+/** Asserts the receiver's counters exactly, and the frame count. */
+export function assertCounters(
+  result: CaseResult,
+  expected: ExpectedCounters,
+  hostileFrames = 0,
+): void {
+  const s = result.stats;
+  assert.deepEqual(
+    {
+      connectionsTotal: s.connectionsTotal,
+      connectionsOpen: s.connectionsOpen,
+      handshakeFailures: s.handshakeFailures,
+      protocolErrors: s.protocolErrors,
+      ioErrors: s.ioErrors,
+      connectionsRejected: s.connectionsRejected,
+      skippedFrames: s.skippedFrames,
+      oversizedFrames: s.oversizedFrames,
+      frames: s.frames,
+      hostileFrames: result.hostileFrames,
+    },
+    {
+      connectionsTotal: expected.hostileConnections + 1,
+      connectionsOpen: 0,
+      handshakeFailures: expected.handshakeFailures ?? 0,
+      protocolErrors: expected.protocolErrors ?? {},
+      ioErrors: expected.ioErrors ?? 0,
+      connectionsRejected: expected.connectionsRejected ?? 0,
+      skippedFrames: expected.skippedFrames ?? 0,
+      oversizedFrames: expected.oversizedFrames ?? 0,
+      frames: result.written + hostileFrames,
+      hostileFrames,
+    },
+  );
+}
