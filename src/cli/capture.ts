@@ -1,6 +1,312 @@
-import { CliError } from "./_cli_error.ts";
+/**
+ * `fstrm capture`: receives Frame Streams on a Unix socket, TCP or TLS and
+ * writes them to files, as fstrm-bin's `fstrm_capture` does (same flags),
+ * with size-based rotation, TLS, START-first writers and a stats line.
+ *
+ * @module
+ */
+import type { ListenTarget } from "../frame_receiver.ts";
+import { integerOption, parseCommandArgs } from "./_args.ts";
+import { CliError, usageError } from "./_cli_error.ts";
+import {
+  type CaptureConfig,
+  type CaptureOutput,
+  CaptureSession,
+} from "./_capture_session.ts";
+import { strftimeProblem } from "./_strftime.ts";
+import { readOptionFile, socketTarget } from "./_targets.ts";
+import { writeAll } from "./main.ts";
 
-/** `fstrm capture`: not yet written. */
-export function capture(_args: string[]): Promise<number> {
-  return Promise.reject(new CliError("not implemented yet"));
+const HELP = `\
+Usage: fstrm capture -t TYPE (-u PATH | -a ADDRESS -p PORT) -w FILE [options]
+
+Listens on a Unix socket or TCP (or TLS) port, accepts Frame Streams writers
+(DNS servers: unbound, BIND, Knot, PowerDNS, dnsdist; fstrm_replay), and
+writes their data frames to FILE as one Frame Streams file (START, frames,
+STOP), as fstrm_capture does. Writers may open with READY (bidirectional) or
+START (unidirectional); frames of all connections go to the current file.
+
+Options (those of fstrm_capture):
+  -t, --type TYPE         the content type to accept and write (required),
+                          e.g. protobuf:dnstap.Dnstap
+  -u, --unix PATH         listen on this Unix socket (a stale socket file is
+                          replaced; one a live server holds is refused)
+  -a, --tcp ADDRESS       listen on this TCP address, with -p
+  -p, --port PORT         the TCP port (0: any free port, printed)
+  -w, --write FILE        the output file (truncated if it exists), or - for
+                          stdout (not a terminal); with --localtime or
+                          --gmtime a strftime pattern (%Y %m %d %H %M %S %s
+                          %j %F %T %%…), expanded at each opening
+  -s, --split SECONDS     rotate the output file every SECONDS (a file with
+                          no frame yet is kept until one comes); needs
+                          --localtime or --gmtime
+      --localtime         expand -w with strftime in local time
+      --gmtime            expand -w with strftime in UTC
+  -b, --buffersize BYTES  the largest frame kept, 4-byte length included
+                          (default 262144); larger frames are skipped and
+                          counted, the stream goes on
+  -c, --maxconns COUNT    connections served at once (default 0: no limit);
+                          more are closed at once
+  -d, --debug             say more (repeatable): -d each connection started
+                          and closed (frames, why) and a stats line every
+                          10 s; -dd each connection opened, with its peer
+
+More:
+      --max-size BYTES    rotate before a frame would take the file past
+                          BYTES (a frame larger than that gets a file alone)
+      --tls-cert FILE     serve TLS on -a/-p with this PEM certificate chain
+      --tls-key FILE      and this PEM private key
+      --stats-interval SECONDS
+                          a stats line on stderr every SECONDS (connections,
+                          frames/s, MB/s, drops, errors); 0: none (default,
+                          10 with -d)
+      --grace SECONDS     on SIGTERM or SIGINT, how long open streams get to
+                          reach STOP before they are closed (default 1)
+  -h, --help              show this help
+
+A rotation never overwrites: when the next name exists (the pattern gave the
+same name, or -w has no pattern) a counter goes before the extension:
+cap.fstrm, cap.1.fstrm, cap.2.fstrm, …
+
+Signals: SIGUSR1 closes the file (STOP) and opens the next one; SIGHUP
+writes out what is held in memory; SIGINT or SIGTERM stop cleanly (open
+streams get --grace to end, every frame received is written, the file ends
+with STOP), exit 0; a second one stops at once, the file still whole.
+
+Exit status: 0 after a clean stop; 1 when it cannot listen or open or write
+the output; 2 on a usage error.
+`;
+
+const OPTIONS = {
+  type: { type: "string", short: "t", multiple: true },
+  unix: { type: "string", short: "u" },
+  tcp: { type: "string", short: "a" },
+  port: { type: "string", short: "p" },
+  write: { type: "string", short: "w" },
+  split: { type: "string", short: "s" },
+  localtime: { type: "boolean" },
+  gmtime: { type: "boolean" },
+  buffersize: { type: "string", short: "b" },
+  maxconns: { type: "string", short: "c" },
+  debug: { type: "boolean", short: "d", multiple: true },
+  "max-size": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "stats-interval": { type: "string" },
+  grace: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const DEFAULT_BUFFER_SIZE = 262_144;
+const MAX_LENGTH = 0xffff_ffff;
+
+/**
+ * `fstrm capture`: listens for Frame Streams writers and writes their
+ * frames to files until SIGINT or SIGTERM.
+ *
+ * @param args The arguments after `capture`.
+ * @returns The exit code: 0 after a clean stop, 1 on a runtime error, 2 on
+ * a usage error.
+ */
+export async function capture(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs("capture", args, OPTIONS);
+  if (values.help === true) {
+    await writeAll(Deno.stdout, HELP);
+    return 0;
+  }
+  const config = await configFrom(values, positionals);
+  return await runUntilSignalled(config);
+}
+
+/**
+ * Starts a session and runs it until a signal stops it; its exit code. The
+ * signal handlers come first, so that a SIGTERM that arrives as the socket
+ * opens still stops the capture cleanly.
+ */
+async function runUntilSignalled(config: CaptureConfig): Promise<number> {
+  const log = config.log;
+  let session: CaptureSession | null = null;
+  let stops = 0;
+  const onStop = (signal: Deno.Signal) => () => {
+    stops++;
+    if (session === null) return; // stopped as soon as it has started
+    if (stops === 1) {
+      log(`received ${signal}, stopping`);
+      void session.stop();
+    } else {
+      log(`received ${signal} again, stopping now`);
+      void session.abort();
+    }
+  };
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGINT", onStop("SIGINT")],
+    ["SIGTERM", onStop("SIGTERM")],
+    ["SIGUSR1", () => session?.rotate("received SIGUSR1")],
+    ["SIGHUP", () => {
+      if (session === null) return;
+      log("received SIGHUP, flushing output");
+      void session.flush();
+    }],
+  ];
+  for (const [signal, handler] of handlers) {
+    Deno.addSignalListener(signal, handler);
+  }
+  try {
+    session = await CaptureSession.start(config);
+    if (stops > 0) void session.stop();
+    return await session.done;
+  } finally {
+    for (const [signal, handler] of handlers) {
+      Deno.removeSignalListener(signal, handler);
+    }
+  }
+}
+
+/** Checks the options and builds the session's configuration. */
+async function configFrom(
+  values: Record<string, unknown>,
+  positionals: string[],
+): Promise<CaptureConfig> {
+  const cmd = "capture";
+  if (positionals.length > 0) {
+    throw usageError(cmd, `unexpected argument '${positionals[0]}'`);
+  }
+  const types = (values.type as string[] | undefined) ?? [];
+  if (types.length === 0) {
+    throw usageError(
+      cmd,
+      "-t (--type) is required: the content type, e.g. protobuf:dnstap.Dnstap",
+    );
+  }
+  if (types.length > 1) throw usageError(cmd, "give -t (--type) once");
+  const contentType = types[0]!;
+  if (new TextEncoder().encode(contentType).length > 256) {
+    throw usageError(cmd, "-t: a content type is at most 256 bytes");
+  }
+  const socket = socketTarget(cmd, values, 0);
+  const write = values.write as string | undefined;
+  if (write === undefined || write === "") {
+    throw usageError(
+      cmd,
+      "-w (--write) is required: the output file, or - for stdout",
+    );
+  }
+  const localtime = values.localtime === true;
+  const gmtime = values.gmtime === true;
+  if (localtime && gmtime) {
+    throw usageError(cmd, "--localtime and --gmtime are mutually exclusive");
+  }
+  const splitSeconds = values.split === undefined
+    ? 0
+    : integerOption(cmd, "-s", values.split as string, 0, 2_000_000);
+  const maxSize = values["max-size"] === undefined
+    ? 0
+    : integerOption(cmd, "--max-size", values["max-size"] as string, 1);
+  if (splitSeconds > 0 && !localtime && !gmtime) {
+    throw usageError(cmd, "-s (--split) needs --localtime or --gmtime");
+  }
+  let output: CaptureOutput;
+  if (write === "-") {
+    if (splitSeconds > 0 || maxSize > 0) {
+      throw usageError(
+        cmd,
+        "cannot rotate stdout: -s and --max-size need a file (-w FILE)",
+      );
+    }
+    if (Deno.stdout.isTerminal()) {
+      throw usageError(cmd, "refusing to write binary output to a terminal");
+    }
+    output = { kind: "stdout" };
+  } else {
+    const timeZone = localtime ? "local" : gmtime ? "utc" : null;
+    if (timeZone !== null) {
+      const problem = strftimeProblem(write);
+      if (problem !== null) {
+        throw usageError(cmd, `-w ${write}: ${problem}`);
+      }
+    }
+    output = { kind: "file", pattern: write, timeZone };
+  }
+  const bufferSize = values.buffersize === undefined
+    ? DEFAULT_BUFFER_SIZE
+    : integerOption(cmd, "-b", values.buffersize as string, 5, MAX_LENGTH);
+  const maxconns = values.maxconns === undefined
+    ? 0
+    : integerOption(cmd, "-c", values.maxconns as string, 0, 1_000_000);
+  const verbosity = Math.min(
+    5,
+    (values.debug as boolean[] | undefined)?.length ?? 0,
+  );
+  const statsSeconds = values["stats-interval"] === undefined
+    ? (verbosity > 0 ? 10 : 0)
+    : secondsOption("--stats-interval", values["stats-interval"] as string);
+  const graceSeconds = values.grace === undefined
+    ? 1
+    : secondsOption("--grace", values.grace as string);
+  const cert = values["tls-cert"] as string | undefined;
+  const key = values["tls-key"] as string | undefined;
+  if ((cert === undefined) !== (key === undefined)) {
+    throw usageError(cmd, "--tls-cert and --tls-key go together");
+  }
+  let listen: ListenTarget;
+  if (socket.transport === "unix") {
+    if (cert !== undefined) {
+      throw usageError(cmd, "TLS (--tls-cert) needs -a and -p, not -u");
+    }
+    listen = socket;
+  } else if (cert !== undefined) {
+    listen = {
+      transport: "tls",
+      hostname: socket.hostname,
+      port: socket.port,
+      cert: await readOrFail("--tls-cert", cert),
+      key: await readOrFail("--tls-key", key!),
+    };
+  } else {
+    listen = socket;
+  }
+  const encoder = new TextEncoder();
+  return {
+    listen,
+    contentType,
+    output,
+    splitSeconds,
+    maxSize,
+    maxFrameLength: bufferSize - 4,
+    maxConnections: maxconns === 0 ? 1_000_000 : maxconns,
+    gracePeriod: Math.round(graceSeconds * 1000),
+    statsInterval: Math.round(statsSeconds * 1000),
+    verbosity,
+    log: (line) => {
+      const bytes = encoder.encode(`fstrm capture: ${line}\n`);
+      try {
+        let at = 0;
+        while (at < bytes.length) {
+          at += Deno.stderr.writeSync(bytes.subarray(at));
+        }
+      } catch {
+        // stderr closed: nothing to tell
+      }
+    },
+  };
+}
+
+/** A number of seconds (decimals allowed), at most a day. */
+function secondsOption(flag: string, value: string): number {
+  const n = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n > 86_400) {
+    throw usageError(
+      "capture",
+      `${flag} wants seconds from 0 to 86400, got '${value}'`,
+    );
+  }
+  return n;
+}
+
+async function readOrFail(flag: string, path: string): Promise<string> {
+  try {
+    return await readOptionFile(flag, path);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
 }
