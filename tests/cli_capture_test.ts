@@ -627,14 +627,14 @@ Deno.test("capture rotates on SIGUSR1 and writes out on SIGHUP", async () => {
   });
 });
 
-Deno.test("capture reopens the same name on SIGUSR1 once the file was moved away (logrotate)", async () => {
+Deno.test("capture reopens the same name on SIGUSR2 (as on SIGUSR1) once the file was moved away (logrotate)", async () => {
   await withTempDir(async (dir) => {
     const out = `${dir}/cap.fstrm`;
     const { capture, path } = await captureUnix(dir, ["-w", out]);
     const payloads = makePayloads(100, 10);
     await sendAll({ transport: "unix", path }, payloads.slice(0, 50));
     await Deno.rename(out, `${dir}/cap.fstrm.old`);
-    capture.signal("SIGUSR1");
+    capture.signal("SIGUSR2");
     await waitFor(() => capture.opened.length === 2, "the second file");
     await sendAll({ transport: "unix", path }, payloads.slice(50));
     assert.equal(await capture.stop(), 0);

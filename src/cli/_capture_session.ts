@@ -2,6 +2,34 @@
 // signals: a FrameReceiver whose frames go, from every connection, into
 // one current output file, rotated by time, size or request, each file a
 // whole Frame Streams file (START … STOP). The demo runs it in-process.
+//
+// Faults (tests/cli_fault_test.ts):
+// - The next file cannot be opened at a rotation (its directory gone, a
+//   path component that is a file, a name too long; or START cannot be
+//   written because the disk is full): one line, `cannot open output file
+//   X: REASON; still writing to Y` (`cannot write …` for START; X is not
+//   left behind), and the frames keep going to the current file; the
+//   rotation is tried again after another `-s` interval or another
+//   `--max-size` bytes, or at the next SIGUSR1. Connections are not
+//   touched.
+// - The output cannot be written (disk full, I/O error, stdout's reader
+//   gone): one line, `cannot write output file X: REASON; closing the
+//   connections and stopping`, then every connection is closed at once
+//   (no FINISH, nothing more read), each file is closed (the failed one
+//   cut back to its last whole frame, with STOP when there is room for
+//   it; files opened after it hold START and STOP only), a last line says
+//   how many frames received were not written, and `done` resolves 1.
+//   FINISH acknowledges a stream received, not written (as fstrm_capture):
+//   frames of a stream that ended before the error, still in memory, are
+//   among those counted as not written.
+// - Killed (SIGKILL): the files are written one after another, whole
+//   frames per buffer, so each holds a prefix of its frames (START at
+//   least: a rotated file gets its name only once START is in it), the
+//   last ones without STOP, and together a contiguous run of what was
+//   received. A write cut by the kill can end a file inside a frame;
+//   `fstrm stats` reports it as truncated, with the frame's offset. Left
+//   over at worst: a `.fstrm-*.tmp` file (a START being staged), or an
+//   empty first file when killed at startup before its START.
 import {
   type ConnectionEvent,
   FrameReceiver,
@@ -13,6 +41,7 @@ import {
   FrameFileOutput,
   type OutputSink,
   STOP_LENGTH,
+  writeStart,
 } from "./_output_file.ts";
 import { describeAddr, hostPort, plainError } from "./_targets.ts";
 import { CliError } from "./_cli_error.ts";
@@ -75,6 +104,12 @@ export interface CaptureTotals {
 const DEFAULT_WRITE_BUFFER = 1 << 20;
 /** Write buffers queued per file before connections are made to wait. */
 const QUEUED_BUFFERS = 4;
+/**
+ * Rotated files still being written (they are written one after another)
+ * before connections are made to wait: a disk slower than the frames
+ * coming in, with a small --max-size, does not pile files up in memory.
+ */
+const CLOSING_FILES = 4;
 const ROTATION_NAME_TRIES = 10_000;
 
 /**
@@ -91,9 +126,15 @@ export class CaptureSession {
   #files: string[] = [];
   #frames = 0;
   #payloadBytes = 0;
+  /** Frames that came after the output was closed (a write error). */
+  #dropped = 0;
+  /** Data frames in the files closed so far. */
+  #framesKept = 0;
   #sizeLimit: number;
   #final = false;
   #failed = false;
+  /** The write error that stopped the capture. */
+  #writeError: Error | null = null;
   #stopping: Promise<void> | null = null;
   #done = Promise.withResolvers<number>();
   #splitTimer: ReturnType<typeof setTimeout> | undefined;
@@ -168,7 +209,10 @@ export class CaptureSession {
     };
   }
 
-  /** Resolves with the exit code once the capture has stopped: 0, or 1 after a write error. */
+  /**
+   * Resolves with the exit code once the capture has stopped: 0, or 1
+   * after a write error (which stops the capture: see the module's notes).
+   */
   get done(): Promise<number> {
     return this.#done.promise;
   }
@@ -204,37 +248,34 @@ export class CaptureSession {
   }
 
   /**
-   * Stops at once (a second signal): frames still arriving are dropped,
-   * what was received is written and the file closed with STOP.
+   * Stops at once (a second signal, or a write error): frames still
+   * arriving are dropped, what was received is written and the file closed
+   * with STOP.
    */
   async abort(): Promise<void> {
     void this.#receiver.close().catch(() => {});
-    await this.#finish();
-    const listen = this.#config.listen;
-    if (listen.transport === "unix") {
-      // The receiver removes it too, unless the process exits first.
-      try {
-        if ((await Deno.lstat(listen.path)).isSocket === true) {
-          await Deno.remove(listen.path);
-        }
-      } catch {
-        // gone already
-      }
-    }
+    await this.#finish(true);
   }
 
   async #stop(): Promise<void> {
     try {
       await this.#receiver.close();
     } catch (error) {
-      this.#log(0, `receiver failed: ${plainError(error)}`);
+      // After a write error, the receiver fails on purpose (see #onData).
+      if (error !== this.#writeError) {
+        this.#log(0, `receiver failed: ${plainError(error)}`);
+      }
       this.#failed = true;
     }
     await this.#finish();
   }
 
-  /** Closes the output (STOP), waits for every file, resolves `done`. */
-  async #finish(): Promise<void> {
+  /**
+   * Closes the output (STOP), waits for every file, resolves `done`. When
+   * `aborting` (the receiver still closing), removes the socket file first:
+   * the process may exit as soon as `done` resolves.
+   */
+  async #finish(aborting = false): Promise<void> {
     if (this.#final) return await this.#done.promise.then(() => {});
     this.#final = true;
     clearTimeout(this.#splitTimer);
@@ -243,7 +284,30 @@ export class CaptureSession {
     if (this.#config.statsInterval > 0) this.#logStats();
     this.#close(this.#file);
     while (this.#closing.size > 0) await Promise.all(this.#closing);
+    if (this.#writeError !== null) {
+      const received = this.#frames + this.#dropped;
+      this.#log(
+        0,
+        `stopped after a write error: ${
+          received - this.#framesKept
+        } of ${received} frames received were not written`,
+      );
+    }
+    if (aborting) await this.#removeSocket();
     this.#done.resolve(this.#failed ? 1 : 0);
+  }
+
+  /** Removes the Unix socket file, if it is still one. */
+  async #removeSocket(): Promise<void> {
+    const listen = this.#config.listen;
+    if (listen.transport !== "unix") return;
+    try {
+      if ((await Deno.lstat(listen.path)).isSocket === true) {
+        await Deno.remove(listen.path);
+      }
+    } catch {
+      // gone already
+    }
   }
 
   // -------------------------------------------------------------------------
@@ -283,9 +347,15 @@ export class CaptureSession {
     length: number,
   ): void | Promise<void> {
     let file = this.#file;
-    // No file yet cannot happen (the first opens before any I/O), nor
-    // frames after the last closed: a guard, not a path.
-    if (this.#final || file === undefined) return;
+    // No file yet cannot happen (the first opens before any I/O); frames
+    // after the last file closed come only after a write error.
+    if (this.#final || file === undefined) {
+      this.#dropped++;
+      // After a write error: the receiver fails, closing every connection
+      // at once (no FINISH for frames that cannot be written).
+      if (this.#writeError !== null) throw this.#writeError;
+      return;
+    }
     if (
       this.#sizeLimit > 0 && file.frames > 0 &&
       file.size + length + 4 + STOP_LENGTH > this.#sizeLimit
@@ -296,6 +366,9 @@ export class CaptureSession {
     this.#frames++;
     this.#payloadBytes += length;
     if (file.append(window, offset, length)) return file.drained();
+    if (this.#closing.size >= CLOSING_FILES) {
+      return Promise.race(this.#closing);
+    }
   }
 
   #onConnection(event: ConnectionEvent): void {
@@ -348,13 +421,23 @@ export class CaptureSession {
         `cannot open output file ${path}: ${plainError(error)}`,
       );
     }
-    return this.#output(path, file, true);
+    try {
+      return this.#output(path, file, true);
+    } catch (error) {
+      throw new CliError(startProblem(path, file, error));
+    }
   }
 
   /**
    * Opens the next file. A rotation never truncates: a name that exists
    * (the file just closed, when the pattern gives the same name again)
    * gets a counter before its extension: `cap.fstrm`, `cap.1.fstrm`, …
+   *
+   * START is written to a file under a temporary name first, which then
+   * gets its name by a hard link (which, as `createNew`, never replaces a
+   * file): a capture killed at any point leaves no empty capture file.
+   * Where that cannot be done (no hard links), the file is created under
+   * its name and START written into it.
    */
   #openNext(): FrameFileOutput {
     const output = this.#config.output as Extract<
@@ -362,6 +445,34 @@ export class CaptureSession {
       { kind: "file" }
     >;
     const name = this.#expand(output.pattern, output.timeZone);
+    const after = this.#file.complete;
+    const staged = this.#stageStart(name);
+    if (staged !== null) {
+      const { tmp, file, start } = staged;
+      let opened: FrameFileOutput | null = null;
+      for (let k = 0; k < ROTATION_NAME_TRIES; k++) {
+        const path = k === 0 ? name : withCounter(name, k);
+        try {
+          Deno.linkSync(tmp, path);
+        } catch (error) {
+          if (error instanceof Deno.errors.AlreadyExists) continue;
+          break; // say why below, creating it under its name
+        }
+        opened = this.#output(path, file, true, after, start);
+        break;
+      }
+      try {
+        Deno.removeSync(tmp);
+      } catch {
+        // gone: nothing to clean
+      }
+      if (opened !== null) return opened;
+      try {
+        file.close();
+      } catch {
+        // closed
+      }
+    }
     for (let k = 0; k < ROTATION_NAME_TRIES; k++) {
       const path = k === 0 ? name : withCounter(name, k);
       let file: Deno.FsFile;
@@ -373,20 +484,70 @@ export class CaptureSession {
           `cannot open output file ${path}: ${plainError(error)}`,
         );
       }
-      return this.#output(path, file, true);
+      try {
+        return this.#output(path, file, true, after);
+      } catch (error) {
+        throw new Error(startProblem(path, file, error));
+      }
     }
     throw new Error(
       `cannot open output file ${name}: it and ${ROTATION_NAME_TRIES} numbered names exist`,
     );
   }
 
-  #output(path: string, sink: OutputSink, owns: boolean): FrameFileOutput {
+  /**
+   * A file beside `name`, under a temporary name, with START in it; `null`
+   * when it cannot be created (then opening `name` itself says why).
+   *
+   * @throws When START cannot be written (the disk is full, say).
+   */
+  #stageStart(
+    name: string,
+  ): { tmp: string; file: Deno.FsFile; start: number } | null {
+    const slash = name.lastIndexOf("/");
+    const dir = slash < 0 ? "." : slash === 0 ? "" : name.slice(0, slash);
+    const random = crypto.getRandomValues(new Uint32Array(2));
+    const tmp = `${dir}/.fstrm-${random[0]!.toString(16)}${
+      random[1]!.toString(16)
+    }.tmp`;
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(tmp, { write: true, createNew: true });
+    } catch {
+      return null;
+    }
+    try {
+      return { tmp, file, start: writeStart(file, this.#contentType) };
+    } catch (error) {
+      // Named as the file would have been.
+      let path = name;
+      for (let k = 1; k < ROTATION_NAME_TRIES && exists(path); k++) {
+        path = withCounter(name, k);
+      }
+      throw new Error(startProblem(tmp, file, error).replace(tmp, path));
+    }
+  }
+
+  /**
+   * A file's output, START written.
+   *
+   * @throws The error of writing START.
+   */
+  #output(
+    path: string,
+    sink: OutputSink,
+    owns: boolean,
+    after?: Promise<boolean>,
+    startWritten?: number,
+  ): FrameFileOutput {
     const file = new FrameFileOutput(path, sink, {
       ownsSink: owns,
       contentType: this.#contentType,
       pool: this.#pool,
       maxQueued: QUEUED_BUFFERS * this.#pool.size,
       onError: (f, error) => this.#onWriteError(f, error),
+      after,
+      startWritten,
     });
     this.#files.push(path);
     return file;
@@ -425,10 +586,23 @@ export class CaptureSession {
 
   #close(file: FrameFileOutput): void {
     const closing = file.close().then(() => {
+      this.#framesKept += file.framesWritten;
       if (file.error === null) {
         this.#log(
           0,
           `closed output file ${file.path} (${file.frames} frames, ${file.size} bytes)`,
+        );
+      } else if (file.path !== "-") {
+        const what = file.abandoned
+          ? `nothing written after the write error, START${
+            file.stopWritten ? " and STOP" : ""
+          } only`
+          : file.stopWritten
+          ? "cut back to its last whole frame after the write error, with STOP"
+          : "cut back to its last whole frame after the write error, no room for STOP";
+        this.#log(
+          0,
+          `closed output file ${file.path} (${file.framesWritten} frames, ${file.bytesWritten} bytes): ${what}`,
         );
       }
     });
@@ -451,10 +625,25 @@ export class CaptureSession {
     }, delay);
   }
 
+  /**
+   * A write error: one line, then the capture stops (connections closed,
+   * files closed and repaired, exit code 1). The files of a capture are
+   * written one after another, so this is the first and only one.
+   */
   #onWriteError(file: FrameFileOutput, error: Error): void {
-    this.#log(0, `cannot write output file ${file.path}: ${plainError(error)}`);
-    if (this.#failed) return;
+    const what = file.path === "-" ? "stdout" : `output file ${file.path}`;
+    if (this.#failed) {
+      this.#log(0, `cannot write ${what}: ${plainError(error)}`);
+      return;
+    }
     this.#failed = true;
+    this.#writeError = error;
+    this.#log(
+      0,
+      `cannot write ${what}: ${
+        plainError(error)
+      }; closing the connections and stopping`,
+    );
     void this.abort();
   }
 
@@ -479,6 +668,35 @@ export class CaptureSession {
 
   #log(level: number, line: string): void {
     if (level <= this.#config.verbosity) this.#config.log(line);
+  }
+}
+
+/**
+ * START could not be written to a file just opened: closes it, removes it
+ * if it is a regular file (it holds nothing of ours, or part of START), and
+ * says why.
+ */
+function startProblem(path: string, file: Deno.FsFile, error: unknown): string {
+  try {
+    if (file.statSync().isFile) Deno.removeSync(path);
+  } catch {
+    // gone already, or not ours to remove
+  }
+  try {
+    file.close();
+  } catch {
+    // closed
+  }
+  return `cannot write output file ${path}: ${plainError(error)}`;
+}
+
+/** Whether something is at `path` (a dangling symbolic link too). */
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

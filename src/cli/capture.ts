@@ -68,10 +68,23 @@ A rotation never overwrites: when the next name exists (the pattern gave the
 same name, or -w has no pattern) a counter goes before the extension:
 cap.fstrm, cap.1.fstrm, cap.2.fstrm, …
 
-Signals: SIGUSR1 closes the file (STOP) and opens the next one; SIGHUP
-writes out what is held in memory; SIGINT or SIGTERM stop cleanly (open
-streams get --grace to end, every frame received is written, the file ends
-with STOP), exit 0; a second one stops at once, the file still whole.
+Signals: SIGUSR1 or SIGUSR2 closes the file (STOP) and opens the next one;
+SIGHUP writes out what is held in memory; SIGINT or SIGTERM stop cleanly
+(open streams get --grace to end, every frame received is written, the file
+ends with STOP), exit 0; a second one stops at once, the file still whole.
+Prefer SIGUSR2: since Deno 2.9.2, SIGUSR1 also starts V8's debugger on
+127.0.0.1:9229 (as in Node.js), which lets any local user run code as this
+process; SIGUSR1 is kept for fstrm_capture's logrotate scripts.
+
+Faults: when the next file cannot be opened (its directory gone, a name
+too long, no room for its START), it says so in one line and goes on
+writing to the current file, trying again after another -s interval or
+--max-size bytes, or at the next SIGUSR1. When the output cannot be
+written (disk full, I/O error), it says so in one line, closes the
+connections and stops, exit 1: each file is cut back to its last whole
+frame and ends with STOP if there is room for it. Killed (SIGKILL), it
+leaves files that hold whole frames up to where they were written, the
+last without STOP (fstrm stats reads them to their last complete frame).
 
 Exit status: 0 after a clean stop; 1 when it cannot listen or open or write
 the output; 2 on a usage error.
@@ -104,9 +117,17 @@ const MAX_LENGTH = 0xffff_ffff;
  * `fstrm capture`: listens for Frame Streams writers and writes their
  * frames to files until SIGINT or SIGTERM.
  *
+ * A rotation that cannot open the next file is reported in one line and
+ * the frames go on into the current file (connections untouched); a write
+ * error is reported in one line and stops the capture (connections closed,
+ * files cut back to their last whole frame and closed with STOP when there
+ * is room), exit code 1. See `_capture_session.ts` for the details and
+ * `tests/cli_fault_test.ts` for the checks.
+ *
  * @param args The arguments after `capture`.
- * @returns The exit code: 0 after a clean stop, 1 on a runtime error, 2 on
- * a usage error.
+ * @returns The exit code: 0 after a clean stop, 1 on a runtime error (the
+ * output cannot be opened or written, the socket cannot be listened on), 2
+ * on a usage error.
  */
 export async function capture(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs("capture", args, OPTIONS);
@@ -142,6 +163,7 @@ async function runUntilSignalled(config: CaptureConfig): Promise<number> {
     ["SIGINT", onStop("SIGINT")],
     ["SIGTERM", onStop("SIGTERM")],
     ["SIGUSR1", () => session?.rotate("received SIGUSR1")],
+    ["SIGUSR2", () => session?.rotate("received SIGUSR2")],
     ["SIGHUP", () => {
       if (session === null) return;
       log("received SIGHUP, flushing output");
