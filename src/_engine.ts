@@ -21,21 +21,26 @@ export interface ScanEngine {
 /** Frames per scan call. */
 export const TABLE_CAPACITY = 4096;
 
-/** Frames per scan call of a new TsScanEngine: it grows when they fill it. */
-const FIRST_CAPACITY = 64;
+/** Frames per scan call of a decoder's first scans (see TsScanEngine). */
+export const FIRST_CAPACITY = 64;
 
 /**
- * The pure-TypeScript engine. Its table starts small (a connection that
- * never gets past its handshake costs little) and grows, at the start of the
- * scan after one that filled it, up to TABLE_CAPACITY: read `table` after
- * each scan.
+ * The pure-TypeScript engine. Its table may start small (`firstCapacity`:
+ * a connection that never gets past its handshake then costs little) and
+ * grow, at the start of the scan after one that filled it, up to
+ * TABLE_CAPACITY: read `table` after each scan.
  */
 export class TsScanEngine implements ScanEngine {
   readonly name = "ts" as const;
   readonly out: Uint32Array = new Uint32Array(8);
-  #table: Uint32Array = new Uint32Array(FIRST_CAPACITY * ENTRY_WORDS);
-  #capacity = FIRST_CAPACITY;
+  #table: Uint32Array;
+  #capacity: number;
   #grow = false;
+
+  constructor(firstCapacity: number = TABLE_CAPACITY) {
+    this.#capacity = Math.min(firstCapacity, TABLE_CAPACITY);
+    this.#table = new Uint32Array(this.#capacity * ENTRY_WORDS);
+  }
 
   get table(): Uint32Array {
     return this.#table;

@@ -1,6 +1,7 @@
 // Private: turning an engine option into an engine.
 import type { Engine, EngineOption } from "./engine.ts";
 import {
+  FIRST_CAPACITY,
   type ScanEngine,
   TsScanEngine,
   TsWindowEngine,
@@ -39,7 +40,9 @@ export function resolveEngine(
 
 /** A scan engine of the decoder path (it copies windows into WebAssembly). */
 export function makeScanEngine(engine: Engine): ScanEngine {
-  return engine === "wasm" ? new WasmScanEngine() : new TsScanEngine();
+  return engine === "wasm"
+    ? new WasmScanEngine()
+    : new TsScanEngine(FIRST_CAPACITY);
 }
 
 /** A scan engine of the bulk path, owning a window of `size` bytes. */
