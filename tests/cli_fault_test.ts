@@ -859,11 +859,6 @@ async function fillUp(
   const status = await capture.exited();
   assert.equal(status.code, 1);
   await feed.done;
-  // Their writes failed, or their close() threw their queue away.
-  assert.ok(
-    feed.errors.length > 0 || feed.writers.some((w) => w.stats.discarded > 0),
-    "the writers saw the capture go",
-  );
   capture.assertNoCrash();
   // One line for the write error; before it maybe one for a rotation
   // whose new file could not take START (the disk full already).
@@ -912,6 +907,10 @@ async function fillUp(
   // The counts said: frames received, and not written, match the files.
   const kept = files.reduce((n, f) => n + f.frames.length, 0);
   assert.equal(Number(last[2]) - Number(last[1]), kept);
+  // The writers lost what the disk did not take (their writes failed,
+  // close() threw their queue away, or the frames were in the socket
+  // buffers, which they cannot see: no FINISH came for those).
+  assert.ok(kept < feed.written, `${kept} of ${feed.written} frames kept`);
   // Each closed line gives the file's frames and bytes.
   for (const f of files) {
     const closed = capture.matching(
