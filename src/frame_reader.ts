@@ -537,11 +537,10 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
       let copy: Uint8Array | null = null;
       let low = 0;
       const last = offsets.length - 1;
+      // (Only the copying path gathers: views are made as frames come.)
       if (buffer !== null && last >= 0) {
-        if (this.#copy) {
-          low = offsets[0]!;
-          copy = buffer.slice(low, offsets[last]! + lengths[last]!);
-        } else copy = buffer;
+        low = offsets[0]!;
+        copy = buffer.slice(low, offsets[last]! + lengths[last]!);
       }
       const batch = items.map((item): Frame =>
         typeof item === "number"

@@ -13,16 +13,9 @@ import { FrameWriter, type FrameWriterOptions } from "../src/frame_writer.ts";
 import { strftime, strftimeProblem } from "../src/cli/_strftime.ts";
 import { withCounter } from "../src/cli/_capture_session.ts";
 
+import { CLI, PERMISSIONS } from "./_cli.ts";
+
 const DNSTAP = "protobuf:dnstap.Dnstap";
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-/** The permissions of `deno task fstrm`. */
-const PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-net",
-  "--allow-env",
-  "--allow-run",
-];
 const dec = new TextDecoder();
 
 // ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ const encodeHex = (b: Uint8Array) =>
 /** Standard base64, the reference for --encoding base64. */
 const encodeBase64 = (b: Uint8Array) => btoa(latin1(b));
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
+import { CLI } from "./_cli.ts";
 const DNSTAP = new TextEncoder().encode("protobuf:dnstap.Dnstap");
 const latin1 = (b: Uint8Array) => {
   const parts: string[] = [];

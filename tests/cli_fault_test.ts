@@ -25,16 +25,9 @@ import { TruncatedFrameError } from "../src/errors.ts";
 import { LoadLedger, loadPayload } from "./_load.ts";
 import { delay, waitFor, withTempDir } from "./_support.ts";
 
+import { CLI, PERMISSIONS } from "./_cli.ts";
+
 const DNSTAP = "protobuf:dnstap.Dnstap";
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-/** The permissions of `deno task fstrm`. */
-const PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-net",
-  "--allow-env",
-  "--allow-run",
-];
 const dec = new TextDecoder();
 /** START with DNSTAP: escape, length, type, field type, field length, the type. */
 const START_LENGTH = 4 + 4 + 4 + 4 + 4 + DNSTAP.length;

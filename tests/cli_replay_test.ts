@@ -16,16 +16,9 @@ import {
   type ListenTarget,
 } from "../src/frame_receiver.ts";
 
+import { CLI, PERMISSIONS } from "./_cli.ts";
+
 const DNSTAP = "protobuf:dnstap.Dnstap";
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-/** The permissions of `deno task fstrm`. */
-const PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-net",
-  "--allow-env",
-  "--allow-run",
-];
 const dec = new TextDecoder();
 
 // ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import { encodeDataFrame, encodeFrameStream } from "../mod.ts";
 import { DENSE_LIMIT, SizeHistogram } from "../src/cli/_stats_histogram.ts";
 import { renderProgress } from "../src/cli/_progress.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
+import { CLI } from "./_cli.ts";
 const DNSTAP = "protobuf:dnstap.Dnstap";
 
 // ---------------------------------------------------------------------------

@@ -174,9 +174,16 @@ async function run(
 // ---------------------------------------------------------------------------
 // Real writers
 
-for (const transport of ["unix", "tcp"] as const) {
+for (
+  const [transport, consumer] of [
+    ["unix", "iterator"],
+    ["tcp", "iterator"],
+    ["unix", "onData"],
+    ["tcp", "onData"],
+  ] as const
+) {
   interopTest(
-    `FrameReceiver receives fstrm_replay's frames byte for byte over ${transport}`,
+    `FrameReceiver receives fstrm_replay's frames byte for byte over ${transport} (${consumer})`,
     ["fstrm_replay"],
     async () => {
       await withTempDir(async (dir) => {
@@ -189,8 +196,16 @@ for (const transport of ["unix", "tcp"] as const) {
         const target: ListenTarget = transport === "unix"
           ? { transport, path: `${dir}/dnstap.sock` }
           : TCP;
+        // With onData, payloads are copied out of the read buffer here.
+        const copies: Uint8Array[] = [];
         const { receiver, events } = await listen(target, {
           contentTypes: [DNSTAP],
+          ...(consumer === "onData"
+            ? {
+              onData: (w: Uint8Array, o: number, n: number) =>
+                void copies.push(w.slice(o, o + n)),
+            }
+            : {}),
         });
         const where = transport === "unix" ? ["-u", `${dir}/dnstap.sock`] : [
           "-a",
@@ -206,15 +221,15 @@ for (const transport of ["unix", "tcp"] as const) {
           "-r",
           file,
         ]);
-        const frames = await take(
-          receiver[Symbol.asyncIterator](),
-          payloads.length,
-        );
+        const frames = consumer === "iterator"
+          ? (await take(receiver[Symbol.asyncIterator](), payloads.length))
+            .map((f) => f.data)
+          : copies;
         const { code, stderr } = await replay;
         await waitFor(() => closedEvents(events).length === 1, "the close");
         await receiver.close();
         assert.equal(code, 0, stderr);
-        assertSamePayloads(frames.map((f) => f.data), payloads);
+        assertSamePayloads(frames, payloads);
         const [closed] = closedEvents(events);
         assert.equal(closed!.error, null);
         assert.equal(closed!.stopped, true);
