@@ -72,12 +72,12 @@ export interface ReaderCase extends InputSpelling {
   reads: number[];
   options: CaseOptions;
   windowSize: number;
-  how: "forEachFrame" | "batches" | "iterator";
+  how: "forEachFrame" | "forEachRun" | "batches" | "iterator";
   copyPayloads: boolean;
   readSync: boolean;
-  /** forEachFrame: the callback returns a promise on every data frame whose index is a multiple of this (0: never), and reads the payload once it settles. */
+  /** forEachFrame (forEachRun): the callback returns a promise on every data frame (run) whose index is a multiple of this (0: never), and reads the payload (run) once it settles. */
   awaitEvery?: number;
-  /** Stop early: forEachFrame's callback throws at this data frame; batches and iteration break once they have this many frames (-1 or absent: never). */
+  /** Stop early: forEachFrame's callback throws at this data frame (forEachRun's at the run that holds it); batches and iteration break once they have this many frames (-1 or absent: never). */
   stopAt?: number;
 }
 

@@ -20,8 +20,8 @@
 //   TypeError or RangeError, as documented.
 // reader: the input through FrameReader (engines "ts" and "wasm", small
 //   windows, reads of the case's sizes, readSync or not, forEachFrame,
-//   batches or iteration, copies or views; a forEachFrame callback that
-//   returns promises and reads its payload only once they settle, or
+//   forEachRun, batches or iteration, copies or views; a callback that
+//   returns promises and reads its payload (run) only once they settle, or
 //   throws; iteration stopped early): the same frames, payloads, error
 //   (class, fields, message) and summary as FrameDecoder and the model, and
 //   the same everything under both engines.
@@ -930,6 +930,61 @@ async function observeReader(
         if (index === stopAt) throw SENTINEL;
         return undefined;
       });
+    } else if (c.how === "forEachRun") {
+      // A run must hold exactly its count of whole data frames, within the
+      // window (or a buffer of its own for a frame larger than the window).
+      const takeRun = (
+        window: Uint8Array,
+        start: number,
+        end: number,
+        n: number,
+      ) => {
+        if (n < 1 || start < 0 || end > window.length || start >= end) {
+          fail(
+            "invariant",
+            `${where}: a run of ${n} frames at [${start}, ${end}) in a window of ${window.length}`,
+          );
+        }
+        if (window.length > Math.max(c.windowSize, end - start)) {
+          fail(
+            "alloc",
+            `${where}: a window of ${window.length} bytes (windowSize ${c.windowSize}, run ${
+              end - start
+            })`,
+          );
+        }
+        let at = start;
+        for (let k = 0; k < n; k++) {
+          const length = at + 4 <= end ? u32(window, at) : 0;
+          if (length < 1 || at + 4 + length > end) {
+            fail(
+              "invariant",
+              `${where}: frame ${k} of a run of ${n} at [${start}, ${end}) is not whole`,
+            );
+          }
+          payloads.push(window.slice(at + 4, at + 4 + length));
+          at += 4 + length;
+        }
+        if (at !== end) {
+          fail(
+            "invariant",
+            `${where}: a run of ${n} frames ends at ${at}, not ${end}`,
+          );
+        }
+      };
+      let runIndex = 0;
+      await reader.forEachRun((window, start, end, n) => {
+        const index = runIndex++;
+        if (awaitEvery > 0 && index % awaitEvery === 0) {
+          return Promise.resolve().then(() => {}).then(() => {
+            takeRun(window, start, end, n);
+            if (stopAt >= 0 && payloads.length > stopAt) throw SENTINEL;
+          });
+        }
+        takeRun(window, start, end, n);
+        if (stopAt >= 0 && payloads.length > stopAt) throw SENTINEL;
+        return undefined;
+      });
     } else if (c.how === "batches") {
       frames = [];
       for await (const batch of reader.batches()) {
@@ -1023,26 +1078,25 @@ async function checkReader(c: ReaderCase): Promise<void> {
   );
   assertModel(bytes, one, model, "FrameDecoder [ts] next() in one chunk");
   const m = model.counters;
+  const byCallback = c.how === "forEachFrame" || c.how === "forEachRun";
   const expected: ReaderObserved = {
-    frames: c.how === "forEachFrame"
-      ? null
-      : model.frames.map((f) =>
-        f.kind === "data"
-          ? {
-            round: 0,
-            offset: f.offset,
-            kind: "data",
-            data: short(f.data),
-            view: false,
-          }
-          : {
-            round: 0,
-            offset: f.offset,
-            kind: "control",
-            type: f.type,
-            contentTypes: f.contentTypes.map(toHex),
-          }
-      ),
+    frames: byCallback ? null : model.frames.map((f) =>
+      f.kind === "data"
+        ? {
+          round: 0,
+          offset: f.offset,
+          kind: "data",
+          data: short(f.data),
+          view: false,
+        }
+        : {
+          round: 0,
+          offset: f.offset,
+          kind: "control",
+          type: f.type,
+          contentTypes: f.contentTypes.map(toHex),
+        }
+    ),
     payloads: model.frames.flatMap((f) =>
       f.kind === "data" ? [short(f.data)] : []
     ),
@@ -1059,13 +1113,14 @@ async function checkReader(c: ReaderCase): Promise<void> {
       contentType: m.contentType === null ? null : toHex(m.contentType),
     },
   };
+  const allPayloads = expected.payloads;
   // Stopped early: the frames up to there, no error but the callback's,
   // and a summary that says how far the reader got (compared across engines
   // only).
   const stopAt = c.stopAt ?? -1;
   let early = false;
   if (stopAt >= 0) {
-    if (c.how === "forEachFrame") {
+    if (byCallback) {
       if (expected.payloads.length > stopAt) {
         early = true;
         expected.payloads = expected.payloads.slice(0, stopAt + 1);
@@ -1084,6 +1139,17 @@ async function checkReader(c: ReaderCase): Promise<void> {
   const runs: ReaderObserved[] = [];
   for (const engine of ["ts", "wasm"] as const) {
     const got = await observeReader(bytes, c, opts.decoder, engine);
+    if (early && c.how === "forEachRun") {
+      // Stopped at the run holding frame stopAt: whole runs, so at least
+      // stopAt + 1 payloads, a prefix.
+      expected.payloads = allPayloads.slice(
+        0,
+        Math.max(
+          stopAt + 1,
+          Math.min(got.payloads.length, allPayloads.length),
+        ),
+      );
+    }
     // After an error the reader may not have read everything.
     if (got.error !== null && got.summary.bytesRead <= bytes.length) {
       expected.summary.bytesRead = got.summary.bytesRead;

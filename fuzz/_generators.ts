@@ -396,6 +396,7 @@ export const readerCaseArb: fc.Arbitrary<GeneratedCase> = fc.record({
   windowSize: fc.constantFrom(WINDOW, WINDOW, 2 * WINDOW),
   how: fc.constantFrom(
     "forEachFrame" as const,
+    "forEachRun" as const,
     "batches" as const,
     "iterator" as const,
   ),

@@ -48,6 +48,7 @@
 import { DNSTAP_CONTENT_TYPE, MAX_FRAME_LENGTH } from "./constants.ts";
 import type { ContentTypeInput } from "./frame.ts";
 import { FrameDecoder } from "./frame_decoder.ts";
+import { TruncatedFrameError, UnexpectedFrameError } from "./errors.ts";
 import { type WriterEvent, WriterHandshake } from "./writer_handshake.ts";
 
 /**
@@ -188,7 +189,7 @@ export interface FrameWriterOptions {
    * Bytes of encoded frames gathered before a socket write (libfstrm's
    * buffer hint). A frame larger than this is written alone.
    *
-   * @default {65536}
+   * @default {262144}
    */
   bufferSize?: number;
   /**
@@ -330,6 +331,8 @@ interface Session {
 /** A write() waiting for room in block mode. */
 interface Waiter {
   payload: Uint8Array;
+  /** 0 for one payload; else the frames in `payload`, already encoded. */
+  frames: number;
   resolve: () => void;
   reject: (reason: unknown) => void;
 }
@@ -478,6 +481,43 @@ function checkPayload(payload: unknown): Error | null {
 }
 
 /**
+ * The number of data frames in `bytes`, which must hold whole encoded data
+ * frames and nothing else; else the error the decoder would give, with
+ * offsets in `bytes`.
+ */
+function countEncoded(bytes: unknown): number {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(
+      `Cannot write frames: expected a Uint8Array, got ${typeof bytes}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const end = bytes.length;
+  let at = 0;
+  let frames = 0;
+  while (end - at >= 4) {
+    const length = view.getUint32(at);
+    if (length === 0) {
+      throw new UnexpectedFrameError(
+        at,
+        end - at >= 12 ? view.getUint32(at + 8) : 0,
+        "a control frame among the data frames to write",
+      );
+    }
+    if (end - at - 4 < length) {
+      throw new TruncatedFrameError(at, end - at, 4 + length);
+    }
+    at += 4 + length;
+    frames++;
+  }
+  if (at < end) throw new TruncatedFrameError(at, end - at, null);
+  if (frames === 0) {
+    throw new RangeError("Cannot write frames: no frame in empty bytes");
+  }
+  return frames;
+}
+
+/**
  * A Frame Streams writer on a socket: the client that sends data frames to a
  * collector, as a DNS server sends dnstap.
  *
@@ -604,7 +644,7 @@ export class FrameWriter implements AsyncDisposable {
       bidirectional = true,
       handshakeTimeout = 5000,
       finishTimeout = 5000,
-      bufferSize = 65536,
+      bufferSize = 262_144,
       flushInterval = 1000,
       queueSize = 10000,
       queueMode = "block",
@@ -775,6 +815,8 @@ export class FrameWriter implements AsyncDisposable {
       else this.#admit(bytes);
       return RESOLVED;
     }
+    // No room: what is queued goes now, not after flushInterval.
+    this.#sealTail();
     if (this.#drop) {
       this.#dropped++;
       return RESOLVED;
@@ -782,6 +824,7 @@ export class FrameWriter implements AsyncDisposable {
     const waiter = Promise.withResolvers<void>();
     this.#waiters.push({
       payload: bytes ?? encoder.encode(payload as string),
+      frames: 0,
       resolve: waiter.resolve,
       reject: waiter.reject,
     });
@@ -833,10 +876,137 @@ export class FrameWriter implements AsyncDisposable {
     const refused = this.#refusal();
     if (refused !== null) throw refused;
     if (this.#queued >= this.#queueSize || this.#waiters.length > 0) {
+      this.#sealTail();
       return false;
     }
     if (typeof payload === "string") this.#admitString(payload);
     else this.#admit(payload);
+    return true;
+  }
+
+  /**
+   * Queues data frames that are already encoded, each a 4-byte big-endian
+   * length and its payload, back to back: a run of a capture file (see
+   * {@linkcode FrameReader.prototype.forEachRun}) or of another stream,
+   * forwarded without taking it apart. The frames are checked, counted and
+   * copied in one piece (split between frames across batches), and then
+   * are frames like any other: counted, batched, resent, dropped.
+   *
+   * They are queued together, when the queue has room for all of them (or
+   * is empty: a call with more than `queueSize` frames waits for an empty
+   * queue). In `"drop"` mode a full queue drops them all, counted.
+   *
+   * @param frames Whole encoded data frames, at least one; keep them as
+   * they are until the promise resolves.
+   * @returns A promise that resolves once the frames are queued (at once
+   * when the queue has room).
+   * @throws {TypeError} If `frames` is not a `Uint8Array`, or the writer is
+   * closed.
+   * @throws {RangeError} If `frames` is empty.
+   * @throws {TruncatedFrameError} If the bytes end inside a frame.
+   * @throws {UnexpectedFrameError} If they hold a control frame.
+   * @throws The failure that stopped the writer (with `reconnect: false`),
+   * or the signal's reason once aborted.
+   *
+   * @example Forwarding a capture file's frames, a run at a time
+   * ```ts
+   * import { encodeFrameStream, FrameReader, FrameWriter } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const path = await Deno.makeTempFile();
+   * await Deno.writeFile(path, encodeFrameStream(["a", "b", "c"]));
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const drained = listener.accept()
+   *   .then((conn) => conn.readable.pipeTo(new WritableStream()));
+   * const writer = await FrameWriter.connect(
+   *   { transport: "tcp", port: listener.addr.port },
+   *   { bidirectional: false },
+   * );
+   * await using reader = await FrameReader.open(path);
+   * await reader.forEachRun((window, start, end) => {
+   *   const run = window.subarray(start, end);
+   *   // Queued (copied) now, or wait: the window stays intact meanwhile.
+   *   return writer.tryWriteEncoded(run) ? undefined : writer.writeEncoded(run);
+   * });
+   * await writer.close();
+   * await drained;
+   * assert.equal(writer.stats.framesWritten, 3);
+   * await Deno.remove(path);
+   * ```
+   */
+  writeEncoded(frames: Uint8Array): Promise<void> {
+    let count: number;
+    try {
+      count = countEncoded(frames);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const refused = this.#refusal();
+    if (refused !== null) return Promise.reject(refused);
+    if (this.#waiters.length === 0 && this.#roomFor(count)) {
+      this.#admitEncoded(frames, count);
+      return RESOLVED;
+    }
+    this.#sealTail();
+    if (this.#drop) {
+      this.#dropped += count;
+      return RESOLVED;
+    }
+    const waiter = Promise.withResolvers<void>();
+    this.#waiters.push({
+      payload: frames,
+      frames: count,
+      resolve: waiter.resolve,
+      reject: waiter.reject,
+    });
+    return waiter.promise;
+  }
+
+  /**
+   * As {@linkcode FrameWriter.prototype.writeEncoded}, without a promise:
+   * queues the frames (copied before it returns) if the queue has room for
+   * them now, else returns `false` and queues and counts nothing, whatever
+   * the `queueFull` policy.
+   *
+   * @param frames Whole encoded data frames, at least one.
+   * @returns Whether the frames were queued.
+   * @throws {TypeError} If `frames` is not a `Uint8Array`, or the writer is
+   * closed.
+   * @throws {RangeError} If `frames` is empty.
+   * @throws {TruncatedFrameError} If the bytes end inside a frame.
+   * @throws {UnexpectedFrameError} If they hold a control frame.
+   * @throws The failure that stopped the writer (with `reconnect: false`),
+   * or the signal's reason once aborted.
+   *
+   * @example
+   * ```ts
+   * import { encodeDataFrame, FrameWriter } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const drained = listener.accept()
+   *   .then((conn) => conn.readable.pipeTo(new WritableStream()));
+   * const writer = await FrameWriter.connect(
+   *   { transport: "tcp", port: listener.addr.port },
+   *   { bidirectional: false },
+   * );
+   * const two = new Uint8Array([...encodeDataFrame("a"), ...encodeDataFrame("b")]);
+   * assert.equal(writer.tryWriteEncoded(two), true);
+   * assert.throws(() => writer.tryWriteEncoded(two.subarray(0, 6)), RangeError);
+   * await writer.close();
+   * await drained;
+   * assert.equal(writer.stats.framesWritten, 2);
+   * ```
+   */
+  tryWriteEncoded(frames: Uint8Array): boolean {
+    const count = countEncoded(frames);
+    const refused = this.#refusal();
+    if (refused !== null) throw refused;
+    if (this.#waiters.length > 0 || !this.#roomFor(count)) {
+      this.#sealTail();
+      return false;
+    }
+    this.#admitEncoded(frames, count);
     return true;
   }
 
@@ -1087,14 +1257,55 @@ export class FrameWriter implements AsyncDisposable {
     }
   }
 
-  #added(batch: Batch, bytes: number): void {
+  /** Whether `frames` more frames may be queued: all fit, or none wait. */
+  #roomFor(frames: number): boolean {
+    return this.#queued === 0 ||
+      this.#queued + frames <= this.#queueSize;
+  }
+
+  /**
+   * Queues `frames` encoded data frames (checked by countEncoded), copied
+   * into batches in as few pieces as fit, split only between frames.
+   */
+  #admitEncoded(bytes: Uint8Array, frames: number): void {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    const total = bytes.length;
+    let from = 0;
+    let left = frames;
+    while (from < total) {
+      // Room for the first frame at least.
+      const batch = this.#tailFor(4 + view.getUint32(from));
+      const room = batch.bytes.length - batch.length;
+      let to = total;
+      let k = left;
+      if (total - from > room) {
+        to = from;
+        k = 0;
+        for (;;) {
+          const next = to + 4 + view.getUint32(to);
+          if (next - from > room) break;
+          to = next;
+          k++;
+        }
+      }
+      batch.bytes.set(bytes.subarray(from, to), batch.length);
+      this.#added(batch, to - from, k);
+      left -= k;
+      from = to;
+    }
+  }
+
+  #added(batch: Batch, bytes: number, frames = 1): void {
+    const opened = batch.frames === 0;
     batch.length += bytes;
-    batch.frames++;
-    this.#queued++;
-    this.#admitted++;
-    if (batch.length >= this.#bufferSize) {
+    batch.frames += frames;
+    this.#queued += frames;
+    this.#admitted += frames;
+    // A full queue takes no more frames until a batch is written: the open
+    // batch goes now, not after flushInterval.
+    if (batch.length >= this.#bufferSize || this.#queued >= this.#queueSize) {
       this.#seal(batch);
-    } else if (batch.frames === 1) {
+    } else if (opened) {
       batch.openedAt = performance.now();
       if (this.#flushTimer === undefined) this.#armFlush(this.#flushInterval);
     }
@@ -1138,9 +1349,16 @@ export class FrameWriter implements AsyncDisposable {
   #admitWaiters(): void {
     const waiters = this.#waiters;
     let i = 0;
-    while (i < waiters.length && this.#queued < this.#queueSize) {
-      const w = waiters[i++]!;
-      this.#admit(w.payload);
+    while (i < waiters.length) {
+      const w = waiters[i]!;
+      if (w.frames === 0) {
+        if (this.#queued >= this.#queueSize) break;
+        this.#admit(w.payload);
+      } else {
+        if (!this.#roomFor(w.frames)) break;
+        this.#admitEncoded(w.payload, w.frames);
+      }
+      i++;
       w.resolve();
     }
     if (i > 0) waiters.splice(0, i);
@@ -1150,7 +1368,8 @@ export class FrameWriter implements AsyncDisposable {
 
   /** Throws the queue away, counting it; rejects waiting writes. */
   #discardAll(reason: unknown): void {
-    this.#discarded += this.#queued + this.#waiters.length;
+    this.#discarded += this.#queued;
+    for (const w of this.#waiters) this.#discarded += Math.max(w.frames, 1);
     this.#queued = 0;
     this.#batches = [];
     this.#sent = [];

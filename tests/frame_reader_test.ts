@@ -155,8 +155,13 @@ function feedSource(
   };
 }
 
-type How = "forEachFrame" | "batches" | "iterator";
-const HOWS: readonly How[] = ["forEachFrame", "batches", "iterator"];
+type How = "forEachFrame" | "forEachRun" | "batches" | "iterator";
+const HOWS: readonly How[] = [
+  "forEachFrame",
+  "forEachRun",
+  "batches",
+  "iterator",
+];
 
 /** The counters a FrameReaderSummary shares with a FrameDecoder. */
 interface Counts {
@@ -258,12 +263,15 @@ function own(frame: Frame): Frame {
 interface Got {
   reader: FrameReader;
   source: MemorySource;
-  /** Every frame (batches, iterator), or null (forEachFrame). */
+  /** Every frame (batches, iterator), or null (forEachFrame, forEachRun). */
   frames: Frame[] | null;
-  /** Data frame payloads (copies under forEachFrame). */
+  /** Data frame payloads (copies under forEachFrame and forEachRun). */
   payloads: Uint8Array[];
   error: unknown;
-  /** Under forEachFrame: whether every payload followed its length word. */
+  /**
+   * Under forEachFrame: whether every payload followed its length word;
+   * under forEachRun: whether every run held its count of whole frames.
+   */
   headersOk: boolean;
 }
 
@@ -292,6 +300,22 @@ async function readerOutcome(
       await reader.forEachFrame((window, offset, length) => {
         if (offset < 4 || u32(window, offset - 4) !== length) headersOk = false;
         payloads.push(window.slice(offset, offset + length));
+      });
+    } else if (how === "forEachRun") {
+      await reader.forEachRun((window, start, end, n) => {
+        // The run holds exactly n whole frames, each as the input has it.
+        let at = start;
+        for (let k = 0; k < n; k++) {
+          if (at + 4 > end) {
+            headersOk = false;
+            break;
+          }
+          const length = u32(window, at);
+          if (length === 0) headersOk = false;
+          payloads.push(window.slice(at + 4, at + 4 + length));
+          at += 4 + length;
+        }
+        if (at !== end || n < 1) headersOk = false;
       });
     } else if (how === "batches") {
       frames = [];
@@ -421,7 +445,7 @@ async function assertParity(
     assertSameFrames(got.frames, expected.frames, what);
   }
   assertSamePayloads(got.payloads, expected.payloads, what);
-  assert.ok(got.headersOk, `${what}: forEachFrame offsets`);
+  assert.ok(got.headersOk, `${what}: forEachFrame offsets, forEachRun runs`);
   assert.deepEqual(
     errorRecord(got.error),
     errorRecord(expected.error),
@@ -1106,6 +1130,10 @@ Deno.test("FrameReader checks its arguments", async () => {
     reader.forEachFrame(undefined as unknown as () => void),
     TypeError,
   );
+  await assert.rejects(
+    reader.forEachRun(42 as unknown as () => void),
+    TypeError,
+  );
   assert.equal((await reader.forEachFrame(() => {})).dataFrames, 1);
 });
 
@@ -1116,6 +1144,7 @@ for (const engine of ["ts", "wasm"] as const) {
       new FrameReader(new MemorySource(bytes, Infinity, 0), { engine });
     const takers: [string, (r: FrameReader) => Promise<unknown>][] = [
       ["forEachFrame", (r) => r.forEachFrame(() => {})],
+      ["forEachRun", (r) => r.forEachRun(() => {})],
       ["batches", async (r) => {
         for await (const _ of r.batches());
       }],
@@ -1295,6 +1324,8 @@ for (const engine of ["ts", "wasm"] as const) {
     // Full reads, each way of taking the frames, both read paths.
     const runs: [How, Feed][] = [
       ["forEachFrame", LARGE_FEEDS[0]!],
+      ["forEachRun", LARGE_FEEDS[0]!],
+      ["forEachRun", LARGE_FEEDS[2]!],
       ["batches", LARGE_FEEDS[0]!],
       ["iterator", LARGE_FEEDS[1]!],
       // Random reads move the boundaries elsewhere: still the same frames.
@@ -2087,5 +2118,138 @@ for (const engine of ["ts", "wasm"] as const) {
     );
     assert.deepEqual(seen, [0x61, 0x62]);
     assert.equal(reader.summary.dataFrames, 2);
+  });
+}
+
+for (const engine of ["ts", "wasm"] as const) {
+  Deno.test(`FrameReader [${engine}] forEachRun waits for a returned promise, the run intact meanwhile`, async () => {
+    // Frames over several windows, one larger than the window.
+    const payloads = Array.from(
+      { length: 3000 },
+      (_, i) => pattern(i === 1234 ? 70_000 : 20 + (i * 37) % 400, i),
+    );
+    const bytes = encodeFrameStream(payloads, { contentType: DNSTAP });
+    const reader = new FrameReader(new MemorySource(bytes, 5000, 1), {
+      engine,
+      windowSize: MIN_WINDOW,
+    });
+    let next = 0; // the next payload expected
+    let runs = 0;
+    let pending = 0;
+    /** Checks the run's frames against the payloads from `first` on. */
+    const check = (run: Uint8Array, first: number, n: number) => {
+      let at = 0;
+      for (let k = first; k < first + n; k++) {
+        const length = u32(run, at);
+        assert.ok(
+          bytesEqual(run.subarray(at + 4, at + 4 + length), payloads[k]!),
+          `frame ${k}`,
+        );
+        at += 4 + length;
+      }
+      assert.equal(at, run.length);
+    };
+    const summary = await reader.forEachRun((window, start, end, n) => {
+      assert.equal(pending, 0, `run ${runs} delivered while one was pending`);
+      const first = next;
+      const run = window.subarray(start, end);
+      check(run, first, n);
+      next += n;
+      if (runs++ % 2 === 0) {
+        pending++;
+        return new Promise<void>((resolve) =>
+          setTimeout(() => {
+            pending--;
+            check(run, first, n); // still the same bytes
+            resolve();
+          }, 0)
+        );
+      }
+      return undefined;
+    });
+    assert.equal(next, payloads.length);
+    assert.ok(runs > 3, `${runs} runs`);
+    assert.equal(summary.dataFrames, payloads.length);
+    assert.equal(summary.stopped, true);
+  });
+
+  Deno.test(`FrameReader [${engine}] forEachRun ends runs at control frames and stops at a callback's rejection`, async () => {
+    // Data before START and after STOP (accepted unless strict), and a
+    // second START: four runs in one window.
+    const bytes = concat(
+      dataFrame(5, 1),
+      START,
+      dataFrame(6, 2),
+      dataFrame(7, 3),
+      STOP,
+      dataFrame(8, 4),
+      encodeControlFrame(2, []),
+      dataFrame(9, 5),
+    );
+    const reader = new FrameReader(new MemorySource(bytes, Infinity, 0), {
+      engine,
+    });
+    const runs: [number, number, number][] = [];
+    await reader.forEachRun((_window, start, end, n) => {
+      runs.push([start, end, n]);
+    });
+    const d1 = 9, s = START.length, d2 = 10, d3 = 11, p = STOP.length;
+    const d4 = 12, s2 = encodeControlFrame(2, []).length;
+    const at4 = d1 + s + d2 + d3 + p;
+    assert.deepEqual(runs, [
+      [0, d1, 1],
+      [d1 + s, d1 + s + d2 + d3, 2],
+      [at4, at4 + d4, 1],
+      [at4 + d4 + s2, at4 + d4 + s2 + 13, 1],
+    ]);
+    assert.equal(at4 + d4 + s2 + 13, bytes.length);
+    assert.equal(reader.summary.dataFrames, 5);
+    // Strict: the run before the out-of-place frame, then the error.
+    const strict = new FrameReader(new MemorySource(bytes, Infinity, 0), {
+      engine,
+      strict: true,
+    });
+    const seen: number[] = [];
+    await assert.rejects(
+      strict.forEachRun((_w, _s, _e, n) => {
+        seen.push(n);
+      }),
+      (e) => e instanceof UnexpectedFrameError && e.offset === 0,
+    );
+    assert.equal(seen.length, 0);
+    const later = concat(
+      START,
+      dataFrame(6, 2),
+      dataFrame(7, 3),
+      STOP,
+      dataFrame(8, 4),
+    );
+    const strict2 = new FrameReader(new MemorySource(later, Infinity, 0), {
+      engine,
+      strict: true,
+    });
+    await assert.rejects(
+      strict2.forEachRun((_w, _s, _e, n) => {
+        seen.push(n);
+      }),
+      (e) =>
+        e instanceof UnexpectedFrameError &&
+        e.offset === later.length - 12,
+    );
+    assert.deepEqual(seen, [2]);
+    // A rejection stops the reading there.
+    const boom = new Error("boom");
+    const stopped = new FrameReader(new MemorySource(bytes, Infinity, 0), {
+      engine,
+    });
+    let calls = 0;
+    await assert.rejects(
+      stopped.forEachRun(() =>
+        ++calls === 2 ? Promise.reject(boom) : undefined
+      ),
+      (e) => e === boom,
+    );
+    assert.equal(calls, 2);
+    assert.equal(stopped.summary.dataFrames, 3);
   });
 }

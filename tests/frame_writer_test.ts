@@ -9,13 +9,16 @@ import {
   decodeFrames,
   DNSTAP_CONTENT_TYPE,
   encodeControlFrame,
+  encodeDataFrame,
   type Frame,
   FrameDecoder,
   FrameWriter,
   type FrameWriterOptions,
   HandshakeError,
   TruncatedFrameError,
+  UnexpectedFrameError,
 } from "../mod.ts";
+import { concat } from "./_util.ts";
 import { interopTest } from "./_peers.ts";
 import { selfSignedCert } from "./_tls.ts";
 
@@ -690,6 +693,241 @@ Deno.test("FrameWriter.tryWrite queues while there is room and returns false, co
     assert.deepEqual(data, ["before"]);
     assert.throws(() => writer.tryWrite("late"), TypeError);
     assert.equal(writer.stats.framesWritten, 1);
+  });
+});
+
+/** Frames from..to-1 (see frame()), encoded back to back. */
+function encodedRun(from: number, to: number): Uint8Array {
+  return concat(
+    ...Array.from(
+      { length: to - from },
+      (_, k) => encodeDataFrame(frame(from + k)),
+    ),
+  );
+}
+
+Deno.test("FrameWriter.writeEncoded sends encoded frames as frames, batched exactly as the same frames one by one", async () => {
+  // 100 frames of 12 bytes (16 encoded) into 72-byte batches: four frames
+  // a batch when batches are split between frames (25 batches), whichever
+  // way the frames came.
+  const batchesOf = async (
+    put: (writer: FrameWriter) => Promise<void>,
+  ): Promise<{ payloads: string[]; batches: number; bytes: number }> => {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const served = serveOnce(listener);
+    const writer = await FrameWriter.connect(
+      { transport: "tcp", port: listener.addr.port },
+      { bufferSize: 72, flushInterval: 3_600_000 },
+    );
+    await put(writer);
+    await writer.close();
+    const got = await served;
+    assert.equal(writer.stats.framesWritten, got.payloads.length);
+    return {
+      payloads: got.payloads,
+      batches: writer.stats.batchesWritten,
+      bytes: writer.stats.bytesWritten,
+    };
+  };
+  const one = await batchesOf(async (w) => {
+    for (let i = 0; i < 100; i++) await w.write(frame(i));
+  });
+  const runs = await batchesOf(async (w) => {
+    // Runs of 1, 7, 30 and 62 frames, each cut across batches.
+    assert.equal(w.tryWriteEncoded(encodedRun(0, 1)), true);
+    await w.writeEncoded(encodedRun(1, 8));
+    assert.equal(w.tryWriteEncoded(encodedRun(8, 38)), true);
+    await w.writeEncoded(encodedRun(38, 100));
+  });
+  const expected = Array.from({ length: 100 }, (_, i) => frame(i));
+  assert.deepEqual(one.payloads, expected);
+  assert.deepEqual(runs.payloads, expected);
+  assert.equal(one.batches, 25);
+  assert.equal(runs.batches, 25);
+  assert.equal(runs.bytes, 1600);
+  // A frame larger than bufferSize goes in a batch of its own, in order.
+  const big = "b".repeat(500);
+  const mixed = await batchesOf(async (w) => {
+    await w.writeEncoded(
+      concat(encodedRun(0, 2), encodeDataFrame(big), encodedRun(2, 4)),
+    );
+    await w.write(frame(4));
+  });
+  assert.deepEqual(mixed.payloads, [
+    frame(0),
+    frame(1),
+    big,
+    frame(2),
+    frame(3),
+    frame(4),
+  ]);
+  assert.equal(mixed.batches, 3);
+});
+
+Deno.test("FrameWriter.writeEncoded refuses what is not whole data frames, with the decoder's errors, queueing nothing", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const received = listener.accept()
+    .then((conn) => new Response(conn.readable).bytes());
+  const writer = await FrameWriter.connect(
+    { transport: "tcp", port: listener.addr.port },
+    { bidirectional: false },
+  );
+  const two = encodedRun(0, 2); // 16 bytes each
+  const cases: [string, unknown, (e: unknown) => boolean][] = [
+    ["not bytes", "frames", (e) => e instanceof TypeError],
+    ["empty", new Uint8Array(0), (e) => e instanceof RangeError],
+    [
+      "cut inside the second payload",
+      two.subarray(0, 30),
+      (e) =>
+        e instanceof TruncatedFrameError && e.offset === 16 &&
+        e.received === 14 && e.expected === 16,
+    ],
+    [
+      "cut inside the second length word",
+      two.subarray(0, 18),
+      (e) =>
+        e instanceof TruncatedFrameError && e.offset === 16 &&
+        e.received === 2 && e.expected === null,
+    ],
+    [
+      "a STOP frame among them",
+      concat(two, encodeControlFrame(ControlType.STOP), two),
+      (e) =>
+        e instanceof UnexpectedFrameError && e.offset === 32 &&
+        e.frameType === ControlType.STOP,
+    ],
+    [
+      "an escape cut short",
+      concat(two, new Uint8Array(6)),
+      (e) => e instanceof UnexpectedFrameError && e.offset === 32,
+    ],
+  ];
+  for (const [what, bytes, check] of cases) {
+    await assert.rejects(
+      writer.writeEncoded(bytes as Uint8Array),
+      check,
+      `writeEncoded: ${what}`,
+    );
+    assert.throws(
+      () => writer.tryWriteEncoded(bytes as Uint8Array),
+      check,
+      `tryWriteEncoded: ${what}`,
+    );
+  }
+  assert.equal(writer.stats.queued, 0);
+  // The frames are copied: changing them afterwards changes nothing.
+  const run = encodedRun(0, 2);
+  assert.equal(writer.tryWriteEncoded(run), true);
+  run.fill(0x41, 4, 16);
+  await writer.close();
+  const data = decodeFrames(await received).flatMap((f) =>
+    f.kind === "data" ? [dec.decode(f.data)] : []
+  );
+  assert.deepEqual(data, [frame(0), frame(1)]);
+  assert.throws(() => writer.tryWriteEncoded(two), TypeError);
+  await assert.rejects(writer.writeEncoded(two), TypeError);
+});
+
+Deno.test("FrameWriter.writeEncoded queues a run whole, when all of it fits (or the queue is empty)", async (t) => {
+  for (const queueMode of ["block", "drop"] as const) {
+    await t.step(queueMode, async () => {
+      await withTempDir(async (dir) => {
+        const path = `${dir}/c.sock`;
+        const first = listenUnix(path);
+        const accepted = acceptStarted(first);
+        const writer = await FrameWriter.connect(
+          { transport: "unix", path },
+          { queueMode, queueSize: 10, reconnect: FAST_RECONNECT },
+        );
+        // Nobody to write to: the queue fills and stays full.
+        first.close();
+        (await accepted).conn.close();
+        await until(
+          () => !writer.stats.connected,
+          "the writer to see the loss",
+        );
+        assert.equal(writer.tryWriteEncoded(encodedRun(0, 8)), true);
+        assert.equal(writer.tryWriteEncoded(encodedRun(8, 11)), false);
+        assert.equal(writer.stats.queued, 8);
+        assert.equal(writer.tryWriteEncoded(encodedRun(8, 10)), true);
+        assert.equal(writer.stats.queued, 10);
+        // Full: a run waits (block) or is dropped whole (drop).
+        const waiting = writer.writeEncoded(encodedRun(10, 13));
+        assert.equal(writer.stats.dropped, queueMode === "drop" ? 3 : 0);
+        // More than queueSize frames at once: into an empty queue only.
+        const large = writer.writeEncoded(encodedRun(13, 38));
+        assert.equal(writer.stats.dropped, queueMode === "drop" ? 28 : 0);
+        using second = listenUnix(path);
+        const b = serveOnce(second);
+        await waiting;
+        await large;
+        await writer.close();
+        const got = await b;
+        const expected = queueMode === "block" ? 38 : 10;
+        assert.deepEqual(
+          got.payloads,
+          Array.from({ length: expected }, (_, i) => frame(i)),
+        );
+        assert.equal(writer.stats.framesWritten, expected);
+      });
+    });
+  }
+});
+
+Deno.test("FrameWriter writes the open batch as soon as the queue is full, not after flushInterval", async (t) => {
+  // A batch as large as the whole queue and a flushInterval of an hour:
+  // only a full queue gets the frames out. (Before the fix each queue-full
+  // of frames waited for flushInterval.)
+  const options: FrameWriterOptions = {
+    queueSize: 10,
+    bufferSize: 1 << 20,
+    flushInterval: 3_600_000,
+  };
+  await t.step("block: write() waiting for room", async () => {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const served = serveOnce(listener);
+    const writer = await FrameWriter.connect(
+      { transport: "tcp", port: listener.addr.port },
+      options,
+    );
+    // Not awaited one by one, so that a hang shows as a failure of until().
+    const writes = Array.from(
+      { length: 100 },
+      (_, i) => writer.write(frame(i)),
+    );
+    writes.push(writer.writeEncoded(encodedRun(100, 125))); // > queueSize
+    writes.push(writer.writeEncoded(encodedRun(125, 130)));
+    await until(
+      () => writer.stats.framesWritten >= 125,
+      "full queues to be written",
+    );
+    await Promise.all(writes);
+    await writer.close();
+    const got = await served;
+    assert.deepEqual(
+      got.payloads,
+      Array.from({ length: 130 }, (_, i) => frame(i)),
+    );
+  });
+  await t.step("drop: a full queue drops, and goes out", async () => {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const served = serveOnce(listener);
+    const writer = await FrameWriter.connect(
+      { transport: "tcp", port: listener.addr.port },
+      { ...options, queueMode: "drop" },
+    );
+    // All in one go: the writer's loop cannot write in between.
+    const writes = Array.from({ length: 15 }, (_, i) => writer.write(frame(i)));
+    assert.equal(writer.stats.dropped, 5);
+    await Promise.all(writes);
+    await until(() => writer.stats.framesWritten === 10, "the queue written");
+    await writer.close();
+    const got = await served;
+    assert.deepEqual(
+      got.payloads,
+      Array.from({ length: 10 }, (_, i) => frame(i)),
+    );
   });
 });
 
