@@ -198,6 +198,17 @@ export interface FrameReceiverOptions {
    */
   highWaterMark?: number;
   /**
+   * The most bytes a connection reads from its socket at once (and so the
+   * size of its read buffer): a started stream reads 64 KiB at a time, and
+   * twice as much after each read that filled its buffer, up to this (at
+   * least 64 KiB). Larger reads cost fewer system calls on a busy stream;
+   * a quiet one never grows. Memory per connection is about this plus one
+   * frame.
+   *
+   * @default {262144}
+   */
+  readSize?: number;
+  /**
    * Milliseconds that {@linkcode FrameReceiver.prototype.close} gives open
    * streams to reach STOP (or end) before it closes them.
    *
@@ -371,7 +382,13 @@ export interface ReceiverStats {
   oversizedFrames: number;
 }
 
+/**
+ * A started stream's first reads take this much; a read that fills its
+ * buffer doubles the next one's, up to `readSize`.
+ */
 const READ_BUFFER_SIZE = 65_536;
+const DEFAULT_READ_SIZE = 262_144;
+const MAX_READ_SIZE = 1 << 26;
 /**
  * A connection reads into this much until START: one that never gets there
  * (a port scan, a flood of connect-and-close) costs little.
@@ -394,6 +411,7 @@ type ResolvedOptions = Required<
     | "engine"
     | "maxConnections"
     | "highWaterMark"
+    | "readSize"
     | "gracePeriod"
   >
 >;
@@ -417,6 +435,8 @@ class Connection {
    */
   buffer = new Uint8Array(HANDSHAKE_READ_SIZE);
   bufferTaken = false;
+  /** How much the next read buffer of the data phase holds. */
+  readSize = READ_BUFFER_SIZE;
   /** With onData: the promise it returned, that the next frame waits for. */
   waiting: PromiseLike<unknown> | null = null;
   /**
@@ -636,10 +656,18 @@ export class FrameReceiver
         DEFAULT_HIGH_WATER_MARK,
         "highWaterMark",
       ),
+      readSize: count(options.readSize, DEFAULT_READ_SIZE, "readSize"),
       maxFrameLength: options.maxFrameLength ?? 1_048_576,
       oversize: options.oversize ?? "error",
       engine: options.engine ?? "auto",
     };
+    if (
+      resolved.readSize < READ_BUFFER_SIZE || resolved.readSize > MAX_READ_SIZE
+    ) {
+      throw new RangeError(
+        `Cannot listen: readSize must be from ${READ_BUFFER_SIZE} to ${MAX_READ_SIZE}, got ${resolved.readSize}`,
+      );
+    }
     for (const name of ["onFrame", "onData", "onConnection"] as const) {
       const fn = options[name];
       if (fn !== undefined && typeof fn !== "function") {
@@ -1157,7 +1185,8 @@ export class FrameReceiver
 
   /** Reads and handles one connection until it ends; why it ended. */
   async #run(c: Connection): Promise<Outcome> {
-    const { handshakeTimeout, idleTimeout } = this.#options;
+    const { handshakeTimeout, idleTimeout, readSize: maxReadSize } =
+      this.#options;
     const decoder = c.decoder;
     const handshake = c.handshake;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -1200,9 +1229,9 @@ export class FrameReceiver
         }
         if (
           c.bufferTaken ||
-          (c.buffer.length < READ_BUFFER_SIZE && handshake.state === "data")
+          (c.buffer.length < c.readSize && handshake.state === "data")
         ) {
-          c.buffer = new Uint8Array(READ_BUFFER_SIZE);
+          c.buffer = new Uint8Array(c.readSize);
           c.bufferTaken = false;
         }
         const buffer = c.buffer;
@@ -1220,6 +1249,13 @@ export class FrameReceiver
           decoder.end();
         } else {
           decoder.push(buffer.subarray(0, n));
+          // A busy stream: read more at a time.
+          if (
+            n === buffer.length && buffer.length >= READ_BUFFER_SIZE &&
+            c.readSize < maxReadSize
+          ) {
+            c.readSize = Math.min(2 * c.readSize, maxReadSize);
+          }
         }
         const before = handshake.state;
         const result = await this.#drain(c);

@@ -582,42 +582,50 @@ Deno.test("FrameReceiver closes connections beyond maxConnections at once", asyn
 // ---------------------------------------------------------------------------
 // Flow control, callbacks, shutdown
 
-Deno.test("FrameReceiver stops reading while the application does not keep up", async () => {
-  const highWaterMark = 16;
-  const { receiver } = await listen(TCP, { highWaterMark });
-  const payloads = Array.from(
-    { length: 8_000 },
-    (_, i) => new Uint8Array(4_000).fill(i & 0xff),
-  );
-  const bytes = encodeFrameStream(payloads); // 32 MB: more than any socket buffer
-  const conn = await connect(receiver);
-  let written = 0;
-  const writer = (async () => {
-    while (written < bytes.length) {
-      written += await conn.write(bytes.subarray(written, written + 65_536));
+for (const readSize of [65_536, undefined]) {
+  Deno.test(`FrameReceiver stops reading while the application does not keep up (readSize ${readSize ?? "default"})`, async () => {
+    const highWaterMark = 16;
+    const { receiver } = await listen(TCP, {
+      highWaterMark,
+      ...(readSize === undefined ? {} : { readSize }),
+    });
+    const payloads = Array.from(
+      { length: 8_000 },
+      (_, i) => new Uint8Array(4_000).fill(i & 0xff),
+    );
+    const bytes = encodeFrameStream(payloads); // 32 MB: more than any socket buffer
+    const conn = await connect(receiver);
+    let written = 0;
+    const writer = (async () => {
+      while (written < bytes.length) {
+        written += await conn.write(bytes.subarray(written, written + 65_536));
+      }
+    })();
+    // One read is at most readSize (default 256 KiB): that many 4 KB frames.
+    const bound = highWaterMark + Math.ceil((readSize ?? 262_144) / 4_004) + 1;
+    await waitFor(
+      () => receiver.stats.bufferedFrames >= highWaterMark,
+      "fill",
+    );
+    let before = -1;
+    // The writer stalls: what it has written stops growing, short of the end.
+    for (let i = 0; i < 1_000 && written !== before; i++) {
+      before = written;
+      await delay(50);
+      assert.ok(receiver.stats.bufferedFrames <= bound, "buffer bounded");
     }
-  })();
-  // One read is at most 64 KiB: 17 frames of 4 KB.
-  const bound = highWaterMark + Math.ceil(65_536 / 4_004) + 1;
-  await waitFor(() => receiver.stats.bufferedFrames >= highWaterMark, "fill");
-  let before = -1;
-  // The writer stalls: what it has written stops growing, short of the end.
-  for (let i = 0; i < 1_000 && written !== before; i++) {
-    before = written;
-    await delay(50);
-    assert.ok(receiver.stats.bufferedFrames <= bound, "buffer bounded");
-  }
-  assert.ok(written < bytes.length, "the writer is blocked");
-  assert.ok(receiver.stats.bufferedFrames <= bound);
-  // Reading everything lets the writer finish.
-  const it = receiver[Symbol.asyncIterator]();
-  const frames = await take(it, payloads.length);
-  await writer;
-  assert.equal(frames.length, payloads.length);
-  assert.ok(frames.every((f, i) => f.data[0] === (i & 0xff)));
-  conn.close();
-  await receiver.close();
-});
+    assert.ok(written < bytes.length, "the writer is blocked");
+    assert.ok(receiver.stats.bufferedFrames <= bound);
+    // Reading everything lets the writer finish.
+    const it = receiver[Symbol.asyncIterator]();
+    const frames = await take(it, payloads.length);
+    await writer;
+    assert.equal(frames.length, payloads.length);
+    assert.ok(frames.every((f, i) => f.data[0] === (i & 0xff)));
+    conn.close();
+    await receiver.close();
+  });
+}
 
 Deno.test("FrameReceiver hands frames to onFrame one at a time, in order", async () => {
   const seen: number[] = [];
@@ -793,6 +801,9 @@ Deno.test("FrameReceiver.listen checks its options before listening", async () =
     [{ oversize: "drop" as "skip" }, TypeError],
     [{ contentTypes: ["x".repeat(257)] }, RangeError],
     [{ onFrame: 1 as unknown as () => void }, TypeError],
+    [{ readSize: 65_535 }, RangeError],
+    [{ readSize: 2 ** 26 + 1 }, RangeError],
+    [{ readSize: 100_000.5 }, TypeError],
   ];
   for (const [options, type] of cases) {
     await assert.rejects(FrameReceiver.listen(TCP, options), type);
@@ -952,6 +963,43 @@ Deno.test("FrameReceiver onData hands every frame of every connection, in order,
     [...sets[0]!, ...sets[1]!].reduce((n, p) => n + p.length, 0),
   );
 });
+
+for (const readSize of [65_536, 1 << 20]) {
+  Deno.test(`FrameReceiver onData takes a 20 MB stream byte-identical with readSize ${readSize}`, async () => {
+    // Frames of 1 byte to 70 KB, so that reads of every size cut them.
+    const payloads = Array.from(
+      { length: 3_000 },
+      (_, i) =>
+        new Uint8Array(i % 100 === 7 ? 70_000 : 1 + (i * 7_919) % 12_000)
+          .fill(i & 0xff),
+    );
+    let got = 0;
+    let bad = 0;
+    const receiver = await FrameReceiver.listen(TCP, {
+      readSize,
+      onData: (window, offset, length) => {
+        const want = payloads[got++]!;
+        if (
+          length !== want.length || window[offset] !== want[0] ||
+          window[offset + length - 1] !== want[0]
+        ) bad++;
+      },
+    });
+    const conn = await connect(receiver);
+    await writeAll(conn, encodeFrameStream(payloads));
+    conn.close();
+    await waitFor(() =>
+      receiver.stats.connectionsTotal === 1 &&
+      receiver.stats.connectionsOpen === 0, "the stream to end");
+    await receiver.close();
+    assert.equal(got, payloads.length);
+    assert.equal(bad, 0);
+    assert.equal(
+      receiver.stats.bytes,
+      payloads.reduce((n, p) => n + p.length, 0),
+    );
+  });
+}
 
 Deno.test("FrameReceiver onData: a returned promise stops that connection's reads until it settles", async () => {
   let release: (() => void) | null = null;
