@@ -253,6 +253,29 @@ async function send(plan: SendPlan): Promise<number> {
     return writer.tryWrite(payload) ? undefined : writer.write(payload);
   };
 
+  // Without --rate, whole runs of frames go on as the file holds them: one
+  // copy per run instead of one per frame.
+  const forwardRun = (
+    window: Uint8Array,
+    start: number,
+    end: number,
+    n: number,
+  ): void | Promise<void> => {
+    if (interrupted !== null || frames >= limit) throw new EndOfReplay();
+    if (frames + n > limit) {
+      // --limit ends inside this run.
+      const view = new DataView(window.buffer, window.byteOffset);
+      n = limit - frames;
+      end = start;
+      for (let k = 0; k < n; k++) end += 4 + view.getUint32(end);
+    }
+    frames += n;
+    bytes += end - start - 4 * n;
+    passBytes += end - start;
+    const run = window.subarray(start, end);
+    return writer.tryWriteEncoded(run) ? undefined : writer.writeEncoded(run);
+  };
+
   try {
     passes: do {
       passBytes = 0;
@@ -269,7 +292,8 @@ async function send(plan: SendPlan): Promise<number> {
           break passes;
         }
         try {
-          await reader.forEachFrame(forward);
+          if (rate > 0) await reader.forEachFrame(forward);
+          else await reader.forEachRun(forwardRun);
         } catch (error) {
           if (error instanceof EndOfReplay) break passes;
           failure = error instanceof TruncatedFrameError ||
