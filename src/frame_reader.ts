@@ -1008,49 +1008,38 @@ function deliverRuns(
   onRun: RunSink,
   hold: Hold,
 ): number {
-  let first = -1; // window offset where the open run starts, or -1
-  let end = 0;
-  let frames = 0;
-  let payload = 0;
-  const flush = (): void => {
-    const from = first;
-    const count = frames;
-    state.dataFrames += count;
-    state.payloadBytes += payload;
-    first = -1;
-    frames = payload = 0;
-    const returned = onRun(window, from, end, count);
+  let i = start;
+  while (i < n) {
+    const at = table[3 * i]!;
+    if (table[3 * i + 2]! !== KIND_DATA) {
+      state.control(
+        window,
+        at,
+        table[3 * i + 1]!,
+        table[3 * i + 2]!,
+        base + at,
+      );
+      i++;
+      continue;
+    }
+    // A stretch of data frames: only its ends matter. Out of place (before
+    // START, after STOP), strict mode's error comes here, after the frames
+    // before it.
+    if (state.phase !== PHASE_DATA) state.dataOutOfPlace(base + at);
+    let j = i + 1;
+    while (j < n && table[3 * j + 2]! === KIND_DATA) j++;
+    const last = 3 * (j - 1);
+    const end = table[last]! + 4 + table[last + 1]!;
+    const frames = j - i;
+    state.dataFrames += frames;
+    state.payloadBytes += end - at - 4 * frames;
+    i = j;
+    const returned = onRun(window, at, end, frames);
     if (returned !== undefined && isThenable(returned)) {
       hold.promise = returned;
-    }
-  };
-  for (let i = start, e = 3 * start; i < n; i++, e += 3) {
-    const at = table[e]!;
-    const length = table[e + 1]!;
-    const kind = table[e + 2]!;
-    if (kind === KIND_DATA) {
-      if (state.phase !== PHASE_DATA) {
-        // Out of place: the frames before it go first, for strict mode's
-        // error comes after them.
-        if (first >= 0) {
-          flush();
-          if (hold.promise !== undefined) return i;
-        }
-        state.dataOutOfPlace(base + at);
-      }
-      if (first < 0) first = at;
-      end = at + 4 + length;
-      frames++;
-      payload += length;
-    } else {
-      if (first >= 0) {
-        flush();
-        if (hold.promise !== undefined) return i;
-      }
-      state.control(window, at, length, kind, base + at);
+      return i;
     }
   }
-  if (first >= 0) flush();
   return n;
 }
 

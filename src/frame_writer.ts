@@ -302,6 +302,8 @@ const READ_SIZE = 4096;
 const MAX_INCOMING_FRAME = 512;
 /** Batches kept for reuse. */
 const SPARE_BATCHES = 4;
+/** Batch buffers up to this size are kept for reuse (see SPARE_BATCHES). */
+const SPARE_LIMIT = 1 << 20;
 const MAX_TIMER = 0x7fff_ffff;
 
 const encoder = new TextEncoder();
@@ -1214,9 +1216,16 @@ export class FrameWriter implements AsyncDisposable {
       this.#seal(last);
     }
     const size = Math.max(this.#bufferSize, need);
-    const bytes = size === this.#bufferSize && this.#spare.length > 0
-      ? this.#spare.pop()!
-      : new Uint8Array(size);
+    const spare = this.#spare;
+    let bytes: Uint8Array | undefined;
+    for (let i = spare.length - 1; i >= 0; i--) {
+      if (spare[i]!.length >= size) {
+        bytes = spare[i]!;
+        spare.splice(i, 1);
+        break;
+      }
+    }
+    bytes ??= new Uint8Array(size);
     const batch: Batch = {
       bytes,
       view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
@@ -1264,35 +1273,15 @@ export class FrameWriter implements AsyncDisposable {
   }
 
   /**
-   * Queues `frames` encoded data frames (checked by countEncoded), copied
-   * into batches in as few pieces as fit, split only between frames.
+   * Queues `frames` encoded data frames (checked by countEncoded), copied in
+   * one piece: into the open batch if they fit in it, else into a batch of
+   * their own (a run larger than bufferSize is written in one go, as a
+   * frame larger than it is).
    */
   #admitEncoded(bytes: Uint8Array, frames: number): void {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-    const total = bytes.length;
-    let from = 0;
-    let left = frames;
-    while (from < total) {
-      // Room for the first frame at least.
-      const batch = this.#tailFor(4 + view.getUint32(from));
-      const room = batch.bytes.length - batch.length;
-      let to = total;
-      let k = left;
-      if (total - from > room) {
-        to = from;
-        k = 0;
-        for (;;) {
-          const next = to + 4 + view.getUint32(to);
-          if (next - from > room) break;
-          to = next;
-          k++;
-        }
-      }
-      batch.bytes.set(bytes.subarray(from, to), batch.length);
-      this.#added(batch, to - from, k);
-      left -= k;
-      from = to;
-    }
+    const batch = this.#tailFor(bytes.length);
+    batch.bytes.set(bytes, batch.length);
+    this.#added(batch, bytes.length, frames);
   }
 
   #added(batch: Batch, bytes: number, frames = 1): void {
@@ -1511,8 +1500,10 @@ export class FrameWriter implements AsyncDisposable {
 
   /** Ends a session: closes its connection, once; reports `error`. */
   #recycle(batch: Batch): void {
+    // Batches of bufferSize, and those of runs up to a few times that (a
+    // FrameReader's window): kept for the next batches, a few at most.
     if (
-      batch.bytes.length === this.#bufferSize &&
+      batch.bytes.length <= Math.max(4 * this.#bufferSize, SPARE_LIMIT) &&
       this.#spare.length < SPARE_BATCHES
     ) {
       this.#spare.push(batch.bytes);
