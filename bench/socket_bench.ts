@@ -3,10 +3,16 @@
 // socket and TCP, on the same file, in one run. Prints a table: wall time
 // from fstrm_replay's start to its exit (it exits after FINISH, so after the
 // receiver has read every frame), frames/s, MB/s of file, and the peak RSS
-// of this process (the receiver's side). A third pair, our FrameWriter (in
-// a child Deno process, fed by a FrameReader over the same file) → our
-// FrameReceiver, is timed from the child's start to its exit (it exits after
-// close(), i.e. after FINISH).
+// of this process (the receiver's side). Our FrameWriter (in a child Deno
+// process, fed by a FrameReader over the same file) → our FrameReceiver is
+// timed from the child's start to its exit (it exits after close(), i.e.
+// after FINISH), in two ways: frame by frame (forEachFrame → tryWrite) and
+// in runs of frames as the file holds them (forEachRun → tryWriteEncoded).
+//
+// Two more pairs give the ceiling: the file's bytes with no framing at all,
+// read and written 1 MiB at a time by a Deno child into a Deno reader that
+// discards them, and the same in C (bench/pump.c, when a C compiler is
+// found): nothing that frames can beat them.
 //
 //   deno run -A bench/socket_bench.ts [--file PATH] [--frames N] [--runs N]
 //       [--transport unix|tcp|both] [--consumer iterate|callback|data]
@@ -34,23 +40,61 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1]! : fallback;
 }
 
+/** Deno.connect to "unix:PATH" or "tcp:PORT" (on 127.0.0.1). */
+function dial(spec: string): Promise<Deno.Conn> {
+  const target = connectTarget(spec);
+  return target.transport === "unix"
+    ? Deno.connect(target)
+    : Deno.connect({ hostname: target.hostname, port: target.port });
+}
+
+function connectTarget(
+  spec: string,
+): { transport: "unix"; path: string } | {
+  transport: "tcp";
+  hostname: string;
+  port: number;
+} {
+  const [transport, where] = spec.split(/:(.*)/s);
+  return transport === "unix"
+    ? { transport: "unix", path: where! }
+    : { transport: "tcp", hostname: "127.0.0.1", port: Number(where) };
+}
+
 // Child mode: write the file's frames with FrameWriter, then exit.
 if (Deno.args.includes("--write-to")) {
-  const [transport, where] = arg("write-to", "").split(/:(.*)/s);
   const writer = await FrameWriter.connect(
-    transport === "unix"
-      ? { transport: "unix", path: where! }
-      : { transport: "tcp", hostname: "127.0.0.1", port: Number(where) },
+    connectTarget(arg("write-to", "")),
     { contentTypes: [DNSTAP], reconnect: false },
   );
   await using reader = await FrameReader.open(arg("file", ""));
-  // tryWrite queues (copies) the frame at once; when the queue is full, the
-  // returned write() promise pauses the reader, the window intact.
-  await reader.forEachFrame((window, offset, length) => {
-    const payload = window.subarray(offset, offset + length);
-    return writer.tryWrite(payload) ? undefined : writer.write(payload);
-  });
+  if (arg("sender", "frames") === "runs") {
+    // Runs of frames as the file holds them: one copy per run.
+    await reader.forEachRun((window, start, end) => {
+      const run = window.subarray(start, end);
+      return writer.tryWriteEncoded(run) ? undefined : writer.writeEncoded(run);
+    });
+  } else {
+    // tryWrite queues (copies) the frame at once; when the queue is full,
+    // the returned write() promise pauses the reader, the window intact.
+    await reader.forEachFrame((window, offset, length) => {
+      const payload = window.subarray(offset, offset + length);
+      return writer.tryWrite(payload) ? undefined : writer.write(payload);
+    });
+  }
   await writer.close();
+  Deno.exit(0);
+}
+
+// Child mode: the file's bytes, no framing, 1 MiB at a time.
+if (Deno.args.includes("--pump-to")) {
+  const conn = await dial(arg("pump-to", ""));
+  using file = await Deno.open(arg("file", ""));
+  const buffer = new Uint8Array(1 << 20);
+  for (let n; (n = file.readSync(buffer)) !== null;) {
+    for (let o = 0; o < n;) o += await conn.write(buffer.subarray(o, n));
+  }
+  conn.close();
   Deno.exit(0);
 }
 
@@ -126,18 +170,24 @@ function where(transport: "unix" | "tcp", port: number): string[] {
     : ["-a", "127.0.0.1", "-p", `${port}`];
 }
 
-/** FrameWriter (child process) into `target`: seconds to its exit. */
-async function writerChild(file: string, target: string): Promise<number> {
+/** A child of ours (FrameWriter or pump) into `target`: seconds to its exit. */
+async function writerChild(
+  file: string,
+  target: string,
+  sender: "frames" | "runs" | "pump",
+): Promise<number> {
   const t0 = performance.now();
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
       new URL(import.meta.url).pathname,
-      "--write-to",
+      sender === "pump" ? "--pump-to" : "--write-to",
       target,
       "--file",
       file,
+      "--sender",
+      sender,
     ],
     stdout: "null",
     stderr: "piped",
@@ -196,11 +246,92 @@ async function cPair(file: string, transport: "unix" | "tcp"): Promise<number> {
   return seconds;
 }
 
+/** The Deno pump into a Deno reader that discards: seconds, and bytes. */
+async function denoPump(
+  file: string,
+  transport: "unix" | "tcp",
+): Promise<{ seconds: number; bytes: number; cpu: number }> {
+  const listener = transport === "unix"
+    ? Deno.listen({ transport, path: `${dir}/bench.sock` })
+    : Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const where = transport === "unix"
+    ? `unix:${dir}/bench.sock`
+    : `tcp:${(listener.addr as Deno.NetAddr).port}`;
+  const cpu0 = cpuSeconds();
+  const reading = (async () => {
+    const conn = await listener.accept();
+    const buffer = new Uint8Array(262_144);
+    let bytes = 0;
+    for (let n; (n = await conn.read(buffer)) !== null;) bytes += n;
+    conn.close();
+    return bytes;
+  })();
+  const seconds = await writerChild(file, where, "pump");
+  const bytes = await reading;
+  listener.close();
+  await Deno.remove(`${dir}/bench.sock`).catch(() => {});
+  return { seconds, bytes, cpu: cpuSeconds() - cpu0 };
+}
+
+/** bench/pump.c, built into the temp dir; null without a C compiler. */
+async function buildCPump(): Promise<string | null> {
+  const out = `${dir}/pump`;
+  try {
+    const { code } = await new Deno.Command("cc", {
+      args: ["-O2", "-o", out, new URL("pump.c", import.meta.url).pathname],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return code === 0 ? out : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The C pump into the C reader: seconds from the sender's start to exit. */
+async function cPump(
+  pump: string,
+  file: string,
+  transport: "unix" | "tcp",
+): Promise<number> {
+  const where = transport === "unix"
+    ? `unix:${dir}/pump.sock`
+    : `tcp:${freePort()}`;
+  const reader = new Deno.Command(pump, {
+    args: ["recv", where, "262144"],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  // Wait until it listens.
+  for (;;) {
+    try {
+      const c = await dial(where);
+      c.close();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  // (That probe was its first connection; the next is the real one.)
+  const t0 = performance.now();
+  const { code } = await new Deno.Command(pump, {
+    args: ["send", where, file, "1048576"],
+  }).output();
+  const seconds = (performance.now() - t0) / 1000;
+  const { stdout } = await reader.output();
+  const bytes = Number(new TextDecoder().decode(stdout).trim());
+  if (code !== 0 || bytes !== size) {
+    throw new Error(`the C pump moved ${bytes} bytes, expected ${size}`);
+  }
+  await Deno.remove(`${dir}/pump.sock`).catch(() => {});
+  return seconds;
+}
+
 /** fstrm_replay → FrameReceiver: seconds, and frames received. */
 async function ours(
   file: string,
   transport: "unix" | "tcp",
-  sender: "replay" | "writer" = "replay",
+  sender: "replay" | "frames" | "runs" = "replay",
 ): Promise<{ seconds: number; frames: number; bytes: number; cpu: number }> {
   let frames = 0;
   let bytes = 0;
@@ -240,6 +371,7 @@ async function ours(
     : await writerChild(
       file,
       transport === "unix" ? `unix:${dir}/bench.sock` : `tcp:${port}`,
+      sender,
     );
   await receiver.close();
   await loop;
@@ -273,12 +405,27 @@ console.log(
 );
 console.log("|---|---|---:|---:|---:|---:|---:|");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const pump = await buildCPump();
 for (const transport of transports) {
-  const c: number[] = [];
-  const d: number[] = [];
-  const w: number[] = [];
-  const cpu: number[] = [];
-  const wcpu: number[] = [];
+  type Row = { name: string; seconds: number[]; cpu: number[] | null };
+  const rows: Row[] = [
+    {
+      name: "fstrm_replay → fstrm_capture (the C pair)",
+      seconds: [],
+      cpu: null,
+    },
+    { name: "fstrm_replay → FrameReceiver", seconds: [], cpu: [] },
+    { name: "FrameWriter.tryWrite → FrameReceiver", seconds: [], cpu: [] },
+    {
+      name: "FrameWriter.tryWriteEncoded → FrameReceiver",
+      seconds: [],
+      cpu: [],
+    },
+    { name: "bytes only, no framing: Deno → Deno", seconds: [], cpu: [] },
+    ...(pump === null
+      ? []
+      : [{ name: "bytes only, no framing: C → C", seconds: [], cpu: null }]),
+  ];
   const check = (r: { frames: number; bytes: number }) => {
     if (r.frames !== expected.frames || r.bytes !== expected.bytes) {
       throw new Error(
@@ -288,31 +435,37 @@ for (const transport of transports) {
   };
   // Alternate the pairs, run by run.
   for (let i = 0; i < runs; i++) {
-    c.push(await cPair(file, transport));
-    const r = await ours(file, transport);
-    check(r);
-    d.push(r.seconds);
-    cpu.push(r.cpu);
-    const rw = await ours(file, transport, "writer");
-    check(rw);
-    w.push(rw.seconds);
-    wcpu.push(rw.cpu);
+    rows[0]!.seconds.push(await cPair(file, transport));
+    for (
+      const [k, sender] of [[1, "replay"], [2, "frames"], [3, "runs"]] as const
+    ) {
+      const r = await ours(file, transport, sender);
+      check(r);
+      rows[k]!.seconds.push(r.seconds);
+      rows[k]!.cpu!.push(r.cpu);
+    }
+    const p = await denoPump(file, transport);
+    if (p.bytes !== size) {
+      throw new Error(`the Deno pump moved ${p.bytes} bytes, expected ${size}`);
+    }
+    rows[4]!.seconds.push(p.seconds);
+    rows[4]!.cpu!.push(p.cpu);
+    if (pump !== null) {
+      rows[5]!.seconds.push(await cPump(pump, file, transport));
+    }
   }
   const rss = peakRssMB().toFixed(0);
-  for (
-    const [name, xs, cpus, peak] of [
-      ["fstrm_replay → fstrm_capture", c, "-", "-"],
-      ["fstrm_replay → FrameReceiver", d, median(cpu).toFixed(2), rss],
-      ["FrameWriter → FrameReceiver", w, median(wcpu).toFixed(2), rss],
-    ] as const
-  ) {
-    const m = median(xs);
+  for (const { name, seconds, cpu } of rows) {
+    const m = median(seconds);
+    const ours = name.includes("FrameReceiver") && cpu !== null;
     console.log(
       `| ${name} | ${transport} | ${m.toFixed(2)} (${
-        Math.min(...xs).toFixed(2)
-      }–${Math.max(...xs).toFixed(2)}) | ${
+        Math.min(...seconds).toFixed(2)
+      }–${Math.max(...seconds).toFixed(2)}) | ${
         (expected.frames / m / 1e6).toFixed(2)
-      } M | ${(size / m / 1e6).toFixed(0)} | ${cpus} | ${peak} |`,
+      } M | ${(size / m / 1e6).toFixed(0)} | ${
+        cpu === null ? "-" : median(cpu).toFixed(2)
+      } | ${ours ? rss : "-"} |`,
     );
   }
 }
