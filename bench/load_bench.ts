@@ -5,7 +5,7 @@
 // RSS of the receiver's process, frames lost.
 //
 //   deno run -A bench/load_bench.ts [--writers 1000] [--frames 10000]
-//       [--procs 4] [--transport unix|tcp|both]
+//       [--procs 4] [--transport unix|tcp|both] [--read-size BYTES]
 import { FrameReceiver, FrameWriter } from "../mod.ts";
 import { LoadLedger, loadPayload } from "../tests/_load.ts";
 import { parseArgs } from "node:util";
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     frames: { type: "string", default: "10000" },
     procs: { type: "string", default: "4" },
     transport: { type: "string", default: "both" },
+    "read-size": { type: "string" }, // FrameReceiver's readSize
     child: { type: "string" }, // "FROM:TO:TARGET", internal
   },
 });
@@ -79,7 +80,13 @@ for (const transport of transports) {
     transport === "unix"
       ? { transport, path: `${dir}/load.sock` }
       : { transport, hostname: "127.0.0.1", port: 0 },
-    { onData: ledger.onData, maxConnections: writerCount + 16 },
+    {
+      onData: ledger.onData,
+      maxConnections: writerCount + 16,
+      ...(values["read-size"] === undefined
+        ? {}
+        : { readSize: Number(values["read-size"]) }),
+    },
   );
   const where = transport === "unix"
     ? `unix:${dir}/load.sock`

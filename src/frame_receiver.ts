@@ -203,7 +203,8 @@ export interface FrameReceiverOptions {
    * twice as much after each read that filled its buffer, up to this (at
    * least 64 KiB). Larger reads cost fewer system calls on a busy stream;
    * a quiet one never grows. Memory per connection is about this plus one
-   * frame.
+   * frame; the growth of all connections together stays within 8 MiB (so
+   * with a thousand busy writers most read 64 KiB at a time).
    *
    * @default {262144}
    */
@@ -388,6 +389,11 @@ export interface ReceiverStats {
  */
 const READ_BUFFER_SIZE = 65_536;
 const DEFAULT_READ_SIZE = 262_144;
+/**
+ * Read buffers beyond 64 KiB, all connections together: a few busy streams
+ * read in large pieces, a thousand do not take a thousand times as much.
+ */
+const READ_GROWTH_BUDGET = 8 << 20;
 const MAX_READ_SIZE = 1 << 26;
 /**
  * A connection reads into this much until START: one that never gets there
@@ -547,6 +553,8 @@ export class FrameReceiver
   #onAbort: () => void;
 
   #connections = new Set<Connection>();
+  /** Bytes of read buffers beyond 64 KiB each, over all connections. */
+  #readGrowth = 0;
   #tasks = new Set<Promise<void>>();
   #acceptTask: Promise<void>;
   #wakeAccept: (() => void) | null = null;
@@ -1162,6 +1170,7 @@ export class FrameReceiver
     if (c.closedBy !== null) outcome = c.closedBy;
     c.close(null);
     this.#connections.delete(c);
+    this.#readGrowth -= c.readSize - READ_BUFFER_SIZE;
 
     this.#skippedClosed += c.decoder.skippedFrames;
     this.#oversizedClosed += c.decoder.oversizedFrames;
@@ -1254,7 +1263,11 @@ export class FrameReceiver
             n === buffer.length && buffer.length >= READ_BUFFER_SIZE &&
             c.readSize < maxReadSize
           ) {
-            c.readSize = Math.min(2 * c.readSize, maxReadSize);
+            const next = Math.min(2 * c.readSize, maxReadSize);
+            if (this.#readGrowth + next - c.readSize <= READ_GROWTH_BUDGET) {
+              this.#readGrowth += next - c.readSize;
+              c.readSize = next;
+            }
           }
         }
         const before = handshake.state;
