@@ -4,6 +4,7 @@
 // the interop tests at the end use fstrm_capture and the Go dnstap tool.
 import assert from "node:assert/strict";
 import { withTempDir } from "./_support.ts";
+import fc from "fast-check";
 import {
   ControlType,
   decodeFrames,
@@ -1218,3 +1219,96 @@ interopTest(
     });
   },
 );
+
+Deno.test("FrameWriter.tryWriteEncoded takes exactly what FrameDecoder reads as data frames only, and refuses the rest where it goes wrong", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const drained = listener.accept()
+    .then((conn) => conn.readable.pipeTo(new WritableStream()));
+  const writer = await FrameWriter.connect(
+    { transport: "tcp", port: listener.addr.port },
+    { bidirectional: false, queueSize: 1_000_000, flushInterval: 1 },
+  );
+  // Runs of data frames (lengths 1..300), sometimes with a control frame,
+  // then bytes changed and cut anywhere.
+  const inputArb = fc.record({
+    lengths: fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 20 }),
+    control: fc.option(fc.nat(), { nil: null }),
+    flips: fc.array(fc.record({ at: fc.nat(), value: fc.nat(255) }), {
+      maxLength: 2,
+    }),
+    cut: fc.oneof(fc.constant(0), fc.nat()),
+  }).map(({ lengths, control, flips, cut }) => {
+    const parts = lengths.map((n, i) =>
+      encodeDataFrame(new Uint8Array(n).fill(i + 1))
+    );
+    if (control !== null) {
+      parts.splice(
+        control % (parts.length + 1),
+        0,
+        encodeControlFrame(ControlType.STOP),
+      );
+    }
+    const bytes = concat(...parts);
+    for (const { at, value } of flips) {
+      if (bytes.length > 0) bytes[at % bytes.length] = value;
+    }
+    return bytes.subarray(0, bytes.length - cut % (bytes.length + 1));
+  });
+  let taken = 0;
+  let whole = 0; // inputs that were whole data frames only
+  await fc.assert(
+    fc.asyncProperty(inputArb, async (bytes) => {
+      // The reference: the decoder, any length allowed.
+      const decoder = new FrameDecoder({ maxFrameLength: 0xffff_ffff });
+      decoder.push(bytes);
+      decoder.end();
+      // The data frames it reads back to back from the start, up to `at`:
+      // whatever comes after (a control frame, skipped or not, a fault) is
+      // where the writer must refuse.
+      let frames = 0;
+      let at = 0;
+      try {
+        for (let f = decoder.next(); f !== null; f = decoder.next()) {
+          if (f.kind !== "data" || f.offset !== at) break;
+          frames++;
+          at = f.offset + 4 + f.data.length;
+        }
+      } catch {
+        // refused at `at` too
+      }
+      const wrongAt = at === bytes.length && bytes.length > 0 ? -1 : at;
+      const before = writer.stats.queued + writer.stats.framesWritten;
+      let error: unknown = null;
+      try {
+        assert.equal(writer.tryWriteEncoded(bytes), true);
+      } catch (e) {
+        error = e;
+      }
+      if (wrongAt < 0) {
+        assert.equal(error, null);
+        assert.equal(at, bytes.length);
+        const after = writer.stats.queued + writer.stats.framesWritten;
+        assert.equal(after - before, frames);
+        taken += frames;
+        whole++;
+      } else {
+        assert.ok(
+          error instanceof UnexpectedFrameError ||
+            error instanceof TruncatedFrameError ||
+            (error instanceof RangeError && bytes.length === 0),
+          `${error}`,
+        );
+        if (bytes.length > 0) {
+          assert.equal((error as { offset: number }).offset, wrongAt);
+        }
+      }
+      await Promise.resolve();
+    }),
+    { numRuns: 3_000 },
+  );
+  await writer.close();
+  await drained;
+  assert.equal(writer.stats.framesWritten, taken);
+  // Both sides of the property were exercised.
+  assert.ok(whole > 100 && whole < 2_900, `${whole} whole inputs`);
+});
