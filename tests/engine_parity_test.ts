@@ -143,7 +143,7 @@ function observe(
   chunks: Uint8Array[],
   pulls: boolean[],
   options: FrameDecoderOptions,
-  api: "next" | "nextControl" = "next",
+  api: "next" | "nextControl" | "nextRun" = "next",
 ): Observed {
   const decoder = new FrameDecoder(options);
   if (decoder.engine !== options.engine) {
@@ -166,11 +166,32 @@ function observe(
       view: w.buffer === bytes.buffer,
     });
   };
+  // nextRun hands runs of encoded frames: taken apart here, each frame
+  // recorded as nextControl's are; a run that is not exactly its count of
+  // whole frames is recorded as a frame of kind "bad run".
+  const onRun = (round: number) => {
+    const sink = onData(round);
+    return (w: Uint8Array, start: number, end: number, n: number) => {
+      const view = new DataView(w.buffer, w.byteOffset, w.length);
+      let at = start;
+      for (let k = 0; k < n && at + 4 <= end; k++) {
+        const length = view.getUint32(at);
+        sink(w, at + 4, Math.min(length, end - at - 4));
+        at += 4 + length;
+      }
+      if (at !== end || n < 1) {
+        frames.push({ round, offset: start, kind: "bad run" } as never);
+      }
+    };
+  };
   const drain = (round: number) => {
     const sink = onData(round);
+    const runSink = onRun(round);
     const pull = api === "next"
       ? () => decoder.next()
-      : () => decoder.nextControl(sink);
+      : api === "nextControl"
+      ? () => decoder.nextControl(sink)
+      : () => decoder.nextRun(runSink);
     for (let f = pull(); f !== null; f = pull()) {
       frames.push(
         f.kind === "data"
@@ -247,6 +268,18 @@ function assertEnginesAgree(
       expected,
       `nextControl (${engine}): ${where()}`,
     );
+  }
+  // nextRun (the other engine) too, its runs taken apart.
+  const other = engine === "ts" ? "wasm" : "ts";
+  const viaRuns = observe(
+    bytes,
+    chunks,
+    pulls,
+    { ...options, engine: other },
+    "nextRun",
+  );
+  if (!isDeepStrictEqual(viaRuns, expected)) {
+    assert.deepEqual(viaRuns, expected, `nextRun (${other}): ${where()}`);
   }
   return ts;
 }
