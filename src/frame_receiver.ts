@@ -119,6 +119,31 @@ export type DataCallback = (
 ) => void | PromiseLike<void>;
 
 /**
+ * Called by a {@linkcode FrameReceiver} for each run of data frames, given
+ * {@linkcode FrameReceiverOptions.onRun}: `window[start, end)` holds
+ * `frames` whole data frames still encoded (each a 4-byte big-endian length
+ * and its payload), as they came, valid only during the call.
+ *
+ * @example
+ * ```ts
+ * import type { RunCallback } from "@fstrm/fstrm";
+ *
+ * let frames = 0;
+ * const count: RunCallback = (_window, _start, _end, n) => {
+ *   frames += n;
+ * };
+ * console.log(typeof count);
+ * ```
+ */
+export type RunCallback = (
+  window: Uint8Array,
+  start: number,
+  end: number,
+  frames: number,
+  connection: ConnectionInfo,
+) => void | PromiseLike<void>;
+
+/**
  * Options of {@linkcode FrameReceiver.listen}.
  *
  * @example
@@ -239,6 +264,18 @@ export interface FrameReceiverOptions {
    * (or rejects), the receiver fails as for `onFrame`.
    */
   onData?: DataCallback;
+  /**
+   * Frames still encoded, in runs, instead of `onFrame`, `onData` or async
+   * iteration (all refused then): called from a connection's read loop with
+   * `window[start, end)` holding `frames` consecutive whole data frames as
+   * they came (length words included), a view of the read buffer valid only
+   * during the call. The way to write frames to a file or forward them
+   * (see {@linkcode FrameWriter.prototype.writeEncoded}) in one copy per
+   * run. A run ends at a control frame and at the end of a read; a frame
+   * that spans reads comes as a run of one. Flow control and failures as
+   * for `onData`.
+   */
+  onRun?: RunCallback;
   /**
    * Called when a connection opens, starts its stream, and closes. If it
    * throws, the receiver fails as for `onFrame`.
@@ -453,6 +490,12 @@ class Connection {
   heldWindows: Uint8Array[] = [];
   heldOffsets: number[] = [];
   heldLengths: number[] = [];
+  /** With onRun: the frames of each held run. */
+  heldFrames: number[] = [];
+  /** With onRun: the decoder's run sink, calling it. */
+  runSink:
+    | ((window: Uint8Array, start: number, end: number, frames: number) => void)
+    | null = null;
   /** With onData: the decoder's sink, calling it. */
   sink: ((window: Uint8Array, offset: number, length: number) => void) | null =
     null;
@@ -548,6 +591,7 @@ export class FrameReceiver
   #contentTypes: readonly ContentTypeInput[];
   #onFrame: ((frame: ReceivedFrame) => void | Promise<void>) | null;
   #onData: DataCallback | null;
+  #onRun: RunCallback | null;
   #onConnection: ((event: ConnectionEvent) => void) | null;
   #signal: AbortSignal | null;
   #onAbort: () => void;
@@ -599,6 +643,7 @@ export class FrameReceiver
     this.#contentTypes = options.contentTypes ?? [];
     this.#onFrame = options.onFrame ?? null;
     this.#onData = options.onData ?? null;
+    this.#onRun = options.onRun ?? null;
     this.#onConnection = options.onConnection ?? null;
     this.#signal = options.signal ?? null;
     this.#onAbort = () => void this.close().catch(() => {});
@@ -676,7 +721,9 @@ export class FrameReceiver
         `Cannot listen: readSize must be from ${READ_BUFFER_SIZE} to ${MAX_READ_SIZE}, got ${resolved.readSize}`,
       );
     }
-    for (const name of ["onFrame", "onData", "onConnection"] as const) {
+    for (
+      const name of ["onFrame", "onData", "onRun", "onConnection"] as const
+    ) {
       const fn = options[name];
       if (fn !== undefined && typeof fn !== "function") {
         throw new TypeError(
@@ -684,9 +731,13 @@ export class FrameReceiver
         );
       }
     }
-    if (options.onFrame !== undefined && options.onData !== undefined) {
+    const takers = (["onFrame", "onData", "onRun"] as const)
+      .filter((name) => options[name] !== undefined);
+    if (takers.length > 1) {
       throw new TypeError(
-        "Cannot listen: give onFrame or onData, not both",
+        `Cannot listen: give one of onFrame, onData and onRun, not ${
+          takers.join(" and ")
+        }`,
       );
     }
     if (
@@ -819,10 +870,16 @@ export class FrameReceiver
    * ```
    */
   [Symbol.asyncIterator](): AsyncIterator<ReceivedFrame> {
-    if (this.#onFrame !== null || this.#onData !== null) {
+    if (
+      this.#onFrame !== null || this.#onData !== null || this.#onRun !== null
+    ) {
       throw new TypeError(
         `Cannot iterate over a FrameReceiver: it delivers frames to ${
-          this.#onFrame !== null ? "onFrame" : "onData"
+          this.#onFrame !== null
+            ? "onFrame"
+            : this.#onData !== null
+            ? "onData"
+            : "onRun"
         }`,
       );
     }
@@ -1022,6 +1079,27 @@ export class FrameReceiver
     if (returned !== undefined && isThenable(returned)) c.waiting = returned;
   }
 
+  /** Hands a run to onRun; a promise it returns becomes `waiting`. */
+  #callOnRun(
+    c: Connection,
+    window: Uint8Array,
+    start: number,
+    end: number,
+    frames: number,
+  ): void {
+    if (this.#failure !== null) return;
+    this.#frames += frames;
+    this.#bytes += end - start - 4 * frames;
+    let returned;
+    try {
+      returned = this.#onRun!(window, start, end, frames, c.info);
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    if (returned !== undefined && isThenable(returned)) c.waiting = returned;
+  }
+
   /**
    * Waits for onData's promise, then hands it the frames held meanwhile, one
    * at a time, waiting again for each promise it returns.
@@ -1037,16 +1115,30 @@ export class FrameReceiver
         this.#fail(error);
       }
       while (c.waiting === null && i < c.heldWindows.length) {
-        this.#callOnData(
-          c,
-          c.heldWindows[i]!,
-          c.heldOffsets[i]!,
-          c.heldLengths[i]!,
-        );
+        if (c.runSink !== null) {
+          this.#callOnRun(
+            c,
+            c.heldWindows[i]!,
+            c.heldOffsets[i]!,
+            c.heldOffsets[i]! + c.heldLengths[i]!,
+            c.heldFrames[i]!,
+          );
+        } else {
+          this.#callOnData(
+            c,
+            c.heldWindows[i]!,
+            c.heldOffsets[i]!,
+            c.heldLengths[i]!,
+          );
+        }
         i++;
       }
     }
-    c.heldWindows.length = c.heldOffsets.length = c.heldLengths.length = 0;
+    c.heldWindows.length =
+      c.heldOffsets.length =
+      c.heldLengths.length =
+      c.heldFrames.length =
+        0;
   }
 
   /** A callback failed: close everything at once; close() rejects. */
@@ -1150,6 +1242,16 @@ export class FrameReceiver
       new ReaderHandshake({ contentTypes: this.#contentTypes }),
       () => this.#wakeProducers(),
     );
+    if (this.#onRun !== null) {
+      c.runSink = (window, start, end, frames) => {
+        if (c.waiting !== null) {
+          c.heldWindows.push(window);
+          c.heldOffsets.push(start);
+          c.heldLengths.push(end - start);
+          c.heldFrames.push(frames);
+        } else this.#callOnRun(c, window, start, end, frames);
+      };
+    }
     if (this.#onData !== null) {
       c.sink = (window, offset, length) => {
         if (c.waiting !== null) {
@@ -1330,11 +1432,16 @@ export class FrameReceiver
     // before the read buffer is read into again).
     const views = this.#views;
     const sink = c.sink;
+    const runSink = c.runSink;
     for (;;) {
       let frame;
       try {
-        // With onData, the data phase's frames go straight to it.
-        frame = sink !== null && handshake.state === "data"
+        // With onData or onRun, the data phase's frames go straight to it.
+        frame = handshake.state !== "data"
+          ? decoder.next()
+          : runSink !== null
+          ? decoder.nextRun(runSink)
+          : sink !== null
           ? decoder.nextControl(sink)
           : decoder.next();
       } catch (error) {
@@ -1378,7 +1485,14 @@ export class FrameReceiver
             this.#emit({ type: "started", connection: c.info });
             break;
           case "data":
-            if (sink !== null) {
+            if (runSink !== null) {
+              // A frame that came with the handshake: encoded anew.
+              const run = new Uint8Array(4 + event.data.length);
+              new DataView(run.buffer).setUint32(0, event.data.length);
+              run.set(event.data, 4);
+              runSink(run, 0, run.length, 1);
+              await this.#settle(c);
+            } else if (sink !== null) {
               sink(event.data, 0, event.data.length);
               await this.#settle(c);
             } else {

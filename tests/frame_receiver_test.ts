@@ -1199,3 +1199,149 @@ interopTest(
     });
   },
 );
+
+/** The payloads of a run of encoded frames; fails unless it is whole. */
+function takeRun(
+  window: Uint8Array,
+  start: number,
+  end: number,
+  frames: number,
+): Uint8Array[] {
+  const view = new DataView(window.buffer, window.byteOffset, window.length);
+  const out: Uint8Array[] = [];
+  let at = start;
+  for (let k = 0; k < frames; k++) {
+    assert.ok(at + 4 <= end, "a run cut inside a length word");
+    const length = view.getUint32(at);
+    assert.ok(length > 0 && at + 4 + length <= end, "a run cut inside a frame");
+    out.push(window.slice(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  assert.equal(at, end, "a run longer than its frames");
+  return out;
+}
+
+Deno.test("FrameReceiver onRun hands every frame of every connection, in runs, in order, byte-identical", async () => {
+  const sets = [makePayloads(1_500, 61), makePayloads(1_500, 62)];
+  const got = new Map<number, Uint8Array[]>();
+  let runs = 0;
+  const receiver = await FrameReceiver.listen(TCP, {
+    contentTypes: [DNSTAP],
+    onRun: (window, start, end, frames, connection) => {
+      runs++;
+      const list = got.get(connection.id) ?? [];
+      list.push(...takeRun(window, start, end, frames));
+      got.set(connection.id, list);
+    },
+  });
+  assert.throws(() => receiver[Symbol.asyncIterator](), TypeError);
+  // One bidirectional writer in small pieces (frames split across reads),
+  // one unidirectional in one write (START and frames in its first read).
+  const bidi = (async () => {
+    const conn = await connect(receiver);
+    await writeAll(conn, READY);
+    assert.deepEqual(await readExactly(conn, ACCEPT.length), ACCEPT);
+    const bytes = concat(
+      START,
+      ...sets[0]!.map((p) => encodeDataFrame(p)),
+      STOP,
+    );
+    for (let p = 0; p < bytes.length; p += 777) {
+      await writeAll(conn, bytes.subarray(p, p + 777));
+    }
+    assert.deepEqual(await readExactly(conn, FINISH.length), FINISH);
+    conn.close();
+  })();
+  const uni = (async () => {
+    const conn = await connect(receiver);
+    await writeAll(
+      conn,
+      encodeFrameStream(sets[1]!, { contentType: DNSTAP }),
+    );
+    conn.close();
+  })();
+  await Promise.all([bidi, uni]);
+  await waitFor(() =>
+    receiver.stats.connectionsTotal === 2 &&
+    receiver.stats.connectionsOpen === 0, "both connections to end");
+  await receiver.close();
+  const lists = [...got.values()];
+  assert.equal(lists.length, 2);
+  const first = lists.find((l) =>
+    l.length > 0 && l[0]!.length === sets[0]![0]!.length &&
+    l[0]!.every((x, j) => x === sets[0]![0]![j])
+  )!;
+  const second = lists.find((l) => l !== first)!;
+  assertSamePayloads(first, sets[0]!);
+  assertSamePayloads(second, sets[1]!);
+  const total = sets[0]!.length + sets[1]!.length;
+  assert.ok(runs < total / 4, `${runs} runs for ${total} frames`);
+  assert.equal(receiver.stats.frames, total);
+  assert.equal(
+    receiver.stats.bytes,
+    [...sets[0]!, ...sets[1]!].reduce((n, p) => n + p.length, 0),
+  );
+});
+
+Deno.test("FrameReceiver onRun: runs wait one by one for returned promises, their views intact; a throw fails the receiver", async () => {
+  const payloads = makePayloads(1_000, 63);
+  const got: Uint8Array[] = [];
+  let pending = 0;
+  let calls = 0;
+  const receiver = await FrameReceiver.listen(TCP, {
+    onRun: (window, start, end, frames) => {
+      assert.equal(pending, 0, "a run came while one was pending");
+      const taken = takeRun(window, start, end, frames);
+      got.push(...taken);
+      if (calls++ % 2 === 0) return undefined;
+      pending++;
+      return delay(1).then(() => {
+        pending--;
+        // The view still holds the run: nothing was read over it.
+        assert.deepEqual(takeRun(window, start, end, frames), taken);
+      });
+    },
+  });
+  const conn = await connect(receiver);
+  const bytes = encodeFrameStream(payloads, { contentType: DNSTAP });
+  for (let p = 0; p < bytes.length; p += 5_000) {
+    await writeAll(conn, bytes.subarray(p, p + 5_000));
+  }
+  conn.close();
+  await waitFor(() =>
+    receiver.stats.connectionsTotal === 1 &&
+    receiver.stats.connectionsOpen === 0, "the close");
+  await receiver.close();
+  assertSamePayloads(got, payloads);
+  assert.ok(calls > 4, `${calls} runs`);
+  // A throw (or rejection) fails the receiver; nothing after it.
+  for (const how of ["throw", "reject"] as const) {
+    const boom = new Error(`boom (${how})`);
+    let n = 0;
+    const failing = await FrameReceiver.listen(TCP, {
+      onRun: () => {
+        if (++n !== 2) return undefined;
+        if (how === "throw") throw boom;
+        return Promise.reject(boom);
+      },
+    });
+    const c = await connect(failing);
+    const stream = encodeFrameStream(makePayloads(3_000, 64));
+    for (let p = 0; p < stream.length; p += 20_000) {
+      await writeAll(c, stream.subarray(p, p + 20_000)).catch(() => {});
+    }
+    await readToEnd(c); // the receiver closes every connection
+    c.close();
+    await assert.rejects(failing.close(), (e) => e === boom);
+    assert.equal(n, 2, `${how}: no run after the failure`);
+  }
+  for (
+    const options of [
+      { onRun: () => {}, onData: () => {} },
+      { onRun: () => {}, onFrame: () => {} },
+      { onRun: 1 as unknown as () => void },
+    ]
+  ) {
+    await assert.rejects(FrameReceiver.listen(TCP, options), TypeError);
+  }
+});
