@@ -243,6 +243,43 @@ export class FrameFileOutput {
     return this.#queuedBytes >= this.#maxQueued;
   }
 
+  /**
+   * Appends `frames` whole data frames still encoded, `window[start, end)`
+   * (copied before this returns), in one piece: into the current buffer if
+   * they fit, else into the next (or, larger than a buffer, one of their
+   * own), so that the file still grows by whole frames.
+   *
+   * @returns `true` when the caller should wait for
+   * {@linkcode FrameFileOutput.prototype.drained} before the next frames.
+   */
+  appendRun(
+    window: Uint8Array,
+    start: number,
+    end: number,
+    frames: number,
+  ): boolean {
+    const need = end - start;
+    if (this.#used + need > this.#buffer.length) {
+      this.#seal();
+      if (need > this.#buffer.length) {
+        this.#push({
+          bytes: window.slice(start, end),
+          length: need,
+          frames,
+        });
+        this.frames += frames;
+        this.size += need;
+        return this.#queuedBytes >= this.#maxQueued;
+      }
+    }
+    this.#buffer.set(window.subarray(start, end), this.#used);
+    this.#used += need;
+    this.#bufferFrames += frames;
+    this.frames += frames;
+    this.size += need;
+    return this.#queuedBytes >= this.#maxQueued;
+  }
+
   /** Resolves once the write loop has fewer than `maxQueued` bytes queued. */
   drained(): Promise<void> {
     if (this.#queuedBytes < this.#maxQueued || this.error !== null) {
