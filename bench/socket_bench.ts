@@ -15,11 +15,11 @@
 // found): nothing that frames can beat them.
 //
 //   deno run -A bench/socket_bench.ts [--file PATH] [--frames N] [--runs N]
-//       [--transport unix|tcp|both] [--consumer iterate|callback|data]
+//       [--transport unix|tcp|both] [--consumer iterate|callback|data|run]
 //
 // --consumer: how the receiver hands frames over: async iteration of frame
-// objects (the default), an onFrame callback, or the zero-copy onData
-// callback.
+// objects (the default), an onFrame callback, the zero-copy onData
+// callback, or onRun (runs of frames still encoded).
 //
 // Without --file it writes a dnstap-like file (N frames of 80..400 random
 // bytes, as ../shared/peers/make-data.sh's dnstap.fstrm) to a temp dir.
@@ -353,6 +353,13 @@ async function ours(
           onData: (_w, _o, length) => {
             frames++;
             bytes += length;
+          },
+        }
+        : consumer === "run"
+        ? {
+          onRun: (_w, start, end, n) => {
+            frames += n;
+            bytes += end - start - 4 * n;
           },
         }
         : {}),
