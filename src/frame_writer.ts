@@ -187,7 +187,9 @@ export interface FrameWriterOptions {
   finishTimeout?: number;
   /**
    * Bytes of encoded frames gathered before a socket write (libfstrm's
-   * buffer hint). A frame larger than this is written alone.
+   * buffer hint). A frame larger than this is written alone, and so is a
+   * run given to {@linkcode FrameWriter.prototype.writeEncoded} that does
+   * not fit in the open batch.
    *
    * @default {262144}
    */
