@@ -77,7 +77,12 @@ import {
   type Step,
   toHex,
 } from "./_case.ts";
-import { decodeModel, type ModelOptions, type ModelResult } from "./_model.ts";
+import {
+  decodeModel,
+  type ModelFrame,
+  type ModelOptions,
+  type ModelResult,
+} from "./_model.ts";
 
 /** A check that failed: what kind of failure, and what exactly. */
 export class FuzzFailure extends Error {
@@ -849,6 +854,25 @@ class SyncCaseSource extends CaseSource {
   }
 }
 
+/** A frame (of FrameReader's or of the model) as ReaderObserved records it. */
+function readerFrame(f: Frame | ModelFrame): ObservedFrame {
+  return f.kind === "data"
+    ? {
+      round: 0,
+      offset: f.offset,
+      kind: "data",
+      data: short(f.data),
+      view: false,
+    }
+    : {
+      round: 0,
+      offset: f.offset,
+      kind: "control",
+      type: f.type,
+      contentTypes: f.contentTypes.map(toHex),
+    };
+}
+
 interface ReaderObserved {
   frames: ObservedFrame[] | null;
   payloads: string[];
@@ -1012,23 +1036,7 @@ async function observeReader(
     fail("invariant", `${where}: summary.engine is ${s.engine}`);
   }
   return {
-    frames: frames === null ? null : frames.map((f) =>
-      f.kind === "data"
-        ? {
-          round: 0,
-          offset: f.offset,
-          kind: "data",
-          data: short(f.data),
-          view: false,
-        }
-        : {
-          round: 0,
-          offset: f.offset,
-          kind: "control",
-          type: f.type,
-          contentTypes: f.contentTypes.map(toHex),
-        }
-    ),
+    frames: frames === null ? null : frames.map(readerFrame),
     payloads: payloads.map(short),
     error,
     summary: {
@@ -1080,23 +1088,7 @@ async function checkReader(c: ReaderCase): Promise<void> {
   const m = model.counters;
   const byCallback = c.how === "forEachFrame" || c.how === "forEachRun";
   const expected: ReaderObserved = {
-    frames: byCallback ? null : model.frames.map((f) =>
-      f.kind === "data"
-        ? {
-          round: 0,
-          offset: f.offset,
-          kind: "data",
-          data: short(f.data),
-          view: false,
-        }
-        : {
-          round: 0,
-          offset: f.offset,
-          kind: "control",
-          type: f.type,
-          contentTypes: f.contentTypes.map(toHex),
-        }
-    ),
+    frames: byCallback ? null : model.frames.map(readerFrame),
     payloads: model.frames.flatMap((f) =>
       f.kind === "data" ? [short(f.data)] : []
     ),

@@ -253,14 +253,6 @@ type DataSink = (
   frameOffset: number,
 ) => unknown;
 
-/** Called for each run of consecutive data frames, still encoded. */
-type RunSink = (
-  window: Uint8Array,
-  start: number,
-  end: number,
-  frames: number,
-) => unknown;
-
 /** A promise a sink returned, for the read loop to wait on. */
 interface Hold {
   promise: PromiseLike<unknown> | undefined;
@@ -522,16 +514,8 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    * await Deno.remove(path);
    * ```
    */
-  async forEachFrame(callback: DataFrameCallback): Promise<FrameReaderSummary> {
-    if (typeof callback !== "function") {
-      throw new TypeError(
-        "Cannot read frames: the callback must be a function",
-      );
-    }
-    this.#claim();
-    const run = this.#run(callback, null, null);
-    while (!(await run.next()).done);
-    return this.summary;
+  forEachFrame(callback: DataFrameCallback): Promise<FrameReaderSummary> {
+    return this.#drive(callback, null);
   }
 
   /**
@@ -575,14 +559,22 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    * await Deno.remove(path);
    * ```
    */
-  async forEachRun(callback: FrameRunCallback): Promise<FrameReaderSummary> {
-    if (typeof callback !== "function") {
+  forEachRun(callback: FrameRunCallback): Promise<FrameReaderSummary> {
+    return this.#drive(null, callback);
+  }
+
+  /** forEachFrame and forEachRun: reads everything into one callback. */
+  async #drive(
+    onData: DataFrameCallback | null,
+    onRun: FrameRunCallback | null,
+  ): Promise<FrameReaderSummary> {
+    if (typeof (onData ?? onRun) !== "function") {
       throw new TypeError(
         "Cannot read frames: the callback must be a function",
       );
     }
     this.#claim();
-    const run = this.#run(null, null, callback);
+    const run = this.#run(onData, null, onRun);
     while (!(await run.next()).done);
     return this.summary;
   }
@@ -774,7 +766,7 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
   async *#run(
     onData: DataSink | null,
     onControl: ((frame: ControlFrame) => void) | null,
-    onRun: RunSink | null,
+    onRun: FrameRunCallback | null,
   ): AsyncGenerator<void, void, undefined> {
     const engine = this.#engine;
     const window = engine.window;
@@ -1005,7 +997,7 @@ function deliverRuns(
   window: Uint8Array,
   base: number,
   state: StreamState,
-  onRun: RunSink,
+  onRun: FrameRunCallback,
   hold: Hold,
 ): number {
   let i = start;

@@ -2048,18 +2048,28 @@ for (const engine of ["ts", "wasm"] as const) {
   );
 }
 
+/**
+ * 3,000 frames over several 64 KiB windows, one larger than the window,
+ * and a reader of them (reads of at most 5,000 bytes).
+ */
+function severalWindows(
+  engine: "ts" | "wasm",
+): { payloads: Uint8Array[]; reader: FrameReader } {
+  const payloads = Array.from(
+    { length: 3000 },
+    (_, i) => pattern(i === 1234 ? 70_000 : 20 + (i * 37) % 400, i),
+  );
+  const bytes = encodeFrameStream(payloads, { contentType: DNSTAP });
+  const reader = new FrameReader(new MemorySource(bytes, 5000, 1), {
+    engine,
+    windowSize: MIN_WINDOW,
+  });
+  return { payloads, reader };
+}
+
 for (const engine of ["ts", "wasm"] as const) {
   Deno.test(`FrameReader [${engine}] forEachFrame waits for a returned promise, the window intact meanwhile`, async () => {
-    // Frames over several windows, one larger than the window.
-    const payloads = Array.from(
-      { length: 3000 },
-      (_, i) => pattern(i === 1234 ? 70_000 : 20 + (i * 37) % 400, i),
-    );
-    const bytes = encodeFrameStream(payloads, { contentType: DNSTAP });
-    const reader = new FrameReader(new MemorySource(bytes, 5000, 1), {
-      engine,
-      windowSize: MIN_WINDOW,
-    });
+    const { payloads, reader } = severalWindows(engine);
     let i = 0;
     let pending = 0;
     const summary = await reader.forEachFrame((window, offset, length) => {
@@ -2123,16 +2133,7 @@ for (const engine of ["ts", "wasm"] as const) {
 
 for (const engine of ["ts", "wasm"] as const) {
   Deno.test(`FrameReader [${engine}] forEachRun waits for a returned promise, the run intact meanwhile`, async () => {
-    // Frames over several windows, one larger than the window.
-    const payloads = Array.from(
-      { length: 3000 },
-      (_, i) => pattern(i === 1234 ? 70_000 : 20 + (i * 37) % 400, i),
-    );
-    const bytes = encodeFrameStream(payloads, { contentType: DNSTAP });
-    const reader = new FrameReader(new MemorySource(bytes, 5000, 1), {
-      engine,
-      windowSize: MIN_WINDOW,
-    });
+    const { payloads, reader } = severalWindows(engine);
     let next = 0; // the next payload expected
     let runs = 0;
     let pending = 0;

@@ -22,6 +22,7 @@ import {
 } from "../src/frame_receiver.ts";
 import { HandshakeError } from "../src/errors.ts";
 import { interopTest } from "./_peers.ts";
+import { concat, hex } from "./_util.ts";
 import { selfSignedCert } from "./_tls.ts";
 
 const DNSTAP = DNSTAP_CONTENT_TYPE;
@@ -51,17 +52,6 @@ function makePayloads(count: number, seed: number): Uint8Array[] {
     out.push(p);
   }
   out.push(new Uint8Array(60_000).fill(7), Uint8Array.of(1));
-  return out;
-}
-
-/** Concatenates byte arrays. */
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
   return out;
 }
 
@@ -175,15 +165,19 @@ async function run(
 // Real writers
 
 for (
-  const [transport, consumer] of [
-    ["unix", "iterator"],
-    ["tcp", "iterator"],
-    ["unix", "onData"],
-    ["tcp", "onData"],
+  const [transport, consumer, engine] of [
+    ["unix", "iterator", "auto"],
+    ["tcp", "iterator", "auto"],
+    ["unix", "onData", "auto"],
+    ["tcp", "onData", "auto"],
+    ["unix", "onRun", "ts"],
+    ["unix", "onRun", "wasm"],
+    ["tcp", "onRun", "ts"],
+    ["tcp", "onRun", "wasm"],
   ] as const
 ) {
   interopTest(
-    `FrameReceiver receives fstrm_replay's frames byte for byte over ${transport} (${consumer})`,
+    `FrameReceiver receives fstrm_replay's frames byte for byte over ${transport} (${consumer}, engine ${engine})`,
     ["fstrm_replay"],
     async () => {
       await withTempDir(async (dir) => {
@@ -196,14 +190,21 @@ for (
         const target: ListenTarget = transport === "unix"
           ? { transport, path: `${dir}/dnstap.sock` }
           : TCP;
-        // With onData, payloads are copied out of the read buffer here.
+        // With onData or onRun, payloads are copied out of the read buffer
+        // here.
         const copies: Uint8Array[] = [];
         const { receiver, events } = await listen(target, {
           contentTypes: [DNSTAP],
+          engine,
           ...(consumer === "onData"
             ? {
               onData: (w: Uint8Array, o: number, n: number) =>
                 void copies.push(w.slice(o, o + n)),
+            }
+            : consumer === "onRun"
+            ? {
+              onRun: (w: Uint8Array, a: number, b: number, n: number) =>
+                void copies.push(...takeRun(w, a, b, n)),
             }
             : {}),
         });
@@ -425,6 +426,37 @@ Deno.test("FrameReceiver takes EOF without STOP as a normal end (dnsdist)", asyn
   assert.deepEqual(receiver.stats.protocolErrors, {});
   await receiver.close();
 });
+
+for (const engine of ["ts", "wasm"] as const) {
+  Deno.test(`FrameReceiver [${engine}] onRun delivers the complete frames before an EOF mid-frame, or bad bytes, with the error's offset`, async () => {
+    const first = concat(START, encodeDataFrame("1"), encodeDataFrame("2"));
+    const cases: [Uint8Array, string, number][] = [
+      // Cut inside the third frame.
+      [encodeDataFrame("cut short").subarray(0, 7), "TruncatedFrameError", 0],
+      // A control frame that is not one (an escape with a bad length).
+      [hex("00000000 00000001 00000002"), "ControlFrameError", 0],
+    ];
+    for (const [tail, name, at] of cases) {
+      const got: Uint8Array[] = [];
+      const { receiver, events } = await listen(TCP, {
+        engine,
+        onRun: (w, a, b, n) => void got.push(...takeRun(w, a, b, n)),
+      });
+      const conn = await connect(receiver);
+      await writeAll(conn, concat(first, tail));
+      conn.close();
+      await waitFor(() => closedEvents(events).length === 1, "the close");
+      await receiver.close();
+      assert.deepEqual(got.map((p) => p[0]), [0x31, 0x32], name);
+      const error = closedEvents(events)[0]!.error as
+        | (Error & { offset?: number })
+        | null;
+      assert.equal(error?.name, name);
+      assert.equal(error?.offset, first.length + at, `${name} offset`);
+      assert.equal(receiver.stats.frames, 2);
+    }
+  });
+}
 
 Deno.test("FrameReceiver delivers the complete frames before an EOF mid-frame and counts the truncation", async () => {
   const { receiver, events } = await listen(TCP);
@@ -897,23 +929,16 @@ interopTest(
 // ---------------------------------------------------------------------------
 // onData: the zero-copy path
 
-Deno.test("FrameReceiver onData hands every frame of every connection, in order, byte-identical", async () => {
-  const sets = [makePayloads(1_500, 51), makePayloads(1_500, 52)];
-  const got = new Map<number, Uint8Array[]>();
-  const modes = new Map<number, string | null>();
-  const receiver = await FrameReceiver.listen(TCP, {
-    contentTypes: [DNSTAP],
-    onData: (window, offset, length, connection) => {
-      // The view is valid during the call only: keep a copy.
-      const list = got.get(connection.id) ?? [];
-      list.push(window.slice(offset, offset + length));
-      got.set(connection.id, list);
-      modes.set(connection.id, connection.mode);
-    },
-  });
-  assert.throws(() => receiver[Symbol.asyncIterator](), TypeError);
-  // One bidirectional writer in small pieces (frames split across reads),
-  // one unidirectional in large writes, at the same time.
+/**
+ * Streams `sets[0]` from a bidirectional writer in pieces of 777 bytes
+ * (frames split across reads) and `sets[1]` from a unidirectional one in
+ * one write (START and frames in the first read), at the same time; waits
+ * for both connections to end, then closes the receiver.
+ */
+async function streamTwo(
+  receiver: FrameReceiver,
+  sets: Uint8Array[][],
+): Promise<void> {
   const bidi = (async () => {
     const conn = await connect(receiver);
     await writeAll(conn, READY);
@@ -942,6 +967,24 @@ Deno.test("FrameReceiver onData hands every frame of every connection, in order,
     receiver.stats.connectionsTotal === 2 &&
     receiver.stats.connectionsOpen === 0, "both connections to end");
   await receiver.close();
+}
+
+Deno.test("FrameReceiver onData hands every frame of every connection, in order, byte-identical", async () => {
+  const sets = [makePayloads(1_500, 51), makePayloads(1_500, 52)];
+  const got = new Map<number, Uint8Array[]>();
+  const modes = new Map<number, string | null>();
+  const receiver = await FrameReceiver.listen(TCP, {
+    contentTypes: [DNSTAP],
+    onData: (window, offset, length, connection) => {
+      // The view is valid during the call only: keep a copy.
+      const list = got.get(connection.id) ?? [];
+      list.push(window.slice(offset, offset + length));
+      got.set(connection.id, list);
+      modes.set(connection.id, connection.mode);
+    },
+  });
+  assert.throws(() => receiver[Symbol.asyncIterator](), TypeError);
+  await streamTwo(receiver, sets);
   const [a, b] = [...got.keys()].sort();
   const lists = [got.get(a!)!, got.get(b!)!];
   // Which connection got which id depends on accept order: match by size.
@@ -1073,6 +1116,26 @@ Deno.test("FrameReceiver onData: a throw or a rejection fails the receiver; onFr
   );
 });
 
+/**
+ * Streams `payloads` (START first) from one connection in pieces of 5,000
+ * bytes, waits for the connection to end, then closes the receiver.
+ */
+async function streamInPieces(
+  receiver: FrameReceiver,
+  payloads: Uint8Array[],
+): Promise<void> {
+  const conn = await connect(receiver);
+  const bytes = encodeFrameStream(payloads, { contentType: DNSTAP });
+  for (let p = 0; p < bytes.length; p += 5_000) {
+    await writeAll(conn, bytes.subarray(p, p + 5_000));
+  }
+  conn.close();
+  await waitFor(() =>
+    receiver.stats.connectionsTotal === 1 &&
+    receiver.stats.connectionsOpen === 0, "the close");
+  await receiver.close();
+}
+
 Deno.test("FrameReceiver onData: frames wait one by one for returned promises, their views intact", async () => {
   const payloads = makePayloads(1_000, 54);
   const got: Uint8Array[] = [];
@@ -1091,16 +1154,7 @@ Deno.test("FrameReceiver onData: frames wait one by one for returned promises, t
       });
     },
   });
-  const conn = await connect(receiver);
-  const bytes = encodeFrameStream(payloads, { contentType: DNSTAP });
-  for (let p = 0; p < bytes.length; p += 5_000) {
-    await writeAll(conn, bytes.subarray(p, p + 5_000));
-  }
-  conn.close();
-  await waitFor(() =>
-    receiver.stats.connectionsTotal === 1 &&
-    receiver.stats.connectionsOpen === 0, "the close");
-  await receiver.close();
+  await streamInPieces(receiver, payloads);
   assertSamePayloads(got, payloads);
 });
 
@@ -1221,67 +1275,41 @@ function takeRun(
   return out;
 }
 
-Deno.test("FrameReceiver onRun hands every frame of every connection, in runs, in order, byte-identical", async () => {
-  const sets = [makePayloads(1_500, 61), makePayloads(1_500, 62)];
-  const got = new Map<number, Uint8Array[]>();
-  let runs = 0;
-  const receiver = await FrameReceiver.listen(TCP, {
-    contentTypes: [DNSTAP],
-    onRun: (window, start, end, frames, connection) => {
-      runs++;
-      const list = got.get(connection.id) ?? [];
-      list.push(...takeRun(window, start, end, frames));
-      got.set(connection.id, list);
-    },
+for (const engine of ["ts", "wasm"] as const) {
+  Deno.test(`FrameReceiver [${engine}] onRun hands every frame of every connection, in runs, in order, byte-identical`, async () => {
+    const sets = [makePayloads(1_500, 61), makePayloads(1_500, 62)];
+    const got = new Map<number, Uint8Array[]>();
+    let runs = 0;
+    const receiver = await FrameReceiver.listen(TCP, {
+      engine,
+      contentTypes: [DNSTAP],
+      onRun: (window, start, end, frames, connection) => {
+        runs++;
+        const list = got.get(connection.id) ?? [];
+        list.push(...takeRun(window, start, end, frames));
+        got.set(connection.id, list);
+      },
+    });
+    assert.throws(() => receiver[Symbol.asyncIterator](), TypeError);
+    await streamTwo(receiver, sets);
+    const lists = [...got.values()];
+    assert.equal(lists.length, 2);
+    const first = lists.find((l) =>
+      l.length > 0 && l[0]!.length === sets[0]![0]!.length &&
+      l[0]!.every((x, j) => x === sets[0]![0]![j])
+    )!;
+    const second = lists.find((l) => l !== first)!;
+    assertSamePayloads(first, sets[0]!);
+    assertSamePayloads(second, sets[1]!);
+    const total = sets[0]!.length + sets[1]!.length;
+    assert.ok(runs < total / 4, `${runs} runs for ${total} frames`);
+    assert.equal(receiver.stats.frames, total);
+    assert.equal(
+      receiver.stats.bytes,
+      [...sets[0]!, ...sets[1]!].reduce((n, p) => n + p.length, 0),
+    );
   });
-  assert.throws(() => receiver[Symbol.asyncIterator](), TypeError);
-  // One bidirectional writer in small pieces (frames split across reads),
-  // one unidirectional in one write (START and frames in its first read).
-  const bidi = (async () => {
-    const conn = await connect(receiver);
-    await writeAll(conn, READY);
-    assert.deepEqual(await readExactly(conn, ACCEPT.length), ACCEPT);
-    const bytes = concat(
-      START,
-      ...sets[0]!.map((p) => encodeDataFrame(p)),
-      STOP,
-    );
-    for (let p = 0; p < bytes.length; p += 777) {
-      await writeAll(conn, bytes.subarray(p, p + 777));
-    }
-    assert.deepEqual(await readExactly(conn, FINISH.length), FINISH);
-    conn.close();
-  })();
-  const uni = (async () => {
-    const conn = await connect(receiver);
-    await writeAll(
-      conn,
-      encodeFrameStream(sets[1]!, { contentType: DNSTAP }),
-    );
-    conn.close();
-  })();
-  await Promise.all([bidi, uni]);
-  await waitFor(() =>
-    receiver.stats.connectionsTotal === 2 &&
-    receiver.stats.connectionsOpen === 0, "both connections to end");
-  await receiver.close();
-  const lists = [...got.values()];
-  assert.equal(lists.length, 2);
-  const first = lists.find((l) =>
-    l.length > 0 && l[0]!.length === sets[0]![0]!.length &&
-    l[0]!.every((x, j) => x === sets[0]![0]![j])
-  )!;
-  const second = lists.find((l) => l !== first)!;
-  assertSamePayloads(first, sets[0]!);
-  assertSamePayloads(second, sets[1]!);
-  const total = sets[0]!.length + sets[1]!.length;
-  assert.ok(runs < total / 4, `${runs} runs for ${total} frames`);
-  assert.equal(receiver.stats.frames, total);
-  assert.equal(
-    receiver.stats.bytes,
-    [...sets[0]!, ...sets[1]!].reduce((n, p) => n + p.length, 0),
-  );
-});
+}
 
 Deno.test("FrameReceiver onRun: runs wait one by one for returned promises, their views intact; a throw fails the receiver", async () => {
   const payloads = makePayloads(1_000, 63);
@@ -1302,16 +1330,7 @@ Deno.test("FrameReceiver onRun: runs wait one by one for returned promises, thei
       });
     },
   });
-  const conn = await connect(receiver);
-  const bytes = encodeFrameStream(payloads, { contentType: DNSTAP });
-  for (let p = 0; p < bytes.length; p += 5_000) {
-    await writeAll(conn, bytes.subarray(p, p + 5_000));
-  }
-  conn.close();
-  await waitFor(() =>
-    receiver.stats.connectionsTotal === 1 &&
-    receiver.stats.connectionsOpen === 0, "the close");
-  await receiver.close();
+  await streamInPieces(receiver, payloads);
   assertSamePayloads(got, payloads);
   assert.ok(calls > 4, `${calls} runs`);
   // A throw (or rejection) fails the receiver; nothing after it.

@@ -191,7 +191,7 @@ function assertRun(payloads: readonly string[], what: string): number {
 }
 
 const DNSTAP = enc.encode(DNSTAP_CONTENT_TYPE);
-const FAST_RECONNECT: FrameWriterOptions["reconnect"] = {
+const FAST_RECONNECT = {
   initialDelay: 10,
   maxDelay: 50,
 };
@@ -627,24 +627,33 @@ Deno.test("FrameWriter in block mode makes write() wait for room and keeps every
   assert.equal(writer.stats.dropped, 0);
 });
 
+/**
+ * A writer on `path` (queueSize 10) whose collector accepted it and went
+ * away: nobody to write to, so its queue fills and stays full until a new
+ * collector listens at `path`.
+ */
+async function disconnectedWriter(
+  path: string,
+  queueMode: "block" | "drop",
+): Promise<FrameWriter> {
+  const first = listenUnix(path);
+  const accepted = acceptStarted(first);
+  const writer = await FrameWriter.connect(
+    { transport: "unix", path },
+    { queueMode, queueSize: 10, reconnect: FAST_RECONNECT },
+  );
+  first.close();
+  (await accepted).conn.close();
+  await until(() => !writer.stats.connected, "the writer to see the loss");
+  return writer;
+}
+
 Deno.test("FrameWriter.tryWrite queues while there is room and returns false, counting nothing, when full", async (t) => {
   for (const queueMode of ["block", "drop"] as const) {
     await t.step(queueMode, async () => {
       await withTempDir(async (dir) => {
         const path = `${dir}/c.sock`;
-        const first = listenUnix(path);
-        const accepted = acceptStarted(first);
-        const writer = await FrameWriter.connect(
-          { transport: "unix", path },
-          { queueMode, queueSize: 10, reconnect: FAST_RECONNECT },
-        );
-        // Nobody to write to: the queue fills and stays full.
-        first.close();
-        (await accepted).conn.close();
-        await until(
-          () => !writer.stats.connected,
-          "the writer to see the loss",
-        );
+        const writer = await disconnectedWriter(path, queueMode);
         const results: boolean[] = [];
         for (let i = 0; i < 15; i++) results.push(writer.tryWrite(frame(i)));
         assert.deepEqual(results, [
@@ -837,19 +846,7 @@ Deno.test("FrameWriter.writeEncoded queues a run whole, when all of it fits (or 
     await t.step(queueMode, async () => {
       await withTempDir(async (dir) => {
         const path = `${dir}/c.sock`;
-        const first = listenUnix(path);
-        const accepted = acceptStarted(first);
-        const writer = await FrameWriter.connect(
-          { transport: "unix", path },
-          { queueMode, queueSize: 10, reconnect: FAST_RECONNECT },
-        );
-        // Nobody to write to: the queue fills and stays full.
-        first.close();
-        (await accepted).conn.close();
-        await until(
-          () => !writer.stats.connected,
-          "the writer to see the loss",
-        );
+        const writer = await disconnectedWriter(path, queueMode);
         assert.equal(writer.tryWriteEncoded(encodedRun(0, 8)), true);
         assert.equal(writer.tryWriteEncoded(encodedRun(8, 11)), false);
         assert.equal(writer.stats.queued, 8);
@@ -1119,9 +1116,16 @@ async function connectRetry(
   }
 }
 
-for (const transport of ["unix", "tcp"] as const) {
+for (
+  const [transport, how] of [
+    ["unix", "write"],
+    ["tcp", "write"],
+    ["unix", "writeEncoded"],
+    ["tcp", "writeEncoded"],
+  ] as const
+) {
   interopTest(
-    `FrameWriter → fstrm_capture over ${transport}: the file holds exactly our frames`,
+    `FrameWriter → fstrm_capture over ${transport} (${how}): the file holds exactly our frames`,
     ["fstrm_capture"],
     async () => {
       await withTempDir(async (dir) => {
@@ -1144,7 +1148,19 @@ for (const transport of ["unix", "tcp"] as const) {
             ? { transport: "unix", path: sock }
             : { transport: "tcp", port },
         );
-        for (const p of payloads) await writer.write(p);
+        if (how === "write") {
+          for (const p of payloads) await writer.write(p);
+        } else {
+          // Runs of 1 to 500 encoded frames, as a capture file holds them.
+          for (let i = 0; i < payloads.length;) {
+            const n = 1 + (i * 7) % 500;
+            const run = concat(
+              ...payloads.slice(i, i + n).map((p) => encodeDataFrame(p)),
+            );
+            await writer.writeEncoded(run);
+            i += n;
+          }
+        }
         await writer.close(); // waits for fstrm_capture's FINISH
         // SIGTERM: fstrm_capture writes STOP, closes the file, exits 0.
         capture.kill("SIGTERM");
