@@ -7,7 +7,8 @@
 // process, fed by a FrameReader over the same file) → our FrameReceiver is
 // timed from the child's start to its exit (it exits after close(), i.e.
 // after FINISH), in two ways: frame by frame (forEachFrame → tryWrite) and
-// in runs of frames as the file holds them (forEachRun → tryWriteEncoded).
+// in runs of frames as the file holds them (forEachRun → tryWriteEncoded,
+// with fstrm replay's 1 MiB bufferSize; frame by frame uses the defaults).
 //
 // Two more pairs give the ceiling: the file's bytes with no framing at all,
 // read and written 1 MiB at a time by a Deno child into a Deno reader that
@@ -63,12 +64,19 @@ function connectTarget(
 
 // Child mode: write the file's frames with FrameWriter, then exit.
 if (Deno.args.includes("--write-to")) {
+  const runs = arg("sender", "frames") === "runs";
   const writer = await FrameWriter.connect(
     connectTarget(arg("write-to", "")),
-    { contentTypes: [DNSTAP], reconnect: false },
+    {
+      contentTypes: [DNSTAP],
+      reconnect: false,
+      // Frame by frame: the defaults. In runs: 1 MiB batches, as `fstrm
+      // replay` sends a file.
+      ...(runs ? { bufferSize: 1 << 20 } : {}),
+    },
   );
   await using reader = await FrameReader.open(arg("file", ""));
-  if (arg("sender", "frames") === "runs") {
+  if (runs) {
     // Runs of frames as the file holds them: one copy per run.
     await reader.forEachRun((window, start, end) => {
       const run = window.subarray(start, end);
