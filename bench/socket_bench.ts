@@ -7,8 +7,8 @@
 // process, fed by a FrameReader over the same file) → our FrameReceiver is
 // timed from the child's start to its exit (it exits after close(), i.e.
 // after FINISH), in two ways: frame by frame (forEachFrame → tryWrite) and
-// in runs of frames as the file holds them (forEachRun → tryWriteEncoded,
-// with fstrm replay's 1 MiB bufferSize; frame by frame uses the defaults).
+// in runs of frames as the file holds them (forEachRun → tryWriteEncoded),
+// both with FrameWriter's defaults.
 //
 // Two more pairs give the ceiling: the file's bytes with no framing at all,
 // read and written 1 MiB at a time by a Deno child into a Deno reader that
@@ -67,13 +67,7 @@ if (Deno.args.includes("--write-to")) {
   const runs = arg("sender", "frames") === "runs";
   const writer = await FrameWriter.connect(
     connectTarget(arg("write-to", "")),
-    {
-      contentTypes: [DNSTAP],
-      reconnect: false,
-      // Frame by frame: the defaults. In runs: 1 MiB batches, as `fstrm
-      // replay` sends a file.
-      ...(runs ? { bufferSize: 1 << 20 } : {}),
-    },
+    { contentTypes: [DNSTAP], reconnect: false },
   );
   await using reader = await FrameReader.open(arg("file", ""));
   if (runs) {

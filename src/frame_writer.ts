@@ -186,12 +186,17 @@ export interface FrameWriterOptions {
    */
   finishTimeout?: number;
   /**
-   * Bytes of encoded frames gathered before a socket write (libfstrm's
-   * buffer hint). A frame larger than this is written alone, and so is a
-   * run given to {@linkcode FrameWriter.prototype.writeEncoded} that does
-   * not fit in the open batch.
+   * Bytes of encoded frames gathered before a socket write, at most
+   * (libfstrm's buffer hint). Batches start at 64 KiB (or this, if smaller)
+   * and double each time one fills up, to this size: a busy writer makes
+   * few large socket writes, a quiet one holds little memory. A batch that
+   * `flushInterval` had to write starts them at 64 KiB again. A frame
+   * larger than the batch is written alone, and so is a run given to
+   * {@linkcode FrameWriter.prototype.writeEncoded} that does not fit in the
+   * open batch. Memory: the queued frames (see `queueSize`) in batches of
+   * up to this size, and up to four spare batch buffers for reuse.
    *
-   * @default {262144}
+   * @default {1048576}
    */
   bufferSize?: number;
   /**
@@ -306,6 +311,8 @@ const MAX_INCOMING_FRAME = 512;
 const SPARE_BATCHES = 4;
 /** Batch buffers up to this size are kept for reuse (see SPARE_BATCHES). */
 const SPARE_LIMIT = 1 << 20;
+/** The first batch's size (at most bufferSize); it doubles while batches fill. */
+const FIRST_BATCH = 65_536;
 const MAX_TIMER = 0x7fff_ffff;
 
 const encoder = new TextEncoder();
@@ -319,6 +326,8 @@ interface Batch {
   sealed: boolean;
   /** When its first frame came (performance.now()). */
   openedAt: number;
+  /** The bytes at which it is full, and written. */
+  target: number;
 }
 
 /** One connection and its handshake. */
@@ -528,7 +537,8 @@ function countEncoded(bytes: unknown): number {
  * Make one with {@linkcode FrameWriter.connect}, which resolves once the
  * first handshake is done. {@linkcode FrameWriter.prototype.write} encodes
  * each frame straight into a batch buffer; a batch is written in one socket
- * write when it reaches `bufferSize` bytes, when `flushInterval` ms have
+ * write when it is full (batches grow from 64 KiB to `bufferSize` bytes
+ * while the writer is busy), when `flushInterval` ms have
  * passed since its first frame, or on {@linkcode FrameWriter.prototype.flush}
  * or {@linkcode FrameWriter.prototype.close}. After any failure (the
  * connection lost, the collector closing it, a broken handshake) the writer
@@ -597,6 +607,8 @@ export class FrameWriter implements AsyncDisposable {
   #handshakeTimeout: number;
   #finishTimeout: number;
   #bufferSize: number;
+  /** The next batch's size: grows to bufferSize while batches fill. */
+  #batchSize: number;
   #flushInterval: number;
   #queueSize: number;
   #drop: boolean;
@@ -648,7 +660,7 @@ export class FrameWriter implements AsyncDisposable {
       bidirectional = true,
       handshakeTimeout = 5000,
       finishTimeout = 5000,
-      bufferSize = 262_144,
+      bufferSize = 1_048_576,
       flushInterval = 1000,
       queueSize = 10000,
       queueMode = "block",
@@ -664,6 +676,7 @@ export class FrameWriter implements AsyncDisposable {
     this.#handshakeTimeout = checkMs("handshakeTimeout", handshakeTimeout);
     this.#finishTimeout = checkMs("finishTimeout", finishTimeout);
     this.#bufferSize = checkInt("bufferSize", bufferSize, 16);
+    this.#batchSize = Math.min(FIRST_BATCH, this.#bufferSize);
     this.#flushInterval = checkMs("flushInterval", flushInterval);
     this.#queueSize = checkInt("queueSize", queueSize, 1);
     if (queueMode !== "block" && queueMode !== "drop") {
@@ -1215,9 +1228,9 @@ export class FrameWriter implements AsyncDisposable {
     const last = this.#batches[this.#batches.length - 1];
     if (last !== undefined && !last.sealed) {
       if (last.length + need <= last.bytes.length) return last;
-      this.#seal(last);
+      this.#sealFull(last);
     }
-    const size = Math.max(this.#bufferSize, need);
+    const size = Math.max(this.#batchSize, need);
     const spare = this.#spare;
     let bytes: Uint8Array | undefined;
     for (let i = spare.length - 1; i >= 0; i--) {
@@ -1235,6 +1248,7 @@ export class FrameWriter implements AsyncDisposable {
       frames: 0,
       sealed: false,
       openedAt: 0,
+      target: this.#batchSize,
     };
     this.#batches.push(batch);
     return batch;
@@ -1294,7 +1308,9 @@ export class FrameWriter implements AsyncDisposable {
     this.#admitted += frames;
     // A full queue takes no more frames until a batch is written: the open
     // batch goes now, not after flushInterval.
-    if (batch.length >= this.#bufferSize || this.#queued >= this.#queueSize) {
+    if (batch.length >= batch.target) {
+      this.#sealFull(batch);
+    } else if (this.#queued >= this.#queueSize) {
       this.#seal(batch);
     } else if (opened) {
       batch.openedAt = performance.now();
@@ -1314,7 +1330,11 @@ export class FrameWriter implements AsyncDisposable {
       if (last === undefined || last.sealed || last.frames === 0) return;
       const left = last.openedAt + this.#flushInterval - performance.now();
       if (left > 1) this.#armFlush(left);
-      else this.#seal(last);
+      else {
+        // Not full in flushInterval: the writer is not busy (now).
+        this.#batchSize = Math.min(FIRST_BATCH, this.#bufferSize);
+        this.#seal(last);
+      }
     }, ms);
   }
 
@@ -1322,6 +1342,12 @@ export class FrameWriter implements AsyncDisposable {
     if (batch.sealed) return;
     batch.sealed = true;
     this.#wake.notify();
+  }
+
+  /** Seals a batch that is full: the next one may be larger. */
+  #sealFull(batch: Batch): void {
+    this.#batchSize = Math.min(2 * batch.target, this.#bufferSize);
+    this.#seal(batch);
   }
 
   #sealTail(): void {
@@ -1502,14 +1528,21 @@ export class FrameWriter implements AsyncDisposable {
 
   /** Ends a session: closes its connection, once; reports `error`. */
   #recycle(batch: Batch): void {
-    // Batches of bufferSize, and those of runs up to a few times that (a
-    // FrameReader's window): kept for the next batches, a few at most.
-    if (
-      batch.bytes.length <= Math.max(4 * this.#bufferSize, SPARE_LIMIT) &&
-      this.#spare.length < SPARE_BATCHES
-    ) {
-      this.#spare.push(batch.bytes);
+    // Batches up to bufferSize, and those of runs up to a FrameReader's
+    // window: kept for the next batches, a few at most, the largest (as
+    // batches grow, the small ones would never serve again).
+    const bytes = batch.bytes;
+    if (bytes.length > Math.max(this.#bufferSize, SPARE_LIMIT)) return;
+    const spare = this.#spare;
+    if (spare.length < SPARE_BATCHES) {
+      spare.push(bytes);
+      return;
     }
+    let smallest = 0;
+    for (let i = 1; i < spare.length; i++) {
+      if (spare[i]!.length < spare[smallest]!.length) smallest = i;
+    }
+    if (spare[smallest]!.length < bytes.length) spare[smallest] = bytes;
   }
 
   /** Keeps a written batch for the resend window, dropping the oldest. */

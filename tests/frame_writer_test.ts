@@ -388,6 +388,43 @@ Deno.test("FrameWriter batches many small writes into few socket writes", async 
   assert.ok(got.reads < n / 100, `${got.reads} reads for ${n} frames`);
 });
 
+Deno.test("FrameWriter batches grow from 64 KiB to bufferSize while they fill, and start again after a quiet spell", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = serveOnce(listener);
+  // Default bufferSize (1 MiB). Frames of 1 KiB encoded: 64 fill the first
+  // batch, then 128, 256, 512, 1024 and 1024: 3008 frames in 6 writes
+  // (fixed 64 KiB batches would take 47, fixed 1 MiB ones 3).
+  const writer = await FrameWriter.connect(
+    { transport: "tcp", port: listener.addr.port },
+    { flushInterval: 50 },
+  );
+  const big = (i: number) => frame(i).padEnd(1020, ".");
+  const burst = (from: number) => {
+    // Synchronous: no timer can fire in between.
+    for (let i = from; i < from + 3008; i++) {
+      assert.equal(writer.tryWrite(big(i)), true);
+    }
+  };
+  burst(0);
+  await writer.flush();
+  assert.equal(writer.stats.batchesWritten, 6);
+  // A few frames that only flushInterval writes: the writer went quiet...
+  for (let i = 3008; i < 3018; i++) await writer.write(big(i));
+  while (writer.stats.batchesWritten < 7) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(writer.stats.batchesWritten, 7);
+  // ...so the next burst starts again from 64 KiB (without the reset, its
+  // batches would stay at 1 MiB: 3 writes).
+  burst(3018);
+  await writer.close();
+  assert.equal(writer.stats.batchesWritten, 13);
+  assert.equal(writer.stats.bytesWritten, (2 * 3008 + 10) * 1024);
+  const got = await served;
+  assert.equal(got.payloads.length, 2 * 3008 + 10);
+  got.payloads.forEach((p, i) => assert.equal(p, big(i)));
+});
+
 Deno.test("FrameWriter.flush writes a partial batch at once; flushInterval writes it later", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted = acceptStarted(listener);
