@@ -187,10 +187,12 @@ export interface FrameWriterOptions {
   finishTimeout?: number;
   /**
    * Bytes of encoded frames gathered before a socket write, at most
-   * (libfstrm's buffer hint). Batches start at 64 KiB (or this, if smaller)
-   * and double each time one fills up, to this size: a busy writer makes
-   * few large socket writes, a quiet one holds little memory. A batch that
-   * `flushInterval` had to write starts them at 64 KiB again. A frame
+   * (libfstrm's buffer hint). Batches start at 256 KiB (or this, if
+   * smaller) and double each time one fills up, to this size: a busy writer
+   * makes few large socket writes, a quiet one holds less memory. The
+   * writers of a process share 16 MiB of growth: a thousand busy writers
+   * keep 256 KiB batches rather than take 1 MiB each. A batch that
+   * `flushInterval` had to write starts them at 256 KiB again. A frame
    * larger than the batch is written alone, and so is a run given to
    * {@linkcode FrameWriter.prototype.writeEncoded} that does not fit in the
    * open batch. Memory: the queued frames (see `queueSize`) in batches of
@@ -312,7 +314,15 @@ const SPARE_BATCHES = 4;
 /** Batch buffers up to this size are kept for reuse (see SPARE_BATCHES). */
 const SPARE_LIMIT = 1 << 20;
 /** The first batch's size (at most bufferSize); it doubles while batches fill. */
-const FIRST_BATCH = 65_536;
+const FIRST_BATCH = 262_144;
+/**
+ * How far all the writers of this process together may grow their batches
+ * past FIRST_BATCH: a few busy writers get large batches, a thousand share
+ * the budget (most keep FIRST_BATCH) rather than take a MiB each.
+ */
+const BATCH_GROWTH_BUDGET = 16 << 20;
+/** Bytes of BATCH_GROWTH_BUDGET in use. */
+let batchGrowth = 0;
 const MAX_TIMER = 0x7fff_ffff;
 
 const encoder = new TextEncoder();
@@ -537,7 +547,7 @@ function countEncoded(bytes: unknown): number {
  * Make one with {@linkcode FrameWriter.connect}, which resolves once the
  * first handshake is done. {@linkcode FrameWriter.prototype.write} encodes
  * each frame straight into a batch buffer; a batch is written in one socket
- * write when it is full (batches grow from 64 KiB to `bufferSize` bytes
+ * write when it is full (batches grow from 256 KiB to `bufferSize` bytes
  * while the writer is busy), when `flushInterval` ms have
  * passed since its first frame, or on {@linkcode FrameWriter.prototype.flush}
  * or {@linkcode FrameWriter.prototype.close}. After any failure (the
@@ -1332,7 +1342,7 @@ export class FrameWriter implements AsyncDisposable {
       if (left > 1) this.#armFlush(left);
       else {
         // Not full in flushInterval: the writer is not busy (now).
-        this.#batchSize = Math.min(FIRST_BATCH, this.#bufferSize);
+        this.#resizeBatches(Math.min(FIRST_BATCH, this.#bufferSize));
         this.#seal(last);
       }
     }, ms);
@@ -1346,8 +1356,16 @@ export class FrameWriter implements AsyncDisposable {
 
   /** Seals a batch that is full: the next one may be larger. */
   #sealFull(batch: Batch): void {
-    this.#batchSize = Math.min(2 * batch.target, this.#bufferSize);
+    this.#resizeBatches(Math.min(2 * batch.target, this.#bufferSize));
     this.#seal(batch);
+  }
+
+  /** Sets the next batches' size, growing only within the shared budget. */
+  #resizeBatches(size: number): void {
+    const more = size - this.#batchSize;
+    if (more > 0 && batchGrowth + more > BATCH_GROWTH_BUDGET) return;
+    batchGrowth += more;
+    this.#batchSize = size;
   }
 
   #sealTail(): void {
@@ -1677,6 +1695,8 @@ export class FrameWriter implements AsyncDisposable {
       this.#discardAll(this.#failure);
     } finally {
       if (this.#session !== null) this.#lose(this.#session, null);
+      // Done: the growth goes back to the shared budget.
+      this.#resizeBatches(Math.min(FIRST_BATCH, this.#bufferSize));
       this.#progress.notify();
     }
   }

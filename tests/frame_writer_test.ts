@@ -388,12 +388,12 @@ Deno.test("FrameWriter batches many small writes into few socket writes", async 
   assert.ok(got.reads < n / 100, `${got.reads} reads for ${n} frames`);
 });
 
-Deno.test("FrameWriter batches grow from 64 KiB to bufferSize while they fill, and start again after a quiet spell", async () => {
+Deno.test("FrameWriter batches grow from 256 KiB to bufferSize while they fill, and start again after a quiet spell", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const served = serveOnce(listener);
-  // Default bufferSize (1 MiB). Frames of 1 KiB encoded: 64 fill the first
-  // batch, then 128, 256, 512, 1024 and 1024: 3008 frames in 6 writes
-  // (fixed 64 KiB batches would take 47, fixed 1 MiB ones 3).
+  // Default bufferSize (1 MiB). Frames of 1 KiB encoded: 256 fill the first
+  // batch, then 512, 1024 and 1024: 2816 frames in 4 writes (fixed 256 KiB
+  // batches would take 11, fixed 1 MiB ones 3).
   const writer = await FrameWriter.connect(
     { transport: "tcp", port: listener.addr.port },
     { flushInterval: 50 },
@@ -401,28 +401,70 @@ Deno.test("FrameWriter batches grow from 64 KiB to bufferSize while they fill, a
   const big = (i: number) => frame(i).padEnd(1020, ".");
   const burst = (from: number) => {
     // Synchronous: no timer can fire in between.
-    for (let i = from; i < from + 3008; i++) {
+    for (let i = from; i < from + 2816; i++) {
       assert.equal(writer.tryWrite(big(i)), true);
     }
   };
   burst(0);
   await writer.flush();
-  assert.equal(writer.stats.batchesWritten, 6);
+  assert.equal(writer.stats.batchesWritten, 4);
   // A few frames that only flushInterval writes: the writer went quiet...
-  for (let i = 3008; i < 3018; i++) await writer.write(big(i));
-  while (writer.stats.batchesWritten < 7) {
+  for (let i = 2816; i < 2826; i++) await writer.write(big(i));
+  while (writer.stats.batchesWritten < 5) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  assert.equal(writer.stats.batchesWritten, 7);
-  // ...so the next burst starts again from 64 KiB (without the reset, its
+  assert.equal(writer.stats.batchesWritten, 5);
+  // ...so the next burst starts again from 256 KiB (without the reset, its
   // batches would stay at 1 MiB: 3 writes).
-  burst(3018);
+  burst(2826);
   await writer.close();
-  assert.equal(writer.stats.batchesWritten, 13);
-  assert.equal(writer.stats.bytesWritten, (2 * 3008 + 10) * 1024);
+  assert.equal(writer.stats.batchesWritten, 9);
+  assert.equal(writer.stats.bytesWritten, (2 * 2816 + 10) * 1024);
   const got = await served;
-  assert.equal(got.payloads.length, 2 * 3008 + 10);
+  assert.equal(got.payloads.length, 2 * 2816 + 10);
   got.payloads.forEach((p, i) => assert.equal(p, big(i)));
+});
+
+Deno.test("FrameWriter batches of all writers grow within one shared budget, given back on close", async () => {
+  // A collector that drains every connection (unidirectional writers).
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const drains: Promise<void>[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      drains.push(conn.readable.pipeTo(new WritableStream()));
+    }
+  })();
+  const open = () =>
+    FrameWriter.connect(
+      { transport: "tcp", port: listener.addr.port },
+      { bidirectional: false, flushInterval: 3_600_000 },
+    );
+  const big = (i: number) => frame(i).padEnd(1020, ".");
+  // 2816 frames of 1 KiB each, at once: 4 batches growing to 1 MiB (256 +
+  // 512 + 1024 + 1024 KiB) if the budget allows.
+  const burst = async (writer: FrameWriter): Promise<number> => {
+    for (let i = 0; i < 2816; i++) assert.equal(writer.tryWrite(big(i)), true);
+    await writer.flush();
+    return writer.stats.batchesWritten;
+  };
+  // Growing to 1 MiB takes 768 KiB of the 16 MiB budget: 21 writers grow
+  // fully, the 22nd to 512 KiB (6 batches), the rest stay at 256 KiB (11).
+  const writers: FrameWriter[] = [];
+  const batches: number[] = [];
+  for (let k = 0; k < 24; k++) {
+    const writer = await open();
+    writers.push(writer);
+    batches.push(await burst(writer));
+  }
+  assert.deepEqual(batches, [...Array(21).fill(4), 6, 11, 11]);
+  for (const writer of writers) await writer.close();
+  // Closed writers gave their growth back.
+  const again = await open();
+  assert.equal(await burst(again), 4);
+  await again.close();
+  listener.close();
+  await accepting;
+  await Promise.all(drains);
 });
 
 Deno.test("FrameWriter.flush writes a partial batch at once; flushInterval writes it later", async () => {
