@@ -2,8 +2,11 @@
 // into fstrm_capture (the C pair) and into our FrameReceiver, over a Unix
 // socket and TCP, on the same file, in one run. Prints a table: wall time
 // from fstrm_replay's start to its exit (it exits after FINISH, so after the
-// receiver has read every frame), frames/s, MB/s of file, and the peak RSS
-// of this process (the receiver's side). Our FrameWriter (in a child Deno
+// receiver has read every frame), frames/s, MB/s of file, the peak RSS of
+// this process (the receiver's side), and the ratio to the C pair as the
+// median of each round's ratio (the pairs run alternately, round by round,
+// so a machine whose speed drifts moves both sides of a ratio alike); then
+// each round's seconds. Our FrameWriter (in a child Deno
 // process, fed by a FrameReader over the same file) → our FrameReceiver is
 // timed from the child's start to its exit (it exits after close(), i.e.
 // after FINISH), in two ways: frame by frame (forEachFrame → tryWrite) and
@@ -410,9 +413,9 @@ console.log(
   } MB; ${runs} runs each, median; consumer: ${consumer}`,
 );
 console.log(
-  "| pair | transport | wall s (min–max) | frames/s | MB/s | receiver cpu s | peak RSS MB |",
+  "| pair | transport | wall s (min–max) | frames/s | MB/s | receiver cpu s | peak RSS MB | × the C pair (median of rounds) |",
 );
-console.log("|---|---|---:|---:|---:|---:|---:|");
+console.log("|---|---|---:|---:|---:|---:|---:|---:|");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const pump = await buildCPump();
 for (const transport of transports) {
@@ -464,9 +467,13 @@ for (const transport of transports) {
     }
   }
   const rss = peakRssMB().toFixed(0);
+  const cSeconds = rows[0]!.seconds;
   for (const { name, seconds, cpu } of rows) {
     const m = median(seconds);
     const ours = name.includes("FrameReceiver") && cpu !== null;
+    // Each pair against the C pair of the same round: a machine whose speed
+    // drifts over the run moves both alike.
+    const paired = median(seconds.map((x, i) => cSeconds[i]! / x));
     console.log(
       `| ${name} | ${transport} | ${m.toFixed(2)} (${
         Math.min(...seconds).toFixed(2)
@@ -474,7 +481,14 @@ for (const transport of transports) {
         (expected.frames / m / 1e6).toFixed(2)
       } M | ${(size / m / 1e6).toFixed(0)} | ${
         cpu === null ? "-" : median(cpu).toFixed(2)
-      } | ${ours ? rss : "-"} |`,
+      } | ${ours ? rss : "-"} | ${paired.toFixed(2)} |`,
+    );
+  }
+  for (const { name, seconds } of rows) {
+    console.log(
+      `  ${transport}, ${name}, each round: ${
+        seconds.map((x) => x.toFixed(2)).join(" ")
+      }`,
     );
   }
 }
