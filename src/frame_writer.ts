@@ -1544,7 +1544,7 @@ export class FrameWriter implements AsyncDisposable {
     }
   }
 
-  /** Ends a session: closes its connection, once; reports `error`. */
+  /** Keeps a written batch's buffer for the next batches, if worth it. */
   #recycle(batch: Batch): void {
     // Batches up to bufferSize, and those of runs up to a FrameReader's
     // window: kept for the next batches, a few at most, the largest (as
@@ -1590,6 +1590,7 @@ export class FrameWriter implements AsyncDisposable {
     this.#sentBytes = 0;
   }
 
+  /** Ends a session: closes its connection, once; reports `error`. */
   #lose(session: Session, error: Error | null): void {
     if (!session.alive) return;
     session.alive = false;
