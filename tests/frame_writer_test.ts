@@ -176,6 +176,25 @@ function frame(i: number): string {
   return `frame ${String(i).padStart(6, "0")}`;
 }
 
+/** frame(i) padded to 1020 bytes: a frame of 1 KiB encoded. */
+function kibFrame(i: number): string {
+  return frame(i).padEnd(1020, ".");
+}
+
+/**
+ * The number of 1 KiB frames that fill a default writer's growing batches
+ * exactly: 256 + 512 + 1024 + 1024 KiB, four socket writes (fixed 256 KiB
+ * batches would take 11, fixed 1 MiB ones 3).
+ */
+const GROWN_BURST = 2816;
+
+/** Queues GROWN_BURST frames at once (no timer can fire in between). */
+function burstOfKibFrames(writer: FrameWriter, from = 0): void {
+  for (let i = from; i < from + GROWN_BURST; i++) {
+    assert.equal(writer.tryWrite(kibFrame(i)), true, `frame ${i} refused`);
+  }
+}
+
 function indexOf(payload: string): number {
   return Number(payload.slice(6, 12));
 }
@@ -391,38 +410,29 @@ Deno.test("FrameWriter batches many small writes into few socket writes", async 
 Deno.test("FrameWriter batches grow from 256 KiB to bufferSize while they fill, and start again after a quiet spell", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const served = serveOnce(listener);
-  // Default bufferSize (1 MiB). Frames of 1 KiB encoded: 256 fill the first
-  // batch, then 512, 1024 and 1024: 2816 frames in 4 writes (fixed 256 KiB
-  // batches would take 11, fixed 1 MiB ones 3).
+  // Default bufferSize (1 MiB): GROWN_BURST frames in 4 writes.
   const writer = await FrameWriter.connect(
     { transport: "tcp", port: listener.addr.port },
     { flushInterval: 50 },
   );
-  const big = (i: number) => frame(i).padEnd(1020, ".");
-  const burst = (from: number) => {
-    // Synchronous: no timer can fire in between.
-    for (let i = from; i < from + 2816; i++) {
-      assert.equal(writer.tryWrite(big(i)), true);
-    }
-  };
-  burst(0);
+  burstOfKibFrames(writer);
   await writer.flush();
   assert.equal(writer.stats.batchesWritten, 4);
   // A few frames that only flushInterval writes: the writer went quiet...
-  for (let i = 2816; i < 2826; i++) await writer.write(big(i));
+  for (let i = 2816; i < 2826; i++) await writer.write(kibFrame(i));
   while (writer.stats.batchesWritten < 5) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   assert.equal(writer.stats.batchesWritten, 5);
   // ...so the next burst starts again from 256 KiB (without the reset, its
   // batches would stay at 1 MiB: 3 writes).
-  burst(2826);
+  burstOfKibFrames(writer, 2826);
   await writer.close();
   assert.equal(writer.stats.batchesWritten, 9);
   assert.equal(writer.stats.bytesWritten, (2 * 2816 + 10) * 1024);
   const got = await served;
   assert.equal(got.payloads.length, 2 * 2816 + 10);
-  got.payloads.forEach((p, i) => assert.equal(p, big(i)));
+  got.payloads.forEach((p, i) => assert.equal(p, kibFrame(i)));
 });
 
 Deno.test("FrameWriter batches of all writers grow within one shared budget, given back on close", async () => {
@@ -439,11 +449,9 @@ Deno.test("FrameWriter batches of all writers grow within one shared budget, giv
       { transport: "tcp", port: listener.addr.port },
       { bidirectional: false, flushInterval: 3_600_000 },
     );
-  const big = (i: number) => frame(i).padEnd(1020, ".");
-  // 2816 frames of 1 KiB each, at once: 4 batches growing to 1 MiB (256 +
-  // 512 + 1024 + 1024 KiB) if the budget allows.
+  // GROWN_BURST frames: 4 batches growing to 1 MiB, if the budget allows.
   const burst = async (writer: FrameWriter): Promise<number> => {
-    for (let i = 0; i < 2816; i++) assert.equal(writer.tryWrite(big(i)), true);
+    burstOfKibFrames(writer);
     await writer.flush();
     return writer.stats.batchesWritten;
   };
@@ -1201,6 +1209,8 @@ for (
     ["tcp", "write"],
     ["unix", "writeEncoded"],
     ["tcp", "writeEncoded"],
+    ["unix", "grown batches"],
+    ["tcp", "grown batches"],
   ] as const
 ) {
   interopTest(
@@ -1227,7 +1237,19 @@ for (
             ? { transport: "unix", path: sock }
             : { transport: "tcp", port },
         );
-        if (how === "write") {
+        if (how === "grown batches") {
+          // Socket writes of 256 KiB, 512 KiB, 1 MiB and 1 MiB, then the rest.
+          burstOfKibFrames(writer);
+          await writer.flush();
+          assert.equal(writer.stats.batchesWritten, 4);
+          payloads.unshift(
+            ...Array.from(
+              { length: GROWN_BURST },
+              (_, i) => enc.encode(kibFrame(i)),
+            ),
+          );
+          for (const p of payloads.slice(GROWN_BURST)) await writer.write(p);
+        } else if (how === "write") {
           for (const p of payloads) await writer.write(p);
         } else {
           // Runs of 1 to 500 encoded frames, as a capture file holds them.
