@@ -252,6 +252,8 @@ export class UnexpectedFrameError extends SyntaxError {
  * - `"content-type-mismatch"`: START names a content type we did not accept.
  * - `"unexpected-frame"`: a frame the handshake does not allow at this point
  *   (for instance a data frame before START).
+ * - `"closed"`: the peer ended its input before the handshake was over (for
+ *   instance after READY, before START).
  *
  * @example
  * ```ts
@@ -264,7 +266,8 @@ export class UnexpectedFrameError extends SyntaxError {
 export type HandshakeErrorReason =
   | "no-common-content-type"
   | "content-type-mismatch"
-  | "unexpected-frame";
+  | "unexpected-frame"
+  | "closed";
 
 /**
  * The control handshake (READY, ACCEPT, START, STOP, FINISH) failed.
@@ -292,5 +295,89 @@ export class HandshakeError extends Error {
     super(`Handshake failed: ${detail}`);
     this.name = "HandshakeError";
     this.reason = reason;
+  }
+}
+
+/**
+ * Which deadline of a session passed: `"handshake"` (READY or START did not
+ * come, or ACCEPT did not), `"idle"` (no byte within the idle timeout of a
+ * started stream), `"finish"` (no FINISH after our STOP).
+ *
+ * @example
+ * ```ts
+ * import type { TimeoutReason } from "@fstrm/fstrm";
+ *
+ * const reason: TimeoutReason = "idle";
+ * console.log(reason);
+ * ```
+ */
+export type TimeoutReason = "handshake" | "idle" | "finish";
+
+/**
+ * A session's deadline passed: the peer was too slow in the handshake, idle
+ * too long, or never sent FINISH.
+ *
+ * @example
+ * ```ts
+ * import { SessionTimeoutError } from "@fstrm/fstrm";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new SessionTimeoutError("handshake", 5_000, "no READY or START within 5000 ms");
+ * assert.equal(e.reason, "handshake");
+ * assert.equal(e.timeout, 5_000);
+ * ```
+ */
+export class SessionTimeoutError extends Error {
+  /** Which deadline passed. */
+  readonly reason: TimeoutReason;
+  /** The timeout in force, in milliseconds. */
+  readonly timeout: number;
+
+  /**
+   * Makes the error.
+   *
+   * @param reason Which deadline passed.
+   * @param timeout The timeout in force, in milliseconds.
+   * @param detail The message's tail, after "Timed out: ".
+   */
+  constructor(reason: TimeoutReason, timeout: number, detail: string) {
+    super(`Timed out: ${detail}`);
+    this.name = "SessionTimeoutError";
+    this.reason = reason;
+    this.timeout = timeout;
+  }
+}
+
+/**
+ * The input is not Frame Streams at all: its first bytes are neither a
+ * control frame nor a plausible data frame (a text file, a TLS handshake on
+ * a plain port, dnsdist's protobuf logger with 2-byte lengths).
+ *
+ * @example
+ * ```ts
+ * import { NotFrameStreamsError } from "@fstrm/fstrm";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new NotFrameStreamsError(0, "the first bytes are text: \"hello wo\"");
+ * assert.ok(e instanceof SyntaxError);
+ * assert.equal(e.offset, 0);
+ * ```
+ */
+export class NotFrameStreamsError extends SyntaxError {
+  /** Byte offset in the stream where the foreign bytes begin. */
+  readonly offset: number;
+
+  /**
+   * Makes the error.
+   *
+   * @param offset Byte offset where the foreign bytes begin.
+   * @param detail What the bytes look like.
+   */
+  constructor(offset: number, detail: string) {
+    super(
+      `Cannot decode frame at byte ${offset}: not Frame Streams (${detail})`,
+    );
+    this.name = "NotFrameStreamsError";
+    this.offset = offset;
   }
 }
