@@ -13,7 +13,7 @@
 // frame it cannot take, and says why in the `out` words:
 //   out[0] status, out[1] stop position (window offset of the frame it stopped
 //   at, or `end`), out[2] value, out[3] reason or flag, out[4] error position.
-// Control frames are validated structurally here (PROTOCOL.md §5) so that
+// Control frames are validated structurally here (docs/protocol.md §5.1) so that
 // every engine rejects exactly the same bytes at exactly the same offsets.
 // The WebAssembly scanner (wasm/assembly) implements the same contract.
 

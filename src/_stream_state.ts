@@ -1,4 +1,4 @@
-// Private: the phase of a unidirectional stream (PROTOCOL.md §5), shared by
+// Private: the phase of a unidirectional stream (docs/protocol.md §5.1), shared by
 // every decoding path so that all of them apply one set of rules.
 import { ControlType } from "./constants.ts";
 import type { ControlFrame } from "./frame.ts";
