@@ -15,7 +15,7 @@ import {
 } from "./_capture_session.ts";
 import { strftimeProblem } from "./_strftime.ts";
 import { readOptionFile, socketTarget } from "./_targets.ts";
-import { writeAll } from "./main.ts";
+import { writeAll } from "./_write_all.ts";
 
 const HELP = `\
 Usage: fstrm capture -t TYPE (-u PATH | -a ADDRESS -p PORT) -w FILE [options]

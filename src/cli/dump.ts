@@ -18,7 +18,7 @@ import {
   openInput,
 } from "./_file_input.ts";
 import { isBrokenPipe, OutputBuffer, stdoutIsStderr } from "./_dump_output.ts";
-import { writeAll } from "./main.ts";
+import { writeAll } from "./_write_all.ts";
 
 const HELP = `\
 Usage: fstrm dump [options] FILE|- [OUT]

@@ -21,7 +21,7 @@ import {
   type SocketTarget,
   socketTarget,
 } from "./_targets.ts";
-import { writeAll } from "./main.ts";
+import { writeAll } from "./_write_all.ts";
 
 const HELP = `\
 Usage: fstrm replay -t TYPE (-u PATH | -a ADDRESS -p PORT) -r FILE... [options]
