@@ -45,6 +45,7 @@ import {
 } from "./_output_file.ts";
 import { describeAddr, hostPort, plainError } from "./_targets.ts";
 import { CliError } from "./_cli_error.ts";
+import { forEachDataFrame } from "../_wire.ts";
 
 /** Where the frames go. */
 export type CaptureOutput =
@@ -359,15 +360,12 @@ export class CaptureSession {
       // Frame by frame: what #onData does for each (the size limit may
       // rotate the file inside the run). Its promise, if any, comes last:
       // a run is taken whole.
-      const view = new DataView(window.buffer, window.byteOffset);
-      let wait: void | Promise<void> = undefined;
-      for (let at = start, k = 0; k < frames; k++) {
-        const length = view.getUint32(at);
-        const returned = this.#onData(window, at + 4, length);
-        if (returned !== undefined) wait = returned;
-        at += 4 + length;
-      }
-      return wait;
+      return forEachDataFrame(
+        window,
+        start,
+        frames,
+        (offset, length) => this.#onData(window, offset, length),
+      );
     }
     this.#frames += frames;
     this.#payloadBytes += end - start - 4 * frames;

@@ -5,6 +5,7 @@
  * @module
  */
 import { ControlType } from "../constants.ts";
+import { encodeControlFrame } from "../encode.ts";
 import { FrameReader } from "../frame_reader.ts";
 import { parseCommandArgs } from "./_args.ts";
 import { CliError, usageError } from "./_cli_error.ts";
@@ -54,8 +55,8 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-/** STOP as the copy writes it: escape, length 4, type 3. */
-const STOP_FRAME = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 3);
+/** STOP, which ends the copy. */
+const STOP_FRAME = encodeControlFrame(ControlType.STOP);
 
 /**
  * `fstrm dump [options] FILE|- [OUT]`: prints every data frame of a Frame
@@ -233,7 +234,7 @@ async function run(
               out.text('"\n');
             }
             if (copy !== null) {
-              copy.u32(length);
+              copy.dataFrameHeader(length);
               copy.raw(data, 0, length);
             }
             index++;
@@ -251,16 +252,13 @@ async function run(
               }
             }
             if (copy !== null) {
-              // START as libfstrm's writer has it: escape, length, type,
-              // and the content type field if there is one.
-              copy.u32(0);
-              copy.u32(ct === null ? 4 : 12 + ct.length);
-              copy.u32(ControlType.START);
-              if (ct !== null) {
-                copy.u32(1);
-                copy.u32(ct.length);
-                copy.raw(ct, 0, ct.length);
-              }
+              // START as libfstrm's writer has it: the content type field
+              // if there is one.
+              const start = encodeControlFrame(
+                ControlType.START,
+                ct === null ? [] : [ct],
+              );
+              copy.raw(start, 0, start.length);
             }
           } else if (frame.type === ControlType.STOP) {
             if (!json) err.text("FSTRM_CONTROL_STOP.\n");

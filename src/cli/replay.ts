@@ -22,6 +22,7 @@ import {
   socketTarget,
 } from "./_targets.ts";
 import { writeAll } from "./_write_all.ts";
+import { dataRunEnd } from "../_wire.ts";
 
 const HELP = `\
 Usage: fstrm replay -t TYPE (-u PATH | -a ADDRESS -p PORT) -r FILE... [options]
@@ -265,10 +266,8 @@ async function send(plan: SendPlan): Promise<number> {
     if (interrupted !== null || frames >= limit) throw new EndOfReplay();
     if (frames + n > limit) {
       // --limit ends inside this run.
-      const view = new DataView(window.buffer, window.byteOffset);
       n = limit - frames;
-      end = start;
-      for (let k = 0; k < n; k++) end += 4 + view.getUint32(end);
+      end = dataRunEnd(window, start, n);
     }
     frames += n;
     bytes += end - start - 4 * n;
