@@ -166,6 +166,9 @@ export async function killCaptures(): Promise<void> {
   }
 }
 
+/** What becomes of a capture's stdout: kept, left to the caller, dropped. */
+export type CaptureStdout = "piped" | "stream" | "null";
+
 /** A running `fstrm capture`, its stderr read line by line as it comes. */
 export class Capture {
   readonly child: Deno.ChildProcess;
@@ -178,13 +181,14 @@ export class Capture {
    * Starts `fstrm capture ...args`.
    *
    * @param args The arguments after `capture`.
-   * @param stdout "piped" to keep stdout (`stdout`), "null" to drop it.
+   * @param stdout "piped" to keep stdout (`stdout`), "stream" to leave
+   * `child.stdout` to the caller, "null" to drop it.
    */
-  constructor(args: string[], stdout: "piped" | "null" = "null") {
+  constructor(args: string[], stdout: CaptureStdout = "null") {
     const child = new Deno.Command(Deno.execPath(), {
       args: fstrmArgs(["capture", ...args]),
       stdin: "null",
-      stdout,
+      stdout: stdout === "null" ? "null" : "piped",
       stderr: "piped",
     }).spawn();
     this.child = child;
@@ -214,7 +218,7 @@ export class Capture {
   static async unix(
     dir: string,
     args: string[],
-    stdout: "piped" | "null" = "null",
+    stdout: CaptureStdout = "null",
   ): Promise<{ capture: Capture; path: string }> {
     const path = `${dir}/dnstap.sock`;
     const capture = new Capture(["-t", DNSTAP, "-u", path, ...args], stdout);

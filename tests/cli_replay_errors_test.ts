@@ -2,7 +2,7 @@
 // sent. The command runs as a subprocess of cli.ts.
 import assert from "node:assert/strict";
 import { withTempDir } from "./_support.ts";
-import { encodeDataFrame } from "../src/encode.ts";
+import { encodeDataFrame, encodeFrameStream } from "../src/encode.ts";
 import { collector, DNSTAP, fstrm, makePayloads, writeStream } from "./_cli.ts";
 
 // ---------------------------------------------------------------------------
@@ -63,6 +63,11 @@ Deno.test("replay rejects bad usage with one line and exit code 2", async () => 
         "x",
       ],
       "give -a or --tls-hostname, not both: the TLS connection goes to the name it checks",
+    ],
+    [["-t", "a", "-u", "s", "-r", "-", "-"], "give -r - (standard input) once"],
+    [
+      ["-t", "a", "-u", "s", "-r", "-", "--loop"],
+      "--loop sends the files again, and standard input (-r -) can be read once",
     ],
   ];
   const results = await Promise.all(
@@ -143,6 +148,46 @@ Deno.test("replay fails with one line, exit 1, on bad files and unreachable or r
     // Nothing was sent: the picky collector saw only the refused handshake.
     assert.equal(picky.frames.length, 0);
     assert.equal(picky.events.filter((e) => e.type === "opened").length, 1);
+  });
+});
+
+Deno.test("replay -r - checks standard input's START before connecting: one line, exit 1", async () => {
+  await withTempDir(async (dir) => {
+    const picky = await collector({
+      transport: "unix",
+      path: `${dir}/s.sock`,
+    });
+    const stream = (ct: string | null) =>
+      encodeFrameStream(makePayloads(5, 11), { contentType: ct });
+    // Each case: standard input, the line on stderr.
+    const cases: [Uint8Array, string][] = [
+      [stream("x"), `stdin holds content type "x", not "${DNSTAP}" (-t)`],
+      [
+        encodeDataFrame("a data frame first"),
+        "stdin does not begin with a START frame: not a Frame Streams file",
+      ],
+      [
+        new TextEncoder().encode("hello, this is not Frame Streams\n"),
+        "stdin does not begin with a START frame: not a Frame Streams file",
+      ],
+      // START cut short.
+      [
+        stream(DNSTAP).subarray(0, 20),
+        "stdin does not begin with a START frame: not a Frame Streams file",
+      ],
+      [new Uint8Array(), "stdin is empty: not a Frame Streams file"],
+    ];
+    for (const [input, line] of cases) {
+      const r = await fstrm(
+        ["replay", "-t", DNSTAP, ...picky.where, "-r", "-"],
+        { input },
+      );
+      assert.equal(r.stderr, `fstrm replay: ${line}\n`, line);
+      assert.equal(r.code, 1, line);
+    }
+    await picky.receiver.close();
+    // Nothing was sent, no connection made.
+    assert.equal(picky.events.length, 0);
   });
 });
 

@@ -20,6 +20,7 @@ import {
   hasOpenssl,
   makePayloads,
   readFile,
+  socketAt,
   spawnFstrm,
   writeStream,
 } from "./_cli.ts";
@@ -57,6 +58,32 @@ Deno.test("replay sends several files, in order, as one bidirectional stream ove
     const [end] = closed(events);
     assert.equal(end!.type === "closed" && end!.stopped, true);
     assert.equal(end!.connection.mode, "bidirectional");
+  });
+});
+
+Deno.test("replay -r - reads standard input, after the files before it, as one stream", async () => {
+  await withTempDir(async (dir) => {
+    const payloads = makePayloads(3_000, 4);
+    const a = await writeStream(`${dir}/a.fstrm`, payloads.slice(0, 1_000));
+    // Standard input's START names no content type: it matches any.
+    const input = encodeFrameStream(payloads.slice(1_000), {
+      contentType: null,
+    });
+    const { receiver, frames, events, where } = await collector({
+      transport: "unix",
+      path: `${dir}/s.sock`,
+    });
+    const r = await fstrm(
+      ["replay", "-t", DNSTAP, ...where, "-r", a, "-r", "-", "-d"],
+      { input },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^fstrm replay: sent 3000 frames /);
+    await waitFor(() => closed(events).length === 1, "the stream's end");
+    await receiver.close();
+    assertFrames(frames, payloads);
+    const [end] = closed(events);
+    assert.equal(end!.type === "closed" && end!.stopped, true);
   });
 });
 
@@ -118,13 +145,7 @@ Deno.test("replay into fstrm capture: the captured file is the file sent", async
       "-w",
       out,
     ]);
-    await waitFor(() => {
-      try {
-        return Deno.lstatSync(sock).isSocket === true;
-      } catch {
-        return false;
-      }
-    }, "capture to listen");
+    await socketAt(sock);
     const r = await fstrm(["replay", "-t", DNSTAP, "-u", sock, "-r", input]);
     assert.equal(r.code, 0, r.stderr);
     capture.child.kill("SIGTERM");

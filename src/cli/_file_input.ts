@@ -156,7 +156,7 @@ export async function openInput(
 }
 
 /** A source that serves `head` first, then reads on from `rest`. */
-class PrefixedSource implements FrameSource {
+export class PrefixedSource implements FrameSource {
   #head: Uint8Array;
   #rest: FrameSource;
 
