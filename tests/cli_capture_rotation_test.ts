@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { FrameReader } from "../src/frame_reader.ts";
 import { waitFor, withTempDir } from "./_support.ts";
 import { FrameWriter } from "../src/frame_writer.ts";
-import { withCounter } from "../src/cli/_capture_session.ts";
+import { withCounter } from "../src/cli/_capture_files.ts";
 import {
   assertFrames,
   Capture,

@@ -8,11 +8,8 @@
 import type { ListenTarget } from "../frame_receiver.ts";
 import { integerOption, parseCommandArgs } from "./_args.ts";
 import { CliError, usageError } from "./_cli_error.ts";
-import {
-  type CaptureConfig,
-  type CaptureOutput,
-  CaptureSession,
-} from "./_capture_session.ts";
+import { type CaptureConfig, CaptureSession } from "./_capture_session.ts";
+import type { CaptureOutput } from "./_capture_files.ts";
 import { strftimeProblem } from "./_strftime.ts";
 import { readOptionFile, socketTarget } from "./_targets.ts";
 import { writeAll } from "./_write_all.ts";
