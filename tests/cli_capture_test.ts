@@ -270,6 +270,10 @@ Deno.test("capture rejects bad usage with one line and exit code 2", async () =>
       "-t (--type) is required: the content type, e.g. protobuf:dnstap.Dnstap",
     ],
     [["-t", "a", "-t", "b", "-u", "s", "-w", "f"], "give -t (--type) once"],
+    [
+      ["-t", "é".repeat(129), "-u", "s", "-w", "f"],
+      "-t: a content type is at most 256 bytes",
+    ],
     [["-t", "a", "-w", "f"], "give -u PATH (--unix) or -a ADDRESS -p PORT"],
     [
       ["-t", "a", "-u", "s", "-a", "127.0.0.1", "-p", "1", "-w", "f"],

@@ -66,6 +66,10 @@ Deno.test("replay rejects bad usage with one line and exit code 2", async () => 
     ],
     [["-t", "a", "-u", "s", "-r", "-", "-"], "give -r - (standard input) once"],
     [
+      ["-t", "x".repeat(257), "-u", "s", "-r", "f"],
+      "-t: a content type is at most 256 bytes",
+    ],
+    [
       ["-t", "a", "-u", "s", "-r", "-", "--loop"],
       "--loop sends the files again, and standard input (-r -) can be read once",
     ],

@@ -6,7 +6,7 @@
  * @module
  */
 import type { ListenTarget } from "../frame_receiver.ts";
-import { integerOption, parseCommandArgs } from "./_args.ts";
+import { contentTypeOption, integerOption, parseCommandArgs } from "./_args.ts";
 import { CliError, usageError } from "./_cli_error.ts";
 import { type CaptureConfig, CaptureSession } from "./_capture_session.ts";
 import type { CaptureOutput } from "./_capture_files.ts";
@@ -190,18 +190,7 @@ async function configFrom(
   if (positionals.length > 0) {
     throw usageError(cmd, `unexpected argument '${positionals[0]}'`);
   }
-  const types = (values.type as string[] | undefined) ?? [];
-  if (types.length === 0) {
-    throw usageError(
-      cmd,
-      "-t (--type) is required: the content type, e.g. protobuf:dnstap.Dnstap",
-    );
-  }
-  if (types.length > 1) throw usageError(cmd, "give -t (--type) once");
-  const contentType = types[0]!;
-  if (new TextEncoder().encode(contentType).length > 256) {
-    throw usageError(cmd, "-t: a content type is at most 256 bytes");
-  }
+  const contentType = contentTypeOption(cmd, values);
   const socket = socketTarget(cmd, values, 0);
   const write = values.write as string | undefined;
   if (write === undefined || write === "") {

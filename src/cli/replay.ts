@@ -10,7 +10,7 @@ import type { ConnectTarget } from "../frame_writer.ts";
 import { FrameWriter } from "../frame_writer.ts";
 import { FrameReader } from "../frame_reader.ts";
 import { HandshakeError, TruncatedFrameError } from "../errors.ts";
-import { integerOption, parseCommandArgs } from "./_args.ts";
+import { contentTypeOption, integerOption, parseCommandArgs } from "./_args.ts";
 import { CliError, usageError } from "./_cli_error.ts";
 import { checkReplayFile, readReplayStdin } from "./_replay_files.ts";
 import { PrefixedSource } from "./_file_input.ts";
@@ -108,19 +108,8 @@ export async function replay(args: string[]): Promise<number> {
     return 0;
   }
   const cmd = "replay";
-  const types = (values.type as string[] | undefined) ?? [];
-  if (types.length === 0) {
-    throw usageError(
-      cmd,
-      "-t (--type) is required: the content type, e.g. protobuf:dnstap.Dnstap",
-    );
-  }
-  if (types.length > 1) throw usageError(cmd, "give -t (--type) once");
-  const contentType = types[0]!;
+  const contentType = contentTypeOption(cmd, values);
   const typeBytes = new TextEncoder().encode(contentType);
-  if (typeBytes.length > 256) {
-    throw usageError(cmd, "-t: a content type is at most 256 bytes");
-  }
   const files = [
     ...((values["read-file"] as string[] | undefined) ?? []),
     ...positionals,
