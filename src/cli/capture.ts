@@ -61,6 +61,9 @@ More:
                           reach STOP before they are closed (default 1)
   -h, --help              show this help
 
+With -w -, the stream on stdout can be sent on as it comes: a relay
+(fstrm capture ... -w - | fstrm replay -t TYPE -u PATH -r -).
+
 A rotation never overwrites: when the next name exists (the pattern gave the
 same name, or -w has no pattern) a counter goes before the extension:
 cap.fstrm, cap.1.fstrm, cap.2.fstrm, …
