@@ -9,7 +9,9 @@ import assert from "node:assert/strict";
 import { waitFor, withTempDir } from "./_support.ts";
 import { selfSignedCert } from "./_tls.ts";
 import { interopTest } from "./_peers.ts";
-import { encodeFrameStream } from "../src/encode.ts";
+import { encodeControlFrame, encodeFrameStream } from "../src/encode.ts";
+import { ControlType } from "../src/constants.ts";
+import { readReplayStdin } from "../src/cli/_replay_files.ts";
 import type { ListenTarget } from "../src/frame_receiver.ts";
 import {
   assertFrames,
@@ -361,4 +363,29 @@ Deno.test("replay sends the frames before a cut, then fails with one line", asyn
     await receiver.close();
     assertFrames(frames, payloads.slice(0, 49));
   });
+});
+
+Deno.test("readReplayStdin reads START and not a byte more, however stdin is chunked", async () => {
+  const stream = encodeFrameStream(makePayloads(3, 12), {
+    contentType: DNSTAP,
+  });
+  const start = encodeControlFrame(ControlType.START, [DNSTAP]);
+  for (const chunk of [1, 3, 8, 13, 4096]) {
+    let at = 0;
+    const stdin = {
+      read(p: Uint8Array): Promise<number | null> {
+        if (at === stream.length) return Promise.resolve(null);
+        const n = Math.min(chunk, p.length, stream.length - at);
+        p.set(stream.subarray(at, at + n));
+        at += n;
+        return Promise.resolve(n);
+      },
+    };
+    const head = await readReplayStdin(
+      new TextEncoder().encode(DNSTAP),
+      stdin,
+    );
+    assert.deepEqual(head, start, `chunks of ${chunk}`);
+    assert.equal(at, start.length, `read no further (chunks of ${chunk})`);
+  }
 });
