@@ -3,360 +3,27 @@
 // files, data after STOP, errors), JSON lines, --limit, stdin, a closed
 // stdout, and one clear line for every kind of bad input. The CLI runs as a
 // subprocess, as users run it.
+// fstrm_dump comparisons are in cli_dump_interop_test.ts, bad input in
+// cli_dump_errors_test.ts.
 import assert from "node:assert/strict";
 import { rng, withTempDir } from "./_support.ts";
 import { concat, hex } from "./_util.ts";
 import { FINISH, HELLO, READY, START, STOP, UNKNOWN } from "./_vectors.ts";
-import { interopTest } from "./_peers.ts";
 import { decodeFrames, encodeDataFrame, encodeFrameStream } from "../mod.ts";
 import { dumpQuote, fstrmDumpText } from "../src/cli/_dump_format.ts";
 import { OutputBuffer } from "../src/cli/_dump_output.ts";
 import { notFrameStreams } from "../src/cli/_file_input.ts";
-
-/** Bytes of a string of one-byte characters. */
-const latin1Bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
-/** Lowercase hex, the reference for --json's default. */
-const encodeHex = (b: Uint8Array) =>
-  Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-/** Standard base64, the reference for --encoding base64. */
-const encodeBase64 = (b: Uint8Array) => btoa(latin1(b));
-
 import { CLI } from "./_cli.ts";
-const DNSTAP = new TextEncoder().encode("protobuf:dnstap.Dnstap");
-const latin1 = (b: Uint8Array) => {
-  const parts: string[] = [];
-  for (let i = 0; i < b.length; i += 8192) {
-    parts.push(String.fromCharCode(...b.subarray(i, i + 8192)));
-  }
-  return parts.join("");
-};
-
-// ---------------------------------------------------------------------------
-// Helpers
-
-interface Run {
-  code: number;
-  stdout: Uint8Array;
-  stderr: string;
-}
-
-/** Runs a command; stdin from `input` if given. */
-async function exec(
-  cmd: string,
-  args: string[],
-  input?: Uint8Array,
-): Promise<Run> {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: input === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // Feed stdin while the output is collected: the child may fill its
-  // stdout pipe before it has read all of its input.
-  const feeding = input === undefined ? Promise.resolve() : (async () => {
-    const w = child.stdin.getWriter();
-    try {
-      await w.write(input);
-      await w.close();
-    } catch {
-      // The child stopped reading (it failed early): its output says why.
-    }
-  })();
-  const { code, stdout, stderr } = await child.output();
-  await feeding;
-  return { code, stdout, stderr: latin1(stderr) };
-}
-
-/** Runs `fstrm ...args` as a subprocess. */
-function fstrm(args: string[], input?: Uint8Array): Promise<Run> {
-  return exec(Deno.execPath(), ["run", "-A", CLI, ...args], input);
-}
-
-/** Asserts a failed run: `code`, exactly one line `line` on stderr. */
-function assertFails(run: Run, code: number, line: string): void {
-  assert.equal(run.stderr, line + "\n");
-  assert.equal(run.code, code);
-  assert.doesNotMatch(run.stderr, /^\s+at /m, "a stack trace");
-}
-
-/** Payloads that exercise fstrm_dump's quoting, and sizes up to 70 KB. */
-function payloads(count: number, seed: number): Uint8Array[] {
-  const r = rng(seed);
-  const all = Uint8Array.from({ length: 256 }, (_, i) => i);
-  const out: Uint8Array[] = [
-    all, // every byte value
-    new TextEncoder().encode('"quoted" \\ back\\slash \\x41 \\"'),
-    Uint8Array.of(0x22),
-    Uint8Array.of(0x5c),
-    Uint8Array.of(0x00),
-    Uint8Array.of(0x7f),
-    Uint8Array.of(0xff),
-    Uint8Array.of(0x0a),
-    Uint8Array.of(0x20),
-  ];
-  while (out.length < count) {
-    const pick = r() % 20;
-    const length = pick < 17
-      ? 1 + (r() % 400)
-      : pick < 19
-      ? 400 + (r() % 5000)
-      : 5000 + (r() % 65_000);
-    const p = new Uint8Array(length);
-    const printable = r() % 2 === 0;
-    for (let i = 0; i < length; i++) {
-      p[i] = printable ? 0x20 + (r() % 95) : r();
-    }
-    out.push(p);
-  }
-  return out;
-}
-
-/** The files both tools dump alike: name, content type, payloads. */
-const SAME: [string, Uint8Array | null, Uint8Array[]][] = [
-  ["no content type", null, payloads(20, 1)],
-  ["an empty content type", new Uint8Array(0), payloads(20, 2)],
-  ["the dnstap content type", DNSTAP, payloads(20, 3)],
-  // a content type of every byte value
-  ["a 256-byte content type", Uint8Array.from({ length: 256 }, (_, i) => i), [
-    HELLO.subarray(4),
-  ]],
-  ["no data frames", DNSTAP, []],
-  ["many frames", DNSTAP, payloads(5000, 4)],
-];
-
-// ---------------------------------------------------------------------------
-// Against fstrm_dump
-
-interopTest(
-  "fstrm dump prints what fstrm_dump prints, byte for byte, and writes the same copy",
-  ["fstrm_dump"],
-  async (t) => {
-    await withTempDir(async (dir) => {
-      for (const [name, ct, ps] of SAME) {
-        await t.step(name, async () => {
-          const path = `${dir}/in.fstrm`;
-          await Deno.writeFile(
-            path,
-            encodeFrameStream(ps, { contentType: ct }),
-          );
-          const ref = await exec("fstrm_dump", [path, `${dir}/ref.fstrm`]);
-          const ours = await fstrm(["dump", path, `${dir}/ours.fstrm`]);
-          assert.equal(ref.code, 0);
-          assert.equal(ours.code, 0);
-          assert.ok(ours.stderr === ref.stderr, "stderr differs");
-          assert.deepEqual(ours.stdout, ref.stdout);
-          assert.deepEqual(
-            await Deno.readFile(`${dir}/ours.fstrm`),
-            await Deno.readFile(`${dir}/ref.fstrm`),
-          );
-          // And the reference text says the same.
-          const want = fstrmDumpText(ct, ps);
-          assert.ok(ours.stderr === want.stderr);
-          assert.ok(latin1(ours.stdout) === want.stdout);
-        });
-      }
-    });
-  },
-);
-
-interopTest(
-  "fstrm dump interleaves stdout and stderr as fstrm_dump does when both go to one pipe",
-  ["fstrm_dump"],
-  async () => {
-    await withTempDir(async (dir) => {
-      const path = `${dir}/in.fstrm`;
-      await Deno.writeFile(
-        path,
-        encodeFrameStream(payloads(300, 5), { contentType: DNSTAP }),
-      );
-      const merged = (cmd: string) =>
-        exec("sh", ["-c", `${cmd} "$1" 2>&1`, "sh", path]);
-      const ref = await merged("fstrm_dump");
-      const ours = await merged(`'${Deno.execPath()}' run -A '${CLI}' dump`);
-      assert.equal(ours.code, 0);
-      assert.deepEqual(ours.stdout, ref.stdout);
-    });
-  },
-);
-
-interopTest(
-  "fstrm dump writes the copy to stdout with OUT '-', as fstrm_dump does",
-  ["fstrm_dump"],
-  async () => {
-    await withTempDir(async (dir) => {
-      const path = `${dir}/in.fstrm`;
-      await Deno.writeFile(
-        path,
-        encodeFrameStream(payloads(50, 6), { contentType: DNSTAP }),
-      );
-      const ref = await exec("fstrm_dump", [path, "-"]);
-      const ours = await fstrm(["dump", path, "-"]);
-      assert.equal(ours.code, 0);
-      assert.deepEqual(ours.stdout, ref.stdout);
-      assert.equal(ours.stderr, ref.stderr);
-    });
-  },
-);
-
-/** A stream cut or extended: fstrm_dump's output and ours, on one file. */
-async function both(
-  dir: string,
-  bytes: Uint8Array,
-): Promise<
-  {
-    ref: Run;
-    ours: Run;
-    refCopy: Uint8Array;
-    oursCopy: Uint8Array;
-    path: string;
-  }
-> {
-  const path = `${dir}/in.fstrm`;
-  await Deno.writeFile(path, bytes);
-  const ref = await exec("fstrm_dump", [path, `${dir}/ref.fstrm`]);
-  const ours = await fstrm(["dump", path, `${dir}/ours.fstrm`]);
-  return {
-    ref,
-    ours,
-    path,
-    refCopy: await Deno.readFile(`${dir}/ref.fstrm`),
-    oursCopy: await Deno.readFile(`${dir}/ours.fstrm`),
-  };
-}
-
-/** stderr without its last line. */
-const allButLast = (s: string) => s.replace(/[^\n]*\n$/, "");
-
-interopTest(
-  "fstrm dump prints every complete frame of a truncated file as fstrm_dump does, then an error instead of a STOP that is not there",
-  ["fstrm_dump"],
-  async (t) => {
-    const ps = payloads(200, 7);
-    const whole = encodeFrameStream(ps, { contentType: DNSTAP });
-    const frames = decodeFrames(whole);
-    const mid = frames[100]!;
-    const stop = frames.at(-1)!;
-    const cuts: [string, number, string][] = [
-      // [case, cut at, our error]
-      [
-        "inside a payload",
-        mid.offset + 7,
-        `input ended inside the frame at byte ${mid.offset} after 7 of ${
-          4 + (mid.kind === "data" ? mid.data.length : 0)
-        } bytes`,
-      ],
-      [
-        "inside a length word",
-        mid.offset + 2,
-        `input ended inside the frame at byte ${mid.offset} after 2 of at least 3 bytes`,
-      ],
-      [
-        "inside STOP",
-        stop.offset + 9,
-        `input ended inside the frame at byte ${stop.offset} after 9 of 12 bytes`,
-      ],
-    ];
-    await withTempDir(async (dir) => {
-      for (const [name, cut, message] of cuts) {
-        await t.step(name, async () => {
-          const { ref, ours, refCopy, oursCopy, path } = await both(
-            dir,
-            whole.subarray(0, cut),
-          );
-          // fstrm_dump: exit 0 and "FSTRM_CONTROL_STOP." as if STOP were there.
-          assert.equal(ref.code, 0);
-          assert.match(ref.stderr, /FSTRM_CONTROL_STOP\.\n$/);
-          assert.deepEqual(ours.stdout, ref.stdout);
-          assert.equal(
-            ours.stderr,
-            allButLast(ref.stderr) +
-              `fstrm dump: ${path}: cannot decode frame: ${message}\n`,
-          );
-          assert.equal(ours.code, 1);
-          // Both copies hold every complete frame, then STOP.
-          assert.deepEqual(oursCopy, refCopy);
-        });
-      }
-    });
-  },
-);
-
-interopTest(
-  "fstrm dump stops at the first STOP as fstrm_dump does, and says that more follows",
-  ["fstrm_dump"],
-  async () => {
-    const one = encodeFrameStream(payloads(30, 8), { contentType: DNSTAP });
-    const bytes = concat(one, one, encodeDataFrame("after"));
-    await withTempDir(async (dir) => {
-      const { ref, ours, refCopy, oursCopy, path } = await both(dir, bytes);
-      assert.equal(ref.code, 0);
-      assert.equal(ours.code, 0);
-      assert.deepEqual(ours.stdout, ref.stdout);
-      assert.equal(
-        ours.stderr,
-        ref.stderr +
-          `fstrm dump: ${path}: ${
-            one.length + 9
-          } more bytes follow the STOP frame at byte ${
-            one.length - 12
-          }: not read (fstrm_dump stops there too)\n`,
-      );
-      assert.deepEqual(oursCopy, refCopy);
-      assert.deepEqual(oursCopy, one);
-    });
-  },
-);
-
-interopTest(
-  "fstrm dump says a file ends without STOP where fstrm_dump prints a STOP line",
-  ["fstrm_dump"],
-  async () => {
-    const whole = encodeFrameStream(payloads(30, 9), { contentType: DNSTAP });
-    const bytes = whole.subarray(0, whole.length - 12);
-    await withTempDir(async (dir) => {
-      const { ref, ours, refCopy, oursCopy, path } = await both(dir, bytes);
-      assert.equal(ref.code, 0);
-      assert.equal(ours.code, 0);
-      assert.deepEqual(ours.stdout, ref.stdout);
-      assert.equal(
-        ours.stderr,
-        allButLast(ref.stderr) +
-          `fstrm dump: ${path}: no STOP frame: the input ended at byte ${bytes.length}, after a complete frame\n`,
-      );
-      assert.deepEqual(oursCopy, refCopy);
-    });
-  },
-);
-
-interopTest(
-  "fstrm dump fails on a bad control frame where fstrm_dump does, naming it",
-  ["fstrm_dump"],
-  async () => {
-    // escape, clen 3: too short for a control type
-    const bad = hex("00000000 00000003 000000");
-    const bytes = concat(START, HELLO, HELLO, bad, HELLO, STOP);
-    const at = START.length + 2 * HELLO.length;
-    await withTempDir(async (dir) => {
-      const { ref, ours, refCopy, oursCopy, path } = await both(dir, bytes);
-      assert.equal(ref.code, 1);
-      assert.equal(
-        ref.stderr.split("\n").at(-2),
-        "Error: fstrm_reader_read() failed.",
-      );
-      assert.deepEqual(ours.stdout, ref.stdout);
-      assert.equal(
-        ours.stderr,
-        allButLast(ref.stderr) +
-          `fstrm dump: ${path}: cannot decode control frame at byte ${at}: its length is 3, it must be from 4 to 512 (at byte ${
-            at + 4
-          })\n`,
-      );
-      assert.equal(ours.code, 1);
-      assert.deepEqual(oursCopy, refCopy);
-    });
-  },
-);
+import {
+  allButLast,
+  DNSTAP_BYTES as DNSTAP,
+  encodeBase64,
+  encodeHex,
+  exec,
+  fstrmBytes,
+  latin1,
+  payloads,
+} from "./_cli_dump.ts";
 
 // ---------------------------------------------------------------------------
 // Deliberate differences that need no peer
@@ -369,7 +36,7 @@ Deno.test("fstrm dump reports an oversized frame without printing a bogus one", 
       path,
       concat(START, HELLO, encodeDataFrame(big), HELLO, STOP),
     );
-    const run = await fstrm(["dump", path]);
+    const run = await fstrmBytes(["dump", path]);
     assert.equal(latin1(run.stdout), ' "hello"\n');
     const at = START.length + HELLO.length;
     assert.equal(
@@ -382,7 +49,12 @@ Deno.test("fstrm dump reports an oversized frame without printing a bogus one", 
     );
     assert.equal(run.code, 1);
     // --max-frame-length lets it through.
-    const raised = await fstrm(["dump", "--max-frame-length", "2000000", path]);
+    const raised = await fstrmBytes([
+      "dump",
+      "--max-frame-length",
+      "2000000",
+      path,
+    ]);
     assert.equal(raised.code, 0);
     assert.equal(raised.stdout.length, 2 * 9 + 4 + big.length); // two hellos and the big one
   });
@@ -395,7 +67,7 @@ Deno.test("fstrm dump skips what the decoder skips: READY and FINISH before STAR
       path,
       concat(READY, FINISH, START, HELLO, UNKNOWN, START, HELLO, STOP),
     );
-    const run = await fstrm(["dump", path]);
+    const run = await fstrmBytes(["dump", path]);
     const want = fstrmDumpText(DNSTAP, [HELLO.subarray(4), HELLO.subarray(4)]);
     assert.equal(run.code, 0);
     assert.equal(run.stderr, want.stderr);
@@ -409,7 +81,7 @@ Deno.test("fstrm dump skips what the decoder skips: READY and FINISH before STAR
 Deno.test("fstrm dump reads stdin with '-'", async () => {
   const ps = payloads(100, 10);
   const bytes = encodeFrameStream(ps, { contentType: DNSTAP });
-  const run = await fstrm(["dump", "-"], bytes);
+  const run = await fstrmBytes(["dump", "-"], bytes);
   const want = fstrmDumpText(DNSTAP, ps);
   assert.equal(run.code, 0);
   assert.equal(run.stderr, want.stderr);
@@ -428,7 +100,7 @@ Deno.test("fstrm dump --json prints one object per data frame, payload in hex or
       const args = encoding === "hex"
         ? ["dump", "--json", path]
         : ["dump", "--json", "--encoding", encoding, path];
-      const run = await fstrm(args);
+      const run = await fstrmBytes(args);
       assert.equal(run.code, 0);
       assert.equal(run.stderr, "");
       const lines = new TextDecoder().decode(run.stdout).split("\n");
@@ -456,7 +128,7 @@ Deno.test("fstrm dump --limit stops after N data frames; the copy is a valid fil
     const path = `${dir}/in.fstrm`;
     await Deno.writeFile(path, encodeFrameStream(ps, { contentType: DNSTAP }));
     for (const n of [0, 1, 7, 50, 1000]) {
-      const run = await fstrm([
+      const run = await fstrmBytes([
         "dump",
         "--limit",
         `${n}`,
@@ -483,8 +155,8 @@ Deno.test("fstrm dump --engine ts and wasm print the same", async () => {
     const ps = payloads(300, 13);
     const path = `${dir}/in.fstrm`;
     await Deno.writeFile(path, encodeFrameStream(ps, { contentType: DNSTAP }));
-    const ts = await fstrm(["dump", "--engine", "ts", path]);
-    const wasm = await fstrm(["dump", "--engine", "wasm", path]);
+    const ts = await fstrmBytes(["dump", "--engine", "ts", path]);
+    const wasm = await fstrmBytes(["dump", "--engine", "wasm", path]);
     assert.equal(ts.code, 0);
     assert.deepEqual(ts.stdout, wasm.stdout);
     assert.equal(ts.stderr, wasm.stderr);
@@ -516,7 +188,7 @@ Deno.test("fstrm dump ends quietly with exit 0 when stdout closes early (| head)
 });
 
 Deno.test("fstrm dump --help lists every flag", async () => {
-  const run = await fstrm(["dump", "--help"]);
+  const run = await fstrmBytes(["dump", "--help"]);
   assert.equal(run.code, 0);
   const text = latin1(run.stdout);
   assert.match(text, /^Usage: fstrm dump \[options\] FILE\|- \[OUT\]/);
@@ -532,208 +204,6 @@ Deno.test("fstrm dump --help lists every flag", async () => {
   ) {
     assert.ok(text.includes(flag), flag);
   }
-});
-
-// ---------------------------------------------------------------------------
-// Bad input: one line, no stack trace
-
-Deno.test("fstrm dump rejects bad input with one clear line and a non-zero exit", async (t) => {
-  await withTempDir(async (dir) => {
-    const file = async (name: string, bytes: Uint8Array) => {
-      await Deno.writeFile(`${dir}/${name}`, bytes);
-      return `${dir}/${name}`;
-    };
-    const good = await file("good.fstrm", encodeFrameStream(["x"]));
-    const empty = await file("empty.fstrm", new Uint8Array());
-    const zip = await file("a.zip", latin1Bytes("PK\x03\x04\x14\x00\x00\x00"));
-    const gz = await file("a.gz", hex("1f8b0800 00000000 0003"));
-    const pcap = await file("a.pcap", hex("d4c3b2a1 02000400 00000000"));
-    const txt = await file("a.txt", latin1Bytes("hello, world\n"));
-    const dataFirst = await file("d.fstrm", concat(HELLO, START, STOP));
-    const cutStart = await file("c.fstrm", START.subarray(0, 10));
-    const noStart = await file("n.fstrm", UNKNOWN);
-    const nope = `${dir}/nope.fstrm`;
-    const noDir = `${dir}/no/such/dir/out.fstrm`;
-    const u = (m: string) => `fstrm dump: ${m} (see 'fstrm dump --help')`;
-    const notFstrm = (path: string, what: string) =>
-      `fstrm dump: ${path}: not a Frame Streams file: ${what}`;
-    const cases: [string, string[], number, string][] = [
-      // [case, arguments, exit code, the line]
-      ["no FILE", ["dump"], 2, u("missing FILE")],
-      [
-        "too many arguments",
-        ["dump", good, "b", "c"],
-        2,
-        u("too many arguments: 'c' (one FILE and at most one OUT)"),
-      ],
-      [
-        "an unknown flag",
-        ["dump", "--bogus", good],
-        2,
-        u("Unknown option '--bogus'"),
-      ],
-      [
-        "--limit without a number",
-        ["dump", "--limit", "x", good],
-        2,
-        u("--limit wants a whole number of frames, got 'x'"),
-      ],
-      [
-        "--limit without its value",
-        ["dump", good, "--limit"],
-        2,
-        u("Option '--limit <value>' argument missing"),
-      ],
-      [
-        "a bad engine",
-        ["dump", "--engine", "gpu", good],
-        2,
-        u("--engine wants auto, wasm or ts, got 'gpu'"),
-      ],
-      [
-        "a bad encoding",
-        ["dump", "--json", "--encoding", "b32", good],
-        2,
-        u("--encoding wants hex or base64, got 'b32'"),
-      ],
-      [
-        "--encoding without --json",
-        ["dump", "--encoding", "hex", good],
-        2,
-        u("--encoding goes with --json"),
-      ],
-      [
-        "a zero --max-frame-length",
-        ["dump", "--max-frame-length", "0", good],
-        2,
-        u("--max-frame-length wants an integer from 1 to 4294967295, got '0'"),
-      ],
-      [
-        "a missing file",
-        ["dump", nope],
-        1,
-        `fstrm dump: ${nope}: no such file or directory`,
-      ],
-      ["a directory", ["dump", dir], 1, `fstrm dump: ${dir}: is a directory`],
-      ["an empty file", ["dump", empty], 1, notFstrm(empty, "it is empty")],
-      ["empty stdin", ["dump", "-"], 1, notFstrm("stdin", "it is empty")],
-      [
-        "a ZIP archive",
-        ["dump", zip],
-        1,
-        notFstrm(
-          zip,
-          'starts with 50 4b 03 04 ("PK.."), which looks like a ZIP archive',
-        ),
-      ],
-      [
-        "gzip",
-        ["dump", gz],
-        1,
-        notFstrm(
-          gz,
-          'starts with 1f 8b 08 00 ("...."), which looks like gzip data: decompress it first',
-        ),
-      ],
-      [
-        "a pcap capture",
-        ["dump", pcap],
-        1,
-        notFstrm(
-          pcap,
-          'starts with d4 c3 b2 a1 ("...."), which looks like a pcap capture',
-        ),
-      ],
-      [
-        "text",
-        ["dump", txt],
-        1,
-        notFstrm(
-          txt,
-          'starts with 68 65 6c 6c ("hell"), which looks like text',
-        ),
-      ],
-      [
-        "a data frame first",
-        ["dump", dataFirst],
-        1,
-        notFstrm(
-          dataFirst,
-          'starts with 00 00 00 05 ("...."): a 5-byte data frame where a START frame should be',
-        ),
-      ],
-      [
-        "a file cut inside START",
-        ["dump", cutStart],
-        1,
-        `fstrm dump: ${cutStart}: cannot decode frame: input ended inside the frame at byte 0 after 10 of 42 bytes`,
-      ],
-      [
-        "no START frame",
-        ["dump", noStart],
-        1,
-        `fstrm dump: ${noStart}: no START frame in the input`,
-      ],
-      [
-        "OUT is the input",
-        ["dump", good, good],
-        1,
-        `fstrm dump: ${good}: OUT is the input file; writing it would destroy what is read`,
-      ],
-      [
-        "OUT cannot be written",
-        ["dump", good, noDir],
-        1,
-        `fstrm dump: ${noDir}: no such file or directory`,
-      ],
-    ];
-    // Root reads anything: the case needs an ordinary user, so probe.
-    const secret = await file("secret.fstrm", encodeFrameStream(["x"]));
-    await Deno.chmod(secret, 0o000);
-    const readable = await Deno.open(secret).then((f) => {
-      f.close();
-      return true;
-    }, () => false);
-    if (!readable) {
-      cases.push([
-        "an unreadable file",
-        ["dump", secret],
-        1,
-        `fstrm dump: ${secret}: permission denied`,
-      ]);
-    }
-    for (const [name, args, code, line] of cases) {
-      await t.step(name, async () => {
-        const run = await fstrm(
-          args,
-          args.includes("-") ? new Uint8Array() : undefined,
-        );
-        assertFails(run, code, line);
-        assert.equal(run.stdout.length, 0);
-      });
-    }
-    // The input itself is untouched by a refused OUT.
-    assert.deepEqual(await Deno.readFile(good), encodeFrameStream(["x"]));
-  });
-});
-
-Deno.test("fstrm dump without read permission says so in one line", async () => {
-  await withTempDir(async (dir) => {
-    const path = `${dir}/in.fstrm`;
-    await Deno.writeFile(path, encodeFrameStream(["x"]));
-    const run = await exec(Deno.execPath(), [
-      "run",
-      "--no-prompt",
-      CLI,
-      "dump",
-      path,
-    ]);
-    assertFails(
-      run,
-      1,
-      `fstrm dump: ${path}: Deno has no permission for it (run with --allow-read)`,
-    );
-  });
 });
 
 // ---------------------------------------------------------------------------

@@ -4,142 +4,28 @@
 // checked frame for frame. Payloads carry their index in their first four
 // bytes. Rates are checked by counting frames (and a lower bound on the
 // time they must take), never by an upper bound on time.
+// Bad input is in cli_replay_errors_test.ts.
 import assert from "node:assert/strict";
-import { rng, waitFor, withTempDir } from "./_support.ts";
+import { waitFor, withTempDir } from "./_support.ts";
 import { selfSignedCert } from "./_tls.ts";
 import { interopTest } from "./_peers.ts";
-import { encodeDataFrame, encodeFrameStream } from "../src/encode.ts";
-import { FrameReader } from "../src/frame_reader.ts";
+import { encodeControlFrame, encodeFrameStream } from "../src/encode.ts";
+import { ControlType } from "../src/constants.ts";
+import { readReplayStdin } from "../src/cli/_replay_files.ts";
+import type { ListenTarget } from "../src/frame_receiver.ts";
 import {
-  type ConnectionEvent,
-  FrameReceiver,
-  type ListenTarget,
-} from "../src/frame_receiver.ts";
-
-import { CLI, PERMISSIONS } from "./_cli.ts";
-
-const DNSTAP = "protobuf:dnstap.Dnstap";
-const dec = new TextDecoder();
-
-// ---------------------------------------------------------------------------
-// Helpers
-
-/** `count` payloads of 80 to 400 bytes, the index (u32 BE) first. */
-function makePayloads(count: number, seed: number, from = 0): Uint8Array[] {
-  const r = rng(seed);
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
-    const p = new Uint8Array(80 + (r() % 321));
-    new DataView(p.buffer).setUint32(0, from + i);
-    for (let j = 4; j < p.length; j++) p[j] = r() & 0xff;
-    out.push(p);
-  }
-  return out;
-}
-
-/** Writes a Frame Streams file of `payloads`. */
-async function writeStream(
-  path: string,
-  payloads: Uint8Array[],
-  contentType: string | null = DNSTAP,
-): Promise<string> {
-  await Deno.writeFile(path, encodeFrameStream(payloads, { contentType }));
-  return path;
-}
-
-function assertFrames(actual: Uint8Array[], expected: Uint8Array[]): void {
-  assert.equal(actual.length, expected.length, "frame count");
-  for (let i = 0; i < expected.length; i++) {
-    assert.deepEqual(actual[i], expected[i], `frame ${i}`);
-  }
-}
-
-/** A file's data frames (copies) and whether STOP ends it. */
-async function readFile(
-  path: string,
-): Promise<{ frames: Uint8Array[]; stopped: boolean }> {
-  await using reader = await FrameReader.open(path, { strict: true });
-  const frames: Uint8Array[] = [];
-  const s = await reader.forEachFrame((w, o, l) => {
-    frames.push(w.slice(o, o + l));
-  });
-  return { frames, stopped: s.stopped };
-}
-
-/** A FrameReceiver that keeps every frame (copied) and every event. */
-async function collector(
-  target: ListenTarget,
-  contentTypes: string[] = [DNSTAP],
-): Promise<{
-  receiver: FrameReceiver;
-  frames: Uint8Array[];
-  arrivals: number[];
-  events: ConnectionEvent[];
-  where: string[];
-}> {
-  const frames: Uint8Array[] = [];
-  const arrivals: number[] = [];
-  const events: ConnectionEvent[] = [];
-  const receiver = await FrameReceiver.listen(target, {
-    contentTypes,
-    onData: (w, o, l) => {
-      frames.push(w.slice(o, o + l));
-      arrivals.push(performance.now());
-    },
-    onConnection: (e) => events.push(e),
-  });
-  const where = target.transport === "unix"
-    ? ["-u", target.path]
-    : ["-a", "127.0.0.1", "-p", `${(receiver.addr as Deno.NetAddr).port}`];
-  return { receiver, frames, arrivals, events, where };
-}
-
-function closed(events: ConnectionEvent[]) {
-  return events.filter((e) => e.type === "closed");
-}
-
-/** Runs the command to its end: exit code, stdout, stderr. */
-async function runCli(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, CLI, ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code, stdout: dec.decode(stdout), stderr: dec.decode(stderr) };
-}
-
-/** Starts the command; stderr collected. */
-function spawnCli(args: string[]): {
-  child: Deno.ChildProcess;
-  result: Promise<{ code: number; stderr: string }>;
-} {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, CLI, ...args],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const result = child.output().then(({ code, stderr }) => ({
-    code,
-    stderr: dec.decode(stderr),
-  }));
-  return { child, result };
-}
-
-async function hasOpenssl(): Promise<boolean> {
-  try {
-    await new Deno.Command("openssl", { args: ["version"], stdout: "null" })
-      .output();
-    return true;
-  } catch {
-    // The TLS cases need openssl; CI installs it (apt package openssl).
-    if (Deno.env.get("CI")) throw new Error("openssl is missing");
-    return false;
-  }
-}
+  assertFrames,
+  closed,
+  collector,
+  DNSTAP,
+  fstrm,
+  hasOpenssl,
+  makePayloads,
+  readFile,
+  socketAt,
+  spawnFstrm,
+  writeStream,
+} from "./_cli.ts";
 
 // ---------------------------------------------------------------------------
 // Sending
@@ -155,7 +41,7 @@ Deno.test("replay sends several files, in order, as one bidirectional stream ove
       transport: "unix",
       path: `${dir}/s.sock`,
     });
-    const r = await runCli([
+    const r = await fstrm([
       "replay",
       "-t",
       DNSTAP,
@@ -174,6 +60,32 @@ Deno.test("replay sends several files, in order, as one bidirectional stream ove
     const [end] = closed(events);
     assert.equal(end!.type === "closed" && end!.stopped, true);
     assert.equal(end!.connection.mode, "bidirectional");
+  });
+});
+
+Deno.test("replay -r - reads standard input, after the files before it, as one stream", async () => {
+  await withTempDir(async (dir) => {
+    const payloads = makePayloads(3_000, 4);
+    const a = await writeStream(`${dir}/a.fstrm`, payloads.slice(0, 1_000));
+    // Standard input's START names no content type: it matches any.
+    const input = encodeFrameStream(payloads.slice(1_000), {
+      contentType: null,
+    });
+    const { receiver, frames, events, where } = await collector({
+      transport: "unix",
+      path: `${dir}/s.sock`,
+    });
+    const r = await fstrm(
+      ["replay", "-t", DNSTAP, ...where, "-r", a, "-r", "-", "-d"],
+      { input },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^fstrm replay: sent 3000 frames /);
+    await waitFor(() => closed(events).length === 1, "the stream's end");
+    await receiver.close();
+    assertFrames(frames, payloads);
+    const [end] = closed(events);
+    assert.equal(end!.type === "closed" && end!.stopped, true);
   });
 });
 
@@ -207,7 +119,7 @@ Deno.test("replay over TCP, TLS (with --tls-ca, --tls-hostname) and unidirection
       if (flags.includes("--tls-hostname")) {
         args = args.filter((x, i) => x !== "-a" && args[i - 1] !== "-a");
       }
-      const r = await runCli(["replay", "-t", DNSTAP, ...args, "-r", file]);
+      const r = await fstrm(["replay", "-t", DNSTAP, ...args, "-r", file]);
       assert.equal(r.stderr, "", flags.join(" "));
       assert.equal(r.code, 0);
       await waitFor(() => closed(events).length === 1, "the stream's end");
@@ -226,15 +138,17 @@ Deno.test("replay into fstrm capture: the captured file is the file sent", async
     const input = await writeStream(`${dir}/in.fstrm`, payloads);
     const out = `${dir}/out.fstrm`;
     const sock = `${dir}/s.sock`;
-    const capture = spawnCli(["capture", "-t", DNSTAP, "-u", sock, "-w", out]);
-    await waitFor(() => {
-      try {
-        return Deno.lstatSync(sock).isSocket === true;
-      } catch {
-        return false;
-      }
-    }, "capture to listen");
-    const r = await runCli(["replay", "-t", DNSTAP, "-u", sock, "-r", input]);
+    const capture = spawnFstrm([
+      "capture",
+      "-t",
+      DNSTAP,
+      "-u",
+      sock,
+      "-w",
+      out,
+    ]);
+    await socketAt(sock);
+    const r = await fstrm(["replay", "-t", DNSTAP, "-u", sock, "-r", input]);
     assert.equal(r.code, 0, r.stderr);
     capture.child.kill("SIGTERM");
     assert.equal((await capture.result).code, 0);
@@ -274,7 +188,7 @@ interopTest(
             await new Promise((r) => setTimeout(r, 10));
           }
         }
-        const r = await runCli([
+        const r = await fstrm([
           "replay",
           "-t",
           DNSTAP,
@@ -286,7 +200,7 @@ interopTest(
         assert.equal(r.code, 0, r.stderr);
         // Another content type: fstrm_capture closes without ACCEPT.
         const other = await writeStream(`${dir}/x.fstrm`, payloads, "x");
-        const refused = await runCli([
+        const refused = await fstrm([
           "replay",
           "-t",
           "x",
@@ -320,7 +234,7 @@ Deno.test("replay --rate paces the frames; all of them arrive, in order", async 
       transport: "unix",
       path: `${dir}/s.sock`,
     });
-    const r = await runCli(
+    const r = await fstrm(
       ["replay", "-t", DNSTAP, ...where, "-r", file, "--rate", "400"],
     );
     assert.equal(r.code, 0, r.stderr);
@@ -342,7 +256,7 @@ Deno.test("replay --loop --limit sends the files again and stops at the count", 
       transport: "unix",
       path: `${dir}/s.sock`,
     });
-    const r = await runCli([
+    const r = await fstrm([
       "replay",
       "-t",
       DNSTAP,
@@ -362,7 +276,7 @@ Deno.test("replay --loop --limit sends the files again and stops at the count", 
       transport: "unix",
       path: `${dir}/t.sock`,
     });
-    const r2 = await runCli(
+    const r2 = await fstrm(
       ["replay", "-t", DNSTAP, ...again.where, "-r", file, "--limit", "30"],
     );
     assert.equal(r2.code, 0, r2.stderr);
@@ -380,7 +294,7 @@ Deno.test("replay --loop runs until SIGTERM, then closes the stream and exits 0"
       transport: "unix",
       path: `${dir}/s.sock`,
     });
-    const replay = spawnCli(
+    const replay = spawnFstrm(
       ["replay", "-t", DNSTAP, ...where, "-r", file, "--loop"],
     );
     await waitFor(() => frames.length >= 1_000, "ten passes");
@@ -407,7 +321,7 @@ Deno.test("replay interrupted by SIGINT closes the stream cleanly and exits 130"
       transport: "unix",
       path: `${dir}/s.sock`,
     });
-    const replay = spawnCli(
+    const replay = spawnFstrm(
       ["replay", "-t", DNSTAP, ...where, "-r", file, "--rate", "1000"],
     );
     await waitFor(() => frames.length >= 50, "the first frames");
@@ -437,7 +351,7 @@ Deno.test("replay sends the frames before a cut, then fails with one line", asyn
       transport: "unix",
       path: `${dir}/s.sock`,
     });
-    const r = await runCli(["replay", "-t", DNSTAP, ...where, "-r", file]);
+    const r = await fstrm(["replay", "-t", DNSTAP, ...where, "-r", file]);
     assert.match(
       r.stderr,
       new RegExp(
@@ -451,152 +365,27 @@ Deno.test("replay sends the frames before a cut, then fails with one line", asyn
   });
 });
 
-// ---------------------------------------------------------------------------
-// Bad input: one line on stderr, the exit code, nothing sent
-
-Deno.test("replay rejects bad usage with one line and exit code 2", async () => {
-  const see = " (see 'fstrm replay --help')";
-  // Each case: arguments, the line on stderr.
-  const cases: [string[], string][] = [
-    [["--bogus"], "Unknown option '--bogus'"],
-    [
-      ["-u", "s", "-r", "f"],
-      "-t (--type) is required: the content type, e.g. protobuf:dnstap.Dnstap",
-    ],
-    [["-t", "a", "-u", "s"], "no file to send: give -r FILE (--read-file)"],
-    [["-t", "a", "-r", "f"], "give -u PATH (--unix) or -a ADDRESS -p PORT"],
-    [
-      ["-t", "a", "-u", "s", "-a", "h", "-p", "1", "-r", "f"],
-      "give -u (--unix) or -a (--tcp), not both",
-    ],
-    [["-t", "a", "-a", "127.0.0.1", "-r", "f"], "-a (--tcp) needs -p (--port)"],
-    [
-      ["-t", "a", "-a", "127.0.0.1", "-p", "0", "-r", "f"],
-      "-p wants an integer from 1 to 65535, got '0'",
-    ],
-    [
-      ["-t", "a", "-u", "s", "-r", "f", "--rate", "0"],
-      "--rate wants frames per second, more than 0, got '0'",
-    ],
-    [
-      ["-t", "a", "-u", "s", "-r", "f", "--rate", "fast"],
-      "--rate wants frames per second, more than 0, got 'fast'",
-    ],
-    [
-      ["-t", "a", "-u", "s", "-r", "f", "--limit", "0"],
-      "--limit wants an integer from 1 to 9007199254740991, got '0'",
-    ],
-    [
-      ["-t", "a", "-u", "s", "-r", "f", "--tls"],
-      "--tls needs -a and -p, not -u",
-    ],
-    [
-      ["-t", "a", "-u", "s", "-r", "f", "--tls-ca", "ca.pem"],
-      "--tls-ca and --tls-hostname go with --tls",
-    ],
-    [
-      [
-        "-t",
-        "a",
-        "-a",
-        "127.0.0.1",
-        "-p",
-        "1",
-        "-r",
-        "f",
-        "--tls",
-        "--tls-hostname",
-        "x",
-      ],
-      "give -a or --tls-hostname, not both: the TLS connection goes to the name it checks",
-    ],
-  ];
-  const results = await Promise.all(
-    cases.map(([args]) => runCli(["replay", ...args])),
-  );
-  for (const [i, [args, line]] of cases.entries()) {
-    const r = results[i]!;
-    assert.equal(r.stderr, `fstrm replay: ${line}${see}\n`, args.join(" "));
-    assert.equal(r.code, 2, args.join(" "));
-  }
-});
-
-Deno.test("replay fails with one line, exit 1, on bad files and unreachable or refusing collectors", async () => {
-  await withTempDir(async (dir) => {
-    const good = await writeStream(`${dir}/good.fstrm`, makePayloads(10, 10));
-    const other = await writeStream(
-      `${dir}/other.fstrm`,
-      makePayloads(10, 10),
-      "x",
-    );
-    const dataFirst = `${dir}/data-first.fstrm`;
-    await Deno.writeFile(dataFirst, encodeDataFrame("a data frame first"));
-    const text = `${dir}/text.txt`;
-    await Deno.writeTextFile(text, "hello, this is not Frame Streams\n");
-    const empty = `${dir}/empty.fstrm`;
-    await Deno.writeFile(empty, new Uint8Array());
-    // A collector that takes only another content type.
-    const picky = await collector(
-      { transport: "unix", path: `${dir}/picky.sock` },
-      ["other"],
-    );
-    // A closed TCP port.
-    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const closedPort = l.addr.port;
-    l.close();
-    const listening = ["-u", `${dir}/picky.sock`];
-    const cases: [string[], string][] = [
-      [
-        [...listening, "-r", `${dir}/none.fstrm`],
-        `cannot open ${dir}/none.fstrm: no such file or directory`,
-      ],
-      [
-        [...listening, "-r", good, "-r", other],
-        `${other} holds content type "x", not "${DNSTAP}" (-t)`,
-      ],
-      [
-        [...listening, "-r", dataFirst],
-        `${dataFirst} does not begin with a START frame: not a Frame Streams file`,
-      ],
-      [
-        [...listening, "-r", text],
-        `${text} does not begin with a START frame: not a Frame Streams file`,
-      ],
-      [
-        [...listening, "-r", empty],
-        `${empty} is empty: not a Frame Streams file`,
-      ],
-      [[...listening, "-r", dir], `${dir} is not a regular file`],
-      [
-        ["-u", `${dir}/none.sock`, "-r", good],
-        `cannot connect to unix:${dir}/none.sock: no such socket`,
-      ],
-      [
-        ["-a", "127.0.0.1", "-p", `${closedPort}`, "-r", good],
-        `cannot connect to 127.0.0.1:${closedPort}: connection refused`,
-      ],
-      [
-        [...listening, "-r", good],
-        `cannot connect to unix:${dir}/picky.sock: the collector closed the connection before ACCEPT: does it accept content type "${DNSTAP}"?`,
-      ],
-    ];
-    for (const [args, line] of cases) {
-      const r = await runCli(["replay", "-t", DNSTAP, ...args]);
-      assert.equal(r.stderr, `fstrm replay: ${line}\n`, args.join(" "));
-      assert.equal(r.code, 1, args.join(" "));
-    }
-    await picky.receiver.close();
-    // Nothing was sent: the picky collector saw only the refused handshake.
-    assert.equal(picky.frames.length, 0);
-    assert.equal(picky.events.filter((e) => e.type === "opened").length, 1);
+Deno.test("readReplayStdin reads START and not a byte more, however stdin is chunked", async () => {
+  const stream = encodeFrameStream(makePayloads(3, 12), {
+    contentType: DNSTAP,
   });
-});
-
-Deno.test("replay --help prints the options on stdout, exit 0", async () => {
-  const r = await runCli(["replay", "--help"]);
-  assert.equal(r.code, 0);
-  assert.match(r.stdout, /^Usage: fstrm replay -t TYPE/);
-  for (const flag of ["--rate", "--loop", "--unidirectional", "--tls-ca"]) {
-    assert.ok(r.stdout.includes(flag), flag);
+  const start = encodeControlFrame(ControlType.START, [DNSTAP]);
+  for (const chunk of [1, 3, 8, 13, 4096]) {
+    let at = 0;
+    const stdin = {
+      read(p: Uint8Array): Promise<number | null> {
+        if (at === stream.length) return Promise.resolve(null);
+        const n = Math.min(chunk, p.length, stream.length - at);
+        p.set(stream.subarray(at, at + n));
+        at += n;
+        return Promise.resolve(n);
+      },
+    };
+    const head = await readReplayStdin(
+      new TextEncoder().encode(DNSTAP),
+      stdin,
+    );
+    assert.deepEqual(head, start, `chunks of ${chunk}`);
+    assert.equal(at, start.length, `read no further (chunks of ${chunk})`);
   }
 });

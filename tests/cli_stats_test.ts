@@ -10,40 +10,10 @@ import { encodeDataFrame, encodeFrameStream } from "../mod.ts";
 import { DENSE_LIMIT, SizeHistogram } from "../src/cli/_stats_histogram.ts";
 import { renderProgress } from "../src/cli/_progress.ts";
 
-import { CLI } from "./_cli.ts";
-const DNSTAP = "protobuf:dnstap.Dnstap";
+import { DNSTAP, fstrm, type Run } from "./_cli.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `fstrm ...args` as a subprocess; stdin from `input` if given. */
-async function fstrm(args: string[], input?: Uint8Array): Promise<Run> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    stdin: input === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const feeding = input === undefined ? Promise.resolve() : (async () => {
-    const w = child.stdin.getWriter();
-    try {
-      await w.write(input);
-      await w.close();
-    } catch {
-      // The child stopped reading early: its output says why.
-    }
-  })();
-  const { code, stdout, stderr } = await child.output();
-  await feeding;
-  const text = new TextDecoder();
-  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
-}
 
 /** The JSON objects of a --json run, one per line. */
 function objects(run: Run): Record<string, unknown>[] {
@@ -320,7 +290,7 @@ Deno.test("fstrm stats goes through every file, reports each, and exits 1 if any
 Deno.test("fstrm stats reads stdin with '-'", async () => {
   const run = await fstrm(
     ["stats", "--json", "-"],
-    encodeFrameStream(["a", "bb", "ccc"], { contentType: DNSTAP }),
+    { input: encodeFrameStream(["a", "bb", "ccc"], { contentType: DNSTAP }) },
   );
   assert.equal(run.code, 0);
   const [o] = objects(run);

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { usageError } from "./_cli_error.ts";
+import { MAX_CONTENT_TYPE_LENGTH } from "../constants.ts";
 
 /** The options of `parseArgs`, as every command gives them. */
 export type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
@@ -56,4 +57,32 @@ export function integerOption(
     );
   }
   return n;
+}
+
+/**
+ * The content type given with `-t` (`type`, a multiple option): required,
+ * once, at most 256 bytes.
+ *
+ * @throws {CliError} A usage error otherwise.
+ */
+export function contentTypeOption(
+  command: string,
+  values: Record<string, unknown>,
+): string {
+  const types = (values.type as string[] | undefined) ?? [];
+  if (types.length === 0) {
+    throw usageError(
+      command,
+      "-t (--type) is required: the content type, e.g. protobuf:dnstap.Dnstap",
+    );
+  }
+  if (types.length > 1) throw usageError(command, "give -t (--type) once");
+  const contentType = types[0]!;
+  if (new TextEncoder().encode(contentType).length > MAX_CONTENT_TYPE_LENGTH) {
+    throw usageError(
+      command,
+      `-t: a content type is at most ${MAX_CONTENT_TYPE_LENGTH} bytes`,
+    );
+  }
+  return contentType;
 }

@@ -41,25 +41,27 @@ import {
   FrameFileOutput,
   type OutputSink,
   STOP_LENGTH,
-  writeStart,
 } from "./_output_file.ts";
-import { describeAddr, hostPort, plainError } from "./_targets.ts";
+import {
+  describeListen,
+  describeListenAddr,
+  listenProblem,
+  plainError,
+  removeUnixSocket,
+} from "./_targets.ts";
+import {
+  closedFileLine,
+  ConnectionLog,
+  statsLine,
+  type StatsMark,
+} from "./_capture_log.ts";
+import {
+  type CaptureOutput,
+  openFirstOutput,
+  openNextOutput,
+} from "./_capture_files.ts";
 import { CliError } from "./_cli_error.ts";
-
-/** Where the frames go. */
-export type CaptureOutput =
-  | {
-    /** Standard output (`-w -`): one stream, never rotated. */
-    kind: "stdout";
-  }
-  | {
-    /** Files. */
-    kind: "file";
-    /** The file name, or a strftime pattern when `timeZone` is set. */
-    pattern: string;
-    /** Expand `pattern` with strftime in this time, or use it as it is (`null`). */
-    timeZone: TimeZoneMode | null;
-  };
+import { forEachDataFrame } from "../_wire.ts";
 
 /** Everything a capture needs, parsed and checked. */
 export interface CaptureConfig {
@@ -110,7 +112,6 @@ const QUEUED_BUFFERS = 4;
  * coming in, with a small --max-size, does not pile files up in memory.
  */
 const CLOSING_FILES = 4;
-const ROTATION_NAME_TRIES = 10_000;
 
 /**
  * A running capture. {@linkcode CaptureSession.start} listens and opens the
@@ -140,8 +141,8 @@ export class CaptureSession {
   #splitTimer: ReturnType<typeof setTimeout> | undefined;
   #flushTimer: ReturnType<typeof setInterval> | undefined;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
-  #lastStats = { at: 0, frames: 0, bytes: 0 };
-  #perConnection = new Map<number, number>();
+  #lastStats: StatsMark = { at: 0, frames: 0, bytes: 0 };
+  #connections = new ConnectionLog();
 
   private constructor(config: CaptureConfig) {
     this.#config = config;
@@ -293,21 +294,8 @@ export class CaptureSession {
         } of ${received} frames received were not written`,
       );
     }
-    if (aborting) await this.#removeSocket();
+    if (aborting) await removeUnixSocket(this.#config.listen);
     this.#done.resolve(this.#failed ? 1 : 0);
-  }
-
-  /** Removes the Unix socket file, if it is still one. */
-  async #removeSocket(): Promise<void> {
-    const listen = this.#config.listen;
-    if (listen.transport !== "unix") return;
-    try {
-      if ((await Deno.lstat(listen.path)).isSocket === true) {
-        await Deno.remove(listen.path);
-      }
-    } catch {
-      // gone already
-    }
   }
 
   // -------------------------------------------------------------------------
@@ -315,12 +303,12 @@ export class CaptureSession {
   async #listen(): Promise<void> {
     const config = this.#config;
     const verbose = config.verbosity >= 1;
-    const perConnection = this.#perConnection;
+    const connections = this.#connections;
     // Frames come in runs, as they were read, and go to the file in one
     // copy per run.
     const onRun = verbose
       ? (w: Uint8Array, s: number, e: number, n: number, c: { id: number }) => {
-        perConnection.set(c.id, (perConnection.get(c.id) ?? 0) + n);
+        connections.count(c.id, n);
         return this.#onRun(w, s, e, n);
       }
       : (w: Uint8Array, s: number, e: number, n: number) =>
@@ -359,15 +347,12 @@ export class CaptureSession {
       // Frame by frame: what #onData does for each (the size limit may
       // rotate the file inside the run). Its promise, if any, comes last:
       // a run is taken whole.
-      const view = new DataView(window.buffer, window.byteOffset);
-      let wait: void | Promise<void> = undefined;
-      for (let at = start, k = 0; k < frames; k++) {
-        const length = view.getUint32(at);
-        const returned = this.#onData(window, at + 4, length);
-        if (returned !== undefined) wait = returned;
-        at += 4 + length;
-      }
-      return wait;
+      return forEachDataFrame(
+        window,
+        start,
+        frames,
+        (offset, length) => this.#onData(window, offset, length),
+      );
     }
     this.#frames += frames;
     this.#payloadBytes += end - start - 4 * frames;
@@ -408,160 +393,35 @@ export class CaptureSession {
   }
 
   #onConnection(event: ConnectionEvent): void {
-    const v = this.#config.verbosity;
-    if (v < 1) return;
-    const c = event.connection;
-    const name = `connection ${c.id}`;
-    switch (event.type) {
-      case "opened":
-        if (v >= 2) {
-          this.#log(2, `${name} opened from ${describeAddr(c.remoteAddr)}`);
-        }
-        break;
-      case "started":
-        this.#log(
-          1,
-          `${name} started: ${c.mode}, content type ${
-            c.contentType === null
-              ? "(none)"
-              : JSON.stringify(new TextDecoder().decode(c.contentType))
-          }`,
-        );
-        break;
-      case "closed": {
-        const frames = this.#perConnection.get(c.id) ?? 0;
-        this.#perConnection.delete(c.id);
-        const why = event.error !== null
-          ? event.error.message
-          : event.stopped
-          ? "after STOP"
-          : "at end of input, without STOP";
-        this.#log(1, `${name} closed (${frames} frames): ${why}`);
-        break;
-      }
-    }
+    if (this.#config.verbosity < 1) return;
+    const { level, text } = this.#connections.line(event);
+    this.#log(level, text);
   }
 
   #openFirst(): FrameFileOutput {
     const output = this.#config.output;
-    if (output.kind === "stdout") {
-      return this.#output("-", Deno.stdout, false);
-    }
-    const path = this.#expand(output.pattern, output.timeZone);
-    let file: Deno.FsFile;
-    try {
-      // As fstrm_capture: an existing file of that name is truncated.
-      file = Deno.openSync(path, { write: true, create: true, truncate: true });
-    } catch (error) {
-      throw new CliError(
-        `cannot open output file ${path}: ${plainError(error)}`,
-      );
-    }
-    try {
-      return this.#output(path, file, true);
-    } catch (error) {
-      throw new CliError(startProblem(path, file, error));
-    }
+    const path = output.kind === "stdout"
+      ? "-"
+      : this.#expand(output.pattern, output.timeZone);
+    return openFirstOutput(
+      output,
+      path,
+      (path, sink, owns) => this.#output(path, sink, owns),
+    );
   }
 
-  /**
-   * Opens the next file. A rotation never truncates: a name that exists
-   * (the file just closed, when the pattern gives the same name again)
-   * gets a counter before its extension: `cap.fstrm`, `cap.1.fstrm`, …
-   *
-   * START is written to a file under a temporary name first, which then
-   * gets its name by a hard link (which, as `createNew`, never replaces a
-   * file): a capture killed at any point leaves no empty capture file.
-   * Where that cannot be done (no hard links), the file is created under
-   * its name and START written into it.
-   */
+  /** Opens the next file, after the current one (see `openNextOutput`). */
   #openNext(): FrameFileOutput {
     const output = this.#config.output as Extract<
       CaptureOutput,
       { kind: "file" }
     >;
-    const name = this.#expand(output.pattern, output.timeZone);
     const after = this.#file.complete;
-    const staged = this.#stageStart(name);
-    if (staged !== null) {
-      const { tmp, file, start } = staged;
-      let opened: FrameFileOutput | null = null;
-      for (let k = 0; k < ROTATION_NAME_TRIES; k++) {
-        const path = k === 0 ? name : withCounter(name, k);
-        try {
-          Deno.linkSync(tmp, path);
-        } catch (error) {
-          if (error instanceof Deno.errors.AlreadyExists) continue;
-          break; // say why below, creating it under its name
-        }
-        opened = this.#output(path, file, true, after, start);
-        break;
-      }
-      try {
-        Deno.removeSync(tmp);
-      } catch {
-        // gone: nothing to clean
-      }
-      if (opened !== null) return opened;
-      try {
-        file.close();
-      } catch {
-        // closed
-      }
-    }
-    for (let k = 0; k < ROTATION_NAME_TRIES; k++) {
-      const path = k === 0 ? name : withCounter(name, k);
-      let file: Deno.FsFile;
-      try {
-        file = Deno.openSync(path, { write: true, createNew: true });
-      } catch (error) {
-        if (error instanceof Deno.errors.AlreadyExists) continue;
-        throw new Error(
-          `cannot open output file ${path}: ${plainError(error)}`,
-        );
-      }
-      try {
-        return this.#output(path, file, true, after);
-      } catch (error) {
-        throw new Error(startProblem(path, file, error));
-      }
-    }
-    throw new Error(
-      `cannot open output file ${name}: it and ${ROTATION_NAME_TRIES} numbered names exist`,
+    return openNextOutput(
+      this.#expand(output.pattern, output.timeZone),
+      this.#contentType,
+      (path, sink, owns, start) => this.#output(path, sink, owns, after, start),
     );
-  }
-
-  /**
-   * A file beside `name`, under a temporary name, with START in it; `null`
-   * when it cannot be created (then opening `name` itself says why).
-   *
-   * @throws When START cannot be written (the disk is full, say).
-   */
-  #stageStart(
-    name: string,
-  ): { tmp: string; file: Deno.FsFile; start: number } | null {
-    const slash = name.lastIndexOf("/");
-    const dir = slash < 0 ? "." : slash === 0 ? "" : name.slice(0, slash);
-    const random = crypto.getRandomValues(new Uint32Array(2));
-    const tmp = `${dir}/.fstrm-${random[0]!.toString(16)}${
-      random[1]!.toString(16)
-    }.tmp`;
-    let file: Deno.FsFile;
-    try {
-      file = Deno.openSync(tmp, { write: true, createNew: true });
-    } catch {
-      return null;
-    }
-    try {
-      return { tmp, file, start: writeStart(file, this.#contentType) };
-    } catch (error) {
-      // Named as the file would have been.
-      let path = name;
-      for (let k = 1; k < ROTATION_NAME_TRIES && exists(path); k++) {
-        path = withCounter(name, k);
-      }
-      throw new Error(startProblem(tmp, file, error).replace(tmp, path));
-    }
   }
 
   /**
@@ -623,24 +483,8 @@ export class CaptureSession {
   #close(file: FrameFileOutput): void {
     const closing = file.close().then(() => {
       this.#framesKept += file.framesWritten;
-      if (file.error === null) {
-        this.#log(
-          0,
-          `closed output file ${file.path} (${file.frames} frames, ${file.size} bytes)`,
-        );
-      } else if (file.path !== "-") {
-        const what = file.abandoned
-          ? `nothing written after the write error, START${
-            file.stopWritten ? " and STOP" : ""
-          } only`
-          : file.stopWritten
-          ? "cut back to its last whole frame after the write error, with STOP"
-          : "cut back to its last whole frame after the write error, no room for STOP";
-        this.#log(
-          0,
-          `closed output file ${file.path} (${file.framesWritten} frames, ${file.bytesWritten} bytes): ${what}`,
-        );
-      }
+      const line = closedFileLine(file);
+      if (line !== null) this.#log(0, line);
     });
     this.#closing.add(closing);
     void closing.finally(() => this.#closing.delete(closing));
@@ -684,93 +528,16 @@ export class CaptureSession {
   }
 
   #logStats(): void {
-    const s = this.#receiver.stats;
-    const now = performance.now();
-    const dt = Math.max(1e-3, (now - this.#lastStats.at) / 1000);
-    const fps = (s.frames - this.#lastStats.frames) / dt;
-    const mbps = (s.bytes - this.#lastStats.bytes) / dt / 1e6;
-    this.#lastStats = { at: now, frames: s.frames, bytes: s.bytes };
-    const errors = s.ioErrors +
-      Object.values(s.protocolErrors).reduce((a, b) => a + b, 0);
-    this.#log(
-      0,
-      `stats: ${s.connectionsOpen} connections open, ${s.connectionsTotal} total; ${
-        Math.round(fps)
-      } frames/s, ${
-        mbps.toFixed(2)
-      } MB/s; ${s.frames} frames in all; ${s.oversizedFrames} oversized frames dropped, ${s.connectionsRejected} connections rejected, ${errors} connection errors`,
+    const { text, mark } = statsLine(
+      this.#receiver.stats,
+      this.#lastStats,
+      performance.now(),
     );
+    this.#lastStats = mark;
+    this.#log(0, text);
   }
 
   #log(level: number, line: string): void {
     if (level <= this.#config.verbosity) this.#config.log(line);
   }
-}
-
-/**
- * START could not be written to a file just opened: closes it, removes it
- * if it is a regular file (it holds nothing of ours, or part of START), and
- * says why.
- */
-function startProblem(path: string, file: Deno.FsFile, error: unknown): string {
-  try {
-    if (file.statSync().isFile) Deno.removeSync(path);
-  } catch {
-    // gone already, or not ours to remove
-  }
-  try {
-    file.close();
-  } catch {
-    // closed
-  }
-  return `cannot write output file ${path}: ${plainError(error)}`;
-}
-
-/** Whether something is at `path` (a dangling symbolic link too). */
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** `cap.fstrm` with counter 2 is `cap.2.fstrm`; `cap` is `cap.2`. */
-export function withCounter(path: string, k: number): string {
-  const slash = path.lastIndexOf("/");
-  const dot = path.lastIndexOf(".");
-  if (dot > slash + 1) return `${path.slice(0, dot)}.${k}${path.slice(dot)}`;
-  return `${path}.${k}`;
-}
-
-function describeListen(target: ListenTarget): string {
-  switch (target.transport) {
-    case "unix":
-      return `unix socket ${target.path}`;
-    case "tcp":
-    case "tls":
-      return `${target.transport} ${
-        hostPort(target.hostname ?? "127.0.0.1", target.port)
-      }`;
-  }
-}
-
-function describeListenAddr(addr: Deno.Addr, target: ListenTarget): string {
-  if (target.transport === "unix") return `unix socket ${target.path}`;
-  const { hostname, port } = addr as Deno.NetAddr;
-  return `${target.transport} ${hostPort(hostname, port)}`;
-}
-
-/** Why listening failed, in a few words. */
-function listenProblem(error: unknown): string {
-  if (error instanceof Deno.errors.AddrInUse) {
-    return /another process/.test(String((error as Error).message))
-      ? "another process is listening on it"
-      : "the address is in use";
-  }
-  if (error instanceof Deno.errors.AlreadyExists) {
-    return "it exists and is not a socket";
-  }
-  return plainError(error);
 }

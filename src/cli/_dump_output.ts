@@ -7,6 +7,7 @@ import {
   DUMP_WORD,
   HEX_WORD,
 } from "./_dump_format.ts";
+import { writeU32 } from "../_wire.ts";
 
 /** Where an {@linkcode OutputBuffer} writes: stdout, stderr, a file. */
 export interface SyncWriter {
@@ -122,16 +123,11 @@ export class OutputBuffer {
     this.#pos += length;
   }
 
-  /** Adds a big-endian 32-bit unsigned integer. */
-  u32(n: number): void {
+  /** Adds a data frame's header: its payload length, a big-endian u32. */
+  dataFrameHeader(length: number): void {
     this.#room(4);
-    const buf = this.#buf;
-    const p = this.#pos;
-    buf[p] = n >>> 24;
-    buf[p + 1] = n >>> 16;
-    buf[p + 2] = n >>> 8;
-    buf[p + 3] = n;
-    this.#pos = p + 4;
+    writeU32(this.#buf, this.#pos, length);
+    this.#pos += 4;
   }
 
   /**

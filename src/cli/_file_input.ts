@@ -6,6 +6,7 @@ import type { FrameSource } from "../frame_reader.ts";
 import type { EngineOption } from "../engine.ts";
 import { DEFAULT_MAX_FRAME_LENGTH, MAX_FRAME_LENGTH } from "../constants.ts";
 import { CliError, usageError } from "./_cli_error.ts";
+import { readU32 } from "../_wire.ts";
 import { integerOption, type OptionsConfig, type ParsedArgs } from "./_args.ts";
 
 /** The reading options `dump` and `stats` share. */
@@ -156,7 +157,7 @@ export async function openInput(
 }
 
 /** A source that serves `head` first, then reads on from `rest`. */
-class PrefixedSource implements FrameSource {
+export class PrefixedSource implements FrameSource {
   #head: Uint8Array;
   #rest: FrameSource;
 
@@ -231,8 +232,7 @@ export function notFrameStreams(
         : null);
   if (like !== null) return `${said}, which looks like ${like}`;
   if (head.length >= 4) {
-    const length = ((first[0]! << 24) | (first[1]! << 16) | (first[2]! << 8) |
-      first[3]!) >>> 0;
+    const length = readU32(head, 0);
     if (length <= maxFrameLength) {
       return `${said}: a ${length}-byte data frame where a START frame should be`;
     }

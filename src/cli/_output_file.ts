@@ -15,6 +15,7 @@
 // STOP is appended when there is room for it.
 import { ControlType } from "../constants.ts";
 import { encodeControlFrame } from "../encode.ts";
+import { wholeFrames, writeU32 } from "../_wire.ts";
 
 /** What a buffer pool and the write loop need of an output: `Deno.FsFile` or stdout. */
 export interface OutputSink {
@@ -149,7 +150,6 @@ export class FrameFileOutput {
   #ownsSink: boolean;
   #pool: BufferPool;
   #buffer: Uint8Array;
-  #view: DataView;
   #used = 0;
   #queue: Pending[] = [];
   #queuedBytes = 0;
@@ -189,7 +189,6 @@ export class FrameFileOutput {
       writeStart(sink, options.contentType);
     this.#position = this.bytesWritten = this.size = start;
     this.#buffer = this.#pool.take();
-    this.#view = new DataView(this.#buffer.buffer);
   }
 
   /**
@@ -219,7 +218,7 @@ export class FrameFileOutput {
       if (need > this.#buffer.length) {
         // Larger than a pool buffer: a buffer of its own.
         const big = new Uint8Array(need);
-        new DataView(big.buffer).setUint32(0, length);
+        writeU32(big, 0, length);
         big.set(window.subarray(offset, offset + length), 4);
         this.#push({ bytes: big, length: need, frames: 1 });
         this.frames++;
@@ -228,8 +227,8 @@ export class FrameFileOutput {
       }
     }
     const at = this.#used;
-    this.#view.setUint32(at, length);
     const buffer = this.#buffer;
+    writeU32(buffer, at, length);
     if (length <= 32) {
       // A view per tiny frame costs more than the copy itself.
       for (let i = 0; i < length; i++) buffer[at + 4 + i] = window[offset + i]!;
@@ -373,7 +372,6 @@ export class FrameFileOutput {
       frames: this.#bufferFrames,
     });
     this.#buffer = this.#pool.take();
-    this.#view = new DataView(this.#buffer.buffer);
     this.#used = 0;
     this.#bufferFrames = 0;
   }
@@ -441,28 +439,4 @@ export class FrameFileOutput {
     this.error = error instanceof Error ? error : new Error(String(error));
     this.#onError(this, this.error);
   }
-}
-
-/**
- * The whole frames at the start of `bytes[0, end)`: their length and how
- * many are data frames (a buffer holds whole frames, control frames too).
- */
-function wholeFrames(
-  bytes: Uint8Array,
-  end: number,
-): { length: number; frames: number } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 0;
-  let frames = 0;
-  while (at + 4 <= end) {
-    const length = view.getUint32(at);
-    let next: number;
-    if (length !== 0) next = at + 4 + length;
-    else if (at + 8 <= end) next = at + 8 + view.getUint32(at + 4);
-    else break;
-    if (next > end) break;
-    if (length !== 0) frames++;
-    at = next;
-  }
-  return { length: at, frames };
 }

@@ -5,6 +5,7 @@ import { ControlType } from "../constants.ts";
 import { FrameDecoder } from "../frame_decoder.ts";
 import { CliError } from "./_cli_error.ts";
 import { plainError } from "./_targets.ts";
+import { readU32 } from "../_wire.ts";
 
 /** Bytes enough for any START frame (8 + at most 512). */
 const HEAD = 520;
@@ -48,12 +49,60 @@ export async function checkReplayFile(
   } finally {
     file.close();
   }
+  checkHead(path, head, head.length === size, contentType);
+  return size;
+}
+
+/**
+ * Reads the START frame at the head of standard input (`-r -`) and checks
+ * it as {@linkcode checkReplayFile} checks a file's, before anything is
+ * sent; nothing more is read.
+ *
+ * @param contentType The content type given with `-t`, as bytes.
+ * @returns The bytes read (START), which come first when stdin is read on.
+ * @throws {CliError} Naming stdin and the problem.
+ */
+export async function readReplayStdin(
+  contentType: Uint8Array,
+  stdin: { read(p: Uint8Array): Promise<number | null> } = Deno.stdin,
+): Promise<Uint8Array> {
+  const head = new Uint8Array(HEAD);
+  let got = 0;
+  // Escape and length first, then as much as that length says (a START
+  // is at most 512 bytes: a longer one is refused by the decoder).
+  let want = 8;
+  try {
+    while (got < want) {
+      const n = await stdin.read(head.subarray(got, want));
+      if (n === null) break;
+      got += n;
+      if (got === 8 && want === 8) {
+        const escape = head[0]! | head[1]! | head[2]! | head[3]!;
+        const length = readU32(head, 4);
+        if (escape === 0 && length <= HEAD - 8) want = 8 + length;
+      }
+    }
+  } catch (error) {
+    throw new CliError(`cannot read stdin: ${plainError(error)}`);
+  }
+  const bytes = head.subarray(0, got);
+  checkHead("stdin", bytes, got < want, contentType);
+  return bytes;
+}
+
+/** Checks an input's first bytes: a START that names `contentType` (or none). */
+function checkHead(
+  name: string,
+  head: Uint8Array,
+  complete: boolean,
+  contentType: Uint8Array,
+): void {
   if (head.length === 0) {
-    throw new CliError(`${path} is empty: not a Frame Streams file`);
+    throw new CliError(`${name} is empty: not a Frame Streams file`);
   }
   const decoder = new FrameDecoder({ maxFrameLength: 0xffff_ffff });
   decoder.push(head);
-  if (head.length === size) decoder.end();
+  if (complete) decoder.end();
   let first;
   try {
     first = decoder.next();
@@ -61,7 +110,7 @@ export async function checkReplayFile(
     // A malformed control frame says what is wrong with it; anything else
     // (a first "frame" longer than the file) is just not Frame Streams.
     throw new CliError(
-      `${path} does not begin with a START frame: ${
+      `${name} does not begin with a START frame: ${
         error instanceof SyntaxError
           ? plainError(error)
           : "not a Frame Streams file"
@@ -73,18 +122,17 @@ export async function checkReplayFile(
     first.type !== ControlType.START
   ) {
     throw new CliError(
-      `${path} does not begin with a START frame: not a Frame Streams file`,
+      `${name} does not begin with a START frame: not a Frame Streams file`,
     );
   }
   const named = first.contentTypes[0];
   if (named !== undefined && !sameBytes(named, contentType)) {
     throw new CliError(
-      `${path} holds content type ${quote(named)}, not ${
+      `${name} holds content type ${quote(named)}, not ${
         quote(contentType)
       } (-t)`,
     );
   }
-  return size;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

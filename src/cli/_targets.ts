@@ -1,8 +1,10 @@
 // Private: the socket options that `fstrm capture` and `fstrm replay` share
 // (-u PATH, or -a ADDRESS with -p PORT), checked the same way, and the
-// one-line descriptions of addresses and system errors their messages use.
+// one-line descriptions of targets, addresses and system errors their
+// messages use.
 import { integerOption } from "./_args.ts";
 import { usageError } from "./_cli_error.ts";
+import type { ListenTarget } from "../frame_receiver.ts";
 
 /** Where a command listens or connects, before TLS is added. */
 export type SocketTarget =
@@ -101,5 +103,53 @@ export async function readOptionFile(
     return await Deno.readTextFile(path);
   } catch (error) {
     throw new Error(`cannot read ${flag} ${path}: ${plainError(error)}`);
+  }
+}
+
+/** A listen target, as messages name it. */
+export function describeListen(target: ListenTarget): string {
+  switch (target.transport) {
+    case "unix":
+      return `unix socket ${target.path}`;
+    case "tcp":
+    case "tls":
+      return `${target.transport} ${
+        hostPort(target.hostname ?? "127.0.0.1", target.port)
+      }`;
+  }
+}
+
+/** The address listened on, as messages name it (the real port). */
+export function describeListenAddr(
+  addr: Deno.Addr,
+  target: ListenTarget,
+): string {
+  if (target.transport === "unix") return `unix socket ${target.path}`;
+  const { hostname, port } = addr as Deno.NetAddr;
+  return `${target.transport} ${hostPort(hostname, port)}`;
+}
+
+/** Why listening failed, in a few words. */
+export function listenProblem(error: unknown): string {
+  if (error instanceof Deno.errors.AddrInUse) {
+    return /another process/.test(String((error as Error).message))
+      ? "another process is listening on it"
+      : "the address is in use";
+  }
+  if (error instanceof Deno.errors.AlreadyExists) {
+    return "it exists and is not a socket";
+  }
+  return plainError(error);
+}
+
+/** Removes the Unix socket file of `target`, if it is still one. */
+export async function removeUnixSocket(target: ListenTarget): Promise<void> {
+  if (target.transport !== "unix") return;
+  try {
+    if ((await Deno.lstat(target.path)).isSocket === true) {
+      await Deno.remove(target.path);
+    }
+  } catch {
+    // gone already
   }
 }

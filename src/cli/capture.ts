@@ -6,16 +6,13 @@
  * @module
  */
 import type { ListenTarget } from "../frame_receiver.ts";
-import { integerOption, parseCommandArgs } from "./_args.ts";
+import { contentTypeOption, integerOption, parseCommandArgs } from "./_args.ts";
 import { CliError, usageError } from "./_cli_error.ts";
-import {
-  type CaptureConfig,
-  type CaptureOutput,
-  CaptureSession,
-} from "./_capture_session.ts";
+import { type CaptureConfig, CaptureSession } from "./_capture_session.ts";
+import type { CaptureOutput } from "./_capture_files.ts";
 import { strftimeProblem } from "./_strftime.ts";
 import { readOptionFile, socketTarget } from "./_targets.ts";
-import { writeAll } from "./main.ts";
+import { writeAll } from "./_write_all.ts";
 
 const HELP = `\
 Usage: fstrm capture -t TYPE (-u PATH | -a ADDRESS -p PORT) -w FILE [options]
@@ -63,6 +60,9 @@ More:
       --grace SECONDS     on SIGTERM or SIGINT, how long open streams get to
                           reach STOP before they are closed (default 1)
   -h, --help              show this help
+
+With -w -, the stream on stdout can be sent on as it comes: a relay
+(fstrm capture ... -w - | fstrm replay -t TYPE -u PATH -r -).
 
 A rotation never overwrites: when the next name exists (the pattern gave the
 same name, or -w has no pattern) a counter goes before the extension:
@@ -193,18 +193,7 @@ async function configFrom(
   if (positionals.length > 0) {
     throw usageError(cmd, `unexpected argument '${positionals[0]}'`);
   }
-  const types = (values.type as string[] | undefined) ?? [];
-  if (types.length === 0) {
-    throw usageError(
-      cmd,
-      "-t (--type) is required: the content type, e.g. protobuf:dnstap.Dnstap",
-    );
-  }
-  if (types.length > 1) throw usageError(cmd, "give -t (--type) once");
-  const contentType = types[0]!;
-  if (new TextEncoder().encode(contentType).length > 256) {
-    throw usageError(cmd, "-t: a content type is at most 256 bytes");
-  }
+  const contentType = contentTypeOption(cmd, values);
   const socket = socketTarget(cmd, values, 0);
   const write = values.write as string | undefined;
   if (write === undefined || write === "") {

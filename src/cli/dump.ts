@@ -5,6 +5,7 @@
  * @module
  */
 import { ControlType } from "../constants.ts";
+import { encodeControlFrame } from "../encode.ts";
 import { FrameReader } from "../frame_reader.ts";
 import { parseCommandArgs } from "./_args.ts";
 import { CliError, usageError } from "./_cli_error.ts";
@@ -18,7 +19,7 @@ import {
   openInput,
 } from "./_file_input.ts";
 import { isBrokenPipe, OutputBuffer, stdoutIsStderr } from "./_dump_output.ts";
-import { writeAll } from "./main.ts";
+import { writeAll } from "./_write_all.ts";
 
 const HELP = `\
 Usage: fstrm dump [options] FILE|- [OUT]
@@ -29,9 +30,13 @@ does, byte for byte: on stderr "FSTRM_CONTROL_START.", the content type, one
 payload, quoted (printable ASCII as is, '"' as \\", other bytes as \\xNN).
 Reading stops at the first STOP frame, as fstrm_dump's does.
 
-With OUT (- for stdout), also writes the frames dumped to OUT as a Frame
-Streams file: START, the data frames, STOP (also after an error, or after
---limit), byte for byte what fstrm_dump writes.
+With OUT, also writes the frames dumped to OUT as a Frame Streams file:
+START, the data frames, STOP (also after an error, or after --limit), byte
+for byte what fstrm_dump writes. With OUT -, stdout holds that copy alone
+(the payloads are not printed; the lines on stderr stay), so that it can be
+piped: fstrm dump --limit 100 big.fstrm - | fstrm replay ... -r -
+(fstrm_dump would mix the payloads and the copy on stdout). --json prints on
+stdout, so it does not go with OUT -.
 
 Options:
   --json                  one JSON object per data frame on stdout instead:
@@ -54,8 +59,8 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-/** STOP as the copy writes it: escape, length 4, type 3. */
-const STOP_FRAME = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 3);
+/** STOP, which ends the copy. */
+const STOP_FRAME = encodeControlFrame(ControlType.STOP);
 
 /**
  * `fstrm dump [options] FILE|- [OUT]`: prints every data frame of a Frame
@@ -94,6 +99,12 @@ export async function dump(args: string[]): Promise<number> {
     );
   }
   const [path, outPath] = positionals as [string, string | undefined];
+  if (outPath === "-" && json) {
+    throw usageError(
+      "dump",
+      "--json prints on stdout, which OUT - takes for the copy: give OUT a file",
+    );
+  }
 
   const input = await openInput(path, maxFrameLength);
   try {
@@ -104,10 +115,17 @@ export async function dump(args: string[]): Promise<number> {
       copyPayloads: false,
     });
     const out = new OutputBuffer(Deno.stdout);
-    const err = stdoutIsStderr() ? out : new OutputBuffer(Deno.stderr);
+    // With OUT -, stdout is the copy's alone: no payloads on it, nor the
+    // lines of stderr when stderr is stdout (2>&1).
+    const toStdout = outPath === "-";
+    const err = !stdoutIsStderr()
+      ? new OutputBuffer(Deno.stderr)
+      : toStdout
+      ? new OutputBuffer(DISCARD)
+      : out;
     const copy = outPath === undefined
       ? null
-      : outPath === "-"
+      : toStdout
       ? { buffer: out, close: () => {} }
       : openCopy(outPath, input);
     try {
@@ -115,6 +133,7 @@ export async function dump(args: string[]): Promise<number> {
         out,
         err,
         copy: copy?.buffer ?? null,
+        payloads: !toStdout,
         json,
         base64: encoding === "base64",
         limit,
@@ -177,10 +196,15 @@ function openCopy(
   };
 }
 
+/** A writer that drops everything. */
+const DISCARD = { writeSync: (p: Uint8Array): number => p.length };
+
 interface Sinks {
   out: OutputBuffer;
   err: OutputBuffer;
   copy: OutputBuffer | null;
+  /** Whether payloads are printed on `out` (not when `out` is the copy). */
+  payloads: boolean;
   json: boolean;
   base64: boolean;
   limit: number;
@@ -190,7 +214,7 @@ interface Sinks {
 async function run(
   reader: FrameReader,
   input: Input,
-  { out, err, copy, json, base64, limit }: Sinks,
+  { out, err, copy, payloads, json, base64, limit }: Sinks,
 ): Promise<number> {
   let started = false;
   let stopAt = -1;
@@ -228,12 +252,14 @@ async function run(
               err.text("Data frame (");
               err.decimal(length);
               err.text(") bytes.\n");
-              out.text(' "');
-              out.escaped(data, 0, length);
-              out.text('"\n');
+              if (payloads) {
+                out.text(' "');
+                out.escaped(data, 0, length);
+                out.text('"\n');
+              }
             }
             if (copy !== null) {
-              copy.u32(length);
+              copy.dataFrameHeader(length);
               copy.raw(data, 0, length);
             }
             index++;
@@ -251,16 +277,13 @@ async function run(
               }
             }
             if (copy !== null) {
-              // START as libfstrm's writer has it: escape, length, type,
-              // and the content type field if there is one.
-              copy.u32(0);
-              copy.u32(ct === null ? 4 : 12 + ct.length);
-              copy.u32(ControlType.START);
-              if (ct !== null) {
-                copy.u32(1);
-                copy.u32(ct.length);
-                copy.raw(ct, 0, ct.length);
-              }
+              // START as libfstrm's writer has it: the content type field
+              // if there is one.
+              const start = encodeControlFrame(
+                ControlType.START,
+                ct === null ? [] : [ct],
+              );
+              copy.raw(start, 0, start.length);
             }
           } else if (frame.type === ControlType.STOP) {
             if (!json) err.text("FSTRM_CONTROL_STOP.\n");

@@ -1,4 +1,5 @@
 import { CliError } from "./_cli_error.ts";
+import { writeAll } from "./_write_all.ts";
 
 /** A command: its arguments in, an exit code out. */
 export type Command = (args: string[]) => Promise<number>;
@@ -69,13 +70,4 @@ export async function main(args: string[]): Promise<number> {
     await writeAll(Deno.stderr, `fstrm ${name}: ${message}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   }
-}
-
-/** Writes all of `text` to `out` (stdout or stderr). */
-export async function writeAll(
-  out: { write(p: Uint8Array): Promise<number> },
-  text: string | Uint8Array,
-): Promise<void> {
-  let bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
-  while (bytes.length > 0) bytes = bytes.subarray(await out.write(bytes));
 }

@@ -10,9 +10,10 @@ import type { ConnectTarget } from "../frame_writer.ts";
 import { FrameWriter } from "../frame_writer.ts";
 import { FrameReader } from "../frame_reader.ts";
 import { HandshakeError, TruncatedFrameError } from "../errors.ts";
-import { integerOption, parseCommandArgs } from "./_args.ts";
+import { contentTypeOption, integerOption, parseCommandArgs } from "./_args.ts";
 import { CliError, usageError } from "./_cli_error.ts";
-import { checkReplayFile } from "./_replay_files.ts";
+import { checkReplayFile, readReplayStdin } from "./_replay_files.ts";
+import { PrefixedSource } from "./_file_input.ts";
 import { ReplayProgress } from "./_replay_progress.ts";
 import {
   describeTarget,
@@ -21,7 +22,8 @@ import {
   type SocketTarget,
   socketTarget,
 } from "./_targets.ts";
-import { writeAll } from "./main.ts";
+import { writeAll } from "./_write_all.ts";
+import { dataRunEnd } from "../_wire.ts";
 
 const HELP = `\
 Usage: fstrm replay -t TYPE (-u PATH | -a ADDRESS -p PORT) -r FILE... [options]
@@ -30,7 +32,8 @@ Sends the data frames of Frame Streams files, in order, to a collector (a
 dnstap collector, fstrm_capture, fstrm capture) as one stream: READY,
 ACCEPT, START, the frames, STOP, FINISH; as fstrm_replay does. Every file is
 checked before anything is sent: it must begin with START naming TYPE (or
-no content type).
+no content type); with -r -, standard input's START is read and checked
+before connecting.
 
 Options (those of fstrm_replay):
   -t, --type TYPE         the content type to offer (required), e.g.
@@ -39,7 +42,9 @@ Options (those of fstrm_replay):
   -a, --tcp ADDRESS       connect to this TCP address, with -p
   -p, --port PORT         the TCP port
   -r, --read-file FILE    a file to send (repeatable; files may also follow
-                          the options)
+                          the options); - reads standard input, once, as
+                          its frames come (a relay: fstrm capture -w - |
+                          fstrm replay ... -r -)
 
 More:
       --rate N            send at most N frames per second (decimals allowed)
@@ -103,19 +108,8 @@ export async function replay(args: string[]): Promise<number> {
     return 0;
   }
   const cmd = "replay";
-  const types = (values.type as string[] | undefined) ?? [];
-  if (types.length === 0) {
-    throw usageError(
-      cmd,
-      "-t (--type) is required: the content type, e.g. protobuf:dnstap.Dnstap",
-    );
-  }
-  if (types.length > 1) throw usageError(cmd, "give -t (--type) once");
-  const contentType = types[0]!;
+  const contentType = contentTypeOption(cmd, values);
   const typeBytes = new TextEncoder().encode(contentType);
-  if (typeBytes.length > 256) {
-    throw usageError(cmd, "-t: a content type is at most 256 bytes");
-  }
   const files = [
     ...((values["read-file"] as string[] | undefined) ?? []),
     ...positionals,
@@ -153,8 +147,21 @@ export async function replay(args: string[]): Promise<number> {
   const bidirectional = values.unidirectional !== true;
   const verbosity = (values.debug as boolean[] | undefined)?.length ?? 0;
 
+  if (files.filter((f) => f === "-").length > 1) {
+    throw usageError(cmd, "give -r - (standard input) once");
+  }
+  if (loop && files.includes("-")) {
+    throw usageError(
+      cmd,
+      "--loop sends the files again, and standard input (-r -) can be read once",
+    );
+  }
   let total = 0;
-  for (const file of files) total += await checkReplayFile(file, typeBytes);
+  let stdinHead: Uint8Array | null = null;
+  for (const file of files) {
+    if (file === "-") stdinHead = await readReplayStdin(typeBytes);
+    else total += await checkReplayFile(file, typeBytes);
+  }
 
   const target = await connectTarget(socket, tls, tlsCa);
   const where = describeTarget(socket, tls);
@@ -167,7 +174,9 @@ export async function replay(args: string[]): Promise<number> {
     rate,
     limit,
     loop,
-    total,
+    // Standard input's size is unknown: no percentage.
+    total: stdinHead === null ? total : 0,
+    stdinHead,
     verbosity,
   });
 }
@@ -182,6 +191,8 @@ interface SendPlan {
   limit: number;
   loop: boolean;
   total: number;
+  /** The START read from standard input (`-r -`), or `null`. */
+  stdinHead: Uint8Array | null;
   verbosity: number;
 }
 
@@ -265,10 +276,8 @@ async function send(plan: SendPlan): Promise<number> {
     if (interrupted !== null || frames >= limit) throw new EndOfReplay();
     if (frames + n > limit) {
       // --limit ends inside this run.
-      const view = new DataView(window.buffer, window.byteOffset);
       n = limit - frames;
-      end = start;
-      for (let k = 0; k < n; k++) end += 4 + view.getUint32(end);
+      end = dataRunEnd(window, start, n);
     }
     frames += n;
     bytes += end - start - 4 * n;
@@ -281,13 +290,10 @@ async function send(plan: SendPlan): Promise<number> {
     passes: do {
       passBytes = 0;
       for (const path of plan.files) {
-        current = path;
+        current = path === "-" ? "stdin" : path;
         let reader: FrameReader;
         try {
-          // Frames of any length go on as they are.
-          reader = await FrameReader.open(path, {
-            maxFrameLength: 0xffff_ffff,
-          });
+          reader = await openReader(path, plan.stdinHead);
         } catch (error) {
           failure = new CliError(`cannot open ${path}: ${plainError(error)}`);
           break passes;
@@ -300,7 +306,7 @@ async function send(plan: SendPlan): Promise<number> {
           failure = error instanceof TruncatedFrameError ||
               error instanceof RangeError || error instanceof SyntaxError
             ? new CliError(
-              `${path}: ${
+              `${current}: ${
                 (error as Error).message
               }; the ${frames} frames before it were sent`,
             )
@@ -351,6 +357,24 @@ async function send(plan: SendPlan): Promise<number> {
     return interrupted === "SIGINT" ? 130 : 143;
   }
   return 0;
+}
+
+/**
+ * A reader of `path`'s frames, of any length; `-` reads standard input
+ * (`head`, its START, already read), as its bytes come: by async reads, so
+ * that the writer's socket keeps moving while stdin waits.
+ */
+async function openReader(
+  path: string,
+  head: Uint8Array | null,
+): Promise<FrameReader> {
+  if (path !== "-") {
+    return await FrameReader.open(path, { maxFrameLength: 0xffff_ffff });
+  }
+  return new FrameReader(new PrefixedSource(head!, Deno.stdin), {
+    maxFrameLength: 0xffff_ffff,
+    readSync: false,
+  });
 }
 
 /** The writer's target, with TLS and its CA if asked. */

@@ -28,7 +28,7 @@ import {
   ProgressBar,
   ProgressSource,
 } from "./_progress.ts";
-import { writeAll } from "./main.ts";
+import { writeAll } from "./_write_all.ts";
 import { isBrokenPipe } from "./_dump_output.ts";
 import type { EngineOption } from "../engine.ts";
 
