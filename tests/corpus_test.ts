@@ -1,6 +1,7 @@
 // Regression tests from the fuzzer (fuzz/fuzz.ts): every file of
 // tests/corpus/ is a case (input bytes, chunk cuts, options, or a handshake
-// script) that goes through the very checks the fuzzer runs (fuzz/_checks.ts):
+// script) that goes through the very checks the fuzzer runs (fuzz/_check.ts,
+// one module per target: fuzz/_check_<target>.ts):
 // both engines, next() and nextControl(), FrameReader, the reference model,
 // the handshake oracles, the time and memory bounds. A file the fuzzer saved
 // is a failure it found, which must pass once fixed; the hand-written
@@ -10,8 +11,9 @@
 // fails its test instead of hanging the suite.
 import assert from "node:assert/strict";
 import { type CorpusFile, parseCorpusFile } from "../fuzz/_case.ts";
-import type { Bounds } from "../fuzz/_checks.ts";
+import type { Bounds } from "../fuzz/_check.ts";
 import { replay } from "../fuzz/_replay.ts";
+import { TARGET_NAMES } from "../fuzz/_targets.ts";
 
 const DIR = new URL("./corpus/", import.meta.url);
 
@@ -26,7 +28,11 @@ const files: { name: string; file: CorpusFile }[] = [...Deno.readDirSync(DIR)]
   .sort()
   .map((name) => ({
     name,
-    file: parseCorpusFile(Deno.readTextFileSync(new URL(name, DIR)), name),
+    file: parseCorpusFile(
+      Deno.readTextFileSync(new URL(name, DIR)),
+      name,
+      TARGET_NAMES,
+    ),
   }));
 
 Deno.test("fuzz corpus holds the hand-written seed files", () => {
