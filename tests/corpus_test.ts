@@ -10,10 +10,11 @@
 // Each case runs in a worker of its own, so that one that never returns
 // fails its test instead of hanging the suite.
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { type CorpusFile, parseCorpusFile } from "../fuzz/_case.ts";
-import type { Bounds } from "../fuzz/_check.ts";
+import { type Bounds, checkCase } from "../fuzz/_check.ts";
 import { replay } from "../fuzz/_replay.ts";
-import { TARGET_NAMES } from "../fuzz/_targets.ts";
+import { TARGET_NAMES, TARGETS } from "../fuzz/_targets.ts";
 
 const DIR = new URL("./corpus/", import.meta.url);
 
@@ -43,6 +44,16 @@ Deno.test("fuzz corpus holds the hand-written seed files", () => {
       seeds.some((f) => f.file.target === target),
       `a seed file for the ${target} target`,
     );
+  }
+});
+
+Deno.test("fuzz targets have distinct names, and generate cases that name them and pass their checks", async () => {
+  assert.equal(new Set(TARGET_NAMES).size, TARGETS.length);
+  for (const target of TARGETS) {
+    for (const c of fc.sample(target.arb, { seed: 1, numRuns: 8 })) {
+      assert.equal(c.target, target.name);
+      await checkCase(c, BOUNDS);
+    }
   }
 });
 
