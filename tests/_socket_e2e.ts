@@ -5,7 +5,7 @@
 // what arrives (a Tally). No assertion is about timing: every wait is for a
 // condition, and the few sleeps only slow a consumer down.
 import assert from "node:assert/strict";
-import { rng } from "./_support.ts";
+import { rng, waitFor } from "./_support.ts";
 import {
   type ConnectionEvent,
   type ConnectionInfo,
@@ -158,6 +158,64 @@ export async function consume(
     tally.add(r.value);
     await pace?.(tally.count);
   }
+}
+
+/** A receiver whose frames a consumer tallies from the start. */
+export interface Collector {
+  receiver: FrameReceiver;
+  /** Its connection events. */
+  events: ConnectionEvent[];
+  tally: Tally;
+  /** The consumer: settles once the receiver is closed and drained. */
+  consuming: Promise<void>;
+}
+
+/**
+ * Listens on `target` and consumes every frame into a tally (`pace`, if
+ * given, is awaited after each frame: see {@linkcode consume}).
+ */
+export async function collect(
+  target: ListenTarget,
+  options: FrameReceiverOptions = {},
+  pace?: (count: number) => Promise<void> | void,
+): Promise<Collector> {
+  const { receiver, events } = await listen(target, options);
+  const tally = new Tally();
+  return { receiver, events, tally, consuming: consume(receiver, tally, pace) };
+}
+
+/**
+ * Ends a transfer: closes the writer (which returns after FINISH, or after
+ * STOP when unidirectional), waits for the connection's "closed" event
+ * (`what` names the wait), closes the receiver and lets the consumer drain.
+ */
+export async function closeBoth(
+  writer: FrameWriter,
+  c: Collector,
+  what = "the close",
+): Promise<void> {
+  await writer.close();
+  await waitFor(() => closedEvents(c.events).length === 1, what);
+  await c.receiver.close();
+  await c.consuming;
+}
+
+/**
+ * Asserts a collector got exactly `payloads` in one stream of `mode` and
+ * `contentType` that ended with STOP, and its receiver saw no error.
+ */
+export function assertOneStream(
+  c: Collector,
+  payloads: readonly Uint8Array[],
+  what: string,
+  expected: { mode: ConnectionInfo["mode"]; contentType: Uint8Array },
+): void {
+  c.tally.assertExactly(payloads, what);
+  const [info] = c.tally.connections.values();
+  assert.equal(info!.mode, expected.mode);
+  assert.deepEqual(info!.contentType, expected.contentType);
+  assertStoppedCleanly(closedEvents(c.events)[0], what);
+  assertNoErrors(c.receiver);
 }
 
 /** Writes every payload in order, awaiting each write (block mode waits). */

@@ -6,13 +6,12 @@ import assert from "node:assert/strict";
 import { waitFor } from "./_support.ts";
 import { FrameWriter, HandshakeError } from "../mod.ts";
 import {
-  assertNoErrors,
-  assertStoppedCleanly,
+  assertOneStream,
+  closeBoth,
   closedEvents,
-  consume,
+  collect,
   listen,
   makePayloads,
-  Tally,
   targetOf,
   writeAllFrames,
 } from "./_socket_e2e.ts";
@@ -23,27 +22,20 @@ const dec = new TextDecoder();
 // Content type negotiation
 
 Deno.test("writer → receiver: the stream takes the writer's first content type that ACCEPT lists", async () => {
-  const { receiver, events } = await listen({ transport: "tcp", port: 0 }, {
+  const c = await collect({ transport: "tcp", port: 0 }, {
     contentTypes: ["c", "b"],
   });
-  const tally = new Tally();
-  const consuming = consume(receiver, tally);
-  const writer = await FrameWriter.connect(targetOf(receiver), {
+  const writer = await FrameWriter.connect(targetOf(c.receiver), {
     contentTypes: ["a", "b", "c"],
   });
   assert.equal(dec.decode(writer.contentType!), "b");
   const payloads = makePayloads(100, 3);
   await writeAllFrames(writer, payloads);
-  await writer.close();
-  await waitFor(() => closedEvents(events).length === 1, "the close");
-  await receiver.close();
-  await consuming;
-  tally.assertExactly(payloads, "content types");
-  const [info] = tally.connections.values();
-  assert.equal(info!.mode, "bidirectional");
-  assert.equal(dec.decode(info!.contentType!), "b");
-  assertStoppedCleanly(closedEvents(events)[0], "content types");
-  assertNoErrors(receiver);
+  await closeBoth(writer, c);
+  assertOneStream(c, payloads, "content types", {
+    mode: "bidirectional",
+    contentType: new TextEncoder().encode("b"),
+  });
 });
 
 Deno.test("writer → receiver: no common content type fails the handshake on both sides", async () => {

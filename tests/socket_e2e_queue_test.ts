@@ -7,9 +7,12 @@ import { delay as sleep, waitFor, withTempDir } from "./_support.ts";
 import { FrameWriter } from "../mod.ts";
 import {
   assertNoErrors,
+  assertOneStream,
   assertStoppedCleanly,
+  closeBoth,
   closedEvents,
   consume,
+  DNSTAP_BYTES,
   FNV_OFFSET,
   hashFrame,
   listen,
@@ -46,10 +49,7 @@ Deno.test("writer in drop mode against a stalled receiver: received + dropped ==
     }
     const droppedWhileStalled = writer.stats.dropped;
     gate.resolve();
-    await writer.close();
-    await waitFor(() => closedEvents(events).length === 1, "the close");
-    await receiver.close();
-    await consuming;
+    await closeBoth(writer, { receiver, events, tally, consuming });
 
     const { dropped, framesWritten, queued, discarded } = writer.stats;
     assert.ok(droppedWhileStalled > 0, "the queue overflowed");
@@ -108,17 +108,16 @@ Deno.test("writer in block mode against a slow receiver: nothing lost, all in or
       await writer.write(p);
       maxQueued = Math.max(maxQueued, writer.stats.queued);
     }
-    await writer.close();
-    await waitFor(() => closedEvents(events).length === 1, "the close");
-    await receiver.close();
-    await consuming;
-    tally.assertExactly(payloads, "block");
+    const c = { receiver, events, tally, consuming };
+    await closeBoth(writer, c);
+    assertOneStream(c, payloads, "block", {
+      mode: "bidirectional",
+      contentType: DNSTAP_BYTES,
+    });
     assert.ok(blocked, "the queue filled");
     assert.ok(maxQueued <= queueSize, `queued reached ${maxQueued}`);
     const w = writer.stats;
     assert.equal(w.dropped + w.discarded + w.queued, 0);
     assert.equal(w.framesWritten, payloads.length);
-    assertStoppedCleanly(closedEvents(events)[0], "block");
-    assertNoErrors(receiver);
   });
 });

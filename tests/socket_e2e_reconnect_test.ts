@@ -7,7 +7,9 @@ import { waitFor, withTempDir } from "./_support.ts";
 import { FrameWriter } from "../mod.ts";
 import {
   assertStoppedCleanly,
+  closeBoth,
   closedEvents,
+  collect,
   consume,
   FAST_RECONNECT,
   hashAll,
@@ -65,14 +67,10 @@ Deno.test("writer reconnects to a restarted receiver on the same Unix path", asy
         resume.resolve();
         await consumingA;
         // B takes over the path; the writer reconnects and goes on.
-        const b = await listen({ transport: "unix", path });
-        const tallyB = new Tally();
-        const consumingB = consume(b.receiver, tallyB);
+        const b = await collect({ transport: "unix", path });
+        const tallyB = b.tally;
         await writing;
-        await writer.close();
-        await waitFor(() => closedEvents(b.events).length === 1, "B's close");
-        await b.receiver.close();
-        await consumingB;
+        await closeBoth(writer, b, "B's close");
 
         // A: frames 0, 1, … in order, and its connection was cut by close().
         const got = tallyA.count;
@@ -132,11 +130,10 @@ Deno.test("writer reconnects to a restarted receiver on the same Unix path", asy
         const n = 20_000;
         const half = 8_000;
         const payloads = makePayloads(n, 7);
-        const a = await listen({ transport: "unix", path }, {
+        const a = await collect({ transport: "unix", path }, {
           gracePeriod: 0,
         });
-        const tallyA = new Tally();
-        const consumingA = consume(a.receiver, tallyA);
+        const tallyA = a.tally;
         const errors: Error[] = [];
         const writer = await FrameWriter.connect({ transport: "unix", path }, {
           queueSize: 1_000,
@@ -147,18 +144,14 @@ Deno.test("writer reconnects to a restarted receiver on the same Unix path", asy
         await writer.flush();
         await waitFor(() => tallyA.count === half, "A to read the first part");
         await a.receiver.close();
-        await consumingA;
+        await a.consuming;
         // The writer keeps writing while nobody listens (block mode: the
         // queue fills, then write() waits), and B starts on the same path.
         const writing = writeAllFrames(writer, payloads.slice(half));
-        const b = await listen({ transport: "unix", path });
-        const tallyB = new Tally();
-        const consumingB = consume(b.receiver, tallyB);
+        const b = await collect({ transport: "unix", path });
+        const tallyB = b.tally;
         await writing;
-        await writer.close();
-        await waitFor(() => closedEvents(b.events).length === 1, "B's close");
-        await b.receiver.close();
-        await consumingB;
+        await closeBoth(writer, b, "B's close");
 
         tallyA.assertRun(0, half, "A");
         assert.equal(tallyA.hash, hashAll(payloads.slice(0, half)));

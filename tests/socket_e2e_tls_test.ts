@@ -3,18 +3,15 @@
 // Our FrameWriter against our FrameReceiver over real sockets; the payloads,
 // the tally of what arrives and the other helpers are in _socket_e2e.ts.
 import assert from "node:assert/strict";
-import { waitFor, withTempDir } from "./_support.ts";
+import { withTempDir } from "./_support.ts";
 import { selfSignedCert } from "./_tls.ts";
 import { DNSTAP_CONTENT_TYPE, FrameWriter } from "../mod.ts";
 import {
-  assertNoErrors,
-  assertStoppedCleanly,
-  closedEvents,
-  consume,
+  assertOneStream,
+  closeBoth,
+  collect,
   DNSTAP_BYTES,
-  listen,
   makePayloads,
-  Tally,
   writeAllFrames,
 } from "./_socket_e2e.ts";
 
@@ -24,32 +21,25 @@ import {
 Deno.test("writer → receiver over TLS: 5,000 frames arrive intact", async () => {
   await withTempDir(async (dir) => {
     const { cert, key } = await selfSignedCert(dir);
-    const { receiver, events } = await listen(
+    const c = await collect(
       { transport: "tls", port: 0, cert, key },
       { contentTypes: [DNSTAP_CONTENT_TYPE] },
     );
-    const tally = new Tally();
-    const consuming = consume(receiver, tally);
     const errors: Error[] = [];
     const writer = await FrameWriter.connect({
       transport: "tls",
       hostname: "127.0.0.1",
-      port: (receiver.addr as Deno.NetAddr).port,
+      port: (c.receiver.addr as Deno.NetAddr).port,
       caCerts: [cert],
     }, { onError: (e) => errors.push(e) });
     const payloads = makePayloads(5_000, 4);
     await writeAllFrames(writer, payloads);
-    await writer.close();
+    await closeBoth(writer, c);
     assert.deepEqual(errors.map((e) => e.message), []);
-    await waitFor(() => closedEvents(events).length === 1, "the close");
-    await receiver.close();
-    await consuming;
-    tally.assertExactly(payloads, "tls");
-    const [info] = tally.connections.values();
-    assert.equal(info!.mode, "bidirectional");
-    assert.deepEqual(info!.contentType, DNSTAP_BYTES);
-    assertStoppedCleanly(closedEvents(events)[0], "tls");
-    assertNoErrors(receiver);
+    assertOneStream(c, payloads, "tls", {
+      mode: "bidirectional",
+      contentType: DNSTAP_BYTES,
+    });
     assert.equal(writer.stats.framesWritten, payloads.length);
   });
 });

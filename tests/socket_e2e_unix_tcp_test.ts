@@ -3,17 +3,14 @@
 // Our FrameWriter against our FrameReceiver over real sockets; the payloads,
 // the tally of what arrives and the other helpers are in _socket_e2e.ts.
 import assert from "node:assert/strict";
-import { waitFor, withTempDir } from "./_support.ts";
+import { withTempDir } from "./_support.ts";
 import { DNSTAP_CONTENT_TYPE, FrameWriter } from "../mod.ts";
 import {
-  assertNoErrors,
-  assertStoppedCleanly,
-  closedEvents,
-  consume,
+  assertOneStream,
+  closeBoth,
+  collect,
   DNSTAP_BYTES,
-  listen,
   makePayloads,
-  Tally,
   targetOf,
   writeAllFrames,
 } from "./_socket_e2e.ts";
@@ -25,14 +22,13 @@ for (const transport of ["unix", "tcp"] as const) {
   Deno.test(`writer → receiver over ${transport}: 50,000 dnstap-sized frames arrive whole and in order, ending with STOP/FINISH`, async () => {
     await withTempDir(async (dir) => {
       const payloads = makePayloads(50_000, transport === "unix" ? 1 : 2);
-      const { receiver, events } = await listen(
+      const c = await collect(
         transport === "unix"
           ? { transport, path: `${dir}/dnstap.sock` }
           : { transport, port: 0 },
         { contentTypes: [DNSTAP_CONTENT_TYPE] },
       );
-      const tally = new Tally();
-      const consuming = consume(receiver, tally);
+      const { receiver, events, tally } = c;
       const errors: Error[] = [];
       const writer = await FrameWriter.connect(targetOf(receiver), {
         // A FINISH that never came would hang close() this long: the test's
@@ -42,26 +38,21 @@ for (const transport of ["unix", "tcp"] as const) {
       });
       assert.deepEqual(writer.contentType, DNSTAP_BYTES);
       await writeAllFrames(writer, payloads);
-      await writer.close();
+      await closeBoth(writer, c);
       // close() returned after FINISH: the collector saw STOP, answered,
       // and the writer met no error (no EOF before FINISH).
       assert.deepEqual(errors.map((e) => e.message), []);
-      await waitFor(() => closedEvents(events).length === 1, "the close");
-      await receiver.close();
-      await consuming;
 
-      tally.assertExactly(payloads, transport);
+      assertOneStream(c, payloads, transport, {
+        mode: "bidirectional",
+        contentType: DNSTAP_BYTES,
+      });
       assert.equal(tally.connections.size, 1);
-      const [info] = tally.connections.values();
-      assert.equal(info!.mode, "bidirectional");
-      assert.deepEqual(info!.contentType, DNSTAP_BYTES);
       assert.deepEqual(events.map((e) => e.type), [
         "opened",
         "started",
         "closed",
       ]);
-      assertStoppedCleanly(closedEvents(events)[0], transport);
-      assertNoErrors(receiver);
       const stats = receiver.stats;
       assert.equal(stats.frames, payloads.length);
       assert.equal(stats.bytes, payloads.reduce((n, p) => n + p.length, 0));
@@ -89,31 +80,24 @@ for (const transport of ["unix", "tcp"] as const) {
 
 Deno.test("unidirectional writer → receiver: START … STOP, every frame, no FINISH needed", async () => {
   await withTempDir(async (dir) => {
-    const { receiver, events } = await listen(
+    const c = await collect(
       { transport: "unix", path: `${dir}/dnstap.sock` },
       { contentTypes: [DNSTAP_CONTENT_TYPE] },
     );
-    const tally = new Tally();
-    const consuming = consume(receiver, tally);
     const errors: Error[] = [];
-    const writer = await FrameWriter.connect(targetOf(receiver), {
+    const writer = await FrameWriter.connect(targetOf(c.receiver), {
       bidirectional: false,
       onError: (e) => errors.push(e),
     });
     assert.deepEqual(writer.contentType, DNSTAP_BYTES);
     const payloads = makePayloads(10_000, 5);
     await writeAllFrames(writer, payloads);
-    await writer.close();
+    await closeBoth(writer, c);
     assert.deepEqual(errors.map((e) => e.message), []);
-    await waitFor(() => closedEvents(events).length === 1, "the close");
-    await receiver.close();
-    await consuming;
-    tally.assertExactly(payloads, "unidirectional");
-    const [info] = tally.connections.values();
-    assert.equal(info!.mode, "unidirectional");
-    assert.deepEqual(info!.contentType, DNSTAP_BYTES);
-    assertStoppedCleanly(closedEvents(events)[0], "unidirectional");
-    assertNoErrors(receiver);
+    assertOneStream(c, payloads, "unidirectional", {
+      mode: "unidirectional",
+      contentType: DNSTAP_BYTES,
+    });
     assert.equal(writer.stats.framesWritten, payloads.length);
   });
 });
