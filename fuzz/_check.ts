@@ -55,16 +55,25 @@ export function checkCaseSync(
   bounds: Bounds = DEFAULT_BOUNDS,
 ): void {
   const before = measure();
+  let result: unknown;
   try {
-    target.check(c);
+    result = target.check(c);
   } catch (e) {
     throw asFailure(e);
+  }
+  if (result instanceof Promise) {
+    // A check that returns a promise would go unwaited: say so, loudly.
+    result.catch(() => {});
+    throw new FuzzFailure(
+      "crash",
+      `harness: target ${target.name} says it is synchronous, yet its check returned a promise`,
+    );
   }
   checkBounds(before, bounds, allowance(target, c));
 }
 
 /** A thrown value as a FuzzFailure: a crash unless it is one already. */
-export function asFailure(e: unknown): FuzzFailure {
+function asFailure(e: unknown): FuzzFailure {
   if (e instanceof FuzzFailure) return e;
   return new FuzzFailure(
     "crash",

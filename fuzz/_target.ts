@@ -41,7 +41,7 @@ export interface TargetBase<C extends FuzzCase> {
    * ArrayBuffer bytes one case may allocate (Deno.memoryUsage().external
    * growth), checked after the case.
    *
-   * @default {DEFAULT_ALLOWANCE}
+   * @default {DEFAULT_ALLOWANCE} (64 MiB)
    */
   allowance?(c: C): number;
   /**
@@ -56,7 +56,8 @@ export interface TargetBase<C extends FuzzCase> {
 /**
  * A fuzz target: a synchronous check (run by fc.property, the faster) or an
  * asynchronous one (fc.asyncProperty). Either throws a FuzzFailure; any
- * other error escaping it counts as a crash.
+ * other error escaping it counts as a crash (and so does a promise returned
+ * by a check that says it is synchronous).
  */
 export type FuzzTarget<C extends FuzzCase = FuzzCase> =
   | TargetBase<C> & {

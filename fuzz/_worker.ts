@@ -8,7 +8,8 @@
 // Cases come in batches: batch b of target t is fast-check's run of
 // `batchSize` cases from seed batchSeed(seed, t, b); case i of it is
 // fast-check's run i. A failing run is posted at once, then shrunk (by
-// fast-check, then byte by byte) and posted again.
+// fast-check, then by the target's own minimise if it has one: byte by byte
+// for the decoder and the reader) and posted again.
 import fc from "fast-check";
 import { FuzzFailure } from "./_assert.ts";
 import { failureClass, type FuzzCase, spelled } from "./_case.ts";

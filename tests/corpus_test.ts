@@ -12,7 +12,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type CorpusFile, parseCorpusFile } from "../fuzz/_case.ts";
-import { type Bounds, checkCase } from "../fuzz/_check.ts";
+import { FuzzFailure } from "../fuzz/_assert.ts";
+import { type Bounds, checkCase, checkCaseSync } from "../fuzz/_check.ts";
 import { replay } from "../fuzz/_replay.ts";
 import { TARGET_NAMES, TARGETS } from "../fuzz/_targets.ts";
 
@@ -55,6 +56,23 @@ Deno.test("fuzz targets have distinct names, and generate cases that name them a
       await checkCase(c, BOUNDS);
     }
   }
+});
+
+Deno.test("fuzz harness counts a promise from a synchronous target's check as a crash", () => {
+  const target = {
+    name: "late",
+    about: "a check that is not synchronous after all",
+    arb: fc.constant({ target: "late" }),
+    sync: true as const,
+    // Typed `void`, as TypeScript lets a function returning a promise be.
+    check: (() => Promise.resolve()) as () => void,
+  };
+  assert.throws(
+    () => checkCaseSync(target, { target: "late" }, BOUNDS),
+    (e) =>
+      e instanceof FuzzFailure && e.kind === "crash" &&
+      /returned a promise/.test(e.message),
+  );
 });
 
 for (const { name, file } of files) {
