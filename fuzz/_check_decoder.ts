@@ -29,6 +29,7 @@ import { decodeModel } from "./_model.ts";
 import {
   assertModel,
   cutChunks,
+  type DecoderInput,
   observe,
   type Observed,
 } from "./_observe_decoder.ts";
@@ -143,22 +144,23 @@ function checkDecoder(c: DecoderCase): void {
     (options) => new FrameDecoder(options),
   );
   if (opts === null) return;
-  const ch = cutChunks(bytes, c.cuts);
-  const pulls = ch.chunks.map((_, i) => (c.pulls[i] ?? "1") !== "0");
+  const chunks = cutChunks(bytes, c.cuts);
+  const pulls = chunks.chunks.map((_, i) => (c.pulls[i] ?? "1") !== "0");
   const model = decodeModel(bytes, opts.options);
-  const max = opts.options.maxFrameLength;
+  const input: DecoderInput = {
+    bytes,
+    chunks,
+    pulls,
+    options: opts.decoder,
+    model,
+    maxFrameLength: opts.options.maxFrameLength,
+  };
   const run = (engine: Engine, api: "next" | "nextControl") =>
-    observe(
-      bytes,
-      ch,
-      pulls,
-      opts.decoder,
-      model,
-      max,
+    observe(input, {
       engine,
       api,
-      api === "nextControl" ? c.throwEvery ?? 0 : 0,
-    );
+      throwEvery: api === "nextControl" ? c.throwEvery ?? 0 : 0,
+    });
   const ts = run("ts", "next");
   assertModel(bytes, ts, model, "FrameDecoder [ts] next()");
   const wasm = run("wasm", "next");

@@ -379,17 +379,14 @@ async function checkReader(c: ReaderCase): Promise<void> {
   if (opts === null) return;
   const model = decodeModel(bytes, opts.options);
   // FrameDecoder, one chunk: the errors' messages to match.
-  const one = observe(
+  const one = observe({
     bytes,
-    cutChunks(bytes, []),
-    [true],
-    opts.decoder,
+    chunks: cutChunks(bytes, []),
+    pulls: [true],
+    options: opts.decoder,
     model,
-    opts.options.maxFrameLength,
-    "ts",
-    "next",
-    0,
-  );
+    maxFrameLength: opts.options.maxFrameLength,
+  }, { engine: "ts", api: "next", throwEvery: 0 });
   assertModel(bytes, one, model, "FrameDecoder [ts] next() in one chunk");
   const m = model.counters;
   const byCallback = c.how === "forEachFrame" || c.how === "forEachRun";

@@ -108,21 +108,34 @@ function chunkOf(ch: Chunks, from: number, to: number): number {
   return -1;
 }
 
+/** An input to decode as a case says, and what the model makes of it. */
+export interface DecoderInput {
+  bytes: Uint8Array;
+  /** Where the input is cut. */
+  chunks: Chunks;
+  /** Whether to pull frames after each chunk. */
+  pulls: readonly boolean[];
+  /** The decoder's options (the engine aside). */
+  options: FrameDecoderOptions;
+  model: ModelResult;
+  maxFrameLength: number;
+}
+
+/** How one run decodes: the engine, the API, and onData's throws. */
+export interface DecoderRun {
+  engine: Engine;
+  api: "next" | "nextControl";
+  /** nextControl's onData throws on every data frame whose index is a multiple of this (0: never). */
+  throwEvery: number;
+}
+
 /**
- * Decodes the case with one engine and one API, checking the invariants
+ * Decodes the input with one engine and one API, checking the invariants
  * that hold frame by frame; returns everything observable.
  */
-export function observe(
-  bytes: Uint8Array,
-  ch: Chunks,
-  pulls: readonly boolean[],
-  options: FrameDecoderOptions,
-  model: ModelResult,
-  maxFrameLength: number,
-  engine: Engine,
-  api: "next" | "nextControl",
-  throwEvery: number,
-): Observed {
+export function observe(input: DecoderInput, run: DecoderRun): Observed {
+  const { bytes, chunks: ch, pulls, options, model, maxFrameLength } = input;
+  const { engine, api, throwEvery } = run;
   const where = `FrameDecoder [${engine}] ${api}()`;
   const decoder = new FrameDecoder({ ...options, engine });
   if (decoder.engine !== engine) {
