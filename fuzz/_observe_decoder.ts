@@ -29,7 +29,7 @@ import {
   u32,
 } from "./_assert.ts";
 import { toHex } from "./_case.ts";
-import type { ModelResult } from "./_model.ts";
+import type { ModelCounters, ModelResult } from "./_model.ts";
 
 /** A frame as observed, comparable across paths. */
 export type ObservedFrame =
@@ -39,16 +39,10 @@ export type ObservedFrame =
     | { kind: "control"; type: number; contentTypes: string[] }
   );
 
-/** A decoder's counters, comparable across paths. */
-export interface Counters {
-  dataFrames: number;
-  controlFrames: number;
-  skippedFrames: number;
-  oversizedFrames: number;
-  started: boolean;
-  stopped: boolean;
-  contentType: string | null;
-}
+/** A decoder's counters, comparable across paths (the content type in hex). */
+export type Counters =
+  & Omit<ModelCounters, "payloadBytes" | "contentType">
+  & { contentType: string | null };
 
 /** Everything observable of one decoding run. */
 export interface Observed {
