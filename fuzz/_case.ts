@@ -2,14 +2,9 @@
 // that keep the failing ones (tests/corpus/<kind>-<hash>.json).
 //
 // A case is self-contained: the input bytes, where they are cut, the
-// options, and (for the handshake) the script of calls. The fuzzer writes it
-// and tests/corpus_test.ts replays it through the same checks (_checks.ts).
-
-/** Which part of the library a case drives. */
-export type Target = "decoder" | "reader" | "handshake";
-
-/** Every target, in the order `--target all` runs them. */
-export const TARGETS: readonly Target[] = ["decoder", "reader", "handshake"];
+// options, or (for the handshake) the script of calls; each target defines
+// its own case type (fuzz/_check_<target>.ts). The fuzzer writes a case and
+// tests/corpus_test.ts replays it through the same checks.
 
 /**
  * What went wrong:
@@ -44,95 +39,14 @@ export interface InputSpelling {
 }
 
 /**
- * Decoder options as a case holds them: usually valid, now and then not
- * (then the constructors must throw a TypeError or RangeError, nothing else).
+ * One fuzz case: plain JSON data, the `target` field naming the target that
+ * runs it (see _targets.ts). Each target defines its own case type, which
+ * extends this one (and {@linkcode InputSpelling} if it has input bytes).
  */
-export interface CaseOptions {
-  maxFrameLength?: number | string | null;
-  oversize?: string | null;
-  strict?: boolean;
+export interface FuzzCase {
+  /** The name of the target that runs the case. */
+  target: string;
 }
-
-/** Bytes through FrameDecoder: both engines, next() and nextControl(). */
-export interface DecoderCase extends InputSpelling {
-  target: "decoder";
-  /** Where the input is cut into chunks (sorted offsets). */
-  cuts: number[];
-  /** One digit per chunk: "1" pulls frames after that chunk, "0" does not. */
-  pulls: string;
-  options: CaseOptions;
-  /** nextControl's onData throws on every data frame whose index is a multiple of this (0: never). */
-  throwEvery?: number;
-}
-
-/** Bytes through FrameReader (both engines), against FrameDecoder. */
-export interface ReaderCase extends InputSpelling {
-  target: "reader";
-  /** Sizes of successive reads, cycled (each at least 1). */
-  reads: number[];
-  options: CaseOptions;
-  windowSize: number;
-  how: "forEachFrame" | "forEachRun" | "batches" | "iterator";
-  copyPayloads: boolean;
-  readSync: boolean;
-  /** forEachFrame (forEachRun): the callback returns a promise on every data frame (run) whose index is a multiple of this (0: never), and reads the payload (run) once it settles. */
-  awaitEvery?: number;
-  /** Stop early: forEachFrame's callback throws at this data frame (forEachRun's at the run that holds it); batches and iteration break once they have this many frames (-1 or absent: never). */
-  stopAt?: number;
-}
-
-/** A frame as JSON: payload and content types in hex. */
-export type FrameJson =
-  | { kind: "data"; data: string }
-  | { kind: "control"; type: number; contentTypes: string[] };
-
-/** One call of a handshake script. */
-export type Step =
-  /** Hand this frame object to receive(). */
-  | { op: "frame"; frame: FrameJson }
-  /** Feed these bytes to a FrameDecoder, hand what it decodes to receive(). */
-  | { op: "bytes"; hex: string }
-  /** Hand receive() something that is not a Frame (a TypeError is due). */
-  | { op: "junk"; value: number }
-  /** WriterHandshake.start(). */
-  | { op: "start" }
-  /** WriterHandshake.stop(). */
-  | { op: "stop" };
-
-/** A perturbation of a conversation between the two handshakes. */
-export interface Perturbation {
-  /** The message number it applies to (counting both directions). */
-  at: number;
-  op: "drop" | "duplicate" | "inject";
-  /** What `inject` puts in front of the message (hex bytes). */
-  hex?: string;
-}
-
-/** The handshake state machines, alone or talking to each other. */
-export interface HandshakeCase {
-  target: "handshake";
-  /**
-   * `reader` or `writer`: one state machine fed `steps`; `pair`: a writer
-   * and a reader talking through encoded bytes and FrameDecoders, with
-   * `perturb` applied to their messages.
-   */
-  role: "reader" | "writer" | "pair";
-  /** The reader's content types (hex), or a value that is no valid list. */
-  readerTypes: string[] | number | null;
-  /** The writer's content types (hex), or a value that is no valid list. */
-  writerTypes: string[] | number | null;
-  bidirectional: boolean;
-  steps: Step[];
-  /** pair: payloads of the data frames the writer sends (hex). */
-  payloads?: string[];
-  /** pair: the messages' perturbations. */
-  perturb?: Perturbation[];
-  /** pair: cut each message into pieces of at most this many bytes (0: whole). */
-  piece?: number;
-}
-
-/** One fuzz case. */
-export type FuzzCase = DecoderCase | ReaderCase | HandshakeCase;
 
 /** A corpus file: a case plus what failed, and where it came from. */
 export type CorpusFile = FuzzCase & {
@@ -229,10 +143,10 @@ export function caseInput(c: InputSpelling): Uint8Array {
 // Corpus files.
 
 /** A case ready for a file: bytes held in memory spelled out. */
-export function spelled(c: FuzzCase): FuzzCase {
-  if (c.target === "handshake" || c.bytes === undefined) return c;
-  const { bytes, ...rest } = c;
-  return { ...rest, ...spellInput(bytes) } as FuzzCase;
+export function spelled<C extends FuzzCase>(c: C): C {
+  const { bytes, ...rest } = c as C & InputSpelling;
+  if (!(bytes instanceof Uint8Array)) return c;
+  return { ...rest, ...spellInput(bytes) } as unknown as C;
 }
 
 /** The fields of a case (no metadata), in a stable order, for hashing. */
@@ -273,13 +187,17 @@ export async function caseHash(c: FuzzCase): Promise<string> {
   return toHex(new Uint8Array(digest)).slice(0, 12);
 }
 
-/** Reads and checks a corpus file's JSON. */
-export function parseCorpusFile(text: string, name: string): CorpusFile {
+/** Reads and checks a corpus file's JSON: a case of one of `targets`. */
+export function parseCorpusFile(
+  text: string,
+  name: string,
+  targets: readonly string[],
+): CorpusFile {
   const file = JSON.parse(text) as CorpusFile;
   if (typeof file !== "object" || file === null) {
     throw new TypeError(`Cannot read corpus file ${name}: not an object`);
   }
-  if (!["decoder", "reader", "handshake"].includes(file.target)) {
+  if (!targets.includes(file.target)) {
     throw new TypeError(
       `Cannot read corpus file ${name}: unknown target ${String(file.target)}`,
     );
@@ -292,7 +210,7 @@ export function parseCorpusFile(text: string, name: string): CorpusFile {
  * one bug found a hundred times is saved once.
  */
 export function signature(
-  target: Target,
+  target: string,
   kind: FailureKind,
   message: string,
 ): string {

@@ -1,24 +1,27 @@
-// Private: a cheap byte-level reduction of a failing decoder or reader case,
-// run after fast-check's own shrinking (which shrinks the generator's
-// structure, not the bytes): drop spans of bytes, halving their size, then
-// drop cuts, keeping each change that still fails the same way.
-import {
-  caseInput,
-  type DecoderCase,
-  type FuzzCase,
-  type ReaderCase,
-} from "./_case.ts";
+// Private: a cheap byte-level reduction of a failing case that has input
+// bytes (the decoder and reader targets use it as their `minimise`), run
+// after fast-check's own shrinking (which shrinks the generator's structure,
+// not the bytes): drop spans of bytes, halving their size, then drop cuts,
+// keeping each change that still fails the same way.
+import { caseInput, type FuzzCase, type InputSpelling } from "./_case.ts";
+import type { StillFails } from "./_target.ts";
 
-/** Whether a candidate still fails the same way. */
-export type StillFails = (c: FuzzCase) => Promise<boolean>;
+/**
+ * A case with input bytes, perhaps cut into chunks at `cuts` and pulled as
+ * `pulls` says (one digit per chunk).
+ */
+export type BytesCase = FuzzCase & InputSpelling & {
+  cuts?: number[];
+  pulls?: string;
+};
 
 /** The case without input bytes [from, to); cuts after them move back. */
-function without(
-  c: DecoderCase | ReaderCase,
+function without<C extends BytesCase>(
+  c: C,
   bytes: Uint8Array,
   from: number,
   to: number,
-): DecoderCase | ReaderCase {
+): C {
   const out = new Uint8Array(bytes.length - (to - from));
   out.set(bytes.subarray(0, from));
   out.set(bytes.subarray(to), from);
@@ -26,7 +29,7 @@ function without(
   delete base.input;
   delete base.inputBase64;
   delete base.inputParts;
-  if (base.target === "decoder") {
+  if (base.cuts !== undefined) {
     const cuts = base.cuts
       .map((x) => x <= from ? x : x >= to ? x - (to - from) : from)
       .filter((x, i, all) => x > 0 && x < out.length && all.indexOf(x) === i);
@@ -35,19 +38,25 @@ function without(
   return base;
 }
 
+/** The case without cut `i`: its two chunks pushed as one, pulled as the second was. */
+function withoutCut<C extends BytesCase>(c: C, i: number): C {
+  const cuts = (c.cuts ?? []).filter((_, j) => j !== i);
+  if (c.pulls === undefined) return { ...c, cuts };
+  return { ...c, cuts, pulls: c.pulls.slice(0, i + 1) + c.pulls.slice(i + 2) };
+}
+
 /**
  * Reduces `c` while `stillFails`, within `budgetMs` and at most `maxTries`
  * runs. Returns the smallest failing case found (perhaps `c` itself).
  */
-export async function reduceBytes(
-  c: FuzzCase,
-  stillFails: StillFails,
+export async function reduceBytes<C extends BytesCase>(
+  c: C,
+  stillFails: StillFails<C>,
   budgetMs: number,
   maxTries = 2_000,
-): Promise<FuzzCase> {
-  if (c.target === "handshake") return c;
+): Promise<C> {
   const end = performance.now() + budgetMs;
-  let best: DecoderCase | ReaderCase = c;
+  let best: C = c;
   let tries = 0;
   const more = () => tries < maxTries && performance.now() < end;
   for (
@@ -69,14 +78,10 @@ export async function reduceBytes(
       else from += span;
     }
   }
-  if (best.target === "decoder") {
-    for (let i = best.cuts.length - 1; i >= 0 && more(); i--) {
-      const cuts = best.cuts.filter((_, j) => j !== i);
-      const pulls = best.pulls.slice(0, i + 1) + best.pulls.slice(i + 2);
-      const candidate: DecoderCase = { ...best, cuts, pulls };
-      tries++;
-      if (await stillFails(candidate)) best = candidate;
-    }
+  for (let i = (best.cuts?.length ?? 0) - 1; i >= 0 && more(); i--) {
+    const candidate = withoutCut(best, i);
+    tries++;
+    if (await stillFails(candidate)) best = candidate;
   }
   return best;
 }

@@ -1,7 +1,7 @@
 // Private: replaying one case in a worker of its own, with a watchdog: what
 // tests/corpus_test.ts and `fuzz.ts --replay` do with a corpus file.
 import type { FailureKind, FuzzCase } from "./_case.ts";
-import type { Bounds } from "./_checks.ts";
+import type { Bounds } from "./_check.ts";
 
 /** How a replay went. */
 export type ReplayResult =
@@ -9,7 +9,7 @@ export type ReplayResult =
   | { ok: false; kind: FailureKind; message: string; ms: number };
 
 /**
- * Runs every check of `c` (see _checks.ts) in a fresh worker; a case that
+ * Runs every check of `c` (see _check.ts) in a fresh worker; a case that
  * has not finished after `timeoutMs` is stopped and reported as a hang.
  */
 export function replay(

@@ -1,7 +1,8 @@
 // Private: the worker that replays one corpus case (see _replay.ts), so that
 // a case that never returns can be stopped from outside.
 import type { FuzzCase } from "./_case.ts";
-import { type Bounds, checkCase, FuzzFailure } from "./_checks.ts";
+import { FuzzFailure } from "./_assert.ts";
+import { type Bounds, checkCase } from "./_check.ts";
 import type { ReplayResult } from "./_replay.ts";
 
 declare const self: {

@@ -1,15 +1,9 @@
 // Private: what fuzz.ts and its worker share: the messages, the heartbeat
 // layout, the seed of each batch, and how to regenerate one case.
 import fc from "fast-check";
-import {
-  type FailureKind,
-  type FuzzCase,
-  spelled,
-  type Target,
-  TARGETS,
-} from "./_case.ts";
-import type { Bounds } from "./_checks.ts";
-import { CASE_ARBS, type GeneratedCase } from "./_generators.ts";
+import { type FailureKind, type FuzzCase, spelled } from "./_case.ts";
+import type { Bounds } from "./_check.ts";
+import { TARGET_NAMES, targetNamed } from "./_targets.ts";
 
 /** Heartbeat words (Int32Array over the SharedArrayBuffer). */
 export const BEAT_BATCH = 0;
@@ -26,7 +20,8 @@ export const PHASE_SHRINK = 2;
 
 /** What fuzz.ts asks its worker to run. */
 export interface RunRequest {
-  target: Target;
+  /** The target's name. */
+  target: string;
   seed: number;
   firstBatch: number;
   /** Cases to run, or null to run until `deadline`. */
@@ -45,7 +40,7 @@ export type WorkerMessage =
     type: "failure";
     /** "found": as generated; "minimised": after shrinking. */
     stage: "found" | "minimised";
-    target: Target;
+    target: string;
     kind: FailureKind;
     message: string;
     case: FuzzCase;
@@ -56,11 +51,11 @@ export type WorkerMessage =
   | { type: "error"; message: string };
 
 /** The fast-check seed of batch `batch` of `target` (a 31-bit integer). */
-export function batchSeed(seed: number, target: Target, batch: number): number {
+export function batchSeed(seed: number, target: string, batch: number): number {
   let h = 0x9e37_79b9 ^ (seed >>> 0);
   for (
     const word of [
-      TARGETS.indexOf(target) + 1,
+      TARGET_NAMES.indexOf(target) + 1,
       batch >>> 0,
       Math.floor(batch / 2 ** 32),
     ]
@@ -76,13 +71,13 @@ export function batchSeed(seed: number, target: Target, batch: number): number {
 /** Case `index` of batch `batch`, exactly as the worker generated it. */
 export function regenerate(
   seed: number,
-  target: Target,
+  target: string,
   batch: number,
   index: number,
 ): FuzzCase {
-  let got: GeneratedCase | null = null;
+  let got: FuzzCase | null = null;
   fc.check(
-    fc.property(CASE_ARBS[target], (c: GeneratedCase) => {
+    fc.property(targetNamed(target).arb, (c: FuzzCase) => {
       got = c;
     }),
     { seed: batchSeed(seed, target, batch), path: String(index), numRuns: 1 },

@@ -8,17 +8,12 @@
 // Cases come in batches: batch b of target t is fast-check's run of
 // `batchSize` cases from seed batchSeed(seed, t, b); case i of it is
 // fast-check's run i. A failing run is posted at once, then shrunk (by
-// fast-check, then byte by byte) and posted again.
+// fast-check, then by the target's own minimise if it has one: byte by byte
+// for the decoder and the reader) and posted again.
 import fc from "fast-check";
-import { failureClass, type FuzzCase, spelled, type Target } from "./_case.ts";
-import {
-  type Bounds,
-  checkCase,
-  checkCaseSync,
-  FuzzFailure,
-} from "./_checks.ts";
-import { CASE_ARBS, type GeneratedCase } from "./_generators.ts";
-import { reduceBytes } from "./_minimise.ts";
+import { FuzzFailure } from "./_assert.ts";
+import { failureClass, type FuzzCase, spelled } from "./_case.ts";
+import { type Bounds, checkCase, checkCaseSync } from "./_check.ts";
 import {
   batchSeed,
   BEAT_BATCH,
@@ -32,6 +27,8 @@ import {
   type RunRequest,
   type WorkerMessage,
 } from "./_run.ts";
+import type { FuzzTarget } from "./_target.ts";
+import { targetNamed } from "./_targets.ts";
 
 declare const self: {
   onmessage: ((e: MessageEvent<RunRequest>) => void) | null;
@@ -43,19 +40,13 @@ function post(message: WorkerMessage): void {
   self.postMessage(message);
 }
 
-/** Runs one case; throws its FuzzFailure. */
-async function runCase(c: FuzzCase, bounds: Bounds): Promise<void> {
-  if (c.target === "reader") await checkCase(c, bounds);
-  else checkCaseSync(c, bounds);
-}
-
 /** The failure of a case, or null if it passes. */
 async function failureOf(
   c: FuzzCase,
   bounds: Bounds,
 ): Promise<FuzzFailure | null> {
   try {
-    await runCase(c, bounds);
+    await checkCase(c, bounds);
     return null;
   } catch (e) {
     return e instanceof FuzzFailure
@@ -66,7 +57,8 @@ async function failureOf(
 
 async function run(req: RunRequest): Promise<void> {
   const beat = new Int32Array(req.sab);
-  const arb = CASE_ARBS[req.target];
+  const target = targetNamed(req.target);
+  const { arb } = target;
   const { bounds } = req;
   let cases = 0;
   let failures = 0;
@@ -94,26 +86,23 @@ async function run(req: RunRequest): Promise<void> {
       endOnFailure: true,
       interruptAfterTimeLimit: remaining,
     };
-    const details = req.target === "reader"
-      ? await fc.check(
-        fc.asyncProperty(arb, async (c: GeneratedCase) => {
+    const details = target.sync
+      ? fc.check(
+        fc.property(arb, (c: FuzzCase) => {
           enter();
           try {
-            await checkCase(c, bounds);
+            checkCaseSync(target, c, bounds);
           } finally {
             leave();
           }
         }),
         params,
       )
-      : fc.check(
-        fc.property(arb, (c: GeneratedCase) => {
+      : await fc.check(
+        fc.asyncProperty(arb, async (c: FuzzCase) => {
           enter();
           try {
-            checkCaseSync(
-              c as Exclude<GeneratedCase, { target: "reader" }>,
-              bounds,
-            );
+            await checkCase(c, bounds);
           } finally {
             leave();
           }
@@ -123,7 +112,7 @@ async function run(req: RunRequest): Promise<void> {
     cases += details.numRuns;
     if (!details.failed || details.counterexample === null) continue;
     failures++;
-    const found = details.counterexample[0] as GeneratedCase;
+    const found = details.counterexample[0] as FuzzCase;
     const error = details.errorInstance;
     const failure = error instanceof FuzzFailure
       ? error
@@ -140,7 +129,7 @@ async function run(req: RunRequest): Promise<void> {
     });
     if (failure.kind === "hang") continue;
     const shrunk = await shrink(
-      req.target,
+      target,
       found,
       failure,
       seed,
@@ -167,8 +156,8 @@ async function run(req: RunRequest): Promise<void> {
  * byte by byte.
  */
 async function shrink(
-  target: Target,
-  found: GeneratedCase,
+  target: FuzzTarget,
+  found: FuzzCase,
   original: FuzzFailure,
   seed: number,
   path: string,
@@ -186,22 +175,23 @@ async function shrink(
   };
   let best: FuzzCase = found;
   try {
-    const arb = CASE_ARBS[target];
     const details = await fc.check(
-      fc.asyncProperty(arb, async (c: GeneratedCase) => {
+      fc.asyncProperty(target.arb, async (c: FuzzCase) => {
         const f = await sameKind(c);
         if (f !== null) throw f;
       }),
       { seed, path, interruptAfterTimeLimit: 20_000 },
     );
     if (details.failed && details.counterexample !== null) {
-      best = details.counterexample[0] as GeneratedCase;
+      best = details.counterexample[0] as FuzzCase;
     }
-    best = await reduceBytes(
-      best,
-      async (c) => (await sameKind(c)) !== null,
-      10_000,
-    );
+    if (target.minimise !== undefined) {
+      best = await target.minimise(
+        best,
+        async (c) => (await sameKind(c)) !== null,
+        10_000,
+      );
+    }
   } finally {
     Atomics.store(beat, BEAT_PHASE, PHASE_IDLE);
   }

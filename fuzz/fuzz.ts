@@ -2,7 +2,8 @@
  * The fuzzer: random and mutated Frame Streams through FrameDecoder (both
  * engines, next() and nextControl()), FrameReader (both engines, small
  * windows) and the two handshake state machines, held to each other, to a
- * reference model and to the documented invariants (see _checks.ts). A
+ * reference model and to the documented invariants (one module per target,
+ * fuzz/_check_<target>.ts, registered in _targets.ts). A
  * divergence, a crash, a hang or an allocation past the bounds is saved as
  * a reproducer in the corpus directory (tests/corpus/<kind>-<hash>.json),
  * which tests/corpus_test.ts replays as regression tests, and the run exits
@@ -10,12 +11,13 @@
  *
  * ```sh
  * deno run --allow-read --allow-write=tests/corpus fuzz/fuzz.ts \
- *   [--target decoder|reader|handshake|all] [--seed N] \
+ *   [--target NAME|all] [--seed N] \
  *   [--duration SECONDS | --iterations N] [--corpus DIR] \
  *   [--case-timeout MS] [--rss-limit MIB] [--batch N] [--max-failures N]
  * deno run --allow-read fuzz/fuzz.ts --replay tests/corpus/some-case.json
  * ```
  *
+ * The targets are decoder, reader and handshake (`--help` lists them all).
  * `--duration` (default 60) is split evenly between the targets of `all`;
  * `--iterations` runs that many cases per target. The seed (random unless
  * given) is printed: with `--iterations`, the same seed runs the same cases.
@@ -30,10 +32,8 @@ import {
   type FuzzCase,
   parseCorpusFile,
   signature,
-  type Target,
-  TARGETS,
 } from "./_case.ts";
-import { type Bounds, DEFAULT_BOUNDS } from "./_checks.ts";
+import { type Bounds, DEFAULT_BOUNDS } from "./_check.ts";
 import { replay } from "./_replay.ts";
 import {
   BEAT_BATCH,
@@ -48,9 +48,10 @@ import {
   type RunRequest,
   type WorkerMessage,
 } from "./_run.ts";
+import { TARGET_NAMES, TARGETS } from "./_targets.ts";
 
 const USAGE = `Usage: fuzz.ts [options]
-  --target T          decoder, reader, handshake or all (default all)
+  --target T          ${TARGET_NAMES.join(", ")} or all (default all)
   --seed N            the seed (default: random, printed)
   --duration S        seconds to run, split between the targets (default 60)
   --iterations N      cases per target, instead of a duration
@@ -62,10 +63,13 @@ const USAGE = `Usage: fuzz.ts [options]
   --batch N           cases per fast-check run (default 100)
   --max-failures N    stop a target after N failures (default 10)
   --replay FILE...    replay corpus files instead of fuzzing
-  --help`;
+  --help
+
+Targets:
+${TARGETS.map((t) => `  ${t.name.padEnd(20)}${t.about}`).join("\n")}`;
 
 interface Settings {
-  targets: Target[];
+  targets: string[];
   seed: number;
   iterations: number | null;
   seconds: number;
@@ -77,7 +81,7 @@ interface Settings {
 
 /** What one target's run gave. */
 interface TargetResult {
-  target: Target;
+  target: string;
   cases: number;
   ms: number;
   failures: number;
@@ -104,12 +108,12 @@ function readSettings(
 ): Settings {
   const str = (k: string) => values[k] as string | undefined;
   const target = str("target") ?? "all";
-  if (target !== "all" && !TARGETS.includes(target as Target)) {
+  if (target !== "all" && !TARGET_NAMES.includes(target)) {
     throw new TypeError(
-      `--target must be decoder, reader, handshake or all, got ${target}`,
+      `--target must be ${TARGET_NAMES.join(", ")} or all, got ${target}`,
     );
   }
-  const targets = target === "all" ? [...TARGETS] : [target as Target];
+  const targets = target === "all" ? [...TARGET_NAMES] : [target];
   const iterations = int(str("iterations"), "iterations", 1);
   const duration = values.duration === undefined
     ? null
@@ -157,7 +161,7 @@ class Corpus {
   }
 
   async save(
-    target: Target,
+    target: string,
     kind: FailureKind,
     message: string,
     c: FuzzCase,
@@ -211,7 +215,7 @@ class Corpus {
 
 /** Runs one target's worker until it is done; restarts it after a hang. */
 async function fuzzTarget(
-  target: Target,
+  target: string,
   s: Settings,
   corpus: Corpus,
 ): Promise<TargetResult> {
@@ -365,7 +369,11 @@ async function fuzzTarget(
 async function replayFiles(paths: string[], bounds: Bounds): Promise<number> {
   let failed = 0;
   for (const path of paths) {
-    const file = parseCorpusFile(await Deno.readTextFile(path), path);
+    const file = parseCorpusFile(
+      await Deno.readTextFile(path),
+      path,
+      TARGET_NAMES,
+    );
     const r = await replay(
       file,
       bounds,

@@ -1,6 +1,7 @@
 // Regression tests from the fuzzer (fuzz/fuzz.ts): every file of
 // tests/corpus/ is a case (input bytes, chunk cuts, options, or a handshake
-// script) that goes through the very checks the fuzzer runs (fuzz/_checks.ts):
+// script) that goes through the very checks the fuzzer runs (fuzz/_check.ts,
+// one module per target: fuzz/_check_<target>.ts):
 // both engines, next() and nextControl(), FrameReader, the reference model,
 // the handshake oracles, the time and memory bounds. A file the fuzzer saved
 // is a failure it found, which must pass once fixed; the hand-written
@@ -9,9 +10,12 @@
 // Each case runs in a worker of its own, so that one that never returns
 // fails its test instead of hanging the suite.
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { type CorpusFile, parseCorpusFile } from "../fuzz/_case.ts";
-import type { Bounds } from "../fuzz/_checks.ts";
+import { FuzzFailure } from "../fuzz/_assert.ts";
+import { type Bounds, checkCase, checkCaseSync } from "../fuzz/_check.ts";
 import { replay } from "../fuzz/_replay.ts";
+import { TARGET_NAMES, TARGETS } from "../fuzz/_targets.ts";
 
 const DIR = new URL("./corpus/", import.meta.url);
 
@@ -26,7 +30,11 @@ const files: { name: string; file: CorpusFile }[] = [...Deno.readDirSync(DIR)]
   .sort()
   .map((name) => ({
     name,
-    file: parseCorpusFile(Deno.readTextFileSync(new URL(name, DIR)), name),
+    file: parseCorpusFile(
+      Deno.readTextFileSync(new URL(name, DIR)),
+      name,
+      TARGET_NAMES,
+    ),
   }));
 
 Deno.test("fuzz corpus holds the hand-written seed files", () => {
@@ -38,6 +46,33 @@ Deno.test("fuzz corpus holds the hand-written seed files", () => {
       `a seed file for the ${target} target`,
     );
   }
+});
+
+Deno.test("fuzz targets have distinct names, and generate cases that name them and pass their checks", async () => {
+  assert.equal(new Set(TARGET_NAMES).size, TARGETS.length);
+  for (const target of TARGETS) {
+    for (const c of fc.sample(target.arb, { seed: 1, numRuns: 8 })) {
+      assert.equal(c.target, target.name);
+      await checkCase(c, BOUNDS);
+    }
+  }
+});
+
+Deno.test("fuzz harness counts a promise from a synchronous target's check as a crash", () => {
+  const target = {
+    name: "late",
+    about: "a check that is not synchronous after all",
+    arb: fc.constant({ target: "late" }),
+    sync: true as const,
+    // Typed `void`, as TypeScript lets a function returning a promise be.
+    check: (() => Promise.resolve()) as () => void,
+  };
+  assert.throws(
+    () => checkCaseSync(target, { target: "late" }, BOUNDS),
+    (e) =>
+      e instanceof FuzzFailure && e.kind === "crash" &&
+      /returned a promise/.test(e.message),
+  );
 });
 
 for (const { name, file } of files) {
