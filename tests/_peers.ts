@@ -162,7 +162,7 @@ const built = new Map<PeerProgram, Promise<string>>();
 
 /** This process's build directory, made once and removed when it exits. */
 function makeBuildDir(): Promise<string> {
-  buildDir ??= Deno.makeTempDir({ prefix: "fstrm-peers-" }).then((dir) => {
+  buildDir ??= Deno.makeTempDir({ prefix: "fstrm-peer-build-" }).then((dir) => {
     globalThis.addEventListener("unload", () => {
       try {
         Deno.removeSync(dir, { recursive: true });
