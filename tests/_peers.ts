@@ -7,6 +7,10 @@
  * environment variable is set, as CI=true) and is ignored elsewhere, with one
  * line on stderr naming the missing peer and the apt package that has it.
  *
+ * It is also the one place that knows the C programs of `peers/` (a
+ * libfstrm-based generator and two readers, see peers/README.md):
+ * {@linkcode compilePeer} builds one with gcc, once per process.
+ *
  * @example
  * ```ts ignore
  * import { interopTest } from "./_peers.ts";
