@@ -6,22 +6,25 @@
 //
 //   deno task bench:read [--runs N] [--files dnstap,small,large]
 //     [--only REGEX] [--reader "NAME=COMMAND ARGS..."] [--verify-only]
+//     [--json PATH]
 //
-//   --runs N       timed rounds (default 5), after one warm-up round
+//   --runs N       timed rounds (default 5), after a warm-up round
 //   --files LIST   which bench/data/NAME.fstrm (default dnstap)
 //   --only REGEX   only the readers whose name matches (the C readers the
 //                  ratios need are kept)
 //   --reader       one more reader, repeatable; the file path is appended
 //   --verify-only  only the cross-check
+//   --json PATH    also write every run's times there (bench/results/ is
+//                  git-ignored)
 //
-// First every reader runs once on each file (the warm-up): its first stdout
-// line must be the file's summary line (bench/data/NAME.expected: frame
-// count, payload bytes and a checksum of both ends of every payload, see
-// peers/README.md), or nothing is timed. Then, per file, the rounds: each
-// round runs every reader once, in an order rotated from round to round, and
-// checks the line again. Right before a file's first round it is dropped from
-// the page cache (dd iflag=nocache, that file only) and read back whole, so
-// every run starts from the same warm cache.
+// First every reader runs once on each file, as a cross-check: its first
+// stdout line must be the file's summary line (bench/data/NAME.expected:
+// frame count, payload bytes and a checksum of both ends of every payload,
+// see peers/README.md), or nothing is timed. Then, per file: the file is
+// dropped from the page cache (dd iflag=nocache, that file only) and read
+// back whole, so that every run starts from the same warm cache; a warm-up
+// round; the timed rounds. Each round runs every reader once, in an order
+// rotated from round to round, and checks the line again.
 //
 // The table gives, per reader: the median wall time and its min–max, frames/s
 // and MB/s (10^6 bytes of file) from the median, the reader's own time from
@@ -42,12 +45,13 @@ const { values } = parseArgs({
     only: { type: "string" },
     reader: { type: "string", multiple: true, default: [] },
     "verify-only": { type: "boolean", default: false },
+    json: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (values.help) {
   const text = await Deno.readTextFile(new URL(import.meta.url));
-  console.log(text.split("\n").slice(0, 16).join("\n"));
+  console.log(text.split("\n").slice(0, 18).join("\n"));
   Deno.exit(0);
 }
 
@@ -212,6 +216,7 @@ console.log(
   "| file | reader | wall median s (min–max) | frames/s | MB/s | in-process median s | ×c-libfstrm (min–max) | ×c-tight-read (min–max) |",
 );
 console.log("|---|---|---:|---:|---:|---:|---:|---:|");
+const raw: Record<string, Record<string, Run[]>> = {};
 for (const f of files) {
   const { path, expected, size } = data.get(f)!;
   const frames = Number(/frames=(\d+)/.exec(expected)![1]);
@@ -226,6 +231,7 @@ for (const f of files) {
       results.get(reader.name)!.push(await runOnce(reader, path, expected));
     }
   }
+  raw[f] = Object.fromEntries(results);
   const rows = readers.map((reader) => {
     const own = results.get(reader.name)!;
     const walls = own.map((r) => r.wall);
@@ -252,6 +258,15 @@ for (const f of files) {
       } |`,
     );
   }
+}
+if (values.json !== undefined) {
+  const meta = { date: new Date().toISOString(), deno: version, runs };
+  const dir = values.json.slice(0, values.json.lastIndexOf("/") + 1);
+  if (dir !== "") await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    values.json,
+    JSON.stringify({ ...meta, results: raw }, null, 1) + "\n",
+  );
 }
 console.log(
   `\n(${runs} rounds after a warm-up, each reader a whole process; wall includes start-up; ×REF = median over rounds of this reader's time / REF's time in the same round)`,
