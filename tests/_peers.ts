@@ -188,10 +188,10 @@ async function build(name: PeerProgram, dir: string): Promise<string> {
     stdout: "null",
     stderr: "piped",
   }).output();
-  const warnings = new TextDecoder().decode(stderr).trim();
+  const output = new TextDecoder().decode(stderr).trim();
   if (code !== 0) {
     throw new Error(
-      `Cannot build peers/${name}.c: gcc exited ${code}\n${warnings}`,
+      `Cannot build peers/${name}.c: gcc exited ${code}\n${output}`,
     );
   }
   return exe;
