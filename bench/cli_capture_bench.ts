@@ -10,10 +10,12 @@
 //   deno run -A bench/cli_capture_bench.ts [--file PATH] [--frames N]
 //       [--runs N] [--transport unix|tcp|both] [--out DIR]
 //
-// --frames N replays only the first N frames of the file (copied to a temp
-// file). --out is where the receivers write (default: a temp dir); each
-// output is removed after its run.
+// --file defaults to bench/data/dnstap.fstrm (bench/make_data.ts, written
+// first when missing). --frames N replays only the first N frames of the
+// file (copied to a temp file). --out is where the receivers write (default:
+// a temp dir); each output is removed after its run.
 import { ControlType, encodeControlFrame, FrameReader } from "../mod.ts";
+import { benchData } from "./make_data.ts";
 
 const DNSTAP = "protobuf:dnstap.Dnstap";
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
@@ -23,16 +25,6 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1]! : fallback;
 }
 
-const defaultFile = [
-  new URL("../../shared/peers/data/dnstap.fstrm", import.meta.url).pathname,
-  "/tmp/fstrm-peers/data/dnstap.fstrm",
-].find((p) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-});
 const runs = Number(arg("runs", "3"));
 const transports = arg("transport", "both") === "both"
   ? ["unix", "tcp"] as const
@@ -199,13 +191,7 @@ async function once(
   }
 }
 
-const source = arg("file", "") || defaultFile;
-if (source === undefined) {
-  console.error(
-    "no input: give --file (e.g. ../shared/peers/data/dnstap.fstrm)",
-  );
-  Deno.exit(2);
-}
+const source = arg("file", "") || (await benchData("dnstap")).path;
 const frames = Number(arg("frames", "0"));
 const file = frames > 0 ? await subset(source, frames) : source;
 const size = (await Deno.stat(file)).size;

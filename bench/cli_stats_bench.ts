@@ -3,17 +3,18 @@
 // subprocesses, alternately, N times; prints each run, the medians and the
 // ratio. The target is a ratio of at most 1.2.
 //
-//   deno run --allow-read --allow-run bench/cli_stats_bench.ts \
+//   deno run --allow-read --allow-write --allow-run bench/cli_stats_bench.ts \
 //     [--runs N] [--engine auto|wasm|ts] [FILE]
 //
-// FILE defaults to /tmp/fstrm-peers/data/dnstap.fstrm (5,000,000 frames of
-// 80 to 400 bytes, 1.22 GB; see ../shared/peers/make-data.sh). Two times are
-// taken per run: wall clock around the whole subprocess (Deno's start-up
-// included, the same for both), and the reading time each one reports
-// itself (read_fstrm's elapsed_s, stats' --json "seconds", both from open
-// to the end of the reading). The first run of each is a warm-up (it
+// FILE defaults to bench/data/dnstap.fstrm (5,000,000 frames of 80 to 400
+// bytes, 1.22 GB), written by bench/make_data.ts first when missing. Two
+// times are taken per run: wall clock around the whole subprocess (Deno's
+// start-up included, the same for both), and the reading time each one
+// reports itself (read_fstrm's elapsed_s, stats' --json "seconds", both from
+// open to the end of the reading). The first run of each is a warm-up (it
 // brings the file into the page cache) and is not counted.
 import { parseArgs } from "node:util";
+import { benchData } from "./make_data.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -23,7 +24,7 @@ const { values, positionals } = parseArgs({
   },
   allowPositionals: true,
 });
-const file = positionals[0] ?? "/tmp/fstrm-peers/data/dnstap.fstrm";
+const file = positionals[0] ?? (await benchData("dnstap")).path;
 const runs = Number(values.runs);
 const engine = values.engine;
 const root = new URL("..", import.meta.url).pathname;

@@ -1,12 +1,18 @@
-// A reader for ../shared/peers/bench.sh (its "reader contract"): prints
+// Our reader under the reader contract of peers/README.md: prints
 //   frames=N bytes=B check=0xHHHHHHHH
-// for a Frame Streams file, then an in-process timing line.
+// for a Frame Streams file, then an in-process timing line. bench/read_bench.ts
+// times it beside the C readers of peers/.
 //
 //   deno run --allow-read bench/read_fstrm.ts [--engine auto|wasm|ts]
-//     [--api callback|batches|iterator|stream] [--copy] FILE
+//     [--api callback|run|batches|iterator|stream] [--copy] [--window BYTES]
+//     FILE
 //
+// --api: forEachFrame (callback), forEachRun (run: walks each run's length
+// words itself), batches(), `for await (const frame of reader)` (iterator),
+// or FrameDecoderStream over the file's readable (stream).
 // --copy makes batches/iterator copy payloads (the library's default); the
 // bench reads each payload at once, so it runs without copies by default.
+// Options not given are left to the library's defaults.
 //
 // check is FNV-1a over each data frame's first and last payload byte. Exits 1
 // on a truncated file, a missing STOP or a content type other than dnstap's.
@@ -24,7 +30,7 @@ const { values, positionals } = parseArgs({
   options: {
     engine: { type: "string", default: "auto" },
     api: { type: "string", default: "callback" },
-    window: { type: "string", default: String(1 << 20) },
+    window: { type: "string" },
     copy: { type: "boolean", default: false },
   },
   allowPositionals: true,
@@ -32,7 +38,7 @@ const { values, positionals } = parseArgs({
 const path = positionals.at(-1);
 if (path === undefined) {
   console.error(
-    "usage: read_fstrm.ts [--engine auto|wasm|ts] [--api callback|batches|iterator|stream] FILE",
+    "usage: read_fstrm.ts [--engine auto|wasm|ts] [--api callback|run|batches|iterator|stream] [--copy] [--window BYTES] FILE",
   );
   Deno.exit(2);
 }
@@ -70,7 +76,9 @@ try {
   } else {
     await using reader = await FrameReader.open(path, {
       engine,
-      windowSize: Number(values.window),
+      ...(values.window === undefined
+        ? {}
+        : { windowSize: Number(values.window) }),
       copyPayloads: values.copy,
     });
     used = reader.engine;
@@ -81,14 +89,32 @@ try {
         hash[0] = Math.imul(hash[0]! ^ window[offset]!, 16777619);
         hash[0] = Math.imul(hash[0]! ^ window[offset + length - 1]!, 16777619);
       });
+    } else if (values.api === "run") {
+      await reader.forEachRun((window, start, end) => {
+        let frames = 0;
+        let h = hash[0]!;
+        for (let at = start; at < end;) {
+          const length = ((window[at]! << 24) | (window[at + 1]! << 16) |
+            (window[at + 2]! << 8) | window[at + 3]!) >>> 0;
+          h = Math.imul(h ^ window[at + 4]!, 16777619);
+          h = Math.imul(h ^ window[at + 3 + length]!, 16777619);
+          at += 4 + length;
+          frames++;
+        }
+        hash[0] = h;
+        acc[0]! += frames;
+        acc[1]! += end - start - 4 * frames;
+      });
     } else if (values.api === "batches") {
       for await (const batch of reader.batches()) {
         for (const frame of batch) if (frame.kind === "data") fold(frame.data);
       }
-    } else {
+    } else if (values.api === "iterator") {
       for await (const frame of reader as AsyncIterable<Frame>) {
         if (frame.kind === "data") fold(frame.data);
       }
+    } else {
+      throw new TypeError(`unknown --api ${values.api}`);
     }
     contentType = reader.summary.contentType;
     stopped = reader.summary.stopped;

@@ -25,17 +25,15 @@
 // objects (the default), an onFrame callback, the zero-copy onData
 // callback, or onRun (runs of frames still encoded).
 //
-// Without --file it writes a dnstap-like file (N frames of 80..400 random
-// bytes, as ../shared/peers/make-data.sh's dnstap.fstrm) to a temp dir.
+// Without --file it writes a dnstap-like file (the first N frames of
+// bench/data/dnstap.fstrm, by bench/make_data.ts) to a temp dir.
 import {
-  ControlType,
-  encodeControlFrame,
-  encodeDataFrame,
   FrameDecoder,
   FrameReader,
   FrameReceiver,
   FrameWriter,
 } from "../mod.ts";
+import { BENCH_DATA, writeDataFile } from "./make_data.ts";
 
 const DNSTAP = "protobuf:dnstap.Dnstap";
 
@@ -110,33 +108,13 @@ const transports = arg("transport", "both") === "both"
 const consumer = arg("consumer", "iterate");
 const dir = await Deno.makeTempDir({ prefix: "fstrm-socket-bench-" });
 
-/** A dnstap-shaped file: START, `n` frames of 80..400 bytes, STOP. */
+/**
+ * A dnstap-shaped file: START, `n` frames of 80..400 bytes, STOP; the first
+ * `n` frames of bench/data/dnstap.fstrm (bench/make_data.ts, seed 1).
+ */
 async function makeFile(n: number): Promise<string> {
-  let s = 1;
-  const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
-  const pool = new Uint8Array(1 << 20).map(() => rand() >>> 24);
   const path = `${dir}/dnstap.fstrm`;
-  using file = await Deno.open(path, { write: true, create: true });
-  const write = async (b: Uint8Array) => {
-    for (let p = 0; p < b.length;) p += await file.write(b.subarray(p));
-  };
-  await write(encodeControlFrame(ControlType.START, [DNSTAP]));
-  for (let i = 0; i < n; i += 10_000) {
-    const batch: Uint8Array[] = [];
-    for (let j = i; j < Math.min(n, i + 10_000); j++) {
-      const len = 80 + (rand() % 321);
-      const at = rand() % (pool.length - len);
-      batch.push(encodeDataFrame(pool.subarray(at, at + len)));
-    }
-    const out = new Uint8Array(batch.reduce((t, b) => t + b.length, 0));
-    let o = 0;
-    for (const b of batch) {
-      out.set(b, o);
-      o += b.length;
-    }
-    await write(out);
-  }
-  await write(encodeControlFrame(ControlType.STOP));
+  await writeDataFile(path, { ...BENCH_DATA.dnstap, frames: n });
   return path;
 }
 

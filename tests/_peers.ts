@@ -7,6 +7,10 @@
  * environment variable is set, as CI=true) and is ignored elsewhere, with one
  * line on stderr naming the missing peer and the apt package that has it.
  *
+ * It is also the one place that knows the C programs of `peers/` (a
+ * libfstrm-based generator and two readers, see peers/README.md):
+ * {@linkcode compilePeer} builds one with gcc, once per process.
+ *
  * @example
  * ```ts ignore
  * import { interopTest } from "./_peers.ts";
@@ -126,4 +130,98 @@ export function interopTest(
     );
   }
   Deno.test({ name, ignore: true, fn });
+}
+
+// ---------------------------------------------------------------------------
+// The C programs of peers/: where they are, how they are built.
+
+/** The C programs under `peers/` at the repository root. */
+export type PeerProgram = "fstrm_gen" | "read_tight" | "read_libfstrm";
+
+/** The directory of the C sources: `peers/` at the repository root. */
+export const PEERS_DIR: URL = new URL("../peers/", import.meta.url);
+
+/**
+ * What each C program needs to build (peers for {@linkcode interopTest})
+ * and the libraries it links.
+ */
+export const PEER_PROGRAMS: Readonly<
+  Record<PeerProgram, { needs: readonly string[]; libs: readonly string[] }>
+> = {
+  fstrm_gen: { needs: ["gcc", "/usr/include/fstrm.h"], libs: ["-lfstrm"] },
+  read_tight: { needs: ["gcc"], libs: [] },
+  read_libfstrm: { needs: ["gcc", "/usr/include/fstrm.h"], libs: ["-lfstrm"] },
+};
+
+/** The flags every program is compiled with. */
+const CFLAGS = ["-O2", "-std=gnu11", "-Wall", "-Wextra"];
+
+/** The path of a program's C source. */
+export function peerSource(name: PeerProgram): string {
+  return decodeURIComponent(new URL(`${name}.c`, PEERS_DIR).pathname);
+}
+
+let buildDir: Promise<string> | null = null;
+const built = new Map<PeerProgram, Promise<string>>();
+
+/** This process's build directory, made once and removed when it exits. */
+function makeBuildDir(): Promise<string> {
+  buildDir ??= Deno.makeTempDir({ prefix: "fstrm-peer-build-" }).then((dir) => {
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // Already gone.
+      }
+    });
+    return dir;
+  });
+  return buildDir;
+}
+
+/** Compiles `name` into `dir`; the binary's path. */
+async function build(name: PeerProgram, dir: string): Promise<string> {
+  const exe = `${dir}/${name}`;
+  const { code, stderr } = await new Deno.Command("gcc", {
+    args: [...CFLAGS, "-o", exe, peerSource(name), ...PEER_PROGRAMS[name].libs],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const output = new TextDecoder().decode(stderr).trim();
+  if (code !== 0) {
+    throw new Error(
+      `Cannot build peers/${name}.c: gcc exited ${code}\n${output}`,
+    );
+  }
+  return exe;
+}
+
+/**
+ * Compiles one C program of `peers/` with gcc, once per process (later calls
+ * get the same binary), into a temporary directory removed at exit.
+ *
+ * @param name The program (the source is `peers/NAME.c`).
+ * @returns The path of the binary.
+ * @throws {Error} If gcc fails; the message holds its output.
+ *
+ * @example
+ * ```ts ignore
+ * import { compilePeer, interopTest, PEER_PROGRAMS } from "./_peers.ts";
+ *
+ * interopTest("read_tight reads our file", PEER_PROGRAMS.read_tight.needs, async () => {
+ *   const tight = await compilePeer("read_tight");
+ *   // new Deno.Command(tight, { args: [path] }) ...
+ * });
+ * ```
+ */
+export function compilePeer(name: PeerProgram): Promise<string> {
+  let exe = built.get(name);
+  if (exe === undefined) {
+    exe = makeBuildDir().then((dir) => build(name, dir));
+    // A failed build is retried by the next caller, not cached.
+    exe.catch(() => built.delete(name));
+    built.set(name, exe);
+  }
+  return exe;
 }

@@ -33,7 +33,7 @@ import {
   STOP,
   UNKNOWN,
 } from "./_vectors.ts";
-import { interopTest } from "./_peers.ts";
+import { compilePeer, interopTest } from "./_peers.ts";
 
 const DNSTAP = new TextEncoder().encode("protobuf:dnstap.Dnstap");
 
@@ -1925,10 +1925,7 @@ for (const engine of ["ts", "wasm"] as const) {
 }
 
 // ---------------------------------------------------------------------------
-// Interop: files written by libfstrm (../shared/peers/src/fstrm-gen.c).
-
-/** The C sources of the peer harness (../shared beside the repository). */
-const PEERS_SRC = new URL("../../shared/peers/src/", import.meta.url);
+// Interop: files written by libfstrm (peers/fstrm_gen.c).
 
 /** fstrm-gen runs: the shapes of the peers' data set, fewer frames. */
 const SHAPES = [
@@ -1977,11 +1974,7 @@ for (const engine of ["ts", "wasm"] as const) {
     async (t) => {
       const dir = await Deno.makeTempDir({ prefix: "fstrm-reader-" });
       try {
-        const gen = `${dir}/fstrm-gen`;
-        const src = decodeURIComponent(
-          new URL("fstrm-gen.c", PEERS_SRC).pathname,
-        );
-        await runOk("gcc", ["-O2", "-std=gnu11", "-o", gen, src, "-lfstrm"]);
+        const gen = await compilePeer("fstrm_gen");
         for (const shape of SHAPES) {
           await t.step(
             `${shape.name}: ${shape.frames} frames of ${shape.min}..${shape.max} bytes`,

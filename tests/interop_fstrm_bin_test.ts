@@ -1,6 +1,6 @@
 // Interop with the C reference: Debian's fstrm-bin 0.6.1 (`fstrm_dump`) and
-// libfstrm-dev (the generator and the tight reader of ../shared/peers,
-// compiled here with gcc).
+// libfstrm-dev (the generator and the tight reader of peers/, compiled with
+// gcc by tests/_peers.ts).
 //
 // What `fstrm_dump FILE [COPY]` prints (found by experiment on 0.6.1):
 // - stderr: "FSTRM_CONTROL_START.", then, if START has a content type,
@@ -20,15 +20,14 @@ import { encodeFrameStream } from "../src/encode.ts";
 import { decodeFrames, FrameDecoder } from "../src/frame_decoder.ts";
 import { TruncatedFrameError } from "../src/errors.ts";
 import type { Frame } from "../src/frame.ts";
-import { interopTest } from "./_peers.ts";
+import { compilePeer, interopTest } from "./_peers.ts";
+import { BENCH_DATA, writeDataFile } from "../bench/make_data.ts";
 // fstrm_dump's text, as `fstrm dump` writes it (and as the tests below
 // check against the real tool).
 import { fstrmDumpText } from "../src/cli/_dump_format.ts";
 
 const DNSTAP = "protobuf:dnstap.Dnstap";
 const DNSTAP_BYTES = new TextEncoder().encode(DNSTAP);
-/** The C sources of the peer harness (../shared beside the repository). */
-const PEERS_SRC = new URL("../../shared/peers/src/", import.meta.url);
 const DUMP = ["fstrm_dump"];
 const C_LIB = ["gcc", "/usr/include/fstrm.h"];
 
@@ -67,18 +66,6 @@ async function runOk(cmd: string, args: string[]): Promise<string> {
     `${cmd} ${args.join(" ")} exited ${code}: ${text(stderr)}`,
   );
   return text(stdout);
-}
-
-/** Compiles one C source of the peer harness into `dir`; the binary's path. */
-async function compile(
-  dir: string,
-  source: string,
-  libs: string[] = [],
-): Promise<string> {
-  const exe = `${dir}/${source.replace(/\.c$/, "")}`;
-  const src = decodeURIComponent(new URL(source, PEERS_SRC).pathname);
-  await runOk("gcc", ["-O2", "-std=gnu11", "-o", exe, src, ...libs]);
-  return exe;
 }
 
 /**
@@ -275,7 +262,7 @@ interopTest(
 // ---------------------------------------------------------------------------
 // libfstrm's writer, our reader
 
-/** fstrm-gen runs: the shapes of make-data.sh (fewer frames) and extremes. */
+/** fstrm_gen runs: the shapes of bench/make_data.ts (fewer frames) and extremes. */
 const GENERATED: { seed: number; frames: number; min: number; max: number }[] =
   [
     { seed: 1, frames: 2_000, min: 80, max: 400 }, // dnstap.fstrm's shape
@@ -290,8 +277,8 @@ interopTest(
   [...DUMP, ...C_LIB],
   async (t) => {
     await withTempDir(async (dir) => {
-      const gen = await compile(dir, "fstrm-gen.c", ["-lfstrm"]);
-      const tight = await compile(dir, "read-tight.c");
+      const gen = await compilePeer("fstrm_gen");
+      const tight = await compilePeer("read_tight");
       for (const { seed, frames, min, max } of GENERATED) {
         await t.step(
           `seed ${seed}, ${frames} frames of ${min}..${max} bytes`,
@@ -310,7 +297,7 @@ interopTest(
             assert.equal(
               oracle,
               expected,
-              "read-tight disagrees with fstrm-gen",
+              "read_tight disagrees with fstrm_gen",
             );
             const bytes = await Deno.readFile(path);
             for (const [how, chunkSize] of chunkings(bytes)) {
@@ -366,8 +353,8 @@ function cutPoints(frames: readonly Frame[]): { frame: Frame; into: number }[] {
 async function generated(
   dir: string,
 ): Promise<{ tight: string; bytes: Uint8Array; frames: Frame[] }> {
-  const gen = await compile(dir, "fstrm-gen.c", ["-lfstrm"]);
-  const tight = await compile(dir, "read-tight.c");
+  const gen = await compilePeer("fstrm_gen");
+  const tight = await compilePeer("read_tight");
   const path = `${dir}/gen.fstrm`;
   const expected = (await runOk(gen, ["-s", "6", "300", "80", "400", path]))
     .trim();
@@ -389,7 +376,7 @@ interopTest(
         await t.step(
           `cut at byte ${cut}, ${into} bytes into a frame`,
           async () => {
-            // Oracle: read-tight on the frames before the cut one, then STOP.
+            // Oracle: read_tight on the frames before the cut one, then STOP.
             const prefix = `${dir}/prefix.fstrm`;
             const head = bytes.subarray(0, frame.offset);
             const closed = new Uint8Array(head.length + stopFrame.length);
@@ -457,6 +444,117 @@ interopTest(
         assert.equal(code, 0, `cut at ${frame.offset + into}`);
         assertSameText(text(stderr), want.stderr, "fstrm_dump stderr");
         assertSameText(text(stdout), want.stdout, "fstrm_dump stdout");
+      }
+    });
+  },
+);
+
+// ---------------------------------------------------------------------------
+// The harness itself: the C readers keep the reader contract, and
+// bench/make_data.ts writes what fstrm_gen writes.
+
+interopTest(
+  "bench/make_data.ts writes the bytes fstrm_gen writes through libfstrm",
+  C_LIB,
+  async (t) => {
+    const gen = await compilePeer("fstrm_gen");
+    const shapes = [
+      ...Object.entries(BENCH_DATA).map(([name, shape]) => ({
+        name,
+        ...shape,
+        frames: Math.min(shape.frames, name === "large" ? 9 : 3_000),
+      })),
+      {
+        name: "seed over 2^32",
+        seed: 2 ** 40 + 3,
+        frames: 500,
+        min: 1,
+        max: 9,
+      },
+      { name: "no frames", seed: 7, frames: 0, min: 1, max: 1 },
+      { name: "1 byte to 70 KB", seed: 8, frames: 60, min: 1, max: 70_000 },
+      { name: "span over 2^16", seed: 9, frames: 40, min: 3, max: 200_003 },
+    ];
+    await withTempDir(async (dir) => {
+      for (const { name, ...shape } of shapes) {
+        await t.step(
+          `${name}: seed ${shape.seed}, ${shape.frames} frames`,
+          async () => {
+            const { seed, frames, min, max } = shape;
+            const c = `${dir}/c.fstrm`;
+            const ts = `${dir}/ts.fstrm`;
+            const args = ["-s", `${seed}`, `${frames}`, `${min}`, `${max}`, c];
+            const expected = (await runOk(gen, args)).trim();
+            assert.equal(await writeDataFile(ts, shape), expected);
+            const want = await Deno.readFile(c);
+            const got = await Deno.readFile(ts);
+            assert.equal(got.length, want.length);
+            assert.ok(got.every((b, i) => b === want[i]), "the bytes differ");
+            const data = payloadsOf(decodeFrames(got));
+            assert.equal(data.length, frames);
+            assert.ok(data.every((p) => p.length >= min && p.length <= max));
+            assert.equal(summary(data), expected);
+          },
+        );
+      }
+    });
+  },
+);
+
+/** Damaged copies of a file, each of which a reader must refuse. */
+function damaged(
+  bytes: Uint8Array,
+  frames: readonly Frame[],
+): [string, Uint8Array][] {
+  const stop = frames[frames.length - 1]!;
+  const middle = frames[frames.length >> 1]!;
+  const other = encodeFrameStream(payloadsOf(frames), {
+    contentType: "protobuf:other.Type",
+  });
+  return [
+    ["no STOP", bytes.subarray(0, stop.offset)],
+    ["cut inside a data frame", bytes.subarray(0, middle.offset + 7)],
+    ["cut inside STOP", bytes.subarray(0, stop.offset + 9)],
+    ["another content type", other],
+  ];
+}
+
+interopTest(
+  "read_tight and read_libfstrm print the summary line and refuse damaged files",
+  C_LIB,
+  async (t) => {
+    const gen = await compilePeer("fstrm_gen");
+    const readers: [string, string, string[]][] = [
+      ["read_tight -m read", await compilePeer("read_tight"), ["-m", "read"]],
+      ["read_tight -m read -b 100", await compilePeer("read_tight"), [
+        "-b",
+        "100",
+      ]],
+      ["read_tight -m mmap", await compilePeer("read_tight"), ["-m", "mmap"]],
+      ["read_libfstrm", await compilePeer("read_libfstrm"), []],
+    ];
+    await withTempDir(async (dir) => {
+      const path = `${dir}/gen.fstrm`;
+      // Frames of 1 byte to 300 KB: some longer than read_tight's -b 100.
+      const expected =
+        (await runOk(gen, ["-s", "11", "400", "1", "300000", path])).trim();
+      const bytes = await Deno.readFile(path);
+      const frames = decodeFrames(bytes);
+      assert.equal(summary(payloadsOf(frames)), expected);
+      const bad = `${dir}/bad.fstrm`;
+      for (const [name, exe, options] of readers) {
+        await t.step(name, async () => {
+          const lines = (await runOk(exe, [...options, path])).split("\n");
+          assert.equal(lines[0], expected);
+          assert.match(lines[1]!, /^reader=c-\S+ elapsed_s=[\d.]+ /);
+          for (const [what, file] of damaged(bytes, frames)) {
+            await Deno.writeFile(bad, file);
+            const { code, stdout, stderr } = await run(exe, [...options, bad]);
+            assert.equal(code, 1, `${what}: exit ${code}`);
+            assert.equal(text(stdout), "", what);
+            assert.match(text(stderr), /^read_(tight|libfstrm): /, what);
+          }
+        });
       }
     });
   },
