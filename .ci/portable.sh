@@ -95,7 +95,7 @@ run() {
 run "node $("$NODE" --version)" "$NODE" "$RUNNER"
 run "bun $("$BUN" --version)" "$BUN" run "$RUNNER"
 if command -v deno >/dev/null; then
-  run "$(deno --version | head -n 1)" deno run --allow-read "$RUNNER"
+  run "$(deno --version | head -n 1)" deno task test:portable
 fi
 
 if ((${#failed[@]} > 0)); then
