@@ -66,9 +66,16 @@ install() {
         echo "!! $package@$version has no $binary" >&2
         exit 1
       }
-      chmod +x "$tmp/package/$binary"
+      # Only the binary, its package.json and licence: Node's headers are
+      # another 67 MB.
+      mkdir -p "$tmp/keep/$(dirname "$binary")"
+      mv "$tmp/package/$binary" "$tmp/keep/$binary"
+      chmod +x "$tmp/keep/$binary"
+      for file in package.json LICENSE LICENSE.md; do
+        [[ ! -e "$tmp/package/$file" ]] || mv "$tmp/package/$file" "$tmp/keep/"
+      done
       rm -rf "$dir"
-      mv "$tmp/package" "$dir"
+      mv "$tmp/keep" "$dir"
     ) || return 1
   fi
   local reported
