@@ -1,9 +1,18 @@
 /**
- * Frame Streams for Deno: the binary framing protocol under dnstap.
+ * Frame Streams, the binary framing protocol under dnstap: a portable core
+ * for Deno, Node (22 and later) and Bun.
  *
  * Encode and decode data and control frames, decode streams incrementally
- * (sans I/O) or as Web Streams, and run the READY / ACCEPT / START / STOP /
- * FINISH handshake for either role.
+ * (sans I/O) or as Web Streams, read frames from any source with
+ * `FrameReader`, and run the READY / ACCEPT / START / STOP / FINISH handshake
+ * for either role. Nothing exported here needs a Deno API, so the same code
+ * runs on all three runtimes, with the WebAssembly scan engine wherever
+ * WebAssembly is there.
+ *
+ * What needs Deno's sockets and files lives behind its own subpath export:
+ * `@fstrm/fstrm/frame-receiver` (`FrameReceiver`, a collector that listens),
+ * `@fstrm/fstrm/frame-writer` (`FrameWriter`, a client that connects) and
+ * `@fstrm/fstrm/cli` (the `fstrm` command).
  *
  * @example Encoding a dnstap stream and decoding it back
  * ```ts
@@ -32,5 +41,3 @@ export * from "./src/reader_handshake.ts";
 export * from "./src/writer_handshake.ts";
 export * from "./src/engine.ts";
 export * from "./src/frame_reader.ts";
-export * from "./src/frame_receiver.ts";
-export * from "./src/frame_writer.ts";

@@ -98,3 +98,8 @@ export type Frame = DataFrame | ControlFrame;
  * ```
  */
 export type ContentTypeInput = string | Uint8Array;
+
+// An ES module syntax node: type stripping (Node) leaves a file of types
+// alone empty, and Node would load it as CommonJS, leaking "module.exports"
+// into the root namespace.
+export {};

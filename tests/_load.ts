@@ -1,7 +1,7 @@
 // Load-test helpers shared by tests/load_test.ts, tests/fault_test.ts and
 // bench/load_bench.ts: payloads that say who wrote them, and a ledger that
 // checks every frame.
-import type { ConnectionInfo } from "../mod.ts";
+import type { ConnectionInfo } from "../src/frame_receiver.ts";
 
 /** The length of writer `writer`'s frame `seq`: 80 to 400 bytes. */
 function lengthOf(writer: number, seq: number): number {

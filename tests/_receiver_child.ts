@@ -3,7 +3,7 @@
 // length-prefixed, to the file Deno.args[1] before it reads on (one write
 // per frame), so that what the file holds is what it had received when it
 // died. Prints "ready" once listening.
-import { FrameReceiver } from "../mod.ts";
+import { FrameReceiver } from "../src/frame_receiver.ts";
 
 const [path, out] = Deno.args as [string, string];
 const file = Deno.openSync(out, { write: true, create: true, append: true });

@@ -2,7 +2,7 @@
 // keeps writing. With a resend window, nothing is lost in block mode, and in
 // drop mode exactly the frames counted as dropped are missing.
 import assert from "node:assert/strict";
-import { FrameWriter, type FrameWriterOptions } from "../mod.ts";
+import { FrameWriter, type FrameWriterOptions } from "../src/frame_writer.ts";
 import { LoadLedger, loadPayload } from "./_load.ts";
 import { delay, waitFor, withTempDir } from "./_support.ts";
 

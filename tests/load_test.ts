@@ -2,7 +2,8 @@
 // frame accounted for, byte for byte and in order per writer (CI-sized; the
 // 1,000 × 10,000 run is bench/load_bench.ts).
 import assert from "node:assert/strict";
-import { FrameReceiver, FrameWriter, type ListenTarget } from "../mod.ts";
+import { FrameReceiver, type ListenTarget } from "../src/frame_receiver.ts";
+import { FrameWriter } from "../src/frame_writer.ts";
 import { LoadLedger, loadPayload } from "./_load.ts";
 import { withTempDir } from "./_support.ts";
 
