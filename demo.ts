@@ -9,7 +9,8 @@
 //
 // Permissions: --allow-read --allow-write (the temporary directory, its
 // socket and the file).
-import { DNSTAP_CONTENT_TYPE, FrameReader, FrameWriter } from "./mod.ts";
+import { DNSTAP_CONTENT_TYPE, FrameReader } from "./mod.ts";
+import { FrameWriter } from "./src/frame_writer.ts";
 import { CaptureSession } from "./src/cli/_capture_session.ts";
 import { main } from "./src/cli/main.ts";
 

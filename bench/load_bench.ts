@@ -6,7 +6,8 @@
 //
 //   deno run -A bench/load_bench.ts [--writers 1000] [--frames 10000]
 //       [--procs 4] [--transport unix|tcp|both] [--read-size BYTES]
-import { FrameReceiver, FrameWriter } from "../mod.ts";
+import { FrameReceiver } from "../src/frame_receiver.ts";
+import { FrameWriter } from "../src/frame_writer.ts";
 import { LoadLedger, loadPayload } from "../tests/_load.ts";
 import { parseArgs } from "node:util";
 

@@ -27,12 +27,9 @@
 //
 // Without --file it writes a dnstap-like file (the first N frames of
 // bench/data/dnstap.fstrm, by bench/make_data.ts) to a temp dir.
-import {
-  FrameDecoder,
-  FrameReader,
-  FrameReceiver,
-  FrameWriter,
-} from "../mod.ts";
+import { FrameDecoder, FrameReader } from "../mod.ts";
+import { FrameReceiver } from "../src/frame_receiver.ts";
+import { FrameWriter } from "../src/frame_writer.ts";
 import { BENCH_DATA, writeDataFile } from "./make_data.ts";
 
 const DNSTAP = "protobuf:dnstap.Dnstap";

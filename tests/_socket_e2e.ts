@@ -6,17 +6,19 @@
 // condition, and the few sleeps only slow a consumer down.
 import assert from "node:assert/strict";
 import { rng, waitFor } from "./_support.ts";
+import { DNSTAP_CONTENT_TYPE } from "../mod.ts";
 import {
   type ConnectionEvent,
   type ConnectionInfo,
-  DNSTAP_CONTENT_TYPE,
   FrameReceiver,
   type FrameReceiverOptions,
-  type FrameWriter,
-  type FrameWriterOptions,
   type ListenTarget,
   type ReceivedFrame,
-} from "../mod.ts";
+} from "../src/frame_receiver.ts";
+import {
+  type FrameWriter,
+  type FrameWriterOptions,
+} from "../src/frame_writer.ts";
 
 /** The dnstap content type as bytes. */
 export const DNSTAP_BYTES: Uint8Array = new TextEncoder().encode(

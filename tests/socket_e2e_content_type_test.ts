@@ -4,7 +4,8 @@
 // the tally of what arrives and the other helpers are in _socket_e2e.ts.
 import assert from "node:assert/strict";
 import { waitFor } from "./_support.ts";
-import { FrameWriter, HandshakeError } from "../mod.ts";
+import { HandshakeError } from "../mod.ts";
+import { FrameWriter } from "../src/frame_writer.ts";
 import {
   assertOneStream,
   closeBoth,

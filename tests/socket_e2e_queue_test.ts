@@ -4,7 +4,7 @@
 // the tally of what arrives and the other helpers are in _socket_e2e.ts.
 import assert from "node:assert/strict";
 import { delay as sleep, waitFor, withTempDir } from "./_support.ts";
-import { FrameWriter } from "../mod.ts";
+import { FrameWriter } from "../src/frame_writer.ts";
 import {
   assertNoErrors,
   assertOneStream,

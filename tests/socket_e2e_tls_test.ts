@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { withTempDir } from "./_support.ts";
 import { selfSignedCert } from "./_tls.ts";
-import { DNSTAP_CONTENT_TYPE, FrameWriter } from "../mod.ts";
+import { DNSTAP_CONTENT_TYPE } from "../mod.ts";
+import { FrameWriter } from "../src/frame_writer.ts";
 import {
   assertOneStream,
   closeBoth,

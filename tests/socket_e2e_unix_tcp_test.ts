@@ -4,7 +4,8 @@
 // the tally of what arrives and the other helpers are in _socket_e2e.ts.
 import assert from "node:assert/strict";
 import { withTempDir } from "./_support.ts";
-import { DNSTAP_CONTENT_TYPE, FrameWriter } from "../mod.ts";
+import { DNSTAP_CONTENT_TYPE } from "../mod.ts";
+import { FrameWriter } from "../src/frame_writer.ts";
 import {
   assertOneStream,
   closeBoth,
