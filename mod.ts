@@ -30,6 +30,7 @@ export * from "./src/frame_decoder_stream.ts";
 export * from "./src/frame_encoder_stream.ts";
 export * from "./src/reader_handshake.ts";
 export * from "./src/writer_handshake.ts";
+export * from "./src/writer_session.ts";
 export * from "./src/engine.ts";
 export * from "./src/frame_reader.ts";
 export * from "./src/frame_receiver.ts";
