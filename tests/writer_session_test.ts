@@ -24,6 +24,11 @@ import {
   UNKNOWN,
 } from "./_vectors.ts";
 import { concat, hex } from "./_util.ts";
+import fc from "fast-check";
+import {
+  checkWriterSession,
+  writerSessionCaseArb,
+} from "../fuzz/_check_writer_session.ts";
 
 const enc = new TextEncoder();
 
@@ -547,4 +552,10 @@ Deno.test("WriterSession's READY is byte-exact for one content type, and START n
   const ready = session.next();
   assert.ok(ready?.type === "send");
   assert.deepEqual(ready.bytes, READY);
+});
+
+Deno.test("WriterSession holds to its grammar, deadlines and chunking on random scripts and peers (the fuzz target)", () => {
+  fc.assert(fc.property(writerSessionCaseArb, checkWriterSession), {
+    numRuns: 500,
+  });
 });
