@@ -183,6 +183,12 @@ export class WriterLoop {
     reading.finally(() => this.#readers.delete(reading));
     try {
       await connection.start();
+      // The peer may have broken the protocol right after ACCEPT, in the
+      // same read: the connection is over before it became current.
+      if (!connection.alive) {
+        throw connection.session.error ??
+          new Deno.errors.Interrupted("Cannot connect: interrupted");
+      }
     } catch (error) {
       connection.close(null);
       throw error;
@@ -223,7 +229,11 @@ export class WriterLoop {
     try {
       for (;;) {
         if (this.#aborted || this.#failure !== null) return;
-        const session = this.#session;
+        let session = this.#session;
+        if (session !== null && !session.alive) {
+          // Closed without telling us (cannot happen; never spin on it).
+          session = this.#session = null;
+        }
         if (session === null) {
           // What may not have reached the collector goes first again.
           queue.requeueSent();

@@ -82,8 +82,8 @@ export interface FrameWriterOptions {
    * starting up, or restarting, can be waited for. Only failures to connect
    * are retried (no socket there yet, connection refused, …): a collector
    * that answers and breaks the handshake fails `connect()` at once. `0`
-   * (or `reconnect: false`) makes one attempt. Each failed attempt goes to
-   * `onError`.
+   * (or `reconnect: false`) makes one attempt. Each attempt that is retried
+   * goes to `onError`.
    *
    * @default {10000}
    */
@@ -152,7 +152,8 @@ export interface FrameWriterOptions {
   /**
    * How to reconnect after a failure, or `false` to give up at the first
    * one: the writer then fails, and `write()` and `flush()` reject with the
-   * error.
+   * error (and {@linkcode FrameWriter.connect} makes a single attempt,
+   * whatever `connectTimeout` says).
    *
    * @default {{ initialDelay: 100, maxDelay: 5000 }}
    */
@@ -168,8 +169,12 @@ export interface FrameWriterOptions {
   signal?: AbortSignal;
   /**
    * Called with each connection failure: a lost connection, a failed
-   * (re)connection attempt, a broken handshake. The writer reconnects on its
-   * own; this is for logging.
+   * (re)connection attempt (also those `connect()` retries within
+   * `connectTimeout`), a broken handshake, a collector that did not answer
+   * STOP with FINISH in time ({@linkcode SessionTimeoutError}, reason
+   * `"finish"`) or closed the connection first ({@linkcode HandshakeError},
+   * reason `"closed"`). The writer reconnects on its own; this is for
+   * logging.
    *
    * @default {undefined}
    */

@@ -2,7 +2,12 @@
 // kept and in order, and aborting.
 import assert from "node:assert/strict";
 import { withTempDir } from "./_support.ts";
-import { ControlType, FrameWriter } from "../mod.ts";
+import {
+  ControlType,
+  encodeControlFrame,
+  FrameWriter,
+  HandshakeError,
+} from "../mod.ts";
 import {
   acceptStarted,
   assertRun,
@@ -10,6 +15,7 @@ import {
   frame,
   listenUnix,
   serveOnce,
+  sleep,
   until,
 } from "./_frame_writer.ts";
 
@@ -136,4 +142,59 @@ Deno.test("FrameWriter stops at once when its signal is aborted", async (t) => {
     assert.equal(got.stopped, false);
     assert.equal(writer.stats.discarded, 5);
   });
+});
+
+Deno.test("FrameWriter drops a collector that breaks the protocol after ACCEPT, reports the session's error, and reconnects", async (t) => {
+  for (const apart of [false, true]) {
+    await t.step(
+      apart ? "READY after ACCEPT" : "READY with ACCEPT",
+      async () => {
+        using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+        const errors: Error[] = [];
+        // The first collector answers READY with ACCEPT, and then sends a
+        // READY of its own: no frame a writer may receive.
+        const rogue = (async () => {
+          const conn = await listener.accept();
+          await conn.read(new Uint8Array(4096));
+          const accept = encodeControlFrame(ControlType.ACCEPT);
+          const ready = encodeControlFrame(ControlType.READY);
+          if (apart) {
+            await conn.write(accept);
+            await sleep(100);
+            await conn.write(ready);
+          } else {
+            await conn.write(new Uint8Array([...accept, ...ready]));
+          }
+          // Wait for the writer to hang up.
+          const buf = new Uint8Array(4096);
+          while ((await conn.read(buf).catch(() => null)) !== null);
+          conn.close();
+        })();
+        const options = {
+          reconnect: FAST_RECONNECT,
+          onError: (e: Error) => errors.push(e),
+        };
+        const target = { transport: "tcp" as const, port: listener.addr.port };
+        // Read with ACCEPT, READY fails connect() (the bug this test found:
+        // the writer took the dead connection for its current one and spun);
+        // read later, it ends the connection and the writer reconnects.
+        const writer = await FrameWriter.connect(target, options).catch((e) => {
+          errors.push(e);
+          return null;
+        });
+        assert.equal(writer === null, !apart);
+        await rogue;
+        const served = serveOnce(listener);
+        const w = writer ?? await FrameWriter.connect(target, options);
+        await w.write("after the rogue");
+        await w.close();
+        assert.deepEqual((await served).payloads, ["after the rogue"]);
+        assert.equal(w.stats.reconnects, apart ? 1 : 0);
+        assert.equal(errors.length, 1);
+        assert.ok(errors[0] instanceof HandshakeError);
+        assert.equal(errors[0].reason, "unexpected-frame");
+        assert.match(errors[0].message, /READY frame received/);
+      },
+    );
+  }
 });

@@ -303,12 +303,19 @@ Deno.test("FrameWriter unidirectional sends START … STOP without READY and doe
 Deno.test("FrameWriter.close returns without FINISH after finishTimeout and closes the socket", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const served = serveOnce(listener, { finish: false });
+  const errors: Error[] = [];
   const writer = await FrameWriter.connect(
     { transport: "tcp", port: listener.addr.port },
-    { finishTimeout: 200 },
+    { finishTimeout: 200, onError: (e) => errors.push(e) },
   );
   await writer.write("last");
+  const t0 = performance.now();
   await writer.close();
+  assert.ok(performance.now() - t0 >= 190, "it waited for FINISH");
+  // The missing FINISH is reported, as the session's timeout.
+  assert.equal(errors.length, 1);
+  assert.ok(errors[0] instanceof SessionTimeoutError);
+  assert.equal(errors[0].reason, "finish");
   const got = await served;
   // The collector saw STOP, sent no FINISH, and then saw the socket close.
   assert.ok(got.stopped);
