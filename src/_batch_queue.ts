@@ -28,15 +28,13 @@ interface Waiter {
   reject: (reason: unknown) => void;
 }
 
-/** What the queue needs to know. */
+/** What the queue needs to know of the writer's settings. */
 export interface BatchQueueOptions {
   bufferSize: number;
   flushInterval: number;
   queueSize: number;
   drop: boolean;
   resendWindow: number;
-  /** Called when a batch is sealed: it may be written now. */
-  onSeal: () => void;
 }
 
 /** Batches kept for reuse. */
@@ -87,6 +85,8 @@ function emptyPayload(): RangeError {
 /** The queue of a FrameWriter: see the module comment. */
 export class BatchQueue {
   #options: BatchQueueOptions;
+  /** Called when a batch is sealed: it may be written now. */
+  #onSeal: () => void;
   /** The next batch's size: grows to bufferSize while batches fill. */
   #batchSize: number;
   #batches: Batch[] = [];
@@ -109,8 +109,9 @@ export class BatchQueue {
   bytesWritten = 0;
   batchesWritten = 0;
 
-  constructor(options: BatchQueueOptions) {
+  constructor(options: BatchQueueOptions, onSeal: () => void) {
     this.#options = options;
+    this.#onSeal = onSeal;
     this.#batchSize = Math.min(FIRST_BATCH, options.bufferSize);
   }
 
@@ -315,7 +316,7 @@ export class BatchQueue {
   #seal(batch: Batch): void {
     if (batch.sealed) return;
     batch.sealed = true;
-    this.#options.onSeal();
+    this.#onSeal();
   }
 
   /** Seals a batch that is full: the next one may be larger. */

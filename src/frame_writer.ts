@@ -138,21 +138,9 @@ export class FrameWriter implements AsyncDisposable {
   #closed: Promise<void> | null = null;
 
   private constructor(target: ConnectTarget, options: FrameWriterOptions) {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        "Cannot create frame writer: options must be an object",
-      );
-    }
     checkTarget(target);
     const settings = resolveWriterOptions(options);
-    this.#queue = new BatchQueue({
-      bufferSize: settings.bufferSize,
-      flushInterval: settings.flushInterval,
-      queueSize: settings.queueSize,
-      drop: settings.drop,
-      resendWindow: settings.resendWindow,
-      onSeal: () => this.#loop.wake(),
-    });
+    this.#queue = new BatchQueue(settings, () => this.#loop.wake());
     this.#loop = new WriterLoop(target, settings, this.#queue);
   }
 
@@ -240,14 +228,10 @@ export class FrameWriter implements AsyncDisposable {
    * import { FrameWriter } from "@fstrm/fstrm/frame-writer";
    * import assert from "node:assert/strict";
    *
-   * // A unidirectional collector that just reads.
-   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-   * const drained = listener.accept()
-   *   .then((conn) => conn.readable.pipeTo(new WritableStream()));
-   * const writer = await FrameWriter.connect(
-   *   { transport: "tcp", port: listener.addr.port },
-   *   { bidirectional: false },
-   * );
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 }); // reads, says nothing
+   * const drained = listener.accept().then((c) => c.readable.pipeTo(new WritableStream()));
+   * const target = { transport: "tcp", port: listener.addr.port } as const;
+   * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * await writer.write(new Uint8Array([0x0a, 0x01, 0x00])); // bytes as they are
    * await writer.write("a string is sent as UTF-8");
    * await assert.rejects(writer.write(""), RangeError); // empty: never
@@ -286,14 +270,10 @@ export class FrameWriter implements AsyncDisposable {
    * import { FrameWriter } from "@fstrm/fstrm/frame-writer";
    * import assert from "node:assert/strict";
    *
-   * // A unidirectional collector that just reads.
-   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-   * const drained = listener.accept()
-   *   .then((conn) => conn.readable.pipeTo(new WritableStream()));
-   * const writer = await FrameWriter.connect(
-   *   { transport: "tcp", port: listener.addr.port },
-   *   { bidirectional: false, queueSize: 100 },
-   * );
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 }); // reads, says nothing
+   * const drained = listener.accept().then((c) => c.readable.pipeTo(new WritableStream()));
+   * const target = { transport: "tcp", port: listener.addr.port } as const;
+   * const writer = await FrameWriter.connect(target, { bidirectional: false, queueSize: 100 });
    * const payload = new Uint8Array(200).fill(7);
    * for (let i = 0; i < 1000; i++) {
    *   if (!writer.tryWrite(payload)) await writer.write(payload); // full: wait
@@ -343,12 +323,9 @@ export class FrameWriter implements AsyncDisposable {
    * const path = await Deno.makeTempFile();
    * await Deno.writeFile(path, encodeFrameStream(["a", "b", "c"]));
    * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-   * const drained = listener.accept()
-   *   .then((conn) => conn.readable.pipeTo(new WritableStream()));
-   * const writer = await FrameWriter.connect(
-   *   { transport: "tcp", port: listener.addr.port },
-   *   { bidirectional: false },
-   * );
+   * const drained = listener.accept().then((c) => c.readable.pipeTo(new WritableStream()));
+   * const target = { transport: "tcp", port: listener.addr.port } as const;
+   * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * await using reader = await FrameReader.open(path);
    * await reader.forEachRun((window, start, end) => {
    *   const run = window.subarray(start, end);
@@ -395,12 +372,9 @@ export class FrameWriter implements AsyncDisposable {
    * import assert from "node:assert/strict";
    *
    * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-   * const drained = listener.accept()
-   *   .then((conn) => conn.readable.pipeTo(new WritableStream()));
-   * const writer = await FrameWriter.connect(
-   *   { transport: "tcp", port: listener.addr.port },
-   *   { bidirectional: false },
-   * );
+   * const drained = listener.accept().then((c) => c.readable.pipeTo(new WritableStream()));
+   * const target = { transport: "tcp", port: listener.addr.port } as const;
+   * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * const two = new Uint8Array([...encodeDataFrame("a"), ...encodeDataFrame("b")]);
    * assert.equal(writer.tryWriteEncoded(two), true);
    * assert.throws(() => writer.tryWriteEncoded(two.subarray(0, 6)), RangeError);
@@ -430,14 +404,10 @@ export class FrameWriter implements AsyncDisposable {
    * import { FrameWriter } from "@fstrm/fstrm/frame-writer";
    * import assert from "node:assert/strict";
    *
-   * // A unidirectional collector that just reads.
-   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-   * const drained = listener.accept()
-   *   .then((conn) => conn.readable.pipeTo(new WritableStream()));
-   * const writer = await FrameWriter.connect(
-   *   { transport: "tcp", port: listener.addr.port },
-   *   { bidirectional: false },
-   * );
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 }); // reads, says nothing
+   * const drained = listener.accept().then((c) => c.readable.pipeTo(new WritableStream()));
+   * const target = { transport: "tcp", port: listener.addr.port } as const;
+   * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * await writer.write("urgent");
    * await writer.flush(); // on the wire now, not in up to flushInterval ms
    * assert.equal(writer.stats.framesWritten, 1);
@@ -473,14 +443,10 @@ export class FrameWriter implements AsyncDisposable {
    * import { FrameWriter } from "@fstrm/fstrm/frame-writer";
    * import assert from "node:assert/strict";
    *
-   * // A unidirectional collector that just reads.
-   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-   * const drained = listener.accept()
-   *   .then((conn) => conn.readable.pipeTo(new WritableStream()));
-   * const writer = await FrameWriter.connect(
-   *   { transport: "tcp", port: listener.addr.port },
-   *   { bidirectional: false },
-   * );
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 }); // reads, says nothing
+   * const drained = listener.accept().then((c) => c.readable.pipeTo(new WritableStream()));
+   * const target = { transport: "tcp", port: listener.addr.port } as const;
+   * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * await writer.write("last words");
    * await writer.close(); // flushes, sends STOP, closes
    * await drained;
@@ -503,7 +469,8 @@ export class FrameWriter implements AsyncDisposable {
   }
 
   /**
-   * Calls {@linkcode FrameWriter.prototype.close}, for `await using`.
+   * Calls {@linkcode FrameWriter.prototype.close}, for `await using` (see
+   * the unidirectional example of {@linkcode FrameWriter}).
    *
    * @returns The promise of `close()`.
    *
@@ -512,20 +479,7 @@ export class FrameWriter implements AsyncDisposable {
    * import { FrameWriter } from "@fstrm/fstrm/frame-writer";
    * import assert from "node:assert/strict";
    *
-   * // A unidirectional collector that just reads.
-   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-   * const drained = listener.accept()
-   *   .then((conn) => conn.readable.pipeTo(new WritableStream()));
-   * const writer = await FrameWriter.connect(
-   *   { transport: "tcp", port: listener.addr.port },
-   *   { bidirectional: false },
-   * );
-   * {
-   *   await using w = writer;
-   *   await w.write("hello");
-   * } // closed here
-   * await drained;
-   * assert.equal(writer.stats.framesWritten, 1);
+   * assert.equal(typeof FrameWriter.prototype[Symbol.asyncDispose], "function");
    * ```
    */
   [Symbol.asyncDispose](): Promise<void> {
@@ -540,14 +494,10 @@ export class FrameWriter implements AsyncDisposable {
    * import { FrameWriter } from "@fstrm/fstrm/frame-writer";
    * import assert from "node:assert/strict";
    *
-   * // A unidirectional collector that just reads.
-   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-   * const drained = listener.accept()
-   *   .then((conn) => conn.readable.pipeTo(new WritableStream()));
-   * const writer = await FrameWriter.connect(
-   *   { transport: "tcp", port: listener.addr.port },
-   *   { bidirectional: false },
-   * );
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 }); // reads, says nothing
+   * const drained = listener.accept().then((c) => c.readable.pipeTo(new WritableStream()));
+   * const target = { transport: "tcp", port: listener.addr.port } as const;
+   * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * await writer.write("hello");
    * const { framesWritten, queued, connected } = writer.stats;
    * assert.deepEqual([framesWritten, queued, connected], [0, 1, true]);
@@ -580,14 +530,10 @@ export class FrameWriter implements AsyncDisposable {
    * import { FrameWriter } from "@fstrm/fstrm/frame-writer";
    * import assert from "node:assert/strict";
    *
-   * // A unidirectional collector that just reads.
-   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-   * const drained = listener.accept()
-   *   .then((conn) => conn.readable.pipeTo(new WritableStream()));
-   * const writer = await FrameWriter.connect(
-   *   { transport: "tcp", port: listener.addr.port },
-   *   { bidirectional: false },
-   * );
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 }); // reads, says nothing
+   * const drained = listener.accept().then((c) => c.readable.pipeTo(new WritableStream()));
+   * const target = { transport: "tcp", port: listener.addr.port } as const;
+   * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * // unidirectional: START names our first content type
    * assert.equal(new TextDecoder().decode(writer.contentType!), "protobuf:dnstap.Dnstap");
    * await writer.close();
