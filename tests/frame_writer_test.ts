@@ -427,3 +427,33 @@ Deno.test("FrameWriter over TLS, trusting a self-signed certificate", async () =
     assert.ok(got.stopped);
   });
 });
+
+Deno.test("FrameWriter over TLS: a certificate it does not trust fails connect() with the target named", async () => {
+  await withTempDir(async (dir) => {
+    const { cert, key } = await selfSignedCert(dir);
+    using listener = Deno.listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert,
+      key,
+    });
+    const accepted = listener.accept().then(async (conn) => {
+      // The handshake fails on the client's side; the server just ends.
+      await conn.handshake().catch(() => {});
+      conn.close();
+    });
+    const port = listener.addr.port;
+    const error = await FrameWriter.connect(
+      { transport: "tls", hostname: "127.0.0.1", port }, // no caCerts
+      { connectTimeout: 0 },
+    ).catch((e) => e);
+    await accepted;
+    assert.ok(error instanceof Error);
+    assert.match(
+      error.message,
+      new RegExp(`^Cannot connect to tls:127\\.0\\.0\\.1:${port}: `),
+    );
+    assert.ok(error.cause instanceof Error);
+    assert.equal(error.constructor, error.cause.constructor);
+  });
+});
