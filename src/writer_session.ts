@@ -235,6 +235,76 @@ function checkTime(now: unknown, what: string): number {
  * milliseconds on any monotonic clock the caller chooses
  * (`performance.now()`). Portable: no I/O, no timers, no `Deno` API.
  *
+ * @example A writer on `node:net` (Node, Bun or Deno), the session deciding
+ * ```ts
+ * import {
+ *   ControlType,
+ *   encodeControlFrame,
+ *   encodeDataFrame,
+ *   WriterSession,
+ * } from "@fstrm/fstrm";
+ * import { connect } from "node:net";
+ * import { once } from "node:events";
+ * import assert from "node:assert/strict";
+ *
+ * // A collector to talk to (here a crude one in Deno: ACCEPT, then FINISH).
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const collector = (async () => {
+ *   const conn = await listener.accept();
+ *   let bytes = 0;
+ *   for await (const chunk of conn.readable) {
+ *     if (bytes === 0) await conn.write(encodeControlFrame(ControlType.ACCEPT));
+ *     bytes += chunk.length;
+ *     if (chunk.at(-1) === ControlType.STOP) {
+ *       await conn.write(encodeControlFrame(ControlType.FINISH));
+ *     }
+ *   }
+ *   return bytes;
+ * })();
+ *
+ * const session = new WriterSession({ contentTypes: [] });
+ * const socket = connect(listener.addr.port, "127.0.0.1");
+ * await once(socket, "connect");
+ * let timer: ReturnType<typeof setTimeout> | undefined;
+ * const done = Promise.withResolvers<Error | null>();
+ * const started = Promise.withResolvers<void>();
+ * function drain(): void {
+ *   for (let e = session.next(); e !== null; e = session.next()) {
+ *     if (e.type === "send") socket.write(e.bytes);
+ *     else if (e.type === "started") started.resolve();
+ *     else if (e.type === "closed") {
+ *       socket.end();
+ *       done.resolve(e.error);
+ *     }
+ *   }
+ *   clearTimeout(timer); // one timer, on the session's deadline
+ *   const deadline = session.deadline;
+ *   if (deadline !== null) {
+ *     timer = setTimeout(() => {
+ *       session.expire(performance.now());
+ *       drain();
+ *     }, deadline - performance.now());
+ *   }
+ * }
+ * socket.on("data", (b: Uint8Array) => {
+ *   session.receive(b, performance.now());
+ *   drain();
+ * });
+ * socket.on("end", () => {
+ *   session.end(performance.now());
+ *   drain();
+ * });
+ * session.start(performance.now());
+ * drain();
+ * await started.promise; // ACCEPT came, START went out
+ * socket.write(encodeDataFrame("hello")); // data: only while session.canSendData
+ * session.stop(performance.now());
+ * drain();
+ * assert.equal(await done.promise, null); // FINISH came: a clean end
+ * // READY, START (no content type: 12 bytes each), "hello" (9), STOP (12)
+ * assert.equal(await collector, 12 + 12 + 9 + 12);
+ * ```
+ *
  * @example A finish timeout, as data
  * ```ts
  * import { SessionTimeoutError, WriterSession } from "@fstrm/fstrm";
