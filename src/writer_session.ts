@@ -6,34 +6,6 @@
  * timers, queues and reconnection belong to a shell around it, such as
  * {@linkcode FrameWriter}, a Node `net` client, or a test.
  *
- * @example A bidirectional session driven by hand
- * ```ts
- * import {
- *   ControlType,
- *   DNSTAP_CONTENT_TYPE,
- *   encodeControlFrame,
- *   WriterSession,
- * } from "@fstrm/fstrm";
- * import assert from "node:assert/strict";
- *
- * const session = new WriterSession({ contentTypes: [DNSTAP_CONTENT_TYPE] });
- * session.start(0);
- * assert.equal(session.next()?.type, "send"); // READY: write it to the peer
- * assert.equal(session.deadline, 5_000); // ACCEPT is due within 5 s
- *
- * session.receive(encodeControlFrame(ControlType.ACCEPT, [DNSTAP_CONTENT_TYPE]), 10);
- * assert.equal(session.next()?.type, "send"); // START
- * assert.equal(session.next()?.type, "started");
- * assert.equal(session.state, "data"); // data frames may be written now
- *
- * session.stop(20);
- * assert.equal(session.next()?.type, "send"); // STOP
- * session.receive(encodeControlFrame(ControlType.FINISH), 30);
- * assert.deepEqual(session.next(), { type: "finished" });
- * assert.deepEqual(session.next(), { type: "closed", error: null });
- * assert.equal(session.next(), null);
- * ```
- *
  * @module
  */
 import type { ControlFrame } from "./frame.ts";
@@ -42,19 +14,19 @@ import {
   WriterHandshake,
   type WriterHandshakeOptions,
 } from "./writer_handshake.ts";
+import { ControlReader } from "./_control_reader.ts";
 import {
-  ENTRY_WORDS,
-  KIND_UNKNOWN_CONTROL,
-  scanFramesTs,
-  STATUS_CONTROL_ERROR,
-  STATUS_TOO_LARGE,
-} from "./_scan.ts";
-import { controlFrame, controlFrameError } from "./_control.ts";
+  checkOptions,
+  checkTime,
+  checkTimeout,
+  DEFAULT_TIMEOUT,
+} from "./_writer_session_checks.ts";
 
 /**
  * Options of {@linkcode WriterSession}: those of
  * {@linkcode WriterHandshakeOptions} (content types and mode), and the
- * deadlines.
+ * deadlines. There is no idle timeout on this side: a collector says
+ * nothing in the data phase, by design.
  *
  * @example
  * ```ts
@@ -172,40 +144,6 @@ export type WriterSessionEvent =
     readonly error: Error | null;
   };
 
-const DEFAULT_TIMEOUT = 5_000;
-/** Timers of the platforms take at most this many milliseconds. */
-const MAX_TIMEOUT = 0x7fff_ffff;
-/** Entries of the scan table: the peer sends few frames. */
-const TABLE_ENTRIES = 16;
-const EMPTY = new Uint8Array(0);
-
-function checkTimeout(name: string, value: unknown): number {
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(
-      `Cannot create writer session: ${name} must be a number of milliseconds, got ${
-        String(value)
-      }`,
-    );
-  }
-  if (value < 0 || value > MAX_TIMEOUT) {
-    throw new RangeError(
-      `Cannot create writer session: ${name} must be from 0 to ${MAX_TIMEOUT} ms, got ${value}`,
-    );
-  }
-  return value;
-}
-
-function checkTime(now: unknown, what: string): number {
-  if (typeof now !== "number" || Number.isNaN(now)) {
-    throw new TypeError(
-      `Cannot ${what}: now must be a number of milliseconds, got ${
-        String(now)
-      }`,
-    );
-  }
-  return now;
-}
-
 /**
  * The writer's side of one Frame Streams connection, sans I/O, as h11's
  * `Connection` is for HTTP: it owns the {@linkcode WriterHandshake}, the
@@ -233,96 +171,36 @@ function checkTime(now: unknown, what: string): number {
  * {@linkcode WriterSession.prototype.deadline}, and take the events with
  * {@linkcode WriterSession.prototype.next} after each call. Times are
  * milliseconds on any monotonic clock the caller chooses
- * (`performance.now()`). Portable: no I/O, no timers, no `Deno` API.
+ * (`performance.now()`). Portable: no I/O, no timers, no `Deno` API; a
+ * Node or Bun client on `node:net` drives it the same way
+ * (tests/writer_session_node_test.ts shows the loop).
  *
- * @example A writer on `node:net` (Node, Bun or Deno), the session deciding
+ * @example A bidirectional session driven by hand
  * ```ts
  * import {
  *   ControlType,
+ *   DNSTAP_CONTENT_TYPE,
  *   encodeControlFrame,
- *   encodeDataFrame,
  *   WriterSession,
  * } from "@fstrm/fstrm";
- * import { connect } from "node:net";
- * import { once } from "node:events";
  * import assert from "node:assert/strict";
  *
- * // A collector to talk to (here a crude one in Deno: ACCEPT, then FINISH).
- * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * const collector = (async () => {
- *   const conn = await listener.accept();
- *   let bytes = 0;
- *   for await (const chunk of conn.readable) {
- *     if (bytes === 0) await conn.write(encodeControlFrame(ControlType.ACCEPT));
- *     bytes += chunk.length;
- *     if (chunk.at(-1) === ControlType.STOP) {
- *       await conn.write(encodeControlFrame(ControlType.FINISH));
- *     }
- *   }
- *   return bytes;
- * })();
- *
- * const session = new WriterSession({ contentTypes: [] });
- * const socket = connect(listener.addr.port, "127.0.0.1");
- * await once(socket, "connect");
- * let timer: ReturnType<typeof setTimeout> | undefined;
- * const done = Promise.withResolvers<Error | null>();
- * const started = Promise.withResolvers<void>();
- * function drain(): void {
- *   for (let e = session.next(); e !== null; e = session.next()) {
- *     if (e.type === "send") socket.write(e.bytes);
- *     else if (e.type === "started") started.resolve();
- *     else if (e.type === "closed") {
- *       socket.end();
- *       done.resolve(e.error);
- *     }
- *   }
- *   clearTimeout(timer); // one timer, on the session's deadline
- *   const deadline = session.deadline;
- *   if (deadline !== null) {
- *     timer = setTimeout(() => {
- *       session.expire(performance.now());
- *       drain();
- *     }, deadline - performance.now());
- *   }
- * }
- * socket.on("data", (b: Uint8Array) => {
- *   session.receive(b, performance.now());
- *   drain();
- * });
- * socket.on("end", () => {
- *   session.end(performance.now());
- *   drain();
- * });
- * session.start(performance.now());
- * drain();
- * await started.promise; // ACCEPT came, START went out
- * socket.write(encodeDataFrame("hello")); // data: only while session.canSendData
- * session.stop(performance.now());
- * drain();
- * assert.equal(await done.promise, null); // FINISH came: a clean end
- * // READY, START (no content type: 12 bytes each), "hello" (9), STOP (12)
- * assert.equal(await collector, 12 + 12 + 9 + 12);
- * ```
- *
- * @example A finish timeout, as data
- * ```ts
- * import { SessionTimeoutError, WriterSession } from "@fstrm/fstrm";
- * import assert from "node:assert/strict";
- *
- * const session = new WriterSession({ finishTimeout: 100 });
+ * const session = new WriterSession({ contentTypes: [DNSTAP_CONTENT_TYPE] });
  * session.start(0);
- * session.receive(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 1]), 1); // ACCEPT
- * session.stop(50);
- * while (session.next() !== null); // READY, START, started, STOP
- * assert.equal(session.deadline, 150);
- * session.expire(149); // not yet
- * assert.equal(session.state, "stopping");
- * session.expire(150);
- * const closed = session.next();
- * assert.ok(closed?.type === "closed");
- * assert.ok(closed.error instanceof SessionTimeoutError);
- * assert.equal(closed.error.reason, "finish");
+ * assert.equal(session.next()?.type, "send"); // READY: write it to the peer
+ * assert.equal(session.deadline, 5_000); // ACCEPT is due within 5 s
+ *
+ * session.receive(encodeControlFrame(ControlType.ACCEPT, [DNSTAP_CONTENT_TYPE]), 10);
+ * assert.equal(session.next()?.type, "send"); // START
+ * assert.equal(session.next()?.type, "started");
+ * assert.equal(session.state, "data"); // data frames may be written now
+ *
+ * session.stop(20);
+ * assert.equal(session.next()?.type, "send"); // STOP
+ * session.receive(encodeControlFrame(ControlType.FINISH), 30);
+ * assert.deepEqual(session.next(), { type: "finished" });
+ * assert.deepEqual(session.next(), { type: "closed", error: null });
+ * assert.equal(session.next(), null);
  * ```
  */
 export class WriterSession {
@@ -335,15 +213,9 @@ export class WriterSession {
   #events: WriterSessionEvent[] = [];
   #eventIndex = 0;
   #error: Error | null = null;
-  /** Bytes of a control frame from the peer not wholly arrived. */
-  #held: Uint8Array = EMPTY;
-  /** Stream offset of the first byte of `#held` (or of the next chunk). */
-  #offset = 0;
-  #table = new Uint32Array(TABLE_ENTRIES * ENTRY_WORDS);
-  #out = new Uint32Array(8);
+  /** Reads the peer's control frames (scanner checks, no phase rules). */
+  #reader = new ControlReader();
   #bytesReceived = 0;
-  #controlFrames = 0;
-  #skippedFrames = 0;
 
   /**
    * Makes a session; call {@linkcode WriterSession.prototype.start} once
@@ -356,13 +228,7 @@ export class WriterSession {
    * content type over 256 bytes, or a READY listing them all over 503 bytes.
    */
   constructor(options: WriterSessionOptions = {}) {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `Cannot create writer session: options must be an object, got ${
-          options === null ? "null" : typeof options
-        }`,
-      );
-    }
+    checkOptions(options);
     const {
       handshakeTimeout = DEFAULT_TIMEOUT,
       finishTimeout = DEFAULT_TIMEOUT,
@@ -398,11 +264,8 @@ export class WriterSession {
    * @example
    * ```ts
    * import { WriterSession } from "@fstrm/fstrm";
-   * import assert from "node:assert/strict";
    *
-   * const session = new WriterSession();
-   * session.start(0);
-   * assert.equal(session.canSendData, false); // waiting for ACCEPT
+   * console.log(new WriterSession().canSendData); // false: not started
    * ```
    */
   get canSendData(): boolean {
@@ -437,11 +300,10 @@ export class WriterSession {
    * @example
    * ```ts
    * import { WriterSession } from "@fstrm/fstrm";
-   * import assert from "node:assert/strict";
    *
    * const session = new WriterSession({ contentTypes: ["a"], bidirectional: false });
    * session.start(0);
-   * assert.equal(new TextDecoder().decode(session.contentType!), "a");
+   * console.log(session.contentType); // Uint8Array(1) [ 97 ]
    * ```
    */
   get contentType(): Uint8Array | null {
@@ -473,13 +335,9 @@ export class WriterSession {
    *
    * @example
    * ```ts
-   * import { encodeControlFrame, ControlType, WriterSession } from "@fstrm/fstrm";
-   * import assert from "node:assert/strict";
+   * import { WriterSession } from "@fstrm/fstrm";
    *
-   * const session = new WriterSession();
-   * session.start(0);
-   * session.receive(encodeControlFrame(ControlType.ACCEPT), 1);
-   * assert.equal(session.bytesReceived, 12);
+   * console.log(new WriterSession().bytesReceived); // 0
    * ```
    */
   get bytesReceived(): number {
@@ -492,17 +350,13 @@ export class WriterSession {
    *
    * @example
    * ```ts
-   * import { encodeControlFrame, ControlType, WriterSession } from "@fstrm/fstrm";
-   * import assert from "node:assert/strict";
+   * import { WriterSession } from "@fstrm/fstrm";
    *
-   * const session = new WriterSession();
-   * session.start(0);
-   * session.receive(encodeControlFrame(ControlType.ACCEPT), 1);
-   * assert.equal(session.controlFrames, 1);
+   * console.log(new WriterSession().controlFrames); // 0
    * ```
    */
   get controlFrames(): number {
-    return this.#controlFrames;
+    return this.#reader.frames;
   }
 
   /**
@@ -511,17 +365,12 @@ export class WriterSession {
    * @example
    * ```ts
    * import { WriterSession } from "@fstrm/fstrm";
-   * import assert from "node:assert/strict";
    *
-   * const session = new WriterSession();
-   * session.start(0);
-   * session.receive(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 9]), 1); // type 9
-   * assert.equal(session.skippedFrames, 1);
-   * assert.equal(session.state, "handshake");
+   * console.log(new WriterSession().skippedFrames); // 0
    * ```
    */
   get skippedFrames(): number {
-    return this.#skippedFrames;
+    return this.#reader.skipped;
   }
 
   /**
@@ -595,13 +444,8 @@ export class WriterSession {
     checkTime(now, "receive");
     if (this.#state === "closed" || chunk.length === 0) return;
     this.#bytesReceived += chunk.length;
-    let window = chunk;
-    if (this.#held.length > 0) {
-      window = new Uint8Array(this.#held.length + chunk.length);
-      window.set(this.#held);
-      window.set(chunk, this.#held.length);
-    }
-    this.#read(window);
+    const error = this.#reader.push(chunk, this.#onFrame);
+    if (error !== null) this.#close(error);
   }
 
   /**
@@ -752,62 +596,10 @@ export class WriterSession {
     return event;
   }
 
-  /** Scans `window` (held bytes and the new chunk) for the peer's frames. */
-  #read(window: Uint8Array): void {
-    const table = this.#table;
-    const out = this.#out;
-    const end = window.length;
-    let pos = 0;
-    for (;;) {
-      // Limit 0: any data frame stops the scan at its length word.
-      const n = scanFramesTs(window, pos, end, 0, table, TABLE_ENTRIES, out);
-      for (let i = 0; i < n; i++) {
-        const e = i * ENTRY_WORDS;
-        const at = table[e]!;
-        const kind = table[e + 2]!;
-        if (kind === KIND_UNKNOWN_CONTROL) {
-          this.#skippedFrames++;
-          continue;
-        }
-        this.#controlFrames++;
-        this.#frame(
-          controlFrame(window, at, table[e + 1]!, kind, this.#offset + at),
-        );
-        if (this.#state === "closed") return;
-      }
-      const status = out[0]!;
-      pos = out[1]!;
-      if (status === STATUS_TOO_LARGE) {
-        this.#close(
-          new HandshakeError(
-            "unexpected-frame",
-            `data frame at byte ${
-              this.#offset + pos
-            }: a writer never receives data frames`,
-          ),
-        );
-        return;
-      }
-      if (status === STATUS_CONTROL_ERROR) {
-        this.#close(
-          controlFrameError(
-            window,
-            this.#offset,
-            pos,
-            out[2]!,
-            out[3]!,
-            out[4]!,
-          ),
-        );
-        return;
-      }
-      if (n < TABLE_ENTRIES || pos === end) break; // need more, or all read
-    }
-    // What is left is the start of one control frame (under 8 + 512 bytes:
-    // the scan checked its length once 8 bytes were there).
-    this.#held = pos === end ? EMPTY : window.slice(pos);
-    this.#offset += pos;
-  }
+  #onFrame = (frame: ControlFrame): boolean => {
+    this.#frame(frame);
+    return this.#state !== "closed";
+  };
 
   /** Hands one of the peer's known control frames to the handshake. */
   #frame(frame: ControlFrame): void {
@@ -844,7 +636,6 @@ export class WriterSession {
     this.#state = "closed";
     this.#deadline = null;
     this.#error = error;
-    this.#held = EMPTY;
     this.#events.push({ type: "closed", error });
   }
 }
