@@ -183,12 +183,6 @@ export class WriterLoop {
     reading.finally(() => this.#readers.delete(reading));
     try {
       await connection.start();
-      // The peer may have broken the protocol right after ACCEPT, in the
-      // same read: the connection is over before it became current.
-      if (!connection.alive) {
-        throw connection.session.error ??
-          new Deno.errors.Interrupted("Cannot connect: interrupted");
-      }
     } catch (error) {
       connection.close(null);
       throw error;
@@ -196,7 +190,15 @@ export class WriterLoop {
       this.#pending = null;
     }
     this.#contentType = connection.session.contentType;
-    this.#session = connection;
+    if (connection.alive) {
+      this.#session = connection;
+    } else {
+      // START went out, and the peer broke the protocol in the same read
+      // (ACCEPT and a forbidden frame together): connected, then lost at
+      // once, as if in two reads; the loop reconnects.
+      const error = connection.session.error;
+      if (error !== null) this.#report(error);
+    }
     this.progress.notify();
   }
 
