@@ -17,8 +17,10 @@
 //   script fed whole and byte by byte gives the same events and errors
 //   (class, reason, message);
 // - an error blaming the peer's bytes points at bytes that were fed;
-// - time and memory: a case is a few hundred calls on bytes of a few KiB,
-//   and the session keeps at most one control frame of them.
+// - no hang, bounded memory: a case is at most a few dozen calls on a few
+//   hundred bytes; once registered, the fuzzer's case timeout and RSS bound
+//   apply (what the session holds between chunks, at most one control
+//   frame, is asserted in writer_session_test.ts).
 //
 // Registration (the lead wires it into the fuzzer's target table): target
 // "writer-session", `writerSessionCaseArb` as its generator,
