@@ -85,6 +85,8 @@ function emptyPayload(): RangeError {
 /** The queue of a FrameWriter: see the module comment. */
 export class BatchQueue {
   #options: BatchQueueOptions;
+  /** options.queueSize, at hand for the hot path. */
+  #queueSize: number;
   /** Called when a batch is sealed: it may be written now. */
   #onSeal: () => void;
   /** The next batch's size: grows to bufferSize while batches fill. */
@@ -111,6 +113,7 @@ export class BatchQueue {
 
   constructor(options: BatchQueueOptions, onSeal: () => void) {
     this.#options = options;
+    this.#queueSize = options.queueSize;
     this.#onSeal = onSeal;
     this.#batchSize = Math.min(FIRST_BATCH, options.bufferSize);
   }
@@ -135,7 +138,7 @@ export class BatchQueue {
   /** Queues one checked payload, waits for room, or drops it. */
   write(payload: Uint8Array | string): Promise<void> {
     const bytes = typeof payload === "string" ? null : payload;
-    if (this.queued < this.#options.queueSize && this.#waiters.length === 0) {
+    if (this.queued < this.#queueSize && this.#waiters.length === 0) {
       if (bytes === null) this.#admitString(payload as string);
       else this.#admit(bytes);
       return RESOLVED;
@@ -151,7 +154,7 @@ export class BatchQueue {
 
   /** Queues one checked payload if there is room now. */
   tryWrite(payload: Uint8Array | string): boolean {
-    if (this.queued >= this.#options.queueSize || this.#waiters.length > 0) {
+    if (this.queued >= this.#queueSize || this.#waiters.length > 0) {
       this.sealTail();
       return false;
     }
@@ -257,7 +260,7 @@ export class BatchQueue {
   /** Whether `frames` more frames may be queued: all fit, or none wait. */
   #roomFor(frames: number): boolean {
     return this.queued === 0 ||
-      this.queued + frames <= this.#options.queueSize;
+      this.queued + frames <= this.#queueSize;
   }
 
   /**
@@ -282,7 +285,7 @@ export class BatchQueue {
     // batch goes now, not after flushInterval.
     if (batch.length >= batch.target) {
       this.#sealFull(batch);
-    } else if (this.queued >= this.#options.queueSize) {
+    } else if (this.queued >= this.#queueSize) {
       this.#seal(batch);
     } else if (opened) {
       batch.openedAt = performance.now();
@@ -371,7 +374,7 @@ export class BatchQueue {
     while (i < waiters.length) {
       const w = waiters[i]!;
       if (w.frames === 0) {
-        if (this.queued >= this.#options.queueSize) break;
+        if (this.queued >= this.#queueSize) break;
         this.#admit(w.payload);
       } else {
         if (!this.#roomFor(w.frames)) break;

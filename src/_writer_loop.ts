@@ -67,6 +67,8 @@ export class WriterLoop {
 
   /** Why frames cannot be written now, or null. */
   refusal(): Error | null {
+    // One test on the hot path: closing is set whenever the others are.
+    if (!this.#closing) return null;
     if (this.#aborted) return asError(this.#settings.signal?.reason);
     if (this.#failure !== null) return this.#failure;
     if (this.#closing) {
@@ -244,6 +246,7 @@ export class WriterLoop {
             this.#failure = new Deno.errors.NotConnected(
               "Cannot write frame: the connection was lost and reconnect is false",
             );
+            this.#closing = true;
             queue.discardAll(this.#failure);
             return;
           }
@@ -290,6 +293,7 @@ export class WriterLoop {
     } catch (error) {
       // A bug: fail loudly to callers rather than hang them.
       this.#failure = asError(error);
+      this.#closing = true;
       queue.discardAll(this.#failure);
     } finally {
       this.#session?.close(null);
