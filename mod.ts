@@ -39,5 +39,6 @@ export * from "./src/frame_decoder_stream.ts";
 export * from "./src/frame_encoder_stream.ts";
 export * from "./src/reader_handshake.ts";
 export * from "./src/writer_handshake.ts";
+export * from "./src/writer_session.ts";
 export * from "./src/engine.ts";
 export * from "./src/frame_reader.ts";

@@ -22,3 +22,7 @@ export const FINISH: Uint8Array = hex(`00000000 00000004 00000005`);
 export const HELLO: Uint8Array = hex(`00000005 68656c6c6f`);
 /** A control frame of unknown type 9 with a 4-byte body. */
 export const UNKNOWN: Uint8Array = hex(`00000000 00000008 00000009 01020304`);
+/** READY with no content type. */
+export const READY_NONE: Uint8Array = hex(`00000000 00000004 00000004`);
+/** START with no content type. */
+export const START_NONE: Uint8Array = hex(`00000000 00000004 00000002`);

@@ -52,7 +52,7 @@ Deno.test("writer → receiver: no common content type fails the handshake on bo
   await assert.rejects(
     FrameWriter.connect(targetOf(receiver), { contentTypes: ["x"] }),
     (e) =>
-      e instanceof Deno.errors.UnexpectedEof &&
+      e instanceof HandshakeError && e.reason === "closed" &&
       /before ACCEPT/.test(e.message),
   );
   await waitFor(() => closedEvents(events).length === 1, "the close");

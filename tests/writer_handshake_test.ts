@@ -15,19 +15,20 @@ import {
   WriterHandshake,
   type WriterHandshakeOptions,
 } from "../mod.ts";
+import * as V from "./_vectors.ts";
 
-// The byte-exact vectors of PROTOCOL.md §2, written out by hand so that these
-// tests fail if the encoder is wrong. Spaces are for reading only.
+// The byte-exact vectors of PROTOCOL.md §2 (tests/_vectors.ts, written out
+// by hand so that these tests fail if the encoder is wrong), as hex.
 
-/** "protobuf:dnstap.Dnstap", 22 (0x16) bytes. */
-const DNSTAP = "70726f746f6275663a646e737461702e446e73746170";
-const READY_DNSTAP = `00000000 00000022 00000004 00000001 00000016 ${DNSTAP}`;
-const ACCEPT_DNSTAP = `00000000 00000022 00000001 00000001 00000016 ${DNSTAP}`;
-const START_DNSTAP = `00000000 00000022 00000002 00000001 00000016 ${DNSTAP}`;
-const STOP = "00000000 00000004 00000003";
-const FINISH = "00000000 00000004 00000005";
-const READY_NONE = "00000000 00000004 00000004";
-const START_NONE = "00000000 00000004 00000002";
+/** "protobuf:dnstap.Dnstap", 22 (0x16) bytes: START's content type. */
+const DNSTAP = toHex(V.START.subarray(20));
+const READY_DNSTAP = toHex(V.READY);
+const ACCEPT_DNSTAP = toHex(V.ACCEPT);
+const START_DNSTAP = toHex(V.START);
+const STOP = toHex(V.STOP);
+const FINISH = toHex(V.FINISH);
+const READY_NONE = toHex(V.READY_NONE);
+const START_NONE = toHex(V.START_NONE);
 /** START with a one-byte content type (clen 4 + 8 + 1 = 13), then the byte. */
 const START_ONE = "00000000 0000000d 00000002 00000001 00000001";
 

@@ -9,7 +9,11 @@
 import type { ConnectTarget } from "../frame_writer.ts";
 import { FrameWriter } from "../frame_writer.ts";
 import { FrameReader } from "../frame_reader.ts";
-import { HandshakeError, TruncatedFrameError } from "../errors.ts";
+import {
+  HandshakeError,
+  SessionTimeoutError,
+  TruncatedFrameError,
+} from "../errors.ts";
 import { contentTypeOption, integerOption, parseCommandArgs } from "./_args.ts";
 import { CliError, usageError } from "./_cli_error.ts";
 import { checkReplayFile, readReplayStdin } from "./_replay_files.ts";
@@ -403,17 +407,15 @@ async function connectTarget(
 /** Why connecting failed, in a few words. */
 function connectProblem(error: unknown, plan: SendPlan): string {
   const type = JSON.stringify(plan.contentType);
+  if (error instanceof HandshakeError && error.reason === "closed") {
+    return `the collector closed the connection before ACCEPT: does it accept content type ${type}?`;
+  }
   if (error instanceof HandshakeError) {
     return error.reason === "no-common-content-type"
       ? `the collector does not accept content type ${type}`
       : plainError(error);
   }
-  if (
-    error instanceof Deno.errors.UnexpectedEof && /ACCEPT/.test(error.message)
-  ) {
-    return `the collector closed the connection before ACCEPT: does it accept content type ${type}?`;
-  }
-  if (error instanceof Deno.errors.TimedOut) {
+  if (error instanceof SessionTimeoutError) {
     return "no ACCEPT within 5 s after READY";
   }
   if (error instanceof Deno.errors.NotFound) {

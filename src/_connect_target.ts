@@ -1,0 +1,176 @@
+// Private: where a FrameWriter connects (unix, tcp, tls), checking a target,
+// naming it in messages, and dialling it with errors that say which target
+// failed.
+import { asError } from "./_io.ts";
+
+/**
+ * Where a {@linkcode FrameWriter} connects: a Unix socket path, a TCP
+ * address, or a TLS server.
+ *
+ * For TLS, the server's certificate is checked against `caCerts` (PEM), or
+ * the system's roots if none are given, and against `hostname` (which may be
+ * an IP address the certificate names).
+ *
+ * @example
+ * ```ts
+ * import type { ConnectTarget } from "@fstrm/fstrm/frame-writer";
+ *
+ * const targets: ConnectTarget[] = [
+ *   { transport: "unix", path: "/run/dnstap.sock" },
+ *   { transport: "tcp", hostname: "127.0.0.1", port: 6000 },
+ *   { transport: "tls", hostname: "collector.example", port: 6001 },
+ * ];
+ * console.log(targets.length);
+ * ```
+ */
+export type ConnectTarget =
+  | {
+    /** A Unix stream socket. */
+    transport: "unix";
+    /** The socket's path. */
+    path: string;
+  }
+  | {
+    /** Plain TCP. */
+    transport: "tcp";
+    /**
+     * The host to connect to.
+     *
+     * @default {"127.0.0.1"}
+     */
+    hostname?: string;
+    /** The port, 1 to 65535. */
+    port: number;
+  }
+  | {
+    /** TCP with TLS. */
+    transport: "tls";
+    /**
+     * The host to connect to, also the name checked in its certificate.
+     *
+     * @default {"127.0.0.1"}
+     */
+    hostname?: string;
+    /** The port, 1 to 65535. */
+    port: number;
+    /**
+     * Certificate authorities to trust, PEM; the system's roots if absent.
+     *
+     * @default {undefined}
+     */
+    caCerts?: string[];
+  };
+
+/** Throws a TypeError or RangeError unless `target` is a valid target. */
+export function checkTarget(target: ConnectTarget): ConnectTarget {
+  const t = target as unknown as Record<string, unknown> | null;
+  if (typeof t !== "object" || t === null) {
+    throw new TypeError("Cannot connect: the target must be an object");
+  }
+  if (t.transport === "unix") {
+    if (typeof t.path !== "string" || t.path === "") {
+      throw new TypeError(
+        "Cannot connect: a unix target needs a non-empty path",
+      );
+    }
+    return target;
+  }
+  if (t.transport !== "tcp" && t.transport !== "tls") {
+    throw new TypeError(
+      `Cannot connect: transport must be "unix", "tcp" or "tls", got ${
+        String(t.transport)
+      }`,
+    );
+  }
+  if (t.hostname !== undefined && typeof t.hostname !== "string") {
+    throw new TypeError("Cannot connect: hostname must be a string");
+  }
+  if (typeof t.port !== "number" || !Number.isInteger(t.port)) {
+    throw new TypeError(
+      `Cannot connect: port must be an integer, got ${String(t.port)}`,
+    );
+  }
+  if (t.port < 1 || t.port > 65535) {
+    throw new RangeError(
+      `Cannot connect: port must be from 1 to 65535, got ${t.port}`,
+    );
+  }
+  if (
+    t.caCerts !== undefined &&
+    (!Array.isArray(t.caCerts) ||
+      !t.caCerts.every((c: unknown) => typeof c === "string"))
+  ) {
+    throw new TypeError("Cannot connect: caCerts must be an array of strings");
+  }
+  return target;
+}
+
+/** The target as one word for messages: unix:PATH, tcp:HOST:PORT, tls:HOST:PORT. */
+export function describeTarget(target: ConnectTarget): string {
+  if (target.transport === "unix") return `unix:${target.path}`;
+  const host = target.hostname ?? "127.0.0.1";
+  return `${target.transport}:${
+    host.includes(":") ? `[${host}]` : host
+  }:${target.port}`;
+}
+
+/**
+ * The error of a failed connection attempt, naming the target: an error of
+ * the same class (`Deno.errors.NotFound`, `ConnectionRefused`, …) whose
+ * message starts "Cannot connect to unix:/path: ", the original as `cause`.
+ */
+export function connectError(target: ConnectTarget, error: unknown): Error {
+  const e = asError(error);
+  const message = `Cannot connect to ${describeTarget(target)}: ${e.message}`;
+  try {
+    const Class = e.constructor as new (
+      message: string,
+      options?: ErrorOptions,
+    ) => Error;
+    const named = new Class(message, { cause: e });
+    if (named instanceof Error && named.message === message) {
+      named.name = e.name;
+      return named;
+    }
+  } catch {
+    // a class that wants other arguments
+  }
+  return new Error(message, { cause: e });
+}
+
+/** Opens a connection to `target`; errors name it (see connectError). */
+export async function dial(target: ConnectTarget): Promise<Deno.Conn> {
+  try {
+    switch (target.transport) {
+      case "unix":
+        return await Deno.connect({ transport: "unix", path: target.path });
+      case "tcp": {
+        const conn = await Deno.connect({
+          transport: "tcp",
+          hostname: target.hostname ?? "127.0.0.1",
+          port: target.port,
+        });
+        // We batch ourselves; Nagle would only delay a flush.
+        conn.setNoDelay(true);
+        return conn;
+      }
+      case "tls": {
+        const conn = await Deno.connectTls({
+          hostname: target.hostname ?? "127.0.0.1",
+          port: target.port,
+          ...(target.caCerts === undefined ? {} : { caCerts: target.caCerts }),
+        });
+        try {
+          // Here, so that a certificate error names the target too.
+          await conn.handshake();
+        } catch (error) {
+          conn.close();
+          throw error;
+        }
+        return conn;
+      }
+    }
+  } catch (error) {
+    throw connectError(target, error);
+  }
+}
