@@ -11,7 +11,7 @@
 //
 //   deno run -A bench/writer_bench.ts --base DIR [--file PATH]
 //       [--frames N] [--runs N] [--transport unix|tcp] [--only WORD]
-import { FrameReceiver } from "../mod.ts";
+import { FrameReceiver } from "../src/frame_receiver.ts";
 
 const DNSTAP = "protobuf:dnstap.Dnstap";
 

@@ -317,7 +317,8 @@ export class FrameWriter implements AsyncDisposable {
    *
    * @example Forwarding a capture file's frames, a run at a time
    * ```ts
-   * import { encodeFrameStream, FrameReader, FrameWriter } from "@fstrm/fstrm";
+   * import { encodeFrameStream, FrameReader } from "@fstrm/fstrm";
+   * import { FrameWriter } from "@fstrm/fstrm/frame-writer";
    * import assert from "node:assert/strict";
    *
    * const path = await Deno.makeTempFile();
@@ -368,7 +369,8 @@ export class FrameWriter implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { encodeDataFrame, FrameWriter } from "@fstrm/fstrm";
+   * import { encodeDataFrame } from "@fstrm/fstrm";
+   * import { FrameWriter } from "@fstrm/fstrm/frame-writer";
    * import assert from "node:assert/strict";
    *
    * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -9,8 +9,8 @@ import {
   encodeDataFrame,
   type Frame,
   FrameDecoder,
-  FrameWriter,
 } from "../mod.ts";
+import { FrameWriter } from "../src/frame_writer.ts";
 import { concat } from "./_util.ts";
 
 export const enc = new TextEncoder();

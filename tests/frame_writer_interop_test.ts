@@ -9,9 +9,9 @@ import {
   encodeDataFrame,
   type Frame,
   FrameDecoder,
-  FrameWriter,
   TruncatedFrameError,
 } from "../mod.ts";
+import { FrameWriter } from "../src/frame_writer.ts";
 import { concat } from "./_util.ts";
 import { interopTest } from "./_peers.ts";
 import {

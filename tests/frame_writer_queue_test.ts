@@ -9,11 +9,10 @@ import {
   encodeControlFrame,
   encodeDataFrame,
   FrameDecoder,
-  FrameWriter,
-  type FrameWriterOptions,
   TruncatedFrameError,
   UnexpectedFrameError,
 } from "../mod.ts";
+import { FrameWriter, type FrameWriterOptions } from "../src/frame_writer.ts";
 import { concat } from "./_util.ts";
 import {
   acceptStarted,

@@ -2,12 +2,8 @@
 // kept and in order, and aborting.
 import assert from "node:assert/strict";
 import { withTempDir } from "./_support.ts";
-import {
-  ControlType,
-  encodeControlFrame,
-  FrameWriter,
-  HandshakeError,
-} from "../mod.ts";
+import { ControlType, encodeControlFrame, HandshakeError } from "../mod.ts";
+import { FrameWriter } from "../src/frame_writer.ts";
 import {
   acceptStarted,
   assertRun,

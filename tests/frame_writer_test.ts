@@ -6,13 +6,8 @@
 // writer_session_test.ts.
 import assert from "node:assert/strict";
 import { withTempDir } from "./_support.ts";
-import {
-  ControlType,
-  FrameWriter,
-  type FrameWriterOptions,
-  HandshakeError,
-  SessionTimeoutError,
-} from "../mod.ts";
+import { ControlType, HandshakeError, SessionTimeoutError } from "../mod.ts";
+import { FrameWriter, type FrameWriterOptions } from "../src/frame_writer.ts";
 import { selfSignedCert } from "./_tls.ts";
 import {
   dec,
