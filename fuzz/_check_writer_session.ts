@@ -27,6 +27,8 @@
 // `checkWriterSession` as its synchronous check. tests/writer_session_test.ts
 // runs it as a property test.
 import fc from "fast-check";
+import { FuzzFailure } from "./_assert.ts";
+import { defineTarget, type FuzzTarget } from "./_target.ts";
 import {
   ControlFrameError,
   ControlType,
@@ -462,3 +464,27 @@ export const writerSessionCaseArb: fc.Arbitrary<WriterSessionCase> = fc
         : [{ op: "start" as const }, ...steps],
     };
   });
+
+/**
+ * The writer-session target: a WriterSession scripted against a peer that
+ * sends anything, its WriterSessionFailure turned into the fuzzer's
+ * FuzzFailure of the same kind.
+ */
+export const writerSessionTarget: FuzzTarget = defineTarget<
+  WriterSessionCase
+>({
+  name: "writer-session",
+  about: "WriterSession scripted against a peer sending anything",
+  arb: writerSessionCaseArb,
+  sync: true,
+  check(c: WriterSessionCase): void {
+    try {
+      checkWriterSession(c);
+    } catch (error) {
+      if (error instanceof WriterSessionFailure) {
+        throw new FuzzFailure(error.kind, error.message);
+      }
+      throw error;
+    }
+  },
+});

@@ -7,12 +7,14 @@ import { decoderTarget } from "./_check_decoder.ts";
 import { handshakeTarget } from "./_check_handshake.ts";
 import { readerTarget } from "./_check_reader.ts";
 import type { FuzzTarget } from "./_target.ts";
+import { writerSessionTarget } from "./_check_writer_session.ts";
 
 /** Every target, in the order `--target all` runs them. */
 export const TARGETS: readonly FuzzTarget[] = [
   decoderTarget,
   readerTarget,
   handshakeTarget,
+  writerSessionTarget,
 ];
 
 /** The targets' names, in order. */
