@@ -29,6 +29,7 @@ export * from "./src/decode_control_frame.ts";
 export * from "./src/frame_decoder_stream.ts";
 export * from "./src/frame_encoder_stream.ts";
 export * from "./src/reader_handshake.ts";
+export * from "./src/reader_session.ts";
 export * from "./src/writer_handshake.ts";
 export * from "./src/engine.ts";
 export * from "./src/frame_reader.ts";

@@ -1,6 +1,6 @@
 // The byte-exact vectors of PROTOCOL.md §2, written out by hand (never
 // computed with our encoder, so that a test using them can catch it).
-import { hex } from "./_util.ts";
+import { concat, hex } from "./_util.ts";
 
 /** START with the dnstap content type. */
 export const START: Uint8Array = hex(
@@ -22,3 +22,33 @@ export const FINISH: Uint8Array = hex(`00000000 00000004 00000005`);
 export const HELLO: Uint8Array = hex(`00000005 68656c6c6f`);
 /** A control frame of unknown type 9 with a 4-byte body. */
 export const UNKNOWN: Uint8Array = hex(`00000000 00000008 00000009 01020304`);
+
+// ---------------------------------------------------------------------------
+// Frames built by hand, so that they can be wrong (used by the session and
+// hostile-input tests).
+
+/** Big-endian u32 words as bytes. */
+export function words(...values: number[]): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setUint32(i * 4, v >>> 0));
+  return out;
+}
+
+/**
+ * A control frame built by hand: escape, `clen` (computed unless given),
+ * type, then each field as (type, bytes).
+ */
+export function rawControl(
+  type: number,
+  fields: readonly (readonly [number, Uint8Array])[] = [],
+  clen?: number,
+): Uint8Array {
+  const body = concat(
+    words(type),
+    ...fields.map(([ftype, bytes]) =>
+      concat(words(ftype, bytes.length), bytes)
+    ),
+  );
+  return concat(words(0, clen ?? body.length), body);
+}
