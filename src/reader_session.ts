@@ -644,7 +644,9 @@ export class ReaderSession {
    * assert.equal(bytes, 5);
    * ```
    */
-  next(onData?: DataSink): ReaderSessionEvent | null {
+  next(
+    onData?: (window: Uint8Array, offset: number, length: number) => unknown,
+  ): ReaderSessionEvent | null {
     return this.#next(onData ?? null, null);
   }
 
@@ -671,7 +673,14 @@ export class ReaderSession {
    * assert.deepEqual(runs, [13, 2]);
    * ```
    */
-  nextRun(onRun: RunSink): ReaderSessionEvent | null {
+  nextRun(
+    onRun: (
+      window: Uint8Array,
+      start: number,
+      end: number,
+      frames: number,
+    ) => unknown,
+  ): ReaderSessionEvent | null {
     if (typeof onRun !== "function") {
       throw new TypeError("Cannot take runs: onRun must be a function");
     }

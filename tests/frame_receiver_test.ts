@@ -20,7 +20,7 @@ import {
   type ListenTarget,
   type ReceivedFrame,
 } from "../src/frame_receiver.ts";
-import { HandshakeError } from "../src/errors.ts";
+import { HandshakeError, SessionTimeoutError } from "../src/errors.ts";
 import { interopTest } from "./_peers.ts";
 import { concat, hex } from "./_util.ts";
 import { selfSignedCert } from "./_tls.ts";
@@ -383,7 +383,8 @@ Deno.test("FrameReceiver closes a silent connection after handshakeTimeout", asy
   halfway.close();
   await waitFor(() => closedEvents(events).length === 2, "the closes");
   for (const closed of closedEvents(events)) {
-    assert.ok(closed.error instanceof Deno.errors.TimedOut);
+    assert.ok(closed.error instanceof SessionTimeoutError);
+    assert.equal(closed.error.reason, "handshake");
   }
   assert.equal(receiver.stats.handshakeFailures, 2);
   assert.deepEqual(receiver.stats.protocolErrors, { "handshake-timeout": 2 });
@@ -397,7 +398,10 @@ Deno.test("FrameReceiver closes a started stream that stays silent past idleTime
   assert.equal((await readToEnd(conn)).length, 0);
   conn.close();
   await waitFor(() => closedEvents(events).length === 1, "the close");
-  assert.ok(closedEvents(events)[0]!.error instanceof Deno.errors.TimedOut);
+  const idle = closedEvents(events)[0]!.error;
+  assert.ok(idle instanceof SessionTimeoutError);
+  assert.equal(idle.reason, "idle");
+  assert.equal(idle.timeout, 200);
   assert.deepEqual(receiver.stats.protocolErrors, { "idle-timeout": 1 });
   assert.equal(receiver.stats.handshakeFailures, 0);
   assert.equal(receiver.stats.frames, 1);
