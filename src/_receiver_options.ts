@@ -2,6 +2,7 @@
 // sizes of its read buffers.
 import type { FrameReceiverOptions } from "./_receiver_types.ts";
 import { ReaderSession } from "./reader_session.ts";
+import { checkDuration } from "./_duration.ts";
 
 /**
  * A started stream's first reads take this much; a read that fills its
@@ -56,16 +57,23 @@ export function resolveOptions(
     );
   }
   const resolved: ResolvedOptions = {
-    handshakeTimeout: duration(
+    handshakeTimeout: checkDuration(
       options.handshakeTimeout,
       DEFAULT_HANDSHAKE_TIMEOUT,
       "handshakeTimeout",
+      "Cannot listen",
     ),
-    idleTimeout: duration(options.idleTimeout, 0, "idleTimeout"),
-    gracePeriod: duration(
+    idleTimeout: checkDuration(
+      options.idleTimeout,
+      0,
+      "idleTimeout",
+      "Cannot listen",
+    ),
+    gracePeriod: checkDuration(
       options.gracePeriod,
       DEFAULT_GRACE_PERIOD,
       "gracePeriod",
+      "Cannot listen",
     ),
     maxConnections: count(
       options.maxConnections,
@@ -134,25 +142,6 @@ export function newSession(
     engine: options.engine,
     now,
   });
-}
-
-function duration(
-  value: number | undefined,
-  fallback: number,
-  name: string,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(
-      `Cannot listen: ${name} must be a number of milliseconds, got ${value}`,
-    );
-  }
-  if (value < 0 || value > 2_147_483_647) {
-    throw new RangeError(
-      `Cannot listen: ${name} must be from 0 to 2147483647 ms, got ${value}`,
-    );
-  }
-  return value;
 }
 
 function count(

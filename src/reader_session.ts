@@ -8,188 +8,26 @@
  * {@linkcode FrameReceiver} is a shell around it; a collector on Node's
  * `node:net`, or a test, can drive it the same way.
  *
- * @example A bidirectional stream, fed in one piece
- * ```ts
- * import {
- *   ControlType,
- *   DNSTAP_CONTENT_TYPE,
- *   encodeControlFrame,
- *   encodeFrameStream,
- *   ReaderSession,
- * } from "@fstrm/fstrm";
- * import assert from "node:assert/strict";
- *
- * const session = new ReaderSession({ contentTypes: [DNSTAP_CONTENT_TYPE], now: 0 });
- * const ready = encodeControlFrame(ControlType.READY, [DNSTAP_CONTENT_TYPE]);
- * const stream = encodeFrameStream(["hello"], { contentType: DNSTAP_CONTENT_TYPE });
- * session.receive(ready, 1);
- * session.receive(stream, 2);
- * const seen: string[] = [];
- * for (let event = session.next(); event !== null; event = session.next()) {
- *   seen.push(event.type);
- * }
- * // ACCEPT, START, "hello", FINISH, STOP, then the connection closes cleanly
- * assert.deepEqual(seen, ["send", "started", "data", "send", "stopped", "closed"]);
- * assert.equal(session.error, null);
- * ```
- *
  * @module
  */
-import type { ContentTypeInput, Frame } from "./frame.ts";
-import type { EngineOption } from "./engine.ts";
-import { FrameDecoder, type OversizePolicy } from "./frame_decoder.ts";
+import type { Frame } from "./frame.ts";
+import { FrameDecoder } from "./frame_decoder.ts";
 import { type ReaderEvent, ReaderHandshake } from "./reader_handshake.ts";
 import { HandshakeError, SessionTimeoutError } from "./errors.ts";
+import { checkDuration } from "./_duration.ts";
+import type {
+  ReaderSessionEvent,
+  ReaderSessionOptions,
+  ReaderSessionState,
+} from "./_reader_session_types.ts";
 
-/**
- * Options of {@linkcode ReaderSession}.
- *
- * @example
- * ```ts
- * import { DNSTAP_CONTENT_TYPE, ReaderSession, type ReaderSessionOptions } from "@fstrm/fstrm";
- * import assert from "node:assert/strict";
- *
- * const options: ReaderSessionOptions = {
- *   contentTypes: [DNSTAP_CONTENT_TYPE],
- *   handshakeTimeout: 2_000,
- *   now: 0,
- * };
- * assert.equal(new ReaderSession(options).deadline, 2_000);
- * ```
- */
-export interface ReaderSessionOptions {
-  /**
-   * The content types accepted, as strings (UTF-8) or bytes, compared as
-   * opaque bytes. Empty: any content type. A READY offering none of them is
-   * refused (no ACCEPT), as is a START naming another one.
-   *
-   * @default {[]}
-   */
-  contentTypes?: readonly ContentTypeInput[];
-  /**
-   * Milliseconds the peer has to send READY or START from `now`, and then
-   * (after our ACCEPT) START. `0` disables the limit.
-   *
-   * @default {5000}
-   */
-  handshakeTimeout?: number;
-  /**
-   * Milliseconds a started stream may stay silent (no byte received, and no
-   * {@linkcode ReaderSession.prototype.resume}) before it is closed. `0`: no
-   * limit (DNS servers can be quiet for hours).
-   *
-   * @default {0}
-   */
-  idleTimeout?: number;
-  /**
-   * The longest data frame payload accepted, in bytes.
-   *
-   * @default {1048576}
-   */
-  maxFrameLength?: number;
-  /**
-   * What to do with a longer data frame: `"error"` closes the session,
-   * `"skip"` discards it (counted in `oversizedFrames`) and goes on.
-   *
-   * @default {"error"}
-   */
-  oversize?: OversizePolicy;
-  /**
-   * The decoder's scan engine; see {@linkcode FrameDecoderOptions}.
-   *
-   * @default {"auto"}
-   */
-  engine?: EngineOption;
-  /**
-   * When the connection opened, on the clock the caller passes to
-   * `receive`, `end`, `resume` and `expire` (milliseconds, monotonic): the
-   * handshake deadline counts from it.
-   *
-   * @default {performance.now()}
-   */
-  now?: number;
-}
-
-/**
- * What {@linkcode ReaderSession.prototype.next} returns, in order:
- *
- * - `"send"`: write `bytes` to the peer (ACCEPT, or FINISH after STOP),
- *   before acting on what follows.
- * - `"started"`: START came; the stream begins, in `mode`, with the content
- *   type START named (`null` if it named none).
- * - `"data"`: one data frame's payload, a view of the bytes given to
- *   `receive` (not a copy). Only when `next` is called without a sink.
- * - `"stopped"`: STOP came (and a FINISH to send has come just before, in
- *   bidirectional mode).
- * - `"closed"`: the last event: the connection must close now. `error` says
- *   why (`null` for a clean end: after STOP, or the input ended at a frame
- *   boundary); `stopped` whether STOP came.
- *
- * @example
- * ```ts
- * import type { ReaderSessionEvent } from "@fstrm/fstrm";
- *
- * const describe = (event: ReaderSessionEvent): string =>
- *   event.type === "closed" ? `closed: ${event.error?.message ?? "clean"}` : event.type;
- * console.log(describe({ type: "stopped" }));
- * ```
- */
-export type ReaderSessionEvent =
-  | {
-    /** Always `"send"`. */
-    readonly type: "send";
-    /** The bytes to write to the peer (a new buffer). */
-    readonly bytes: Uint8Array;
-  }
-  | {
-    /** Always `"started"`. */
-    readonly type: "started";
-    /** How the stream began: READY first, or START first. */
-    readonly mode: "bidirectional" | "unidirectional";
-    /** The content type START named (a copy), or `null` if it named none. */
-    readonly contentType: Uint8Array | null;
-  }
-  | {
-    /** Always `"data"`. */
-    readonly type: "data";
-    /** The payload, a view of the received bytes (not a copy). */
-    readonly data: Uint8Array;
-  }
-  | {
-    /** Always `"stopped"`. */
-    readonly type: "stopped";
-  }
-  | {
-    /** Always `"closed"`. */
-    readonly type: "closed";
-    /** Why the connection ends, or `null` for a clean end. */
-    readonly error: Error | null;
-    /** Whether the peer sent STOP. */
-    readonly stopped: boolean;
-  };
-
-/**
- * Where a {@linkcode ReaderSession} stands:
- *
- * - `"waiting"`: no READY or START yet.
- * - `"accepted"`: READY came and ACCEPT is sent; waiting for START.
- * - `"data"`: START came; data frames flow until STOP.
- * - `"closed"`: the session is over (see `error` and `stopped`); its last
- *   events may still be waiting in `next()`.
- *
- * @example
- * ```ts
- * import { ReaderSession, type ReaderSessionState } from "@fstrm/fstrm";
- * import assert from "node:assert/strict";
- *
- * const state: ReaderSessionState = new ReaderSession({ now: 0 }).state;
- * assert.equal(state, "waiting");
- * ```
- */
-export type ReaderSessionState = "waiting" | "accepted" | "data" | "closed";
+export type {
+  ReaderSessionEvent,
+  ReaderSessionOptions,
+  ReaderSessionState,
+} from "./_reader_session_types.ts";
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 5_000;
-const MAX_TIMEOUT = 2_147_483_647;
 const EMPTY = new Uint8Array(0);
 
 type DataSink = (window: Uint8Array, offset: number, length: number) => unknown;
@@ -236,6 +74,31 @@ type RunSink = (
  * The fast path: `next(onData)` and `nextRun(onRun)` hand the data frames of
  * the stream to a sink, as places in the received bytes, with no object made
  * per frame.
+ *
+ * @example A bidirectional stream, fed in one piece
+ * ```ts
+ * import {
+ *   ControlType,
+ *   DNSTAP_CONTENT_TYPE,
+ *   encodeControlFrame,
+ *   encodeFrameStream,
+ *   ReaderSession,
+ * } from "@fstrm/fstrm";
+ * import assert from "node:assert/strict";
+ *
+ * const session = new ReaderSession({ contentTypes: [DNSTAP_CONTENT_TYPE], now: 0 });
+ * const ready = encodeControlFrame(ControlType.READY, [DNSTAP_CONTENT_TYPE]);
+ * const stream = encodeFrameStream(["hello"], { contentType: DNSTAP_CONTENT_TYPE });
+ * session.receive(ready, 1);
+ * session.receive(stream, 2);
+ * const seen: string[] = [];
+ * for (let event = session.next(); event !== null; event = session.next()) {
+ *   seen.push(event.type);
+ * }
+ * // ACCEPT, START, "hello", FINISH, STOP, then the connection closes cleanly
+ * assert.deepEqual(seen, ["send", "started", "data", "send", "stopped", "closed"]);
+ * assert.equal(session.error, null);
+ * ```
  *
  * @example A collector on Node's `node:net`
  * ```ts ignore
@@ -303,12 +166,19 @@ export class ReaderSession {
         }`,
       );
     }
-    this.#handshakeTimeout = duration(
+    const context = "Cannot create reader session";
+    this.#handshakeTimeout = checkDuration(
       options.handshakeTimeout,
       DEFAULT_HANDSHAKE_TIMEOUT,
       "handshakeTimeout",
+      context,
     );
-    this.#idleTimeout = duration(options.idleTimeout, 0, "idleTimeout");
+    this.#idleTimeout = checkDuration(
+      options.idleTimeout,
+      0,
+      "idleTimeout",
+      context,
+    );
     const now = options.now ?? performance.now();
     if (typeof now !== "number" || !Number.isFinite(now)) {
       throw new TypeError(
@@ -344,6 +214,15 @@ export class ReaderSession {
    * session.receive(encodeControlFrame(ControlType.READY, ["x"]), 1);
    * session.next(); // the ACCEPT to send
    * assert.equal(session.state, "accepted");
+   * assert.equal(session.mode, "bidirectional");
+   * session.receive(encodeControlFrame(ControlType.START, ["x"]), 2);
+   * session.receive(encodeControlFrame(ControlType.STOP), 3);
+   * while (session.next() !== null);
+   * assert.deepEqual(
+   *   [session.state, session.started, session.stopped, session.error],
+   *   ["closed", true, true, null],
+   * );
+   * assert.deepEqual(session.contentType, new TextEncoder().encode("x"));
    * ```
    */
   get state(): ReaderSessionState {
@@ -373,14 +252,6 @@ export class ReaderSession {
   /**
    * How the stream began: `"bidirectional"` after READY, `"unidirectional"`
    * after START first, `null` before either.
-   *
-   * @example
-   * ```ts
-   * import { ReaderSession } from "@fstrm/fstrm";
-   * import assert from "node:assert/strict";
-   *
-   * assert.equal(new ReaderSession({ now: 0 }).mode, null);
-   * ```
    */
   get mode(): "bidirectional" | "unidirectional" | null {
     return this.#handshake.mode;
@@ -389,17 +260,6 @@ export class ReaderSession {
   /**
    * The content type START named (a copy), or `null` before START or if it
    * named none.
-   *
-   * @example
-   * ```ts
-   * import { encodeFrameStream, ReaderSession } from "@fstrm/fstrm";
-   * import assert from "node:assert/strict";
-   *
-   * const session = new ReaderSession({ now: 0 });
-   * session.receive(encodeFrameStream([], { contentType: "t" }), 0);
-   * while (session.next() !== null);
-   * assert.deepEqual(session.contentType, new TextEncoder().encode("t"));
-   * ```
    */
   get contentType(): Uint8Array | null {
     return this.#handshake.contentType;
@@ -407,14 +267,6 @@ export class ReaderSession {
 
   /**
    * Whether START came (the stream started, whatever happened next).
-   *
-   * @example
-   * ```ts
-   * import { ReaderSession } from "@fstrm/fstrm";
-   * import assert from "node:assert/strict";
-   *
-   * assert.equal(new ReaderSession({ now: 0 }).started, false);
-   * ```
    */
   get started(): boolean {
     return this.#started;
@@ -422,14 +274,6 @@ export class ReaderSession {
 
   /**
    * Whether STOP came.
-   *
-   * @example
-   * ```ts
-   * import { ReaderSession } from "@fstrm/fstrm";
-   * import assert from "node:assert/strict";
-   *
-   * assert.equal(new ReaderSession({ now: 0 }).stopped, false);
-   * ```
    */
   get stopped(): boolean {
     return this.#stopped;
@@ -441,17 +285,6 @@ export class ReaderSession {
    * {@linkcode SessionTimeoutError}, a codec error
    * ({@linkcode ControlFrameError}, {@linkcode FrameTooLargeError},
    * {@linkcode TruncatedFrameError}, ...), or what a sink threw.
-   *
-   * @example
-   * ```ts
-   * import { encodeDataFrame, HandshakeError, ReaderSession } from "@fstrm/fstrm";
-   * import assert from "node:assert/strict";
-   *
-   * const session = new ReaderSession({ now: 0 });
-   * session.receive(encodeDataFrame("too early"), 0);
-   * while (session.next() !== null);
-   * assert.ok(session.error instanceof HandshakeError);
-   * ```
    */
   get error(): Error | null {
     return this.#error;
@@ -459,14 +292,6 @@ export class ReaderSession {
 
   /**
    * Well-formed control frames of unknown type skipped so far.
-   *
-   * @example
-   * ```ts
-   * import { ReaderSession } from "@fstrm/fstrm";
-   * import assert from "node:assert/strict";
-   *
-   * assert.equal(new ReaderSession({ now: 0 }).skippedFrames, 0);
-   * ```
    */
   get skippedFrames(): number {
     return this.#decoder.skippedFrames;
@@ -474,14 +299,6 @@ export class ReaderSession {
 
   /**
    * Data frames over `maxFrameLength` skipped under `oversize: "skip"`.
-   *
-   * @example
-   * ```ts
-   * import { ReaderSession } from "@fstrm/fstrm";
-   * import assert from "node:assert/strict";
-   *
-   * assert.equal(new ReaderSession({ now: 0, oversize: "skip" }).oversizedFrames, 0);
-   * ```
    */
   get oversizedFrames(): number {
     return this.#decoder.oversizedFrames;
@@ -805,23 +622,4 @@ export class ReaderSession {
     }
     return event;
   }
-}
-
-function duration(
-  value: number | undefined,
-  fallback: number,
-  name: string,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(
-      `Cannot create reader session: ${name} must be a number of milliseconds, got ${value}`,
-    );
-  }
-  if (value < 0 || value > MAX_TIMEOUT) {
-    throw new RangeError(
-      `Cannot create reader session: ${name} must be from 0 to ${MAX_TIMEOUT} ms, got ${value}`,
-    );
-  }
-  return value;
 }
