@@ -16,6 +16,8 @@ import {
   type ReceiverStats,
 } from "../mod.ts";
 import { delay, rng, waitFor } from "./_support.ts";
+import { concat } from "./_util.ts";
+import { rawControl, words } from "./_vectors.ts";
 
 export const DNSTAP = DNSTAP_CONTENT_TYPE;
 export const READY = encodeControlFrame(ControlType.READY, [DNSTAP]);
@@ -26,42 +28,8 @@ export const FINISH = encodeControlFrame(ControlType.FINISH);
 
 export type ClosedEvent = Extract<ConnectionEvent, { type: "closed" }>;
 
-/** Concatenates byte arrays. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-/** Big-endian u32 words as bytes. */
-export function words(...values: number[]): Uint8Array {
-  const out = new Uint8Array(values.length * 4);
-  const view = new DataView(out.buffer);
-  values.forEach((v, i) => view.setUint32(i * 4, v >>> 0));
-  return out;
-}
-
-/**
- * A control frame built by hand, so that it can be wrong: escape, `clen`
- * (computed unless given), type, then each field as (type, bytes).
- */
-export function rawControl(
-  type: number,
-  fields: readonly (readonly [number, Uint8Array])[] = [],
-  clen?: number,
-): Uint8Array {
-  const body = concat(
-    words(type),
-    ...fields.map(([ftype, bytes]) =>
-      concat(words(ftype, bytes.length), bytes)
-    ),
-  );
-  return concat(words(0, clen ?? body.length), body);
-}
+// Frames built by hand, so that they can be wrong.
+export { concat, rawControl, words };
 
 // ---------------------------------------------------------------------------
 // Hostile peers' I/O: nothing here may throw because the receiver hung up.

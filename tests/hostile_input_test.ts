@@ -1,4 +1,8 @@
-// FrameReceiver under hostile input, over real sockets: one live receiver per
+// FrameReceiver under hostile input, over real sockets: the cases about the
+// shell (timers, memory, descriptors, resets, flow control, many
+// connections) and a few protocol cases that prove it carries the session's
+// decisions; the other protocol-level cases are pure ReaderSession tests in
+// tests/reader_session_hostile_test.ts. One live receiver per
 // case, a good FrameWriter streaming at least 20,000 frames of 80..400 random
 // bytes on its own connection for the whole case, and a hostile peer written
 // by hand. Every case checks (in tests/_hostile.ts, Case.finish): the good
@@ -15,15 +19,13 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import {
   ControlFrameError,
-  ControlType,
-  encodeControlFrame,
   encodeDataFrame,
   FrameTooLargeError,
   HandshakeError,
   SessionTimeoutError,
   TruncatedFrameError,
 } from "../mod.ts";
-import { delay, rng, waitFor } from "./_support.ts";
+import { delay, waitFor } from "./_support.ts";
 import { interopTest } from "./_peers.ts";
 import { selfSignedCert } from "./_tls.ts";
 import {
@@ -34,7 +36,6 @@ import {
   type ClosedEvent,
   closeQuietly,
   concat,
-  DNSTAP,
   drip,
   FINISH,
   rawControl,
@@ -100,64 +101,6 @@ function assertGoodLive(c: Case): void {
 
 // ---------------------------------------------------------------------------
 // Not Frame Streams at all
-
-Deno.test(NAME + "random garbage", async () => {
-  // Seeded garbage (the same bytes every run), 1..8 KiB a connection, in four
-  // shapes of five connections each, every one ending with a typed protocol
-  // error, never an I/O error or a hang:
-  // - garbage from the first byte: its first word is over 1 MiB
-  //   (FrameTooLargeError);
-  // - an escape, then garbage: clen is over 512 (ControlFrameError "length");
-  // - a plausible length word (1..4096), then more garbage than that: a
-  //   data frame before START (HandshakeError "unexpected-frame");
-  // - a valid START, then garbage: FrameTooLargeError inside the stream
-  //   (not a handshake failure).
-  await using c = await Case.open();
-  await c.startGood({ seed: 11 });
-  const r = rng(7);
-  const garbage = (n: number) =>
-    Uint8Array.from({ length: n }, () => r() & 0xff);
-  const shapes: Uint8Array[] = [];
-  for (let i = 0; i < 5; i++) shapes.push(garbage(1 + r() % 8192));
-  for (let i = 0; i < 5; i++) {
-    shapes.push(concat(words(0), garbage(1 + r() % 8192)));
-  }
-  for (let i = 0; i < 5; i++) {
-    const length = 1 + r() % 4096;
-    shapes.push(concat(words(length), garbage(length + 1 + r() % 4096)));
-  }
-  for (let i = 0; i < 5; i++) {
-    shapes.push(concat(START, garbage(1 + r() % 8192)));
-  }
-  await Promise.all(shapes.map(async (bytes) => {
-    const conn = await c.connect();
-    await send(conn, bytes);
-    await readToEnd(conn); // the receiver closes it
-    conn.close();
-  }));
-  const closed = await c.waitHostileClosed(shapes.length);
-  assertGoodLive(c);
-  const result = await c.finish();
-  const names = closed.map((e) => e.error?.name ?? "none");
-  assert.deepEqual(
-    Object.fromEntries(
-      ["FrameTooLargeError", "ControlFrameError", "HandshakeError"].map(
-        (n) => [n, names.filter((x) => x === n).length],
-      ),
-    ),
-    { FrameTooLargeError: 10, ControlFrameError: 5, HandshakeError: 5 },
-  );
-  assertCounters(result, {
-    hostileConnections: shapes.length,
-    handshakeFailures: 15,
-    protocolErrors: {
-      "frame-too-large": 10,
-      "control-frame:length": 5,
-      "handshake:unexpected-frame": 5,
-    },
-  });
-  await report("random garbage", result);
-});
 
 Deno.test(NAME + "a TLS ClientHello on a plain port", async () => {
   await using c = await Case.open();
@@ -251,47 +194,6 @@ interopTest(
   },
 );
 
-Deno.test(
-  NAME + "a PowerDNS-protobuf 2-byte-length stream (dnsdist RemoteLogger)",
-  async () => {
-    await using c = await Case.open();
-    await c.startGood({ seed: 14 });
-    // PBDNSMessage as dnsdist's newRemoteLogger sends it: a 2-byte length,
-    // then protobuf (field 1 varint: type; field 2 bytes: message id; ...).
-    const r = rng(3);
-    const message = (n: number) =>
-      concat(
-        Uint8Array.of(0x08, 0x01, 0x12, 0x10),
-        Uint8Array.from({ length: 16 }, () => r() & 0xff),
-        Uint8Array.of(0x1a, n - 22),
-        Uint8Array.from({ length: n - 22 }, () => 0x61 + r() % 26),
-      );
-    const stream = concat(
-      ...[120, 140, 96].map((n) => concat(Uint8Array.of(0, n), message(n))),
-    );
-    const conn = await c.connect();
-    await send(conn, stream);
-    assert.equal((await readToEnd(conn)).length, 0);
-    conn.close();
-    const e = only(await c.waitHostileClosed(1));
-    assertGoodLive(c);
-    const result = await c.finish();
-    assert.ok(e.error instanceof FrameTooLargeError);
-    assert.equal(e.error.offset, 0);
-    assert.equal(e.error.length, 0x00780801); // 00 78 | 08 01
-    assert.match(
-      e.error.message,
-      /2-byte length followed by protobuf, as dnsdist's RemoteLogger sends/,
-    );
-    assertCounters(result, {
-      hostileConnections: 1,
-      handshakeFailures: 1,
-      protocolErrors: { "frame-too-large": 1 },
-    });
-    await report("PowerDNS protobuf stream", result);
-  },
-);
-
 // ---------------------------------------------------------------------------
 // Lengths
 
@@ -373,48 +275,7 @@ Deno.test(
 );
 
 // ---------------------------------------------------------------------------
-// Malformed control frames
-
-Deno.test(
-  NAME + "a control frame of 513 bytes and one of 3 bytes",
-  async () => {
-    // clen 513 as the first frame; clen 3 inside a started stream.
-    await using c = await Case.open();
-    await c.startGood({ seed: 17 });
-    const long = await c.connect();
-    await send(
-      long,
-      rawControl(ControlType.READY, [[CONTENT_TYPE, new Uint8Array(501)]]),
-    );
-    const short = await c.connect();
-    const one = encodeDataFrame("one");
-    await send(short, concat(START, one, words(0, 3), Uint8Array.of(0, 0, 4)));
-    await Promise.all([readToEnd(long), readToEnd(short)]);
-    long.close();
-    short.close();
-    const closed = await c.waitHostileClosed(2);
-    assertGoodLive(c);
-    const result = await c.finish();
-    const [e513, e3] = closed.map((e) => e.error as ControlFrameError)
-      .sort((x, y) => x.offset - y.offset);
-    assert.ok(
-      e513 instanceof ControlFrameError && e3 instanceof ControlFrameError,
-    );
-    assert.equal(e513.reason, "length");
-    assert.equal(e513.offset, 0);
-    assert.equal(e513.errorOffset, 4);
-    assert.match(e513.message, /its length is 513, it must be from 4 to 512/);
-    assert.equal(e3.reason, "length");
-    assert.equal(e3.offset, START.length + one.length);
-    assert.match(e3.message, /its length is 3/);
-    assertCounters(result, {
-      hostileConnections: 2,
-      handshakeFailures: 1,
-      protocolErrors: { "control-frame:length": 2 },
-    }, 1);
-    await report("control frame of 513 and of 3 bytes", result);
-  },
-);
+// Control frames of unknown type (malformed ones: tests/reader_session_hostile_test.ts)
 
 Deno.test(NAME + "an unknown control type", async () => {
   // Skipped and counted, before the handshake and inside the stream, as the
@@ -448,60 +309,6 @@ Deno.test(NAME + "an unknown control type", async () => {
   await report("unknown control type", result);
 });
 
-Deno.test(NAME + "an unknown field type", async () => {
-  await using c = await Case.open();
-  await c.startGood({ seed: 19 });
-  const conn = await c.connect();
-  const ready = rawControl(ControlType.READY, [
-    [CONTENT_TYPE, new TextEncoder().encode(DNSTAP)],
-    [2, Uint8Array.of(1, 2, 3)],
-  ]);
-  await send(conn, ready);
-  assert.equal((await readToEnd(conn)).length, 0, "no ACCEPT");
-  conn.close();
-  const e = only(await c.waitHostileClosed(1));
-  assertGoodLive(c);
-  const result = await c.finish();
-  assert.ok(e.error instanceof ControlFrameError);
-  assert.equal(e.error.reason, "field-type");
-  assert.equal(e.error.offset, 0);
-  assert.equal(e.error.errorOffset, 12 + 8 + DNSTAP.length);
-  assertCounters(result, {
-    hostileConnections: 1,
-    handshakeFailures: 1,
-    protocolErrors: { "control-frame:field-type": 1 },
-  });
-  await report("unknown field type", result);
-});
-
-Deno.test(NAME + "a content type of 257 bytes", async () => {
-  await using c = await Case.open();
-  await c.startGood({ seed: 20 });
-  const conn = await c.connect();
-  await send(
-    conn,
-    rawControl(ControlType.READY, [[
-      CONTENT_TYPE,
-      new Uint8Array(257).fill(0x41),
-    ]]),
-  );
-  assert.equal((await readToEnd(conn)).length, 0);
-  conn.close();
-  const e = only(await c.waitHostileClosed(1));
-  assertGoodLive(c);
-  const result = await c.finish();
-  assert.ok(e.error instanceof ControlFrameError);
-  assert.equal(e.error.reason, "content-type-length");
-  assert.equal(e.error.errorOffset, 16);
-  assert.match(e.error.message, /content type is 257 bytes, limit 256/);
-  assertCounters(result, {
-    hostileConnections: 1,
-    handshakeFailures: 1,
-    protocolErrors: { "control-frame:content-type-length": 1 },
-  });
-  await report("content type of 257 bytes", result);
-});
-
 // ---------------------------------------------------------------------------
 // Frames out of place
 
@@ -533,91 +340,6 @@ Deno.test(NAME + "a data frame before READY/START", async () => {
     protocolErrors: { "handshake:unexpected-frame": 2 },
   });
   await report("data frame before READY/START", result);
-});
-
-Deno.test(NAME + "READY with no common content type", async () => {
-  await using c = await Case.open();
-  await c.startGood({ seed: 22 });
-  const conn = await c.connect();
-  await send(
-    conn,
-    encodeControlFrame(ControlType.READY, ["application/x-other", ""]),
-  );
-  assert.equal((await readToEnd(conn)).length, 0, "no ACCEPT");
-  conn.close();
-  const e = only(await c.waitHostileClosed(1));
-  assertGoodLive(c);
-  const result = await c.finish();
-  assert.ok(e.error instanceof HandshakeError);
-  assert.equal(e.error.reason, "no-common-content-type");
-  assertCounters(result, {
-    hostileConnections: 1,
-    handshakeFailures: 1,
-    protocolErrors: { "handshake:no-common-content-type": 1 },
-  });
-  await report("READY with no common content type", result);
-});
-
-Deno.test(NAME + "START with two content types", async () => {
-  // Unidirectional (START first), and after READY / ACCEPT.
-  await using c = await Case.open();
-  await c.startGood({ seed: 23 });
-  const dnstap = new TextEncoder().encode(DNSTAP);
-  const start2 = rawControl(ControlType.START, [[CONTENT_TYPE, dnstap], [
-    CONTENT_TYPE,
-    dnstap,
-  ]]);
-  const uni = await c.connect();
-  await send(uni, start2);
-  const bi = await c.connect();
-  await send(bi, READY);
-  await readExactly(bi, ACCEPT.length);
-  await send(bi, start2);
-  await Promise.all([readToEnd(uni), readToEnd(bi)]);
-  uni.close();
-  bi.close();
-  const closed = await c.waitHostileClosed(2);
-  assertGoodLive(c);
-  const result = await c.finish();
-  for (const e of closed) {
-    assert.ok(e.error instanceof ControlFrameError);
-    assert.equal(e.error.reason, "content-type-count");
-    assert.match(e.error.message, /START may carry at most 1 content type/);
-  }
-  assertCounters(result, {
-    hostileConnections: 2,
-    handshakeFailures: 2,
-    protocolErrors: { "control-frame:content-type-count": 2 },
-  });
-  await report("START with two content types", result);
-});
-
-Deno.test(NAME + "STOP with a field", async () => {
-  await using c = await Case.open({ delivery: "iterate" });
-  await c.startGood({ seed: 24 });
-  const conn = await c.connect();
-  await send(conn, READY);
-  await readExactly(conn, ACCEPT.length);
-  const data = encodeDataFrame("data");
-  const stop = rawControl(ControlType.STOP, [[
-    CONTENT_TYPE,
-    Uint8Array.of(0x78),
-  ]]);
-  await send(conn, concat(START, data, stop));
-  assert.equal((await readToEnd(conn)).length, 0, "no FINISH");
-  conn.close();
-  const e = only(await c.waitHostileClosed(1));
-  assertGoodLive(c);
-  const result = await c.finish();
-  assert.ok(e.error instanceof ControlFrameError);
-  assert.equal(e.error.reason, "content-type-count");
-  assert.equal(e.error.offset, READY.length + START.length + data.length);
-  assert.equal(e.stopped, false);
-  assertCounters(result, {
-    hostileConnections: 1,
-    protocolErrors: { "control-frame:content-type-count": 1 },
-  }, 1);
-  await report("STOP with a field", result);
 });
 
 Deno.test(NAME + "a second READY mid-stream", async () => {
