@@ -5,16 +5,14 @@
 import assert from "node:assert/strict";
 import {
   ControlType,
-  decodeFrames,
   DNSTAP_CONTENT_TYPE,
   encodeControlFrame,
   encodeDataFrame,
-  ReaderSession,
   type ReaderSessionEvent,
   type ReaderSessionOptions,
-  SessionTimeoutError,
 } from "../mod.ts";
 import { concat, ENGINES } from "./_util.ts";
+import { chunkings, feed, type Take, TAKES } from "./_reader_session.ts";
 import {
   ACCEPT,
   FINISH,
@@ -50,11 +48,7 @@ interface ErrorRec {
   errorOffset?: unknown;
 }
 
-/** How data frames are taken. */
-type Take = "next" | "sink" | "run";
-const TAKES: readonly Take[] = ["next", "sink", "run"];
-
-/** What a run of a session gave. */
+/** What a run of a session gave, as the tests compare it. */
 interface Run {
   events: Rec[];
   message: string | null;
@@ -71,29 +65,6 @@ function errorRec(e: Error): ErrorRec {
   if ("offset" in x) r.offset = x.offset;
   if ("errorOffset" in x) r.errorOffset = x.errorOffset;
   return r;
-}
-
-/** Takes every event the session has now. */
-function drain(session: ReaderSession, take: Take, out: Rec[]): void {
-  const sink = (w: Uint8Array, o: number, n: number) =>
-    void out.push({ type: "data", data: text(w.subarray(o, o + n)) });
-  const runSink = (w: Uint8Array, s: number, e: number, frames: number) => {
-    const decoded = decodeFrames(w.subarray(s, e));
-    assert.equal(decoded.length, frames, "a run holds its frames");
-    for (const f of decoded) {
-      assert.equal(f.kind, "data");
-      if (f.kind === "data") out.push({ type: "data", data: text(f.data) });
-    }
-  };
-  for (;;) {
-    const event: ReaderSessionEvent | null = take === "next"
-      ? session.next()
-      : take === "sink"
-      ? session.next(sink)
-      : session.nextRun(runSink);
-    if (event === null) return;
-    out.push(record(event));
-  }
 }
 
 function record(event: ReaderSessionEvent): Rec {
@@ -122,43 +93,19 @@ function record(event: ReaderSessionEvent): Rec {
 }
 
 /** Feeds `pieces`, then (if `end`) the end of input; the outcome. */
-function feed(
+function run(
   pieces: readonly Uint8Array[],
   end: boolean,
   take: Take,
-  options: ReaderSessionOptions = OPTIONS,
+  options: ReaderSessionOptions,
 ): Run {
-  const session = new ReaderSession(options);
-  const events: Rec[] = [];
-  for (const piece of pieces) {
-    session.receive(piece, 0);
-    drain(session, take, events);
-  }
-  if (end) {
-    session.end(0);
-    drain(session, take, events);
-  }
-  assert.equal(session.next(), null, "nothing after the last event");
+  const { events, session } = feed(pieces, options, { end, take });
   return {
-    events,
+    events: events.map(record),
     message: session.error?.message ?? null,
     skippedFrames: session.skippedFrames,
     oversizedFrames: session.oversizedFrames,
   };
-}
-
-/** Every way of cutting `bytes` the tests try: whole, at each point, bytewise. */
-function chunkings(bytes: Uint8Array): Uint8Array[][] {
-  const out: Uint8Array[][] = [[bytes]];
-  for (let i = 1; i < bytes.length; i++) {
-    out.push([bytes.subarray(0, i), bytes.subarray(i)]);
-  }
-  const bytewise: Uint8Array[] = [];
-  for (let i = 0; i < bytes.length; i++) {
-    bytewise.push(bytes.subarray(i, i + 1));
-  }
-  out.push(bytewise);
-  return out;
 }
 
 const ok = (stopped: boolean): Rec => ({
@@ -525,151 +472,14 @@ for (const c of CASES) {
         const where = `${engine}, ${take}, pieces of ${
           pieces.map((p) => p.length)
         }`;
-        const run = feed(pieces, c.end, take, options);
-        assert.deepEqual(run.events, c.events, where);
+        const result = run(pieces, c.end, take, options);
+        assert.deepEqual(result.events, c.events, where);
         if (c.message !== undefined) {
-          assert.match(run.message ?? "", c.message, where);
+          assert.match(result.message ?? "", c.message, where);
         }
-        assert.equal(run.skippedFrames, c.skippedFrames ?? 0, where);
-        assert.equal(run.oversizedFrames, c.oversizedFrames ?? 0, where);
+        assert.equal(result.skippedFrames, c.skippedFrames ?? 0, where);
+        assert.equal(result.oversizedFrames, c.oversizedFrames ?? 0, where);
       }
     }
   });
 }
-
-Deno.test("ReaderSession times out a handshake step, counted from when it began", () => {
-  // Nothing at all: from `now`.
-  const silent = new ReaderSession({
-    ...OPTIONS,
-    now: 1_000,
-    handshakeTimeout: 400,
-  });
-  assert.equal(silent.deadline, 1_400);
-  silent.expire(1_399.9);
-  assert.equal(silent.state, "waiting");
-  silent.expire(1_400);
-  const e = silent.next();
-  assert.ok(e?.type === "closed" && e.error instanceof SessionTimeoutError);
-  assert.equal(e.error.reason, "handshake");
-  assert.equal(e.error.timeout, 400);
-  assert.equal(e.error.message, "Timed out: no READY or START within 400 ms");
-  assert.equal(silent.deadline, null);
-  assert.equal(silent.next(), null);
-  // READY, then no START: from the bytes that brought READY.
-  const half = new ReaderSession({ ...OPTIONS, now: 0, handshakeTimeout: 400 });
-  half.receive(READY.subarray(0, 10), 100);
-  assert.equal(half.next(), null);
-  assert.equal(half.deadline, 400, "a partial READY does not count");
-  half.receive(READY.subarray(10), 300);
-  assert.equal(half.next()?.type, "send");
-  assert.equal(half.state, "accepted");
-  assert.equal(half.deadline, 700);
-  half.expire(699);
-  assert.equal(half.next(), null);
-  half.expire(700);
-  const h = half.next();
-  assert.ok(h?.type === "closed" && h.error instanceof SessionTimeoutError);
-  assert.equal(
-    h.error.message,
-    "Timed out: no START within 400 ms after ACCEPT",
-  );
-  // handshakeTimeout 0: no deadline.
-  assert.equal(
-    new ReaderSession({ now: 0, handshakeTimeout: 0 }).deadline,
-    null,
-  );
-});
-
-Deno.test("ReaderSession times out a silent started stream, but only with idleTimeout", () => {
-  const session = new ReaderSession({ ...OPTIONS, now: 0, idleTimeout: 50 });
-  session.receive(START, 10);
-  assert.equal(session.next()?.type, "started");
-  assert.equal(session.deadline, 60, "from the bytes that brought START");
-  session.receive(HELLO, 40);
-  assert.equal(session.deadline, 90, "each byte received restarts it");
-  assert.equal(session.next()?.type, "data");
-  session.resume(200);
-  assert.equal(session.deadline, 250, "resume restarts it");
-  session.expire(249);
-  assert.equal(session.state, "data");
-  session.expire(250);
-  const e = session.next();
-  assert.ok(e?.type === "closed" && e.error instanceof SessionTimeoutError);
-  assert.equal(e.error.reason, "idle");
-  assert.equal(e.error.message, "Timed out: connection idle for 50 ms");
-  assert.equal(e.stopped, false);
-  // Without idleTimeout, a started stream has no deadline.
-  const quiet = new ReaderSession({ ...OPTIONS, now: 0 });
-  quiet.receive(START, 1);
-  quiet.next();
-  assert.equal(quiet.deadline, null);
-  quiet.expire(1e12);
-  assert.equal(quiet.state, "data");
-});
-
-Deno.test("ReaderSession reports state, mode, content type, started and stopped", () => {
-  const session = new ReaderSession(OPTIONS);
-  assert.deepEqual(
-    [session.state, session.mode, session.started, session.stopped],
-    ["waiting", null, false, false],
-  );
-  session.receive(concat(READY, START, STOP), 0);
-  session.next();
-  assert.deepEqual([session.state, session.mode], [
-    "accepted",
-    "bidirectional",
-  ]);
-  session.next();
-  assert.deepEqual([session.state, session.started], ["data", true]);
-  assert.deepEqual(session.contentType, DNSTAP);
-  while (session.next() !== null);
-  assert.deepEqual(
-    [session.state, session.stopped, session.error],
-    ["closed", true, null],
-  );
-});
-
-Deno.test("ReaderSession closes with what a sink throws, and ignores bytes once closed", () => {
-  const boom = new Error("boom");
-  const session = new ReaderSession(OPTIONS);
-  session.receive(concat(START, HELLO, HELLO), 0);
-  assert.equal(session.next()?.type, "started");
-  let calls = 0;
-  const e = session.next(() => {
-    calls++;
-    throw boom;
-  });
-  assert.deepEqual(e, { type: "closed", error: boom, stopped: false });
-  assert.equal(calls, 1);
-  session.receive(HELLO, 1);
-  assert.equal(session.next(), null);
-  session.end(2);
-  assert.throws(() => session.receive(HELLO, 3), TypeError);
-});
-
-Deno.test("ReaderSession checks its options and arguments", () => {
-  assert.throws(
-    () => new ReaderSession(null as unknown as ReaderSessionOptions),
-    TypeError,
-  );
-  assert.throws(() => new ReaderSession({ handshakeTimeout: -1 }), RangeError);
-  assert.throws(
-    () => new ReaderSession({ idleTimeout: "5" as unknown as number }),
-    TypeError,
-  );
-  assert.throws(() => new ReaderSession({ now: Number.NaN }), TypeError);
-  assert.throws(() => new ReaderSession({ maxFrameLength: 0 }), RangeError);
-  assert.throws(
-    () => new ReaderSession({ contentTypes: ["x".repeat(257)] }),
-    RangeError,
-  );
-  const session = new ReaderSession({ now: 0 });
-  assert.throws(
-    () => session.receive("x" as unknown as Uint8Array, 0),
-    TypeError,
-  );
-  assert.throws(
-    () => session.nextRun(null as unknown as () => void),
-    TypeError,
-  );
-});
