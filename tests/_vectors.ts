@@ -52,3 +52,6 @@ export function rawControl(
   );
   return concat(words(0, clen ?? body.length), body);
 }
+
+/** ACCEPT listing no content type (both sides take any). */
+export const ACCEPT_NONE: Uint8Array = hex(`00000000 00000004 00000001`);
