@@ -522,7 +522,19 @@ export class ReaderSession {
           ? decoder.nextControl(onData)
           : decoder.next();
       } catch (error) {
-        this.#close(error instanceof Error ? error : new Error(String(error)));
+        frame = null;
+        if (this.#state === "data" || decoder.oversizedFrames === 0) {
+          this.#close(
+            error instanceof Error ? error : new Error(String(error)),
+          );
+          continue;
+        }
+      }
+      if (this.#state !== "data" && decoder.oversizedFrames !== 0) {
+        // An oversized data frame skipped (oversize: "skip") before START,
+        // and so before `frame` or the fault: a data frame before START
+        // all the same, refused first.
+        this.#refuseData(0);
         continue;
       }
       if (frame === null) {
@@ -545,13 +557,7 @@ export class ReaderSession {
       // in: the handshake judges a data frame by its place alone.
       const partial = this.#decoder.partialFrame;
       if (partial !== null && partial.kind === "data") {
-        this.#handle(
-          this.#handshake.receive({
-            kind: "data",
-            data: EMPTY,
-            offset: partial.offset,
-          }),
-        );
+        this.#refuseData(partial.offset);
         return;
       }
     }
@@ -563,6 +569,17 @@ export class ReaderSession {
           "the connection ended after READY, before START",
         )
         : null,
+    );
+  }
+
+  /**
+   * A data frame out of place whose payload has not (all) come: the
+   * handshake judges a data frame by its place alone, so it is judged with
+   * an empty payload.
+   */
+  #refuseData(offset: number): void {
+    this.#handle(
+      this.#handshake.receive({ kind: "data", data: EMPTY, offset }),
     );
   }
 

@@ -450,6 +450,25 @@ const CASES: Case[] = [
     ],
     message: /is 9 bytes, limit 8/,
   },
+  // Skipped or not, a data frame before START is refused.
+  {
+    name: "an oversized data frame before START, under skip",
+    input: concat(encodeDataFrame("x".repeat(9)), START, HELLO),
+    end: false,
+    options: { ...OPTIONS, maxFrameLength: 8, oversize: "skip" },
+    events: [failed(handshake("unexpected-frame"))],
+    message: /data frame before START/,
+    oversizedFrames: 1,
+  },
+  {
+    name: "an oversized data frame after READY, under skip",
+    input: concat(READY, encodeDataFrame("x".repeat(9))),
+    end: true,
+    options: { ...OPTIONS, maxFrameLength: 8, oversize: "skip" },
+    events: [send(ACCEPT), failed(handshake("unexpected-frame"))],
+    message: /data frame before START/,
+    oversizedFrames: 1,
+  },
   {
     name: "an oversized data frame skipped",
     input: concat(START, encodeDataFrame("x".repeat(9)), HELLO, STOP),
