@@ -53,7 +53,8 @@ type RunSink = (
  *   content types both sides take) or START (unidirectional: nothing is
  *   sent). Content types are compared as bytes.
  * - A data frame before START closes the session as soon as its length word
- *   has arrived (not once its perhaps huge payload has).
+ *   has arrived (not once its perhaps huge payload has), an oversized one
+ *   skipped under `oversize: "skip"` too.
  * - Every known control frame out of place closes the session with a
  *   {@linkcode HandshakeError} (`"unexpected-frame"`): READY received twice
  *   or after START, START received twice, STOP before START, ACCEPT or
@@ -265,16 +266,12 @@ export class ReaderSession {
     return this.#handshake.contentType;
   }
 
-  /**
-   * Whether START came (the stream started, whatever happened next).
-   */
+  /** Whether START came (the stream started, whatever happened next). */
   get started(): boolean {
     return this.#started;
   }
 
-  /**
-   * Whether STOP came.
-   */
+  /** Whether STOP came. */
   get stopped(): boolean {
     return this.#stopped;
   }
@@ -290,9 +287,7 @@ export class ReaderSession {
     return this.#error;
   }
 
-  /**
-   * Well-formed control frames of unknown type skipped so far.
-   */
+  /** Well-formed control frames of unknown type skipped so far. */
   get skippedFrames(): number {
     return this.#decoder.skippedFrames;
   }
