@@ -29,13 +29,13 @@ export interface ConnectionHost {
   readonly onData: DataCallback | null;
   readonly onRun: RunCallback | null;
   /** Whether the receiver failed: callbacks are no longer called. */
-  readonly failed: boolean;
+  readonly status: { failed: boolean };
+  /** The receiver's counters (frames and bytes handed to onData or onRun). */
+  readonly counters: { frames: number; bytes: number };
   /** A callback failed: the receiver closes everything. */
   fail(error: unknown): void;
   /** Tells onConnection. */
   emit(event: ConnectionEvent): void;
-  /** Counts frames handed to onData or onRun. */
-  count(frames: number, bytes: number): void;
   /** Asks for `bytes` more of read buffer, within the shared budget. */
   grow(bytes: number): boolean;
 }
@@ -66,6 +66,11 @@ export class ReceiverConnection implements ReadBufferOwner {
   closed = false;
 
   #host: ConnectionHost;
+  // What the per-frame path reads, in fields of their own.
+  #onData: DataCallback | null;
+  #onRun: RunCallback | null;
+  #status: { failed: boolean };
+  #counters: { frames: number; bytes: number };
   /** With onData or onRun: the promise it returned, that the next frame waits for. */
   #waiting: PromiseLike<unknown> | null = null;
   /**
@@ -87,6 +92,10 @@ export class ReceiverConnection implements ReadBufferOwner {
   constructor(conn: Deno.Conn, id: number, host: ConnectionHost) {
     this.conn = conn;
     this.#host = host;
+    this.#onData = host.onData;
+    this.#onRun = host.onRun;
+    this.#status = host.status;
+    this.#counters = host.counters;
     this.info = {
       id,
       remoteAddr: conn.remoteAddr,
@@ -260,14 +269,15 @@ export class ReceiverConnection implements ReadBufferOwner {
 
   /** Hands a frame to onData; a promise it returns becomes `waiting`. */
   #callOnData(window: Uint8Array, offset: number, length: number): void {
-    const host = this.#host;
-    if (host.failed) return;
-    host.count(1, length);
+    if (this.#status.failed) return;
+    const counters = this.#counters;
+    counters.frames++;
+    counters.bytes += length;
     let returned;
     try {
-      returned = host.onData!(window, offset, length, this.info);
+      returned = this.#onData!(window, offset, length, this.info);
     } catch (error) {
-      host.fail(error);
+      this.#host.fail(error);
       return;
     }
     if (returned !== undefined && isThenable(returned)) {
@@ -282,14 +292,15 @@ export class ReceiverConnection implements ReadBufferOwner {
     end: number,
     frames: number,
   ): void {
-    const host = this.#host;
-    if (host.failed) return;
-    host.count(frames, end - start - 4 * frames);
+    if (this.#status.failed) return;
+    const counters = this.#counters;
+    counters.frames += frames;
+    counters.bytes += end - start - 4 * frames;
     let returned;
     try {
-      returned = host.onRun!(window, start, end, frames, this.info);
+      returned = this.#onRun!(window, start, end, frames, this.info);
     } catch (error) {
-      host.fail(error);
+      this.#host.fail(error);
       return;
     }
     if (returned !== undefined && isThenable(returned)) {

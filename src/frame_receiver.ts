@@ -152,6 +152,8 @@ export class FrameReceiver
   #closing = false;
   #closePromise: Promise<void> | null = null;
   #failure: { error: unknown } | null = null;
+  /** Read by every connection's per-frame path. */
+  #status = { failed: false };
 
   private constructor(
     listener: Deno.Listener,
@@ -340,24 +342,16 @@ export class FrameReceiver
 
   /** What connections need of the receiver. */
   #makeHost(contentTypes: readonly ContentTypeInput[]): ConnectionHost {
-    const counters = this.#counters;
-    // deno-lint-ignore no-this-alias
-    const receiver = this;
     return {
       options: this.#options,
       contentTypes,
       queue: this.#queue,
       onData: this.#onData,
       onRun: this.#onRun,
-      get failed(): boolean {
-        return receiver.#failure !== null;
-      },
+      status: this.#status,
+      counters: this.#counters,
       fail: (error) => this.#fail(error),
       emit: (event) => this.#emit(event),
-      count: (frames, bytes) => {
-        counters.frames += frames;
-        counters.bytes += bytes;
-      },
       grow: (bytes) => {
         if (this.#readGrowth + bytes > READ_GROWTH_BUDGET) return false;
         this.#readGrowth += bytes;
@@ -399,6 +393,7 @@ export class FrameReceiver
   #fail(error: unknown): void {
     if (this.#failure !== null) return;
     this.#failure = { error };
+    this.#status.failed = true;
     this.#queue.discard = true;
     this.#queue.clear();
     for (const c of this.#connections) {
