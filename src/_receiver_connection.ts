@@ -30,8 +30,6 @@ export interface ConnectionHost {
   readonly onRun: RunCallback | null;
   /** Whether the receiver failed: callbacks are no longer called. */
   readonly status: { failed: boolean };
-  /** The receiver's counters (frames and bytes handed to onData or onRun). */
-  readonly counters: { frames: number; bytes: number };
   /** A callback failed: the receiver closes everything. */
   fail(error: unknown): void;
   /** Tells onConnection. */
@@ -64,13 +62,19 @@ export class ReceiverConnection implements ReadBufferOwner {
   /** Set when we close the socket ourselves: why. */
   closedBy: Outcome | null = null;
   closed = false;
+  /**
+   * Data frames, and their payload bytes, handed to onData or onRun (the
+   * receiver adds them up: counted here, the per-frame path touches only
+   * this connection).
+   */
+  frames = 0;
+  bytes = 0;
 
   #host: ConnectionHost;
   // What the per-frame path reads, in fields of their own.
   #onData: DataCallback | null;
   #onRun: RunCallback | null;
   #status: { failed: boolean };
-  #counters: { frames: number; bytes: number };
   /** With onData or onRun: the promise it returned, that the next frame waits for. */
   #waiting: PromiseLike<unknown> | null = null;
   /**
@@ -95,7 +99,6 @@ export class ReceiverConnection implements ReadBufferOwner {
     this.#onData = host.onData;
     this.#onRun = host.onRun;
     this.#status = host.status;
-    this.#counters = host.counters;
     this.info = {
       id,
       remoteAddr: conn.remoteAddr,
@@ -205,6 +208,8 @@ export class ReceiverConnection implements ReadBufferOwner {
         }
         const result = await this.#drain();
         if (result !== null) return result;
+        // The session closes at the end of input; never read past it.
+        if (n === null) return CLEAN;
         // The handshake's deadline runs across reads; the idle one only
         // during them.
         if (session.state === "data") this.#disarm();
@@ -270,9 +275,8 @@ export class ReceiverConnection implements ReadBufferOwner {
   /** Hands a frame to onData; a promise it returns becomes `waiting`. */
   #callOnData(window: Uint8Array, offset: number, length: number): void {
     if (this.#status.failed) return;
-    const counters = this.#counters;
-    counters.frames++;
-    counters.bytes += length;
+    this.frames++;
+    this.bytes += length;
     let returned;
     try {
       returned = this.#onData!(window, offset, length, this.info);
@@ -293,9 +297,8 @@ export class ReceiverConnection implements ReadBufferOwner {
     frames: number,
   ): void {
     if (this.#status.failed) return;
-    const counters = this.#counters;
-    counters.frames += frames;
-    counters.bytes += end - start - 4 * frames;
+    this.frames += frames;
+    this.bytes += end - start - 4 * frames;
     let returned;
     try {
       returned = this.#onRun!(window, start, end, frames, this.info);

@@ -59,6 +59,18 @@ export function classify(error: unknown): Outcome {
   return { error: e, kind: null, io: true };
 }
 
+/** What an open connection counts itself, added up when it closes. */
+export interface ConnectionCounts {
+  /** Frames handed to onData or onRun. */
+  readonly frames: number;
+  /** Their payload bytes. */
+  readonly bytes: number;
+  /** Control frames of unknown type skipped. */
+  readonly skippedFrames: number;
+  /** Oversized data frames skipped. */
+  readonly oversizedFrames: number;
+}
+
 /** A receiver's counters, as `stats` reports them. */
 export class ReceiverCounters {
   connectionsTotal = 0;
@@ -72,15 +84,12 @@ export class ReceiverCounters {
   skippedFrames = 0;
   oversizedFrames = 0;
 
-  /** Adds up a connection that ended. */
-  closed(
-    outcome: Outcome,
-    started: boolean,
-    skippedFrames: number,
-    oversizedFrames: number,
-  ): void {
-    this.skippedFrames += skippedFrames;
-    this.oversizedFrames += oversizedFrames;
+  /** Adds up a connection that ended (and its own counters). */
+  closed(outcome: Outcome, started: boolean, c: ConnectionCounts): void {
+    this.frames += c.frames;
+    this.bytes += c.bytes;
+    this.skippedFrames += c.skippedFrames;
+    this.oversizedFrames += c.oversizedFrames;
     if (!started && (outcome.kind !== null || outcome.io)) {
       this.handshakeFailures++;
     }
@@ -93,13 +102,17 @@ export class ReceiverCounters {
 
   /** The counters now, given what the open connections add. */
   snapshot(
-    open: Iterable<{ skippedFrames: number; oversizedFrames: number }>,
+    open: Iterable<ConnectionCounts>,
     connectionsOpen: number,
     bufferedFrames: number,
   ): ReceiverStats {
+    let frames = this.frames;
+    let bytes = this.bytes;
     let skipped = this.skippedFrames;
     let oversized = this.oversizedFrames;
     for (const c of open) {
+      frames += c.frames;
+      bytes += c.bytes;
       skipped += c.skippedFrames;
       oversized += c.oversizedFrames;
     }
@@ -107,8 +120,8 @@ export class ReceiverCounters {
       connectionsOpen,
       connectionsTotal: this.connectionsTotal,
       connectionsRejected: this.connectionsRejected,
-      frames: this.frames,
-      bytes: this.bytes,
+      frames,
+      bytes,
       bufferedFrames,
       handshakeFailures: this.handshakeFailures,
       protocolErrors: { ...this.protocolErrors },

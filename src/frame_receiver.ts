@@ -349,7 +349,6 @@ export class FrameReceiver
       onData: this.#onData,
       onRun: this.#onRun,
       status: this.#status,
-      counters: this.#counters,
       fail: (error) => this.#fail(error),
       emit: (event) => this.#emit(event),
       grow: (bytes) => {
@@ -486,12 +485,7 @@ export class FrameReceiver
     this.#connections.delete(c);
     this.#readGrowth -= c.readSize - READ_BUFFER_SIZE;
     const session = c.session;
-    this.#counters.closed(
-      outcome,
-      session.started,
-      session.skippedFrames,
-      session.oversizedFrames,
-    );
+    this.#counters.closed(outcome, session.started, c);
     this.#emit({
       type: "closed",
       connection: c.info,

@@ -55,25 +55,27 @@ Deno.test("FrameReceiver outcome: each error has its kind", () => {
 Deno.test("FrameReceiver outcome: counters add up connections as they close", () => {
   const counters = new ReceiverCounters();
   const timeout = classify(new SessionTimeoutError("handshake", 1, "x"));
-  counters.closed(timeout, false, 0, 0); // before START: a handshake failure
+  const none = { frames: 0, bytes: 0, skippedFrames: 0, oversizedFrames: 0 };
+  counters.closed(timeout, false, none); // before START: a handshake failure
   counters.closed(
     classify(new SessionTimeoutError("idle", 1, "x")),
     true,
-    2,
-    1,
+    { frames: 3, bytes: 30, skippedFrames: 2, oversizedFrames: 1 },
   );
-  counters.closed(classify(new Deno.errors.ConnectionReset("x")), false, 0, 0);
-  counters.closed(CLEAN, false, 1, 0); // a clean end: not a failure
-  counters.closed(CLEAN, true, 0, 0);
-  counters.frames = 5;
-  counters.bytes = 50;
-  const open = [{ skippedFrames: 10, oversizedFrames: 20 }];
+  counters.closed(classify(new Deno.errors.ConnectionReset("x")), false, none);
+  counters.closed(CLEAN, false, { ...none, skippedFrames: 1 }); // no failure
+  counters.closed(CLEAN, true, none);
+  counters.frames += 5; // the queue counts what it takes
+  counters.bytes += 50;
+  const open = [
+    { frames: 1, bytes: 7, skippedFrames: 10, oversizedFrames: 20 },
+  ];
   assert.deepEqual(counters.snapshot(open, 1, 3), {
     connectionsOpen: 1,
     connectionsTotal: 0,
     connectionsRejected: 0,
-    frames: 5,
-    bytes: 50,
+    frames: 9,
+    bytes: 87,
     bufferedFrames: 3,
     handshakeFailures: 2,
     protocolErrors: { "handshake-timeout": 1, "idle-timeout": 1 },
