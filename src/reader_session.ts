@@ -8,6 +8,41 @@
  * {@linkcode FrameReceiver} is a shell around it; a collector on Node's
  * `node:net`, or a test, can drive it the same way.
  *
+ * @example A collector on Node's `node:net`
+ * ```ts ignore
+ * import net from "node:net";
+ * import { DNSTAP_CONTENT_TYPE, ReaderSession } from "@fstrm/fstrm";
+ *
+ * net.createServer((socket) => {
+ *   const session = new ReaderSession({ contentTypes: [DNSTAP_CONTENT_TYPE] });
+ *   let timer: ReturnType<typeof setTimeout> | undefined;
+ *   const drain = (): void => {
+ *     for (let e = session.next(); e !== null; e = session.next()) {
+ *       if (e.type === "send") socket.write(e.bytes);
+ *       else if (e.type === "data") console.log(e.data.length);
+ *       else if (e.type === "closed") socket.end();
+ *     }
+ *     clearTimeout(timer);
+ *     const due = session.deadline;
+ *     if (due !== null) {
+ *       timer = setTimeout(() => {
+ *         session.expire(performance.now());
+ *         drain();
+ *       }, due - performance.now());
+ *     }
+ *   };
+ *   socket.on("data", (b) => {
+ *     session.receive(b, performance.now());
+ *     drain();
+ *   });
+ *   socket.on("end", () => {
+ *     session.end(performance.now());
+ *     drain();
+ *   });
+ *   drain();
+ * }).listen("/run/dnstap.sock");
+ * ```
+ *
  * @module
  */
 import type { Frame } from "./frame.ts";
@@ -99,41 +134,6 @@ type RunSink = (
  * // ACCEPT, START, "hello", FINISH, STOP, then the connection closes cleanly
  * assert.deepEqual(seen, ["send", "started", "data", "send", "stopped", "closed"]);
  * assert.equal(session.error, null);
- * ```
- *
- * @example A collector on Node's `node:net`
- * ```ts ignore
- * import net from "node:net";
- * import { DNSTAP_CONTENT_TYPE, ReaderSession } from "@fstrm/fstrm";
- *
- * net.createServer((socket) => {
- *   const session = new ReaderSession({ contentTypes: [DNSTAP_CONTENT_TYPE] });
- *   let timer: ReturnType<typeof setTimeout> | undefined;
- *   const drain = (): void => {
- *     for (let e = session.next(); e !== null; e = session.next()) {
- *       if (e.type === "send") socket.write(e.bytes);
- *       else if (e.type === "data") console.log(e.data.length);
- *       else if (e.type === "closed") socket.end();
- *     }
- *     clearTimeout(timer);
- *     const due = session.deadline;
- *     if (due !== null) {
- *       timer = setTimeout(() => {
- *         session.expire(performance.now());
- *         drain();
- *       }, due - performance.now());
- *     }
- *   };
- *   socket.on("data", (b) => {
- *     session.receive(b, performance.now());
- *     drain();
- *   });
- *   socket.on("end", () => {
- *     session.end(performance.now());
- *     drain();
- *   });
- *   drain();
- * }).listen("/run/dnstap.sock");
  * ```
  */
 export class ReaderSession {
