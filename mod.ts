@@ -38,6 +38,7 @@ export * from "./src/decode_control_frame.ts";
 export * from "./src/frame_decoder_stream.ts";
 export * from "./src/frame_encoder_stream.ts";
 export * from "./src/reader_handshake.ts";
+export * from "./src/reader_session.ts";
 export * from "./src/writer_handshake.ts";
 export * from "./src/writer_session.ts";
 export * from "./src/engine.ts";

@@ -7,7 +7,12 @@ export interface Writable {
   write(bytes: Uint8Array): Promise<number>;
 }
 
-/** Writes all of `bytes` to `conn` (a write may take only part of it). */
+/**
+ * Writes all of `bytes` to `conn`, however many writes it takes.
+ *
+ * @param conn The connection.
+ * @param bytes What to write.
+ */
 export async function writeAll(
   conn: Writable,
   bytes: Uint8Array,
@@ -17,10 +22,29 @@ export async function writeAll(
   }
 }
 
-/** Closes `conn`, ignoring that it may be closed already. */
-export function closeQuietly(conn: { close(): void }): void {
+/**
+ * Whether a socket error means that the peer has gone (EPIPE, ECONNRESET,
+ * ECONNABORTED, ENOTCONN): what a write after the peer closed meets.
+ *
+ * @param error What the write threw.
+ * @returns Whether the peer has gone.
+ */
+export function isPeerGone(error: unknown): boolean {
+  return error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.NotConnected;
+}
+
+/**
+ * Closes `closer` (a connection, a listener), ignoring that it may be closed
+ * already.
+ *
+ * @param closer What to close.
+ */
+export function closeQuietly(closer: { close(): void }): void {
   try {
-    conn.close();
+    closer.close();
   } catch {
     // already closed
   }

@@ -27,9 +27,12 @@ export class StreamState {
   controlFrames = 0;
   skippedFrames = 0;
   readonly strict: boolean;
+  /** Known control frames out of place are delivered, for a caller keeping the phase. */
+  readonly deliverOutOfPlace: boolean;
 
-  constructor(strict: boolean) {
+  constructor(strict: boolean, deliverOutOfPlace = false) {
     this.strict = strict;
+    this.deliverOutOfPlace = deliverOutOfPlace;
   }
 
   /**
@@ -73,7 +76,7 @@ export class StreamState {
     }
     const inStream = this.phase === PHASE_DATA;
     const allowed = kind === ControlType.STOP ? inStream : !inStream;
-    if (!allowed) {
+    if (!allowed && !this.deliverOutOfPlace) {
       if (this.strict) {
         throw new UnexpectedFrameError(
           offset,

@@ -117,6 +117,15 @@ export interface FrameDecoderOptions {
    */
   strict?: boolean;
   /**
+   * Known control frames out of place (START, READY, ACCEPT or FINISH inside
+   * a stream, STOP outside one): `"skip"` skips them (counted in
+   * `skippedFrames`; an error in strict mode), `"deliver"` returns them, for
+   * a caller that keeps the phase itself (as `ReaderSession` does).
+   *
+   * @default {"skip"}
+   */
+  outOfPlace?: "skip" | "deliver";
+  /**
    * The scan engine. `"auto"` takes the TypeScript engine, measured faster
    * here for the decoder (the WebAssembly engine must copy each chunk into
    * its memory; see the README's benchmarks); `"wasm"` insists on
@@ -260,7 +269,10 @@ export class FrameDecoder {
     );
     this.#maxFrameLength = maxFrameLength;
     this.#skipOversize = skipOversize;
-    this.#state = new StreamState(strict === true);
+    this.#state = new StreamState(
+      strict === true,
+      options.outOfPlace === "deliver",
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
 // The byte-exact vectors of PROTOCOL.md §2, written out by hand (never
 // computed with our encoder, so that a test using them can catch it).
-import { hex } from "./_util.ts";
+import { concat, hex } from "./_util.ts";
 
 /** START with the dnstap content type. */
 export const START: Uint8Array = hex(
@@ -26,3 +26,36 @@ export const UNKNOWN: Uint8Array = hex(`00000000 00000008 00000009 01020304`);
 export const READY_NONE: Uint8Array = hex(`00000000 00000004 00000004`);
 /** START with no content type. */
 export const START_NONE: Uint8Array = hex(`00000000 00000004 00000002`);
+
+// ---------------------------------------------------------------------------
+// Frames built by hand, so that they can be wrong (used by the session and
+// hostile-input tests).
+
+/** Big-endian u32 words as bytes. */
+export function words(...values: number[]): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setUint32(i * 4, v >>> 0));
+  return out;
+}
+
+/**
+ * A control frame built by hand: escape, `clen` (computed unless given),
+ * type, then each field as (type, bytes).
+ */
+export function rawControl(
+  type: number,
+  fields: readonly (readonly [number, Uint8Array])[] = [],
+  clen?: number,
+): Uint8Array {
+  const body = concat(
+    words(type),
+    ...fields.map(([ftype, bytes]) =>
+      concat(words(ftype, bytes.length), bytes)
+    ),
+  );
+  return concat(words(0, clen ?? body.length), body);
+}
+
+/** ACCEPT listing no content type (both sides take any). */
+export const ACCEPT_NONE: Uint8Array = hex(`00000000 00000004 00000001`);

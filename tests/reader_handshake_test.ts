@@ -11,29 +11,24 @@ import {
   type ReaderEvent,
   ReaderHandshake,
 } from "../mod.ts";
+import { concat, hex } from "./_util.ts";
+import {
+  ACCEPT,
+  ACCEPT_NONE,
+  FINISH,
+  HELLO,
+  READY,
+  START as START_V,
+  STOP,
+} from "./_vectors.ts";
 
-// The byte-exact vectors of PROTOCOL.md §2, written out by hand so that these
-// tests fail if the encoder is wrong. Spaces are for reading only.
+// The byte-exact vectors of PROTOCOL.md §2 (tests/_vectors.ts), written out
+// by hand so that these tests fail if the encoder is wrong.
 
 /** "protobuf:dnstap.Dnstap", 22 (0x16) bytes. */
-const DNSTAP = "70726f746f6275663a646e737461702e446e73746170";
-const READY_DNSTAP = `00000000 00000022 00000004 00000001 00000016 ${DNSTAP}`;
-const ACCEPT_DNSTAP = `00000000 00000022 00000001 00000001 00000016 ${DNSTAP}`;
-const START_DNSTAP = `00000000 00000022 00000002 00000001 00000016 ${DNSTAP}`;
-const STOP = "00000000 00000004 00000003";
-const FINISH = "00000000 00000004 00000005";
-const DATA_HELLO = "00000005 68656c6c6f";
-const ACCEPT_NONE = "00000000 00000004 00000001";
-
-/** Bytes from hex; whitespace is ignored. */
-function hex(text: string): Uint8Array {
-  const digits = text.replace(/\s+/g, "");
-  const out = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < out.length; i++) {
-    out[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
-  }
-  return out;
-}
+const DNSTAP = new TextEncoder().encode(DNSTAP_CONTENT_TYPE);
+/** "hello", the payload of the HELLO vector. */
+const HELLO_PAYLOAD = HELLO.subarray(4);
 
 /** Hex of bytes, for readable assertion failures. */
 function toHex(bytes: Uint8Array): string {
@@ -67,9 +62,9 @@ function data(payload: string): DataFrame {
 function feed(
   decoder: FrameDecoder,
   reader: ReaderHandshake,
-  bytes: string,
+  bytes: Uint8Array,
 ): ReaderEvent[] {
-  decoder.push(hex(bytes));
+  decoder.push(bytes);
   const events: ReaderEvent[] = [];
   for (let f = decoder.next(); f !== null; f = decoder.next()) {
     events.push(...reader.receive(f));
@@ -109,26 +104,26 @@ Deno.test("ReaderHandshake runs a bidirectional dnstap session byte for byte", (
   assert.equal(reader.state, "waiting");
   assert.equal(reader.mode, null);
 
-  const accept = feed(decoder, reader, READY_DNSTAP);
-  assert.deepEqual(sent(accept), [toHex(hex(ACCEPT_DNSTAP))]);
+  const accept = feed(decoder, reader, READY);
+  assert.deepEqual(sent(accept), [toHex(ACCEPT)]);
   assert.equal(accept.length, 1);
   assert.equal(reader.state, "accepted");
   assert.equal(reader.mode, "bidirectional");
-  assert.deepEqual(reader.acceptedContentTypes, [hex(DNSTAP)]);
+  assert.deepEqual(reader.acceptedContentTypes, [DNSTAP]);
 
   // START and the first data frame often arrive in the same read
-  const start = feed(decoder, reader, START_DNSTAP + DATA_HELLO + DATA_HELLO);
+  const start = feed(decoder, reader, concat(START_V, HELLO, HELLO));
   assert.deepEqual(start, [
-    { type: "started", mode: "bidirectional", contentType: hex(DNSTAP) },
-    { type: "data", data: hex("68656c6c6f") },
-    { type: "data", data: hex("68656c6c6f") },
+    { type: "started", mode: "bidirectional", contentType: DNSTAP },
+    { type: "data", data: HELLO_PAYLOAD },
+    { type: "data", data: HELLO_PAYLOAD },
   ]);
   assert.equal(reader.state, "data");
-  assert.deepEqual(reader.contentType, hex(DNSTAP));
+  assert.deepEqual(reader.contentType, DNSTAP);
 
   const stop = feed(decoder, reader, STOP);
   assert.deepEqual(stop.map((e) => e.type), ["send", "stopped"]);
-  assert.deepEqual(sent(stop), [toHex(hex(FINISH))]);
+  assert.deepEqual(sent(stop), [toHex(FINISH)]);
   assert.equal(reader.state, "stopped");
 });
 
@@ -137,27 +132,28 @@ Deno.test("ReaderHandshake answers STOP with FINISH, then stopped", () => {
   run(reader, [control(ControlType.READY), control(ControlType.START)]);
   const events = reader.receive(control(ControlType.STOP));
   assert.equal(events.length, 2);
-  assert.deepEqual(sent(events), [toHex(hex(FINISH))]);
+  assert.deepEqual(sent(events), [toHex(FINISH)]);
   assert.deepEqual(events[1], { type: "stopped" });
 });
 
 Deno.test("ReaderHandshake answers a READY with no content type", () => {
-  const cases: { ours: (string | Uint8Array)[]; accept: string }[] = [
+  const cases: { ours: (string | Uint8Array)[]; accept: Uint8Array }[] = [
     // dnstap reader: ACCEPT lists all of ours, here the one
-    { ours: [DNSTAP_CONTENT_TYPE], accept: ACCEPT_DNSTAP },
+    { ours: [DNSTAP_CONTENT_TYPE], accept: ACCEPT },
     // neither side names a type: ACCEPT with no content type
     { ours: [], accept: ACCEPT_NONE },
     // several of ours: all of them, in our order ("a", "b")
     {
       ours: ["a", "b"],
-      accept:
+      accept: hex(
         "00000000 00000016 00000001 00000001 00000001 61 00000001 00000001 62",
+      ),
     },
   ];
   for (const { ours, accept } of cases) {
     const reader = new ReaderHandshake({ contentTypes: ours });
     const events = reader.receive(control(ControlType.READY));
-    assert.deepEqual(sent(events), [toHex(hex(accept))]);
+    assert.deepEqual(sent(events), [toHex(accept)]);
     assert.equal(reader.state, "accepted");
   }
 });
@@ -166,59 +162,62 @@ Deno.test("ReaderHandshake accepts the content types both sides share, in its ow
   const cases: {
     ours: (string | Uint8Array)[];
     offered: (string | Uint8Array)[];
-    accept: string;
+    accept: Uint8Array;
     accepted: string[];
   }[] = [
     // ours a, b, c against READY c, x, a: a then c, in our order
     {
       ours: ["a", "b", "c"],
       offered: ["c", "x", "a"],
-      accept:
+      accept: hex(
         "00000000 00000016 00000001 00000001 00000001 61 00000001 00000001 63",
+      ),
       accepted: ["a", "c"],
     },
     // we take any: READY's types echoed, in READY's order
     {
       ours: [],
       offered: ["b", "a"],
-      accept:
+      accept: hex(
         "00000000 00000016 00000001 00000001 00000001 62 00000001 00000001 61",
+      ),
       accepted: ["b", "a"],
     },
     // one of ours, offered second by READY
     {
       ours: ["b"],
       offered: ["a", "b"],
-      accept: "00000000 0000000d 00000001 00000001 00000001 62",
+      accept: hex("00000000 0000000d 00000001 00000001 00000001 62"),
       accepted: ["b"],
     },
     // dnstap among ours, READY offers only dnstap (what every real writer does)
     {
       ours: ["x", DNSTAP_CONTENT_TYPE],
       offered: [DNSTAP_CONTENT_TYPE],
-      accept: ACCEPT_DNSTAP,
+      accept: ACCEPT,
       accepted: [DNSTAP_CONTENT_TYPE],
     },
     // we take any, READY repeats a type: listed once
     {
       ours: [],
       offered: ["a", "a", "b"],
-      accept:
+      accept: hex(
         "00000000 00000016 00000001 00000001 00000001 61 00000001 00000001 62",
+      ),
       accepted: ["a", "b"],
     },
     // our own duplicates are dropped, a string and its bytes alike
     {
       ours: ["a", ct("a")],
       offered: ["a"],
-      accept: "00000000 0000000d 00000001 00000001 00000001 61",
+      accept: hex("00000000 0000000d 00000001 00000001 00000001 61"),
       accepted: ["a"],
     },
   ];
   for (const { ours, offered, accept, accepted } of cases) {
     const reader = new ReaderHandshake({ contentTypes: ours });
     const events = reader.receive(control(ControlType.READY, ...offered));
-    assert.deepEqual(sent(events), [toHex(hex(accept))]);
+    assert.deepEqual(sent(events), [toHex(accept)]);
     assert.deepEqual(reader.acceptedContentTypes, accepted.map(ct));
   }
 });
@@ -292,12 +291,12 @@ Deno.test("ReaderHandshake accepts a unidirectional stream that begins with STAR
   const events = feed(
     decoder,
     reader,
-    START_DNSTAP + DATA_HELLO + DATA_HELLO + STOP,
+    concat(START_V, HELLO, HELLO, STOP),
   );
   assert.deepEqual(events, [
-    { type: "started", mode: "unidirectional", contentType: hex(DNSTAP) },
-    { type: "data", data: hex("68656c6c6f") },
-    { type: "data", data: hex("68656c6c6f") },
+    { type: "started", mode: "unidirectional", contentType: DNSTAP },
+    { type: "data", data: HELLO_PAYLOAD },
+    { type: "data", data: HELLO_PAYLOAD },
     { type: "stopped" },
   ]);
   assert.equal(reader.mode, "unidirectional");

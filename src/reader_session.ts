@@ -1,0 +1,637 @@
+/**
+ * One Frame Streams connection on the collector's side, sans I/O: the
+ * decoder, the handshake, the phase rules and the deadlines of a connection
+ * joined in one pure object, as h11's `Connection` joins an HTTP/1.1
+ * connection's parts. Feed it the bytes that arrive and the time; it says
+ * what to send back, when the stream starts and stops, the data frames, when
+ * a timeout is due, and when (and why) the connection must close.
+ * {@linkcode FrameReceiver} is a shell around it; a collector on Node's
+ * `node:net`, or a test, can drive it the same way.
+ *
+ * @example A collector on Node's `node:net`
+ * ```ts ignore
+ * import net from "node:net";
+ * import { DNSTAP_CONTENT_TYPE, ReaderSession } from "@fstrm/fstrm";
+ *
+ * net.createServer((socket) => {
+ *   const session = new ReaderSession({ contentTypes: [DNSTAP_CONTENT_TYPE] });
+ *   let timer: ReturnType<typeof setTimeout> | undefined;
+ *   const drain = (): void => {
+ *     for (let e = session.next(); e !== null; e = session.next()) {
+ *       if (e.type === "send") socket.write(e.bytes);
+ *       else if (e.type === "data") console.log(e.data.length);
+ *       else if (e.type === "closed") socket.end();
+ *     }
+ *     clearTimeout(timer);
+ *     const due = session.deadline;
+ *     if (due !== null) {
+ *       timer = setTimeout(() => {
+ *         session.expire(performance.now());
+ *         drain();
+ *       }, due - performance.now());
+ *     }
+ *   };
+ *   socket.on("data", (b) => {
+ *     session.receive(b, performance.now());
+ *     drain();
+ *   });
+ *   socket.on("end", () => {
+ *     session.end(performance.now());
+ *     drain();
+ *   });
+ *   drain();
+ * }).listen("/run/dnstap.sock");
+ * ```
+ *
+ * @module
+ */
+import type { Frame } from "./frame.ts";
+import { FrameDecoder } from "./frame_decoder.ts";
+import { type ReaderEvent, ReaderHandshake } from "./reader_handshake.ts";
+import { HandshakeError, SessionTimeoutError } from "./errors.ts";
+import { checkDuration } from "./_duration.ts";
+import type {
+  ReaderSessionEvent,
+  ReaderSessionOptions,
+  ReaderSessionState,
+} from "./_reader_session_types.ts";
+
+export type {
+  ReaderSessionEvent,
+  ReaderSessionOptions,
+  ReaderSessionState,
+} from "./_reader_session_types.ts";
+
+const DEFAULT_HANDSHAKE_TIMEOUT = 5_000;
+const EMPTY = new Uint8Array(0);
+
+type DataSink = (window: Uint8Array, offset: number, length: number) => unknown;
+type RunSink = (
+  window: Uint8Array,
+  start: number,
+  end: number,
+  frames: number,
+) => unknown;
+
+/**
+ * One connection of a collector, sans I/O: feed it with
+ * {@linkcode ReaderSession.prototype.receive} and
+ * {@linkcode ReaderSession.prototype.end}, take events with
+ * {@linkcode ReaderSession.prototype.next} until it returns `null`, write
+ * the `"send"` bytes to the peer, and close the connection at `"closed"`.
+ * Call {@linkcode ReaderSession.prototype.expire} when the time in
+ * {@linkcode ReaderSession.prototype.deadline} comes.
+ *
+ * The rules, each decided here once:
+ *
+ * - The first frame picks the mode: READY (answered with ACCEPT listing the
+ *   content types both sides take) or START (unidirectional: nothing is
+ *   sent). Content types are compared as bytes.
+ * - A data frame before START closes the session as soon as its length word
+ *   has arrived (not once its perhaps huge payload has), an oversized one
+ *   skipped under `oversize: "skip"` too.
+ * - Every known control frame out of place closes the session with a
+ *   {@linkcode HandshakeError} (`"unexpected-frame"`): READY received twice
+ *   or after START, START received twice, STOP before START, ACCEPT or
+ *   FINISH ever. Control frames of unknown type are skipped and counted
+ *   (forward compatibility).
+ * - STOP is answered with FINISH in bidirectional mode, then the session
+ *   closes cleanly.
+ * - Input ending at a frame boundary is a clean end (dnsdist never sends
+ *   STOP), except after ACCEPT, before START (a {@linkcode HandshakeError}
+ *   with reason `"closed"`); ending inside a frame is a
+ *   {@linkcode TruncatedFrameError}, after every complete frame before it.
+ * - A handshake step not done within `handshakeTimeout`, or a started stream
+ *   silent for `idleTimeout`, closes the session with a
+ *   {@linkcode SessionTimeoutError}.
+ * - Malformed frames close it with the codec's errors, whose offsets count
+ *   from the connection's first byte.
+ *
+ * The fast path: `next(onData)` and `nextRun(onRun)` hand the data frames of
+ * the stream to a sink, as places in the received bytes, with no object made
+ * per frame.
+ *
+ * @example A bidirectional stream, fed in one piece
+ * ```ts
+ * import {
+ *   ControlType,
+ *   DNSTAP_CONTENT_TYPE,
+ *   encodeControlFrame,
+ *   encodeFrameStream,
+ *   ReaderSession,
+ * } from "@fstrm/fstrm";
+ * import assert from "node:assert/strict";
+ *
+ * const session = new ReaderSession({ contentTypes: [DNSTAP_CONTENT_TYPE], now: 0 });
+ * const ready = encodeControlFrame(ControlType.READY, [DNSTAP_CONTENT_TYPE]);
+ * const stream = encodeFrameStream(["hello"], { contentType: DNSTAP_CONTENT_TYPE });
+ * session.receive(ready, 1);
+ * session.receive(stream, 2);
+ * const seen: string[] = [];
+ * for (let event = session.next(); event !== null; event = session.next()) {
+ *   seen.push(event.type);
+ * }
+ * // ACCEPT, START, "hello", FINISH, STOP, then the connection closes cleanly
+ * assert.deepEqual(seen, ["send", "started", "data", "send", "stopped", "closed"]);
+ * assert.equal(session.error, null);
+ * ```
+ */
+export class ReaderSession {
+  #decoder: FrameDecoder;
+  #handshake: ReaderHandshake;
+  #handshakeTimeout: number;
+  #idleTimeout: number;
+  #state: ReaderSessionState = "waiting";
+  #events: ReaderSessionEvent[] = [];
+  #head = 0;
+  #deadline: number | null;
+  #ended = false;
+  #started = false;
+  #stopped = false;
+  #error: Error | null = null;
+  /** The latest time the caller gave. */
+  #now: number;
+
+  /**
+   * Makes a session for a connection that has just opened.
+   *
+   * @param options See {@linkcode ReaderSessionOptions}.
+   * @throws {TypeError} If an option has the wrong type.
+   * @throws {RangeError} If an option is out of range.
+   */
+  constructor(options: ReaderSessionOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `Cannot create reader session: options must be an object, got ${
+          options === null ? "null" : typeof options
+        }`,
+      );
+    }
+    const context = "Cannot create reader session";
+    this.#handshakeTimeout = checkDuration(
+      options.handshakeTimeout,
+      DEFAULT_HANDSHAKE_TIMEOUT,
+      "handshakeTimeout",
+      context,
+    );
+    this.#idleTimeout = checkDuration(
+      options.idleTimeout,
+      0,
+      "idleTimeout",
+      context,
+    );
+    const now = options.now ?? performance.now();
+    if (typeof now !== "number" || !Number.isFinite(now)) {
+      throw new TypeError(
+        `Cannot create reader session: now must be a finite number, got ${now}`,
+      );
+    }
+    this.#handshake = new ReaderHandshake({
+      contentTypes: options.contentTypes ?? [],
+    });
+    const decoderOptions = {
+      outOfPlace: "deliver",
+      ...(options.maxFrameLength !== undefined &&
+        { maxFrameLength: options.maxFrameLength }),
+      ...(options.oversize !== undefined && { oversize: options.oversize }),
+      ...(options.engine !== undefined && { engine: options.engine }),
+    } as const;
+    this.#decoder = new FrameDecoder(decoderOptions);
+    this.#now = now;
+    this.#deadline = this.#handshakeTimeout > 0
+      ? now + this.#handshakeTimeout
+      : null;
+  }
+
+  /**
+   * Where the session stands; see {@linkcode ReaderSessionState}.
+   *
+   * @example
+   * ```ts
+   * import { ControlType, encodeControlFrame, ReaderSession } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0 });
+   * session.receive(encodeControlFrame(ControlType.READY, ["x"]), 1);
+   * session.next(); // the ACCEPT to send
+   * assert.equal(session.state, "accepted");
+   * assert.equal(session.mode, "bidirectional");
+   * session.receive(encodeControlFrame(ControlType.START, ["x"]), 2);
+   * session.receive(encodeControlFrame(ControlType.STOP), 3);
+   * while (session.next() !== null);
+   * assert.deepEqual(
+   *   [session.state, session.started, session.stopped, session.error],
+   *   ["closed", true, true, null],
+   * );
+   * assert.deepEqual(session.contentType, new TextEncoder().encode("x"));
+   * ```
+   */
+  get state(): ReaderSessionState {
+    return this.#state;
+  }
+
+  /**
+   * The time (on the caller's clock) at which
+   * {@linkcode ReaderSession.prototype.expire} must be called, or `null` if
+   * no timeout is running (none configured for this phase, or closed). It
+   * changes as the session goes on: read it again after `receive`, `end`,
+   * `resume` and `next`.
+   *
+   * @example
+   * ```ts
+   * import { ReaderSession } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new ReaderSession({ now: 100, handshakeTimeout: 50 }).deadline, 150);
+   * assert.equal(new ReaderSession({ now: 100, handshakeTimeout: 0 }).deadline, null);
+   * ```
+   */
+  get deadline(): number | null {
+    return this.#deadline;
+  }
+
+  /**
+   * How the stream began: `"bidirectional"` after READY, `"unidirectional"`
+   * after START first, `null` before either.
+   */
+  get mode(): "bidirectional" | "unidirectional" | null {
+    return this.#handshake.mode;
+  }
+
+  /**
+   * The content type START named (a copy), or `null` before START or if it
+   * named none.
+   */
+  get contentType(): Uint8Array | null {
+    return this.#handshake.contentType;
+  }
+
+  /** Whether START came (the stream started, whatever happened next). */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** Whether STOP came. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /**
+   * Why the session closed, once `state` is `"closed"`: `null` for a clean
+   * end (and before). A {@linkcode HandshakeError}, a
+   * {@linkcode SessionTimeoutError}, a codec error
+   * ({@linkcode ControlFrameError}, {@linkcode FrameTooLargeError},
+   * {@linkcode TruncatedFrameError}, ...), or what a sink threw.
+   */
+  get error(): Error | null {
+    return this.#error;
+  }
+
+  /** Well-formed control frames of unknown type skipped so far. */
+  get skippedFrames(): number {
+    return this.#decoder.skippedFrames;
+  }
+
+  /**
+   * Data frames over `maxFrameLength` skipped under `oversize: "skip"`.
+   */
+  get oversizedFrames(): number {
+    return this.#decoder.oversizedFrames;
+  }
+
+  /**
+   * Bytes that arrived from the peer. The session keeps a reference to
+   * `chunk` (no copy) until its frames have been taken: do not reuse its
+   * buffer before `next` returns `null`. Ignored once closed.
+   *
+   * @param chunk The bytes.
+   * @param now The time, on the caller's clock: a started stream is not idle.
+   * @throws {TypeError} If `chunk` is not a `Uint8Array`, or after `end`.
+   *
+   * @example
+   * ```ts
+   * import { encodeFrameStream, ReaderSession } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0 });
+   * const bytes = encodeFrameStream(["a"], { contentType: "t" });
+   * for (let i = 0; i < bytes.length; i++) session.receive(bytes.subarray(i, i + 1), i);
+   * const types: string[] = [];
+   * for (let e = session.next(); e !== null; e = session.next()) types.push(e.type);
+   * assert.deepEqual(types, ["started", "data", "stopped", "closed"]);
+   * ```
+   */
+  receive(chunk: Uint8Array, now: number): void {
+    if (!(chunk instanceof Uint8Array)) {
+      throw new TypeError(
+        `Cannot receive: a chunk must be a Uint8Array, got ${typeof chunk}`,
+      );
+    }
+    if (this.#ended) throw new TypeError("Cannot receive: end() was called");
+    if (this.#state === "closed") return;
+    this.#decoder.push(chunk);
+    this.#now = now;
+    if (this.#state === "data" && this.#idleTimeout > 0) {
+      this.#deadline = now + this.#idleTimeout;
+    }
+  }
+
+  /**
+   * The peer ended its input (EOF). `next` then returns what is left, and
+   * the `"closed"` event.
+   *
+   * @param now The time, on the caller's clock.
+   *
+   * @example
+   * ```ts
+   * import { ReaderSession } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0 });
+   * session.end(1);
+   * assert.deepEqual(session.next(), { type: "closed", error: null, stopped: false });
+   * ```
+   */
+  end(now: number): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#now = now;
+    this.#decoder.end();
+  }
+
+  /**
+   * Restarts the idle clock of a started stream at `now`: call it when you
+   * read again after pausing on purpose (flow control), so that the time
+   * spent waiting for your application does not count as the peer's
+   * silence. Does nothing before START or without `idleTimeout`.
+   *
+   * @param now The time, on the caller's clock.
+   *
+   * @example
+   * ```ts
+   * import { encodeFrameStream, ReaderSession } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0, idleTimeout: 100 });
+   * session.receive(encodeFrameStream(["a"]).subarray(0, 17), 0); // START, "a"
+   * while (session.next() !== null);
+   * session.resume(500);
+   * assert.equal(session.deadline, 600);
+   * ```
+   */
+  resume(now: number): void {
+    this.#now = now;
+    if (this.#state === "data" && this.#idleTimeout > 0) {
+      this.#deadline = now + this.#idleTimeout;
+    }
+  }
+
+  /**
+   * Closes the session with a {@linkcode SessionTimeoutError} if its
+   * deadline has passed at `now`; does nothing otherwise (a timer may fire
+   * a little early: read `deadline` again and wait on).
+   *
+   * @param now The time, on the caller's clock.
+   *
+   * @example
+   * ```ts
+   * import { ReaderSession, SessionTimeoutError } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0, handshakeTimeout: 100 });
+   * session.expire(99);
+   * assert.equal(session.state, "waiting");
+   * session.expire(100);
+   * const event = session.next();
+   * assert.ok(event?.type === "closed" && event.error instanceof SessionTimeoutError);
+   * assert.equal(event.error.reason, "handshake");
+   * ```
+   */
+  expire(now: number): void {
+    const deadline = this.#deadline;
+    if (deadline === null || now < deadline || this.#state === "closed") {
+      return;
+    }
+    const timeout = this.#state === "data"
+      ? this.#idleTimeout
+      : this.#handshakeTimeout;
+    this.#close(
+      this.#state === "data"
+        ? new SessionTimeoutError(
+          "idle",
+          timeout,
+          `connection idle for ${timeout} ms`,
+        )
+        : new SessionTimeoutError(
+          "handshake",
+          timeout,
+          this.#state === "accepted"
+            ? `no START within ${timeout} ms after ACCEPT`
+            : `no READY or START within ${timeout} ms`,
+        ),
+    );
+  }
+
+  /**
+   * The next event, or `null` when the session needs more input (or is
+   * closed and every event was taken).
+   *
+   * @param onData Optional: in the data phase, data frames go to it
+   * instead of coming as `"data"` events: `onData(window, offset, length)`
+   * gets the payload as `window[offset, offset + length)`, a view of the
+   * received bytes valid while they are. Nothing is allocated per frame. If
+   * it throws, the session closes with that error.
+   * @returns The next event, or `null`.
+   *
+   * @example Counting payload bytes through a sink
+   * ```ts
+   * import { encodeFrameStream, ReaderSession } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0 });
+   * session.receive(encodeFrameStream(["ab", "cde"]), 0);
+   * let bytes = 0;
+   * const sink = (_w: Uint8Array, _o: number, length: number) => void (bytes += length);
+   * while (session.next(sink) !== null);
+   * assert.equal(bytes, 5);
+   * ```
+   */
+  next(
+    onData?: (window: Uint8Array, offset: number, length: number) => unknown,
+  ): ReaderSessionEvent | null {
+    return this.#next(onData ?? null, null);
+  }
+
+  /**
+   * As {@linkcode ReaderSession.prototype.next}, handing the data frames of
+   * the stream to `onRun` still encoded, in runs: `onRun(window, start, end,
+   * frames)` gets `frames` consecutive whole data frames (length words
+   * included) as `window[start, end)`, a view of the received bytes valid
+   * while they are. A run ends at a control frame and at the end of a
+   * received chunk. If it throws, the session closes with that error.
+   *
+   * @param onRun Called for each run, in order.
+   * @returns The next event (never `"data"`), or `null`.
+   *
+   * @example
+   * ```ts
+   * import { encodeFrameStream, ReaderSession } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0 });
+   * session.receive(encodeFrameStream(["ab", "cde"]), 0);
+   * const runs: number[] = [];
+   * while (session.nextRun((_w, start, end, frames) => void runs.push(end - start, frames)) !== null);
+   * assert.deepEqual(runs, [13, 2]);
+   * ```
+   */
+  nextRun(
+    onRun: (
+      window: Uint8Array,
+      start: number,
+      end: number,
+      frames: number,
+    ) => unknown,
+  ): ReaderSessionEvent | null {
+    if (typeof onRun !== "function") {
+      throw new TypeError("Cannot take runs: onRun must be a function");
+    }
+    return this.#next(null, onRun);
+  }
+
+  #next(
+    onData: DataSink | null,
+    onRun: RunSink | null,
+  ): ReaderSessionEvent | null {
+    for (;;) {
+      if (this.#head < this.#events.length) return this.#shift();
+      if (this.#state === "closed") return null;
+      const decoder = this.#decoder;
+      let frame: Frame | null;
+      try {
+        frame = this.#state !== "data"
+          ? decoder.next()
+          : onRun !== null
+          ? decoder.nextRun(onRun)
+          : onData !== null
+          ? decoder.nextControl(onData)
+          : decoder.next();
+      } catch (error) {
+        frame = null;
+        if (this.#state === "data" || decoder.oversizedFrames === 0) {
+          this.#close(
+            error instanceof Error ? error : new Error(String(error)),
+          );
+          continue;
+        }
+      }
+      if (this.#state !== "data" && decoder.oversizedFrames !== 0) {
+        // An oversized data frame skipped (oversize: "skip") before START,
+        // and so before `frame` or the fault: a data frame before START
+        // all the same, refused first.
+        this.#refuseData(0);
+        continue;
+      }
+      if (frame === null) {
+        this.#needInput();
+        if (this.#head < this.#events.length) continue;
+        return null;
+      }
+      // The data phase's fast path.
+      if (frame.kind === "data" && this.#state === "data") {
+        return { type: "data", data: frame.data };
+      }
+      this.#handle(this.#handshake.receive(frame));
+    }
+  }
+
+  /** The decoder needs more input: end of input, or a data frame too early. */
+  #needInput(): void {
+    if (this.#state !== "data") {
+      // A data frame before START is refused as soon as its length word is
+      // in: the handshake judges a data frame by its place alone.
+      const partial = this.#decoder.partialFrame;
+      if (partial !== null && partial.kind === "data") {
+        this.#refuseData(partial.offset);
+        return;
+      }
+    }
+    if (!this.#ended) return;
+    this.#close(
+      this.#state === "accepted"
+        ? new HandshakeError(
+          "closed",
+          "the connection ended after READY, before START",
+        )
+        : null,
+    );
+  }
+
+  /**
+   * A data frame out of place whose payload has not (all) come: the
+   * handshake judges a data frame by its place alone, so it is judged with
+   * an empty payload.
+   */
+  #refuseData(offset: number): void {
+    this.#handle(
+      this.#handshake.receive({ kind: "data", data: EMPTY, offset }),
+    );
+  }
+
+  /** Turns the handshake's events into the session's. */
+  #handle(events: ReaderEvent[]): void {
+    for (const event of events) {
+      switch (event.type) {
+        case "send":
+          this.#events.push(event);
+          if (this.#handshake.state === "accepted") {
+            this.#state = "accepted";
+            // START is due within the timeout from the bytes that
+            // brought READY.
+            this.#deadline = this.#handshakeTimeout > 0
+              ? this.#now + this.#handshakeTimeout
+              : null;
+          }
+          break;
+        case "started":
+          this.#state = "data";
+          this.#started = true;
+          this.#deadline = this.#idleTimeout > 0
+            ? this.#now + this.#idleTimeout
+            : null;
+          this.#events.push(event);
+          break;
+        case "data":
+          // Only through next() in the data phase, handled before.
+          this.#events.push(event);
+          break;
+        case "stopped":
+          this.#stopped = true;
+          this.#events.push(event);
+          this.#close(null);
+          break;
+        case "failed":
+          this.#close(event.error);
+          break;
+      }
+    }
+  }
+
+  #close(error: Error | null): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    this.#deadline = null;
+    this.#error = error;
+    this.#events.push({ type: "closed", error, stopped: this.#stopped });
+  }
+
+  #shift(): ReaderSessionEvent {
+    const event = this.#events[this.#head]!;
+    this.#events[this.#head++] = undefined as unknown as ReaderSessionEvent;
+    if (this.#head === this.#events.length) {
+      this.#events.length = 0;
+      this.#head = 0;
+    }
+    return event;
+  }
+}
