@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import type { ListenTarget } from "@fstrm/fstrm";
+ * import type { ListenTarget } from "@fstrm/fstrm/frame-receiver";
  *
  * const target: ListenTarget = { transport: "unix", path: "/run/dnstap.sock", mode: 0o660 };
  * console.log(target.transport);

@@ -11,7 +11,7 @@ import type { OversizePolicy } from "./frame_decoder.ts";
  *
  * @example
  * ```ts
- * import type { DataCallback } from "@fstrm/fstrm";
+ * import type { DataCallback } from "@fstrm/fstrm/frame-receiver";
  *
  * let bytes = 0;
  * const count: DataCallback = (_window, _offset, length, connection) => {
@@ -36,7 +36,7 @@ export type DataCallback = (
  *
  * @example
  * ```ts
- * import type { RunCallback } from "@fstrm/fstrm";
+ * import type { RunCallback } from "@fstrm/fstrm/frame-receiver";
  *
  * let frames = 0;
  * const count: RunCallback = (_window, _start, _end, n) => {
@@ -58,7 +58,8 @@ export type RunCallback = (
  *
  * @example
  * ```ts
- * import { DNSTAP_CONTENT_TYPE, type FrameReceiverOptions } from "@fstrm/fstrm";
+ * import { DNSTAP_CONTENT_TYPE } from "@fstrm/fstrm";
+ * import { type FrameReceiverOptions } from "@fstrm/fstrm/frame-receiver";
  *
  * const options: FrameReceiverOptions = {
  *   contentTypes: [DNSTAP_CONTENT_TYPE],
@@ -199,7 +200,7 @@ export interface FrameReceiverOptions {
  *
  * @example
  * ```ts
- * import type { ConnectionInfo } from "@fstrm/fstrm";
+ * import type { ConnectionInfo } from "@fstrm/fstrm/frame-receiver";
  *
  * const info: ConnectionInfo = {
  *   id: 1,
@@ -226,7 +227,7 @@ export interface ConnectionInfo {
  *
  * @example
  * ```ts
- * import type { ReceivedFrame } from "@fstrm/fstrm";
+ * import type { ReceivedFrame } from "@fstrm/fstrm/frame-receiver";
  *
  * function show(frame: ReceivedFrame): string {
  *   return `${frame.connection.id}: ${frame.data.length} bytes`;
@@ -264,7 +265,7 @@ export interface ReceivedFrame {
  *
  * @example
  * ```ts
- * import type { ConnectionEvent } from "@fstrm/fstrm";
+ * import type { ConnectionEvent } from "@fstrm/fstrm/frame-receiver";
  *
  * const log = (event: ConnectionEvent): void => {
  *   if (event.type === "closed" && event.error !== null) console.log(event.error.message);
@@ -295,7 +296,7 @@ export type ConnectionEvent =
  *
  * @example
  * ```ts
- * import type { ReceiverStats } from "@fstrm/fstrm";
+ * import type { ReceiverStats } from "@fstrm/fstrm/frame-receiver";
  *
  * const errors = (s: ReceiverStats): number =>
  *   Object.values(s.protocolErrors).reduce((a, b) => a + b, 0);

@@ -13,7 +13,8 @@
  *
  * @example Receiving a unidirectional stream over TCP
  * ```ts
- * import { encodeFrameStream, FrameReceiver } from "@fstrm/fstrm";
+ * import { encodeFrameStream } from "@fstrm/fstrm";
+ * import { FrameReceiver } from "@fstrm/fstrm/frame-receiver";
  * import assert from "node:assert/strict";
  *
  * await using receiver = await FrameReceiver.listen({ transport: "tcp", port: 0 });
@@ -100,7 +101,8 @@ export type { ListenTarget } from "./_listen.ts";
  *
  * @example Collecting from `fstrm_replay`-style writers, with a callback
  * ```ts
- * import { DNSTAP_CONTENT_TYPE, encodeFrameStream, FrameReceiver } from "@fstrm/fstrm";
+ * import { DNSTAP_CONTENT_TYPE, encodeFrameStream } from "@fstrm/fstrm";
+ * import { FrameReceiver } from "@fstrm/fstrm/frame-receiver";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
@@ -195,7 +197,7 @@ export class FrameReceiver
    *
    * @example
    * ```ts
-   * import { FrameReceiver } from "@fstrm/fstrm";
+   * import { FrameReceiver } from "@fstrm/fstrm/frame-receiver";
    *
    * await using receiver = await FrameReceiver.listen({ transport: "tcp", port: 0 });
    * console.log(receiver.addr.transport); // "tcp"
@@ -215,7 +217,7 @@ export class FrameReceiver
    *
    * @example
    * ```ts
-   * import { FrameReceiver } from "@fstrm/fstrm";
+   * import { FrameReceiver } from "@fstrm/fstrm/frame-receiver";
    *
    * await using receiver = await FrameReceiver.listen({ transport: "tcp", port: 0 });
    * console.log((receiver.addr as Deno.NetAddr).port > 0); // true
@@ -230,7 +232,7 @@ export class FrameReceiver
    *
    * @example
    * ```ts
-   * import { FrameReceiver } from "@fstrm/fstrm";
+   * import { FrameReceiver } from "@fstrm/fstrm/frame-receiver";
    *
    * await using receiver = await FrameReceiver.listen({ transport: "tcp", port: 0 });
    * console.log(receiver.stats.connectionsOpen); // 0
@@ -255,7 +257,7 @@ export class FrameReceiver
    *
    * @example
    * ```ts
-   * import { FrameReceiver } from "@fstrm/fstrm";
+   * import { FrameReceiver } from "@fstrm/fstrm/frame-receiver";
    *
    * const receiver = await FrameReceiver.listen({ transport: "tcp", port: 0 }, { gracePeriod: 100 });
    * await receiver.close();
@@ -273,7 +275,7 @@ export class FrameReceiver
    *
    * @example
    * ```ts
-   * import { FrameReceiver } from "@fstrm/fstrm";
+   * import { FrameReceiver } from "@fstrm/fstrm/frame-receiver";
    *
    * {
    *   await using _receiver = await FrameReceiver.listen({ transport: "tcp", port: 0 });
@@ -296,7 +298,8 @@ export class FrameReceiver
    *
    * @example
    * ```ts
-   * import { encodeFrameStream, FrameReceiver } from "@fstrm/fstrm";
+   * import { encodeFrameStream } from "@fstrm/fstrm";
+   * import { FrameReceiver } from "@fstrm/fstrm/frame-receiver";
    * import assert from "node:assert/strict";
    *
    * await using receiver = await FrameReceiver.listen({ transport: "tcp", port: 0 });

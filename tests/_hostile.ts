@@ -5,16 +5,18 @@
 // the hostile connections closed; memory sampled).
 import assert from "node:assert/strict";
 import {
-  type ConnectionEvent,
   ControlType,
   DNSTAP_CONTENT_TYPE,
   encodeControlFrame,
+} from "../mod.ts";
+import {
+  type ConnectionEvent,
   FrameReceiver,
   type FrameReceiverOptions,
-  FrameWriter,
   type ListenTarget,
   type ReceiverStats,
-} from "../mod.ts";
+} from "../src/frame_receiver.ts";
+import { FrameWriter } from "../src/frame_writer.ts";
 import { delay, waitFor } from "./_support.ts";
 import { concat } from "./_util.ts";
 import { rawControl, words } from "./_vectors.ts";

@@ -1,7 +1,7 @@
 // The hostile-input suite's good stream (a FrameWriter streaming seeded
 // frames that a checker derives again, so nothing is stored) and its memory
 // sampler; tests/_hostile.ts builds the cases on them.
-import type { FrameWriter } from "../mod.ts";
+import type { FrameWriter } from "../src/frame_writer.ts";
 import { delay, rng } from "./_support.ts";
 
 // ---------------------------------------------------------------------------

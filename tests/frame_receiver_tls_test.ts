@@ -2,7 +2,8 @@
 // only their connection.
 import assert from "node:assert/strict";
 import { waitFor, withTempDir } from "./_support.ts";
-import { encodeDataFrame, encodeFrameStream, FrameWriter } from "../mod.ts";
+import { encodeDataFrame, encodeFrameStream } from "../mod.ts";
+import { FrameWriter } from "../src/frame_writer.ts";
 import { interopTest } from "./_peers.ts";
 import { concat } from "./_util.ts";
 import { selfSignedCert } from "./_tls.ts";

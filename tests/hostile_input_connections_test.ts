@@ -405,7 +405,9 @@ Deno.test({
     await Deno.writeTextFile(
       script,
       `import { FrameReceiver } from ${
-        JSON.stringify(new URL("../mod.ts", import.meta.url).href)
+        JSON.stringify(
+          new URL("../src/frame_receiver.ts", import.meta.url).href,
+        )
       };
 const r = await FrameReceiver.listen({ transport: "tcp", port: 0 }, {
   handshakeTimeout: 0, gracePeriod: 100, onData: () => {},

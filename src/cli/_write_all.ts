@@ -1,11 +1,16 @@
 // Private: writing a whole message to stdout or stderr, for every command
 // and for `main` (which imports the commands: they must not import it).
+import { type Writable, writeAll as writeBytes } from "../_io.ts";
 
-/** Writes all of `text` to `out` (stdout or stderr). */
-export async function writeAll(
-  out: { write(p: Uint8Array): Promise<number> },
+const encoder = new TextEncoder();
+
+/** Writes all of `text` (UTF-8 if a string) to `out` (stdout or stderr). */
+export function writeAll(
+  out: Writable,
   text: string | Uint8Array,
 ): Promise<void> {
-  let bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
-  while (bytes.length > 0) bytes = bytes.subarray(await out.write(bytes));
+  return writeBytes(
+    out,
+    typeof text === "string" ? encoder.encode(text) : text,
+  );
 }
