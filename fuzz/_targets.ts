@@ -8,6 +8,9 @@ import { handshakeTarget } from "./_check_handshake.ts";
 import { readerTarget } from "./_check_reader.ts";
 import type { FuzzTarget } from "./_target.ts";
 import { writerSessionTarget } from "./_check_writer_session.ts";
+import { readerSessionTarget } from "./_check_reader_session.ts";
+import { fail } from "./_assert.ts";
+import { defineTarget } from "./_target.ts";
 
 /** Every target, in the order `--target all` runs them. */
 export const TARGETS: readonly FuzzTarget[] = [
@@ -15,6 +18,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   readerTarget,
   handshakeTarget,
   writerSessionTarget,
+  defineTarget(readerSessionTarget(fail)),
 ];
 
 /** The targets' names, in order. */
