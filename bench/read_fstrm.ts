@@ -16,8 +16,8 @@ import {
   type EngineOption,
   type Frame,
   FrameDecoderStream,
-  FrameReader,
 } from "../mod.ts";
+import { openFrameReader } from "../src/file.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -68,7 +68,7 @@ try {
     stopped = stream.stopped;
     used = stream.engine;
   } else {
-    await using reader = await FrameReader.open(path, {
+    await using reader = await openFrameReader(path, {
       engine,
       windowSize: Number(values.window),
       copyPayloads: values.copy,

@@ -32,10 +32,10 @@ import {
   encodeControlFrame,
   encodeDataFrame,
   FrameDecoder,
-  FrameReader,
   FrameReceiver,
   FrameWriter,
 } from "../mod.ts";
+import { openFrameReader } from "../src/file.ts";
 
 const DNSTAP = "protobuf:dnstap.Dnstap";
 
@@ -72,7 +72,7 @@ if (Deno.args.includes("--write-to")) {
     connectTarget(arg("write-to", "")),
     { contentTypes: [DNSTAP], reconnect: false },
   );
-  await using reader = await FrameReader.open(arg("file", ""));
+  await using reader = await openFrameReader(arg("file", ""));
   if (runs) {
     // Runs of frames as the file holds them: one copy per run.
     await reader.forEachRun((window, start, end) => {

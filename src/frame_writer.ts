@@ -937,7 +937,8 @@ export class FrameWriter implements AsyncDisposable {
    *
    * @example Forwarding a capture file's frames, a run at a time
    * ```ts
-   * import { encodeFrameStream, FrameReader, FrameWriter } from "@fstrm/fstrm";
+   * import { encodeFrameStream, FrameWriter } from "@fstrm/fstrm";
+   * import { openFrameReader } from "@fstrm/fstrm/file";
    * import assert from "node:assert/strict";
    *
    * const path = await Deno.makeTempFile();
@@ -949,7 +950,7 @@ export class FrameWriter implements AsyncDisposable {
    *   { transport: "tcp", port: listener.addr.port },
    *   { bidirectional: false },
    * );
-   * await using reader = await FrameReader.open(path);
+   * await using reader = await openFrameReader(path);
    * await reader.forEachRun((window, start, end) => {
    *   const run = window.subarray(start, end);
    *   // Queued (copied) now, or wait: the window stays intact meanwhile.

@@ -8,7 +8,7 @@ import { rng, waitFor, withTempDir } from "./_support.ts";
 import { selfSignedCert } from "./_tls.ts";
 import { interopTest } from "./_peers.ts";
 import { encodeFrameStream } from "../src/encode.ts";
-import { FrameReader } from "../src/frame_reader.ts";
+import { openFrameReader } from "../src/file.ts";
 import { FrameWriter, type FrameWriterOptions } from "../src/frame_writer.ts";
 import { strftime, strftimeProblem } from "../src/cli/_strftime.ts";
 import { withCounter } from "../src/cli/_capture_session.ts";
@@ -45,7 +45,7 @@ async function readFile(
 ): Promise<
   { frames: Uint8Array[]; contentType: string | null; stopped: boolean }
 > {
-  await using reader = await FrameReader.open(path, { strict: true });
+  await using reader = await openFrameReader(path, { strict: true });
   const frames: Uint8Array[] = [];
   const summary = await reader.forEachFrame((w, o, l) => {
     frames.push(w.slice(o, o + l));
@@ -595,7 +595,7 @@ Deno.test("capture rotates on SIGUSR1 and writes out on SIGHUP", async () => {
     // SIGHUP until the file holds the first 200 (they are in memory until
     // then: the capture writes in large buffers, or once a second).
     const frameCount = async () => {
-      await using reader = await FrameReader.open(out);
+      await using reader = await openFrameReader(out);
       return (await reader.forEachFrame(() => {})).dataFrames;
     };
     let n = 0;

@@ -9,7 +9,7 @@ import { rng, waitFor, withTempDir } from "./_support.ts";
 import { selfSignedCert } from "./_tls.ts";
 import { interopTest } from "./_peers.ts";
 import { encodeDataFrame, encodeFrameStream } from "../src/encode.ts";
-import { FrameReader } from "../src/frame_reader.ts";
+import { openFrameReader } from "../src/file.ts";
 import {
   type ConnectionEvent,
   FrameReceiver,
@@ -58,7 +58,7 @@ function assertFrames(actual: Uint8Array[], expected: Uint8Array[]): void {
 async function readFile(
   path: string,
 ): Promise<{ frames: Uint8Array[]; stopped: boolean }> {
-  await using reader = await FrameReader.open(path, { strict: true });
+  await using reader = await openFrameReader(path, { strict: true });
   const frames: Uint8Array[] = [];
   const s = await reader.forEachFrame((w, o, l) => {
     frames.push(w.slice(o, o + l));

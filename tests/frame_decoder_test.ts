@@ -10,6 +10,7 @@ import {
   FrameDecoder,
   type FrameDecoderOptions,
   FrameTooLargeError,
+  NotFrameStreamsError,
   TruncatedFrameError,
   UnexpectedFrameError,
 } from "../mod.ts";
@@ -491,15 +492,34 @@ for (const engine of ENGINES) {
   });
 
   Deno.test(`FrameDecoder [${engine}] names TLS and dnsdist protobuf in its oversize message`, () => {
-    // A TLS ClientHello on a plain port.
+    // A TLS ClientHello on a plain port: not Frame Streams from byte 0.
+    const tls = hex("16030100 f8010000 f40303");
     assert.throws(
-      () => decodeFrames(hex("16030100 f8010000 f40303"), { engine }),
-      (e) => e instanceof FrameTooLargeError && /TLS/.test(e.message),
+      () => decodeFrames(tls, { engine }),
+      (e) =>
+        e instanceof NotFrameStreamsError && e.offset === 0 &&
+        /TLS/.test(e.message),
     );
     // dnsdist's RemoteLogger: a 2-byte length, then protobuf (field 1, varint).
+    const dnsdist = hex("009a 0801 1203 616263");
     assert.throws(
-      () => decodeFrames(hex("009a 0801 1203 616263"), { engine }),
-      (e) => e instanceof FrameTooLargeError && /protobuf/.test(e.message),
+      () => decodeFrames(dnsdist, { engine }),
+      (e) =>
+        e instanceof NotFrameStreamsError && e.offset === 0 &&
+        /protobuf/.test(e.message),
+    );
+    // The same bytes inside a stream: a frame too large, with the hint.
+    assert.throws(
+      () => decodeFrames(concat(START, tls), { engine }),
+      (e) =>
+        e instanceof FrameTooLargeError && e.offset === START.length &&
+        /TLS/.test(e.message),
+    );
+    assert.throws(
+      () => decodeFrames(concat(START, dnsdist), { engine }),
+      (e) =>
+        e instanceof FrameTooLargeError && e.offset === START.length &&
+        /protobuf/.test(e.message),
     );
   });
 

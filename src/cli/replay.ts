@@ -8,7 +8,8 @@
  */
 import type { ConnectTarget } from "../frame_writer.ts";
 import { FrameWriter } from "../frame_writer.ts";
-import { FrameReader } from "../frame_reader.ts";
+import type { FrameReader } from "../frame_reader.ts";
+import { openFrameReader } from "../file.ts";
 import { HandshakeError, TruncatedFrameError } from "../errors.ts";
 import { integerOption, parseCommandArgs } from "./_args.ts";
 import { CliError, usageError } from "./_cli_error.ts";
@@ -285,7 +286,7 @@ async function send(plan: SendPlan): Promise<number> {
         let reader: FrameReader;
         try {
           // Frames of any length go on as they are.
-          reader = await FrameReader.open(path, {
+          reader = await openFrameReader(path, {
             maxFrameLength: 0xffff_ffff,
           });
         } catch (error) {
