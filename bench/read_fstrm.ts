@@ -3,10 +3,11 @@
 // for a Frame Streams file, then an in-process timing line.
 //
 //   deno run --allow-read bench/read_fstrm.ts [--engine auto|wasm|ts]
-//     [--api callback|batches|iterator|stream] [--copy] FILE
+//     [--api callback|batches|iterator|stream|default] [--copy] FILE
 //
-// --copy makes batches/iterator copy payloads (the library's default); the
-// bench reads each payload at once, so it runs without copies by default.
+// --copy makes batches/iterator own their payloads (the library's default);
+// the bench reads each payload at once, so it runs without by default.
+// --api default is `for await (const frame of reader)` with no option at all.
 //
 // check is FNV-1a over each data frame's first and last payload byte. Exits 1
 // on a truncated file, a missing STOP or a content type other than dnstap's.
@@ -68,11 +69,13 @@ try {
     stopped = stream.stopped;
     used = stream.engine;
   } else {
-    await using reader = await openFrameReader(path, {
-      engine,
-      windowSize: Number(values.window),
-      copyPayloads: values.copy,
-    });
+    await using reader = values.api === "default"
+      ? await openFrameReader(path)
+      : await openFrameReader(path, {
+        engine,
+        windowSize: Number(values.window),
+        copyPayloads: values.copy,
+      });
     used = reader.engine;
     if (values.api === "callback") {
       await reader.forEachFrame((window, offset, length) => {

@@ -39,18 +39,19 @@ export function closerOf(source: ByteSource): (() => void) | null {
  */
 export function toByteSource(input: unknown): ByteSource {
   if (typeof input === "object" && input !== null) {
-    if (typeof (input as ByteSource).read === "function") {
-      return input as ByteSource;
-    }
     const stream = input as ReadableStream<Uint8Array>;
     if (typeof stream.getReader === "function") {
       const reader = stream.getReader();
       return new ChunkSource(() => reader.read());
     }
+    // Before read(): a Node Readable has a read() of another contract.
     const iterable = input as AsyncIterable<Uint8Array>;
     if (typeof iterable[Symbol.asyncIterator] === "function") {
       const iterator = iterable[Symbol.asyncIterator]();
       return new ChunkSource(() => iterator.next());
+    }
+    if (typeof (input as ByteSource).read === "function") {
+      return input as ByteSource;
     }
   }
   throw new TypeError(
