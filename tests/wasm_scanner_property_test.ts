@@ -3,13 +3,7 @@
 import fc from "fast-check";
 import { concat, hex } from "./_util.ts";
 
-import {
-  assertSame,
-  control,
-  data,
-  engines,
-  u32,
-} from "./_scanner_harness.ts";
+import { assertSame, control, data, engines, u32 } from "./_scanner_harness.ts";
 
 // ---------------------------------------------------------------------------
 // Property tests: random streams (valid but for content types over 256
