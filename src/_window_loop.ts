@@ -45,8 +45,11 @@ export type RunSink = (
 export interface Sinks {
   readonly onData?: DataSink;
   readonly onRun?: RunSink;
-  /** Frame objects are pushed here, data frames as views of the window. */
-  readonly frames?: Frame[];
+  /**
+   * Frame objects are pushed here, data frames as views of the window. The
+   * consumer may replace the array between windows (taking the old one).
+   */
+  frames?: Frame[];
 }
 
 /** What the loop scans with: any buffer (fresh mode) or its own window. */
@@ -108,7 +111,8 @@ export class WindowLoop {
     const out = scanner.out;
     const state = this.#state;
     const max = this.#max;
-    const { onData, onRun, frames } = sinks;
+    const { onData, onRun } = sinks;
+    const toFrames = sinks.frames !== undefined;
     let base = 0; // stream offset of buf[0]
     let have = 0; // bytes in the window
     let pos = 0; // where the next frame starts
@@ -137,8 +141,8 @@ export class WindowLoop {
       while (skip === 0 && pos < have) {
         const n = scanner.scan(buf, pos, have, max);
         const table = scanner.table;
-        if (frames !== undefined) {
-          deliverFrames(table, n, buf, base, state, frames);
+        if (toFrames) {
+          deliverFrames(table, n, buf, base, state, sinks.frames!);
         } else {
           // A sink that returns a promise pauses the delivery until it
           // settles (the window and the table stay as they are meanwhile).
@@ -227,8 +231,8 @@ export class WindowLoop {
         if (state.phase !== PHASE_DATA) state.dataOutOfPlace(frameOffset);
         state.dataFrames++;
         state.payloadBytes += need - 4;
-        if (frames !== undefined) {
-          frames.push({
+        if (toFrames) {
+          sinks.frames!.push({
             kind: "data",
             data: frame.subarray(4),
             offset: frameOffset,

@@ -361,12 +361,13 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
   }
 
   /**
-   * Reads the whole input as arrays of frames, one array per window read.
-   * By default payloads are copies, safe to keep: views of one copy per
-   * window (so a payload kept alive keeps its window's copy alive; `slice()`
-   * the few you keep long). With `copyPayloads: false` they are views of the
-   * reader's window, valid until the next batch. Cheaper than iterating frame
-   * by frame: one `await` per window instead of one per frame.
+   * Reads the whole input as arrays of frames, one array per read (the
+   * array is the caller's). By default payloads are safe to keep: views of
+   * buffers of 64 KiB that the reader reads into and never writes again, no
+   * copy (a payload kept alive keeps its buffer alive; `slice()` the few you
+   * keep long). With `copyPayloads: false` they are views of the reader's
+   * one window, valid until the next batch. Cheaper than iterating frame by
+   * frame: one `await` per read instead of one per frame.
    *
    * @returns An async iterable of frame arrays.
    *
@@ -384,18 +385,19 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    */
   async *batches(): AsyncGenerator<Frame[], void, undefined> {
     this.#claim();
-    const frames: Frame[] = [];
+    const sinks: Sinks = { frames: [] };
     const run = this.#copy
       ? this.#loop.run(
         this.#fresh(),
         Math.min(FRESH_WINDOW, this.#windowSize),
-        { frames },
+        sinks,
       )
-      : this.#loop.run(this.#fixed(), this.#window.window, { frames });
+      : this.#loop.run(this.#fixed(), this.#window.window, sinks);
+    // The frames of one window: the array itself, a new one for the next.
     const ready = (): Frame[] | null => {
-      if (frames.length === 0) return null;
-      const batch = frames.slice();
-      frames.length = 0;
+      const batch = sinks.frames!;
+      if (batch.length === 0) return null;
+      sinks.frames = [];
       return batch;
     };
     let batch: Frame[] | null;
@@ -411,9 +413,12 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
   }
 
   /**
-   * Iterates over every frame, control frames included. Payloads are
-   * copies, safe to keep, unless `copyPayloads: false` (see
-   * {@linkcode FrameReaderOptions.copyPayloads}).
+   * Iterates over every frame, control frames included. Payloads are safe
+   * to keep (views of buffers the reader never writes again, as with
+   * {@linkcode FrameReader.prototype.batches}), unless `copyPayloads: false`
+   * (see {@linkcode FrameReaderOptions.copyPayloads}). Each `next()` of a
+   * frame already read resolves at once: no read, no allocation beyond
+   * the promise `for await` needs.
    *
    * @returns An async iterator of frames.
    *
