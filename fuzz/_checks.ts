@@ -56,6 +56,7 @@ import {
   type FrameReaderSummary,
   FrameTooLargeError,
   HandshakeError,
+  NotFrameStreamsError,
   type ReaderEvent,
   ReaderHandshake,
   type ReaderHandshakeState,
@@ -257,7 +258,8 @@ function describeThrown(e: unknown): string {
 /** Whether `e` is one of the decoder's documented typed errors. */
 function isDecodeError(e: unknown): boolean {
   return e instanceof FrameTooLargeError || e instanceof TruncatedFrameError ||
-    e instanceof ControlFrameError || e instanceof UnexpectedFrameError;
+    e instanceof ControlFrameError || e instanceof UnexpectedFrameError ||
+    e instanceof NotFrameStreamsError;
 }
 
 /** Fails unless `e` is a documented decoding error; returns it as a record. */

@@ -43,9 +43,13 @@ export function oversizeError(
   const offset = base + at;
   const hint = describeForeignBytes(window.subarray(at, at + 4));
   if (offset === 0 && hint !== undefined) {
+    // The error says "not Frame Streams" already.
+    const what = hint.replace(/(, not|: that is not) Frame Streams$/, "");
     return new NotFrameStreamsError(
       0,
-      `${hint}; its first word announces a data frame of ${length} bytes, limit ${maxFrameLength}`,
+      `${what}${
+        what.endsWith("?") ? " Its" : "; its"
+      } first word announces a data frame of ${length} bytes, limit ${maxFrameLength}`,
     );
   }
   return new FrameTooLargeError(offset, length, maxFrameLength, hint);

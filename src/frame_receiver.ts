@@ -41,6 +41,7 @@ import {
   ControlFrameError,
   FrameTooLargeError,
   HandshakeError,
+  NotFrameStreamsError,
   TruncatedFrameError,
   UnexpectedFrameError,
 } from "./errors.ts";
@@ -1558,6 +1559,9 @@ function classify(error: unknown): Outcome {
   }
   if (error instanceof FrameTooLargeError) {
     return { error: e, kind: "frame-too-large", io: false };
+  }
+  if (error instanceof NotFrameStreamsError) {
+    return { error: e, kind: "not-frame-streams", io: false };
   }
   if (error instanceof UnexpectedFrameError) {
     return { error: e, kind: "unexpected-frame", io: false };
