@@ -78,7 +78,9 @@ export interface FrameReaderOptions {
   engine?: EngineOption;
   /**
    * Bytes read per call: the window the source is read into and scanned,
-   * and most of the reader's memory. From 65,536 to 1,073,741,824.
+   * and most of the reader's memory. From 65,536 to 1,073,741,824. Frames
+   * that own their payloads (`copyPayloads`) are read 64 KiB at a time
+   * instead (or `windowSize` if smaller), into buffers of their own.
    *
    * @default {1048576}
    */
