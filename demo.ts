@@ -9,7 +9,8 @@
 //
 // Permissions: --allow-read --allow-write (the temporary directory, its
 // socket and the file).
-import { DNSTAP_CONTENT_TYPE, FrameReader } from "./mod.ts";
+import { DNSTAP_CONTENT_TYPE } from "./mod.ts";
+import { openFrameReader } from "./src/file.ts";
 import { FrameWriter } from "./src/frame_writer.ts";
 import { CaptureSession } from "./src/cli/_capture_session.ts";
 import { main } from "./src/cli/main.ts";
@@ -72,7 +73,7 @@ console.log(`\n$ fstrm stats ${file}`);
 const code = await main(["stats", file]);
 
 // The demo checks itself: every frame, in a whole file.
-await using reader = await FrameReader.open(file);
+await using reader = await openFrameReader(file);
 const summary = await reader.forEachFrame(() => {});
 const whole = summary.dataFrames === COUNT &&
   summary.payloadBytes === payloadBytes && summary.stopped;

@@ -14,7 +14,8 @@
 // first when missing). --frames N replays only the first N frames of the
 // file (copied to a temp file). --out is where the receivers write (default:
 // a temp dir); each output is removed after its run.
-import { ControlType, encodeControlFrame, FrameReader } from "../mod.ts";
+import { ControlType, encodeControlFrame } from "../mod.ts";
+import { openFrameReader } from "../src/file.ts";
 import { benchData } from "./make_data.ts";
 
 const DNSTAP = "protobuf:dnstap.Dnstap";
@@ -45,7 +46,7 @@ async function subset(path: string, n: number): Promise<string> {
   ];
   let size = chunks[0]!.length;
   let count = 0;
-  await using reader = await FrameReader.open(path);
+  await using reader = await openFrameReader(path);
   await reader.forEachFrame((window, offset, length) => {
     if (count >= n) return;
     count++;
@@ -80,7 +81,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 async function countFile(
   path: string,
 ): Promise<{ frames: number; bytes: number; stopped: boolean }> {
-  await using reader = await FrameReader.open(path);
+  await using reader = await openFrameReader(path);
   const s = await reader.forEachFrame(() => {});
   return { frames: s.dataFrames, bytes: s.payloadBytes, stopped: s.stopped };
 }

@@ -4,14 +4,15 @@
 // times it beside the C readers of peers/.
 //
 //   deno run --allow-read bench/read_fstrm.ts [--engine auto|wasm|ts]
-//     [--api callback|run|batches|iterator|stream] [--copy] [--window BYTES]
-//     FILE
+//     [--api callback|run|batches|iterator|stream|default] [--copy]
+//     [--window BYTES] FILE
 //
 // --api: forEachFrame (callback), forEachRun (run: walks each run's length
 // words itself), batches(), `for await (const frame of reader)` (iterator),
-// or FrameDecoderStream over the file's readable (stream).
-// --copy makes batches/iterator copy payloads (the library's default); the
-// bench reads each payload at once, so it runs without copies by default.
+// FrameDecoderStream over the file's readable (stream), or `for await` with
+// no option at all (default).
+// --copy makes batches/iterator own their payloads (the library's default);
+// the bench reads each payload at once, so it runs without by default.
 // Options not given are left to the library's defaults.
 //
 // check is FNV-1a over each data frame's first and last payload byte. Exits 1
@@ -22,8 +23,8 @@ import {
   type EngineOption,
   type Frame,
   FrameDecoderStream,
-  FrameReader,
 } from "../mod.ts";
+import { openFrameReader } from "../src/file.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -38,7 +39,7 @@ const { values, positionals } = parseArgs({
 const path = positionals.at(-1);
 if (path === undefined) {
   console.error(
-    "usage: read_fstrm.ts [--engine auto|wasm|ts] [--api callback|run|batches|iterator|stream] [--copy] [--window BYTES] FILE",
+    "usage: read_fstrm.ts [--engine auto|wasm|ts] [--api callback|run|batches|iterator|stream|default] [--copy] [--window BYTES] FILE",
   );
   Deno.exit(2);
 }
@@ -74,13 +75,15 @@ try {
     stopped = stream.stopped;
     used = stream.engine;
   } else {
-    await using reader = await FrameReader.open(path, {
-      engine,
-      ...(values.window === undefined
-        ? {}
-        : { windowSize: Number(values.window) }),
-      copyPayloads: values.copy,
-    });
+    await using reader = values.api === "default"
+      ? await openFrameReader(path)
+      : await openFrameReader(path, {
+        engine,
+        ...(values.window === undefined
+          ? {}
+          : { windowSize: Number(values.window) }),
+        copyPayloads: values.copy,
+      });
     used = reader.engine;
     if (values.api === "callback") {
       await reader.forEachFrame((window, offset, length) => {
@@ -109,7 +112,7 @@ try {
       for await (const batch of reader.batches()) {
         for (const frame of batch) if (frame.kind === "data") fold(frame.data);
       }
-    } else if (values.api === "iterator") {
+    } else if (values.api === "iterator" || values.api === "default") {
       for await (const frame of reader as AsyncIterable<Frame>) {
         if (frame.kind === "data") fold(frame.data);
       }

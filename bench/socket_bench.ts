@@ -27,7 +27,8 @@
 //
 // Without --file it writes a dnstap-like file (the first N frames of
 // bench/data/dnstap.fstrm, by bench/make_data.ts) to a temp dir.
-import { FrameDecoder, FrameReader } from "../mod.ts";
+import { FrameDecoder } from "../mod.ts";
+import { openFrameReader } from "../src/file.ts";
 import { FrameReceiver } from "../src/frame_receiver.ts";
 import { FrameWriter } from "../src/frame_writer.ts";
 import { BENCH_DATA, writeDataFile } from "./make_data.ts";
@@ -67,7 +68,7 @@ if (Deno.args.includes("--write-to")) {
     connectTarget(arg("write-to", "")),
     { contentTypes: [DNSTAP], reconnect: false },
   );
-  await using reader = await FrameReader.open(arg("file", ""));
+  await using reader = await openFrameReader(arg("file", ""));
   if (runs) {
     // Runs of frames as the file holds them: one copy per run.
     await reader.forEachRun((window, start, end) => {

@@ -5,6 +5,7 @@
 import {
   ControlFrameError,
   FrameTooLargeError,
+  NotFrameStreamsError,
   TruncatedFrameError,
   UnexpectedFrameError,
 } from "../mod.ts";
@@ -70,7 +71,8 @@ export function describeThrown(e: unknown): string {
 /** Whether `e` is one of the decoder's documented typed errors. */
 function isDecodeError(e: unknown): boolean {
   return e instanceof FrameTooLargeError || e instanceof TruncatedFrameError ||
-    e instanceof ControlFrameError || e instanceof UnexpectedFrameError;
+    e instanceof ControlFrameError || e instanceof UnexpectedFrameError ||
+    e instanceof NotFrameStreamsError;
 }
 
 /** Fails unless `e` is a documented decoding error; returns it as a record. */

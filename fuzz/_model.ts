@@ -8,6 +8,8 @@
 // error as its class and public fields, and the counters at the end (or at
 // the error).
 
+import { describeForeignBytes } from "../src/_bytes.ts";
+
 /** Options the model understands (already checked). */
 export interface ModelOptions {
   maxFrameLength: number;
@@ -37,6 +39,7 @@ export type ModelFrame =
 export interface ModelError {
   class:
     | "FrameTooLargeError"
+    | "NotFrameStreamsError"
     | "TruncatedFrameError"
     | "ControlFrameError"
     | "UnexpectedFrameError";
@@ -147,6 +150,14 @@ export function decodeModel(
     if (len !== 0) {
       // A data frame.
       if (len > maxFrameLength) {
+        // Foreign first bytes at byte 0: not Frame Streams, never skipped.
+        if (pos === 0 && describeForeignBytes(bytes.subarray(0, 4))) {
+          return done({
+            class: "NotFrameStreamsError",
+            fields: { offset: 0 },
+            dueAt: 4,
+          });
+        }
         if (!skipOversize) {
           return done({
             class: "FrameTooLargeError",

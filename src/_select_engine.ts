@@ -38,11 +38,17 @@ export function resolveEngine(
   }
 }
 
-/** A scan engine of the decoder path (it copies windows into WebAssembly). */
-export function makeScanEngine(engine: Engine): ScanEngine {
+/**
+ * A scan engine of any buffer (the WASM one copies it into its memory); the
+ * TS one's table starts at `firstCapacity` entries and grows.
+ */
+export function makeScanEngine(
+  engine: Engine,
+  firstCapacity: number = FIRST_CAPACITY,
+): ScanEngine {
   return engine === "wasm"
     ? new WasmScanEngine()
-    : new TsScanEngine(FIRST_CAPACITY);
+    : new TsScanEngine(firstCapacity);
 }
 
 /** A scan engine of the bulk path, owning a window of `size` bytes. */

@@ -24,53 +24,35 @@
  */
 import { DEFAULT_MAX_FRAME_LENGTH } from "./constants.ts";
 import type { ControlFrame, Frame } from "./frame.ts";
-import { FrameTooLargeError, TruncatedFrameError } from "./errors.ts";
-import {
-  ENTRY_WORDS,
-  KIND_DATA,
-  NEED_CONTROL,
-  NEED_DATA,
-  NEED_HEADER,
-  STATUS_CONTROL_ERROR,
-  STATUS_END,
-  STATUS_NEED_MORE,
-  STATUS_TABLE_FULL,
-  STATUS_TOO_LARGE,
-} from "./_scan.ts";
-import type { ScanEngine } from "./_engine.ts";
 import type { Engine, EngineOption } from "./engine.ts";
 import { makeScanEngine, resolveEngine } from "./_select_engine.ts";
-import { describeForeignBytes } from "./_bytes.ts";
 import { checkFrameLimits } from "./_options.ts";
-import { controlFrameError } from "./_control.ts";
-import {
-  PHASE_DATA,
-  PHASE_IDLE,
-  PHASE_STOPPED,
-  StreamState,
-} from "./_stream_state.ts";
-
-/** The first size of the buffer that assembles a frame across chunks. */
-const CARRY_START = 65_536;
-
-/** Where {@linkcode FrameDecoder.prototype.nextControl} puts data frames. */
-type DataSink = (window: Uint8Array, offset: number, length: number) => unknown;
-
-/** Where {@linkcode FrameDecoder.prototype.nextRun} puts runs of data frames. */
-type RunSink = (
-  window: Uint8Array,
-  start: number,
-  end: number,
-  frames: number,
-) => unknown;
+import { ChunkDecoder } from "./_chunk_decoder.ts";
+import { PHASE_IDLE, PHASE_STOPPED } from "./_stream_state.ts";
 
 /**
  * What to do with a data frame longer than `maxFrameLength`.
  *
  * - `"error"`: throw a {@linkcode FrameTooLargeError}.
+ *
+ * Either way, input that is not Frame Streams at all (its first word is an
+ * absurd length and its first bytes look like text, HTTP, TLS or a 2-byte
+ * length and protobuf) is a {@linkcode NotFrameStreamsError}.
  * - `"skip"`: discard it without buffering it, count it in
  *   {@linkcode FrameDecoder.prototype.oversizedFrames}, and go on, as
  *   `fstrm_capture` does.
+ *
+ * @example Telling a text file from a stream with a long frame
+ * ```ts
+ * import { decodeFrames, NotFrameStreamsError } from "@fstrm/fstrm";
+ * import assert from "node:assert/strict";
+ *
+ * const text = new TextEncoder().encode("hello, world\n");
+ * assert.throws(
+ *   () => decodeFrames(text, { oversize: "skip" }),
+ *   (e) => e instanceof NotFrameStreamsError && e.offset === 0,
+ * );
+ * ```
  *
  * @example
  * ```ts
@@ -136,11 +118,8 @@ export interface FrameDecoderOptions {
   engine?: EngineOption;
 }
 
-const EMPTY = new Uint8Array(0);
 /** What "auto" picks for the decoder (see the README's benchmarks). */
 const AUTO_DECODER_ENGINE: Engine = "ts";
-
-const NO_STATUS = -1;
 
 /**
  * A frame a {@linkcode FrameDecoder} has begun to assemble; see
@@ -205,50 +184,8 @@ export interface PartialFrame {
  * ```
  */
 export class FrameDecoder {
-  #engine: ScanEngine;
-  #maxFrameLength: number;
-  #skipOversize: boolean;
-
-  // Chunks pushed but not yet current.
-  #queue: Uint8Array[] = [];
-  #queueIndex = 0;
-  // The current chunk, the next byte to scan in it, its offset in the stream.
-  #buf: Uint8Array = EMPTY;
-  // Lengths are kept in fields, never computed as `array.length - n`: V8's
-  // Maglev (Deno 2.9.6) does that subtraction in 32 bits once warm, which
-  // is wrong for arrays of 2 GiB or more.
-  #bufLength = 0;
-  #pos = 0;
-  #base = 0;
-
-  // A frame that spans chunks, being assembled.
-  #carry: Uint8Array | null = null;
-  #carrySize = 0;
-  #carryLength = 0;
-  #carryBase = 0;
-  #carryWhat = NEED_HEADER;
-
-  // An oversized frame being skipped.
-  #skip = 0;
-  #skipOffset = 0;
-  #skipTotal = 0;
-
-  // The last scan: its window, the window's stream offset, its entries.
-  #window: Uint8Array = EMPTY;
-  #windowBase = 0;
-  #count = 0;
-  #index = 0;
-  #status = NO_STATUS;
-  #stopPos = 0;
-  #value = 0;
-  #reason = 0;
-  #errorPos = 0;
-
-  #state: StreamState;
-  #ended = false;
+  #core: ChunkDecoder;
   #error: unknown = null;
-  #inCallback = false;
-  #oversized = 0;
 
   /**
    * Makes a decoder.
@@ -264,12 +201,12 @@ export class FrameDecoder {
       strict = false,
     } = options;
     const skipOversize = checkFrameLimits("decoder", maxFrameLength, oversize);
-    this.#engine = makeScanEngine(
-      resolveEngine(options.engine, AUTO_DECODER_ENGINE, "decoder"),
-    );
-    this.#maxFrameLength = maxFrameLength;
-    this.#skipOversize = skipOversize;
-    this.#state = new StreamState(
+    this.#core = new ChunkDecoder(
+      makeScanEngine(
+        resolveEngine(options.engine, AUTO_DECODER_ENGINE, "decoder"),
+      ),
+      maxFrameLength,
+      skipOversize,
       strict === true,
       options.outOfPlace === "deliver",
     );
@@ -286,7 +223,7 @@ export class FrameDecoder {
    * ```
    */
   get engine(): Engine {
-    return this.#engine.name;
+    return this.#core.engine;
   }
 
   /**
@@ -304,7 +241,7 @@ export class FrameDecoder {
    * ```
    */
   get contentType(): Uint8Array | null {
-    return this.#state.contentType;
+    return this.#core.state.contentType;
   }
 
   /**
@@ -318,7 +255,7 @@ export class FrameDecoder {
    * ```
    */
   get started(): boolean {
-    return this.#state.phase !== PHASE_IDLE;
+    return this.#core.state.phase !== PHASE_IDLE;
   }
 
   /**
@@ -335,7 +272,7 @@ export class FrameDecoder {
    * ```
    */
   get stopped(): boolean {
-    return this.#state.phase === PHASE_STOPPED;
+    return this.#core.state.phase === PHASE_STOPPED;
   }
 
   /**
@@ -349,7 +286,7 @@ export class FrameDecoder {
    * ```
    */
   get dataFrames(): number {
-    return this.#state.dataFrames;
+    return this.#core.state.dataFrames;
   }
 
   /**
@@ -363,7 +300,7 @@ export class FrameDecoder {
    * ```
    */
   get controlFrames(): number {
-    return this.#state.controlFrames;
+    return this.#core.state.controlFrames;
   }
 
   /**
@@ -378,7 +315,7 @@ export class FrameDecoder {
    * ```
    */
   get skippedFrames(): number {
-    return this.#state.skippedFrames;
+    return this.#core.state.skippedFrames;
   }
 
   /**
@@ -394,7 +331,7 @@ export class FrameDecoder {
    * ```
    */
   get oversizedFrames(): number {
-    return this.#oversized;
+    return this.#core.oversized;
   }
 
   /**
@@ -420,22 +357,7 @@ export class FrameDecoder {
    * ```
    */
   get partialFrame(): PartialFrame | null {
-    // A complete carry is a frame delivered, or being delivered.
-    if (this.#carry === null || this.#carryLength === this.#carrySize) {
-      return null;
-    }
-    const what = this.#carryWhat;
-    const header = what === NEED_HEADER;
-    return {
-      kind: what === NEED_DATA
-        ? "data"
-        : what === NEED_CONTROL || this.#carrySize === 8
-        ? "control"
-        : null,
-      offset: this.#carryBase,
-      length: header ? null : this.#carrySize,
-      received: this.#carryLength,
-    };
+    return this.#core.partialFrame();
   }
 
   /**
@@ -463,10 +385,10 @@ export class FrameDecoder {
         `Cannot decode: a chunk must be a Uint8Array, got ${typeof chunk}`,
       );
     }
-    if (this.#ended) {
+    if (this.#core.ended) {
       throw new TypeError("Cannot decode: push() called after end()");
     }
-    if (chunk.length > 0) this.#queue.push(chunk);
+    this.#core.push(chunk);
   }
 
   /**
@@ -486,7 +408,7 @@ export class FrameDecoder {
    * ```
    */
   end(): void {
-    this.#ended = true;
+    this.#core.ended = true;
   }
 
   /**
@@ -494,6 +416,11 @@ export class FrameDecoder {
    * `end()`, when the input is exhausted).
    *
    * @returns The next frame or `null`.
+   * @throws {NotFrameStreamsError} The input is not Frame Streams: its
+   * first word (stream offset 0) announces a data frame over
+   * `maxFrameLength` and its first bytes look like something else (text,
+   * HTTP, TLS, a 2-byte length and protobuf). Under either `oversize`
+   * policy: such a "frame" is never skipped.
    * @throws {FrameTooLargeError} A data frame is over `maxFrameLength` (with
    * `oversize: "error"`).
    * @throws {ControlFrameError} A control frame is malformed, or of unknown
@@ -515,7 +442,7 @@ export class FrameDecoder {
   next(): Frame | null {
     if (this.#error !== null) throw this.#error;
     try {
-      return this.#next();
+      return this.#core.next(null, null);
     } catch (error) {
       this.#error = error;
       throw error;
@@ -567,10 +494,10 @@ export class FrameDecoder {
       throw new TypeError("Cannot decode: onData must be a function");
     }
     try {
-      return this.#next(onData) as ControlFrame | null;
+      return this.#core.next(onData, null) as ControlFrame | null;
     } catch (error) {
-      if (!this.#inCallback) this.#error = error;
-      this.#inCallback = false;
+      if (!this.#core.inCallback) this.#error = error;
+      this.#core.inCallback = false;
       throw error;
     }
   }
@@ -625,258 +552,12 @@ export class FrameDecoder {
       throw new TypeError("Cannot decode: onRun must be a function");
     }
     try {
-      return this.#next(null, onRun) as ControlFrame | null;
+      return this.#core.next(null, onRun) as ControlFrame | null;
     } catch (error) {
-      if (!this.#inCallback) this.#error = error;
-      this.#inCallback = false;
+      if (!this.#core.inCallback) this.#error = error;
+      this.#core.inCallback = false;
       throw error;
     }
-  }
-
-  #next(
-    onData: DataSink | null = null,
-    onRun: RunSink | null = null,
-  ): Frame | null {
-    for (;;) {
-      // The table of the last scan (the engine may replace it when it scans).
-      const table = this.#engine.table;
-      // 1. Frames found by the last scan.
-      while (this.#index < this.#count) {
-        const i = this.#index;
-        const e = i * ENTRY_WORDS;
-        if (onRun !== null && table[e + 2] === KIND_DATA) {
-          // A stretch of data frames: only its ends matter.
-          let j = i + 1;
-          while (j < this.#count && table[j * ENTRY_WORDS + 2] === KIND_DATA) {
-            j++;
-          }
-          this.#index = j;
-          const last = (j - 1) * ENTRY_WORDS;
-          this.#run(
-            table[e]!,
-            table[last]! + 4 + table[last + 1]!,
-            j - i,
-            onRun,
-          );
-          continue;
-        }
-        this.#index = i + 1;
-        if (onData !== null && table[e + 2] === KIND_DATA) {
-          this.#data(table[e]!, table[e + 1]!, onData);
-          continue;
-        }
-        const frame = this.#frame(table[e]!, table[e + 1]!, table[e + 2]!);
-        if (frame !== null) return frame;
-      }
-      // 2. What stopped the last scan.
-      if (this.#status !== NO_STATUS) {
-        this.#afterScan();
-        continue;
-      }
-      // 3. More bytes: skip, assemble, or scan the current chunk.
-      if (this.#pos === this.#bufLength && !this.#nextChunk()) {
-        return this.#atEnd();
-      }
-      if (this.#skip > 0) {
-        const take = Math.min(this.#skip, this.#bufLength - this.#pos);
-        this.#skip -= take;
-        this.#pos += take;
-      } else if (this.#carry !== null) {
-        this.#fillCarry();
-      } else {
-        this.#scan(this.#buf, this.#pos, this.#bufLength, this.#base);
-        // The scan's stop position is where this chunk resumes.
-        this.#pos = this.#stopPos;
-      }
-    }
-  }
-
-  /** Makes the current chunk the next queued one; false if none is queued. */
-  #nextChunk(): boolean {
-    if (this.#queueIndex === this.#queue.length) {
-      if (this.#queue.length > 0) {
-        this.#queue.length = 0;
-        this.#queueIndex = 0;
-      }
-      return false;
-    }
-    this.#base += this.#bufLength;
-    this.#buf = this.#queue[this.#queueIndex++]!;
-    this.#bufLength = this.#buf.length;
-    this.#pos = 0;
-    return true;
-  }
-
-  #scan(window: Uint8Array, start: number, end: number, base: number): void {
-    const engine = this.#engine;
-    this.#count = engine.scan(window, start, end, this.#maxFrameLength);
-    this.#index = 0;
-    this.#window = window;
-    this.#windowBase = base;
-    const out = engine.out;
-    this.#status = out[0]!;
-    this.#stopPos = out[1]!;
-    this.#value = out[2]!;
-    this.#reason = out[3]!;
-    this.#errorPos = out[4]!;
-  }
-
-  /** Acts on the status of the last scan, once its entries are delivered. */
-  #afterScan(): void {
-    const status = this.#status;
-    this.#status = NO_STATUS;
-    const window = this.#window;
-    const stop = this.#stopPos;
-    const offset = this.#windowBase + stop;
-    if (status === STATUS_END || status === STATUS_TABLE_FULL) {
-      if (window === this.#carry) this.#carry = null;
-      return;
-    }
-    if (status === STATUS_NEED_MORE) {
-      // Start (or grow) the buffer that assembles the frame at `stop`.
-      const what = this.#reason;
-      const need = what === NEED_HEADER
-        ? this.#value
-        : (what === NEED_DATA ? 4 : 8) + this.#value;
-      const have = window === this.#carry
-        ? this.#carryLength
-        : this.#bufLength - stop;
-      // The buffer grows with what arrives (doubling), up to the frame's
-      // size: a peer that announces a large frame and sends little costs
-      // little.
-      const carry = new Uint8Array(Math.min(need, Math.max(have, CARRY_START)));
-      carry.set(window.subarray(stop, stop + have));
-      this.#carry = carry;
-      this.#carrySize = need;
-      this.#carryLength = have;
-      this.#carryBase = offset;
-      this.#carryWhat = what;
-      if (window === this.#buf) this.#pos = this.#bufLength;
-      return;
-    }
-    if (status === STATUS_TOO_LARGE) {
-      const length = this.#value;
-      if (!this.#skipOversize) {
-        throw new FrameTooLargeError(
-          offset,
-          length,
-          this.#maxFrameLength,
-          describeForeignBytes(window.subarray(stop, stop + 8)),
-        );
-      }
-      this.#oversized++;
-      // Discard the frame's bytes as they come, without buffering them.
-      const total = 4 + length;
-      const have = window === this.#carry
-        ? this.#carryLength
-        : this.#bufLength - stop;
-      const take = Math.min(total, have);
-      this.#skipOffset = offset;
-      this.#skipTotal = total;
-      this.#skip = total - take;
-      if (window === this.#carry) this.#carry = null;
-      else this.#pos = stop + take;
-      return;
-    }
-    if (status === STATUS_CONTROL_ERROR) {
-      throw controlFrameError(
-        window,
-        this.#windowBase,
-        stop,
-        this.#value,
-        this.#reason,
-        this.#errorPos,
-      );
-    }
-    throw new Error(`Cannot decode: unknown scanner status ${status}`);
-  }
-
-  #fillCarry(): void {
-    let carry = this.#carry!;
-    const take = Math.min(
-      this.#carrySize - this.#carryLength,
-      this.#bufLength - this.#pos,
-    );
-    const want = this.#carryLength + take;
-    if (want > carry.length) {
-      const grown = new Uint8Array(
-        Math.min(this.#carrySize, Math.max(want, 2 * carry.length)),
-      );
-      grown.set(carry.subarray(0, this.#carryLength));
-      this.#carry = carry = grown;
-    }
-    carry.set(
-      this.#buf.subarray(this.#pos, this.#pos + take),
-      this.#carryLength,
-    );
-    this.#carryLength += take;
-    this.#pos += take;
-    if (this.#carryLength === this.#carrySize) {
-      this.#scan(carry, 0, this.#carrySize, this.#carryBase);
-    }
-  }
-
-  #atEnd(): null {
-    if (!this.#ended) return null;
-    if (this.#carry !== null) {
-      const expected = this.#carryWhat === NEED_HEADER ? null : this.#carrySize;
-      throw new TruncatedFrameError(
-        this.#carryBase,
-        this.#carryLength,
-        expected,
-      );
-    }
-    if (this.#skip > 0) {
-      throw new TruncatedFrameError(
-        this.#skipOffset,
-        this.#skipTotal - this.#skip,
-        this.#skipTotal,
-      );
-    }
-    this.#state.end(this.#base + this.#bufLength);
-    return null;
-  }
-
-  /** Hands a table entry's data frame to `onData`. */
-  #data(at: number, length: number, onData: DataSink): void {
-    const state = this.#state;
-    if (state.phase !== PHASE_DATA) {
-      state.dataOutOfPlace(this.#windowBase + at);
-    }
-    state.dataFrames++;
-    this.#inCallback = true;
-    onData(this.#window, at + 4, length);
-    this.#inCallback = false;
-  }
-
-  /** Hands `frames` data frames at window[start, end) to `onRun`. */
-  #run(start: number, end: number, frames: number, onRun: RunSink): void {
-    const state = this.#state;
-    // Out of place, all of them are (only a control frame changes that).
-    if (state.phase !== PHASE_DATA) {
-      state.dataOutOfPlace(this.#windowBase + start);
-    }
-    state.dataFrames += frames;
-    this.#inCallback = true;
-    onRun(this.#window, start, end, frames);
-    this.#inCallback = false;
-  }
-
-  /** Turns a table entry into a frame, or null if policy skips it. */
-  #frame(at: number, length: number, kind: number): Frame | null {
-    const window = this.#window;
-    const offset = this.#windowBase + at;
-    if (kind !== KIND_DATA) {
-      return this.#state.control(window, at, length, kind, offset);
-    }
-    const state = this.#state;
-    if (state.phase !== PHASE_DATA) state.dataOutOfPlace(offset);
-    state.dataFrames++;
-    return {
-      kind: "data",
-      data: window.subarray(at + 4, at + 4 + length),
-      offset,
-    };
   }
 }
 

@@ -1,324 +1,147 @@
 /**
  * The bulk path: reading Frame Streams files (or any byte source) of any
- * size, fast, in bounded memory.
+ * size, fast, in bounded memory. Portable: a `FrameReader` reads whatever it
+ * is given (a `read(buffer)` source, a `ReadableStream`, an async iterable
+ * of chunks such as Node's `fs.createReadStream`); opening a file by path is
+ * Deno's, in `@fstrm/fstrm/file` ({@linkcode openFrameReader}).
  *
- * @example Counting the frames of a capture file
+ * @example Counting the frames of a stream of chunks
  * ```ts
  * import { encodeFrameStream, FrameReader } from "@fstrm/fstrm";
  * import assert from "node:assert/strict";
  *
- * const path = await Deno.makeTempFile();
- * await Deno.writeFile(path, encodeFrameStream(["a", "bb", "ccc"], { contentType: "t" }));
+ * const bytes = encodeFrameStream(["a", "bb", "ccc"], { contentType: "t" });
+ * const chunks = ReadableStream.from([bytes.subarray(0, 7), bytes.subarray(7)]);
  *
- * await using reader = await FrameReader.open(path);
- * let bytes = 0;
+ * const reader = new FrameReader(chunks);
+ * let total = 0;
  * const summary = await reader.forEachFrame((_window, _offset, length) => {
- *   bytes += length;
+ *   total += length;
  * });
  * assert.equal(summary.dataFrames, 3);
- * assert.equal(bytes, 6);
+ * assert.equal(total, 6);
  * assert.ok(summary.stopped);
- * await Deno.remove(path);
  * ```
  *
  * @module
  */
 import { DEFAULT_MAX_FRAME_LENGTH } from "./constants.ts";
-import type { ControlFrame, Frame } from "./frame.ts";
-import { FrameTooLargeError, TruncatedFrameError } from "./errors.ts";
+import type { Frame } from "./frame.ts";
 import type { Engine, EngineOption } from "./engine.ts";
-import type { OversizePolicy } from "./frame_decoder.ts";
+import type {
+  DataFrameCallback,
+  FrameReaderOptions,
+  FrameReaderSummary,
+  FrameRunCallback,
+  FrameSource,
+} from "./_reader_types.ts";
 import {
-  KIND_DATA,
-  NEED_DATA,
-  NEED_HEADER,
-  STATUS_CONTROL_ERROR,
-  STATUS_END,
-  STATUS_NEED_MORE,
-  STATUS_TABLE_FULL,
-  STATUS_TOO_LARGE,
-} from "./_scan.ts";
-import type { WindowEngine } from "./_engine.ts";
-import { makeWindowEngine, resolveEngine } from "./_select_engine.ts";
+  type ScanEngine,
+  TABLE_CAPACITY,
+  type WindowEngine,
+} from "./_engine.ts";
 import {
-  PHASE_DATA,
-  PHASE_IDLE,
-  PHASE_STOPPED,
-  StreamState,
-} from "./_stream_state.ts";
-import { controlFrameError } from "./_control.ts";
-import { describeForeignBytes } from "./_bytes.ts";
+  makeScanEngine,
+  makeWindowEngine,
+  resolveEngine,
+} from "./_select_engine.ts";
+import { PHASE_IDLE, PHASE_STOPPED, StreamState } from "./_stream_state.ts";
 import { checkFrameLimits } from "./_options.ts";
+import {
+  closerOf,
+  DEFAULT_WINDOW,
+  MAX_WINDOW,
+  MIN_WINDOW,
+  toByteSource,
+} from "./_reader_source.ts";
+import { type Scanner, type Sinks, WindowLoop } from "./_window_loop.ts";
+import { FrameIterator } from "./_frame_iterator.ts";
 
-/**
- * Where a {@linkcode FrameReader} reads from: anything with Deno's `read`
- * contract, such as `Deno.FsFile` or `Deno.Conn`.
- *
- * @example
- * ```ts
- * import type { FrameSource } from "@fstrm/fstrm";
- *
- * const empty: FrameSource = { read: () => Promise.resolve(null) };
- * console.log(typeof empty.read);
- * ```
- */
-export interface FrameSource {
-  /**
-   * Reads into `buffer`; resolves to the byte count, or `null` at the end.
-   *
-   * @param buffer Where to put the bytes.
-   */
-  read(buffer: Uint8Array): Promise<number | null>;
-  /**
-   * Optional: reads into `buffer` synchronously (as `Deno.FsFile` does).
-   * When present the reader uses it, unless `readSync: false`: a file read
-   * from the page cache costs far less this way than through an async read.
-   *
-   * @param buffer Where to put the bytes.
-   */
-  readSync?(buffer: Uint8Array): number | null;
-}
+export type {
+  DataFrameCallback,
+  FrameReaderOptions,
+  FrameReaderSummary,
+  FrameRunCallback,
+  FrameSource,
+} from "./_reader_types.ts";
 
-/**
- * Options of {@linkcode FrameReader}.
- *
- * @example
- * ```ts
- * import type { FrameReaderOptions } from "@fstrm/fstrm";
- *
- * const options: FrameReaderOptions = { windowSize: 8 << 20, engine: "wasm" };
- * console.log(options.windowSize);
- * ```
- */
-export interface FrameReaderOptions {
-  /**
-   * The longest data frame payload accepted, in bytes (1 to 4,294,967,295).
-   * A frame longer than the window is read into a buffer of its own.
-   *
-   * @default {1048576}
-   */
-  maxFrameLength?: number;
-  /**
-   * What to do with a longer data frame: throw, or skip it without
-   * buffering it and count it.
-   *
-   * @default {"error"}
-   */
-  oversize?: OversizePolicy;
-  /**
-   * Reject what is otherwise skipped: unknown or misplaced control frames,
-   * data before START, and end of input without STOP.
-   *
-   * @default {false}
-   */
-  strict?: boolean;
-  /**
-   * The scan engine. `"auto"` takes WebAssembly where it loads, which
-   * scans files fastest, and TypeScript elsewhere.
-   *
-   * @default {"auto"}
-   */
-  engine?: EngineOption;
-  /**
-   * Bytes read per call: the window the source is read into and scanned,
-   * and most of the reader's memory. From 65,536 to 1,073,741,824.
-   *
-   * @default {1048576}
-   */
-  windowSize?: number;
-  /**
-   * Use the source's `readSync` where it has one. Each call blocks the
-   * event loop for one window's read (well under a millisecond from the page
-   * cache); turn it off for sources that may stall, such as network
-   * filesystems.
-   *
-   * @default {true}
-   */
-  readSync?: boolean;
-  /**
-   * Whether the frames of {@linkcode FrameReader.prototype.batches} and of
-   * async iteration own their payloads. `true`: each window's payloads are
-   * copied out once (a fresh buffer per window; fresh memory costs about
-   * 1 ms per MiB here, so this is the slow path). `false`: payloads are views
-   * of the reader's window, valid only until the next batch (or, iterating
-   * frame by frame, until the iteration leaves that window): use them at
-   * once, or `slice()` what you keep. {@linkcode
-   * FrameReader.prototype.forEachFrame} never copies.
-   *
-   * @default {true}
-   */
-  copyPayloads?: boolean;
-}
-
-/**
- * What a {@linkcode FrameReader} saw.
- *
- * @example
- * ```ts
- * import type { FrameReaderSummary } from "@fstrm/fstrm";
- *
- * function report(s: FrameReaderSummary): string {
- *   return `${s.dataFrames} frames, ${s.payloadBytes} bytes, STOP ${s.stopped ? "seen" : "missing"}`;
- * }
- * console.log(typeof report);
- * ```
- */
-export interface FrameReaderSummary {
-  /** The engine that scanned. */
-  readonly engine: Engine;
-  /** The content type of the last START frame, or `null`. */
-  readonly contentType: Uint8Array | null;
-  /** Whether a START frame was seen. */
-  readonly started: boolean;
-  /** Whether the stream's STOP frame was seen. */
-  readonly stopped: boolean;
-  /** Data frames delivered. */
-  readonly dataFrames: number;
-  /** Their payload bytes. */
-  readonly payloadBytes: number;
-  /** Control frames delivered (START, STOP, …). */
-  readonly controlFrames: number;
-  /** Control frames skipped: unknown types, or known ones out of place. */
-  readonly skippedFrames: number;
-  /** Data frames over `maxFrameLength` skipped under `oversize: "skip"`. */
-  readonly oversizedFrames: number;
-  /** Bytes read from the source. */
-  readonly bytesRead: number;
-}
-
-/**
- * Called once per data frame by {@linkcode FrameReader.prototype.forEachFrame}:
- * the payload is `window[offset, offset + length)`. The window is the
- * reader's own buffer, reused for the next window: read the payload (or copy
- * it) before returning, never keep the view. If it returns a promise, the
- * reader waits for it before the next frame (the view stays valid until the
- * promise settles).
- *
- * @example
- * ```ts
- * import type { DataFrameCallback } from "@fstrm/fstrm";
- *
- * let total = 0;
- * const count: DataFrameCallback = (_window, _offset, length) => {
- *   total += length;
- * };
- * count(new Uint8Array(8), 4, 4);
- * console.log(total); // 4
- * ```
- */
-export type DataFrameCallback = (
-  window: Uint8Array,
-  offset: number,
-  length: number,
-) => void | PromiseLike<void>;
-
-/**
- * What {@linkcode FrameReader.prototype.forEachRun} calls with each run of
- * consecutive data frames: `window[start, end)` holds `frames` whole data
- * frames still encoded (each a 4-byte big-endian length and its payload),
- * exactly as they were in the input. The window is the reader's own and
- * changes after the callback returns, unless it returns a promise: the
- * reader then waits for it, the window intact.
- *
- * @example
- * ```ts
- * import type { FrameRunCallback } from "@fstrm/fstrm";
- *
- * let bytes = 0;
- * const count: FrameRunCallback = (_window, start, end) => {
- *   bytes += end - start;
- * };
- * count(new Uint8Array(16), 0, 16, 2);
- * console.log(bytes); // 16
- * ```
- */
-export type FrameRunCallback = (
-  window: Uint8Array,
-  start: number,
-  end: number,
-  frames: number,
-) => void | PromiseLike<void>;
-
-// 1 MiB: the scan then finds the bytes the read just wrote still in the CPU
-// caches; 4 MiB windows were 5–10 % slower on dnstap-sized frames.
-const DEFAULT_WINDOW = 1 << 20;
-const MIN_WINDOW = 65_536;
-const MAX_WINDOW = 1 << 30;
-
-/** Called for each data frame: payload at window[offset, offset + length). */
-type DataSink = (
-  window: Uint8Array,
-  offset: number,
-  length: number,
-  frameOffset: number,
-) => unknown;
-
-/** A promise a sink returned, for the read loop to wait on. */
-interface Hold {
-  promise: PromiseLike<unknown> | undefined;
-}
+/** The fresh buffers of frames that own their payloads (copyPayloads). */
+const FRESH_WINDOW = 65_536;
 
 /**
  * Reads a Frame Streams file, or any byte source, in large windows straight
  * into the scanner's memory, in bounded memory however large the input.
  *
- * Two ways to take the frames, one per reader:
+ * It reads from a {@linkcode FrameSource} (`read(buffer)`, as `Deno.FsFile`
+ * and `Deno.Conn` have), a `ReadableStream<Uint8Array>`, or an
+ * `AsyncIterable<Uint8Array>` (Node's `fs.createReadStream`, a Bun file
+ * stream). In Deno, {@linkcode openFrameReader} of `@fstrm/fstrm/file`
+ * opens a file by path.
+ *
+ * Ways to take the frames, one per reader:
  * - {@linkcode FrameReader.prototype.forEachFrame}: a callback per data
  *   frame given the shared window, the payload's offset and its length; no
  *   allocation per frame. The fastest path.
- * - `for await (const frame of reader)` (or
- *   {@linkcode FrameReader.prototype.batches} for arrays of frames): frame
- *   objects whose payloads are copies, safe to keep.
+ * - {@linkcode FrameReader.prototype.forEachRun}: runs of data frames still
+ *   encoded, to forward or copy them as they are.
+ * - `for await (const frame of reader)`: frame objects whose payloads are
+ *   safe to keep (views of fresh buffers, not copies).
+ * - {@linkcode FrameReader.prototype.batches}: the same frames in arrays, one
+ *   per read: one `await` per window instead of one per frame.
  *
  * Errors are those of {@linkcode FrameDecoder}, with the same offsets, thrown
- * after every complete frame before them has been delivered.
- * {@linkcode FrameReader.prototype.summary} tells what was seen, after an
- * error too.
+ * after every complete frame before them has been delivered: in particular
+ * {@linkcode NotFrameStreamsError} for input that is not Frame Streams (a
+ * text file, say). {@linkcode FrameReader.prototype.summary} tells what was
+ * seen, after an error too.
  *
  * @example Reading frame objects
  * ```ts
  * import { encodeFrameStream, FrameReader } from "@fstrm/fstrm";
  * import assert from "node:assert/strict";
  *
- * const path = await Deno.makeTempFile();
- * await Deno.writeFile(path, encodeFrameStream(["hello", "world"]));
- * await using reader = await FrameReader.open(path);
+ * const bytes = encodeFrameStream(["hello", "world"]);
+ * const reader = new FrameReader(ReadableStream.from([bytes]));
  * const payloads: string[] = [];
  * for await (const frame of reader) {
  *   if (frame.kind === "data") payloads.push(new TextDecoder().decode(frame.data));
  * }
  * assert.deepEqual(payloads, ["hello", "world"]);
- * await Deno.remove(path);
  * ```
  */
 export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
-  #source: FrameSource;
   #close: (() => void) | null;
-  #engine: WindowEngine;
-  #maxFrameLength: number;
-  #skipOversize: boolean;
+  #window: WindowEngine;
+  #engineOption: EngineOption;
+  #scanned: Engine;
+  #loop: WindowLoop;
   #state: StreamState;
-  #oversized = 0;
-  #bytesRead = 0;
   #used = false;
-  #sync: boolean;
   #copy: boolean;
+  #windowSize: number;
 
   /**
-   * Makes a reader of `source`. The reader does not close the source.
+   * Makes a reader of `source`. The reader does not close the source (nor
+   * cancel a stream it stops reading early).
    *
-   * @param source Where to read from.
+   * @param source Where to read from: a {@linkcode FrameSource}, a
+   * `ReadableStream<Uint8Array>` (the reader takes its lock) or an
+   * `AsyncIterable<Uint8Array>`. An object that is async iterable is read as
+   * one even if it has a `read` method (a Node `Readable` has one, of
+   * another contract).
    * @param options Limits, policies, engine and window size.
    * @throws {TypeError} If an argument has the wrong type, or `engine` is
    * `"wasm"` where WebAssembly cannot load (an `Error` then).
    * @throws {RangeError} If a number is out of range.
    */
-  constructor(source: FrameSource, options: FrameReaderOptions = {}) {
-    if (typeof source?.read !== "function") {
-      throw new TypeError(
-        "Cannot create FrameReader: the source must have a read(buffer) method",
-      );
-    }
+  constructor(
+    source:
+      | FrameSource
+      | ReadableStream<Uint8Array>
+      | AsyncIterable<Uint8Array>,
+    options: FrameReaderOptions = {},
+  ) {
+    const input = toByteSource(source);
     const {
       maxFrameLength = DEFAULT_MAX_FRAME_LENGTH,
       oversize = "error",
@@ -349,64 +172,26 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
       if ((options.engine ?? "auto") !== "auto") throw error;
       made = makeWindowEngine("ts", windowSize);
     }
-    this.#engine = made;
-    this.#source = source;
-    this.#sync = options.readSync !== false &&
-      typeof source.readSync === "function";
+    this.#window = made;
+    this.#engineOption = options.engine ?? "auto";
+    this.#scanned = made.name;
+    this.#windowSize = windowSize;
     this.#copy = options.copyPayloads !== false;
-    this.#close = null;
-    this.#maxFrameLength = maxFrameLength;
-    this.#skipOversize = skipOversize;
+    this.#close = closerOf(input);
     this.#state = new StreamState(strict === true);
+    this.#loop = new WindowLoop(
+      input,
+      options.readSync !== false && typeof input.readSync === "function",
+      this.#state,
+      maxFrameLength,
+      skipOversize,
+    );
   }
 
   /**
-   * Opens a file for reading; the reader closes it on
-   * {@linkcode FrameReader.prototype.close} (or `await using`). Without a
-   * `windowSize`, a file smaller than the default window gets a smaller one
-   * (from 64 KiB up, by powers of two).
-   *
-   * @param path The file.
-   * @param options See {@linkcode FrameReaderOptions}.
-   * @returns The reader.
-   *
-   * @example
-   * ```ts
-   * import { encodeFrameStream, FrameReader } from "@fstrm/fstrm";
-   *
-   * const path = await Deno.makeTempFile();
-   * await Deno.writeFile(path, encodeFrameStream(["x"]));
-   * await using reader = await FrameReader.open(path, { engine: "ts" });
-   * console.log((await reader.forEachFrame(() => {})).dataFrames); // 1
-   * await Deno.remove(path);
-   * ```
-   */
-  static async open(
-    path: string | URL,
-    options: FrameReaderOptions = {},
-  ): Promise<FrameReader> {
-    const file = await Deno.open(path, { read: true });
-    try {
-      if (options.windowSize === undefined) {
-        // A small file needs no 1 MiB window: fresh memory is not free.
-        const { size } = await file.stat();
-        let windowSize = MIN_WINDOW;
-        while (windowSize < DEFAULT_WINDOW && windowSize <= size) {
-          windowSize *= 2;
-        }
-        options = { ...options, windowSize };
-      }
-      const reader = new FrameReader(file, options);
-      reader.#close = () => file.close();
-      return reader;
-    } catch (error) {
-      file.close();
-      throw error;
-    }
-  }
-
-  /**
-   * The engine that scans.
+   * The engine that scans (or, before reading, the one forEachFrame would
+   * take: frames that own their payloads may take another under `"auto"`,
+   * see {@linkcode FrameReaderOptions.engine}).
    *
    * @example
    * ```ts
@@ -417,7 +202,7 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    * ```
    */
   get engine(): Engine {
-    return this.#engine.name;
+    return this.#scanned;
   }
 
   /**
@@ -435,7 +220,7 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
   get summary(): FrameReaderSummary {
     const state = this.#state;
     return {
-      engine: this.#engine.name,
+      engine: this.#scanned,
       contentType: state.contentType,
       started: state.phase !== PHASE_IDLE,
       stopped: state.phase === PHASE_STOPPED,
@@ -443,8 +228,8 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
       payloadBytes: state.payloadBytes,
       controlFrames: state.controlFrames,
       skippedFrames: state.skippedFrames,
-      oversizedFrames: this.#oversized,
-      bytesRead: this.#bytesRead,
+      oversizedFrames: this.#loop.oversized,
+      bytesRead: this.#loop.bytesRead,
     };
   }
 
@@ -490,7 +275,8 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    *
    * @example Forwarding a file's frames to a collector, waiting when its queue is full
    * ```ts
-   * import { encodeFrameStream, FrameReader, FrameWriter } from "@fstrm/fstrm";
+   * import { encodeFrameStream, FrameWriter } from "@fstrm/fstrm";
+   * import { openFrameReader } from "@fstrm/fstrm/file";
    * import assert from "node:assert/strict";
    *
    * const path = await Deno.makeTempFile();
@@ -502,7 +288,7 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    *   { transport: "tcp", port: listener.addr.port },
    *   { bidirectional: false, queueSize: 1 },
    * );
-   * await using reader = await FrameReader.open(path);
+   * await using reader = await openFrameReader(path);
    * await reader.forEachFrame((window, offset, length) => {
    *   const payload = window.subarray(offset, offset + length);
    *   // Queued (copied) now, or wait: the window stays intact meanwhile.
@@ -515,7 +301,7 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    * ```
    */
   forEachFrame(callback: DataFrameCallback): Promise<FrameReaderSummary> {
-    return this.#drive(callback, null);
+    return this.#drive({ onData: callback });
   }
 
   /**
@@ -543,11 +329,10 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    * import { decodeFrames, encodeFrameStream, FrameReader } from "@fstrm/fstrm";
    * import assert from "node:assert/strict";
    *
-   * const path = await Deno.makeTempFile();
-   * await Deno.writeFile(path, encodeFrameStream(["a", "bc", "def"]));
+   * const bytes = encodeFrameStream(["a", "bc", "def"]);
    * const parts: Uint8Array[] = [];
    * let frames = 0;
-   * await using reader = await FrameReader.open(path);
+   * const reader = new FrameReader(ReadableStream.from([bytes]));
    * await reader.forEachRun((window, start, end, n) => {
    *   parts.push(window.slice(start, end)); // the window changes after this
    *   frames += n;
@@ -556,36 +341,33 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    * const payloads = parts.flatMap((bytes) => decodeFrames(bytes))
    *   .map((f) => f.kind === "data" ? new TextDecoder().decode(f.data) : "");
    * assert.deepEqual(payloads, ["a", "bc", "def"]);
-   * await Deno.remove(path);
    * ```
    */
   forEachRun(callback: FrameRunCallback): Promise<FrameReaderSummary> {
-    return this.#drive(null, callback);
+    return this.#drive({ onRun: callback });
   }
 
   /** forEachFrame and forEachRun: reads everything into one callback. */
-  async #drive(
-    onData: DataFrameCallback | null,
-    onRun: FrameRunCallback | null,
-  ): Promise<FrameReaderSummary> {
-    if (typeof (onData ?? onRun) !== "function") {
+  async #drive(sinks: Sinks): Promise<FrameReaderSummary> {
+    if (typeof (sinks.onData ?? sinks.onRun) !== "function") {
       throw new TypeError(
         "Cannot read frames: the callback must be a function",
       );
     }
     this.#claim();
-    const run = this.#run(onData, null, onRun);
+    const run = this.#loop.run(this.#fixed(), this.#window.window, sinks);
     while (!(await run.next()).done);
     return this.summary;
   }
 
   /**
-   * Reads the whole input as arrays of frames, one array per window read.
-   * By default payloads are copies, safe to keep: views of one copy per
-   * window (so a payload kept alive keeps its window's copy alive; `slice()`
-   * the few you keep long). With `copyPayloads: false` they are views of the
-   * reader's window, valid until the next batch. Cheaper than iterating frame
-   * by frame: one `await` per window instead of one per frame.
+   * Reads the whole input as arrays of frames, one array per read (the
+   * array is the caller's). By default payloads are safe to keep: views of
+   * buffers of 64 KiB that the reader reads into and never writes again, no
+   * copy (a payload kept alive keeps its buffer alive; `slice()` the few you
+   * keep long). With `copyPayloads: false` they are views of the reader's
+   * one window, valid until the next batch. Cheaper than iterating frame by
+   * frame: one `await` per read instead of one per frame.
    *
    * @returns An async iterable of frame arrays.
    *
@@ -594,84 +376,28 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    * import { encodeFrameStream, FrameReader } from "@fstrm/fstrm";
    * import assert from "node:assert/strict";
    *
-   * const path = await Deno.makeTempFile();
-   * await Deno.writeFile(path, encodeFrameStream(["a", "b"]));
-   * await using reader = await FrameReader.open(path);
+   * const bytes = encodeFrameStream(["a", "b"]);
+   * const reader = new FrameReader(ReadableStream.from([bytes]));
    * let frames = 0;
    * for await (const batch of reader.batches()) frames += batch.length;
    * assert.equal(frames, 4); // START, two data frames, STOP
-   * await Deno.remove(path);
    * ```
    */
   async *batches(): AsyncGenerator<Frame[], void, undefined> {
     this.#claim();
-    // What one window delivered: control frames as they are, data frames as
-    // indexes into the offset arrays, all in order. At each yield of the read
-    // loop the window is intact: its payloads are copied out in one piece.
-    const items: (ControlFrame | number)[] = [];
-    const offsets: number[] = [];
-    const lengths: number[] = [];
-    const frameOffsets: number[] = [];
-    let buffer: Uint8Array | null = null;
-    const take = (): Frame[] => {
-      let copy: Uint8Array | null = null;
-      let low = 0;
-      const last = offsets.length - 1;
-      // (Only the copying path gathers: views are made as frames come.)
-      if (buffer !== null && last >= 0) {
-        low = offsets[0]!;
-        copy = buffer.slice(low, offsets[last]! + lengths[last]!);
-      }
-      const batch = items.map((item): Frame =>
-        typeof item === "number"
-          ? {
-            kind: "data",
-            data: copy!.subarray(
-              offsets[item]! - low,
-              offsets[item]! - low + lengths[item]!,
-            ),
-            offset: frameOffsets[item]!,
-          }
-          : item
-      );
-      items.length =
-        offsets.length =
-        lengths.length =
-        frameOffsets.length =
-          0;
-      buffer = null;
-      return batch;
-    };
-    // Without copies, frames are made as they come, views of the window.
-    const direct: Frame[] = [];
+    const sinks: Sinks = { frames: [] };
     const run = this.#copy
-      ? this.#run(
-        (window, offset, length, frameOffset) => {
-          buffer = window;
-          items.push(offsets.length);
-          offsets.push(offset);
-          lengths.push(length);
-          frameOffsets.push(frameOffset);
-        },
-        (frame) => items.push(frame),
-        null,
+      ? this.#loop.run(
+        this.#fresh(),
+        Math.min(FRESH_WINDOW, this.#windowSize),
+        sinks,
       )
-      : this.#run(
-        (window, offset, length, frameOffset) => {
-          direct.push({
-            kind: "data",
-            data: window.subarray(offset, offset + length),
-            offset: frameOffset,
-          });
-        },
-        (frame) => direct.push(frame),
-        null,
-      );
+      : this.#loop.run(this.#fixed(), this.#window.window, sinks);
+    // The frames of one window: the array itself, a new one for the next.
     const ready = (): Frame[] | null => {
-      if (items.length > 0) return take();
-      if (direct.length === 0) return null;
-      const batch = direct.slice();
-      direct.length = 0;
+      const batch = sinks.frames!;
+      if (batch.length === 0) return null;
+      sinks.frames = [];
       return batch;
     };
     let batch: Frame[] | null;
@@ -687,9 +413,12 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
   }
 
   /**
-   * Iterates over every frame, control frames included. Payloads are
-   * copies, safe to keep, unless `copyPayloads: false` (see
-   * {@linkcode FrameReaderOptions.copyPayloads}).
+   * Iterates over every frame, control frames included. Payloads are safe
+   * to keep (views of buffers the reader never writes again, as with
+   * {@linkcode FrameReader.prototype.batches}), unless `copyPayloads: false`
+   * (see {@linkcode FrameReaderOptions.copyPayloads}). Each `next()` of a
+   * frame already read resolves at once: no read, no allocation beyond
+   * the promise `for await` needs.
    *
    * @returns An async iterator of frames.
    *
@@ -697,11 +426,8 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    * ```ts
    * import { encodeFrameStream, FrameReader } from "@fstrm/fstrm";
    *
-   * const path = await Deno.makeTempFile();
-   * await Deno.writeFile(path, encodeFrameStream(["a"]));
-   * await using reader = await FrameReader.open(path);
+   * const reader = new FrameReader(ReadableStream.from([encodeFrameStream(["a"])]));
    * for await (const frame of reader) console.log(frame.kind);
-   * await Deno.remove(path);
    * ```
    */
   [Symbol.asyncIterator](): AsyncIterator<Frame> {
@@ -709,15 +435,17 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
   }
 
   /**
-   * Closes the file if the reader opened it; otherwise does nothing.
+   * Closes the file if {@linkcode openFrameReader} opened it; otherwise does
+   * nothing.
    *
    * @example
    * ```ts
-   * import { encodeFrameStream, FrameReader } from "@fstrm/fstrm";
+   * import { encodeFrameStream } from "@fstrm/fstrm";
+   * import { openFrameReader } from "@fstrm/fstrm/file";
    *
    * const path = await Deno.makeTempFile();
    * await Deno.writeFile(path, encodeFrameStream([]));
-   * const reader = await FrameReader.open(path);
+   * const reader = await openFrameReader(path);
    * reader.close();
    * await Deno.remove(path);
    * ```
@@ -733,12 +461,13 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { encodeFrameStream, FrameReader } from "@fstrm/fstrm";
+   * import { encodeFrameStream } from "@fstrm/fstrm";
+   * import { openFrameReader } from "@fstrm/fstrm/file";
    *
    * const path = await Deno.makeTempFile();
    * await Deno.writeFile(path, encodeFrameStream([]));
    * {
-   *   await using reader = await FrameReader.open(path);
+   *   await using reader = await openFrameReader(path);
    *   console.log(reader.engine);
    * }
    * await Deno.remove(path);
@@ -758,317 +487,23 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
     this.#used = true;
   }
 
-  /**
-   * The read-scan loop. Yields after each window, so that a consumer can
-   * take what it gathered; throws after delivering every frame before a
-   * fault.
-   */
-  async *#run(
-    onData: DataSink | null,
-    onControl: ((frame: ControlFrame) => void) | null,
-    onRun: FrameRunCallback | null,
-  ): AsyncGenerator<void, void, undefined> {
-    const engine = this.#engine;
-    const window = engine.window;
-    const size = window.length;
-    const table = engine.table;
-    const out = engine.out;
-    const state = this.#state;
-    const max = this.#maxFrameLength;
-    const source = this.#source;
-    const sync = this.#sync;
-    let base = 0; // stream offset of window[0]
-    let have = 0; // bytes in the window
-    let pos = 0; // where the next frame starts
-    let eof = false;
-    let skip = 0; // bytes of an oversized frame still to discard
-    let skipOffset = 0;
-    let skipTotal = 0;
-    const hold: Hold = { promise: undefined };
-    for (;;) {
-      if (!eof) {
-        const into = have === 0 ? window : window.subarray(have);
-        const n = sync ? source.readSync!(into) : await source.read(into);
-        if (n === null) eof = true;
-        else {
-          have += n;
-          this.#bytesRead += n;
-        }
-      }
-      if (skip > 0) {
-        const take = Math.min(skip, have - pos);
-        skip -= take;
-        pos += take;
-      }
-      // Scan what the window holds.
-      let status = STATUS_END;
-      while (skip === 0 && pos < have) {
-        const n = engine.scan(pos, have, max);
-        // A sink that returns a promise pauses the delivery until it settles
-        // (the window and the table stay as they are meanwhile).
-        for (let i = 0;;) {
-          i = onData !== null
-            ? deliver(
-              table,
-              i,
-              n,
-              window,
-              base,
-              state,
-              onData,
-              onControl,
-              hold,
-            )
-            : deliverRuns(table, i, n, window, base, state, onRun!, hold);
-          const pending = hold.promise;
-          if (pending === undefined) break;
-          hold.promise = undefined;
-          await pending;
-          if (i >= n) break;
-        }
-        status = out[0]!;
-        const stop = out[1]!;
-        pos = stop;
-        if (status === STATUS_TABLE_FULL) continue;
-        if (status === STATUS_END || status === STATUS_NEED_MORE) break;
-        if (status === STATUS_TOO_LARGE) {
-          const length = out[2]!;
-          if (!this.#skipOversize) {
-            throw new FrameTooLargeError(
-              base + stop,
-              length,
-              max,
-              describeForeignBytes(window.subarray(stop, stop + 8)),
-            );
-          }
-          this.#oversized++;
-          const total = 4 + length;
-          const take = Math.min(total, have - stop);
-          skipOffset = base + stop;
-          skipTotal = total;
-          skip = total - take;
-          pos = stop + take;
-          continue;
-        }
-        if (status === STATUS_CONTROL_ERROR) {
-          throw controlFrameError(
-            window,
-            base,
-            stop,
-            out[2]!,
-            out[3]!,
-            out[4]!,
-          );
-        }
-        throw new Error(`Cannot read frames: unknown scanner status ${status}`);
-      }
-      // This window's frames are delivered: let the consumer take them while
-      // the window is intact.
-      yield;
-      if (pos === have) {
-        // Everything in the window is consumed (or being skipped).
-        base += have;
-        have = pos = 0;
-        if (eof) {
-          if (skip > 0) {
-            throw new TruncatedFrameError(
-              skipOffset,
-              skipTotal - skip,
-              skipTotal,
-            );
-          }
-          state.end(base);
-          return;
-        }
-        continue;
-      }
-      // A frame starts at `pos` and is not complete.
-      const what = out[3]!;
-      const need = what === NEED_HEADER
-        ? out[2]!
-        : (what === NEED_DATA ? 4 : 8) + out[2]!;
-      if (eof) {
-        throw new TruncatedFrameError(
-          base + pos,
-          have - pos,
-          what === NEED_HEADER ? null : need,
-        );
-      }
-      if (need > size) {
-        // A data frame larger than the window: read it into its own buffer.
-        const frame = new Uint8Array(need);
-        let got = have - pos;
-        frame.set(window.subarray(pos, have));
-        while (got < need) {
-          const into = frame.subarray(got);
-          const n = sync ? source.readSync!(into) : await source.read(into);
-          if (n === null) {
-            throw new TruncatedFrameError(base + pos, got, need);
-          }
-          got += n;
-          this.#bytesRead += n;
-        }
-        const frameOffset = base + pos;
-        if (state.phase !== PHASE_DATA) state.dataOutOfPlace(frameOffset);
-        state.dataFrames++;
-        state.payloadBytes += need - 4;
-        const returned = onData !== null
-          ? onData(frame, 4, need - 4, frameOffset)
-          : onRun!(frame, 0, need, 1);
-        if (isThenable(returned)) await returned;
-        base = frameOffset + need;
-        have = pos = 0;
-        yield;
-      } else {
-        // Keep the partial frame: move it to the front and read on.
-        window.copyWithin(0, pos, have);
-        base += pos;
-        have -= pos;
-        pos = 0;
-      }
-    }
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value instanceof Promise ||
-    (typeof value === "object" && value !== null &&
-      typeof (value as { then?: unknown }).then === "function");
-}
-
-/**
- * Hands the frames `start` to `n` of a scan to the sinks, counting them in
- * `state` (also when a sink or the policy throws part-way). Stops after a
- * data sink that returns a promise, putting it in `hold`. Returns the index
- * of the next frame to deliver.
- * A plain function, not part of the async loop, so that it is optimized as
- * the hot path it is.
- */
-function deliver(
-  table: Uint32Array,
-  start: number,
-  n: number,
-  window: Uint8Array,
-  base: number,
-  state: StreamState,
-  onData: DataSink,
-  onControl: ((frame: ControlFrame) => void) | null,
-  hold: Hold,
-): number {
-  let payload = 0;
-  let data = 0;
-  let i = start;
-  try {
-    for (let e = 3 * start; i < n; i++, e += 3) {
-      const at = table[e]!;
-      const length = table[e + 1]!;
-      const kind = table[e + 2]!;
-      if (kind === KIND_DATA) {
-        if (state.phase !== PHASE_DATA) state.dataOutOfPlace(base + at);
-        data++;
-        payload += length;
-        const returned = onData(window, at + 4, length, base + at);
-        if (returned !== undefined && isThenable(returned)) {
-          hold.promise = returned;
-          return i + 1;
-        }
-      } else {
-        const frame = state.control(window, at, length, kind, base + at);
-        if (frame !== null && onControl !== null) onControl(frame);
-      }
-    }
-  } finally {
-    state.dataFrames += data;
-    state.payloadBytes += payload;
-  }
-  return n;
-}
-
-/**
- * As {@linkcode deliver}, for runs of consecutive data frames: hands each
- * run to `onRun` when a control frame or the scan's end closes it, counting
- * its frames in `state` then. Stops after a run whose sink returns a
- * promise, putting it in `hold`. Returns the index of the next frame.
- */
-function deliverRuns(
-  table: Uint32Array,
-  start: number,
-  n: number,
-  window: Uint8Array,
-  base: number,
-  state: StreamState,
-  onRun: FrameRunCallback,
-  hold: Hold,
-): number {
-  let i = start;
-  while (i < n) {
-    const at = table[3 * i]!;
-    if (table[3 * i + 2]! !== KIND_DATA) {
-      state.control(
-        window,
-        at,
-        table[3 * i + 1]!,
-        table[3 * i + 2]!,
-        base + at,
-      );
-      i++;
-      continue;
-    }
-    // A stretch of data frames: only its ends matter. Out of place (before
-    // START, after STOP), strict mode's error comes here, after the frames
-    // before it.
-    if (state.phase !== PHASE_DATA) state.dataOutOfPlace(base + at);
-    let j = i + 1;
-    while (j < n && table[3 * j + 2]! === KIND_DATA) j++;
-    const last = 3 * (j - 1);
-    const end = table[last]! + 4 + table[last + 1]!;
-    const frames = j - i;
-    state.dataFrames += frames;
-    state.payloadBytes += end - at - 4 * frames;
-    i = j;
-    const returned = onRun(window, at, end, frames);
-    if (returned !== undefined && isThenable(returned)) {
-      hold.promise = returned;
-      return i;
-    }
-  }
-  return n;
-}
-
-/** Frame-by-frame iteration over batches: one promise per frame, no more. */
-class FrameIterator implements AsyncIterator<Frame> {
-  #batches: AsyncGenerator<Frame[], void, undefined>;
-  #batch: Frame[] = [];
-  #index = 0;
-
-  constructor(batches: AsyncGenerator<Frame[], void, undefined>) {
-    this.#batches = batches;
+  /** The scanner of the one window. */
+  #fixed(): Scanner {
+    const engine = this.#window;
+    return {
+      table: engine.table,
+      out: engine.out,
+      scan: (_buf, start, end, max) => engine.scan(start, end, max),
+    };
   }
 
-  next(): Promise<IteratorResult<Frame>> {
-    if (this.#index < this.#batch.length) {
-      return Promise.resolve({
-        value: this.#batch[this.#index++]!,
-        done: false,
-      });
-    }
-    return this.#refill();
-  }
-
-  async #refill(): Promise<IteratorResult<Frame>> {
-    for (;;) {
-      const result = await this.#batches.next();
-      if (result.done) return { value: undefined, done: true };
-      this.#batch = result.value;
-      this.#index = 0;
-      if (this.#batch.length > 0) {
-        return { value: this.#batch[this.#index++]!, done: false };
-      }
-    }
-  }
-
-  async return(): Promise<IteratorResult<Frame>> {
-    await this.#batches.return();
-    return { value: undefined, done: true };
+  /** A scanner of fresh buffers: TypeScript scans them in place. */
+  #fresh(): ScanEngine {
+    const engine: Engine = this.#engineOption === "auto"
+      ? "ts"
+      : this.#window.name;
+    const scanner = makeScanEngine(engine, TABLE_CAPACITY);
+    this.#scanned = scanner.name;
+    return scanner;
   }
 }

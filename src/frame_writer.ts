@@ -317,7 +317,8 @@ export class FrameWriter implements AsyncDisposable {
    *
    * @example Forwarding a capture file's frames, a run at a time
    * ```ts
-   * import { encodeFrameStream, FrameReader } from "@fstrm/fstrm";
+   * import { encodeFrameStream } from "@fstrm/fstrm";
+   * import { openFrameReader } from "@fstrm/fstrm/file";
    * import { FrameWriter } from "@fstrm/fstrm/frame-writer";
    * import assert from "node:assert/strict";
    *
@@ -327,7 +328,7 @@ export class FrameWriter implements AsyncDisposable {
    * const drained = listener.accept().then((c) => c.readable.pipeTo(new WritableStream()));
    * const target = { transport: "tcp", port: listener.addr.port } as const;
    * const writer = await FrameWriter.connect(target, { bidirectional: false });
-   * await using reader = await FrameReader.open(path);
+   * await using reader = await openFrameReader(path);
    * await reader.forEachRun((window, start, end) => {
    *   const run = window.subarray(start, end);
    *   // Queued (copied) now, or wait: the window stays intact meanwhile.

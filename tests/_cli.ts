@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { rng, waitFor } from "./_support.ts";
 import { encodeFrameStream } from "../src/encode.ts";
-import { FrameReader } from "../src/frame_reader.ts";
+import { openFrameReader } from "../src/file.ts";
 import {
   type ConnectionEvent,
   FrameReceiver,
@@ -356,7 +356,7 @@ export async function readFile(
 ): Promise<
   { frames: Uint8Array[]; contentType: string | null; stopped: boolean }
 > {
-  await using reader = await FrameReader.open(path, { strict: true });
+  await using reader = await openFrameReader(path, { strict: true });
   const frames: Uint8Array[] = [];
   const summary = await reader.forEachFrame((w, o, l) => {
     frames.push(w.slice(o, o + l));

@@ -456,3 +456,32 @@ export const largeTokenArb: fc.Arbitrary<Uint8Array> = fc.oneof(
   },
   { weight: 4, arbitrary: tokenArb },
 );
+
+// ---------------------------------------------------------------------------
+// Input that is not Frame Streams: foreign first bytes (text, HTTP, TLS,
+// dnsdist's 2-byte length and protobuf, other binary), then anything, at
+// the start of the input or after some valid frames.
+
+const FOREIGN_HEADS: readonly Uint8Array[] = [
+  "hello, world\n",
+  "# comment\n",
+  "GET / HTTP/1.1\r\n",
+  "HTTP/1.1 200 OK\r\n",
+  "POST /x",
+].map((text) => new TextEncoder().encode(text)).concat([
+  Uint8Array.of(0x16, 0x03, 0x01, 0x00, 0xf8, 0x01),
+  Uint8Array.of(0x00, 0x9a, 0x08, 0x01, 0x12, 0x03),
+  Uint8Array.of(0x00, 0x78, 0x0a, 0x01),
+  Uint8Array.of(0xd4, 0xc3, 0xb2, 0xa1, 0x02, 0x00), // pcap: not recognised
+  Uint8Array.of(0x1f, 0x8b, 0x08, 0x00), // gzip
+]);
+
+/** Foreign bytes, after `prefix` frames (none half of the time). */
+export const foreignArb: fc.Arbitrary<Uint8Array> = fc.tuple(
+  fc.oneof(
+    { weight: 2, arbitrary: fc.constant([] as Uint8Array[]) },
+    { weight: 1, arbitrary: fc.array(tokenArb, { maxLength: 3 }) },
+  ),
+  fc.constantFrom(...FOREIGN_HEADS),
+  fc.uint8Array({ maxLength: 64 }),
+).map(([prefix, head, tail]) => concat(...prefix, head, tail));

@@ -2,7 +2,7 @@
 // counters): every file whole, their union every frame sent, in order. The
 // command runs as a subprocess of cli.ts, fed by our FrameWriter.
 import assert from "node:assert/strict";
-import { FrameReader } from "../src/frame_reader.ts";
+import { openFrameReader } from "../src/file.ts";
 import { waitFor, withTempDir } from "./_support.ts";
 import { FrameWriter } from "../src/frame_writer.ts";
 import { withCounter } from "../src/cli/_capture_files.ts";
@@ -118,7 +118,7 @@ Deno.test("capture rotates on SIGUSR1 and writes out on SIGHUP", async () => {
     // SIGHUP until the file holds the first 200 (they are in memory until
     // then: the capture writes in large buffers, or once a second).
     const frameCount = async () => {
-      await using reader = await FrameReader.open(out);
+      await using reader = await openFrameReader(out);
       return (await reader.forEachFrame(() => {})).dataFrames;
     };
     let n = 0;

@@ -11,11 +11,13 @@ import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import { FrameDecoder, type FrameDecoderOptions } from "../mod.ts";
 import { concat } from "./_util.ts";
+import { describeForeignBytes } from "../src/_bytes.ts";
 import {
   type Chunking,
   chunkingArb,
   cutInto,
   digest,
+  foreignArb,
   largeTokenArb,
   mutate,
   mutationArb,
@@ -361,5 +363,33 @@ Deno.test("FrameDecoder engines agree on large inputs", () => {
     ),
     1_000,
     4,
+  );
+});
+
+Deno.test("FrameDecoder engines agree on input that is not Frame Streams", () => {
+  check(
+    fc.property(
+      foreignArb,
+      chunkingArb(20),
+      optionsArb,
+      (bytes, chunking, options) => {
+        const result = assertEnginesAgree(bytes, chunking, options);
+        // The rule itself: a first word over the limit whose bytes are
+        // recognised as foreign is NotFrameStreamsError, under either
+        // oversize policy; nothing else is.
+        const first = bytes.length < 4 ? 0 : ((bytes[0]! << 24) |
+          (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+        const foreign = first > (options.maxFrameLength ?? 1 << 20) &&
+          describeForeignBytes(bytes.subarray(0, 4)) !== undefined;
+        const error = result.error as { class?: string } | null;
+        assert.equal(
+          error?.class === "NotFrameStreamsError",
+          foreign,
+          `NotFrameStreamsError iff foreign at byte 0: ${toHex(bytes)}`,
+        );
+      },
+    ),
+    10_000,
+    5,
   );
 });

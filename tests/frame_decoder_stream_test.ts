@@ -5,9 +5,18 @@ import {
   type Frame,
   FrameDecoderStream,
   FrameEncoderStream,
+  NotFrameStreamsError,
   TruncatedFrameError,
 } from "../mod.ts";
-import { concat, decodeWhole, ENGINES, hex, plain } from "./_util.ts";
+import {
+  concat,
+  decodeWhole,
+  ENGINES,
+  hex,
+  plain,
+  plainError,
+} from "./_util.ts";
+import { FIRST_BYTES_CASES } from "./_control_cases.ts";
 
 /** Splits `bytes` into chunks at `cuts`. */
 function chunks(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
@@ -120,6 +129,32 @@ for (const engine of ENGINES) {
     );
     assert.equal(frames.length, 4);
     assert.equal((error as Error).name, "ControlFrameError");
+  });
+
+  Deno.test(`FrameDecoderStream [${engine}] gives the shared table's error at byte 0, however chunked`, async () => {
+    for (const c of FIRST_BYTES_CASES) {
+      const options = { ...c.options, engine };
+      const expected = decodeWhole(c.bytes, options);
+      for (const cuts of [[], [1], [3], [2, 5]]) {
+        const parts = chunks(c.bytes, cuts.filter((x) => x < c.bytes.length));
+        const stream = new FrameDecoderStream(options);
+        const { frames, error } = await run(parts, stream);
+        assert.equal(frames.length, 0, c.name);
+        assert.deepEqual(plainError(error), expected.error, c.name);
+        for (const [key, value] of Object.entries(c.error)) {
+          assert.deepEqual(
+            (error as Record<string, unknown>)[key],
+            value,
+            `${c.name}: error.${key}`,
+          );
+        }
+      }
+    }
+    // A text file, the way a user pipes one in.
+    const text = new TextEncoder().encode("just some text\n".repeat(50));
+    const { error } = await run([text], new FrameDecoderStream({ engine }));
+    assert.ok(error instanceof NotFrameStreamsError);
+    assert.equal(error.offset, 0);
   });
 
   Deno.test(`FrameDecoderStream [${engine}] exposes the decoder's state`, async () => {

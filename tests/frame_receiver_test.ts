@@ -319,7 +319,7 @@ Deno.test("FrameReceiver keeps a good stream whole while bad peers come and go",
     return await readToEnd(good);
   })();
   const bad = [
-    // plain TCP against what looks like TLS: an absurd frame length
+    // plain TCP against what looks like TLS: not Frame Streams
     Uint8Array.of(0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc),
     encodeDataFrame("data first"),
     encodeControlFrame(ControlType.READY, ["nothing we take"]),
@@ -345,7 +345,7 @@ Deno.test("FrameReceiver keeps a good stream whole while bad peers come and go",
   // All but the malformed control frame, which came after START.
   assert.equal(stats.handshakeFailures, bad.length - 1);
   assert.deepEqual(stats.protocolErrors, {
-    "frame-too-large": 1,
+    "not-frame-streams": 1,
     "handshake:unexpected-frame": 2,
     "handshake:no-common-content-type": 1,
     "control-frame:length": 1,

@@ -61,7 +61,7 @@ export interface Input {
 }
 
 const MIN_WINDOW = 65_536;
-// As FrameReader.open: 1 MiB windows scan faster than larger ones.
+// As openFrameReader: 1 MiB windows scan faster than larger ones.
 const DEFAULT_WINDOW = 1 << 20;
 /** Bytes looked at before reading: escape, length and type of START. */
 const HEAD = 12;

@@ -9,6 +9,7 @@
 import type { ConnectTarget } from "../frame_writer.ts";
 import { FrameWriter } from "../frame_writer.ts";
 import { FrameReader } from "../frame_reader.ts";
+import { openFrameReader } from "../file.ts";
 import {
   HandshakeError,
   SessionTimeoutError,
@@ -373,7 +374,7 @@ async function openReader(
   head: Uint8Array | null,
 ): Promise<FrameReader> {
   if (path !== "-") {
-    return await FrameReader.open(path, { maxFrameLength: 0xffff_ffff });
+    return await openFrameReader(path, { maxFrameLength: 0xffff_ffff });
   }
   return new FrameReader(new PrefixedSource(head!, Deno.stdin), {
     maxFrameLength: 0xffff_ffff,
