@@ -81,11 +81,10 @@ function rootGraph(): string[] {
 }
 
 /**
- * Deno API uses still in the root's graph, as "file api". Known and
- * listed here so that the list can only shrink: FrameReader.open moves to a
- * Deno-only module on the reader branch; then this list becomes empty.
+ * Deno API uses still in the root's graph, as "file api": none (opening a
+ * file by path is `openFrameReader` in the Deno-only src/file.ts).
  */
-const KNOWN_DENO: string[] = ["src/frame_reader.ts open"];
+const KNOWN_DENO: string[] = [];
 
 test("the root's modules use no Deno API outside their doc examples", () => {
   const files = rootGraph();
