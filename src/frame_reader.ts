@@ -275,7 +275,8 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    *
    * @example Forwarding a file's frames to a collector, waiting when its queue is full
    * ```ts
-   * import { encodeFrameStream, FrameWriter } from "@fstrm/fstrm";
+   * import { encodeFrameStream } from "@fstrm/fstrm";
+   * import { FrameWriter } from "@fstrm/fstrm/frame-writer";
    * import { openFrameReader } from "@fstrm/fstrm/file";
    * import assert from "node:assert/strict";
    *
