@@ -36,6 +36,7 @@ import {
   type ReaderSessionEvent,
   SessionTimeoutError,
 } from "../mod.ts";
+import { describeForeignBytes } from "../src/_bytes.ts";
 
 /** What went wrong, in the harness's words (see fuzz/_case.ts). */
 export type SessionFailureKind = "divergence" | "crash" | "invariant";
@@ -313,6 +314,14 @@ export function oracle(bytes: Uint8Array, c: ReaderSessionCase): Outcome {
       continue;
     }
     const dataPhase = hs.state === "data";
+    // Foreign first bytes at byte 0: not Frame Streams, never skipped.
+    if (
+      pos === 0 && len > c.maxFrameLength &&
+      describeForeignBytes(bytes.subarray(0, 4)) !== undefined
+    ) {
+      close(`NotFrameStreamsError(@0)`);
+      break;
+    }
     if (len > c.maxFrameLength && c.oversize === "error") {
       close(`FrameTooLargeError(@${pos})`);
       break;
