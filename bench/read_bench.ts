@@ -106,6 +106,7 @@ let readers: Reader[] = [
   our("deno batches() copyPayloads:false", "--api", "batches"),
   our("deno for await", "--api", "iterator", "--copy"),
   our("deno for await copyPayloads:false", "--api", "iterator"),
+  our("deno for await (no options)", "--api", "default"),
 ];
 for (const spec of values.reader) {
   const at = spec.indexOf("=");
