@@ -10,7 +10,7 @@
 // process, fed by a FrameReader over the same file) → our FrameReceiver is
 // timed from the child's start to its exit (it exits after close(), i.e.
 // after FINISH), in two ways: frame by frame (forEachFrame → tryWrite) and
-// in runs of frames as the file holds them (forEachRun → tryWriteEncoded),
+// in runs of frames as the file holds them (forEachRun → tryWriteRun),
 // both with FrameWriter's defaults.
 //
 // Two more pairs give the ceiling: the file's bytes with no framing at all,
@@ -72,7 +72,7 @@ if (Deno.args.includes("--write-to")) {
     // Runs of frames as the file holds them: one copy per run.
     await reader.forEachRun((window, start, end) => {
       const run = window.subarray(start, end);
-      return writer.tryWriteEncoded(run) ? undefined : writer.writeEncoded(run);
+      return writer.tryWriteRun(run) ? undefined : writer.writeRun(run);
     });
   } else {
     // tryWrite queues (copies) the frame at once; when the queue is full,
@@ -404,7 +404,7 @@ for (const transport of transports) {
     { name: "fstrm_replay → FrameReceiver", seconds: [], cpu: [] },
     { name: "FrameWriter.tryWrite → FrameReceiver", seconds: [], cpu: [] },
     {
-      name: "FrameWriter.tryWriteEncoded → FrameReceiver",
+      name: "FrameWriter.tryWriteRun → FrameReceiver",
       seconds: [],
       cpu: [],
     },

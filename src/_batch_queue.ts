@@ -164,9 +164,9 @@ export class BatchQueue {
   }
 
   /** Queues `count` checked encoded frames, waits for room, or drops them. */
-  writeEncoded(frames: Uint8Array, count: number): Promise<void> {
+  writeRun(frames: Uint8Array, count: number): Promise<void> {
     if (this.#waiters.length === 0 && this.#roomFor(count)) {
-      this.#admitEncoded(frames, count);
+      this.#admitRun(frames, count);
       return RESOLVED;
     }
     this.sealTail();
@@ -178,12 +178,12 @@ export class BatchQueue {
   }
 
   /** Queues `count` checked encoded frames if there is room now. */
-  tryWriteEncoded(frames: Uint8Array, count: number): boolean {
+  tryWriteRun(frames: Uint8Array, count: number): boolean {
     if (this.#waiters.length > 0 || !this.#roomFor(count)) {
       this.sealTail();
       return false;
     }
-    this.#admitEncoded(frames, count);
+    this.#admitRun(frames, count);
     return true;
   }
 
@@ -269,7 +269,7 @@ export class BatchQueue {
    * of their own (a run larger than bufferSize is written in one go, as a
    * frame larger than it is).
    */
-  #admitEncoded(bytes: Uint8Array, frames: number): void {
+  #admitRun(bytes: Uint8Array, frames: number): void {
     const batch = this.#tailFor(bytes.length);
     batch.bytes.set(bytes, batch.length);
     this.#added(batch, bytes.length, frames);
@@ -378,7 +378,7 @@ export class BatchQueue {
         this.#admit(w.payload);
       } else {
         if (!this.#roomFor(w.frames)) break;
-        this.#admitEncoded(w.payload, w.frames);
+        this.#admitRun(w.payload, w.frames);
       }
       i++;
       w.resolve();

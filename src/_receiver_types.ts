@@ -181,7 +181,7 @@ export interface FrameReceiverOptions {
    * `window[start, end)` holding `frames` consecutive whole data frames as
    * they came (length words included), a view of the read buffer valid only
    * during the call. The way to write frames to a file or forward them
-   * (see {@linkcode FrameWriter.prototype.writeEncoded}) in one copy per
+   * (see {@linkcode FrameWriter.prototype.writeRun}) in one copy per
    * run. A run ends at a control frame and at the end of a read; a frame
    * that spans reads comes as a run of one. Flow control and failures as
    * for `onData`.

@@ -105,7 +105,7 @@ export interface FrameWriterOptions {
    * keep 256 KiB batches rather than take 1 MiB each. A batch that
    * `flushInterval` had to write starts them at 256 KiB again. A frame
    * larger than the batch is written alone, and so is a run given to
-   * {@linkcode FrameWriter.prototype.writeEncoded} that does not fit in the
+   * {@linkcode FrameWriter.prototype.writeRun} that does not fit in the
    * open batch. Memory: the queued frames (see `queueSize`) in batches of
    * up to this size, and up to four spare batch buffers for reuse.
    *

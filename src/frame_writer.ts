@@ -331,7 +331,7 @@ export class FrameWriter implements AsyncDisposable {
    * await reader.forEachRun((window, start, end) => {
    *   const run = window.subarray(start, end);
    *   // Queued (copied) now, or wait: the window stays intact meanwhile.
-   *   return writer.tryWriteEncoded(run) ? undefined : writer.writeEncoded(run);
+   *   return writer.tryWriteRun(run) ? undefined : writer.writeRun(run);
    * });
    * await writer.close();
    * await drained;
@@ -339,7 +339,7 @@ export class FrameWriter implements AsyncDisposable {
    * await Deno.remove(path);
    * ```
    */
-  writeEncoded(frames: Uint8Array): Promise<void> {
+  writeRun(frames: Uint8Array): Promise<void> {
     let count: number;
     try {
       count = countDataFrames(frames);
@@ -348,11 +348,11 @@ export class FrameWriter implements AsyncDisposable {
     }
     const refused = this.#loop.refusal();
     if (refused !== null) return Promise.reject(refused);
-    return this.#queue.writeEncoded(frames, count);
+    return this.#queue.writeRun(frames, count);
   }
 
   /**
-   * As {@linkcode FrameWriter.prototype.writeEncoded}, without a promise:
+   * As {@linkcode FrameWriter.prototype.writeRun}, without a promise:
    * queues the frames (copied before it returns) if the queue has room for
    * them now, else returns `false` and queues and counts nothing, whatever
    * the `queueFull` policy.
@@ -378,18 +378,18 @@ export class FrameWriter implements AsyncDisposable {
    * const target = { transport: "tcp", port: listener.addr.port } as const;
    * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * const two = new Uint8Array([...encodeDataFrame("a"), ...encodeDataFrame("b")]);
-   * assert.equal(writer.tryWriteEncoded(two), true);
-   * assert.throws(() => writer.tryWriteEncoded(two.subarray(0, 6)), RangeError);
+   * assert.equal(writer.tryWriteRun(two), true);
+   * assert.throws(() => writer.tryWriteRun(two.subarray(0, 6)), RangeError);
    * await writer.close();
    * await drained;
    * assert.equal(writer.stats.framesWritten, 2);
    * ```
    */
-  tryWriteEncoded(frames: Uint8Array): boolean {
+  tryWriteRun(frames: Uint8Array): boolean {
     const count = countDataFrames(frames);
     const refused = this.#loop.refusal();
     if (refused !== null) throw refused;
-    return this.#queue.tryWriteEncoded(frames, count);
+    return this.#queue.tryWriteRun(frames, count);
   }
 
   /**

@@ -35,8 +35,8 @@ for (
   const [transport, how] of [
     ["unix", "write"],
     ["tcp", "write"],
-    ["unix", "writeEncoded"],
-    ["tcp", "writeEncoded"],
+    ["unix", "writeRun"],
+    ["tcp", "writeRun"],
     ["unix", "grown batches"],
     ["tcp", "grown batches"],
   ] as const
@@ -86,7 +86,7 @@ for (
             const run = concat(
               ...payloads.slice(i, i + n).map((p) => encodeDataFrame(p)),
             );
-            await writer.writeEncoded(run);
+            await writer.writeRun(run);
             i += n;
           }
         }

@@ -1,5 +1,5 @@
 // FrameWriter's queue over real sockets: batching and batch growth,
-// flushing, block and drop modes, tryWrite, writeEncoded.
+// flushing, block and drop modes, tryWrite, writeRun.
 import assert from "node:assert/strict";
 import { withTempDir } from "./_support.ts";
 import fc from "fast-check";
@@ -235,7 +235,7 @@ Deno.test("FrameWriter.tryWrite queues while there is room and returns false, co
   });
 });
 
-Deno.test("FrameWriter.writeEncoded sends encoded frames as frames, a run in one piece", async () => {
+Deno.test("FrameWriter.writeRun sends encoded frames as frames, a run in one piece", async () => {
   // 100 frames of 12 bytes (16 encoded) into 72-byte batches: one by one,
   // four frames a batch (25 batches); as runs, a run goes into the open
   // batch if it fits, else into a batch of its own, written in one go.
@@ -264,10 +264,10 @@ Deno.test("FrameWriter.writeEncoded sends encoded frames as frames, a run in one
   const runs = await batchesOf(async (w) => {
     // Runs of 1, 7, 30 and 62 frames: the first opens a batch that the
     // second does not fit in; each of the others is a batch of its own.
-    assert.equal(w.tryWriteEncoded(encodedRun(0, 1)), true);
-    await w.writeEncoded(encodedRun(1, 8));
-    assert.equal(w.tryWriteEncoded(encodedRun(8, 38)), true);
-    await w.writeEncoded(encodedRun(38, 100));
+    assert.equal(w.tryWriteRun(encodedRun(0, 1)), true);
+    await w.writeRun(encodedRun(1, 8));
+    assert.equal(w.tryWriteRun(encodedRun(8, 38)), true);
+    await w.writeRun(encodedRun(38, 100));
   });
   const expected = Array.from({ length: 100 }, (_, i) => frame(i));
   assert.deepEqual(one.payloads, expected);
@@ -279,7 +279,7 @@ Deno.test("FrameWriter.writeEncoded sends encoded frames as frames, a run in one
   // then a frame alone in the next.
   const big = "b".repeat(500);
   const mixed = await batchesOf(async (w) => {
-    await w.writeEncoded(
+    await w.writeRun(
       concat(encodedRun(0, 2), encodeDataFrame(big), encodedRun(2, 4)),
     );
     await w.write(frame(4));
@@ -295,7 +295,7 @@ Deno.test("FrameWriter.writeEncoded sends encoded frames as frames, a run in one
   assert.equal(mixed.batches, 2);
 });
 
-Deno.test("FrameWriter.writeEncoded refuses what is not whole data frames, with the decoder's errors, queueing nothing", async () => {
+Deno.test("FrameWriter.writeRun refuses what is not whole data frames, with the decoder's errors, queueing nothing", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const received = listener.accept()
     .then((conn) => new Response(conn.readable).bytes());
@@ -336,46 +336,46 @@ Deno.test("FrameWriter.writeEncoded refuses what is not whole data frames, with 
   ];
   for (const [what, bytes, check] of cases) {
     await assert.rejects(
-      writer.writeEncoded(bytes as Uint8Array),
+      writer.writeRun(bytes as Uint8Array),
       check,
-      `writeEncoded: ${what}`,
+      `writeRun: ${what}`,
     );
     assert.throws(
-      () => writer.tryWriteEncoded(bytes as Uint8Array),
+      () => writer.tryWriteRun(bytes as Uint8Array),
       check,
-      `tryWriteEncoded: ${what}`,
+      `tryWriteRun: ${what}`,
     );
   }
   assert.equal(writer.stats.queued, 0);
   // The frames are copied: changing them afterwards changes nothing.
   const run = encodedRun(0, 2);
-  assert.equal(writer.tryWriteEncoded(run), true);
+  assert.equal(writer.tryWriteRun(run), true);
   run.fill(0x41, 4, 16);
   await writer.close();
   const data = decodeFrames(await received).flatMap((f) =>
     f.kind === "data" ? [dec.decode(f.data)] : []
   );
   assert.deepEqual(data, [frame(0), frame(1)]);
-  assert.throws(() => writer.tryWriteEncoded(two), TypeError);
-  await assert.rejects(writer.writeEncoded(two), TypeError);
+  assert.throws(() => writer.tryWriteRun(two), TypeError);
+  await assert.rejects(writer.writeRun(two), TypeError);
 });
 
-Deno.test("FrameWriter.writeEncoded queues a run whole, when all of it fits (or the queue is empty)", async (t) => {
+Deno.test("FrameWriter.writeRun queues a run whole, when all of it fits (or the queue is empty)", async (t) => {
   for (const queueMode of ["block", "drop"] as const) {
     await t.step(queueMode, async () => {
       await withTempDir(async (dir) => {
         const path = `${dir}/c.sock`;
         const writer = await disconnectedWriter(path, queueMode);
-        assert.equal(writer.tryWriteEncoded(encodedRun(0, 8)), true);
-        assert.equal(writer.tryWriteEncoded(encodedRun(8, 11)), false);
+        assert.equal(writer.tryWriteRun(encodedRun(0, 8)), true);
+        assert.equal(writer.tryWriteRun(encodedRun(8, 11)), false);
         assert.equal(writer.stats.queued, 8);
-        assert.equal(writer.tryWriteEncoded(encodedRun(8, 10)), true);
+        assert.equal(writer.tryWriteRun(encodedRun(8, 10)), true);
         assert.equal(writer.stats.queued, 10);
         // Full: a run waits (block) or is dropped whole (drop).
-        const waiting = writer.writeEncoded(encodedRun(10, 13));
+        const waiting = writer.writeRun(encodedRun(10, 13));
         assert.equal(writer.stats.dropped, queueMode === "drop" ? 3 : 0);
         // More than queueSize frames at once: into an empty queue only.
-        const large = writer.writeEncoded(encodedRun(13, 38));
+        const large = writer.writeRun(encodedRun(13, 38));
         assert.equal(writer.stats.dropped, queueMode === "drop" ? 28 : 0);
         using second = listenUnix(path);
         const b = serveOnce(second);
@@ -415,8 +415,8 @@ Deno.test("FrameWriter writes the open batch as soon as the queue is full, not a
       { length: 100 },
       (_, i) => writer.write(frame(i)),
     );
-    writes.push(writer.writeEncoded(encodedRun(100, 125))); // > queueSize
-    writes.push(writer.writeEncoded(encodedRun(125, 130)));
+    writes.push(writer.writeRun(encodedRun(100, 125))); // > queueSize
+    writes.push(writer.writeRun(encodedRun(125, 130)));
     await until(
       () => writer.stats.framesWritten >= 125,
       "full queues to be written",
@@ -509,7 +509,7 @@ Deno.test("FrameWriter in drop mode counts exactly what it drops", async (t) => 
   });
 });
 
-Deno.test("FrameWriter.tryWriteEncoded takes exactly what FrameDecoder reads as data frames only, and refuses the rest where it goes wrong", async () => {
+Deno.test("FrameWriter.tryWriteRun takes exactly what FrameDecoder reads as data frames only, and refuses the rest where it goes wrong", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const drained = listener.accept()
     .then((conn) => conn.readable.pipeTo(new WritableStream()));
@@ -569,7 +569,7 @@ Deno.test("FrameWriter.tryWriteEncoded takes exactly what FrameDecoder reads as 
       const before = writer.stats.queued + writer.stats.framesWritten;
       let error: unknown = null;
       try {
-        assert.equal(writer.tryWriteEncoded(bytes), true);
+        assert.equal(writer.tryWriteRun(bytes), true);
       } catch (e) {
         error = e;
       }

@@ -287,7 +287,7 @@ async function send(plan: SendPlan): Promise<number> {
     bytes += end - start - 4 * n;
     passBytes += end - start;
     const run = window.subarray(start, end);
-    return writer.tryWriteEncoded(run) ? undefined : writer.writeEncoded(run);
+    return writer.tryWriteRun(run) ? undefined : writer.writeRun(run);
   };
 
   try {
