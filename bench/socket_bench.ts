@@ -19,11 +19,11 @@
 // found): nothing that frames can beat them.
 //
 //   deno run -A bench/socket_bench.ts [--file PATH] [--frames N] [--runs N]
-//       [--transport unix|tcp|both] [--consumer iterate|callback|data|run]
+//       [--transport unix|tcp|both] [--consumer iterate|data|run]
 //
 // --consumer: how the receiver hands frames over: async iteration of frame
-// objects (the default), an onFrame callback, the zero-copy onData
-// callback, or onRun (runs of frames still encoded).
+// objects (the default), the zero-copy onData callback, or onRun (runs of
+// frames still encoded). (The onFrame callback is gone.)
 //
 // Without --file it writes a dnstap-like file (the first N frames of
 // bench/data/dnstap.fstrm, by bench/make_data.ts) to a temp dir.
@@ -321,14 +321,7 @@ async function ours(
       : { transport, port: 0 },
     {
       contentTypes: [DNSTAP],
-      ...(consumer === "callback"
-        ? {
-          onFrame: (f) => {
-            frames++;
-            bytes += f.data.length;
-          },
-        }
-        : consumer === "data"
+      ...(consumer === "data"
         ? {
           onData: (_w, _o, length) => {
             frames++;

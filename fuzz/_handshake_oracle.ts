@@ -11,13 +11,17 @@ import {
   decodeControlFrame,
   type Frame,
   HandshakeError,
+} from "../mod.ts";
+import {
   type ReaderEvent,
   type ReaderHandshake,
   type ReaderHandshakeState,
+} from "../src/reader_handshake.ts";
+import {
   type WriterEvent,
   type WriterHandshake,
   type WriterHandshakeState,
-} from "../mod.ts";
+} from "../src/writer_handshake.ts";
 import {
   assertSame,
   bytesEqual,

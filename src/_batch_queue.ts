@@ -107,9 +107,12 @@ export class BatchQueue {
   dropped = 0;
   discarded = 0;
   resent = 0;
-  framesWritten = 0;
-  bytesWritten = 0;
-  batchesWritten = 0;
+  /** Data frames written. */
+  frames = 0;
+  /** Their payload bytes (length words not included). */
+  bytes = 0;
+  /** Socket writes of data frames. */
+  batches = 0;
 
   constructor(options: BatchQueueOptions, onSeal: () => void) {
     this.#options = options;
@@ -359,9 +362,9 @@ export class BatchQueue {
   written(batch: Batch): void {
     this.#batches.shift();
     this.queued -= batch.frames;
-    this.framesWritten += batch.frames;
-    this.bytesWritten += batch.length;
-    this.batchesWritten++;
+    this.frames += batch.frames;
+    this.bytes += batch.length - 4 * batch.frames;
+    this.batches++;
     if (this.#options.resendWindow > 0) this.#keepSent(batch);
     else this.#recycle(batch);
     this.#admitWaiters();

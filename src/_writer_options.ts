@@ -4,6 +4,7 @@
 import { DNSTAP_CONTENT_TYPE } from "./constants.ts";
 import type { ContentTypeInput } from "./frame.ts";
 import { WriterSession } from "./writer_session.ts";
+import type { ContentTypeOptions } from "./options.ts";
 
 /**
  * How a {@linkcode FrameWriter} reconnects after a failure: exponential
@@ -49,17 +50,7 @@ export interface ReconnectOptions {
  * console.log(options.queueMode);
  * ```
  */
-export interface FrameWriterOptions {
-  /**
-   * The content types we can write, most preferred first, as strings
-   * (UTF-8) or bytes: READY offers them all, START names the first one that
-   * ACCEPT lists (unidirectionally: the first one). An empty list sends
-   * READY and START without a content type. See
-   * {@linkcode WriterHandshakeOptions}.
-   *
-   * @default {["protobuf:dnstap.Dnstap"]}
-   */
-  contentTypes?: readonly ContentTypeInput[];
+export interface FrameWriterOptions extends ContentTypeOptions {
   /**
    * Run the bidirectional handshake (READY, ACCEPT, START … STOP, FINISH),
    * or send only START … STOP and expect nothing from the peer, as Unbound
@@ -144,7 +135,7 @@ export interface FrameWriterOptions {
    * those buffers (a Unix socket holds about 200 KiB, TCP on loopback several
    * MiB) plus what the collector holds unsaved, no frame is lost, and the
    * collector may see up to this many bytes of frames twice (counted in
-   * {@linkcode WriterStats.framesResent}). `0`: off, as in libfstrm.
+   * {@linkcode WriterStats.resent}). `0`: off, as in libfstrm.
    *
    * @default {0}
    */
@@ -196,20 +187,20 @@ export interface FrameWriterOptions {
  */
 export interface WriterStats {
   /** Data frames written to sockets: counted once each, when the socket write carrying them completed. */
-  readonly framesWritten: number;
-  /** Bytes of those data frames, 4-byte length words included. */
-  readonly bytesWritten: number;
+  readonly frames: number;
+  /** Payload bytes of those data frames (4-byte length words not included). */
+  readonly bytes: number;
   /** Socket writes of data frames (batches): far fewer than frames. */
-  readonly batchesWritten: number;
+  readonly batches: number;
   /** Frames `write()` refused because the queue was full (drop mode only). */
   readonly dropped: number;
   /** Frames thrown away unwritten because the writer was aborted or gave up. */
   readonly discarded: number;
   /**
    * Frames written again after a reconnection, from the `resendWindow`
-   * (also counted in `framesWritten` each time).
+   * (also counted in `frames` and `bytes` each time).
    */
-  readonly framesResent: number;
+  readonly resent: number;
   /** Successful connections after the first one. */
   readonly reconnects: number;
   /** Whether a connection is in its data phase now. */

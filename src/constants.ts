@@ -44,7 +44,8 @@ export const ControlType = {
  *
  * @example
  * ```ts
- * import { ControlType, type ControlTypeValue } from "@fstrm/fstrm";
+ * import { ControlType } from "@fstrm/fstrm";
+ * import { type ControlTypeValue } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * const type: ControlTypeValue = ControlType.READY;
@@ -58,7 +59,7 @@ export type ControlTypeValue = typeof ControlType[keyof typeof ControlType];
  *
  * @example
  * ```ts
- * import { FieldType } from "@fstrm/fstrm";
+ * import { FieldType } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * assert.equal(FieldType.CONTENT_TYPE, 1);
@@ -75,7 +76,7 @@ export const FieldType = {
  *
  * @example
  * ```ts
- * import { MAX_CONTROL_FRAME_LENGTH } from "@fstrm/fstrm";
+ * import { MAX_CONTROL_FRAME_LENGTH } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * assert.equal(MAX_CONTROL_FRAME_LENGTH, 512);
@@ -88,7 +89,7 @@ export const MAX_CONTROL_FRAME_LENGTH = 512;
  *
  * @example
  * ```ts
- * import { MIN_CONTROL_FRAME_LENGTH } from "@fstrm/fstrm";
+ * import { MIN_CONTROL_FRAME_LENGTH } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * assert.equal(MIN_CONTROL_FRAME_LENGTH, 4);
@@ -102,7 +103,7 @@ export const MIN_CONTROL_FRAME_LENGTH = 4;
  *
  * @example
  * ```ts
- * import { MAX_WRITTEN_CONTROL_FRAME_LENGTH } from "@fstrm/fstrm";
+ * import { MAX_WRITTEN_CONTROL_FRAME_LENGTH } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * assert.equal(MAX_WRITTEN_CONTROL_FRAME_LENGTH, 503);
@@ -115,7 +116,7 @@ export const MAX_WRITTEN_CONTROL_FRAME_LENGTH = 503;
  *
  * @example
  * ```ts
- * import { MAX_CONTENT_TYPE_LENGTH } from "@fstrm/fstrm";
+ * import { MAX_CONTENT_TYPE_LENGTH } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * assert.equal(MAX_CONTENT_TYPE_LENGTH, 256);
@@ -129,7 +130,7 @@ export const MAX_CONTENT_TYPE_LENGTH = 256;
  *
  * @example
  * ```ts
- * import { DEFAULT_MAX_FRAME_LENGTH } from "@fstrm/fstrm";
+ * import { DEFAULT_MAX_FRAME_LENGTH } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * assert.equal(DEFAULT_MAX_FRAME_LENGTH, 1_048_576);
@@ -142,7 +143,7 @@ export const DEFAULT_MAX_FRAME_LENGTH = 1_048_576;
  *
  * @example
  * ```ts
- * import { MAX_FRAME_LENGTH } from "@fstrm/fstrm";
+ * import { MAX_FRAME_LENGTH } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * assert.equal(MAX_FRAME_LENGTH, 0xffff_ffff);

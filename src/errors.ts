@@ -69,7 +69,7 @@ export class FrameTooLargeError extends RangeError {
  *
  * @example
  * ```ts
- * import type { TruncationReason } from "@fstrm/fstrm";
+ * import type { TruncationReason } from "@fstrm/fstrm/errors";
  *
  * const reason: TruncationReason = "frame";
  * console.log(reason);
@@ -145,7 +145,7 @@ export class TruncatedFrameError extends RangeError {
  *
  * @example
  * ```ts
- * import type { ControlFrameErrorReason } from "@fstrm/fstrm";
+ * import type { ControlFrameErrorReason } from "@fstrm/fstrm/errors";
  *
  * const reason: ControlFrameErrorReason = "field-type";
  * console.log(reason);
@@ -257,7 +257,7 @@ export class UnexpectedFrameError extends SyntaxError {
  *
  * @example
  * ```ts
- * import type { HandshakeErrorReason } from "@fstrm/fstrm";
+ * import type { HandshakeErrorReason } from "@fstrm/fstrm/errors";
  *
  * const reason: HandshakeErrorReason = "no-common-content-type";
  * console.log(reason);
@@ -305,7 +305,7 @@ export class HandshakeError extends Error {
  *
  * @example
  * ```ts
- * import type { TimeoutReason } from "@fstrm/fstrm";
+ * import type { TimeoutReason } from "@fstrm/fstrm/errors";
  *
  * const reason: TimeoutReason = "idle";
  * console.log(reason);

@@ -38,7 +38,7 @@
  * await writer.write("hello");
  * await writer.write(new Uint8Array([1, 2, 3]));
  * await writer.close();
- * assert.equal(writer.stats.framesWritten, 2);
+ * assert.equal(writer.stats.frames, 2);
  * // READY (42) + START (42) + "hello" (9) + 3 bytes (7) + STOP (12)
  * assert.equal(await collected, 42 + 42 + 9 + 7 + 12);
  * ```
@@ -54,6 +54,7 @@ import {
   type WriterStats,
 } from "./_writer_options.ts";
 import { WriterLoop } from "./_writer_loop.ts";
+import { contentTypeText } from "./_bytes.ts";
 
 export type { ConnectTarget } from "./_connect_target.ts";
 export type {
@@ -237,7 +238,7 @@ export class FrameWriter implements AsyncDisposable {
    * await assert.rejects(writer.write(""), RangeError); // empty: never
    * await writer.close();
    * await drained;
-   * assert.equal(writer.stats.framesWritten, 2);
+   * assert.equal(writer.stats.frames, 2);
    * ```
    */
   write(payload: Uint8Array | string): Promise<void> {
@@ -280,7 +281,7 @@ export class FrameWriter implements AsyncDisposable {
    * }
    * await writer.close();
    * await drained;
-   * assert.equal(writer.stats.framesWritten, 1000);
+   * assert.equal(writer.stats.frames, 1000);
    * ```
    */
   tryWrite(payload: Uint8Array | string): boolean {
@@ -335,7 +336,7 @@ export class FrameWriter implements AsyncDisposable {
    * });
    * await writer.close();
    * await drained;
-   * assert.equal(writer.stats.framesWritten, 3);
+   * assert.equal(writer.stats.frames, 3);
    * await Deno.remove(path);
    * ```
    */
@@ -382,7 +383,7 @@ export class FrameWriter implements AsyncDisposable {
    * assert.throws(() => writer.tryWriteRun(two.subarray(0, 6)), RangeError);
    * await writer.close();
    * await drained;
-   * assert.equal(writer.stats.framesWritten, 2);
+   * assert.equal(writer.stats.frames, 2);
    * ```
    */
   tryWriteRun(frames: Uint8Array): boolean {
@@ -412,7 +413,7 @@ export class FrameWriter implements AsyncDisposable {
    * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * await writer.write("urgent");
    * await writer.flush(); // on the wire now, not in up to flushInterval ms
-   * assert.equal(writer.stats.framesWritten, 1);
+   * assert.equal(writer.stats.frames, 1);
    * await writer.close();
    * await drained;
    * ```
@@ -452,7 +453,7 @@ export class FrameWriter implements AsyncDisposable {
    * await writer.write("last words");
    * await writer.close(); // flushes, sends STOP, closes
    * await drained;
-   * assert.equal(writer.stats.framesWritten, 1);
+   * assert.equal(writer.stats.frames, 1);
    * await assert.rejects(writer.write("too late"), TypeError);
    * ```
    */
@@ -501,31 +502,32 @@ export class FrameWriter implements AsyncDisposable {
    * const target = { transport: "tcp", port: listener.addr.port } as const;
    * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * await writer.write("hello");
-   * const { framesWritten, queued, connected } = writer.stats;
-   * assert.deepEqual([framesWritten, queued, connected], [0, 1, true]);
+   * const { frames, queued, connected } = writer.stats;
+   * assert.deepEqual([frames, queued, connected], [0, 1, true]);
    * await writer.close();
    * await drained;
-   * assert.equal(writer.stats.framesWritten, 1);
+   * assert.equal(writer.stats.frames, 1);
    * ```
    */
   get stats(): WriterStats {
     const q = this.#queue;
     return {
-      framesWritten: q.framesWritten,
-      bytesWritten: q.bytesWritten,
-      batchesWritten: q.batchesWritten,
+      frames: q.frames,
+      bytes: q.bytes,
+      batches: q.batches,
       dropped: q.dropped,
       discarded: q.discarded,
       reconnects: this.#loop.reconnects,
-      framesResent: q.resent,
+      resent: q.resent,
       connected: this.#loop.connected,
       queued: q.queued,
     };
   }
 
   /**
-   * The content type the last START named (a copy), or `null` if it named
-   * none. Each reconnection may choose anew.
+   * The content type the last START named, as UTF-8 text (an invalid byte
+   * reads as U+FFFD), or `null` if it named none. Each reconnection may
+   * choose anew.
    *
    * @example
    * ```ts
@@ -537,12 +539,39 @@ export class FrameWriter implements AsyncDisposable {
    * const target = { transport: "tcp", port: listener.addr.port } as const;
    * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * // unidirectional: START names our first content type
-   * assert.equal(new TextDecoder().decode(writer.contentType!), "protobuf:dnstap.Dnstap");
+   * assert.equal(writer.contentType, "protobuf:dnstap.Dnstap");
+   * assert.equal(writer.contentTypeBytes?.length, 22);
    * await writer.close();
    * await drained;
    * ```
    */
-  get contentType(): Uint8Array | null {
+  get contentType(): string | null {
+    return contentTypeText(this.#loop.contentType);
+  }
+
+  /**
+   * The exact bytes of {@linkcode FrameWriter.prototype.contentType} (a
+   * copy; compare these), or `null`.
+   *
+   * @example
+   * ```ts
+   * import { FrameWriter } from "@fstrm/fstrm/frame-writer";
+   * import assert from "node:assert/strict";
+   *
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const drained = listener.accept().then((c) => c.readable.pipeTo(new WritableStream()));
+   * const target = { transport: "tcp", port: listener.addr.port } as const;
+   * const writer = await FrameWriter.connect(target, {
+   *   bidirectional: false,
+   *   contentTypes: [new Uint8Array([0xff])],
+   * });
+   * assert.deepEqual(writer.contentTypeBytes, new Uint8Array([0xff]));
+   * assert.equal(writer.contentType, "\uFFFD");
+   * await writer.close();
+   * await drained;
+   * ```
+   */
+  get contentTypeBytes(): Uint8Array | null {
     const type = this.#loop.contentType;
     return type === null ? null : type.slice();
   }

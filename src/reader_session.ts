@@ -50,6 +50,7 @@ import { FrameDecoder } from "./frame_decoder.ts";
 import { type ReaderEvent, ReaderHandshake } from "./reader_handshake.ts";
 import { HandshakeError, SessionTimeoutError } from "./errors.ts";
 import { checkDuration } from "./_duration.ts";
+import { contentTypeText } from "./_bytes.ts";
 import type {
   ReaderSessionEvent,
   ReaderSessionOptions,
@@ -223,7 +224,7 @@ export class ReaderSession {
    *   [session.state, session.started, session.stopped, session.error],
    *   ["closed", true, true, null],
    * );
-   * assert.deepEqual(session.contentType, new TextEncoder().encode("x"));
+   * assert.equal(session.contentType, "x");
    * ```
    */
   get state(): ReaderSessionState {
@@ -259,10 +260,15 @@ export class ReaderSession {
   }
 
   /**
-   * The content type START named (a copy), or `null` before START or if it
-   * named none.
+   * The content type START named, as UTF-8 text (an invalid byte reads as
+   * U+FFFD), or `null` before START or if it named none.
    */
-  get contentType(): Uint8Array | null {
+  get contentType(): string | null {
+    return contentTypeText(this.#handshake.contentType);
+  }
+
+  /** The exact bytes of `contentType` (a copy; compare these), or `null`. */
+  get contentTypeBytes(): Uint8Array | null {
     return this.#handshake.contentType;
   }
 
@@ -599,7 +605,12 @@ export class ReaderSession {
           this.#deadline = this.#idleTimeout > 0
             ? this.#now + this.#idleTimeout
             : null;
-          this.#events.push(event);
+          this.#events.push({
+            type: "started",
+            mode: event.mode,
+            contentType: contentTypeText(event.contentType),
+            contentTypeBytes: event.contentType,
+          });
           break;
         case "data":
           // Only through next() in the data phase, handled before.

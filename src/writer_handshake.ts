@@ -13,13 +13,8 @@
  *
  * @example A bidirectional session
  * ```ts
- * import {
- *   ControlType,
- *   DNSTAP_CONTENT_TYPE,
- *   encodeControlFrame,
- *   FrameDecoder,
- *   WriterHandshake,
- * } from "@fstrm/fstrm";
+ * import { ControlType, DNSTAP_CONTENT_TYPE, encodeControlFrame, FrameDecoder } from "@fstrm/fstrm";
+ * import { WriterHandshake } from "@fstrm/fstrm/writer-handshake";
  * import assert from "node:assert/strict";
  *
  * const handshake = new WriterHandshake({ contentTypes: [DNSTAP_CONTENT_TYPE] });
@@ -39,19 +34,21 @@
  * @module
  */
 import { ControlType, MAX_WRITTEN_CONTROL_FRAME_LENGTH } from "./constants.ts";
-import type { ContentTypeInput, Frame } from "./frame.ts";
+import type { Frame } from "./frame.ts";
 import { HandshakeError, type HandshakeErrorReason } from "./errors.ts";
 import { encodeControlFrame } from "./encode.ts";
 import { includesBytes, toContentTypeBytes } from "./_bytes.ts";
 import { checkFrame, describeContentTypes as describe } from "./_handshake.ts";
 import { CONTROL_NAMES } from "./_control.ts";
+import type { ContentTypeOptions } from "./options.ts";
 
 /**
  * Options of {@linkcode WriterHandshake}.
  *
  * @example
  * ```ts
- * import { DNSTAP_CONTENT_TYPE, WriterHandshake, type WriterHandshakeOptions } from "@fstrm/fstrm";
+ * import { DNSTAP_CONTENT_TYPE } from "@fstrm/fstrm";
+ * import { WriterHandshake, type WriterHandshakeOptions } from "@fstrm/fstrm/writer-handshake";
  * import assert from "node:assert/strict";
  *
  * const options: WriterHandshakeOptions = {
@@ -62,20 +59,7 @@ import { CONTROL_NAMES } from "./_control.ts";
  * assert.deepEqual(handshake.start().map((e) => e.type), ["send", "started"]);
  * ```
  */
-export interface WriterHandshakeOptions {
-  /**
-   * The content types we can write, most preferred first, as strings
-   * (UTF-8) or bytes, compared as opaque bytes (a NUL byte is an ordinary
-   * byte; the empty content type is a value of its own). Duplicates are
-   * dropped. Bidirectional: READY offers them all, and START names the first
-   * one ACCEPT lists. Unidirectional: START names the first one. An empty
-   * list sends READY and START with no content type. In bidirectional mode a
-   * READY listing them all must stay within 503 bytes of payload, so that
-   * `fstrm_capture`-style peers take it.
-   *
-   * @default {[]}
-   */
-  contentTypes?: readonly ContentTypeInput[];
+export interface WriterHandshakeOptions extends ContentTypeOptions {
   /**
    * Whether to run the bidirectional handshake (READY, ACCEPT, START; STOP,
    * FINISH), as on sockets, or only send START and STOP, as in files.
@@ -98,7 +82,7 @@ export interface WriterHandshakeOptions {
  *
  * @example
  * ```ts
- * import { WriterHandshake, type WriterEvent } from "@fstrm/fstrm";
+ * import { WriterHandshake, type WriterEvent } from "@fstrm/fstrm/writer-handshake";
  * import assert from "node:assert/strict";
  *
  * const events: WriterEvent[] = new WriterHandshake().start();
@@ -141,7 +125,7 @@ export type WriterEvent =
  *
  * @example
  * ```ts
- * import { WriterHandshake, type WriterHandshakeState } from "@fstrm/fstrm";
+ * import { WriterHandshake, type WriterHandshakeState } from "@fstrm/fstrm/writer-handshake";
  * import assert from "node:assert/strict";
  *
  * const handshake = new WriterHandshake();
@@ -176,7 +160,8 @@ export type WriterHandshakeState =
  *
  * @example Picking the second content type
  * ```ts
- * import { ControlType, WriterHandshake } from "@fstrm/fstrm";
+ * import { ControlType } from "@fstrm/fstrm";
+ * import { WriterHandshake } from "@fstrm/fstrm/writer-handshake";
  * import assert from "node:assert/strict";
  *
  * const handshake = new WriterHandshake({ contentTypes: ["v2", "v1"] });
@@ -255,7 +240,7 @@ export class WriterHandshake {
    *
    * @example
    * ```ts
-   * import { WriterHandshake } from "@fstrm/fstrm";
+   * import { WriterHandshake } from "@fstrm/fstrm/writer-handshake";
    * import assert from "node:assert/strict";
    *
    * const handshake = new WriterHandshake({ bidirectional: false });
@@ -274,7 +259,7 @@ export class WriterHandshake {
    *
    * @example
    * ```ts
-   * import { WriterHandshake } from "@fstrm/fstrm";
+   * import { WriterHandshake } from "@fstrm/fstrm/writer-handshake";
    * import assert from "node:assert/strict";
    *
    * const handshake = new WriterHandshake({ contentTypes: ["a", "b"], bidirectional: false });
@@ -297,7 +282,7 @@ export class WriterHandshake {
    *
    * @example
    * ```ts
-   * import { WriterHandshake } from "@fstrm/fstrm";
+   * import { WriterHandshake } from "@fstrm/fstrm/writer-handshake";
    * import assert from "node:assert/strict";
    *
    * const handshake = new WriterHandshake();
@@ -337,7 +322,8 @@ export class WriterHandshake {
    *
    * @example
    * ```ts
-   * import { ControlType, WriterHandshake } from "@fstrm/fstrm";
+   * import { ControlType } from "@fstrm/fstrm";
+   * import { WriterHandshake } from "@fstrm/fstrm/writer-handshake";
    * import assert from "node:assert/strict";
    *
    * const handshake = new WriterHandshake({ contentTypes: ["protobuf:dnstap.Dnstap"] });
@@ -400,7 +386,7 @@ export class WriterHandshake {
    *
    * @example
    * ```ts
-   * import { WriterHandshake } from "@fstrm/fstrm";
+   * import { WriterHandshake } from "@fstrm/fstrm/writer-handshake";
    * import assert from "node:assert/strict";
    *
    * const handshake = new WriterHandshake({ bidirectional: false });

@@ -15,6 +15,7 @@ import {
   type WriterHandshakeOptions,
 } from "./writer_handshake.ts";
 import { ControlReader } from "./_control_reader.ts";
+import { contentTypeText } from "./_bytes.ts";
 import {
   checkOptions,
   checkTime,
@@ -125,8 +126,13 @@ export type WriterSessionEvent =
     readonly type: "started";
     /** The handshake that ran. */
     readonly mode: "bidirectional" | "unidirectional";
-    /** The content type START named (a copy), or `null` if none. */
-    readonly contentType: Uint8Array | null;
+    /**
+     * The content type START named, as UTF-8 text (an invalid byte reads as
+     * U+FFFD), or `null` if none.
+     */
+    readonly contentType: string | null;
+    /** The exact bytes of `contentType` (a copy; compare these), or `null`. */
+    readonly contentTypeBytes: Uint8Array | null;
   }
   | {
     /** Always `"finished"`. */
@@ -294,8 +300,8 @@ export class WriterSession {
   }
 
   /**
-   * The content type START named (a copy), or `null` before START or if it
-   * named none.
+   * The content type START named, as UTF-8 text (an invalid byte reads as
+   * U+FFFD), or `null` before START or if it named none.
    *
    * @example
    * ```ts
@@ -303,10 +309,16 @@ export class WriterSession {
    *
    * const session = new WriterSession({ contentTypes: ["a"], bidirectional: false });
    * session.start(0);
-   * console.log(session.contentType); // Uint8Array(1) [ 97 ]
+   * console.log(session.contentType); // "a"
+   * console.log(session.contentTypeBytes); // Uint8Array(1) [ 97 ]
    * ```
    */
-  get contentType(): Uint8Array | null {
+  get contentType(): string | null {
+    return contentTypeText(this.#handshake.contentType);
+  }
+
+  /** The exact bytes of `contentType` (a copy; compare these), or `null`. */
+  get contentTypeBytes(): Uint8Array | null {
     return this.#handshake.contentType;
   }
 
@@ -628,7 +640,8 @@ export class WriterSession {
     this.#events.push({
       type: "started",
       mode: this.#bidirectional ? "bidirectional" : "unidirectional",
-      contentType: this.#handshake.contentType,
+      contentType: contentTypeText(this.#handshake.contentType),
+      contentTypeBytes: this.#handshake.contentType,
     });
   }
 

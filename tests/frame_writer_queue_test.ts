@@ -48,11 +48,11 @@ Deno.test("FrameWriter batches many small writes into few socket writes", async 
   const got = await served;
   assert.equal(got.payloads.length, n);
   assertRun(got.payloads, "collector");
-  const bytes = n * (4 + 12);
-  assert.equal(writer.stats.bytesWritten, bytes);
+  // Payload bytes: the length words are not counted.
+  assert.equal(writer.stats.bytes, n * 12);
   // One socket write per full 64 KiB batch (4096 frames of 16 bytes), plus
   // the last partial one.
-  assert.equal(writer.stats.batchesWritten, Math.ceil(n / 4096));
+  assert.equal(writer.stats.batches, Math.ceil(n / 4096));
   assert.ok(got.reads < n / 100, `${got.reads} reads for ${n} frames`);
 });
 
@@ -66,19 +66,19 @@ Deno.test("FrameWriter batches grow from 256 KiB to bufferSize while they fill, 
   );
   burstOfKibFrames(writer);
   await writer.flush();
-  assert.equal(writer.stats.batchesWritten, 4);
+  assert.equal(writer.stats.batches, 4);
   // A few frames that only flushInterval writes: the writer went quiet...
   for (let i = 2816; i < 2826; i++) await writer.write(kibFrame(i));
-  while (writer.stats.batchesWritten < 5) {
+  while (writer.stats.batches < 5) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  assert.equal(writer.stats.batchesWritten, 5);
+  assert.equal(writer.stats.batches, 5);
   // ...so the next burst starts again from 256 KiB (without the reset, its
   // batches would stay at 1 MiB: 3 writes).
   burstOfKibFrames(writer, 2826);
   await writer.close();
-  assert.equal(writer.stats.batchesWritten, 9);
-  assert.equal(writer.stats.bytesWritten, (2 * 2816 + 10) * 1024);
+  assert.equal(writer.stats.batches, 9);
+  assert.equal(writer.stats.bytes, (2 * 2816 + 10) * 1020); // payloads
   const got = await served;
   assert.equal(got.payloads.length, 2 * 2816 + 10);
   got.payloads.forEach((p, i) => assert.equal(p, kibFrame(i)));
@@ -102,7 +102,7 @@ Deno.test("FrameWriter batches of all writers grow within one shared budget, giv
   const burst = async (writer: FrameWriter): Promise<number> => {
     burstOfKibFrames(writer);
     await writer.flush();
-    return writer.stats.batchesWritten;
+    return writer.stats.batches;
   };
   // Growing to 1 MiB takes 768 KiB of the 16 MiB budget: 21 writers grow
   // fully, the 22nd to 512 KiB (6 batches), the rest stay at 256 KiB (11).
@@ -134,11 +134,11 @@ Deno.test("FrameWriter.flush writes a partial batch at once; flushInterval write
   const collector = await accepted;
   await writer.write("one");
   await writer.flush();
-  assert.equal(writer.stats.framesWritten, 1);
+  assert.equal(writer.stats.frames, 1);
   await collector.run((r) => r.payloads.length >= 1);
   await writer.write("two"); // written by the flush timer, no flush() call
   await collector.run((r) => r.payloads.length >= 2);
-  assert.equal(writer.stats.framesWritten, 2);
+  assert.equal(writer.stats.frames, 2);
   const rest = collector.run(); // answers STOP with FINISH
   await writer.close();
   const got = await rest;
@@ -231,7 +231,7 @@ Deno.test("FrameWriter.tryWrite queues while there is room and returns false, co
     );
     assert.deepEqual(data, ["before"]);
     assert.throws(() => writer.tryWrite("late"), TypeError);
-    assert.equal(writer.stats.framesWritten, 1);
+    assert.equal(writer.stats.frames, 1);
   });
 });
 
@@ -251,11 +251,11 @@ Deno.test("FrameWriter.writeRun sends encoded frames as frames, a run in one pie
     await put(writer);
     await writer.close();
     const got = await served;
-    assert.equal(writer.stats.framesWritten, got.payloads.length);
+    assert.equal(writer.stats.frames, got.payloads.length);
     return {
       payloads: got.payloads,
-      batches: writer.stats.batchesWritten,
-      bytes: writer.stats.bytesWritten,
+      batches: writer.stats.batches,
+      bytes: writer.stats.bytes,
     };
   };
   const one = await batchesOf(async (w) => {
@@ -274,7 +274,7 @@ Deno.test("FrameWriter.writeRun sends encoded frames as frames, a run in one pie
   assert.deepEqual(runs.payloads, expected);
   assert.equal(one.batches, 25);
   assert.equal(runs.batches, 4);
-  assert.equal(runs.bytes, 1600);
+  assert.equal(runs.bytes, 1200); // payloads: 100 × 12
   // A run with a frame larger than bufferSize in it: one batch, in order;
   // then a frame alone in the next.
   const big = "b".repeat(500);
@@ -388,7 +388,7 @@ Deno.test("FrameWriter.writeRun queues a run whole, when all of it fits (or the 
           got.payloads,
           Array.from({ length: expected }, (_, i) => frame(i)),
         );
-        assert.equal(writer.stats.framesWritten, expected);
+        assert.equal(writer.stats.frames, expected);
       });
     });
   }
@@ -418,7 +418,7 @@ Deno.test("FrameWriter writes the open batch as soon as the queue is full, not a
     writes.push(writer.writeRun(encodedRun(100, 125))); // > queueSize
     writes.push(writer.writeRun(encodedRun(125, 130)));
     await until(
-      () => writer.stats.framesWritten >= 125,
+      () => writer.stats.frames >= 125,
       "full queues to be written",
     );
     await Promise.all(writes);
@@ -440,7 +440,7 @@ Deno.test("FrameWriter writes the open batch as soon as the queue is full, not a
     const writes = Array.from({ length: 15 }, (_, i) => writer.write(frame(i)));
     assert.equal(writer.stats.dropped, 5);
     await Promise.all(writes);
-    await until(() => writer.stats.framesWritten === 10, "the queue written");
+    await until(() => writer.stats.frames === 10, "the queue written");
     await writer.close();
     const got = await served;
     assert.deepEqual(
@@ -474,7 +474,7 @@ Deno.test("FrameWriter in drop mode counts exactly what it drops", async (t) => 
         got.payloads,
         Array.from({ length: 10 }, (_, i) => frame(i)),
       );
-      assert.equal(writer.stats.framesWritten, 10);
+      assert.equal(writer.stats.frames, 10);
     });
   });
   await t.step("while the collector does not read", async () => {
@@ -495,9 +495,9 @@ Deno.test("FrameWriter in drop mode counts exactly what it drops", async (t) => 
     await writer.close();
     const got = await reading;
     collector.conn.close();
-    const { dropped, framesWritten } = writer.stats;
+    const { dropped, frames } = writer.stats;
     assert.ok(dropped > 0, "the queue overflowed");
-    assert.equal(got.payloads.length, framesWritten);
+    assert.equal(got.payloads.length, frames);
     assert.equal(dropped, n - got.payloads.length);
     // What arrived is in order.
     let last = -1;
@@ -566,7 +566,7 @@ Deno.test("FrameWriter.tryWriteRun takes exactly what FrameDecoder reads as data
         // refused at `at` too
       }
       const wrongAt = at === bytes.length && bytes.length > 0 ? -1 : at;
-      const before = writer.stats.queued + writer.stats.framesWritten;
+      const before = writer.stats.queued + writer.stats.frames;
       let error: unknown = null;
       try {
         assert.equal(writer.tryWriteRun(bytes), true);
@@ -576,7 +576,7 @@ Deno.test("FrameWriter.tryWriteRun takes exactly what FrameDecoder reads as data
       if (wrongAt < 0) {
         assert.equal(error, null);
         assert.equal(at, bytes.length);
-        const after = writer.stats.queued + writer.stats.framesWritten;
+        const after = writer.stats.queued + writer.stats.frames;
         assert.equal(after - before, frames);
         taken += frames;
         whole++;
@@ -597,7 +597,7 @@ Deno.test("FrameWriter.tryWriteRun takes exactly what FrameDecoder reads as data
   );
   await writer.close();
   await drained;
-  assert.equal(writer.stats.framesWritten, taken);
+  assert.equal(writer.stats.frames, taken);
   // Both sides of the property were exercised.
   assert.ok(whole > 100 && whole < 2_900, `${whole} whole inputs`);
 });

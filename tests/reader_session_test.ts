@@ -75,9 +75,7 @@ function record(event: ReaderSessionEvent): Rec {
       return {
         type: "started",
         mode: event.mode,
-        contentType: event.contentType === null
-          ? null
-          : text(event.contentType),
+        contentType: event.contentType,
       };
     case "data":
       return { type: "data", data: text(event.data) };

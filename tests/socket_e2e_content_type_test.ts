@@ -29,7 +29,8 @@ Deno.test("writer → receiver: the stream takes the writer's first content type
   const writer = await FrameWriter.connect(targetOf(c.receiver), {
     contentTypes: ["a", "b", "c"],
   });
-  assert.equal(dec.decode(writer.contentType!), "b");
+  assert.equal(writer.contentType, "b");
+  assert.deepEqual(writer.contentTypeBytes, new TextEncoder().encode("b"));
   const payloads = makePayloads(100, 3);
   await writeAllFrames(writer, payloads);
   await closeBoth(writer, c);

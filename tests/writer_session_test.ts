@@ -63,9 +63,7 @@ function plainEvent(e: WriterSessionEvent): Plain {
     }
     case "started":
       return `started ${e.mode} ${
-        e.contentType === null
-          ? "null"
-          : new TextDecoder().decode(e.contentType)
+        e.contentType === null ? "null" : e.contentType
       }`;
     case "finished":
       return "finished";

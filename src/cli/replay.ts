@@ -334,10 +334,10 @@ async function send(plan: SendPlan): Promise<number> {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
   }
   const stats = writer.stats;
-  if (failure === null && stats.framesWritten < frames) {
+  if (failure === null && stats.frames < frames) {
     failure = new CliError(
       `connection to ${plan.where} lost: ${
-        frames - stats.framesWritten
+        frames - stats.frames
       } of ${frames} frames not delivered${
         lastError === null ? "" : ` (${plainError(lastError)})`
       }`,
