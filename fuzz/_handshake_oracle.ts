@@ -12,15 +12,15 @@ import {
   type Frame,
   HandshakeError,
 } from "../mod.ts";
-import {
-  type ReaderEvent,
-  type ReaderHandshake,
-  type ReaderHandshakeState,
+import type {
+  ReaderEvent,
+  ReaderHandshake,
+  ReaderHandshakeState,
 } from "../src/reader_handshake.ts";
-import {
-  type WriterEvent,
-  type WriterHandshake,
-  type WriterHandshakeState,
+import type {
+  WriterEvent,
+  WriterHandshake,
+  WriterHandshakeState,
 } from "../src/writer_handshake.ts";
 import {
   assertSame,

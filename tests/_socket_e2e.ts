@@ -15,10 +15,7 @@ import {
   type ListenTarget,
   type ReceivedFrame,
 } from "../src/frame_receiver.ts";
-import {
-  type FrameWriter,
-  type FrameWriterOptions,
-} from "../src/frame_writer.ts";
+import type { FrameWriter, FrameWriterOptions } from "../src/frame_writer.ts";
 
 /** The dnstap content type as bytes. */
 export const DNSTAP_BYTES: Uint8Array = new TextEncoder().encode(

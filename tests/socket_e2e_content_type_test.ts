@@ -17,8 +17,6 @@ import {
   writeAllFrames,
 } from "./_socket_e2e.ts";
 
-const dec = new TextDecoder();
-
 // ---------------------------------------------------------------------------
 // Content type negotiation
 

@@ -8,7 +8,7 @@ import {
   FrameDecoder,
   HandshakeError,
 } from "../mod.ts";
-import { type HandshakeErrorReason } from "../src/errors.ts";
+import type { HandshakeErrorReason } from "../src/errors.ts";
 import {
   type ReaderEvent,
   ReaderHandshake,
