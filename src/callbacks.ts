@@ -27,8 +27,10 @@
 
 /**
  * Called for each data frame: the payload is `window[offset, offset +
- * length)`, a view valid only during the call (copy what you keep). A
- * returned promise is awaited before the next frame (flow control).
+ * length)`, a view valid only during the call (copy what you keep). Where
+ * the caller does I/O (`FrameReceiver`, `FrameReader`), a returned promise is
+ * awaited before the next frame (flow control); the sans-I/O
+ * `ReaderSession` does not await it.
  * `connection` says where the frame came from, for a caller that serves
  * several (`FrameReceiver` passes its `ConnectionInfo`); `void` otherwise.
  *
@@ -58,7 +60,8 @@ export type DataCallback<C = void> = (
  * Called for each run of data frames still encoded: `window[start, end)`
  * holds `frames` whole consecutive data frames (each a 4-byte big-endian
  * length and its payload) as they came, a view valid only during the call.
- * A returned promise is awaited before the next run (flow control).
+ * A returned promise is awaited before the next run, as for
+ * {@linkcode DataCallback}.
  * `connection` as for {@linkcode DataCallback}.
  *
  * @typeParam C What `connection` is: `void` where there is one source.

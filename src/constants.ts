@@ -1,6 +1,9 @@
 /**
  * Numeric constants of the Frame Streams protocol and the limits of the C
- * reference implementation (fstrm 0.6.1).
+ * reference implementation (fstrm 0.6.1). Import this subpath,
+ * `@fstrm/fstrm/constants`, for the limits and field types, to size buffers
+ * or check frames yourself; the root re-exports only `ControlType` and
+ * `DNSTAP_CONTENT_TYPE`, the two that everyday code names.
  *
  * @example Checking a control frame's type
  * ```ts

@@ -1,6 +1,9 @@
 /**
  * Typed errors of the Frame Streams codec. Each carries the byte offset in
- * the stream of the frame that caused it.
+ * the stream of the frame that caused it. The root re-exports the error
+ * classes; import this subpath, `@fstrm/fstrm/errors`, for the types of
+ * their `reason` fields (`TruncationReason`, `ControlFrameErrorReason`,
+ * `HandshakeErrorReason`, `TimeoutReason`), to switch over them exhaustively.
  *
  * @example Catching an oversized frame
  * ```ts

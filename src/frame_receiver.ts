@@ -284,8 +284,10 @@ export class FrameReceiver
   }
 
   /**
-   * Iterates over the data frames of all connections, in order per
-   * connection, until the receiver is closed and its buffer drained. Only
+   * Use this to take frame objects whose payloads are copies, safe to keep,
+   * and to await work per frame while every connection waits for it (flow
+   * control by `highWaterMark`). Iterates over the data frames of all
+   * connections, in order per connection, until the receiver is closed and its buffer drained. Only
    * one iteration at a time, and none with `onData` or `onRun`. Leaving the loop early
    * (`break`) closes the receiver and discards the frames that still come.
    *

@@ -206,7 +206,8 @@ export class FrameWriter implements AsyncDisposable {
   }
 
   /**
-   * Queues one data frame.
+   * Use this to send one payload and wait, in block mode, for room in the
+   * queue: the simple way, with a promise per frame. Queues one data frame.
    *
    * The payload is copied into the queue by the time the promise resolves;
    * do not change it before. In block mode, when the queue is full, the
@@ -250,8 +251,10 @@ export class FrameWriter implements AsyncDisposable {
   }
 
   /**
-   * Queues a data frame if the queue has room now, without a promise: the
-   * fast path for a producer with many frames at hand. It returns `false`,
+   * Use this to send many payloads without a promise each, falling back to
+   * `write()` when the queue is full. Queues a data frame if the queue has
+   * room now, without a promise: the fast path for a producer with many
+   * frames at hand. It returns `false`,
    * and queues and counts nothing, when the queue is full (or `write()`
    * calls are already waiting for room), whatever the `queueFull` policy:
    * the caller then waits with `await write(payload)` (or drops the frame
@@ -293,7 +296,10 @@ export class FrameWriter implements AsyncDisposable {
   }
 
   /**
-   * Queues data frames that are already encoded, each a 4-byte big-endian
+   * Use this to forward frames already encoded (a run from
+   * {@linkcode FrameReader.prototype.forEachRun}, a receiver's `onRun`, or
+   * a capture file's bytes) with one copy per run and no frame parsed into
+   * objects. Queues data frames that are already encoded, each a 4-byte big-endian
    * length and its payload, back to back: a run of a capture file (see
    * {@linkcode FrameReader.prototype.forEachRun}) or of another stream,
    * forwarded without taking it apart. The frames are checked, counted and
@@ -353,7 +359,9 @@ export class FrameWriter implements AsyncDisposable {
   }
 
   /**
-   * As {@linkcode FrameWriter.prototype.writeRun}, without a promise:
+   * Use this to forward many runs without a promise each, falling back to
+   * `writeRun()` when the queue is full. As
+   * {@linkcode FrameWriter.prototype.writeRun}, without a promise:
    * queues the frames (copied before it returns) if the queue has room for
    * them now, else returns `false` and queues and counts nothing, whatever
    * the `queueFull` policy.

@@ -7,6 +7,11 @@
  * frames, its end, or a failure after which the caller closes the connection.
  * It has no timers: timeouts are the socket layer's job.
  *
+ * This subpath, `@fstrm/fstrm/reader-handshake`, is the bare handshake, for
+ * a caller that decodes frames itself (its content types stay bytes, as on
+ * the wire). Most callers want {@linkcode ReaderSession} from the root: the
+ * handshake with the decoder, the phase rules and the deadlines.
+ *
  * @example A bidirectional session
  * ```ts
  * import { ControlType, DNSTAP_CONTENT_TYPE, encodeControlFrame, encodeDataFrame, FrameDecoder } from "@fstrm/fstrm";

@@ -11,6 +11,11 @@
  * the socket layer's job. Data frames themselves are the caller's to encode
  * and send while the state is `"data"`.
  *
+ * This subpath, `@fstrm/fstrm/writer-handshake`, is the bare handshake, for
+ * a caller that decodes frames itself (its content types stay bytes, as on
+ * the wire). Most callers want {@linkcode WriterSession} from the root: the
+ * handshake with the control frame reader and the deadlines.
+ *
  * @example A bidirectional session
  * ```ts
  * import { ControlType, DNSTAP_CONTENT_TYPE, encodeControlFrame, FrameDecoder } from "@fstrm/fstrm";

@@ -579,7 +579,9 @@ export class WriterSession {
   }
 
   /**
-   * The next event, in order, or `null` when there is none for now; see
+   * Use this to learn what to send, when data frames may flow, and when the
+   * connection must close: the session's only output. The next event, in
+   * order, or `null` when there is none for now; see
    * {@linkcode WriterSessionEvent}. Take them all after each call that
    * feeds the session.
    *
