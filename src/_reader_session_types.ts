@@ -22,7 +22,8 @@ export interface ReaderSessionOptions
   extends DecodeOptions, ContentTypeOptions {
   /**
    * Milliseconds the peer has to send READY or START from `now`, and then
-   * (after our ACCEPT) START. `0` disables the limit.
+   * (after our ACCEPT) START. `0` disables the limit. (`FrameReceiver`
+   * closes such a connection and counts it in `handshakeFailures`.)
    *
    * @default {5000}
    */
@@ -30,7 +31,9 @@ export interface ReaderSessionOptions
   /**
    * Milliseconds a started stream may stay silent (no byte received, and no
    * {@linkcode ReaderSession.prototype.resume}) before it is closed. `0`: no
-   * limit (DNS servers can be quiet for hours).
+   * limit (DNS servers can be quiet for hours). (`FrameReceiver` resumes
+   * its sessions after waiting for the application: flow control does not
+   * count.)
    *
    * @default {0}
    */

@@ -1,7 +1,7 @@
 // Private: the public types of FrameReceiver (re-exported by
 // src/frame_receiver.ts): its options, callbacks, connections and counters.
 import type { DataCallback, RunCallback } from "./callbacks.ts";
-import type { ContentTypeOptions, DecodeOptions } from "./options.ts";
+import type { ReaderSessionOptions } from "./_reader_session_types.ts";
 
 /**
  * Options of {@linkcode FrameReceiver.listen}.
@@ -21,23 +21,7 @@ import type { ContentTypeOptions, DecodeOptions } from "./options.ts";
  * ```
  */
 export interface FrameReceiverOptions
-  extends DecodeOptions, ContentTypeOptions {
-  /**
-   * Milliseconds a new connection has to send READY or START, and then
-   * (after our ACCEPT) START; past it the connection is closed and counted
-   * in `handshakeFailures`. `0` disables the limit.
-   *
-   * @default {5000}
-   */
-  handshakeTimeout?: number;
-  /**
-   * Milliseconds a started stream may stay silent before it is closed. `0`:
-   * no limit (DNS servers can be quiet for hours). Time spent waiting for
-   * the application (flow control) does not count.
-   *
-   * @default {0}
-   */
-  idleTimeout?: number;
+  extends Omit<ReaderSessionOptions, "now"> {
   /**
    * Connections served at once; a connection beyond it is closed at once
    * and counted in `connectionsRejected`.

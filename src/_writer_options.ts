@@ -3,8 +3,7 @@
 // use.
 import { DNSTAP_CONTENT_TYPE } from "./constants.ts";
 import type { ContentTypeInput } from "./frame.ts";
-import { WriterSession } from "./writer_session.ts";
-import type { ContentTypeOptions } from "./options.ts";
+import { WriterSession, type WriterSessionOptions } from "./writer_session.ts";
 
 /**
  * How a {@linkcode FrameWriter} reconnects after a failure: exponential
@@ -50,22 +49,7 @@ export interface ReconnectOptions {
  * console.log(options.queueMode);
  * ```
  */
-export interface FrameWriterOptions extends ContentTypeOptions {
-  /**
-   * Run the bidirectional handshake (READY, ACCEPT, START … STOP, FINISH),
-   * or send only START … STOP and expect nothing from the peer, as Unbound
-   * does with `dnstap-bidirectional: no`.
-   *
-   * @default {true}
-   */
-  bidirectional?: boolean;
-  /**
-   * Milliseconds to wait for ACCEPT after READY before the attempt fails
-   * (with a {@linkcode SessionTimeoutError} of reason `"handshake"`).
-   *
-   * @default {5000}
-   */
-  handshakeTimeout?: number;
+export interface FrameWriterOptions extends WriterSessionOptions {
   /**
    * Milliseconds {@linkcode FrameWriter.connect} keeps trying to reach the
    * collector, as later reconnections do (with the `reconnect` backoff),
@@ -79,14 +63,6 @@ export interface FrameWriterOptions extends ContentTypeOptions {
    * @default {10000}
    */
   connectTimeout?: number;
-  /**
-   * Milliseconds {@linkcode FrameWriter.prototype.close} waits for FINISH
-   * after STOP before it closes the connection regardless (and reports a
-   * {@linkcode SessionTimeoutError} of reason `"finish"` to `onError`).
-   *
-   * @default {5000}
-   */
-  finishTimeout?: number;
   /**
    * Bytes of encoded frames gathered before a socket write, at most
    * (libfstrm's buffer hint). Batches start at 256 KiB (or this, if

@@ -67,7 +67,8 @@ import type { ContentTypeOptions } from "./options.ts";
 export interface WriterHandshakeOptions extends ContentTypeOptions {
   /**
    * Whether to run the bidirectional handshake (READY, ACCEPT, START; STOP,
-   * FINISH), as on sockets, or only send START and STOP, as in files.
+   * FINISH), as on sockets, or only send START and STOP, as in files and as
+   * Unbound does with `dnstap-bidirectional: no`.
    *
    * @default {true}
    */

@@ -46,7 +46,8 @@ export interface WriterSessionOptions extends WriterHandshakeOptions {
   /**
    * Milliseconds from `start()` (READY sent) within which ACCEPT must come,
    * bidirectional only; then `expire()` fails the session with a
-   * {@linkcode SessionTimeoutError} of reason `"handshake"`.
+   * {@linkcode SessionTimeoutError} of reason `"handshake"` (a
+   * `FrameWriter`'s connection attempt fails with it).
    *
    * @default {5000}
    */
@@ -54,8 +55,9 @@ export interface WriterSessionOptions extends WriterHandshakeOptions {
   /**
    * Milliseconds from `stop()` (STOP sent) within which FINISH must come,
    * bidirectional only; then `expire()` fails the session with a
-   * {@linkcode SessionTimeoutError} of reason `"finish"`. libfstrm 0.6.1
-   * waits forever here; we do not.
+   * {@linkcode SessionTimeoutError} of reason `"finish"` (`FrameWriter`'s
+   * `close()` then closes the connection regardless and reports the error
+   * to `onError`). libfstrm 0.6.1 waits forever here; we do not.
    *
    * @default {5000}
    */
