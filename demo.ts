@@ -62,7 +62,7 @@ await capture.stop(); // the file ends with STOP
 const t1 = performance.now();
 
 console.log(
-  `writer:  sent ${sent} frames (${payloadBytes} payload bytes) over ${socket}, ${writer.stats.batchesWritten} socket writes`,
+  `writer:  sent ${sent} frames (${payloadBytes} payload bytes) over ${socket}, ${writer.stats.batches} socket writes`,
 );
 console.log(
   `capture: ${capture.totals.frames} frames received and written in ${

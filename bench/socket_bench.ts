@@ -10,7 +10,7 @@
 // process, fed by a FrameReader over the same file) → our FrameReceiver is
 // timed from the child's start to its exit (it exits after close(), i.e.
 // after FINISH), in two ways: frame by frame (forEachFrame → tryWrite) and
-// in runs of frames as the file holds them (forEachRun → tryWriteEncoded),
+// in runs of frames as the file holds them (forEachRun → tryWriteRun),
 // both with FrameWriter's defaults.
 //
 // Two more pairs give the ceiling: the file's bytes with no framing at all,
@@ -19,11 +19,11 @@
 // found): nothing that frames can beat them.
 //
 //   deno run -A bench/socket_bench.ts [--file PATH] [--frames N] [--runs N]
-//       [--transport unix|tcp|both] [--consumer iterate|callback|data|run]
+//       [--transport unix|tcp|both] [--consumer iterate|data|run]
 //
 // --consumer: how the receiver hands frames over: async iteration of frame
-// objects (the default), an onFrame callback, the zero-copy onData
-// callback, or onRun (runs of frames still encoded).
+// objects (the default), the zero-copy onData callback, or onRun (runs of
+// frames still encoded). (The onFrame callback is gone.)
 //
 // Without --file it writes a dnstap-like file (the first N frames of
 // bench/data/dnstap.fstrm, by bench/make_data.ts) to a temp dir.
@@ -73,7 +73,7 @@ if (Deno.args.includes("--write-to")) {
     // Runs of frames as the file holds them: one copy per run.
     await reader.forEachRun((window, start, end) => {
       const run = window.subarray(start, end);
-      return writer.tryWriteEncoded(run) ? undefined : writer.writeEncoded(run);
+      return writer.tryWriteRun(run) ? undefined : writer.writeRun(run);
     });
   } else {
     // tryWrite queues (copies) the frame at once; when the queue is full,
@@ -322,14 +322,7 @@ async function ours(
       : { transport, port: 0 },
     {
       contentTypes: [DNSTAP],
-      ...(consumer === "callback"
-        ? {
-          onFrame: (f) => {
-            frames++;
-            bytes += f.data.length;
-          },
-        }
-        : consumer === "data"
+      ...(consumer === "data"
         ? {
           onData: (_w, _o, length) => {
             frames++;
@@ -405,7 +398,7 @@ for (const transport of transports) {
     { name: "fstrm_replay → FrameReceiver", seconds: [], cpu: [] },
     { name: "FrameWriter.tryWrite → FrameReceiver", seconds: [], cpu: [] },
     {
-      name: "FrameWriter.tryWriteEncoded → FrameReceiver",
+      name: "FrameWriter.tryWriteRun → FrameReceiver",
       seconds: [],
       cpu: [],
     },

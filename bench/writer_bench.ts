@@ -3,7 +3,7 @@
 // of the commit before), each in a child Deno process (bench/socket_bench.ts's
 // --write-to mode of its own tree, fed by a FrameReader over the same file),
 // into our FrameReceiver frame by frame (forEachFrame → tryWrite) and in
-// runs (forEachRun → tryWriteEncoded), and into fstrm_capture (frame by
+// runs (forEachRun → tryWriteRun), and into fstrm_capture (frame by
 // frame). Seconds from the child's start to its exit (after FINISH). The two
 // writers run alternately, round by round, which one goes first alternating
 // too; the table gives each round's ratio base / this tree (above 1: this
@@ -169,7 +169,7 @@ const here = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const pairs: [string, (tree: string) => Promise<number>][] = [
   ["FrameWriter.tryWrite → FrameReceiver", (t) => intoReceiver(t, "frames")],
   [
-    "FrameWriter.tryWriteEncoded → FrameReceiver",
+    "FrameWriter.tryWriteRun → FrameReceiver",
     (t) => intoReceiver(t, "runs"),
   ],
   ["FrameWriter.tryWrite → fstrm_capture", intoCapture],

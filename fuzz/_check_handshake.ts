@@ -6,15 +6,9 @@
 // PROTOCOL.md §3 and §5 prescribe, valid control frames sent, one-time
 // events once, nothing after "failed"; only documented TypeErrors thrown.
 // Honest peers with a common content type always complete and agree on it.
-import {
-  encodeDataFrame,
-  type Frame,
-  FrameDecoder,
-  type ReaderEvent,
-  ReaderHandshake,
-  type WriterEvent,
-  WriterHandshake,
-} from "../mod.ts";
+import { encodeDataFrame, type Frame, FrameDecoder } from "../mod.ts";
+import { type ReaderEvent, ReaderHandshake } from "../src/reader_handshake.ts";
+import { type WriterEvent, WriterHandshake } from "../src/writer_handshake.ts";
 import {
   assertSame,
   decodeErrorRecord,

@@ -31,12 +31,12 @@ import {
   DNSTAP_CONTENT_TYPE,
   encodeDataFrame,
   type Frame,
-  ReaderHandshake,
   ReaderSession,
   type ReaderSessionEvent,
   SessionTimeoutError,
 } from "../mod.ts";
 import { describeForeignBytes } from "../src/_bytes.ts";
+import { ReaderHandshake } from "../src/reader_handshake.ts";
 
 /** What went wrong, in the harness's words (see fuzz/_case.ts). */
 export type SessionFailureKind = "divergence" | "crash" | "invariant";
@@ -433,8 +433,14 @@ export function checkReaderSession(c: ReaderSessionCase, fail: Fail): void {
       case "started":
         if (got.started !== null) fail("invariant", `"started" twice`);
         got.started = `${event.mode}:${
-          event.contentType === null ? "-" : hex(event.contentType)
+          event.contentTypeBytes === null ? "-" : hex(event.contentTypeBytes)
         }`;
+        if (
+          event.contentType !==
+            (event.contentTypeBytes === null
+              ? null
+              : new TextDecoder().decode(event.contentTypeBytes))
+        ) fail("invariant", "contentType is not contentTypeBytes as text");
         break;
       case "data":
         if (c.take !== "next") fail("invariant", `a "data" event with a sink`);

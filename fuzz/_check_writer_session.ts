@@ -113,7 +113,7 @@ function describe(e: WriterSessionEvent): string {
       return `send ${toHex(e.bytes)}`;
     case "started":
       return `started ${e.mode} ${
-        e.contentType === null ? "-" : toHex(e.contentType)
+        e.contentTypeBytes === null ? "-" : toHex(e.contentTypeBytes)
       }`;
     case "finished":
       return "finished";

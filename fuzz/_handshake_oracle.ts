@@ -11,13 +11,17 @@ import {
   decodeControlFrame,
   type Frame,
   HandshakeError,
-  type ReaderEvent,
-  type ReaderHandshake,
-  type ReaderHandshakeState,
-  type WriterEvent,
-  type WriterHandshake,
-  type WriterHandshakeState,
 } from "../mod.ts";
+import type {
+  ReaderEvent,
+  ReaderHandshake,
+  ReaderHandshakeState,
+} from "../src/reader_handshake.ts";
+import type {
+  WriterEvent,
+  WriterHandshake,
+  WriterHandshakeState,
+} from "../src/writer_handshake.ts";
 import {
   assertSame,
   bytesEqual,

@@ -107,9 +107,12 @@ export class BatchQueue {
   dropped = 0;
   discarded = 0;
   resent = 0;
-  framesWritten = 0;
-  bytesWritten = 0;
-  batchesWritten = 0;
+  /** Data frames written. */
+  frames = 0;
+  /** Their payload bytes (length words not included). */
+  bytes = 0;
+  /** Socket writes of data frames. */
+  batches = 0;
 
   constructor(options: BatchQueueOptions, onSeal: () => void) {
     this.#options = options;
@@ -164,9 +167,9 @@ export class BatchQueue {
   }
 
   /** Queues `count` checked encoded frames, waits for room, or drops them. */
-  writeEncoded(frames: Uint8Array, count: number): Promise<void> {
+  writeRun(frames: Uint8Array, count: number): Promise<void> {
     if (this.#waiters.length === 0 && this.#roomFor(count)) {
-      this.#admitEncoded(frames, count);
+      this.#admitRun(frames, count);
       return RESOLVED;
     }
     this.sealTail();
@@ -178,12 +181,12 @@ export class BatchQueue {
   }
 
   /** Queues `count` checked encoded frames if there is room now. */
-  tryWriteEncoded(frames: Uint8Array, count: number): boolean {
+  tryWriteRun(frames: Uint8Array, count: number): boolean {
     if (this.#waiters.length > 0 || !this.#roomFor(count)) {
       this.sealTail();
       return false;
     }
-    this.#admitEncoded(frames, count);
+    this.#admitRun(frames, count);
     return true;
   }
 
@@ -269,7 +272,7 @@ export class BatchQueue {
    * of their own (a run larger than bufferSize is written in one go, as a
    * frame larger than it is).
    */
-  #admitEncoded(bytes: Uint8Array, frames: number): void {
+  #admitRun(bytes: Uint8Array, frames: number): void {
     const batch = this.#tailFor(bytes.length);
     batch.bytes.set(bytes, batch.length);
     this.#added(batch, bytes.length, frames);
@@ -359,9 +362,9 @@ export class BatchQueue {
   written(batch: Batch): void {
     this.#batches.shift();
     this.queued -= batch.frames;
-    this.framesWritten += batch.frames;
-    this.bytesWritten += batch.length;
-    this.batchesWritten++;
+    this.frames += batch.frames;
+    this.bytes += batch.length - 4 * batch.frames;
+    this.batches++;
     if (this.#options.resendWindow > 0) this.#keepSent(batch);
     else this.#recycle(batch);
     this.#admitWaiters();
@@ -378,7 +381,7 @@ export class BatchQueue {
         this.#admit(w.payload);
       } else {
         if (!this.#roomFor(w.frames)) break;
-        this.#admitEncoded(w.payload, w.frames);
+        this.#admitRun(w.payload, w.frames);
       }
       i++;
       w.resolve();

@@ -81,3 +81,13 @@ export function describeForeignBytes(head: Uint8Array): string | undefined {
   }
   return undefined;
 }
+
+const decoder = new TextDecoder();
+
+/**
+ * A content type's bytes as text for people to read: UTF-8, an invalid byte
+ * as U+FFFD; `null` stays `null`.
+ */
+export function contentTypeText(bytes: Uint8Array | null): string | null {
+  return bytes === null ? null : decoder.decode(bytes);
+}

@@ -1,8 +1,6 @@
 // Private: the public types of ReaderSession (re-exported by
 // src/reader_session.ts): its options, its events and its states.
-import type { ContentTypeInput } from "./frame.ts";
-import type { EngineOption } from "./engine.ts";
-import type { OversizePolicy } from "./frame_decoder.ts";
+import type { ContentTypeOptions, DecodeOptions } from "./options.ts";
 
 /**
  * Options of {@linkcode ReaderSession}.
@@ -20,18 +18,12 @@ import type { OversizePolicy } from "./frame_decoder.ts";
  * assert.equal(new ReaderSession(options).deadline, 2_000);
  * ```
  */
-export interface ReaderSessionOptions {
-  /**
-   * The content types accepted, as strings (UTF-8) or bytes, compared as
-   * opaque bytes. Empty: any content type. A READY offering none of them is
-   * refused (no ACCEPT), as is a START naming another one.
-   *
-   * @default {[]}
-   */
-  contentTypes?: readonly ContentTypeInput[];
+export interface ReaderSessionOptions
+  extends DecodeOptions, ContentTypeOptions {
   /**
    * Milliseconds the peer has to send READY or START from `now`, and then
-   * (after our ACCEPT) START. `0` disables the limit.
+   * (after our ACCEPT) START. `0` disables the limit. (`FrameReceiver`
+   * closes such a connection and counts it in `handshakeFailures`.)
    *
    * @default {5000}
    */
@@ -39,30 +31,13 @@ export interface ReaderSessionOptions {
   /**
    * Milliseconds a started stream may stay silent (no byte received, and no
    * {@linkcode ReaderSession.prototype.resume}) before it is closed. `0`: no
-   * limit (DNS servers can be quiet for hours).
+   * limit (DNS servers can be quiet for hours). (`FrameReceiver` resumes
+   * its sessions after waiting for the application: flow control does not
+   * count.)
    *
    * @default {0}
    */
   idleTimeout?: number;
-  /**
-   * The longest data frame payload accepted, in bytes.
-   *
-   * @default {1048576}
-   */
-  maxFrameLength?: number;
-  /**
-   * What to do with a longer data frame: `"error"` closes the session,
-   * `"skip"` discards it (counted in `oversizedFrames`) and goes on.
-   *
-   * @default {"error"}
-   */
-  oversize?: OversizePolicy;
-  /**
-   * The decoder's scan engine; see {@linkcode FrameDecoderOptions}.
-   *
-   * @default {"auto"}
-   */
-  engine?: EngineOption;
   /**
    * When the connection opened, on the clock the caller passes to
    * `receive`, `end`, `resume` and `expire` (milliseconds, monotonic): the
@@ -109,8 +84,13 @@ export type ReaderSessionEvent =
     readonly type: "started";
     /** How the stream began: READY first, or START first. */
     readonly mode: "bidirectional" | "unidirectional";
-    /** The content type START named (a copy), or `null` if it named none. */
-    readonly contentType: Uint8Array | null;
+    /**
+     * The content type START named, as UTF-8 text (an invalid byte reads as
+     * U+FFFD), or `null` if it named none.
+     */
+    readonly contentType: string | null;
+    /** The exact bytes of `contentType` (a copy; compare these), or `null`. */
+    readonly contentTypeBytes: Uint8Array | null;
   }
   | {
     /** Always `"data"`. */

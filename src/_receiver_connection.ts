@@ -3,12 +3,8 @@
 // stream, feeds the session, writes what it says to send, runs its deadline
 // on a timer, and hands the data frames to the application (the receiver's
 // queue, or onData / onRun, waiting for the promises they return).
-import type {
-  ConnectionEvent,
-  ConnectionInfo,
-  DataCallback,
-  RunCallback,
-} from "./_receiver_types.ts";
+import type { DataCallback, RunCallback } from "./callbacks.ts";
+import type { ConnectionEvent, ConnectionInfo } from "./_receiver_types.ts";
 import type { ContentTypeInput } from "./frame.ts";
 import type { ReaderSession } from "./reader_session.ts";
 import type { FrameQueue, ReadBufferOwner } from "./_frame_queue.ts";
@@ -26,8 +22,8 @@ export interface ConnectionHost {
   readonly options: ResolvedOptions;
   readonly contentTypes: readonly ContentTypeInput[];
   readonly queue: FrameQueue;
-  readonly onData: DataCallback | null;
-  readonly onRun: RunCallback | null;
+  readonly onData: DataCallback<ConnectionInfo> | null;
+  readonly onRun: RunCallback<ConnectionInfo> | null;
   /** Whether the receiver failed: callbacks are no longer called. */
   readonly status: { failed: boolean };
   /** A callback failed: the receiver closes everything. */
@@ -72,8 +68,8 @@ export class ReceiverConnection implements ReadBufferOwner {
 
   #host: ConnectionHost;
   // What the per-frame path reads, in fields of their own.
-  #onData: DataCallback | null;
-  #onRun: RunCallback | null;
+  #onData: DataCallback<ConnectionInfo> | null;
+  #onRun: RunCallback<ConnectionInfo> | null;
   #status: { failed: boolean };
   /** With onData or onRun: the promise it returned, that the next frame waits for. */
   #waiting: PromiseLike<unknown> | null = null;
@@ -104,6 +100,7 @@ export class ReceiverConnection implements ReadBufferOwner {
       remoteAddr: conn.remoteAddr,
       mode: null,
       contentType: null,
+      contentTypeBytes: null,
     };
     this.session = newSession(
       host.options,
@@ -260,6 +257,7 @@ export class ReceiverConnection implements ReadBufferOwner {
             ...this.info,
             mode: event.mode,
             contentType: event.contentType,
+            contentTypeBytes: event.contentTypeBytes,
           };
           this.#host.emit({ type: "started", connection: this.info });
           break;

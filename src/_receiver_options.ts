@@ -97,9 +97,12 @@ export function resolveOptions(
       `Cannot listen: readSize must be from ${READ_BUFFER_SIZE} to ${MAX_READ_SIZE}, got ${resolved.readSize}`,
     );
   }
-  for (
-    const name of ["onFrame", "onData", "onRun", "onConnection"] as const
-  ) {
+  if ((options as { onFrame?: unknown }).onFrame !== undefined) {
+    throw new TypeError(
+      "Cannot listen: onFrame is gone: iterate over the receiver (frame objects, with flow control), or give onData",
+    );
+  }
+  for (const name of ["onData", "onRun", "onConnection"] as const) {
     const fn = options[name];
     if (fn !== undefined && typeof fn !== "function") {
       throw new TypeError(
@@ -107,13 +110,9 @@ export function resolveOptions(
       );
     }
   }
-  const takers = (["onFrame", "onData", "onRun"] as const)
-    .filter((name) => options[name] !== undefined);
-  if (takers.length > 1) {
+  if (options.onData !== undefined && options.onRun !== undefined) {
     throw new TypeError(
-      `Cannot listen: give one of onFrame, onData and onRun, not ${
-        takers.join(" and ")
-      }`,
+      "Cannot listen: give one of onData and onRun, not onData and onRun",
     );
   }
   if (

@@ -1,57 +1,7 @@
 // Private: the public types of FrameReceiver (re-exported by
 // src/frame_receiver.ts): its options, callbacks, connections and counters.
-import type { ContentTypeInput } from "./frame.ts";
-import type { EngineOption } from "./engine.ts";
-import type { OversizePolicy } from "./frame_decoder.ts";
-
-/**
- * Called by a {@linkcode FrameReceiver} for each data frame, given
- * {@linkcode FrameReceiverOptions.onData}: the payload is
- * `window[offset, offset + length)`, valid only during the call.
- *
- * @example
- * ```ts
- * import type { DataCallback } from "@fstrm/fstrm/frame-receiver";
- *
- * let bytes = 0;
- * const count: DataCallback = (_window, _offset, length, connection) => {
- *   bytes += length;
- *   if (connection.id < 0) throw new Error("never");
- * };
- * console.log(typeof count);
- * ```
- */
-export type DataCallback = (
-  window: Uint8Array,
-  offset: number,
-  length: number,
-  connection: ConnectionInfo,
-) => void | PromiseLike<void>;
-
-/**
- * Called by a {@linkcode FrameReceiver} for each run of data frames, given
- * {@linkcode FrameReceiverOptions.onRun}: `window[start, end)` holds
- * `frames` whole data frames still encoded (each a 4-byte big-endian length
- * and its payload), as they came, valid only during the call.
- *
- * @example
- * ```ts
- * import type { RunCallback } from "@fstrm/fstrm/frame-receiver";
- *
- * let frames = 0;
- * const count: RunCallback = (_window, _start, _end, n) => {
- *   frames += n;
- * };
- * console.log(typeof count);
- * ```
- */
-export type RunCallback = (
-  window: Uint8Array,
-  start: number,
-  end: number,
-  frames: number,
-  connection: ConnectionInfo,
-) => void | PromiseLike<void>;
+import type { DataCallback, RunCallback } from "./callbacks.ts";
+import type { ReaderSessionOptions } from "./_reader_session_types.ts";
 
 /**
  * Options of {@linkcode FrameReceiver.listen}.
@@ -70,53 +20,8 @@ export type RunCallback = (
  * console.log(options.contentTypes);
  * ```
  */
-export interface FrameReceiverOptions {
-  /**
-   * The content types accepted, as strings (UTF-8) or bytes, compared as
-   * opaque bytes. Empty: any content type. A READY offering none of them is
-   * refused (no ACCEPT, the connection is closed), as is a START naming
-   * another one.
-   *
-   * @default {[]}
-   */
-  contentTypes?: readonly ContentTypeInput[];
-  /**
-   * Milliseconds a new connection has to send READY or START, and then
-   * (after our ACCEPT) START; past it the connection is closed and counted
-   * in `handshakeFailures`. `0` disables the limit.
-   *
-   * @default {5000}
-   */
-  handshakeTimeout?: number;
-  /**
-   * Milliseconds a started stream may stay silent before it is closed. `0`:
-   * no limit (DNS servers can be quiet for hours). Time spent waiting for
-   * the application (flow control) does not count.
-   *
-   * @default {0}
-   */
-  idleTimeout?: number;
-  /**
-   * The longest data frame payload accepted, in bytes. Real dnstap frames
-   * reach about 56 KB.
-   *
-   * @default {1048576}
-   */
-  maxFrameLength?: number;
-  /**
-   * What to do with a longer data frame: `"error"` closes the connection
-   * (counted as a protocol error), `"skip"` discards the frame (counted in
-   * `oversizedFrames`) and goes on.
-   *
-   * @default {"error"}
-   */
-  oversize?: OversizePolicy;
-  /**
-   * The decoder's scan engine; see {@linkcode FrameDecoderOptions}.
-   *
-   * @default {"auto"}
-   */
-  engine?: EngineOption;
+export interface FrameReceiverOptions
+  extends Omit<ReaderSessionOptions, "now"> {
   /**
    * Connections served at once; a connection beyond it is closed at once
    * and counted in `connectionsRejected`.
@@ -155,41 +60,33 @@ export interface FrameReceiverOptions {
   /** Aborting it closes the receiver, as {@linkcode FrameReceiver.prototype.close} does. */
   signal?: AbortSignal;
   /**
-   * Called for each data frame, in order, one at a time, instead of async
-   * iteration (which is then refused). A returned promise is awaited before
-   * the next frame, so a slow handler slows the writers down through flow
-   * control. If it throws (or rejects), the receiver closes its connections
-   * at once and `close()` rejects with that error.
-   */
-  onFrame?: (frame: ReceivedFrame) => void | Promise<void>;
-  /**
-   * The fastest way to take frames, instead of `onFrame` or async
-   * iteration (both are then refused): called for each data frame straight
-   * from its connection's read loop, with the payload as
+   * Use this to handle each payload where it lies, with no copy and no
+   * allocation per frame (the fastest way). Called for each data frame
+   * straight from its connection's read loop, with the payload as
    * `window[offset, offset + length)`, a view of the connection's read
-   * buffer valid only during the call (copy what you keep). Nothing is
-   * allocated or copied per frame. Frames of one connection come in order;
-   * those of different connections interleave. If it returns a promise,
-   * the connection's next frame waits until it settles, and the connection
-   * reads nothing more meanwhile: flow control per connection. If it throws
-   * (or rejects), the receiver fails as for `onFrame`.
+   * buffer valid only during the call (copy what you keep), and the
+   * connection. Frames of one connection come in order; those of different
+   * connections interleave. If it returns a promise, the connection's next
+   * frame waits until it settles, and the connection reads nothing more
+   * meanwhile: flow control per connection. If it throws (or rejects), the
+   * receiver closes its connections at once and `close()` rejects with that
+   * error. Async iteration and `onRun` are refused with it.
    */
-  onData?: DataCallback;
+  onData?: DataCallback<ConnectionInfo>;
   /**
-   * Frames still encoded, in runs, instead of `onFrame`, `onData` or async
-   * iteration (all refused then): called from a connection's read loop with
-   * `window[start, end)` holding `frames` consecutive whole data frames as
-   * they came (length words included), a view of the read buffer valid only
-   * during the call. The way to write frames to a file or forward them
-   * (see {@linkcode FrameWriter.prototype.writeEncoded}) in one copy per
-   * run. A run ends at a control frame and at the end of a read; a frame
-   * that spans reads comes as a run of one. Flow control and failures as
-   * for `onData`.
+   * Use this to store or forward frames as they came, in one copy per run
+   * (to a file, or to {@linkcode FrameWriter.prototype.writeRun}). Called
+   * from a connection's read loop with `window[start, end)` holding `frames`
+   * consecutive whole data frames (length words included), a view of the
+   * read buffer valid only during the call, and the connection. A run ends
+   * at a control frame and at the end of a read; a frame that spans reads
+   * comes as a run of one. Flow control and failures as for `onData`; async
+   * iteration and `onData` are refused with it.
    */
-  onRun?: RunCallback;
+  onRun?: RunCallback<ConnectionInfo>;
   /**
    * Called when a connection opens, starts its stream, and closes. If it
-   * throws, the receiver fails as for `onFrame`.
+   * throws, the receiver fails as for `onData`.
    */
   onConnection?: (event: ConnectionEvent) => void;
 }
@@ -206,7 +103,8 @@ export interface FrameReceiverOptions {
  *   id: 1,
  *   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 40000 },
  *   mode: "bidirectional",
- *   contentType: new TextEncoder().encode("protobuf:dnstap.Dnstap"),
+ *   contentType: "protobuf:dnstap.Dnstap",
+ *   contentTypeBytes: new TextEncoder().encode("protobuf:dnstap.Dnstap"),
  * };
  * console.log(info.id);
  * ```
@@ -218,8 +116,13 @@ export interface ConnectionInfo {
   readonly remoteAddr: Deno.Addr;
   /** READY first (`"bidirectional"`), START first, or `null` before either. */
   readonly mode: "bidirectional" | "unidirectional" | null;
-  /** The content type START named, or `null` (before START, or if it named none). */
-  readonly contentType: Uint8Array | null;
+  /**
+   * The content type START named, as UTF-8 text (an invalid byte reads as
+   * U+FFFD), or `null` (before START, or if it named none).
+   */
+  readonly contentType: string | null;
+  /** The exact bytes of `contentType` (compare these), or `null`. */
+  readonly contentTypeBytes: Uint8Array | null;
 }
 
 /**

@@ -191,7 +191,7 @@ export class WriterLoop {
     } finally {
       this.#pending = null;
     }
-    this.#contentType = connection.session.contentType;
+    this.#contentType = connection.session.contentTypeBytes;
     if (connection.alive) {
       this.#session = connection;
     } else {

@@ -3,7 +3,7 @@
 // use.
 import { DNSTAP_CONTENT_TYPE } from "./constants.ts";
 import type { ContentTypeInput } from "./frame.ts";
-import { WriterSession } from "./writer_session.ts";
+import { WriterSession, type WriterSessionOptions } from "./writer_session.ts";
 
 /**
  * How a {@linkcode FrameWriter} reconnects after a failure: exponential
@@ -49,32 +49,7 @@ export interface ReconnectOptions {
  * console.log(options.queueMode);
  * ```
  */
-export interface FrameWriterOptions {
-  /**
-   * The content types we can write, most preferred first, as strings
-   * (UTF-8) or bytes: READY offers them all, START names the first one that
-   * ACCEPT lists (unidirectionally: the first one). An empty list sends
-   * READY and START without a content type. See
-   * {@linkcode WriterHandshakeOptions}.
-   *
-   * @default {["protobuf:dnstap.Dnstap"]}
-   */
-  contentTypes?: readonly ContentTypeInput[];
-  /**
-   * Run the bidirectional handshake (READY, ACCEPT, START … STOP, FINISH),
-   * or send only START … STOP and expect nothing from the peer, as Unbound
-   * does with `dnstap-bidirectional: no`.
-   *
-   * @default {true}
-   */
-  bidirectional?: boolean;
-  /**
-   * Milliseconds to wait for ACCEPT after READY before the attempt fails
-   * (with a {@linkcode SessionTimeoutError} of reason `"handshake"`).
-   *
-   * @default {5000}
-   */
-  handshakeTimeout?: number;
+export interface FrameWriterOptions extends WriterSessionOptions {
   /**
    * Milliseconds {@linkcode FrameWriter.connect} keeps trying to reach the
    * collector, as later reconnections do (with the `reconnect` backoff),
@@ -89,14 +64,6 @@ export interface FrameWriterOptions {
    */
   connectTimeout?: number;
   /**
-   * Milliseconds {@linkcode FrameWriter.prototype.close} waits for FINISH
-   * after STOP before it closes the connection regardless (and reports a
-   * {@linkcode SessionTimeoutError} of reason `"finish"` to `onError`).
-   *
-   * @default {5000}
-   */
-  finishTimeout?: number;
-  /**
    * Bytes of encoded frames gathered before a socket write, at most
    * (libfstrm's buffer hint). Batches start at 256 KiB (or this, if
    * smaller) and double each time one fills up, to this size: a busy writer
@@ -105,7 +72,7 @@ export interface FrameWriterOptions {
    * keep 256 KiB batches rather than take 1 MiB each. A batch that
    * `flushInterval` had to write starts them at 256 KiB again. A frame
    * larger than the batch is written alone, and so is a run given to
-   * {@linkcode FrameWriter.prototype.writeEncoded} that does not fit in the
+   * {@linkcode FrameWriter.prototype.writeRun} that does not fit in the
    * open batch. Memory: the queued frames (see `queueSize`) in batches of
    * up to this size, and up to four spare batch buffers for reuse.
    *
@@ -144,7 +111,7 @@ export interface FrameWriterOptions {
    * those buffers (a Unix socket holds about 200 KiB, TCP on loopback several
    * MiB) plus what the collector holds unsaved, no frame is lost, and the
    * collector may see up to this many bytes of frames twice (counted in
-   * {@linkcode WriterStats.framesResent}). `0`: off, as in libfstrm.
+   * {@linkcode WriterStats.resent}). `0`: off, as in libfstrm.
    *
    * @default {0}
    */
@@ -196,20 +163,20 @@ export interface FrameWriterOptions {
  */
 export interface WriterStats {
   /** Data frames written to sockets: counted once each, when the socket write carrying them completed. */
-  readonly framesWritten: number;
-  /** Bytes of those data frames, 4-byte length words included. */
-  readonly bytesWritten: number;
+  readonly frames: number;
+  /** Payload bytes of those data frames (4-byte length words not included). */
+  readonly bytes: number;
   /** Socket writes of data frames (batches): far fewer than frames. */
-  readonly batchesWritten: number;
+  readonly batches: number;
   /** Frames `write()` refused because the queue was full (drop mode only). */
   readonly dropped: number;
   /** Frames thrown away unwritten because the writer was aborted or gave up. */
   readonly discarded: number;
   /**
    * Frames written again after a reconnection, from the `resendWindow`
-   * (also counted in `framesWritten` each time).
+   * (also counted in `frames` and `bytes` each time).
    */
-  readonly framesResent: number;
+  readonly resent: number;
   /** Successful connections after the first one. */
   readonly reconnects: number;
   /** Whether a connection is in its data phase now. */

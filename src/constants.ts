@@ -1,6 +1,9 @@
 /**
  * Numeric constants of the Frame Streams protocol and the limits of the C
- * reference implementation (fstrm 0.6.1).
+ * reference implementation (fstrm 0.6.1). Import this subpath,
+ * `@fstrm/fstrm/constants`, for the limits and field types, to size buffers
+ * or check frames yourself; the root re-exports only `ControlType` and
+ * `DNSTAP_CONTENT_TYPE`, the two that everyday code names.
  *
  * @example Checking a control frame's type
  * ```ts
@@ -44,7 +47,8 @@ export const ControlType = {
  *
  * @example
  * ```ts
- * import { ControlType, type ControlTypeValue } from "@fstrm/fstrm";
+ * import { ControlType } from "@fstrm/fstrm";
+ * import { type ControlTypeValue } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * const type: ControlTypeValue = ControlType.READY;
@@ -58,7 +62,7 @@ export type ControlTypeValue = typeof ControlType[keyof typeof ControlType];
  *
  * @example
  * ```ts
- * import { FieldType } from "@fstrm/fstrm";
+ * import { FieldType } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * assert.equal(FieldType.CONTENT_TYPE, 1);
@@ -75,7 +79,7 @@ export const FieldType = {
  *
  * @example
  * ```ts
- * import { MAX_CONTROL_FRAME_LENGTH } from "@fstrm/fstrm";
+ * import { MAX_CONTROL_FRAME_LENGTH } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * assert.equal(MAX_CONTROL_FRAME_LENGTH, 512);
@@ -88,7 +92,7 @@ export const MAX_CONTROL_FRAME_LENGTH = 512;
  *
  * @example
  * ```ts
- * import { MIN_CONTROL_FRAME_LENGTH } from "@fstrm/fstrm";
+ * import { MIN_CONTROL_FRAME_LENGTH } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * assert.equal(MIN_CONTROL_FRAME_LENGTH, 4);
@@ -102,7 +106,7 @@ export const MIN_CONTROL_FRAME_LENGTH = 4;
  *
  * @example
  * ```ts
- * import { MAX_WRITTEN_CONTROL_FRAME_LENGTH } from "@fstrm/fstrm";
+ * import { MAX_WRITTEN_CONTROL_FRAME_LENGTH } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * assert.equal(MAX_WRITTEN_CONTROL_FRAME_LENGTH, 503);
@@ -115,7 +119,7 @@ export const MAX_WRITTEN_CONTROL_FRAME_LENGTH = 503;
  *
  * @example
  * ```ts
- * import { MAX_CONTENT_TYPE_LENGTH } from "@fstrm/fstrm";
+ * import { MAX_CONTENT_TYPE_LENGTH } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * assert.equal(MAX_CONTENT_TYPE_LENGTH, 256);
@@ -129,7 +133,7 @@ export const MAX_CONTENT_TYPE_LENGTH = 256;
  *
  * @example
  * ```ts
- * import { DEFAULT_MAX_FRAME_LENGTH } from "@fstrm/fstrm";
+ * import { DEFAULT_MAX_FRAME_LENGTH } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * assert.equal(DEFAULT_MAX_FRAME_LENGTH, 1_048_576);
@@ -142,7 +146,7 @@ export const DEFAULT_MAX_FRAME_LENGTH = 1_048_576;
  *
  * @example
  * ```ts
- * import { MAX_FRAME_LENGTH } from "@fstrm/fstrm";
+ * import { MAX_FRAME_LENGTH } from "@fstrm/fstrm/constants";
  * import assert from "node:assert/strict";
  *
  * assert.equal(MAX_FRAME_LENGTH, 0xffff_ffff);

@@ -21,6 +21,7 @@ import {
 } from "./constants.ts";
 import type { ContentTypeInput } from "./frame.ts";
 import { toContentTypeBytes, toPayloadBytes } from "./_bytes.ts";
+import type { EncodeOptions } from "./options.ts";
 
 /**
  * Encodes one data frame: a 4-byte big-endian length, then the payload
@@ -140,27 +141,6 @@ export function encodeControlFrame(
 }
 
 /**
- * Options for {@linkcode encodeFrameStream}.
- *
- * @example
- * ```ts
- * import type { EncodeFrameStreamOptions } from "@fstrm/fstrm";
- *
- * const options: EncodeFrameStreamOptions = { contentType: "protobuf:dnstap.Dnstap" };
- * console.log(options.contentType);
- * ```
- */
-export interface EncodeFrameStreamOptions {
-  /**
-   * The content type of the START frame; `null` writes a START frame with
-   * no content type.
-   *
-   * @default {null}
-   */
-  contentType?: ContentTypeInput | null;
-}
-
-/**
  * Encodes a whole unidirectional stream, as a Frame Streams file holds it:
  * START, one data frame per payload, STOP.
  *
@@ -180,7 +160,7 @@ export interface EncodeFrameStreamOptions {
  */
 export function encodeFrameStream(
   payloads: Iterable<string | Uint8Array>,
-  options: EncodeFrameStreamOptions = {},
+  options: EncodeOptions = {},
 ): Uint8Array {
   const { contentType = null } = options;
   const start = encodeControlFrame(

@@ -1,6 +1,9 @@
 /**
  * Typed errors of the Frame Streams codec. Each carries the byte offset in
- * the stream of the frame that caused it.
+ * the stream of the frame that caused it. The root re-exports the error
+ * classes; import this subpath, `@fstrm/fstrm/errors`, for the types of
+ * their `reason` fields (`TruncationReason`, `ControlFrameErrorReason`,
+ * `HandshakeErrorReason`, `TimeoutReason`), to switch over them exhaustively.
  *
  * @example Catching an oversized frame
  * ```ts
@@ -69,7 +72,7 @@ export class FrameTooLargeError extends RangeError {
  *
  * @example
  * ```ts
- * import type { TruncationReason } from "@fstrm/fstrm";
+ * import type { TruncationReason } from "@fstrm/fstrm/errors";
  *
  * const reason: TruncationReason = "frame";
  * console.log(reason);
@@ -145,7 +148,7 @@ export class TruncatedFrameError extends RangeError {
  *
  * @example
  * ```ts
- * import type { ControlFrameErrorReason } from "@fstrm/fstrm";
+ * import type { ControlFrameErrorReason } from "@fstrm/fstrm/errors";
  *
  * const reason: ControlFrameErrorReason = "field-type";
  * console.log(reason);
@@ -257,7 +260,7 @@ export class UnexpectedFrameError extends SyntaxError {
  *
  * @example
  * ```ts
- * import type { HandshakeErrorReason } from "@fstrm/fstrm";
+ * import type { HandshakeErrorReason } from "@fstrm/fstrm/errors";
  *
  * const reason: HandshakeErrorReason = "no-common-content-type";
  * console.log(reason);
@@ -305,7 +308,7 @@ export class HandshakeError extends Error {
  *
  * @example
  * ```ts
- * import type { TimeoutReason } from "@fstrm/fstrm";
+ * import type { TimeoutReason } from "@fstrm/fstrm/errors";
  *
  * const reason: TimeoutReason = "idle";
  * console.log(reason);

@@ -17,30 +17,8 @@
  * @module
  */
 import { ControlType } from "./constants.ts";
-import type { ContentTypeInput } from "./frame.ts";
 import { encodeControlFrame, encodeDataFrame } from "./encode.ts";
-
-/**
- * Options of {@linkcode FrameEncoderStream}.
- *
- * @example
- * ```ts
- * import type { FrameEncoderStreamOptions } from "@fstrm/fstrm";
- *
- * const options: FrameEncoderStreamOptions = { contentType: "protobuf:dnstap.Dnstap" };
- * console.log(options);
- * ```
- */
-export interface FrameEncoderStreamOptions {
-  /**
-   * When given, the output is a whole unidirectional stream: a START frame
-   * with this content type (`null`: START with none) first, a STOP frame
-   * last. When left out, only data frames are written.
-   *
-   * @default {undefined}
-   */
-  contentType?: ContentTypeInput | null;
-}
+import type { EncodeOptions } from "./options.ts";
 
 /**
  * Frames each payload (string as UTF-8, or bytes) as a data frame; with a
@@ -66,7 +44,7 @@ export class FrameEncoderStream
    *
    * @param options Whether to write START and STOP, and the content type.
    */
-  constructor(options: FrameEncoderStreamOptions = {}) {
+  constructor(options: EncodeOptions = {}) {
     const withControl = options.contentType !== undefined;
     const start = withControl
       ? encodeControlFrame(

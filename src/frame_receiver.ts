@@ -35,13 +35,13 @@
  * @module
  */
 import type { ContentTypeInput } from "./frame.ts";
+import type { DataCallback, RunCallback } from "./callbacks.ts";
 import type {
   ConnectionEvent,
-  DataCallback,
+  ConnectionInfo,
   FrameReceiverOptions,
   ReceivedFrame,
   ReceiverStats,
-  RunCallback,
 } from "./_receiver_types.ts";
 import { type ListenTarget, openListener, removeSocket } from "./_listen.ts";
 import {
@@ -65,11 +65,9 @@ import { closeQuietly } from "./_io.ts";
 export type {
   ConnectionEvent,
   ConnectionInfo,
-  DataCallback,
   FrameReceiverOptions,
   ReceivedFrame,
   ReceiverStats,
-  RunCallback,
 } from "./_receiver_types.ts";
 export type { ListenTarget } from "./_listen.ts";
 
@@ -79,8 +77,8 @@ export type { ListenTarget } from "./_listen.ts";
  * Each connection runs its own {@linkcode ReaderSession} (handshake, phase
  * rules, timeouts); one bad peer never affects the others. Data frames reach the application in order per
  * connection, each with a copy of its payload and its connection, through
- * async iteration, {@linkcode FrameReceiverOptions.onFrame} or, without a
- * copy, {@linkcode FrameReceiverOptions.onData}. Memory per connection is
+ * async iteration or, without a copy, {@linkcode FrameReceiverOptions.onData}
+ * and {@linkcode FrameReceiverOptions.onRun}. Memory per connection is
  * bounded by its read buffer (4 KiB until START, then 64 KiB) plus one frame
  * being assembled (its buffer grows with the bytes that arrive, never ahead
  * of them), and the frames buffered for the application by `highWaterMark`
@@ -101,17 +99,20 @@ export type { ListenTarget } from "./_listen.ts";
  *
  * @example Collecting from `fstrm_replay`-style writers, with a callback
  * ```ts
- * import { DNSTAP_CONTENT_TYPE, encodeFrameStream } from "@fstrm/fstrm";
- * import { FrameReceiver } from "@fstrm/fstrm/frame-receiver";
+ * import { type DataCallback, DNSTAP_CONTENT_TYPE, encodeFrameStream } from "@fstrm/fstrm";
+ * import { type ConnectionInfo, FrameReceiver } from "@fstrm/fstrm/frame-receiver";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
  * const sizes: number[] = [];
+ * const onData: DataCallback<ConnectionInfo> = (_window, _offset, length) => {
+ *   sizes.push(length);
+ * };
  * const receiver = await FrameReceiver.listen(
  *   { transport: "unix", path: `${dir}/dnstap.sock` },
  *   {
  *     contentTypes: [DNSTAP_CONTENT_TYPE],
- *     onFrame: (frame) => void sizes.push(frame.data.length),
+ *     onData,
  *   },
  * );
  * const conn = await Deno.connect({ transport: "unix", path: `${dir}/dnstap.sock` });
@@ -130,9 +131,8 @@ export class FrameReceiver
   #listener: Deno.Listener;
   #unixPath: string | null;
   #options: ResolvedOptions;
-  #onFrame: ((frame: ReceivedFrame) => void | Promise<void>) | null;
-  #onData: DataCallback | null;
-  #onRun: RunCallback | null;
+  #onData: DataCallback<ConnectionInfo> | null;
+  #onRun: RunCallback<ConnectionInfo> | null;
   #onConnection: ((event: ConnectionEvent) => void) | null;
   #signal: AbortSignal | null;
   #onAbort: () => void;
@@ -144,7 +144,6 @@ export class FrameReceiver
   #tasks = new Set<Promise<void>>();
   #acceptTask: Promise<void>;
   #wakeAccept: (() => void) | null = null;
-  #pumpTask: Promise<void> | null = null;
   #nextId = 1;
   #counters = new ReceiverCounters();
   /** Frames waiting for the application. */
@@ -166,7 +165,6 @@ export class FrameReceiver
     this.#listener = listener;
     this.#unixPath = unixPath;
     this.#options = resolved;
-    this.#onFrame = options.onFrame ?? null;
     this.#onData = options.onData ?? null;
     this.#onRun = options.onRun ?? null;
     this.#onConnection = options.onConnection ?? null;
@@ -175,7 +173,6 @@ export class FrameReceiver
     this.#host = this.#makeHost(options.contentTypes ?? []);
     this.#onAbort = () => void this.close().catch(() => {});
     this.#acceptTask = this.#acceptLoop();
-    if (this.#onFrame !== null) this.#pumpTask = this.#pump(this.#onFrame);
     if (this.#signal !== null) {
       if (this.#signal.aborted) this.#onAbort();
       else this.#signal.addEventListener("abort", this.#onAbort);
@@ -251,9 +248,9 @@ export class FrameReceiver
    * STOP (or end), then closes those left. Frames already buffered can still
    * be iterated. Calling it again returns the same promise.
    *
-   * @returns A promise that resolves when every connection is closed (and,
-   * with `onFrame`, every frame handled).
-   * @throws The error of a failed `onFrame` or `onConnection` callback.
+   * @returns A promise that resolves when every connection is closed.
+   * @throws The error of a failed `onData`, `onRun` or `onConnection`
+   * callback.
    *
    * @example
    * ```ts
@@ -287,14 +284,16 @@ export class FrameReceiver
   }
 
   /**
-   * Iterates over the data frames of all connections, in order per
-   * connection, until the receiver is closed and its buffer drained. Only
-   * one iteration at a time, and none with `onFrame`. Leaving the loop early
+   * Use this to take frame objects whose payloads are copies, safe to keep,
+   * and to await work per frame while every connection waits for it (flow
+   * control by `highWaterMark`). Iterates over the data frames of all
+   * connections, in order per connection, until the receiver is closed and its buffer drained. Only
+   * one iteration at a time, and none with `onData` or `onRun`. Leaving the loop early
    * (`break`) closes the receiver and discards the frames that still come.
    *
    * @returns An async iterator of frames.
-   * @throws {TypeError} If an iteration is already running, or `onFrame` was
-   * given.
+   * @throws {TypeError} If an iteration is already running, or `onData` or
+   * `onRun` was given.
    *
    * @example
    * ```ts
@@ -313,16 +312,10 @@ export class FrameReceiver
    * ```
    */
   [Symbol.asyncIterator](): AsyncIterator<ReceivedFrame> {
-    if (
-      this.#onFrame !== null || this.#onData !== null || this.#onRun !== null
-    ) {
+    if (this.#onData !== null || this.#onRun !== null) {
       throw new TypeError(
         `Cannot iterate over a FrameReceiver: it delivers frames to ${
-          this.#onFrame !== null
-            ? "onFrame"
-            : this.#onData !== null
-            ? "onData"
-            : "onRun"
+          this.#onData !== null ? "onData" : "onRun"
         }`,
       );
     }
@@ -360,35 +353,6 @@ export class FrameReceiver
         return true;
       },
     };
-  }
-
-  async #pump(
-    onFrame: (frame: ReceivedFrame) => void | Promise<void>,
-  ): Promise<void> {
-    const queue = this.#queue;
-    for (;;) {
-      // Frames already buffered are handed over without a promise hop each;
-      // only a handler's own promise is awaited.
-      let frame: ReceivedFrame;
-      if (queue.length > 0) {
-        frame = queue.take();
-      } else {
-        const result = await queue.next();
-        if (result.done) return;
-        frame = result.value;
-      }
-      try {
-        const returned = onFrame(frame);
-        if (returned instanceof Promise) await returned;
-        else if (
-          returned !== undefined && returned !== null &&
-          typeof (returned as { then?: unknown }).then === "function"
-        ) await returned;
-      } catch (error) {
-        this.#fail(error);
-        return;
-      }
-    }
   }
 
   /** A callback failed: close everything at once; close() rejects. */
@@ -524,7 +488,6 @@ export class FrameReceiver
     this.#queue.wakeProducers();
     await Promise.all(this.#tasks);
     this.#queue.finish();
-    if (this.#pumpTask !== null) await this.#pumpTask;
     if (this.#failure !== null) throw this.#failure.error;
   }
 }

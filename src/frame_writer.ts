@@ -38,7 +38,7 @@
  * await writer.write("hello");
  * await writer.write(new Uint8Array([1, 2, 3]));
  * await writer.close();
- * assert.equal(writer.stats.framesWritten, 2);
+ * assert.equal(writer.stats.frames, 2);
  * // READY (42) + START (42) + "hello" (9) + 3 bytes (7) + STOP (12)
  * assert.equal(await collected, 42 + 42 + 9 + 7 + 12);
  * ```
@@ -54,6 +54,7 @@ import {
   type WriterStats,
 } from "./_writer_options.ts";
 import { WriterLoop } from "./_writer_loop.ts";
+import { contentTypeText } from "./_bytes.ts";
 
 export type { ConnectTarget } from "./_connect_target.ts";
 export type {
@@ -205,7 +206,8 @@ export class FrameWriter implements AsyncDisposable {
   }
 
   /**
-   * Queues one data frame.
+   * Use this to send one payload and wait, in block mode, for room in the
+   * queue: the simple way, with a promise per frame. Queues one data frame.
    *
    * The payload is copied into the queue by the time the promise resolves;
    * do not change it before. In block mode, when the queue is full, the
@@ -237,7 +239,7 @@ export class FrameWriter implements AsyncDisposable {
    * await assert.rejects(writer.write(""), RangeError); // empty: never
    * await writer.close();
    * await drained;
-   * assert.equal(writer.stats.framesWritten, 2);
+   * assert.equal(writer.stats.frames, 2);
    * ```
    */
   write(payload: Uint8Array | string): Promise<void> {
@@ -249,8 +251,10 @@ export class FrameWriter implements AsyncDisposable {
   }
 
   /**
-   * Queues a data frame if the queue has room now, without a promise: the
-   * fast path for a producer with many frames at hand. It returns `false`,
+   * Use this to send many payloads without a promise each, falling back to
+   * `write()` when the queue is full. Queues a data frame if the queue has
+   * room now, without a promise: the fast path for a producer with many
+   * frames at hand. It returns `false`,
    * and queues and counts nothing, when the queue is full (or `write()`
    * calls are already waiting for room), whatever the `queueFull` policy:
    * the caller then waits with `await write(payload)` (or drops the frame
@@ -280,7 +284,7 @@ export class FrameWriter implements AsyncDisposable {
    * }
    * await writer.close();
    * await drained;
-   * assert.equal(writer.stats.framesWritten, 1000);
+   * assert.equal(writer.stats.frames, 1000);
    * ```
    */
   tryWrite(payload: Uint8Array | string): boolean {
@@ -292,7 +296,10 @@ export class FrameWriter implements AsyncDisposable {
   }
 
   /**
-   * Queues data frames that are already encoded, each a 4-byte big-endian
+   * Use this to forward frames already encoded (a run from
+   * {@linkcode FrameReader.prototype.forEachRun}, a receiver's `onRun`, or
+   * a capture file's bytes) with one copy per run and no frame parsed into
+   * objects. Queues data frames that are already encoded, each a 4-byte big-endian
    * length and its payload, back to back: a run of a capture file (see
    * {@linkcode FrameReader.prototype.forEachRun}) or of another stream,
    * forwarded without taking it apart. The frames are checked, counted and
@@ -332,15 +339,15 @@ export class FrameWriter implements AsyncDisposable {
    * await reader.forEachRun((window, start, end) => {
    *   const run = window.subarray(start, end);
    *   // Queued (copied) now, or wait: the window stays intact meanwhile.
-   *   return writer.tryWriteEncoded(run) ? undefined : writer.writeEncoded(run);
+   *   return writer.tryWriteRun(run) ? undefined : writer.writeRun(run);
    * });
    * await writer.close();
    * await drained;
-   * assert.equal(writer.stats.framesWritten, 3);
+   * assert.equal(writer.stats.frames, 3);
    * await Deno.remove(path);
    * ```
    */
-  writeEncoded(frames: Uint8Array): Promise<void> {
+  writeRun(frames: Uint8Array): Promise<void> {
     let count: number;
     try {
       count = countDataFrames(frames);
@@ -349,11 +356,13 @@ export class FrameWriter implements AsyncDisposable {
     }
     const refused = this.#loop.refusal();
     if (refused !== null) return Promise.reject(refused);
-    return this.#queue.writeEncoded(frames, count);
+    return this.#queue.writeRun(frames, count);
   }
 
   /**
-   * As {@linkcode FrameWriter.prototype.writeEncoded}, without a promise:
+   * Use this to forward many runs without a promise each, falling back to
+   * `writeRun()` when the queue is full. As
+   * {@linkcode FrameWriter.prototype.writeRun}, without a promise:
    * queues the frames (copied before it returns) if the queue has room for
    * them now, else returns `false` and queues and counts nothing, whatever
    * the `queueFull` policy.
@@ -379,18 +388,18 @@ export class FrameWriter implements AsyncDisposable {
    * const target = { transport: "tcp", port: listener.addr.port } as const;
    * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * const two = new Uint8Array([...encodeDataFrame("a"), ...encodeDataFrame("b")]);
-   * assert.equal(writer.tryWriteEncoded(two), true);
-   * assert.throws(() => writer.tryWriteEncoded(two.subarray(0, 6)), RangeError);
+   * assert.equal(writer.tryWriteRun(two), true);
+   * assert.throws(() => writer.tryWriteRun(two.subarray(0, 6)), RangeError);
    * await writer.close();
    * await drained;
-   * assert.equal(writer.stats.framesWritten, 2);
+   * assert.equal(writer.stats.frames, 2);
    * ```
    */
-  tryWriteEncoded(frames: Uint8Array): boolean {
+  tryWriteRun(frames: Uint8Array): boolean {
     const count = countDataFrames(frames);
     const refused = this.#loop.refusal();
     if (refused !== null) throw refused;
-    return this.#queue.tryWriteEncoded(frames, count);
+    return this.#queue.tryWriteRun(frames, count);
   }
 
   /**
@@ -413,7 +422,7 @@ export class FrameWriter implements AsyncDisposable {
    * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * await writer.write("urgent");
    * await writer.flush(); // on the wire now, not in up to flushInterval ms
-   * assert.equal(writer.stats.framesWritten, 1);
+   * assert.equal(writer.stats.frames, 1);
    * await writer.close();
    * await drained;
    * ```
@@ -453,7 +462,7 @@ export class FrameWriter implements AsyncDisposable {
    * await writer.write("last words");
    * await writer.close(); // flushes, sends STOP, closes
    * await drained;
-   * assert.equal(writer.stats.framesWritten, 1);
+   * assert.equal(writer.stats.frames, 1);
    * await assert.rejects(writer.write("too late"), TypeError);
    * ```
    */
@@ -502,31 +511,32 @@ export class FrameWriter implements AsyncDisposable {
    * const target = { transport: "tcp", port: listener.addr.port } as const;
    * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * await writer.write("hello");
-   * const { framesWritten, queued, connected } = writer.stats;
-   * assert.deepEqual([framesWritten, queued, connected], [0, 1, true]);
+   * const { frames, queued, connected } = writer.stats;
+   * assert.deepEqual([frames, queued, connected], [0, 1, true]);
    * await writer.close();
    * await drained;
-   * assert.equal(writer.stats.framesWritten, 1);
+   * assert.equal(writer.stats.frames, 1);
    * ```
    */
   get stats(): WriterStats {
     const q = this.#queue;
     return {
-      framesWritten: q.framesWritten,
-      bytesWritten: q.bytesWritten,
-      batchesWritten: q.batchesWritten,
+      frames: q.frames,
+      bytes: q.bytes,
+      batches: q.batches,
       dropped: q.dropped,
       discarded: q.discarded,
       reconnects: this.#loop.reconnects,
-      framesResent: q.resent,
+      resent: q.resent,
       connected: this.#loop.connected,
       queued: q.queued,
     };
   }
 
   /**
-   * The content type the last START named (a copy), or `null` if it named
-   * none. Each reconnection may choose anew.
+   * The content type the last START named, as UTF-8 text (an invalid byte
+   * reads as U+FFFD), or `null` if it named none. Each reconnection may
+   * choose anew.
    *
    * @example
    * ```ts
@@ -538,12 +548,39 @@ export class FrameWriter implements AsyncDisposable {
    * const target = { transport: "tcp", port: listener.addr.port } as const;
    * const writer = await FrameWriter.connect(target, { bidirectional: false });
    * // unidirectional: START names our first content type
-   * assert.equal(new TextDecoder().decode(writer.contentType!), "protobuf:dnstap.Dnstap");
+   * assert.equal(writer.contentType, "protobuf:dnstap.Dnstap");
+   * assert.equal(writer.contentTypeBytes?.length, 22);
    * await writer.close();
    * await drained;
    * ```
    */
-  get contentType(): Uint8Array | null {
+  get contentType(): string | null {
+    return contentTypeText(this.#loop.contentType);
+  }
+
+  /**
+   * The exact bytes of {@linkcode FrameWriter.prototype.contentType} (a
+   * copy; compare these), or `null`.
+   *
+   * @example
+   * ```ts
+   * import { FrameWriter } from "@fstrm/fstrm/frame-writer";
+   * import assert from "node:assert/strict";
+   *
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const drained = listener.accept().then((c) => c.readable.pipeTo(new WritableStream()));
+   * const target = { transport: "tcp", port: listener.addr.port } as const;
+   * const writer = await FrameWriter.connect(target, {
+   *   bidirectional: false,
+   *   contentTypes: [new Uint8Array([0xff])],
+   * });
+   * assert.deepEqual(writer.contentTypeBytes, new Uint8Array([0xff]));
+   * assert.equal(writer.contentType, "\uFFFD");
+   * await writer.close();
+   * await drained;
+   * ```
+   */
+  get contentTypeBytes(): Uint8Array | null {
     const type = this.#loop.contentType;
     return type === null ? null : type.slice();
   }

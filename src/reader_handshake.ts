@@ -7,16 +7,15 @@
  * frames, its end, or a failure after which the caller closes the connection.
  * It has no timers: timeouts are the socket layer's job.
  *
+ * This subpath, `@fstrm/fstrm/reader-handshake`, is the bare handshake, for
+ * a caller that decodes frames itself (its content types stay bytes, as on
+ * the wire). Most callers want {@linkcode ReaderSession} from the root: the
+ * handshake with the decoder, the phase rules and the deadlines.
+ *
  * @example A bidirectional session
  * ```ts
- * import {
- *   ControlType,
- *   DNSTAP_CONTENT_TYPE,
- *   encodeControlFrame,
- *   encodeDataFrame,
- *   FrameDecoder,
- *   ReaderHandshake,
- * } from "@fstrm/fstrm";
+ * import { ControlType, DNSTAP_CONTENT_TYPE, encodeControlFrame, encodeDataFrame, FrameDecoder } from "@fstrm/fstrm";
+ * import { ReaderHandshake } from "@fstrm/fstrm/reader-handshake";
  * import assert from "node:assert/strict";
  *
  * const handshake = new ReaderHandshake({ contentTypes: [DNSTAP_CONTENT_TYPE] });
@@ -40,19 +39,21 @@ import {
   MAX_CONTENT_TYPE_LENGTH,
   MAX_WRITTEN_CONTROL_FRAME_LENGTH,
 } from "./constants.ts";
-import type { ContentTypeInput, Frame } from "./frame.ts";
+import type { Frame } from "./frame.ts";
 import { HandshakeError, type HandshakeErrorReason } from "./errors.ts";
 import { encodeControlFrame } from "./encode.ts";
 import { includesBytes, printable, toContentTypeBytes } from "./_bytes.ts";
 import { checkFrame, describeContentTypes as describe } from "./_handshake.ts";
 import { CONTROL_NAMES } from "./_control.ts";
+import type { ContentTypeOptions } from "./options.ts";
 
 /**
  * Options of {@linkcode ReaderHandshake}.
  *
  * @example
  * ```ts
- * import { DNSTAP_CONTENT_TYPE, ReaderHandshake, type ReaderHandshakeOptions } from "@fstrm/fstrm";
+ * import { DNSTAP_CONTENT_TYPE } from "@fstrm/fstrm";
+ * import { ReaderHandshake, type ReaderHandshakeOptions } from "@fstrm/fstrm/reader-handshake";
  * import assert from "node:assert/strict";
  *
  * const options: ReaderHandshakeOptions = { contentTypes: [DNSTAP_CONTENT_TYPE] };
@@ -60,17 +61,7 @@ import { CONTROL_NAMES } from "./_control.ts";
  * assert.equal(handshake.state, "waiting");
  * ```
  */
-export interface ReaderHandshakeOptions {
-  /**
-   * The content types we accept, as strings (UTF-8) or bytes, compared as
-   * opaque bytes (a NUL byte is an ordinary byte; the empty content type is
-   * a value of its own). Duplicates are dropped. An empty list accepts any
-   * content type. An ACCEPT frame listing all of them must stay within 503
-   * bytes of payload, so that `fstrm_capture`-style peers take it.
-   *
-   * @default {[]}
-   */
-  contentTypes?: readonly ContentTypeInput[];
+export interface ReaderHandshakeOptions extends ContentTypeOptions {
 }
 
 /**
@@ -88,7 +79,7 @@ export interface ReaderHandshakeOptions {
  *
  * @example
  * ```ts
- * import { ReaderHandshake, type ReaderEvent } from "@fstrm/fstrm";
+ * import { ReaderHandshake, type ReaderEvent } from "@fstrm/fstrm/reader-handshake";
  * import assert from "node:assert/strict";
  *
  * const events: ReaderEvent[] = new ReaderHandshake().receive({
@@ -142,7 +133,7 @@ export type ReaderEvent =
  *
  * @example
  * ```ts
- * import { ReaderHandshake, type ReaderHandshakeState } from "@fstrm/fstrm";
+ * import { ReaderHandshake, type ReaderHandshakeState } from "@fstrm/fstrm/reader-handshake";
  * import assert from "node:assert/strict";
  *
  * const state: ReaderHandshakeState = new ReaderHandshake().state;
@@ -172,7 +163,8 @@ export type ReaderHandshakeState =
  *
  * @example A unidirectional stream: no ACCEPT, no FINISH
  * ```ts
- * import { ControlType, ReaderHandshake } from "@fstrm/fstrm";
+ * import { ControlType } from "@fstrm/fstrm";
+ * import { ReaderHandshake } from "@fstrm/fstrm/reader-handshake";
  * import assert from "node:assert/strict";
  *
  * const handshake = new ReaderHandshake({ contentTypes: ["test"] });
@@ -243,7 +235,8 @@ export class ReaderHandshake {
    *
    * @example
    * ```ts
-   * import { ControlType, ReaderHandshake } from "@fstrm/fstrm";
+   * import { ControlType } from "@fstrm/fstrm";
+   * import { ReaderHandshake } from "@fstrm/fstrm/reader-handshake";
    * import assert from "node:assert/strict";
    *
    * const handshake = new ReaderHandshake();
@@ -262,7 +255,8 @@ export class ReaderHandshake {
    *
    * @example
    * ```ts
-   * import { ControlType, ReaderHandshake } from "@fstrm/fstrm";
+   * import { ControlType } from "@fstrm/fstrm";
+   * import { ReaderHandshake } from "@fstrm/fstrm/reader-handshake";
    * import assert from "node:assert/strict";
    *
    * const handshake = new ReaderHandshake();
@@ -283,7 +277,8 @@ export class ReaderHandshake {
    *
    * @example
    * ```ts
-   * import { ControlType, ReaderHandshake } from "@fstrm/fstrm";
+   * import { ControlType } from "@fstrm/fstrm";
+   * import { ReaderHandshake } from "@fstrm/fstrm/reader-handshake";
    * import assert from "node:assert/strict";
    *
    * const handshake = new ReaderHandshake();
@@ -303,7 +298,8 @@ export class ReaderHandshake {
    *
    * @example
    * ```ts
-   * import { ControlType, ReaderHandshake } from "@fstrm/fstrm";
+   * import { ControlType } from "@fstrm/fstrm";
+   * import { ReaderHandshake } from "@fstrm/fstrm/reader-handshake";
    * import assert from "node:assert/strict";
    *
    * const bytes = (s: string) => new TextEncoder().encode(s);
@@ -333,7 +329,8 @@ export class ReaderHandshake {
    *
    * @example
    * ```ts
-   * import { ControlType, ReaderHandshake } from "@fstrm/fstrm";
+   * import { ControlType } from "@fstrm/fstrm";
+   * import { ReaderHandshake } from "@fstrm/fstrm/reader-handshake";
    * import assert from "node:assert/strict";
    *
    * const handshake = new ReaderHandshake({ contentTypes: ["protobuf:dnstap.Dnstap"] });

@@ -50,6 +50,8 @@ import { FrameDecoder } from "./frame_decoder.ts";
 import { type ReaderEvent, ReaderHandshake } from "./reader_handshake.ts";
 import { HandshakeError, SessionTimeoutError } from "./errors.ts";
 import { checkDuration } from "./_duration.ts";
+import { contentTypeText } from "./_bytes.ts";
+import type { DataCallback, RunCallback } from "./callbacks.ts";
 import type {
   ReaderSessionEvent,
   ReaderSessionOptions,
@@ -223,7 +225,7 @@ export class ReaderSession {
    *   [session.state, session.started, session.stopped, session.error],
    *   ["closed", true, true, null],
    * );
-   * assert.deepEqual(session.contentType, new TextEncoder().encode("x"));
+   * assert.equal(session.contentType, "x");
    * ```
    */
   get state(): ReaderSessionState {
@@ -259,10 +261,15 @@ export class ReaderSession {
   }
 
   /**
-   * The content type START named (a copy), or `null` before START or if it
-   * named none.
+   * The content type START named, as UTF-8 text (an invalid byte reads as
+   * U+FFFD), or `null` before START or if it named none.
    */
-  get contentType(): Uint8Array | null {
+  get contentType(): string | null {
+    return contentTypeText(this.#handshake.contentType);
+  }
+
+  /** The exact bytes of `contentType` (a copy; compare these), or `null`. */
+  get contentTypeBytes(): Uint8Array | null {
     return this.#handshake.contentType;
   }
 
@@ -433,14 +440,17 @@ export class ReaderSession {
   }
 
   /**
-   * The next event, or `null` when the session needs more input (or is
-   * closed and every event was taken).
+   * Use this to take the session's events one at a time, data frames
+   * included: as `"data"` events, or, given `onData`, each payload where it
+   * lies with nothing allocated per frame. The next event, or `null` when the
+   * session needs more input (or is closed and every event was taken).
    *
    * @param onData Optional: in the data phase, data frames go to it
    * instead of coming as `"data"` events: `onData(window, offset, length)`
    * gets the payload as `window[offset, offset + length)`, a view of the
-   * received bytes valid while they are. Nothing is allocated per frame. If
-   * it throws, the session closes with that error.
+   * received bytes valid while they are. The session is synchronous: a
+   * promise it returns is not awaited. If it throws, the session closes
+   * with that error.
    * @returns The next event, or `null`.
    *
    * @example Counting payload bytes through a sink
@@ -457,18 +467,20 @@ export class ReaderSession {
    * ```
    */
   next(
-    onData?: (window: Uint8Array, offset: number, length: number) => unknown,
+    onData?: DataCallback,
   ): ReaderSessionEvent | null {
     return this.#next(onData ?? null, null);
   }
 
   /**
-   * As {@linkcode ReaderSession.prototype.next}, handing the data frames of
-   * the stream to `onRun` still encoded, in runs: `onRun(window, start, end,
-   * frames)` gets `frames` consecutive whole data frames (length words
-   * included) as `window[start, end)`, a view of the received bytes valid
-   * while they are. A run ends at a control frame and at the end of a
-   * received chunk. If it throws, the session closes with that error.
+   * Use this to store or forward the stream's data frames as they came, a
+   * run at a time, length words included. As
+   * {@linkcode ReaderSession.prototype.next}, handing the data frames to
+   * `onRun` still encoded: `onRun(window, start, end, frames)` gets `frames`
+   * consecutive whole data frames as `window[start, end)`, a view of the
+   * received bytes valid while they are. A run ends at a control frame and
+   * at the end of a received chunk. A promise it returns is not awaited. If
+   * it throws, the session closes with that error.
    *
    * @param onRun Called for each run, in order.
    * @returns The next event (never `"data"`), or `null`.
@@ -486,12 +498,7 @@ export class ReaderSession {
    * ```
    */
   nextRun(
-    onRun: (
-      window: Uint8Array,
-      start: number,
-      end: number,
-      frames: number,
-    ) => unknown,
+    onRun: RunCallback,
   ): ReaderSessionEvent | null {
     if (typeof onRun !== "function") {
       throw new TypeError("Cannot take runs: onRun must be a function");
@@ -599,7 +606,12 @@ export class ReaderSession {
           this.#deadline = this.#idleTimeout > 0
             ? this.#now + this.#idleTimeout
             : null;
-          this.#events.push(event);
+          this.#events.push({
+            type: "started",
+            mode: event.mode,
+            contentType: contentTypeText(event.contentType),
+            contentTypeBytes: event.contentType,
+          });
           break;
         case "data":
           // Only through next() in the data phase, handled before.

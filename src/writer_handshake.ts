@@ -11,15 +11,15 @@
  * the socket layer's job. Data frames themselves are the caller's to encode
  * and send while the state is `"data"`.
  *
+ * This subpath, `@fstrm/fstrm/writer-handshake`, is the bare handshake, for
+ * a caller that decodes frames itself (its content types stay bytes, as on
+ * the wire). Most callers want {@linkcode WriterSession} from the root: the
+ * handshake with the control frame reader and the deadlines.
+ *
  * @example A bidirectional session
  * ```ts
- * import {
- *   ControlType,
- *   DNSTAP_CONTENT_TYPE,
- *   encodeControlFrame,
- *   FrameDecoder,
- *   WriterHandshake,
- * } from "@fstrm/fstrm";
+ * import { ControlType, DNSTAP_CONTENT_TYPE, encodeControlFrame, FrameDecoder } from "@fstrm/fstrm";
+ * import { WriterHandshake } from "@fstrm/fstrm/writer-handshake";
  * import assert from "node:assert/strict";
  *
  * const handshake = new WriterHandshake({ contentTypes: [DNSTAP_CONTENT_TYPE] });
@@ -39,19 +39,21 @@
  * @module
  */
 import { ControlType, MAX_WRITTEN_CONTROL_FRAME_LENGTH } from "./constants.ts";
-import type { ContentTypeInput, Frame } from "./frame.ts";
+import type { Frame } from "./frame.ts";
 import { HandshakeError, type HandshakeErrorReason } from "./errors.ts";
 import { encodeControlFrame } from "./encode.ts";
 import { includesBytes, toContentTypeBytes } from "./_bytes.ts";
 import { checkFrame, describeContentTypes as describe } from "./_handshake.ts";
 import { CONTROL_NAMES } from "./_control.ts";
+import type { ContentTypeOptions } from "./options.ts";
 
 /**
  * Options of {@linkcode WriterHandshake}.
  *
  * @example
  * ```ts
- * import { DNSTAP_CONTENT_TYPE, WriterHandshake, type WriterHandshakeOptions } from "@fstrm/fstrm";
+ * import { DNSTAP_CONTENT_TYPE } from "@fstrm/fstrm";
+ * import { WriterHandshake, type WriterHandshakeOptions } from "@fstrm/fstrm/writer-handshake";
  * import assert from "node:assert/strict";
  *
  * const options: WriterHandshakeOptions = {
@@ -62,23 +64,11 @@ import { CONTROL_NAMES } from "./_control.ts";
  * assert.deepEqual(handshake.start().map((e) => e.type), ["send", "started"]);
  * ```
  */
-export interface WriterHandshakeOptions {
-  /**
-   * The content types we can write, most preferred first, as strings
-   * (UTF-8) or bytes, compared as opaque bytes (a NUL byte is an ordinary
-   * byte; the empty content type is a value of its own). Duplicates are
-   * dropped. Bidirectional: READY offers them all, and START names the first
-   * one ACCEPT lists. Unidirectional: START names the first one. An empty
-   * list sends READY and START with no content type. In bidirectional mode a
-   * READY listing them all must stay within 503 bytes of payload, so that
-   * `fstrm_capture`-style peers take it.
-   *
-   * @default {[]}
-   */
-  contentTypes?: readonly ContentTypeInput[];
+export interface WriterHandshakeOptions extends ContentTypeOptions {
   /**
    * Whether to run the bidirectional handshake (READY, ACCEPT, START; STOP,
-   * FINISH), as on sockets, or only send START and STOP, as in files.
+   * FINISH), as on sockets, or only send START and STOP, as in files and as
+   * Unbound does with `dnstap-bidirectional: no`.
    *
    * @default {true}
    */
@@ -98,7 +88,7 @@ export interface WriterHandshakeOptions {
  *
  * @example
  * ```ts
- * import { WriterHandshake, type WriterEvent } from "@fstrm/fstrm";
+ * import { WriterHandshake, type WriterEvent } from "@fstrm/fstrm/writer-handshake";
  * import assert from "node:assert/strict";
  *
  * const events: WriterEvent[] = new WriterHandshake().start();
@@ -141,7 +131,7 @@ export type WriterEvent =
  *
  * @example
  * ```ts
- * import { WriterHandshake, type WriterHandshakeState } from "@fstrm/fstrm";
+ * import { WriterHandshake, type WriterHandshakeState } from "@fstrm/fstrm/writer-handshake";
  * import assert from "node:assert/strict";
  *
  * const handshake = new WriterHandshake();
@@ -176,7 +166,8 @@ export type WriterHandshakeState =
  *
  * @example Picking the second content type
  * ```ts
- * import { ControlType, WriterHandshake } from "@fstrm/fstrm";
+ * import { ControlType } from "@fstrm/fstrm";
+ * import { WriterHandshake } from "@fstrm/fstrm/writer-handshake";
  * import assert from "node:assert/strict";
  *
  * const handshake = new WriterHandshake({ contentTypes: ["v2", "v1"] });
@@ -255,7 +246,7 @@ export class WriterHandshake {
    *
    * @example
    * ```ts
-   * import { WriterHandshake } from "@fstrm/fstrm";
+   * import { WriterHandshake } from "@fstrm/fstrm/writer-handshake";
    * import assert from "node:assert/strict";
    *
    * const handshake = new WriterHandshake({ bidirectional: false });
@@ -274,7 +265,7 @@ export class WriterHandshake {
    *
    * @example
    * ```ts
-   * import { WriterHandshake } from "@fstrm/fstrm";
+   * import { WriterHandshake } from "@fstrm/fstrm/writer-handshake";
    * import assert from "node:assert/strict";
    *
    * const handshake = new WriterHandshake({ contentTypes: ["a", "b"], bidirectional: false });
@@ -297,7 +288,7 @@ export class WriterHandshake {
    *
    * @example
    * ```ts
-   * import { WriterHandshake } from "@fstrm/fstrm";
+   * import { WriterHandshake } from "@fstrm/fstrm/writer-handshake";
    * import assert from "node:assert/strict";
    *
    * const handshake = new WriterHandshake();
@@ -337,7 +328,8 @@ export class WriterHandshake {
    *
    * @example
    * ```ts
-   * import { ControlType, WriterHandshake } from "@fstrm/fstrm";
+   * import { ControlType } from "@fstrm/fstrm";
+   * import { WriterHandshake } from "@fstrm/fstrm/writer-handshake";
    * import assert from "node:assert/strict";
    *
    * const handshake = new WriterHandshake({ contentTypes: ["protobuf:dnstap.Dnstap"] });
@@ -400,7 +392,7 @@ export class WriterHandshake {
    *
    * @example
    * ```ts
-   * import { WriterHandshake } from "@fstrm/fstrm";
+   * import { WriterHandshake } from "@fstrm/fstrm/writer-handshake";
    * import assert from "node:assert/strict";
    *
    * const handshake = new WriterHandshake({ bidirectional: false });

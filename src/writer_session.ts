@@ -15,6 +15,7 @@ import {
   type WriterHandshakeOptions,
 } from "./writer_handshake.ts";
 import { ControlReader } from "./_control_reader.ts";
+import { contentTypeText } from "./_bytes.ts";
 import {
   checkOptions,
   checkTime,
@@ -45,7 +46,8 @@ export interface WriterSessionOptions extends WriterHandshakeOptions {
   /**
    * Milliseconds from `start()` (READY sent) within which ACCEPT must come,
    * bidirectional only; then `expire()` fails the session with a
-   * {@linkcode SessionTimeoutError} of reason `"handshake"`.
+   * {@linkcode SessionTimeoutError} of reason `"handshake"` (a
+   * `FrameWriter`'s connection attempt fails with it).
    *
    * @default {5000}
    */
@@ -53,8 +55,9 @@ export interface WriterSessionOptions extends WriterHandshakeOptions {
   /**
    * Milliseconds from `stop()` (STOP sent) within which FINISH must come,
    * bidirectional only; then `expire()` fails the session with a
-   * {@linkcode SessionTimeoutError} of reason `"finish"`. libfstrm 0.6.1
-   * waits forever here; we do not.
+   * {@linkcode SessionTimeoutError} of reason `"finish"` (`FrameWriter`'s
+   * `close()` then closes the connection regardless and reports the error
+   * to `onError`). libfstrm 0.6.1 waits forever here; we do not.
    *
    * @default {5000}
    */
@@ -125,8 +128,13 @@ export type WriterSessionEvent =
     readonly type: "started";
     /** The handshake that ran. */
     readonly mode: "bidirectional" | "unidirectional";
-    /** The content type START named (a copy), or `null` if none. */
-    readonly contentType: Uint8Array | null;
+    /**
+     * The content type START named, as UTF-8 text (an invalid byte reads as
+     * U+FFFD), or `null` if none.
+     */
+    readonly contentType: string | null;
+    /** The exact bytes of `contentType` (a copy; compare these), or `null`. */
+    readonly contentTypeBytes: Uint8Array | null;
   }
   | {
     /** Always `"finished"`. */
@@ -294,8 +302,8 @@ export class WriterSession {
   }
 
   /**
-   * The content type START named (a copy), or `null` before START or if it
-   * named none.
+   * The content type START named, as UTF-8 text (an invalid byte reads as
+   * U+FFFD), or `null` before START or if it named none.
    *
    * @example
    * ```ts
@@ -303,10 +311,16 @@ export class WriterSession {
    *
    * const session = new WriterSession({ contentTypes: ["a"], bidirectional: false });
    * session.start(0);
-   * console.log(session.contentType); // Uint8Array(1) [ 97 ]
+   * console.log(session.contentType); // "a"
+   * console.log(session.contentTypeBytes); // Uint8Array(1) [ 97 ]
    * ```
    */
-  get contentType(): Uint8Array | null {
+  get contentType(): string | null {
+    return contentTypeText(this.#handshake.contentType);
+  }
+
+  /** The exact bytes of `contentType` (a copy; compare these), or `null`. */
+  get contentTypeBytes(): Uint8Array | null {
     return this.#handshake.contentType;
   }
 
@@ -567,7 +581,9 @@ export class WriterSession {
   }
 
   /**
-   * The next event, in order, or `null` when there is none for now; see
+   * Use this to learn what to send, when data frames may flow, and when the
+   * connection must close: the session's only output. The next event, in
+   * order, or `null` when there is none for now; see
    * {@linkcode WriterSessionEvent}. Take them all after each call that
    * feeds the session.
    *
@@ -628,7 +644,8 @@ export class WriterSession {
     this.#events.push({
       type: "started",
       mode: this.#bidirectional ? "bidirectional" : "unidirectional",
-      contentType: this.#handshake.contentType,
+      contentType: contentTypeText(this.#handshake.contentType),
+      contentTypeBytes: this.#handshake.contentType,
     });
   }
 

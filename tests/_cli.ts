@@ -383,7 +383,7 @@ export async function sendAll(
   });
   for (const p of payloads) if (!writer.tryWrite(p)) await writer.write(p);
   await writer.close();
-  assert.equal(writer.stats.framesWritten, payloads.length);
+  assert.equal(writer.stats.frames, payloads.length);
 }
 
 /** A FrameReceiver that keeps every frame (copied) and every event. */

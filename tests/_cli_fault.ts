@@ -63,7 +63,7 @@ export class Feed {
 
   /** Frames the writers have put on the wire. */
   get written(): number {
-    return this.writers.reduce((n, w) => n + w.stats.framesWritten, 0);
+    return this.writers.reduce((n, w) => n + w.stats.frames, 0);
   }
 }
 

@@ -350,7 +350,7 @@ export class Case {
     // The good stream: whole, in order, byte-identical, closed normally.
     assert.equal(this.checker.mismatch, null);
     assert.equal(this.checker.received, written, "good frames received");
-    assert.equal(goodStats.framesWritten, written, "good frames written");
+    assert.equal(goodStats.frames, written, "good frames written");
     assert.equal(goodStats.reconnects, 0, "the good writer never reconnected");
     assert.deepEqual(this.writerErrors, [], "the good writer saw no error");
     assert.ok(!this.goodClosedEarly, "the good connection closed early");

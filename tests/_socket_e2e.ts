@@ -212,7 +212,11 @@ export function assertOneStream(
   c.tally.assertExactly(payloads, what);
   const [info] = c.tally.connections.values();
   assert.equal(info!.mode, expected.mode);
-  assert.deepEqual(info!.contentType, expected.contentType);
+  assert.deepEqual(info!.contentTypeBytes, expected.contentType);
+  assert.equal(
+    info!.contentType,
+    new TextDecoder().decode(expected.contentType),
+  );
   assertStoppedCleanly(closedEvents(c.events)[0], what);
   assertNoErrors(c.receiver);
 }

@@ -182,7 +182,7 @@ Deno.test("capture survives SIGTERM mid-stream: a whole file holding a prefix of
       }
     })().catch(() => {}); // the capture goes away under it
     await waitFor(
-      () => writer.stats.framesWritten >= 5_000,
+      () => writer.stats.frames >= 5_000,
       "frames on the wire",
     );
     assert.equal(await capture.stop(), 0);

@@ -67,7 +67,7 @@ Deno.test("capture -s 1: the next file's directory replaced by a regular file: o
     assert.equal(status.code, 0);
     capture.assertNoCrash();
     assert.equal(trickle.error, null);
-    assert.equal(trickle.writer.stats.framesWritten, trickle.sent);
+    assert.equal(trickle.writer.stats.frames, trickle.sent);
     // Every file whole, holding together every frame sent, in order.
     const files = capture.opened.map((f, i) =>
       i === 0 ? f.replace(`${dir}/sub/`, `${dir}/moved/`) : f

@@ -45,6 +45,7 @@ async function account(ledger: LoadLedger, file: string, id: number) {
     remoteAddr: { transport: "unix", path: "" },
     mode: null,
     contentType: null,
+    contentTypeBytes: null,
   } as const;
   let p = 0;
   while (p + 4 <= bytes.length) {
@@ -75,7 +76,7 @@ async function killAndRestart(
       }
     })();
     // Kill it mid-stream, with frames in flight.
-    await waitFor(() => writer.stats.framesWritten >= 8_000, "8,000 frames");
+    await waitFor(() => writer.stats.frames >= 8_000, "8,000 frames");
     first.kill("SIGKILL");
     await first.status;
     const second = await startCollector(path, `${dir}/b.out`);
@@ -86,9 +87,9 @@ async function killAndRestart(
     const ledger = new LoadLedger(FRAMES);
     await account(ledger, `${dir}/a.out`, 1);
     await account(ledger, `${dir}/b.out`, 2);
-    const { dropped, framesResent, reconnects } = writer.stats;
+    const { dropped, resent, reconnects } = writer.stats;
     assert.ok(reconnects >= 1, "the writer reconnected");
-    return { ledger, dropped, resent: framesResent };
+    return { ledger, dropped, resent };
   });
 }
 

@@ -5,7 +5,10 @@
 import assert from "node:assert/strict";
 import { delay, waitFor } from "./_support.ts";
 import { encodeDataFrame, encodeFrameStream } from "../mod.ts";
-import { FrameReceiver } from "../src/frame_receiver.ts";
+import {
+  FrameReceiver,
+  type FrameReceiverOptions,
+} from "../src/frame_receiver.ts";
 import { concat } from "./_util.ts";
 import {
   ACCEPT,
@@ -74,29 +77,24 @@ for (const readSize of [65_536, undefined]) {
   });
 }
 
-Deno.test("FrameReceiver hands frames to onFrame one at a time, in order", async () => {
+Deno.test("FrameReceiver iteration takes frames one at a time, in order, a slow consumer holding the writer back", async () => {
+  // (What the onFrame option did, before it went: the iterator does it.)
   const seen: number[] = [];
-  let busy = false;
-  const receiver = await FrameReceiver.listen(TCP, {
-    highWaterMark: 4,
-    onFrame: async (frame) => {
-      assert.ok(!busy, "one call at a time");
-      busy = true;
-      await delay(1);
-      seen.push(frame.data[0]!);
-      busy = false;
-    },
-  });
-  assert.throws(() => receiver[Symbol.asyncIterator](), TypeError);
+  const receiver = await FrameReceiver.listen(TCP, { highWaterMark: 4 });
   const conn = await connect(receiver);
   const payloads = Array.from({ length: 50 }, (_, i) => Uint8Array.of(i));
-  await writeAll(conn, encodeFrameStream(payloads));
-  await readToEnd(conn);
-  conn.close();
-  await waitFor(() =>
-    receiver.stats.connectionsTotal === 1 &&
-    receiver.stats.connectionsOpen === 0, "the close");
-  await receiver.close(); // resolves once every frame has been handled
+  const writer = (async () => {
+    await writeAll(conn, encodeFrameStream(payloads));
+    await readToEnd(conn);
+    conn.close();
+  })();
+  for await (const frame of receiver) {
+    await delay(1);
+    seen.push(frame.data[0]!);
+    if (seen.length === payloads.length) break;
+  }
+  await writer;
+  await receiver.close();
   assert.deepEqual(seen, payloads.map((p) => p[0]));
 });
 
@@ -132,13 +130,15 @@ Deno.test("FrameReceiver payloads are copies: kept frames outlive later reads, a
   }
 });
 
-Deno.test("FrameReceiver hands frames to a synchronous onFrame in order, and fails on its throw", async () => {
+Deno.test("FrameReceiver hands frames to a synchronous onData in order, and fails on its throw", async () => {
   const seen: Uint8Array[] = [];
   const payloads = makePayloads(2_000, 42);
   const receiver = await FrameReceiver.listen(TCP, {
     highWaterMark: 8,
-    onFrame: (frame) => void seen.push(frame.data),
+    onData: (window, offset, length) =>
+      void seen.push(window.slice(offset, offset + length)),
   });
+  assert.throws(() => receiver[Symbol.asyncIterator](), TypeError);
   const conn = await connect(receiver);
   await writeAll(conn, encodeFrameStream(payloads));
   conn.close();
@@ -151,7 +151,7 @@ Deno.test("FrameReceiver hands frames to a synchronous onFrame in order, and fai
   const boom = new Error("boom");
   let calls = 0;
   const failing = await FrameReceiver.listen(TCP, {
-    onFrame: () => {
+    onData: () => {
       if (++calls === 3) throw boom;
     },
   });
@@ -168,17 +168,29 @@ Deno.test("FrameReceiver hands frames to a synchronous onFrame in order, and fai
   c2.close();
 });
 
-Deno.test("FrameReceiver.close rejects with the error of a failing onFrame", async () => {
+Deno.test("FrameReceiver.close rejects with the error of a failing onRun", async () => {
   const receiver = await FrameReceiver.listen(TCP, {
-    onFrame: () => {
+    onRun: () => {
       throw new Error("handler broke");
     },
   });
+  assert.throws(() => receiver[Symbol.asyncIterator](), TypeError);
   const conn = await connect(receiver);
   await writeAll(conn, concat(START, encodeDataFrame("x")));
   await readToEnd(conn); // the receiver closes every connection
   conn.close();
   await assert.rejects(receiver.close(), /handler broke/);
+});
+
+Deno.test("FrameReceiver.listen refuses the onFrame option, gone: it names the iterator and onData", async () => {
+  await assert.rejects(
+    FrameReceiver.listen(
+      TCP,
+      { onFrame: () => {} } as unknown as FrameReceiverOptions,
+    ),
+    TypeError,
+    "iterate over the receiver",
+  );
 });
 
 // ---------------------------------------------------------------------------
@@ -343,7 +355,7 @@ Deno.test("FrameReceiver onData: a returned promise stops that connection's read
   assert.ok(lengths.every((n) => n === 4_000));
 });
 
-Deno.test("FrameReceiver onData: a throw or a rejection fails the receiver; onFrame with onData is refused", async () => {
+Deno.test("FrameReceiver onData: a throw or a rejection fails the receiver; onRun with onData is refused", async () => {
   for (const how of ["throw", "reject"] as const) {
     const boom = new Error(`boom (${how})`);
     let calls = 0;
@@ -362,7 +374,7 @@ Deno.test("FrameReceiver onData: a throw or a rejection fails the receiver; onFr
     assert.equal(calls, 3, `${how}: no frame after the failure`);
   }
   await assert.rejects(
-    FrameReceiver.listen(TCP, { onData: () => {}, onFrame: () => {} }),
+    FrameReceiver.listen(TCP, { onData: () => {}, onRun: () => {} }),
     TypeError,
   );
   await assert.rejects(

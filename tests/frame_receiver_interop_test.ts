@@ -92,7 +92,7 @@ for (
         assert.equal(closed!.error, null);
         assert.equal(closed!.stopped, true);
         assert.equal(closed!.connection.mode, "bidirectional");
-        assert.deepEqual(closed!.connection.contentType, DNSTAP_BYTES);
+        assert.deepEqual(closed!.connection.contentTypeBytes, DNSTAP_BYTES);
         const stats = receiver.stats;
         assert.equal(stats.frames, payloads.length);
         assert.equal(
@@ -137,7 +137,7 @@ interopTest(
       const [closed] = closedEvents(events);
       assert.equal(closed!.error, null);
       assert.equal(closed!.connection.mode, "bidirectional");
-      assert.deepEqual(closed!.connection.contentType, DNSTAP_BYTES);
+      assert.deepEqual(closed!.connection.contentTypeBytes, DNSTAP_BYTES);
       assert.deepEqual(receiver.stats.protocolErrors, {});
     });
   },

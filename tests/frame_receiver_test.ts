@@ -61,7 +61,8 @@ Deno.test("FrameReceiver answers READY with ACCEPT and STOP with FINISH", async 
   const [frame] = await take(receiver[Symbol.asyncIterator](), 1);
   assert.deepEqual(frame!.data, new TextEncoder().encode("hello"));
   assert.equal(frame!.connection.mode, "bidirectional");
-  assert.deepEqual(frame!.connection.contentType, DNSTAP_BYTES);
+  assert.deepEqual(frame!.connection.contentTypeBytes, DNSTAP_BYTES);
+  assert.equal(frame!.connection.contentType, "protobuf:dnstap.Dnstap");
   await waitFor(() => closedEvents(events).length === 1, "the close");
   assert.deepEqual(events.map((e) => e.type), ["opened", "started", "closed"]);
   assert.equal(closedEvents(events)[0]!.stopped, true);
@@ -436,7 +437,9 @@ Deno.test("FrameReceiver.listen checks its options before listening", async () =
     [{ maxFrameLength: 0 }, RangeError],
     [{ oversize: "drop" as "skip" }, TypeError],
     [{ contentTypes: ["x".repeat(257)] }, RangeError],
-    [{ onFrame: 1 as unknown as () => void }, TypeError],
+    [{ onData: 1 as unknown as () => void }, TypeError],
+    [{ onRun: 1 as unknown as () => void }, TypeError],
+    [{ onConnection: 1 as unknown as () => void }, TypeError],
     [{ readSize: 65_535 }, RangeError],
     [{ readSize: 2 ** 26 + 1 }, RangeError],
     [{ readSize: 100_000.5 }, TypeError],

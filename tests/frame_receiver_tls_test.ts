@@ -82,7 +82,7 @@ interopTest(
         );
         for (const p of payloads) await writer.write(p);
         await writer.close();
-        return writer.stats.framesWritten;
+        return writer.stats.frames;
       })();
       // Plain Frame Streams on the TLS port: not a ClientHello.
       const plain = await Deno.connect({ hostname: "127.0.0.1", port });

@@ -35,8 +35,8 @@ for (
   const [transport, how] of [
     ["unix", "write"],
     ["tcp", "write"],
-    ["unix", "writeEncoded"],
-    ["tcp", "writeEncoded"],
+    ["unix", "writeRun"],
+    ["tcp", "writeRun"],
     ["unix", "grown batches"],
     ["tcp", "grown batches"],
   ] as const
@@ -69,7 +69,7 @@ for (
           // Socket writes of 256 KiB, 512 KiB, 1 MiB and 1 MiB, then the rest.
           burstOfKibFrames(writer);
           await writer.flush();
-          assert.equal(writer.stats.batchesWritten, 4);
+          assert.equal(writer.stats.batches, 4);
           payloads.unshift(
             ...Array.from(
               { length: GROWN_BURST },
@@ -86,7 +86,7 @@ for (
             const run = concat(
               ...payloads.slice(i, i + n).map((p) => encodeDataFrame(p)),
             );
-            await writer.writeEncoded(run);
+            await writer.writeRun(run);
             i += n;
           }
         }
@@ -138,7 +138,7 @@ interopTest(
       );
       for (const p of payloads) await writer.write(p);
       await writer.close();
-      assert.equal(writer.stats.framesWritten, payloads.length);
+      assert.equal(writer.stats.frames, payloads.length);
       await sleep(200);
       tool.kill("SIGTERM");
       await tool.output();

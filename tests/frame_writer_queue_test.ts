@@ -1,5 +1,5 @@
 // FrameWriter's queue over real sockets: batching and batch growth,
-// flushing, block and drop modes, tryWrite, writeEncoded.
+// flushing, block and drop modes, tryWrite, writeRun.
 import assert from "node:assert/strict";
 import { withTempDir } from "./_support.ts";
 import fc from "fast-check";
@@ -48,11 +48,11 @@ Deno.test("FrameWriter batches many small writes into few socket writes", async 
   const got = await served;
   assert.equal(got.payloads.length, n);
   assertRun(got.payloads, "collector");
-  const bytes = n * (4 + 12);
-  assert.equal(writer.stats.bytesWritten, bytes);
+  // Payload bytes: the length words are not counted.
+  assert.equal(writer.stats.bytes, n * 12);
   // One socket write per full 64 KiB batch (4096 frames of 16 bytes), plus
   // the last partial one.
-  assert.equal(writer.stats.batchesWritten, Math.ceil(n / 4096));
+  assert.equal(writer.stats.batches, Math.ceil(n / 4096));
   assert.ok(got.reads < n / 100, `${got.reads} reads for ${n} frames`);
 });
 
@@ -66,19 +66,19 @@ Deno.test("FrameWriter batches grow from 256 KiB to bufferSize while they fill, 
   );
   burstOfKibFrames(writer);
   await writer.flush();
-  assert.equal(writer.stats.batchesWritten, 4);
+  assert.equal(writer.stats.batches, 4);
   // A few frames that only flushInterval writes: the writer went quiet...
   for (let i = 2816; i < 2826; i++) await writer.write(kibFrame(i));
-  while (writer.stats.batchesWritten < 5) {
+  while (writer.stats.batches < 5) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  assert.equal(writer.stats.batchesWritten, 5);
+  assert.equal(writer.stats.batches, 5);
   // ...so the next burst starts again from 256 KiB (without the reset, its
   // batches would stay at 1 MiB: 3 writes).
   burstOfKibFrames(writer, 2826);
   await writer.close();
-  assert.equal(writer.stats.batchesWritten, 9);
-  assert.equal(writer.stats.bytesWritten, (2 * 2816 + 10) * 1024);
+  assert.equal(writer.stats.batches, 9);
+  assert.equal(writer.stats.bytes, (2 * 2816 + 10) * 1020); // payloads
   const got = await served;
   assert.equal(got.payloads.length, 2 * 2816 + 10);
   got.payloads.forEach((p, i) => assert.equal(p, kibFrame(i)));
@@ -102,7 +102,7 @@ Deno.test("FrameWriter batches of all writers grow within one shared budget, giv
   const burst = async (writer: FrameWriter): Promise<number> => {
     burstOfKibFrames(writer);
     await writer.flush();
-    return writer.stats.batchesWritten;
+    return writer.stats.batches;
   };
   // Growing to 1 MiB takes 768 KiB of the 16 MiB budget: 21 writers grow
   // fully, the 22nd to 512 KiB (6 batches), the rest stay at 256 KiB (11).
@@ -134,11 +134,11 @@ Deno.test("FrameWriter.flush writes a partial batch at once; flushInterval write
   const collector = await accepted;
   await writer.write("one");
   await writer.flush();
-  assert.equal(writer.stats.framesWritten, 1);
+  assert.equal(writer.stats.frames, 1);
   await collector.run((r) => r.payloads.length >= 1);
   await writer.write("two"); // written by the flush timer, no flush() call
   await collector.run((r) => r.payloads.length >= 2);
-  assert.equal(writer.stats.framesWritten, 2);
+  assert.equal(writer.stats.frames, 2);
   const rest = collector.run(); // answers STOP with FINISH
   await writer.close();
   const got = await rest;
@@ -231,11 +231,11 @@ Deno.test("FrameWriter.tryWrite queues while there is room and returns false, co
     );
     assert.deepEqual(data, ["before"]);
     assert.throws(() => writer.tryWrite("late"), TypeError);
-    assert.equal(writer.stats.framesWritten, 1);
+    assert.equal(writer.stats.frames, 1);
   });
 });
 
-Deno.test("FrameWriter.writeEncoded sends encoded frames as frames, a run in one piece", async () => {
+Deno.test("FrameWriter.writeRun sends encoded frames as frames, a run in one piece", async () => {
   // 100 frames of 12 bytes (16 encoded) into 72-byte batches: one by one,
   // four frames a batch (25 batches); as runs, a run goes into the open
   // batch if it fits, else into a batch of its own, written in one go.
@@ -251,11 +251,11 @@ Deno.test("FrameWriter.writeEncoded sends encoded frames as frames, a run in one
     await put(writer);
     await writer.close();
     const got = await served;
-    assert.equal(writer.stats.framesWritten, got.payloads.length);
+    assert.equal(writer.stats.frames, got.payloads.length);
     return {
       payloads: got.payloads,
-      batches: writer.stats.batchesWritten,
-      bytes: writer.stats.bytesWritten,
+      batches: writer.stats.batches,
+      bytes: writer.stats.bytes,
     };
   };
   const one = await batchesOf(async (w) => {
@@ -264,22 +264,22 @@ Deno.test("FrameWriter.writeEncoded sends encoded frames as frames, a run in one
   const runs = await batchesOf(async (w) => {
     // Runs of 1, 7, 30 and 62 frames: the first opens a batch that the
     // second does not fit in; each of the others is a batch of its own.
-    assert.equal(w.tryWriteEncoded(encodedRun(0, 1)), true);
-    await w.writeEncoded(encodedRun(1, 8));
-    assert.equal(w.tryWriteEncoded(encodedRun(8, 38)), true);
-    await w.writeEncoded(encodedRun(38, 100));
+    assert.equal(w.tryWriteRun(encodedRun(0, 1)), true);
+    await w.writeRun(encodedRun(1, 8));
+    assert.equal(w.tryWriteRun(encodedRun(8, 38)), true);
+    await w.writeRun(encodedRun(38, 100));
   });
   const expected = Array.from({ length: 100 }, (_, i) => frame(i));
   assert.deepEqual(one.payloads, expected);
   assert.deepEqual(runs.payloads, expected);
   assert.equal(one.batches, 25);
   assert.equal(runs.batches, 4);
-  assert.equal(runs.bytes, 1600);
+  assert.equal(runs.bytes, 1200); // payloads: 100 × 12
   // A run with a frame larger than bufferSize in it: one batch, in order;
   // then a frame alone in the next.
   const big = "b".repeat(500);
   const mixed = await batchesOf(async (w) => {
-    await w.writeEncoded(
+    await w.writeRun(
       concat(encodedRun(0, 2), encodeDataFrame(big), encodedRun(2, 4)),
     );
     await w.write(frame(4));
@@ -295,7 +295,7 @@ Deno.test("FrameWriter.writeEncoded sends encoded frames as frames, a run in one
   assert.equal(mixed.batches, 2);
 });
 
-Deno.test("FrameWriter.writeEncoded refuses what is not whole data frames, with the decoder's errors, queueing nothing", async () => {
+Deno.test("FrameWriter.writeRun refuses what is not whole data frames, with the decoder's errors, queueing nothing", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const received = listener.accept()
     .then((conn) => new Response(conn.readable).bytes());
@@ -336,46 +336,46 @@ Deno.test("FrameWriter.writeEncoded refuses what is not whole data frames, with 
   ];
   for (const [what, bytes, check] of cases) {
     await assert.rejects(
-      writer.writeEncoded(bytes as Uint8Array),
+      writer.writeRun(bytes as Uint8Array),
       check,
-      `writeEncoded: ${what}`,
+      `writeRun: ${what}`,
     );
     assert.throws(
-      () => writer.tryWriteEncoded(bytes as Uint8Array),
+      () => writer.tryWriteRun(bytes as Uint8Array),
       check,
-      `tryWriteEncoded: ${what}`,
+      `tryWriteRun: ${what}`,
     );
   }
   assert.equal(writer.stats.queued, 0);
   // The frames are copied: changing them afterwards changes nothing.
   const run = encodedRun(0, 2);
-  assert.equal(writer.tryWriteEncoded(run), true);
+  assert.equal(writer.tryWriteRun(run), true);
   run.fill(0x41, 4, 16);
   await writer.close();
   const data = decodeFrames(await received).flatMap((f) =>
     f.kind === "data" ? [dec.decode(f.data)] : []
   );
   assert.deepEqual(data, [frame(0), frame(1)]);
-  assert.throws(() => writer.tryWriteEncoded(two), TypeError);
-  await assert.rejects(writer.writeEncoded(two), TypeError);
+  assert.throws(() => writer.tryWriteRun(two), TypeError);
+  await assert.rejects(writer.writeRun(two), TypeError);
 });
 
-Deno.test("FrameWriter.writeEncoded queues a run whole, when all of it fits (or the queue is empty)", async (t) => {
+Deno.test("FrameWriter.writeRun queues a run whole, when all of it fits (or the queue is empty)", async (t) => {
   for (const queueMode of ["block", "drop"] as const) {
     await t.step(queueMode, async () => {
       await withTempDir(async (dir) => {
         const path = `${dir}/c.sock`;
         const writer = await disconnectedWriter(path, queueMode);
-        assert.equal(writer.tryWriteEncoded(encodedRun(0, 8)), true);
-        assert.equal(writer.tryWriteEncoded(encodedRun(8, 11)), false);
+        assert.equal(writer.tryWriteRun(encodedRun(0, 8)), true);
+        assert.equal(writer.tryWriteRun(encodedRun(8, 11)), false);
         assert.equal(writer.stats.queued, 8);
-        assert.equal(writer.tryWriteEncoded(encodedRun(8, 10)), true);
+        assert.equal(writer.tryWriteRun(encodedRun(8, 10)), true);
         assert.equal(writer.stats.queued, 10);
         // Full: a run waits (block) or is dropped whole (drop).
-        const waiting = writer.writeEncoded(encodedRun(10, 13));
+        const waiting = writer.writeRun(encodedRun(10, 13));
         assert.equal(writer.stats.dropped, queueMode === "drop" ? 3 : 0);
         // More than queueSize frames at once: into an empty queue only.
-        const large = writer.writeEncoded(encodedRun(13, 38));
+        const large = writer.writeRun(encodedRun(13, 38));
         assert.equal(writer.stats.dropped, queueMode === "drop" ? 28 : 0);
         using second = listenUnix(path);
         const b = serveOnce(second);
@@ -388,7 +388,7 @@ Deno.test("FrameWriter.writeEncoded queues a run whole, when all of it fits (or 
           got.payloads,
           Array.from({ length: expected }, (_, i) => frame(i)),
         );
-        assert.equal(writer.stats.framesWritten, expected);
+        assert.equal(writer.stats.frames, expected);
       });
     });
   }
@@ -415,10 +415,10 @@ Deno.test("FrameWriter writes the open batch as soon as the queue is full, not a
       { length: 100 },
       (_, i) => writer.write(frame(i)),
     );
-    writes.push(writer.writeEncoded(encodedRun(100, 125))); // > queueSize
-    writes.push(writer.writeEncoded(encodedRun(125, 130)));
+    writes.push(writer.writeRun(encodedRun(100, 125))); // > queueSize
+    writes.push(writer.writeRun(encodedRun(125, 130)));
     await until(
-      () => writer.stats.framesWritten >= 125,
+      () => writer.stats.frames >= 125,
       "full queues to be written",
     );
     await Promise.all(writes);
@@ -440,7 +440,7 @@ Deno.test("FrameWriter writes the open batch as soon as the queue is full, not a
     const writes = Array.from({ length: 15 }, (_, i) => writer.write(frame(i)));
     assert.equal(writer.stats.dropped, 5);
     await Promise.all(writes);
-    await until(() => writer.stats.framesWritten === 10, "the queue written");
+    await until(() => writer.stats.frames === 10, "the queue written");
     await writer.close();
     const got = await served;
     assert.deepEqual(
@@ -474,7 +474,7 @@ Deno.test("FrameWriter in drop mode counts exactly what it drops", async (t) => 
         got.payloads,
         Array.from({ length: 10 }, (_, i) => frame(i)),
       );
-      assert.equal(writer.stats.framesWritten, 10);
+      assert.equal(writer.stats.frames, 10);
     });
   });
   await t.step("while the collector does not read", async () => {
@@ -495,9 +495,9 @@ Deno.test("FrameWriter in drop mode counts exactly what it drops", async (t) => 
     await writer.close();
     const got = await reading;
     collector.conn.close();
-    const { dropped, framesWritten } = writer.stats;
+    const { dropped, frames } = writer.stats;
     assert.ok(dropped > 0, "the queue overflowed");
-    assert.equal(got.payloads.length, framesWritten);
+    assert.equal(got.payloads.length, frames);
     assert.equal(dropped, n - got.payloads.length);
     // What arrived is in order.
     let last = -1;
@@ -509,7 +509,7 @@ Deno.test("FrameWriter in drop mode counts exactly what it drops", async (t) => 
   });
 });
 
-Deno.test("FrameWriter.tryWriteEncoded takes exactly what FrameDecoder reads as data frames only, and refuses the rest where it goes wrong", async () => {
+Deno.test("FrameWriter.tryWriteRun takes exactly what FrameDecoder reads as data frames only, and refuses the rest where it goes wrong", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const drained = listener.accept()
     .then((conn) => conn.readable.pipeTo(new WritableStream()));
@@ -566,17 +566,17 @@ Deno.test("FrameWriter.tryWriteEncoded takes exactly what FrameDecoder reads as 
         // refused at `at` too
       }
       const wrongAt = at === bytes.length && bytes.length > 0 ? -1 : at;
-      const before = writer.stats.queued + writer.stats.framesWritten;
+      const before = writer.stats.queued + writer.stats.frames;
       let error: unknown = null;
       try {
-        assert.equal(writer.tryWriteEncoded(bytes), true);
+        assert.equal(writer.tryWriteRun(bytes), true);
       } catch (e) {
         error = e;
       }
       if (wrongAt < 0) {
         assert.equal(error, null);
         assert.equal(at, bytes.length);
-        const after = writer.stats.queued + writer.stats.framesWritten;
+        const after = writer.stats.queued + writer.stats.frames;
         assert.equal(after - before, frames);
         taken += frames;
         whole++;
@@ -597,7 +597,7 @@ Deno.test("FrameWriter.tryWriteEncoded takes exactly what FrameDecoder reads as 
   );
   await writer.close();
   await drained;
-  assert.equal(writer.stats.framesWritten, taken);
+  assert.equal(writer.stats.frames, taken);
   // Both sides of the property were exercised.
   assert.ok(whole > 100 && whole < 2_900, `${whole} whole inputs`);
 });

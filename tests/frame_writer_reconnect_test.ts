@@ -61,7 +61,7 @@ Deno.test("FrameWriter reconnects after the collector restarts and loses no queu
     assert.equal(gotB.frames[0].type, ControlType.READY);
     assert.ok(gotB.started && gotB.stopped);
     assert.equal(writer.stats.reconnects, 1);
-    assert.equal(writer.stats.framesWritten, 200);
+    assert.equal(writer.stats.frames, 200);
     assert.ok(errors.length >= 1, "onError heard of the loss");
   });
 });

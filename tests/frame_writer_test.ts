@@ -31,7 +31,8 @@ Deno.test("FrameWriter sends READY, START, the data in order and STOP, and waits
     using listener = listenUnix(path);
     const served = serveOnce(listener);
     const writer = await FrameWriter.connect({ transport: "unix", path });
-    assert.deepEqual(writer.contentType, DNSTAP);
+    assert.deepEqual(writer.contentTypeBytes, DNSTAP);
+    assert.equal(writer.contentType, "protobuf:dnstap.Dnstap");
     assert.equal(writer.stats.connected, true);
     for (let i = 0; i < 100; i++) await writer.write(frame(i));
     await writer.write(enc.encode(frame(100)));
@@ -55,8 +56,9 @@ Deno.test("FrameWriter sends READY, START, the data in order and STOP, and waits
       Array.from({ length: 101 }, (_, i) => frame(i)),
     );
     const stats = writer.stats;
-    assert.equal(stats.framesWritten, 101);
-    assert.equal(stats.bytesWritten, 101 * (4 + 12));
+    assert.equal(stats.frames, 101);
+    // Payload bytes only, as every counter named `bytes`: no length words.
+    assert.equal(stats.bytes, 101 * 12);
     assert.equal(stats.connected, false);
     assert.equal(stats.queued, 0);
     assert.equal(stats.dropped, 0);
@@ -103,9 +105,10 @@ Deno.test("FrameWriter picks its first content type that ACCEPT lists", async (t
         { contentTypes: c.ours },
       );
       assert.deepEqual(
-        writer.contentType,
+        writer.contentTypeBytes,
         c.chosen === null ? null : enc.encode(c.chosen),
       );
+      assert.equal(writer.contentType, c.chosen);
       await writer.write("x");
       await writer.close();
       const got = await served;

@@ -62,7 +62,7 @@ async function load(target: ListenTarget): Promise<void> {
   assert.equal(closed.length, WRITERS);
   assert.ok(closed.every((e) => e === null), "every stream ended cleanly");
   for (const w of writers) {
-    assert.equal(w.stats.framesWritten, FRAMES);
+    assert.equal(w.stats.frames, FRAMES);
     assert.equal(w.stats.dropped, 0);
   }
 }

@@ -7,10 +7,9 @@ import {
   type Frame,
   FrameDecoder,
   HandshakeError,
-  type HandshakeErrorReason,
-  type ReaderEvent,
-  ReaderHandshake,
 } from "../mod.ts";
+import type { HandshakeErrorReason } from "../src/errors.ts";
+import { type ReaderEvent, ReaderHandshake } from "../src/reader_handshake.ts";
 import { concat, hex } from "./_util.ts";
 import {
   ACCEPT,

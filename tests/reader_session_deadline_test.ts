@@ -102,7 +102,7 @@ Deno.test("ReaderSession reports state, mode, content type, started and stopped"
   ]);
   session.next();
   assert.deepEqual([session.state, session.started], ["data", true]);
-  assert.deepEqual(session.contentType, DNSTAP);
+  assert.deepEqual(session.contentTypeBytes, DNSTAP);
   while (session.next() !== null);
   assert.deepEqual(
     [session.state, session.stopped, session.error],

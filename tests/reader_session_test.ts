@@ -8,6 +8,7 @@ import {
   DNSTAP_CONTENT_TYPE,
   encodeControlFrame,
   encodeDataFrame,
+  ReaderSession,
   type ReaderSessionEvent,
   type ReaderSessionOptions,
 } from "../mod.ts";
@@ -75,9 +76,7 @@ function record(event: ReaderSessionEvent): Rec {
       return {
         type: "started",
         mode: event.mode,
-        contentType: event.contentType === null
-          ? null
-          : text(event.contentType),
+        contentType: event.contentType,
       };
     case "data":
       return { type: "data", data: text(event.data) };
@@ -502,3 +501,32 @@ for (const c of CASES) {
     }
   });
 }
+
+Deno.test("ReaderSession gives the content type as text (U+FFFD for a bad byte) beside its exact bytes", () => {
+  const bytes = new Uint8Array([0x61, 0xff]);
+  for (const first of ["READY", "START"] as const) {
+    const session = new ReaderSession({ now: 0 });
+    if (first === "READY") {
+      session.receive(encodeControlFrame(ControlType.READY, [bytes]), 0);
+    }
+    session.receive(encodeControlFrame(ControlType.START, [bytes]), 0);
+    const events: ReaderSessionEvent[] = [];
+    for (let e = session.next(); e !== null; e = session.next()) events.push(e);
+    const started = events.find((e) => e.type === "started");
+    assert.ok(started?.type === "started", first);
+    assert.equal(started.contentType, "a\uFFFD");
+    assert.deepEqual(started.contentTypeBytes, bytes);
+    assert.equal(session.contentType, "a\uFFFD");
+    assert.deepEqual(session.contentTypeBytes, bytes);
+    // Copies: changing one changes nothing else.
+    started.contentTypeBytes!.fill(0);
+    assert.deepEqual(session.contentTypeBytes, bytes);
+  }
+  const none = new ReaderSession({ now: 0 });
+  none.receive(encodeControlFrame(ControlType.START), 0);
+  const started = none.next();
+  assert.ok(started?.type === "started");
+  assert.equal(started.contentType, null);
+  assert.equal(started.contentTypeBytes, null);
+  assert.equal(none.contentType, null);
+});

@@ -17,8 +17,6 @@ import {
   writeAllFrames,
 } from "./_socket_e2e.ts";
 
-const dec = new TextDecoder();
-
 // ---------------------------------------------------------------------------
 // Content type negotiation
 
@@ -29,7 +27,8 @@ Deno.test("writer → receiver: the stream takes the writer's first content type
   const writer = await FrameWriter.connect(targetOf(c.receiver), {
     contentTypes: ["a", "b", "c"],
   });
-  assert.equal(dec.decode(writer.contentType!), "b");
+  assert.equal(writer.contentType, "b");
+  assert.deepEqual(writer.contentTypeBytes, new TextEncoder().encode("b"));
   const payloads = makePayloads(100, 3);
   await writeAllFrames(writer, payloads);
   await closeBoth(writer, c);

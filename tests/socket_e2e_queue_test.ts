@@ -51,11 +51,11 @@ Deno.test("writer in drop mode against a stalled receiver: received + dropped ==
     gate.resolve();
     await closeBoth(writer, { receiver, events, tally, consuming });
 
-    const { dropped, framesWritten, queued, discarded } = writer.stats;
+    const { dropped, frames, queued, discarded } = writer.stats;
     assert.ok(droppedWhileStalled > 0, "the queue overflowed");
     assert.equal(dropped, droppedWhileStalled, "nothing dropped after");
     assert.equal(tally.count + dropped, attempted);
-    assert.equal(tally.count, framesWritten);
+    assert.equal(tally.count, frames);
     assert.equal(queued + discarded, 0);
     assert.equal(receiver.stats.frames, tally.count);
     // What arrived is in order, byte-identical, with gaps only.
@@ -118,6 +118,6 @@ Deno.test("writer in block mode against a slow receiver: nothing lost, all in or
     assert.ok(maxQueued <= queueSize, `queued reached ${maxQueued}`);
     const w = writer.stats;
     assert.equal(w.dropped + w.discarded + w.queued, 0);
-    assert.equal(w.framesWritten, payloads.length);
+    assert.equal(w.frames, payloads.length);
   });
 });

@@ -104,8 +104,8 @@ Deno.test("writer reconnects to a restarted receiver on the same Unix path", asy
         assert.ok(w.reconnects >= 1, `reconnects: ${w.reconnects}`);
         // Each frame counted once per completed socket write holding it.
         assert.ok(
-          w.framesWritten >= n && w.framesWritten <= n + maxRepeated,
-          `framesWritten: ${w.framesWritten}`,
+          w.frames >= n && w.frames <= n + maxRepeated,
+          `frames: ${w.frames}`,
         );
         assert.equal(w.queued, 0);
         assert.equal(w.dropped, 0);
@@ -160,7 +160,7 @@ Deno.test("writer reconnects to a restarted receiver on the same Unix path", asy
         assertStoppedCleanly(closedEvents(b.events)[0], "B");
         const w = writer.stats;
         assert.equal(w.reconnects, 1);
-        assert.equal(w.framesWritten, n);
+        assert.equal(w.frames, n);
         assert.equal(w.dropped + w.discarded + w.queued, 0);
         assert.ok(errors.length >= 1, "onError heard of the loss");
       });

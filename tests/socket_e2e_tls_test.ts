@@ -41,6 +41,6 @@ Deno.test("writer → receiver over TLS: 5,000 frames arrive intact", async () =
       mode: "bidirectional",
       contentType: DNSTAP_BYTES,
     });
-    assert.equal(writer.stats.framesWritten, payloads.length);
+    assert.equal(writer.stats.frames, payloads.length);
   });
 });

@@ -37,7 +37,8 @@ for (const transport of ["unix", "tcp"] as const) {
         finishTimeout: 60_000,
         onError: (e) => errors.push(e),
       });
-      assert.deepEqual(writer.contentType, DNSTAP_BYTES);
+      assert.deepEqual(writer.contentTypeBytes, DNSTAP_BYTES);
+      assert.equal(writer.contentType, "protobuf:dnstap.Dnstap");
       await writeAllFrames(writer, payloads);
       await closeBoth(writer, c);
       // close() returned after FINISH: the collector saw STOP, answered,
@@ -59,14 +60,14 @@ for (const transport of ["unix", "tcp"] as const) {
       assert.equal(stats.bytes, payloads.reduce((n, p) => n + p.length, 0));
       assert.equal(stats.connectionsTotal, 1);
       const w = writer.stats;
-      assert.equal(w.framesWritten, payloads.length);
+      assert.equal(w.frames, payloads.length);
       assert.equal(
-        w.bytesWritten,
-        payloads.reduce((n, p) => n + 4 + p.length, 0),
+        w.bytes,
+        payloads.reduce((n, p) => n + p.length, 0),
       );
       assert.ok(
-        w.batchesWritten < payloads.length / 10,
-        `batched: ${w.batchesWritten} socket writes`,
+        w.batches < payloads.length / 10,
+        `batched: ${w.batches} socket writes`,
       );
       assert.equal(w.reconnects, 0);
       assert.equal(w.dropped, 0);
@@ -90,7 +91,8 @@ Deno.test("unidirectional writer → receiver: START … STOP, every frame, no F
       bidirectional: false,
       onError: (e) => errors.push(e),
     });
-    assert.deepEqual(writer.contentType, DNSTAP_BYTES);
+    assert.deepEqual(writer.contentTypeBytes, DNSTAP_BYTES);
+    assert.equal(writer.contentType, "protobuf:dnstap.Dnstap");
     const payloads = makePayloads(10_000, 5);
     await writeAllFrames(writer, payloads);
     await closeBoth(writer, c);
@@ -99,6 +101,6 @@ Deno.test("unidirectional writer → receiver: START … STOP, every frame, no F
       mode: "unidirectional",
       contentType: DNSTAP_BYTES,
     });
-    assert.equal(writer.stats.framesWritten, payloads.length);
+    assert.equal(writer.stats.frames, payloads.length);
   });
 });

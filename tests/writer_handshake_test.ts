@@ -7,14 +7,18 @@ import {
   type Frame,
   FrameDecoder,
   HandshakeError,
-  type HandshakeErrorReason,
+} from "../mod.ts";
+import type { HandshakeErrorReason } from "../src/errors.ts";
+import {
   type ReaderEvent,
   ReaderHandshake,
   type ReaderHandshakeOptions,
+} from "../src/reader_handshake.ts";
+import {
   type WriterEvent,
   WriterHandshake,
   type WriterHandshakeOptions,
-} from "../mod.ts";
+} from "../src/writer_handshake.ts";
 import * as V from "./_vectors.ts";
 
 // The byte-exact vectors of PROTOCOL.md §2 (tests/_vectors.ts, written out

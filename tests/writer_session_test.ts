@@ -63,9 +63,7 @@ function plainEvent(e: WriterSessionEvent): Plain {
     }
     case "started":
       return `started ${e.mode} ${
-        e.contentType === null
-          ? "null"
-          : new TextDecoder().decode(e.contentType)
+        e.contentType === null ? "null" : e.contentType
       }`;
     case "finished":
       return "finished";
@@ -558,4 +556,25 @@ Deno.test("WriterSession holds to its grammar, deadlines and chunking on random 
   fc.assert(fc.property(writerSessionCaseArb, checkWriterSession), {
     numRuns: 500,
   });
+});
+
+Deno.test("WriterSession gives the content type as text (U+FFFD for a bad byte) beside its exact bytes", () => {
+  const bytes = new Uint8Array([0xff, 0x62]);
+  const session = new WriterSession({
+    contentTypes: [bytes],
+    bidirectional: false,
+  });
+  session.start(0);
+  const events: WriterSessionEvent[] = [];
+  for (let e = session.next(); e !== null; e = session.next()) events.push(e);
+  const started = events.find((e) => e.type === "started");
+  assert.ok(started?.type === "started");
+  assert.equal(started.contentType, "\uFFFDb");
+  assert.deepEqual(started.contentTypeBytes, bytes);
+  assert.equal(session.contentType, "\uFFFDb");
+  assert.deepEqual(session.contentTypeBytes, bytes);
+  const none = new WriterSession({ contentTypes: [], bidirectional: false });
+  none.start(0);
+  assert.equal(none.contentType, null);
+  assert.equal(none.contentTypeBytes, null);
 });

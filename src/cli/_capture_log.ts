@@ -39,9 +39,7 @@ export class ConnectionLog {
         return {
           level: 1,
           text: `${name} started: ${c.mode}, content type ${
-            c.contentType === null
-              ? "(none)"
-              : JSON.stringify(new TextDecoder().decode(c.contentType))
+            c.contentType === null ? "(none)" : JSON.stringify(c.contentType)
           }`,
         };
       case "closed": {

@@ -288,7 +288,7 @@ async function send(plan: SendPlan): Promise<number> {
     bytes += end - start - 4 * n;
     passBytes += end - start;
     const run = window.subarray(start, end);
-    return writer.tryWriteEncoded(run) ? undefined : writer.writeEncoded(run);
+    return writer.tryWriteRun(run) ? undefined : writer.writeRun(run);
   };
 
   try {
@@ -335,10 +335,10 @@ async function send(plan: SendPlan): Promise<number> {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
   }
   const stats = writer.stats;
-  if (failure === null && stats.framesWritten < frames) {
+  if (failure === null && stats.frames < frames) {
     failure = new CliError(
       `connection to ${plan.where} lost: ${
-        frames - stats.framesWritten
+        frames - stats.frames
       } of ${frames} frames not delivered${
         lastError === null ? "" : ` (${plainError(lastError)})`
       }`,

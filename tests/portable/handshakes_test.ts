@@ -9,10 +9,11 @@ import {
   encodeDataFrame,
   FrameDecoder,
   HandshakeError,
-  ReaderHandshake,
-  WriterHandshake,
 } from "../../mod.ts";
-import type { ReaderEvent, WriterEvent } from "../../mod.ts";
+import { ReaderHandshake } from "../../src/reader_handshake.ts";
+import { WriterHandshake } from "../../src/writer_handshake.ts";
+import type { ReaderEvent } from "../../src/reader_handshake.ts";
+import type { WriterEvent } from "../../src/writer_handshake.ts";
 import { ACCEPT, FINISH, HELLO, READY, START, STOP } from "../_vectors.ts";
 import { test } from "./_harness.ts";
 

@@ -10,9 +10,9 @@ import {
   DNSTAP_CONTENT_TYPE,
   encodeDataFrame,
   FrameDecoder,
-  ReaderHandshake,
-  WriterHandshake,
 } from "../../mod.ts";
+import { ReaderHandshake } from "../../src/reader_handshake.ts";
+import { WriterHandshake } from "../../src/writer_handshake.ts";
 import { test } from "./_harness.ts";
 
 /** What the collector saw on one connection. */
