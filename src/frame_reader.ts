@@ -297,7 +297,7 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    * });
    * await writer.close();
    * await drained;
-   * assert.equal(writer.stats.framesWritten, 3);
+   * assert.equal(writer.stats.frames, 3);
    * await Deno.remove(path);
    * ```
    */
