@@ -75,10 +75,10 @@ const code = await main(["stats", file]);
 // The demo checks itself: every frame, in a whole file.
 await using reader = await openFrameReader(file);
 const summary = await reader.forEachFrame(() => {});
-const whole = summary.dataFrames === COUNT &&
-  summary.payloadBytes === payloadBytes && summary.stopped;
+const whole = summary.frames === COUNT &&
+  summary.bytes === payloadBytes && summary.stopped;
 console.log(
-  `\nthe file: ${file} (${summary.dataFrames} frames, STOP ${
+  `\nthe file: ${file} (${summary.frames} frames, STOP ${
     summary.stopped ? "seen" : "MISSING"
   }); remove it with: rm -r ${dir}`,
 );

@@ -57,6 +57,7 @@ export type {
   ContentTypeOptions,
   DecodeOptions,
   EncodeOptions,
+  OversizePolicy,
 } from "./src/options.ts";
 export type { DataCallback, RunCallback } from "./src/callbacks.ts";
 export {
@@ -68,7 +69,6 @@ export {
   decodeFrames,
   FrameDecoder,
   type FrameDecoderOptions,
-  type OversizePolicy,
   type PartialFrame,
 } from "./src/frame_decoder.ts";
 export { decodeControlFrame } from "./src/decode_control_frame.ts";
@@ -92,10 +92,8 @@ export {
   isWasmAvailable,
 } from "./src/engine.ts";
 export {
-  type DataFrameCallback,
   FrameReader,
   type FrameReaderOptions,
   type FrameReaderSummary,
-  type FrameRunCallback,
   type FrameSource,
 } from "./src/frame_reader.ts";

@@ -83,7 +83,7 @@ async function countFile(
 ): Promise<{ frames: number; bytes: number; stopped: boolean }> {
   await using reader = await openFrameReader(path);
   const s = await reader.forEachFrame(() => {});
-  return { frames: s.dataFrames, bytes: s.payloadBytes, stopped: s.stopped };
+  return { frames: s.frames, bytes: s.bytes, stopped: s.stopped };
 }
 
 function freePort(): number {

@@ -103,9 +103,9 @@ let readers: Reader[] = [
   our("deno forEachFrame wasm", "--engine", "wasm", "--api", "callback"),
   our("deno forEachRun", "--api", "run"),
   our("deno batches()", "--api", "batches", "--copy"),
-  our("deno batches() copyPayloads:false", "--api", "batches"),
+  our("deno batches() reuseWindow:true", "--api", "batches"),
   our("deno for await", "--api", "iterator", "--copy"),
-  our("deno for await copyPayloads:false", "--api", "iterator"),
+  our("deno for await reuseWindow:true", "--api", "iterator"),
   our("deno for await (no options)", "--api", "default"),
 ];
 for (const spec of values.reader) {

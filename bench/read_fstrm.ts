@@ -82,7 +82,7 @@ try {
         ...(values.window === undefined
           ? {}
           : { windowSize: Number(values.window) }),
-        copyPayloads: values.copy,
+        reuseWindow: !values.copy,
       });
     used = reader.engine;
     if (values.api === "callback") {
@@ -119,7 +119,7 @@ try {
     } else {
       throw new TypeError(`unknown --api ${values.api}`);
     }
-    contentType = reader.summary.contentType;
+    contentType = reader.summary.contentTypeBytes;
     stopped = reader.summary.stopped;
   }
 } catch (error) {

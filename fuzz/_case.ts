@@ -9,7 +9,7 @@
 /**
  * What went wrong:
  * - `divergence`: two paths that must agree did not (engines, next and
- *   nextControl, FrameReader and FrameDecoder, the reference model);
+ *   next(onData), FrameReader and FrameDecoder, the reference model);
  * - `crash`: an error other than the library's documented typed errors;
  * - `invariant`: a documented property broke (a view that should be one,
  *   an event after "failed", bytes sent that are no valid control frame…);

@@ -1,6 +1,6 @@
 // Private: the decoder fuzz target. The input, cut into chunks and pulled as
 // the case says, goes through FrameDecoder with engine "ts" and "wasm", with
-// next() and with nextControl() (whose onData may throw now and then). All
+// next() and with next(onData) (whose onData may throw now and then). All
 // four must give the same frames (offsets, payloads, types, content types,
 // views or copies, the chunk after which each came out), the same error
 // (class, message, every field; thrown again by every later call), the same
@@ -41,7 +41,7 @@ import {
 } from "./_options.ts";
 import { defineTarget, type FuzzTarget } from "./_target.ts";
 
-/** Bytes through FrameDecoder: both engines, next() and nextControl(). */
+/** Bytes through FrameDecoder: both engines, next() and next(onData). */
 export interface DecoderCase extends FuzzCase, InputSpelling {
   target: "decoder";
   /** Where the input is cut into chunks (sorted offsets). */
@@ -50,7 +50,7 @@ export interface DecoderCase extends FuzzCase, InputSpelling {
   pulls: string;
   /** The decoders' options. */
   options: CaseOptions;
-  /** nextControl's onData throws on every data frame whose index is a multiple of this (0: never). */
+  /** next(onData)'s onData throws on every data frame whose index is a multiple of this (0: never). */
   throwEvery?: number;
 }
 
@@ -155,26 +155,26 @@ function checkDecoder(c: DecoderCase): void {
     model,
     maxFrameLength: opts.options.maxFrameLength,
   };
-  const run = (engine: Engine, api: "next" | "nextControl") =>
+  const run = (engine: Engine, api: "next" | "nextOnData") =>
     observe(input, {
       engine,
       api,
-      throwEvery: api === "nextControl" ? c.throwEvery ?? 0 : 0,
+      throwEvery: api === "nextOnData" ? c.throwEvery ?? 0 : 0,
     });
   const ts = run("ts", "next");
   assertModel(bytes, ts, model, "FrameDecoder [ts] next()");
   const wasm = run("wasm", "next");
   assertSame(wasm, ts, "FrameDecoder engines wasm and ts disagree (next())");
-  // nextControl gives what next() gives, data frames without their offset.
+  // next(onData) gives what next() gives, data frames without their offset.
   const expected: Observed = {
     ...ts,
     frames: ts.frames.map((f) => f.kind === "data" ? { ...f, offset: -1 } : f),
   };
   for (const engine of ["ts", "wasm"] as const) {
     assertSame(
-      run(engine, "nextControl"),
+      run(engine, "nextOnData"),
       expected,
-      `FrameDecoder [${engine}] nextControl() and next() disagree`,
+      `FrameDecoder [${engine}] next(onData) and next() disagree`,
     );
   }
 }
@@ -182,7 +182,7 @@ function checkDecoder(c: DecoderCase): void {
 /** The decoder target. */
 export const decoderTarget: FuzzTarget = defineTarget<DecoderCase>({
   name: "decoder",
-  about: "FrameDecoder, both engines, next() and nextControl()",
+  about: "FrameDecoder, both engines, next() and next(onData)",
   arb: decoderCaseArb,
   sync: true,
   check: checkDecoder,

@@ -62,7 +62,7 @@ export interface ReaderCase extends FuzzCase, InputSpelling {
   options: CaseOptions;
   windowSize: number;
   how: "forEachFrame" | "forEachRun" | "batches" | "iterator";
-  copyPayloads: boolean;
+  reuseWindow: boolean;
   readSync: boolean;
   /** forEachFrame (forEachRun): the callback returns a promise on every data frame (run) whose index is a multiple of this (0: never), and reads the payload (run) once it settles. */
   awaitEvery?: number;
@@ -111,7 +111,7 @@ const readerCaseArb: fc.Arbitrary<ReaderCase> = fc.record({
     "batches" as const,
     "iterator" as const,
   ),
-  copyPayloads: fc.boolean(),
+  reuseWindow: fc.boolean(),
   readSync: fc.boolean(),
   awaitEvery: fc.oneof(
     { weight: 4, arbitrary: fc.constant(0) },
@@ -192,7 +192,10 @@ interface ReaderObserved {
   summary:
     & {
       -readonly [
-        K in Exclude<keyof FrameReaderSummary, "engine" | "contentType">
+        K in Exclude<
+          keyof FrameReaderSummary,
+          "engine" | "contentType" | "contentTypeBytes"
+        >
       ]: FrameReaderSummary[K];
     }
     & { contentType: string | null };
@@ -212,7 +215,7 @@ async function observeReader(
     ...options,
     engine,
     windowSize: c.windowSize,
-    copyPayloads: c.copyPayloads,
+    reuseWindow: c.reuseWindow,
   };
   const reader = new FrameReader(source, readerOptions);
   if (reader.engine !== engine) {
@@ -224,10 +227,10 @@ async function observeReader(
   let frames: Frame[] | null = null;
   const payloads: Uint8Array[] = [];
   let error: ErrorRecord | null = null;
-  // Views (copyPayloads: false) are copied at once; copies are kept as
-  // they are, to prove they stay valid.
+  // Views of the window (reuseWindow) are copied at once; frames that own
+  // their payloads are kept as they are, to prove they stay valid.
   const keep = (f: Frame): Frame =>
-    c.copyPayloads || f.kind !== "data" ? f : { ...f, data: f.data.slice() };
+    !c.reuseWindow || f.kind !== "data" ? f : { ...f, data: f.data.slice() };
   const awaitEvery = c.awaitEvery ?? 0;
   const stopAt = c.stopAt ?? -1;
   try {
@@ -347,6 +350,15 @@ async function observeReader(
   if (s.engine !== engine) {
     fail("invariant", `${where}: summary.engine is ${s.engine}`);
   }
+  const text = s.contentTypeBytes === null
+    ? null
+    : new TextDecoder().decode(s.contentTypeBytes);
+  if (s.contentType !== text) {
+    fail(
+      "invariant",
+      `${where}: summary.contentType ${s.contentType} is not its bytes as text`,
+    );
+  }
   return {
     frames: frames === null ? null : frames.map(readerFrame),
     payloads: payloads.map(short),
@@ -354,13 +366,15 @@ async function observeReader(
     summary: {
       started: s.started,
       stopped: s.stopped,
-      dataFrames: s.dataFrames,
-      payloadBytes: s.payloadBytes,
+      frames: s.frames,
+      bytes: s.bytes,
       controlFrames: s.controlFrames,
       skippedFrames: s.skippedFrames,
       oversizedFrames: s.oversizedFrames,
       bytesRead: s.bytesRead,
-      contentType: s.contentType === null ? null : toHex(s.contentType),
+      contentType: s.contentTypeBytes === null
+        ? null
+        : toHex(s.contentTypeBytes),
     },
   };
 }
@@ -399,8 +413,8 @@ async function checkReader(c: ReaderCase): Promise<void> {
     summary: {
       started: m.started,
       stopped: m.stopped,
-      dataFrames: m.dataFrames,
-      payloadBytes: m.payloadBytes,
+      frames: m.frames,
+      bytes: m.bytes,
       controlFrames: m.controlFrames,
       skippedFrames: m.skippedFrames,
       oversizedFrames: m.oversizedFrames,

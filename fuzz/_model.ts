@@ -53,14 +53,14 @@ export interface ModelError {
 
 /** The counters every decoding path keeps. */
 export interface ModelCounters {
-  dataFrames: number;
+  frames: number;
   controlFrames: number;
   skippedFrames: number;
   oversizedFrames: number;
   started: boolean;
   stopped: boolean;
   contentType: Uint8Array | null;
-  payloadBytes: number;
+  bytes: number;
 }
 
 /** What the model makes of an input. */
@@ -91,14 +91,14 @@ export function decodeModel(
   const n = bytes.length;
   const frames: ModelFrame[] = [];
   const c: ModelCounters = {
-    dataFrames: 0,
+    frames: 0,
     controlFrames: 0,
     skippedFrames: 0,
     oversizedFrames: 0,
     started: false,
     stopped: false,
     contentType: null,
-    payloadBytes: 0,
+    bytes: 0,
   };
   let phase = IDLE;
   const done = (error: ModelError | null): ModelResult => {
@@ -178,8 +178,8 @@ export function decodeModel(
           dueAt: pos + 4 + len,
         });
       }
-      c.dataFrames++;
-      c.payloadBytes += len;
+      c.frames++;
+      c.bytes += len;
       frames.push({
         kind: "data",
         offset: pos,

@@ -1,6 +1,6 @@
 // Private: a FrameDecoder run observed, and held to the reference model.
 // observe() decodes an input cut into chunks with one engine and one API
-// (next() or nextControl()), checking the invariants that hold frame by
+// (next() or next(onData)), checking the invariants that hold frame by
 // frame, and returns everything observable; assertModel() compares that with
 // what the model (_model.ts) makes of the input. The decoder target compares
 // engines and APIs with these; the reader target holds FrameReader to them.
@@ -41,7 +41,7 @@ export type ObservedFrame =
 
 /** A decoder's counters, comparable across paths (the content type in hex). */
 export type Counters =
-  & Omit<ModelCounters, "payloadBytes" | "contentType">
+  & Omit<ModelCounters, "contentType">
   & { contentType: string | null };
 
 /** Everything observable of one decoding run. */
@@ -57,7 +57,8 @@ export interface Observed {
 /** The counters of `d` now. */
 function decoderCounters(d: FrameDecoder): Counters {
   return {
-    dataFrames: d.dataFrames,
+    frames: d.frames,
+    bytes: d.bytes,
     controlFrames: d.controlFrames,
     skippedFrames: d.skippedFrames,
     oversizedFrames: d.oversizedFrames,
@@ -118,8 +119,8 @@ export interface DecoderInput {
 /** How one run decodes: the engine, the API, and onData's throws. */
 export interface DecoderRun {
   engine: Engine;
-  api: "next" | "nextControl";
-  /** nextControl's onData throws on every data frame whose index is a multiple of this (0: never). */
+  api: "next" | "nextOnData";
+  /** next(onData)'s onData throws on every data frame whose index is a multiple of this (0: never). */
   throwEvery: number;
 }
 
@@ -227,7 +228,7 @@ export function observe(input: DecoderInput, run: DecoderRun): Observed {
   };
   const pull = api === "next"
     ? () => decoder.next()
-    : () => decoder.nextControl(onData);
+    : () => decoder.next(onData);
   const drain = () => {
     for (;;) {
       let f: Frame | null;
@@ -239,7 +240,7 @@ export function observe(input: DecoderInput, run: DecoderRun): Observed {
       }
       if (f === null) return;
       if (f.kind === "data") {
-        if (api === "nextControl") {
+        if (api === "nextOnData") {
           fail("invariant", `${where} returned a data frame`);
         }
         const view = checkData(f.data, f.offset, null);
@@ -365,7 +366,8 @@ export function assertModel(
   );
   const m = model.counters;
   assertSame(run.counters.at(-1), {
-    dataFrames: m.dataFrames,
+    frames: m.frames,
+    bytes: m.bytes,
     controlFrames: m.controlFrames,
     skippedFrames: m.skippedFrames,
     oversizedFrames: m.oversizedFrames,

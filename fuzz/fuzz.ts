@@ -1,6 +1,6 @@
 /**
  * The fuzzer: random and mutated Frame Streams through FrameDecoder (both
- * engines, next() and nextControl()), FrameReader (both engines, small
+ * engines, next() and next(onData)), FrameReader (both engines, small
  * windows) and the two handshake state machines, held to each other, to a
  * reference model and to the documented invariants (one module per target,
  * fuzz/_check_<target>.ts, registered in _targets.ts). A

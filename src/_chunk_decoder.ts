@@ -335,7 +335,8 @@ export class ChunkDecoder {
     if (state.phase !== PHASE_DATA) {
       state.dataOutOfPlace(this.#windowBase + at);
     }
-    state.dataFrames++;
+    state.frames++;
+    state.bytes += length;
     this.inCallback = true;
     onData(this.#window, at + 4, length);
     this.inCallback = false;
@@ -348,7 +349,8 @@ export class ChunkDecoder {
     if (state.phase !== PHASE_DATA) {
       state.dataOutOfPlace(this.#windowBase + start);
     }
-    state.dataFrames += frames;
+    state.frames += frames;
+    state.bytes += end - start - 4 * frames;
     this.inCallback = true;
     onRun(this.#window, start, end, frames);
     this.inCallback = false;
@@ -363,7 +365,8 @@ export class ChunkDecoder {
     }
     const state = this.state;
     if (state.phase !== PHASE_DATA) state.dataOutOfPlace(offset);
-    state.dataFrames++;
+    state.frames++;
+    state.bytes += length;
     return {
       kind: "data",
       data: window.subarray(at + 4, at + 4 + length),

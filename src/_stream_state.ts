@@ -21,9 +21,9 @@ export const PHASE_STOPPED = 2;
 export class StreamState {
   phase: number = PHASE_IDLE;
   contentType: Uint8Array | null = null;
-  dataFrames = 0;
-  /** Payload bytes of the data frames counted (the bulk path keeps it). */
-  payloadBytes = 0;
+  frames = 0;
+  /** Payload bytes of the data frames counted (length words not included). */
+  bytes = 0;
   controlFrames = 0;
   skippedFrames = 0;
   readonly strict: boolean;

@@ -30,7 +30,6 @@ export type DataSink = (
   window: Uint8Array,
   offset: number,
   length: number,
-  frameOffset: number,
 ) => unknown;
 
 /** Called for each run of `frames` data frames at window[start, end). */
@@ -229,8 +228,8 @@ export class WindowLoop {
         }
         const frameOffset = base + pos;
         if (state.phase !== PHASE_DATA) state.dataOutOfPlace(frameOffset);
-        state.dataFrames++;
-        state.payloadBytes += need - 4;
+        state.frames++;
+        state.bytes += need - 4;
         if (toFrames) {
           sinks.frames!.push({
             kind: "data",
@@ -239,7 +238,7 @@ export class WindowLoop {
           });
         } else {
           const returned = onData !== undefined
-            ? onData(frame, 4, need - 4, frameOffset)
+            ? onData(frame, 4, need - 4)
             : onRun!(frame, 0, need, 1);
           if (isThenable(returned)) await returned;
         }
@@ -304,7 +303,7 @@ function deliver(
         if (state.phase !== PHASE_DATA) state.dataOutOfPlace(base + at);
         data++;
         payload += length;
-        const returned = onData(window, at + 4, length, base + at);
+        const returned = onData(window, at + 4, length);
         if (returned !== undefined && isThenable(returned)) {
           hold.promise = returned;
           return i + 1;
@@ -314,8 +313,8 @@ function deliver(
       }
     }
   } finally {
-    state.dataFrames += data;
-    state.payloadBytes += payload;
+    state.frames += data;
+    state.bytes += payload;
   }
   return n;
 }
@@ -362,8 +361,8 @@ function deliverFrames(
       }
     }
   } finally {
-    state.dataFrames += data;
-    state.payloadBytes += payload;
+    state.frames += data;
+    state.bytes += payload;
   }
 }
 
@@ -406,8 +405,8 @@ function deliverRuns(
     const last = 3 * (j - 1);
     const end = table[last]! + 4 + table[last + 1]!;
     const frames = j - i;
-    state.dataFrames += frames;
-    state.payloadBytes += end - at - 4 * frames;
+    state.frames += frames;
+    state.bytes += end - at - 4 * frames;
     i = j;
     const returned = onRun(window, at, end, frames);
     if (returned !== undefined && isThenable(returned)) {

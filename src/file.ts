@@ -18,7 +18,7 @@
  * const summary = await reader.forEachFrame((_window, _offset, length) => {
  *   bytes += length;
  * });
- * assert.equal(summary.dataFrames, 3);
+ * assert.equal(summary.frames, 3);
  * assert.equal(bytes, 6);
  * assert.ok(summary.stopped);
  * await Deno.remove(path);
@@ -57,7 +57,7 @@ import {
  * const path = await Deno.makeTempFile();
  * await Deno.writeFile(path, encodeFrameStream(["x"]));
  * await using reader = await openFrameReader(path, { engine: "ts" });
- * console.log((await reader.forEachFrame(() => {})).dataFrames); // 1
+ * console.log((await reader.forEachFrame(() => {})).frames); // 1
  * await Deno.remove(path);
  * ```
  */

@@ -24,48 +24,17 @@
  */
 import { DEFAULT_MAX_FRAME_LENGTH } from "./constants.ts";
 import type { ControlFrame, Frame } from "./frame.ts";
-import type { Engine, EngineOption } from "./engine.ts";
+import type { Engine } from "./engine.ts";
+import type { DecodeOptions } from "./options.ts";
+import type { DataCallback, RunCallback } from "./callbacks.ts";
 import { makeScanEngine, resolveEngine } from "./_select_engine.ts";
 import { checkFrameLimits } from "./_options.ts";
 import { ChunkDecoder } from "./_chunk_decoder.ts";
 import { PHASE_IDLE, PHASE_STOPPED } from "./_stream_state.ts";
 
 /**
- * What to do with a data frame longer than `maxFrameLength`.
- *
- * - `"error"`: throw a {@linkcode FrameTooLargeError}.
- *
- * Either way, input that is not Frame Streams at all (its first word is an
- * absurd length and its first bytes look like text, HTTP, TLS or a 2-byte
- * length and protobuf) is a {@linkcode NotFrameStreamsError}.
- * - `"skip"`: discard it without buffering it, count it in
- *   {@linkcode FrameDecoder.prototype.oversizedFrames}, and go on, as
- *   `fstrm_capture` does.
- *
- * @example Telling a text file from a stream with a long frame
- * ```ts
- * import { decodeFrames, NotFrameStreamsError } from "@fstrm/fstrm";
- * import assert from "node:assert/strict";
- *
- * const text = new TextEncoder().encode("hello, world\n");
- * assert.throws(
- *   () => decodeFrames(text, { oversize: "skip" }),
- *   (e) => e instanceof NotFrameStreamsError && e.offset === 0,
- * );
- * ```
- *
- * @example
- * ```ts
- * import type { OversizePolicy } from "@fstrm/fstrm";
- *
- * const policy: OversizePolicy = "skip";
- * console.log(policy);
- * ```
- */
-export type OversizePolicy = "error" | "skip";
-
-/**
- * Options of {@linkcode FrameDecoder}.
+ * Options of {@linkcode FrameDecoder} (and of {@linkcode decodeFrames}): the
+ * {@linkcode DecodeOptions}, and how strictly the stream's phase is kept.
  *
  * @example
  * ```ts
@@ -76,21 +45,7 @@ export type OversizePolicy = "error" | "skip";
  * console.log(decoder.oversizedFrames);
  * ```
  */
-export interface FrameDecoderOptions {
-  /**
-   * The longest data frame payload accepted, in bytes: an integer from 1 to
-   * 4,294,967,295. Real dnstap frames reach about 56 KB, so a limit under
-   * about 66 KB loses real traffic.
-   *
-   * @default {1048576}
-   */
-  maxFrameLength?: number;
-  /**
-   * What to do with a longer data frame.
-   *
-   * @default {"error"}
-   */
-  oversize?: OversizePolicy;
+export interface FrameDecoderOptions extends DecodeOptions {
   /**
    * Reject instead of skipping: control frames of unknown type, known ones
    * out of place, data frames before START, and end of input without STOP.
@@ -107,15 +62,6 @@ export interface FrameDecoderOptions {
    * @default {"skip"}
    */
   outOfPlace?: "skip" | "deliver";
-  /**
-   * The scan engine. `"auto"` takes the TypeScript engine, measured faster
-   * here for the decoder (the WebAssembly engine must copy each chunk into
-   * its memory; see the README's benchmarks); `"wasm"` insists on
-   * WebAssembly and throws where it cannot load.
-   *
-   * @default {"auto"}
-   */
-  engine?: EngineOption;
 }
 
 /** What "auto" picks for the decoder (see the README's benchmarks). */
@@ -168,6 +114,17 @@ export interface PartialFrame {
  * {@linkcode FrameDecoder.prototype.skippedFrames}) control frames that have
  * no place there; control frames of unknown type are always skipped. After
  * STOP a new START may begin another stream.
+ *
+ * Ways to take the frames (mix them freely):
+ * - {@linkcode FrameDecoder.prototype.next}`()`: every frame as an object.
+ * - {@linkcode FrameDecoder.prototype.next}`(onData)`: each data frame's
+ *   payload where it lies, handed to a callback; control frames as objects.
+ * - {@linkcode FrameDecoder.prototype.nextRun}`(onRun)`: runs of data frames
+ *   still encoded; control frames as objects.
+ *
+ * With `engine: "auto"` the decoder takes the TypeScript engine, measured
+ * faster here (the WebAssembly engine must copy each chunk into its memory;
+ * see docs/benchmarks.md).
  *
  * @example
  * ```ts
@@ -276,17 +233,35 @@ export class FrameDecoder {
   }
 
   /**
-   * Data frames delivered so far.
+   * Data frames delivered so far (as objects or to a callback).
    *
    * @example
    * ```ts
    * import { FrameDecoder } from "@fstrm/fstrm";
    *
-   * console.log(new FrameDecoder().dataFrames); // 0
+   * console.log(new FrameDecoder().frames); // 0
    * ```
    */
-  get dataFrames(): number {
-    return this.#core.state.dataFrames;
+  get frames(): number {
+    return this.#core.state.frames;
+  }
+
+  /**
+   * The payload bytes of the data frames delivered so far (length words not
+   * included).
+   *
+   * @example
+   * ```ts
+   * import { encodeFrameStream, FrameDecoder } from "@fstrm/fstrm";
+   *
+   * const decoder = new FrameDecoder();
+   * decoder.push(encodeFrameStream(["ab", "cde"]));
+   * while (decoder.next() !== null);
+   * console.log(decoder.frames, decoder.bytes); // 2 5
+   * ```
+   */
+  get bytes(): number {
+    return this.#core.state.bytes;
   }
 
   /**
@@ -336,7 +311,7 @@ export class FrameDecoder {
 
   /**
    * The frame being assembled from more than one chunk, as of the last
-   * `next()` (or `nextControl()`) that returned `null`; `null` at a frame
+   * `next()` (or `nextRun()`) that returned `null`; `null` at a frame
    * boundary. A receiver can act on a frame before its bytes arrive: refuse
    * a data frame out of place, or show the progress of a large one.
    *
@@ -412,8 +387,9 @@ export class FrameDecoder {
   }
 
   /**
-   * Returns the next frame, or `null` when more input is needed (or, after
-   * `end()`, when the input is exhausted).
+   * Use this to take every frame as an object, data frames with their
+   * stream offset. Returns the next frame, or `null` when more input is
+   * needed (or, after `end()`, when the input is exhausted).
    *
    * @returns The next frame or `null`.
    * @throws {NotFrameStreamsError} The input is not Frame Streams: its
@@ -428,6 +404,8 @@ export class FrameDecoder {
    * @throws {UnexpectedFrameError} A frame out of place, in strict mode.
    * @throws {TruncatedFrameError} After `end()`, the input ended inside a
    * frame, or without STOP in strict mode.
+   * Errors come after every frame before the fault has been returned, and
+   * then again on every call.
    *
    * @example
    * ```ts
@@ -439,32 +417,25 @@ export class FrameDecoder {
    * console.log(frame?.kind); // "data"
    * ```
    */
-  next(): Frame | null {
-    if (this.#error !== null) throw this.#error;
-    try {
-      return this.#core.next(null, null);
-    } catch (error) {
-      this.#error = error;
-      throw error;
-    }
-  }
-
+  next(): Frame | null;
   /**
-   * Returns the next control frame, or `null` as {@linkcode FrameDecoder.prototype.next}
-   * does, handing every data frame before it to `onData` instead of
-   * returning it: `onData(window, offset, length)` gets the payload as
-   * `window[offset, offset + length)`, a view of the pushed chunk (or of the
-   * buffer that assembled a frame spanning chunks), valid while that chunk
-   * is. No object is made per data frame: the fast path for a consumer that
-   * reads or copies payloads at once. Mixing calls with `next()` is fine.
+   * Use this to read each payload where it lies, with no object made per
+   * data frame: the fast path for a consumer that reads or copies payloads
+   * at once. Data frames go to `onData(window, offset, length)`, the payload
+   * being `window[offset, offset + length)`, a view of the pushed chunk (or
+   * of the buffer that assembled a frame spanning chunks) valid while that
+   * chunk is; only control frames are returned. The shape of
+   * `ReaderSession.prototype.next(onData)`; mixing calls with `next()` is
+   * fine.
    *
    * @param onData Called for each data frame, in order; what it returns is
    * ignored. If it throws, the error propagates and the decoder goes on
    * after that frame at the next call.
    * @returns The next control frame, or `null` when more input is needed
    * (or, after `end()`, when the input is exhausted).
-   * @throws The errors of {@linkcode FrameDecoder.prototype.next}, after
-   * every data frame before the fault has been handed to `onData`.
+   * @throws {TypeError} If `onData` is not a function.
+   * @throws The errors of `next()`, after every data frame before the fault
+   * has been handed to `onData`.
    *
    * @example Counting payload bytes without a frame object each
    * ```ts
@@ -479,22 +450,48 @@ export class FrameDecoder {
    * const count = (_w: Uint8Array, _o: number, length: number) => {
    *   bytes += length;
    * };
-   * for (let f = decoder.nextControl(count); f !== null; f = decoder.nextControl(count)) {
+   * for (let f = decoder.next(count); f !== null; f = decoder.next(count)) {
    *   controls.push(f.type === ControlType.START ? "START" : "STOP");
    * }
    * assert.equal(bytes, 5);
    * assert.deepEqual(controls, ["START", "STOP"]);
    * ```
    */
-  nextControl(
-    onData: (window: Uint8Array, offset: number, length: number) => unknown,
-  ): ControlFrame | null {
+  next(onData: DataCallback): ControlFrame | null;
+  /**
+   * `next()` or `next(onData)`, for a caller whose callback may be
+   * `undefined`: as `next()` without one.
+   *
+   * @param onData Called for each data frame, or `undefined`.
+   * @returns The next frame (given `onData`: the next control frame) or
+   * `null`.
+   *
+   * @example
+   * ```ts
+   * import { encodeDataFrame, FrameDecoder } from "@fstrm/fstrm";
+   *
+   * const decoder = new FrameDecoder();
+   * decoder.push(encodeDataFrame("hi"));
+   * const sink = undefined as ((w: Uint8Array, o: number, n: number) => void) | undefined;
+   * console.log(decoder.next(sink)?.kind); // "data"
+   * ```
+   */
+  next(onData?: DataCallback): Frame | null;
+  next(onData?: DataCallback): Frame | null {
     if (this.#error !== null) throw this.#error;
+    if (onData === undefined) {
+      try {
+        return this.#core.next(null, null);
+      } catch (error) {
+        this.#error = error;
+        throw error;
+      }
+    }
     if (typeof onData !== "function") {
       throw new TypeError("Cannot decode: onData must be a function");
     }
     try {
-      return this.#core.next(onData, null) as ControlFrame | null;
+      return this.#core.next(onData, null);
     } catch (error) {
       if (!this.#core.inCallback) this.#error = error;
       this.#core.inCallback = false;
@@ -503,8 +500,9 @@ export class FrameDecoder {
   }
 
   /**
-   * As {@linkcode FrameDecoder.prototype.nextControl}, handing data frames
-   * still encoded, in runs: `onRun(window, start, end, frames)` gets
+   * Use this to copy or forward data frames as they came, a run at a time,
+   * length words included. As {@linkcode FrameDecoder.prototype.next}
+   * given a callback, handing data frames still encoded, in runs: `onRun(window, start, end, frames)` gets
    * `frames` consecutive whole data frames (length words included) as
    * `window[start, end)`, a view of the pushed chunk (or of the buffer that
    * assembled a frame spanning chunks: a run of one), valid while that
@@ -539,14 +537,7 @@ export class FrameDecoder {
    * assert.deepEqual(payloads, ["ab", "cde"]);
    * ```
    */
-  nextRun(
-    onRun: (
-      window: Uint8Array,
-      start: number,
-      end: number,
-      frames: number,
-    ) => unknown,
-  ): ControlFrame | null {
+  nextRun(onRun: RunCallback): ControlFrame | null {
     if (this.#error !== null) throw this.#error;
     if (typeof onRun !== "function") {
       throw new TypeError("Cannot decode: onRun must be a function");

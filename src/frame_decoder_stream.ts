@@ -25,7 +25,10 @@ import { FrameDecoder, type FrameDecoderOptions } from "./frame_decoder.ts";
 
 /**
  * Decodes a byte stream into {@linkcode Frame}s, as a transform stream built
- * on {@linkcode FrameDecoder}.
+ * on {@linkcode FrameDecoder} (and with its engine under `"auto"`:
+ * TypeScript).
+ *
+ * Use this to decode frames inside a Web Streams pipeline (`pipeThrough`).
  *
  * Unlike a plain `TransformStream`, which throws away the frames still queued
  * when it errors, this one delivers every complete frame before it reports an
@@ -221,11 +224,26 @@ export class FrameDecoderStream implements TransformStream<Uint8Array, Frame> {
    * ```ts
    * import { FrameDecoderStream } from "@fstrm/fstrm";
    *
-   * console.log(new FrameDecoderStream().dataFrames); // 0
+   * console.log(new FrameDecoderStream().frames); // 0
    * ```
    */
-  get dataFrames(): number {
-    return this.#decoder.dataFrames;
+  get frames(): number {
+    return this.#decoder.frames;
+  }
+
+  /**
+   * The payload bytes of the data frames decoded so far (length words not
+   * included).
+   *
+   * @example
+   * ```ts
+   * import { FrameDecoderStream } from "@fstrm/fstrm";
+   *
+   * console.log(new FrameDecoderStream().bytes); // 0
+   * ```
+   */
+  get bytes(): number {
+    return this.#decoder.bytes;
   }
 
   /**

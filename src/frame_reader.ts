@@ -18,7 +18,7 @@
  * const summary = await reader.forEachFrame((_window, _offset, length) => {
  *   total += length;
  * });
- * assert.equal(summary.dataFrames, 3);
+ * assert.equal(summary.frames, 3);
  * assert.equal(total, 6);
  * assert.ok(summary.stopped);
  * ```
@@ -29,12 +29,12 @@ import { DEFAULT_MAX_FRAME_LENGTH } from "./constants.ts";
 import type { Frame } from "./frame.ts";
 import type { Engine, EngineOption } from "./engine.ts";
 import type {
-  DataFrameCallback,
   FrameReaderOptions,
   FrameReaderSummary,
-  FrameRunCallback,
   FrameSource,
 } from "./_reader_types.ts";
+import type { DataCallback, RunCallback } from "./callbacks.ts";
+import { contentTypeText } from "./_bytes.ts";
 import {
   type ScanEngine,
   TABLE_CAPACITY,
@@ -58,14 +58,12 @@ import { type Scanner, type Sinks, WindowLoop } from "./_window_loop.ts";
 import { FrameIterator } from "./_frame_iterator.ts";
 
 export type {
-  DataFrameCallback,
   FrameReaderOptions,
   FrameReaderSummary,
-  FrameRunCallback,
   FrameSource,
 } from "./_reader_types.ts";
 
-/** The fresh buffers of frames that own their payloads (copyPayloads). */
+/** The fresh buffers of frame objects that own their payloads (no reuseWindow). */
 const FRESH_WINDOW = 65_536;
 
 /**
@@ -88,6 +86,13 @@ const FRESH_WINDOW = 65_536;
  *   safe to keep (views of fresh buffers, not copies).
  * - {@linkcode FrameReader.prototype.batches}: the same frames in arrays, one
  *   per read: one `await` per window instead of one per frame.
+ *
+ * With `engine: "auto"` it scans with WebAssembly where it loads (fastest
+ * on large windows) and TypeScript elsewhere; for frame objects that own
+ * their payloads (the default of `batches()` and async iteration) it takes
+ * TypeScript, which scans the fresh buffers in place where WebAssembly would
+ * copy them into its memory. A data frame longer than the window is read
+ * into a buffer of its own.
  *
  * Errors are those of {@linkcode FrameDecoder}, with the same offsets, thrown
  * after every complete frame before them has been delivered: in particular
@@ -176,7 +181,7 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
     this.#engineOption = options.engine ?? "auto";
     this.#scanned = made.name;
     this.#windowSize = windowSize;
-    this.#copy = options.copyPayloads !== false;
+    this.#copy = options.reuseWindow !== true;
     this.#close = closerOf(input);
     this.#state = new StreamState(strict === true);
     this.#loop = new WindowLoop(
@@ -190,8 +195,8 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
 
   /**
    * The engine that scans (or, before reading, the one forEachFrame would
-   * take: frames that own their payloads may take another under `"auto"`,
-   * see {@linkcode FrameReaderOptions.engine}).
+   * take: frame objects that own their payloads may take another under
+   * `"auto"`, see {@linkcode FrameReader}).
    *
    * @example
    * ```ts
@@ -214,18 +219,19 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    *
    * const reader = new FrameReader({ read: () => Promise.resolve(null) });
    * await reader.forEachFrame(() => {});
-   * console.log(reader.summary.dataFrames, reader.summary.stopped); // 0 false
+   * console.log(reader.summary.frames, reader.summary.stopped); // 0 false
    * ```
    */
   get summary(): FrameReaderSummary {
     const state = this.#state;
     return {
       engine: this.#scanned,
-      contentType: state.contentType,
+      contentType: contentTypeText(state.contentType),
+      contentTypeBytes: state.contentType,
       started: state.phase !== PHASE_IDLE,
       stopped: state.phase === PHASE_STOPPED,
-      dataFrames: state.dataFrames,
-      payloadBytes: state.payloadBytes,
+      frames: state.frames,
+      bytes: state.bytes,
       controlFrames: state.controlFrames,
       skippedFrames: state.skippedFrames,
       oversizedFrames: this.#loop.oversized,
@@ -234,9 +240,10 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
   }
 
   /**
-   * Reads the whole input, calling `callback` for each data frame with the
-   * shared window, the payload's offset in it and its length. Nothing is
-   * allocated per frame. Control frames are applied (content type, STOP) and
+   * Use this to read each payload where it lies, with nothing allocated per
+   * frame: the fastest way through a file. Reads the whole input, calling
+   * `callback` for each data frame with the shared window, the payload's
+   * offset in it and its length. Control frames are applied (content type, STOP) and
    * show in the summary.
    *
    * If `callback` returns a promise, the reader waits for it before the next
@@ -301,22 +308,22 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    * await Deno.remove(path);
    * ```
    */
-  forEachFrame(callback: DataFrameCallback): Promise<FrameReaderSummary> {
+  forEachFrame(callback: DataCallback): Promise<FrameReaderSummary> {
     return this.#drive({ onData: callback });
   }
 
   /**
-   * Reads the whole input, calling `callback` with runs of consecutive data
-   * frames still encoded, as they are in the input: `window[start, end)`
+   * Use this to copy or forward data frames as they came, without taking
+   * them apart. Reads the whole input, calling `callback` with runs of
+   * consecutive data frames still encoded, as they are in the input: `window[start, end)`
    * holds `frames` whole data frames, length words included. A run ends at
    * a control frame or at the end of what one read brought; a data frame
    * larger than the window comes as a run of one in a buffer of its own.
    * Control frames are applied (content type, STOP) and show in the
    * summary, as with {@linkcode FrameReader.prototype.forEachFrame}.
    *
-   * The way to forward or copy frames without taking them apart: pass a run
-   * to {@linkcode FrameWriter.prototype.writeEncoded} (one copy for a
-   * thousand frames), or write it to a file. If `callback` returns a
+   * Pass a run to {@linkcode FrameWriter.prototype.writeRun} (one copy for
+   * a thousand frames), or write it to a file. If `callback` returns a
    * promise, the reader waits for it, the window intact.
    *
    * @param callback Called once per run, in order.
@@ -344,7 +351,7 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    * assert.deepEqual(payloads, ["a", "bc", "def"]);
    * ```
    */
-  forEachRun(callback: FrameRunCallback): Promise<FrameReaderSummary> {
+  forEachRun(callback: RunCallback): Promise<FrameReaderSummary> {
     return this.#drive({ onRun: callback });
   }
 
@@ -362,13 +369,14 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
   }
 
   /**
-   * Reads the whole input as arrays of frames, one array per read (the
-   * array is the caller's). By default payloads are safe to keep: views of
-   * buffers of 64 KiB that the reader reads into and never writes again, no
-   * copy (a payload kept alive keeps its buffer alive; `slice()` the few you
-   * keep long). With `copyPayloads: false` they are views of the reader's
-   * one window, valid until the next batch. Cheaper than iterating frame by
-   * frame: one `await` per read instead of one per frame.
+   * Use this to take frame objects a read at a time: one `await` per
+   * window instead of one per frame, and an array per read to hand on
+   * whole. Reads the whole input as arrays of frames, one array per read
+   * (the array is the caller's). By default payloads are safe to keep: views
+   * of buffers of 64 KiB that the reader reads into and never writes again,
+   * no copy (a payload kept alive keeps its buffer alive; `slice()` the few
+   * you keep long). With `reuseWindow: true` they are views of the reader's
+   * one window, valid until the next batch.
    *
    * @returns An async iterable of frame arrays.
    *
@@ -414,10 +422,12 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
   }
 
   /**
-   * Iterates over every frame, control frames included. Payloads are safe
-   * to keep (views of buffers the reader never writes again, as with
-   * {@linkcode FrameReader.prototype.batches}), unless `copyPayloads: false`
-   * (see {@linkcode FrameReaderOptions.copyPayloads}). Each `next()` of a
+   * Use this to take frame objects one by one in a plain `for await` loop,
+   * and stop (`break`) at any frame. Iterates over every frame, control
+   * frames included. Payloads are safe to keep (views of buffers the reader
+   * never writes again, as with {@linkcode FrameReader.prototype.batches}),
+   * unless `reuseWindow: true` (see
+   * {@linkcode FrameReaderOptions.reuseWindow}). Each `next()` of a
    * frame already read resolves at once: no read, no allocation beyond
    * the promise `for await` needs.
    *

@@ -83,7 +83,9 @@ export type { ListenTarget } from "./_listen.ts";
  * being assembled (its buffer grows with the bytes that arrive, never ahead
  * of them), and the frames buffered for the application by `highWaterMark`
  * (plus one read's worth per connection). A data frame before START is
- * refused as soon as its length word arrives.
+ * refused as soon as its length word arrives. With `engine: "auto"` each
+ * session decodes with the TypeScript engine, as {@linkcode FrameDecoder}
+ * does.
  *
  * On TLS, a peer that never completes the TLS handshake is counted and
  * reported closed at `handshakeTimeout`, but Deno (2.9) keeps its socket

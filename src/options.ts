@@ -1,6 +1,7 @@
 /**
  * The options several APIs share, each field documented once:
- * {@linkcode DecodeOptions} for whatever decodes data frames,
+ * {@linkcode DecodeOptions} (with {@linkcode OversizePolicy}) for whatever
+ * decodes data frames,
  * {@linkcode ContentTypeOptions} for whatever runs a handshake, and
  * {@linkcode EncodeOptions} for the encoders. The options of each API extend
  * these.
@@ -20,6 +21,33 @@
  */
 import type { EngineOption } from "./engine.ts";
 import type { ContentTypeInput } from "./frame.ts";
+
+/**
+ * What to do with a data frame longer than `maxFrameLength`:
+ *
+ * - `"error"`: fail with a {@linkcode FrameTooLargeError} (a session or a
+ *   connection closes).
+ * - `"skip"`: discard it without buffering it, count it in
+ *   `oversizedFrames`, and go on, as `fstrm_capture` does.
+ *
+ * Either way, input that is not Frame Streams at all (its first word is an
+ * absurd length and its first bytes look like text, HTTP, TLS or a 2-byte
+ * length and protobuf) is a {@linkcode NotFrameStreamsError}.
+ *
+ * @example Telling a text file from a stream with a long frame
+ * ```ts
+ * import { decodeFrames, NotFrameStreamsError, type OversizePolicy } from "@fstrm/fstrm";
+ * import assert from "node:assert/strict";
+ *
+ * const policy: OversizePolicy = "skip";
+ * const text = new TextEncoder().encode("hello, world\n");
+ * assert.throws(
+ *   () => decodeFrames(text, { oversize: policy }),
+ *   (e) => e instanceof NotFrameStreamsError && e.offset === 0,
+ * );
+ * ```
+ */
+export type OversizePolicy = "error" | "skip";
 
 /**
  * How data frames are decoded: their size limit, what a longer one costs,
@@ -45,18 +73,19 @@ export interface DecodeOptions {
    */
   maxFrameLength?: number;
   /**
-   * What to do with a longer data frame: `"error"` fails (a
-   * `FrameTooLargeError`; a session or connection closes), `"skip"`
-   * discards it without buffering it, counts it in `oversizedFrames`, and
-   * goes on, as `fstrm_capture` does.
+   * What to do with a longer data frame (see {@linkcode OversizePolicy}):
+   * `"error"` fails (a `FrameTooLargeError`; a session or connection
+   * closes), `"skip"` discards it without buffering it, counts it in
+   * `oversizedFrames`, and goes on, as `fstrm_capture` does.
    *
    * @default {"error"}
    */
-  oversize?: "error" | "skip";
+  oversize?: OversizePolicy;
   /**
    * The scan engine. `"auto"` takes the one measured faster for the job
-   * (see the README's benchmarks); `"ts"` and `"wasm"` insist on one, and
-   * `"wasm"` throws where WebAssembly cannot load.
+   * (each class's doc says which; see docs/benchmarks.md); `"ts"` and
+   * `"wasm"` insist on one, and `"wasm"` throws where WebAssembly cannot
+   * load.
    *
    * @default {"auto"}
    */

@@ -67,14 +67,6 @@ export type {
 const DEFAULT_HANDSHAKE_TIMEOUT = 5_000;
 const EMPTY = new Uint8Array(0);
 
-type DataSink = (window: Uint8Array, offset: number, length: number) => unknown;
-type RunSink = (
-  window: Uint8Array,
-  start: number,
-  end: number,
-  frames: number,
-) => unknown;
-
 /**
  * One connection of a collector, sans I/O: feed it with
  * {@linkcode ReaderSession.prototype.receive} and
@@ -112,6 +104,9 @@ type RunSink = (
  * The fast path: `next(onData)` and `nextRun(onRun)` hand the data frames of
  * the stream to a sink, as places in the received bytes, with no object made
  * per frame.
+ *
+ * With `engine: "auto"` it decodes with the TypeScript engine, as
+ * {@linkcode FrameDecoder} does (the received chunks are scanned in place).
  *
  * @example A bidirectional stream, fed in one piece
  * ```ts
@@ -507,8 +502,8 @@ export class ReaderSession {
   }
 
   #next(
-    onData: DataSink | null,
-    onRun: RunSink | null,
+    onData: DataCallback | null,
+    onRun: RunCallback | null,
   ): ReaderSessionEvent | null {
     for (;;) {
       if (this.#head < this.#events.length) return this.#shift();
@@ -521,7 +516,7 @@ export class ReaderSession {
           : onRun !== null
           ? decoder.nextRun(onRun)
           : onData !== null
-          ? decoder.nextControl(onData)
+          ? decoder.next(onData)
           : decoder.next();
       } catch (error) {
         frame = null;

@@ -363,9 +363,9 @@ export async function readFile(
   });
   return {
     frames,
-    contentType: summary.contentType === null
+    contentType: summary.contentTypeBytes === null
       ? null
-      : dec.decode(summary.contentType),
+      : dec.decode(summary.contentTypeBytes),
     stopped: summary.stopped,
   };
 }

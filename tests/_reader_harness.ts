@@ -185,7 +185,7 @@ export const HOWS: readonly How[] = [
 
 /** The counters a FrameReaderSummary shares with a FrameDecoder. */
 export interface Counts {
-  dataFrames: number;
+  frames: number;
   controlFrames: number;
   skippedFrames: number;
   oversizedFrames: number;
@@ -195,12 +195,19 @@ export interface Counts {
 }
 
 export function summaryCounts(s: FrameReaderSummary): Counts {
+  // The content type as text is its bytes decoded (U+FFFD for a bad byte).
+  assert.equal(
+    s.contentType,
+    s.contentTypeBytes === null
+      ? null
+      : new TextDecoder().decode(s.contentTypeBytes),
+  );
   return {
-    dataFrames: s.dataFrames,
+    frames: s.frames,
     controlFrames: s.controlFrames,
     skippedFrames: s.skippedFrames,
     oversizedFrames: s.oversizedFrames,
-    contentType: s.contentType,
+    contentType: s.contentTypeBytes,
     started: s.started,
     stopped: s.stopped,
   };
@@ -212,7 +219,7 @@ export interface Expected {
   payloads: Uint8Array[];
   error: unknown;
   counts: Counts;
-  payloadBytes: number;
+  bytes: number;
 }
 
 /** Decodes `bytes` with FrameDecoder (TS engine), under the reader's policies. */
@@ -244,7 +251,7 @@ export function decoderOutcome(
     payloads,
     error,
     counts: {
-      dataFrames: decoder.dataFrames,
+      frames: decoder.frames,
       controlFrames: decoder.controlFrames,
       skippedFrames: decoder.skippedFrames,
       oversizedFrames: decoder.oversizedFrames,
@@ -252,8 +259,15 @@ export function decoderOutcome(
       started: decoder.started,
       stopped: decoder.stopped,
     },
-    payloadBytes: payloads.reduce((n, p) => n + p.length, 0),
+    bytes: decoderBytes(decoder, payloads),
   };
+}
+
+/** The decoder's `bytes`, checked against the payloads it returned. */
+function decoderBytes(decoder: FrameDecoder, payloads: Uint8Array[]): number {
+  const bytes = payloads.reduce((n, p) => n + p.length, 0);
+  assert.equal(decoder.bytes, bytes, "FrameDecoder.bytes");
+  return bytes;
 }
 
 export const outcomes = new WeakMap<Uint8Array, Map<string, Expected>>();
@@ -308,9 +322,9 @@ export async function readerOutcome(
     // Never a silent fallback.
     assert.equal(reader.engine, options.engine, "the engine asked for");
   }
-  // Views of the window (copyPayloads: false) are copied as they arrive;
+  // Views of the window (reuseWindow: true) are copied as they arrive;
   // copies are kept as they are, to prove they stay valid.
-  const keep = options.copyPayloads === false ? own : (f: Frame) => f;
+  const keep = options.reuseWindow === true ? own : (f: Frame) => f;
   let frames: Frame[] | null = null;
   const payloads: Uint8Array[] = [];
   let error: unknown = null;
@@ -475,9 +489,9 @@ export async function assertParity(
   assert.deepEqual(summaryCounts(summary), expected.counts, `${what}: summary`);
   assert.equal(summary.engine, got.reader.engine);
   assert.equal(
-    summary.payloadBytes,
-    expected.payloadBytes,
-    `${what}: payloadBytes`,
+    summary.bytes,
+    expected.bytes,
+    `${what}: bytes`,
   );
   if (got.error === null) {
     assert.equal(summary.bytesRead, bytes.length, `${what}: bytesRead`);

@@ -119,7 +119,7 @@ Deno.test("capture rotates on SIGUSR1 and writes out on SIGHUP", async () => {
     // then: the capture writes in large buffers, or once a second).
     const frameCount = async () => {
       await using reader = await openFrameReader(out);
-      return (await reader.forEachFrame(() => {})).dataFrames;
+      return (await reader.forEachFrame(() => {})).frames;
     };
     let n = 0;
     for (let tries = 0; n < 200 && tries < 400; tries++) {

@@ -2,7 +2,7 @@
 // tests/corpus/ is a case (input bytes, chunk cuts, options, or a handshake
 // script) that goes through the very checks the fuzzer runs (fuzz/_check.ts,
 // one module per target: fuzz/_check_<target>.ts):
-// both engines, next() and nextControl(), FrameReader, the reference model,
+// both engines, next() and next(onData), FrameReader, the reference model,
 // the handshake oracles, the time and memory bounds. A file the fuzzer saved
 // is a failure it found, which must pass once fixed; the hand-written
 // `seed-*` files cover known hard inputs and keep the suite from being empty.

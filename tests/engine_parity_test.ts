@@ -92,7 +92,7 @@ type ObservedFrame =
   );
 
 interface Counters {
-  dataFrames: number;
+  frames: number;
   controlFrames: number;
   skippedFrames: number;
   oversizedFrames: number;
@@ -112,7 +112,7 @@ interface Observed {
 
 function counters(d: FrameDecoder): Counters {
   return {
-    dataFrames: d.dataFrames,
+    frames: d.frames,
     controlFrames: d.controlFrames,
     skippedFrames: d.skippedFrames,
     oversizedFrames: d.oversizedFrames,
@@ -145,7 +145,7 @@ function observe(
   chunks: Uint8Array[],
   pulls: boolean[],
   options: FrameDecoderOptions,
-  api: "next" | "nextControl" | "nextRun" = "next",
+  api: "next" | "nextOnData" | "nextRun" = "next",
 ): Observed {
   const decoder = new FrameDecoder(options);
   if (decoder.engine !== options.engine) {
@@ -157,7 +157,7 @@ function observe(
   const snapshots: Counters[] = [];
   let error: Record<string, unknown> | null = null;
   let sticky: boolean | null = null;
-  // nextControl hands data frames to a callback, without their stream
+  // next(onData) hands data frames to a callback, without their stream
   // offset: those are recorded as -1 (and compared so).
   const onData = (round: number) => (w: Uint8Array, o: number, n: number) => {
     frames.push({
@@ -169,7 +169,7 @@ function observe(
     });
   };
   // nextRun hands runs of encoded frames: taken apart here, each frame
-  // recorded as nextControl's are; a run that is not exactly its count of
+  // recorded as next(onData)'s are; a run that is not exactly its count of
   // whole frames is recorded as a frame of kind "bad run".
   const onRun = (round: number) => {
     const sink = onData(round);
@@ -191,8 +191,8 @@ function observe(
     const runSink = onRun(round);
     const pull = api === "next"
       ? () => decoder.next()
-      : api === "nextControl"
-      ? () => decoder.nextControl(sink)
+      : api === "nextOnData"
+      ? () => decoder.next(sink)
       : () => decoder.nextRun(runSink);
     for (let f = pull(); f !== null; f = pull()) {
       frames.push(
@@ -250,7 +250,7 @@ function assertEnginesAgree(
       chunks.map((c) => c.length).join("+")
     }, pulls ${pulls.map(Number).join("")}, options ${JSON.stringify(options)}`;
   if (!isDeepStrictEqual(wasm, ts)) assert.deepEqual(wasm, ts, where());
-  // nextControl (one engine per case, alternating) gives the same frames,
+  // next(onData) (one engine per case, alternating) gives the same frames,
   // errors and counters as next(), data frames without their offset.
   const engine = bytes.length % 2 === 0 ? "ts" : "wasm";
   const viaCallback = observe(
@@ -258,7 +258,7 @@ function assertEnginesAgree(
     chunks,
     pulls,
     { ...options, engine },
-    "nextControl",
+    "nextOnData",
   );
   const expected: Observed = {
     ...ts,
@@ -268,7 +268,7 @@ function assertEnginesAgree(
     assert.deepEqual(
       viaCallback,
       expected,
-      `nextControl (${engine}): ${where()}`,
+      `next(onData) (${engine}): ${where()}`,
     );
   }
   // nextRun (the other engine) too, its runs taken apart.

@@ -1,4 +1,4 @@
-// FrameDecoder callbacks (nextControl), partial frames, and memory held in
+// FrameDecoder callbacks (next(onData)), partial frames, and memory held in
 // proportion to what arrived.
 import assert from "node:assert/strict";
 import {
@@ -10,7 +10,7 @@ import {
 import { concat, ENGINES, hex } from "./_util.ts";
 
 for (const engine of ENGINES) {
-  Deno.test(`FrameDecoder.nextControl (${engine}): data to the callback, control frames returned, views of the chunk`, () => {
+  Deno.test(`FrameDecoder.next(onData) (${engine}): data to the callback, control frames returned, views of the chunk`, () => {
     const bytes = encodeFrameStream(["ab", "cde", "f"], {
       contentType: "protobuf:dnstap.Dnstap",
     });
@@ -28,18 +28,58 @@ for (const engine of ENGINES) {
         }`,
       );
     };
-    const start = decoder.nextControl(onData);
+    const start = decoder.next(onData);
     assert.equal(start?.offset, 0);
     assert.deepEqual(seen, []);
-    const stop = decoder.nextControl(onData);
+    const stop = decoder.next(onData);
     assert.equal(stop?.offset, bytes.length - 12);
     assert.deepEqual(seen, ["ab:true", "cde:false", "f:true"]);
-    assert.equal(decoder.nextControl(onData), null);
-    assert.equal(decoder.dataFrames, 3);
+    assert.equal(decoder.next(onData), null);
+    assert.equal(decoder.frames, 3);
+    assert.equal(decoder.bytes, 6);
     assert.equal(decoder.stopped, true);
   });
 
-  Deno.test(`FrameDecoder.nextControl (${engine}): a throwing callback does not poison the decoder`, () => {
+  Deno.test(`FrameDecoder.next (${engine}): without a callback (or with undefined) every frame is an object`, () => {
+    const bytes = encodeFrameStream(["ab", "cde"], { contentType: "t" });
+    const decoder = new FrameDecoder({ engine });
+    decoder.push(bytes);
+    decoder.end();
+    const kinds: string[] = [];
+    for (let f = decoder.next(undefined); f !== null; f = decoder.next()) {
+      kinds.push(f.kind);
+    }
+    assert.deepEqual(kinds, ["control", "data", "data", "control"]);
+    assert.equal(decoder.frames, 2);
+    assert.equal(decoder.bytes, 5);
+  });
+
+  Deno.test(`FrameDecoder (${engine}): frames and bytes count alike through next(), next(onData) and nextRun()`, () => {
+    const payloads = ["a", "bb", "x".repeat(70_000), "ccc"];
+    const bytes = encodeFrameStream(payloads, { contentType: "t" });
+    const total = payloads.reduce((n, p) => n + p.length, 0);
+    const ways: [string, (d: FrameDecoder) => unknown][] = [
+      ["next()", (d) => d.next()],
+      ["next(onData)", (d) => d.next(() => {})],
+      ["nextRun()", (d) => d.nextRun(() => {})],
+    ];
+    for (const [name, pull] of ways) {
+      for (const cut of [0, 1, 47, 60, 70_050]) {
+        const decoder = new FrameDecoder({ engine, maxFrameLength: 80_000 });
+        decoder.push(bytes.subarray(0, cut));
+        decoder.push(bytes.subarray(cut));
+        decoder.end();
+        while (pull(decoder) !== null);
+        assert.deepEqual(
+          [decoder.frames, decoder.bytes],
+          [payloads.length, total],
+          `${name}, cut at ${cut}`,
+        );
+      }
+    }
+  });
+
+  Deno.test(`FrameDecoder.next(onData) (${engine}): a throwing callback does not poison the decoder`, () => {
     const decoder = new FrameDecoder({ engine });
     decoder.push(encodeFrameStream(["a", "b", "c"]));
     decoder.end();
@@ -50,35 +90,35 @@ for (const engine of ENGINES) {
       seen.push(s);
       if (s === "b") throw boom;
     };
-    assert.equal(decoder.nextControl(onData)?.offset, 0); // START
-    assert.throws(() => decoder.nextControl(onData), (e) => e === boom);
+    assert.equal(decoder.next(onData)?.offset, 0); // START
+    assert.throws(() => decoder.next(onData), (e) => e === boom);
     // It goes on after "b".
-    assert.equal(decoder.nextControl(onData)?.type, 3); // STOP
+    assert.equal(decoder.next(onData)?.type, 3); // STOP
     assert.deepEqual(seen, ["a", "b", "c"]);
-    assert.equal(decoder.nextControl(onData), null);
+    assert.equal(decoder.next(onData), null);
   });
 
-  Deno.test(`FrameDecoder.nextControl (${engine}): frames before a fault first, then the sticky error`, () => {
+  Deno.test(`FrameDecoder.next(onData) (${engine}): frames before a fault first, then the sticky error`, () => {
     const decoder = new FrameDecoder({ engine, maxFrameLength: 8 });
     decoder.push(
       concat(encodeDataFrame("ok"), encodeDataFrame("way too long")),
     );
     const seen: number[] = [];
-    const onData = (_w: Uint8Array, _o: number, n: number) => seen.push(n);
-    assert.throws(() => decoder.nextControl(onData), FrameTooLargeError);
+    const onData = (_w: Uint8Array, _o: number, n: number) => void seen.push(n);
+    assert.throws(() => decoder.next(onData), FrameTooLargeError);
     assert.deepEqual(seen, [2]);
     assert.throws(() => decoder.next(), FrameTooLargeError);
     assert.throws(
-      () => decoder.nextControl(null as unknown as () => void),
+      () => decoder.next(null as unknown as () => void),
       FrameTooLargeError,
     );
   });
 }
 
-Deno.test("FrameDecoder.nextControl refuses a callback that is not a function", () => {
+Deno.test("FrameDecoder.next(onData) refuses a callback that is not a function", () => {
   const decoder = new FrameDecoder();
   assert.throws(
-    () => decoder.nextControl("x" as unknown as () => void),
+    () => decoder.next("x" as unknown as () => void),
     TypeError,
   );
 });

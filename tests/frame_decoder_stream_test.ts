@@ -165,7 +165,7 @@ for (const engine of ENGINES) {
     });
     const { frames } = await run([STREAM], stream);
     assert.equal(frames.length, 4);
-    assert.equal(stream.dataFrames, 2);
+    assert.equal(stream.frames, 2);
     assert.equal(stream.oversizedFrames, 1);
     assert.equal(stream.skippedFrames, 0);
     assert.ok(stream.stopped);

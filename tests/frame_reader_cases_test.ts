@@ -50,13 +50,13 @@ for (const engine of ["ts", "wasm"] as const) {
           }
         }
       }
-      // Payloads as views of the window (copyPayloads: false), copied as
+      // Payloads as views of the window (reuseWindow: true), copied as
       // they come.
       for (const how of ["batches", "iterator"] as const) {
         for (const feed of [SHORT_FEEDS[0]!, SHORT_FEEDS[1]!]) {
           await assertParity(
             bytes,
-            { ...options, copyPayloads: false },
+            { ...options, reuseWindow: true },
             how,
             feed,
           );

@@ -39,17 +39,17 @@ for (const engine of ["ts", "wasm"] as const) {
     const bad = hex("00000000 00000002");
     const bytes = join([START, ...frames, bad, HELLO, STOP]);
     const badOffset = 42 + 5_000 * 7;
-    for (const copyPayloads of [true, false]) {
+    for (const reuseWindow of [false, true]) {
       const reader = new FrameReader(
         new SyncMemorySource(bytes, Infinity, 0),
-        { engine, copyPayloads },
+        { engine, reuseWindow },
       );
       const events: string[] = [];
       const kept: Frame[] = [];
       try {
         for await (const batch of reader.batches()) {
           events.push(`batch of ${batch.length}`);
-          for (const f of batch) kept.push(copyPayloads ? f : own(f));
+          for (const f of batch) kept.push(reuseWindow ? own(f) : f);
         }
       } catch (e) {
         assert.ok(e instanceof ControlFrameError);
@@ -57,11 +57,11 @@ for (const engine of ["ts", "wasm"] as const) {
         events.push("error");
       }
       assert.deepEqual(events, ["batch of 5001", "error"]);
-      assert.equal(reader.summary.dataFrames, 5_000);
+      assert.equal(reader.summary.frames, 5_000);
       assertSameFrames(
         kept,
         decodeFrames(bytes.subarray(0, badOffset)),
-        `copyPayloads ${copyPayloads}`,
+        `reuseWindow ${reuseWindow}`,
       );
     }
     // The iterator too: every frame, then the error.
@@ -157,7 +157,7 @@ for (const engine of ["ts", "wasm"] as const) {
       );
       assert.equal(calls, at);
       // Frames delivered up to then, the failing one included.
-      assert.equal(reader.summary.dataFrames, at);
+      assert.equal(reader.summary.frames, at);
       // No read after the throw.
       assert.equal(source.syncReads, reads);
       await assert.rejects(reader.forEachFrame(() => {}), TypeError);
@@ -168,7 +168,7 @@ for (const engine of ["ts", "wasm"] as const) {
   // A regression test: an error thrown while a scan's frames are delivered
   // (the callback's, or a strict UnexpectedFrameError / unknown-type
   // ControlFrameError) once dropped the bytes of the frames that scan
-  // delivered before it from payloadBytes, though dataFrames counted them.
+  // delivered before it from bytes, though frames counted them.
   Deno.test({
     name:
       `FrameReader [${engine}] counts the payload bytes of frames delivered before an error`,
@@ -180,8 +180,8 @@ for (const engine of ["ts", "wasm"] as const) {
         strict: true,
       });
       assert.ok(await drain(strict) instanceof UnexpectedFrameError);
-      assert.equal(strict.summary.dataFrames, 2);
-      assert.equal(strict.summary.payloadBytes, 5);
+      assert.equal(strict.summary.frames, 2);
+      assert.equal(strict.summary.bytes, 5);
       // A callback that throws at the third frame.
       const reader = new FrameReader(
         new MemorySource(
@@ -195,8 +195,8 @@ for (const engine of ["ts", "wasm"] as const) {
       await assert.rejects(reader.forEachFrame(() => {
         if (++calls === 3) throw new Error("stop");
       }));
-      assert.equal(reader.summary.dataFrames, 3);
-      assert.equal(reader.summary.payloadBytes, 6);
+      assert.equal(reader.summary.frames, 3);
+      assert.equal(reader.summary.bytes, 6);
     },
   });
 }
@@ -261,7 +261,7 @@ for (const engine of ["ts", "wasm"] as const) {
       return undefined;
     });
     assert.equal(i, payloads.length);
-    assert.equal(summary.dataFrames, payloads.length);
+    assert.equal(summary.frames, payloads.length);
     assert.equal(summary.stopped, true);
   });
 
@@ -280,7 +280,7 @@ for (const engine of ["ts", "wasm"] as const) {
       (e) => e === boom,
     );
     assert.deepEqual(seen, [0x61, 0x62]);
-    assert.equal(reader.summary.dataFrames, 2);
+    assert.equal(reader.summary.frames, 2);
   });
 }
 
@@ -323,7 +323,7 @@ for (const engine of ["ts", "wasm"] as const) {
     });
     assert.equal(next, payloads.length);
     assert.ok(runs > 3, `${runs} runs`);
-    assert.equal(summary.dataFrames, payloads.length);
+    assert.equal(summary.frames, payloads.length);
     assert.equal(summary.stopped, true);
   });
 
@@ -357,7 +357,7 @@ for (const engine of ["ts", "wasm"] as const) {
       [at4 + d4 + s2, at4 + d4 + s2 + 13, 1],
     ]);
     assert.equal(at4 + d4 + s2 + 13, bytes.length);
-    assert.equal(reader.summary.dataFrames, 5);
+    assert.equal(reader.summary.frames, 5);
     // Strict: the run before the out-of-place frame, then the error.
     const strict = new FrameReader(new MemorySource(bytes, Infinity, 0), {
       engine,
@@ -404,6 +404,6 @@ for (const engine of ["ts", "wasm"] as const) {
       (e) => e === boom,
     );
     assert.equal(calls, 2);
-    assert.equal(stopped.summary.dataFrames, 3);
+    assert.equal(stopped.summary.frames, 3);
   });
 }

@@ -85,9 +85,14 @@ for (const engine of ["ts", "wasm"] as const) {
                       sum.add(w[o]!, w[o + l - 1]!, l);
                     });
                     assert.equal(sum.line(), expected, what);
-                    assert.equal(summary.dataFrames, shape.frames, what);
-                    assert.equal(summary.payloadBytes, sum.bytes, what);
-                    assert.deepEqual(summary.contentType, DNSTAP, what);
+                    assert.equal(summary.frames, shape.frames, what);
+                    assert.equal(summary.bytes, sum.bytes, what);
+                    assert.deepEqual(summary.contentTypeBytes, DNSTAP, what);
+                    assert.equal(
+                      summary.contentType,
+                      "protobuf:dnstap.Dnstap",
+                      what,
+                    );
                     assert.ok(summary.started && summary.stopped, what);
                     assert.equal(
                       summary.bytesRead,

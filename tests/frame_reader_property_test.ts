@@ -151,7 +151,7 @@ const optionsArb = fc.record({
   oversize: fc.constantFrom("error" as const, "skip" as const),
   strict: fc.boolean(),
   windowSize: fc.constantFrom(65_536, 65_537, 70_001, 131_072, 1 << 20),
-  copyPayloads: fc.boolean(),
+  reuseWindow: fc.boolean(),
 });
 const feedArb: fc.Arbitrary<Feed> = fc.record({
   kind: fc.constantFrom("sync" as const, "async" as const, "sync-off" as const),

@@ -59,12 +59,13 @@ for (const engine of ["ts", "wasm"] as const) {
     assert.equal(reader.engine, engine);
     const summary = await reader.forEachFrame(() => {});
     assert.equal(summary.engine, engine);
-    assert.equal(summary.dataFrames, 2);
-    assert.equal(summary.payloadBytes, 3);
+    assert.equal(summary.frames, 2);
+    assert.equal(summary.bytes, 3);
     assert.equal(summary.controlFrames, 2);
     assert.equal(summary.bytesRead, bytes.length);
     assert.ok(summary.started && summary.stopped);
-    assert.deepEqual(summary.contentType, new TextEncoder().encode("t"));
+    assert.equal(summary.contentType, "t");
+    assert.deepEqual(summary.contentTypeBytes, new TextEncoder().encode("t"));
   });
 }
 
@@ -106,7 +107,7 @@ for (const engine of ["ts", "wasm"] as const) {
     assert.match(error.message, /TLS/);
     const s = tls.summary;
     assert.deepEqual(
-      [s.dataFrames, s.controlFrames, s.payloadBytes, s.started, s.stopped],
+      [s.frames, s.controlFrames, s.bytes, s.started, s.stopped],
       [0, 0, 0, false, false],
     );
   });
@@ -130,10 +131,11 @@ for (const engine of ["ts", "wasm"] as const) {
       assert.deepEqual(summary, {
         engine,
         contentType: null,
+        contentTypeBytes: null,
         started: false,
         stopped: false,
-        dataFrames: 0,
-        payloadBytes: 0,
+        frames: 0,
+        bytes: 0,
         controlFrames: 0,
         skippedFrames: 0,
         oversizedFrames: 0,
@@ -158,8 +160,9 @@ for (const engine of ["ts", "wasm"] as const) {
     const summary = await reader.forEachFrame(() => {});
     assert.equal(summary.stopped, false);
     assert.equal(summary.started, true);
-    assert.equal(summary.dataFrames, 1);
-    assert.deepEqual(summary.contentType, DNSTAP);
+    assert.equal(summary.frames, 1);
+    assert.deepEqual(summary.contentTypeBytes, DNSTAP);
+    assert.equal(summary.contentType, "protobuf:dnstap.Dnstap");
     const strict = new FrameReader(new MemorySource(bytes, 5, 1), {
       engine,
       strict: true,
@@ -168,7 +171,7 @@ for (const engine of ["ts", "wasm"] as const) {
     assert.ok(error instanceof TruncatedFrameError);
     assert.equal(error.reason, "missing-stop");
     assert.equal(error.offset, bytes.length);
-    assert.equal(strict.summary.dataFrames, 1);
+    assert.equal(strict.summary.frames, 1);
   });
 }
 
@@ -229,7 +232,7 @@ Deno.test("FrameReader checks its arguments", async () => {
     reader.forEachRun(42 as unknown as () => void),
     TypeError,
   );
-  assert.equal((await reader.forEachFrame(() => {})).dataFrames, 1);
+  assert.equal((await reader.forEachFrame(() => {})).frames, 1);
 });
 
 for (const engine of ["ts", "wasm"] as const) {
@@ -256,7 +259,7 @@ for (const engine of ["ts", "wasm"] as const) {
           (e) => e instanceof TypeError && /already read/.test(e.message),
           `${first} then ${second}`,
         );
-        assert.equal(reader.summary.dataFrames, 2, `${first} then ${second}`);
+        assert.equal(reader.summary.frames, 2, `${first} then ${second}`);
       }
     }
     // Also while the first is under way.
@@ -338,7 +341,8 @@ for (const engine of ["ts", "wasm"] as const) {
           assertSamePayloads(got, payloads, `readSync ${readSync}`);
           assert.equal(summary.bytesRead, bytes.length);
           assert.ok(summary.stopped);
-          assert.deepEqual(summary.contentType, DNSTAP);
+          assert.deepEqual(summary.contentTypeBytes, DNSTAP);
+          assert.equal(summary.contentType, "protobuf:dnstap.Dnstap");
         }
         // A URL, and the iterator.
         {
@@ -364,7 +368,7 @@ for (const engine of ["ts", "wasm"] as const) {
         await using reader = await openFrameReader(path, { engine });
         const error = await drain(reader);
         assert.ok(error instanceof TruncatedFrameError);
-        assert.equal(reader.summary.dataFrames, payloads.length - 1);
+        assert.equal(reader.summary.frames, payloads.length - 1);
       }
       // Bad options: open() closes the file it opened before throwing.
       await assert.rejects(
@@ -388,13 +392,13 @@ for (const engine of ["ts", "wasm"] as const) {
       using file = await Deno.open(path);
       {
         await using reader = new FrameReader(file, { engine });
-        assert.equal((await reader.forEachFrame(() => {})).dataFrames, 2);
+        assert.equal((await reader.forEachFrame(() => {})).frames, 2);
         reader.close();
       }
       // Still open: it can be read again from the start.
       await file.seek(0, Deno.SeekMode.Start);
       const again = new FrameReader(file, { engine, readSync: false });
-      assert.equal((await again.forEachFrame(() => {})).dataFrames, 2);
+      assert.equal((await again.forEachFrame(() => {})).frames, 2);
     } finally {
       await Deno.remove(path);
     }
@@ -446,7 +450,8 @@ for (const engine of ["ts", "wasm"] as const) {
           const s = reader.summary;
           assert.ok(s.stopped, name);
           assert.equal(s.bytesRead, bytes.length, name);
-          assert.deepEqual(s.contentType, DNSTAP);
+          assert.deepEqual(s.contentTypeBytes, DNSTAP);
+          assert.equal(s.contentType, "protobuf:dnstap.Dnstap");
         }
       }
     } finally {
@@ -498,3 +503,17 @@ for (const engine of ["ts", "wasm"] as const) {
     }
   });
 }
+
+Deno.test("FrameReader summary gives the content type as text (U+FFFD for a bad byte) beside its exact bytes", async () => {
+  const type = new Uint8Array([0x61, 0xff, 0x62]);
+  const bytes = encodeFrameStream(["x"], { contentType: type });
+  const summary = await new FrameReader(ReadableStream.from([bytes]))
+    .forEachFrame(() => {});
+  assert.equal(summary.contentType, "a\uFFFDb");
+  assert.deepEqual(summary.contentTypeBytes, type);
+  // No START: neither.
+  const bare = await new FrameReader(ReadableStream.from([hex("00000001 2a")]))
+    .forEachFrame(() => {});
+  assert.equal(bare.contentType, null);
+  assert.equal(bare.contentTypeBytes, null);
+});

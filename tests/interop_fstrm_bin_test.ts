@@ -307,7 +307,7 @@ interopTest(
               );
               assert.equal(error, null, `${how}: ${error}`);
               assert.equal(summary(payloadsOf(got)), expected, how);
-              assert.equal(decoder.dataFrames, frames, how);
+              assert.equal(decoder.frames, frames, how);
               assert.deepEqual(decoder.contentType, DNSTAP_BYTES, how);
               assert.ok(decoder.started && decoder.stopped, how);
               assert.equal(got.length, frames + 2, how);

@@ -112,7 +112,7 @@ export async function dump(args: string[]): Promise<number> {
       engine,
       maxFrameLength,
       windowSize: input.windowSize,
-      copyPayloads: false,
+      reuseWindow: true,
     });
     const out = new OutputBuffer(Deno.stdout);
     // With OUT -, stdout is the copy's alone: no payloads on it, nor the

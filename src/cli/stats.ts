@@ -252,9 +252,9 @@ function toText(r: FileStats): string {
   const z = r.sizes;
   const rate = rates(r);
   const rows: [string, string][] = [
-    ["content type", contentTypeText(s.contentType)],
-    ["data frames", grouped(s.dataFrames)],
-    ["payload bytes", grouped(s.payloadBytes)],
+    ["content type", contentTypeText(s.contentTypeBytes)],
+    ["data frames", grouped(s.frames)],
+    ["payload bytes", grouped(s.bytes)],
     [
       "frame size",
       z.min === null
@@ -285,7 +285,7 @@ function rates(r: FileStats): { mbPerSecond: number; framesPerSecond: number } {
   const t = r.seconds > 0 ? r.seconds : Number.MIN_VALUE;
   return {
     mbPerSecond: r.summary.bytesRead / 1e6 / t,
-    framesPerSecond: Math.round(r.summary.dataFrames / t),
+    framesPerSecond: Math.round(r.summary.frames / t),
   };
 }
 
@@ -295,13 +295,13 @@ function toJson(r: FileStats): Record<string, unknown> {
   const rate = rates(r);
   return {
     file: r.file,
-    contentType: contentTypeString(s.contentType),
-    contentTypeHex: s.contentType === null
+    contentType: contentTypeString(s.contentTypeBytes),
+    contentTypeHex: s.contentTypeBytes === null
       ? null
-      : Array.from(s.contentType, (b) => b.toString(16).padStart(2, "0"))
+      : Array.from(s.contentTypeBytes, (b) => b.toString(16).padStart(2, "0"))
         .join(""),
-    dataFrames: s.dataFrames,
-    payloadBytes: s.payloadBytes,
+    dataFrames: s.frames,
+    payloadBytes: s.bytes,
     frameSize: r.sizes,
     controlFrames: s.controlFrames,
     skippedFrames: s.skippedFrames,

@@ -45,7 +45,7 @@ test('engine: "wasm" runs the WebAssembly engine everywhere it is asked for', as
   });
   const summary = await reader.forEachFrame(() => {});
   assert.equal(summary.engine, "wasm");
-  assert.equal(summary.dataFrames, 1);
+  assert.equal(summary.frames, 1);
 });
 
 /** The decoder options a parity case runs with. */

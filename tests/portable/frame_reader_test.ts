@@ -85,9 +85,9 @@ for (const engine of ENGINES) {
       );
       assert.deepEqual(payloads, data);
       assert.equal(summary.engine, engine);
-      assert.equal(summary.dataFrames, data.length);
+      assert.equal(summary.frames, data.length);
       assert.equal(
-        summary.payloadBytes,
+        summary.bytes,
         data.reduce((n, d) => n + d.length, 0),
       );
       assert.equal(summary.bytesRead, bytes.length);
@@ -101,7 +101,7 @@ for (const engine of ENGINES) {
           frames += n;
         });
       assert.equal(frames, data.length);
-      assert.equal(runs.dataFrames, data.length);
+      assert.equal(runs.frames, data.length);
       const expected = data.flatMap((d) => [
         d.length >>> 24,
         (d.length >>> 16) & 0xff,

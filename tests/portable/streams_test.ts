@@ -107,7 +107,7 @@ for (const engine of ENGINES) {
     );
     assert.deepEqual(stream.contentType, new TextEncoder().encode("t"));
     assert.equal(stream.stopped, true);
-    assert.equal(stream.dataFrames, 4);
+    assert.equal(stream.frames, 4);
   });
 
   test(`FrameDecoderStream [${engine}] equals the one-shot decoder however chunked`, async () => {
