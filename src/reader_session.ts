@@ -47,11 +47,9 @@
  */
 import type { Frame } from "./frame.ts";
 import { FrameDecoder } from "./frame_decoder.ts";
-import { type ReaderEvent, ReaderHandshake } from "./reader_handshake.ts";
-import { HandshakeError, SessionTimeoutError } from "./errors.ts";
-import { checkDuration } from "./_duration.ts";
 import { contentTypeText } from "./_bytes.ts";
 import type { DataCallback, RunCallback } from "./callbacks.ts";
+import { checkReaderSessionOptions, ReaderPhase } from "./_reader_phase.ts";
 import type {
   ReaderSessionEvent,
   ReaderSessionOptions,
@@ -63,9 +61,6 @@ export type {
   ReaderSessionOptions,
   ReaderSessionState,
 } from "./_reader_session_types.ts";
-
-const DEFAULT_HANDSHAKE_TIMEOUT = 5_000;
-const EMPTY = new Uint8Array(0);
 
 /**
  * One connection of a collector, sans I/O: feed it with
@@ -135,19 +130,8 @@ const EMPTY = new Uint8Array(0);
  */
 export class ReaderSession {
   #decoder: FrameDecoder;
-  #handshake: ReaderHandshake;
-  #handshakeTimeout: number;
-  #idleTimeout: number;
-  #state: ReaderSessionState = "waiting";
-  #events: ReaderSessionEvent[] = [];
-  #head = 0;
-  #deadline: number | null;
+  #phase: ReaderPhase;
   #ended = false;
-  #started = false;
-  #stopped = false;
-  #error: Error | null = null;
-  /** The latest time the caller gave. */
-  #now: number;
 
   /**
    * Makes a session for a connection that has just opened.
@@ -157,47 +141,14 @@ export class ReaderSession {
    * @throws {RangeError} If an option is out of range.
    */
   constructor(options: ReaderSessionOptions = {}) {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `Cannot create reader session: options must be an object, got ${
-          options === null ? "null" : typeof options
-        }`,
-      );
-    }
-    const context = "Cannot create reader session";
-    this.#handshakeTimeout = checkDuration(
-      options.handshakeTimeout,
-      DEFAULT_HANDSHAKE_TIMEOUT,
-      "handshakeTimeout",
-      context,
-    );
-    this.#idleTimeout = checkDuration(
-      options.idleTimeout,
-      0,
-      "idleTimeout",
-      context,
-    );
-    const now = options.now ?? performance.now();
-    if (typeof now !== "number" || !Number.isFinite(now)) {
-      throw new TypeError(
-        `Cannot create reader session: now must be a finite number, got ${now}`,
-      );
-    }
-    this.#handshake = new ReaderHandshake({
-      contentTypes: options.contentTypes ?? [],
-    });
-    const decoderOptions = {
+    this.#phase = new ReaderPhase(checkReaderSessionOptions(options));
+    this.#decoder = new FrameDecoder({
       outOfPlace: "deliver",
       ...(options.maxFrameLength !== undefined &&
         { maxFrameLength: options.maxFrameLength }),
       ...(options.oversize !== undefined && { oversize: options.oversize }),
       ...(options.engine !== undefined && { engine: options.engine }),
-    } as const;
-    this.#decoder = new FrameDecoder(decoderOptions);
-    this.#now = now;
-    this.#deadline = this.#handshakeTimeout > 0
-      ? now + this.#handshakeTimeout
-      : null;
+    });
   }
 
   /**
@@ -224,7 +175,7 @@ export class ReaderSession {
    * ```
    */
   get state(): ReaderSessionState {
-    return this.#state;
+    return this.#phase.state;
   }
 
   /**
@@ -244,7 +195,7 @@ export class ReaderSession {
    * ```
    */
   get deadline(): number | null {
-    return this.#deadline;
+    return this.#phase.deadline;
   }
 
   /**
@@ -252,7 +203,7 @@ export class ReaderSession {
    * after START first, `null` before either.
    */
   get mode(): "bidirectional" | "unidirectional" | null {
-    return this.#handshake.mode;
+    return this.#phase.handshake.mode;
   }
 
   /**
@@ -260,22 +211,22 @@ export class ReaderSession {
    * U+FFFD), or `null` before START or if it named none.
    */
   get contentType(): string | null {
-    return contentTypeText(this.#handshake.contentType);
+    return contentTypeText(this.#phase.handshake.contentType);
   }
 
   /** The exact bytes of `contentType` (a copy; compare these), or `null`. */
   get contentTypeBytes(): Uint8Array | null {
-    return this.#handshake.contentType;
+    return this.#phase.handshake.contentType;
   }
 
   /** Whether START came (the stream started, whatever happened next). */
   get started(): boolean {
-    return this.#started;
+    return this.#phase.started;
   }
 
   /** Whether STOP came. */
   get stopped(): boolean {
-    return this.#stopped;
+    return this.#phase.stopped;
   }
 
   /**
@@ -286,7 +237,7 @@ export class ReaderSession {
    * {@linkcode TruncatedFrameError}, ...), or what a sink threw.
    */
   get error(): Error | null {
-    return this.#error;
+    return this.#phase.error;
   }
 
   /** Well-formed control frames of unknown type skipped so far. */
@@ -330,12 +281,9 @@ export class ReaderSession {
       );
     }
     if (this.#ended) throw new TypeError("Cannot receive: end() was called");
-    if (this.#state === "closed") return;
+    if (this.#phase.state === "closed") return;
     this.#decoder.push(chunk);
-    this.#now = now;
-    if (this.#state === "data" && this.#idleTimeout > 0) {
-      this.#deadline = now + this.#idleTimeout;
-    }
+    this.#phase.touch(now);
   }
 
   /**
@@ -357,7 +305,7 @@ export class ReaderSession {
   end(now: number): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#now = now;
+    this.#phase.setNow(now);
     this.#decoder.end();
   }
 
@@ -382,10 +330,7 @@ export class ReaderSession {
    * ```
    */
   resume(now: number): void {
-    this.#now = now;
-    if (this.#state === "data" && this.#idleTimeout > 0) {
-      this.#deadline = now + this.#idleTimeout;
-    }
+    this.#phase.touch(now);
   }
 
   /**
@@ -410,28 +355,7 @@ export class ReaderSession {
    * ```
    */
   expire(now: number): void {
-    const deadline = this.#deadline;
-    if (deadline === null || now < deadline || this.#state === "closed") {
-      return;
-    }
-    const timeout = this.#state === "data"
-      ? this.#idleTimeout
-      : this.#handshakeTimeout;
-    this.#close(
-      this.#state === "data"
-        ? new SessionTimeoutError(
-          "idle",
-          timeout,
-          `connection idle for ${timeout} ms`,
-        )
-        : new SessionTimeoutError(
-          "handshake",
-          timeout,
-          this.#state === "accepted"
-            ? `no START within ${timeout} ms after ACCEPT`
-            : `no READY or START within ${timeout} ms`,
-        ),
-    );
+    this.#phase.expire(now);
   }
 
   /**
@@ -505,13 +429,14 @@ export class ReaderSession {
     onData: DataCallback | null,
     onRun: RunCallback | null,
   ): ReaderSessionEvent | null {
+    const phase = this.#phase;
+    const decoder = this.#decoder;
     for (;;) {
-      if (this.#head < this.#events.length) return this.#shift();
-      if (this.#state === "closed") return null;
-      const decoder = this.#decoder;
+      if (phase.pending) return phase.shift();
+      if (phase.state === "closed") return null;
       let frame: Frame | null;
       try {
-        frame = this.#state !== "data"
+        frame = phase.state !== "data"
           ? decoder.next()
           : onRun !== null
           ? decoder.nextRun(onRun)
@@ -520,125 +445,44 @@ export class ReaderSession {
           : decoder.next();
       } catch (error) {
         frame = null;
-        if (this.#state === "data" || decoder.oversizedFrames === 0) {
-          this.#close(
+        if (phase.state === "data" || decoder.oversizedFrames === 0) {
+          phase.close(
             error instanceof Error ? error : new Error(String(error)),
           );
           continue;
         }
       }
-      if (this.#state !== "data" && decoder.oversizedFrames !== 0) {
+      if (phase.state !== "data" && decoder.oversizedFrames !== 0) {
         // An oversized data frame skipped (oversize: "skip") before START,
         // and so before `frame` or the fault: a data frame before START
         // all the same, refused first.
-        this.#refuseData(0);
+        phase.refuseData(0);
         continue;
       }
       if (frame === null) {
         this.#needInput();
-        if (this.#head < this.#events.length) continue;
+        if (phase.pending) continue;
         return null;
       }
       // The data phase's fast path.
-      if (frame.kind === "data" && this.#state === "data") {
+      if (frame.kind === "data" && phase.state === "data") {
         return { type: "data", data: frame.data };
       }
-      this.#handle(this.#handshake.receive(frame));
+      phase.receive(frame);
     }
   }
 
   /** The decoder needs more input: end of input, or a data frame too early. */
   #needInput(): void {
-    if (this.#state !== "data") {
+    if (this.#phase.state !== "data") {
       // A data frame before START is refused as soon as its length word is
       // in: the handshake judges a data frame by its place alone.
       const partial = this.#decoder.partialFrame;
       if (partial !== null && partial.kind === "data") {
-        this.#refuseData(partial.offset);
+        this.#phase.refuseData(partial.offset);
         return;
       }
     }
-    if (!this.#ended) return;
-    this.#close(
-      this.#state === "accepted"
-        ? new HandshakeError(
-          "closed",
-          "the connection ended after READY, before START",
-        )
-        : null,
-    );
-  }
-
-  /**
-   * A data frame out of place whose payload has not (all) come: the
-   * handshake judges a data frame by its place alone, so it is judged with
-   * an empty payload.
-   */
-  #refuseData(offset: number): void {
-    this.#handle(
-      this.#handshake.receive({ kind: "data", data: EMPTY, offset }),
-    );
-  }
-
-  /** Turns the handshake's events into the session's. */
-  #handle(events: ReaderEvent[]): void {
-    for (const event of events) {
-      switch (event.type) {
-        case "send":
-          this.#events.push(event);
-          if (this.#handshake.state === "accepted") {
-            this.#state = "accepted";
-            // START is due within the timeout from the bytes that
-            // brought READY.
-            this.#deadline = this.#handshakeTimeout > 0
-              ? this.#now + this.#handshakeTimeout
-              : null;
-          }
-          break;
-        case "started":
-          this.#state = "data";
-          this.#started = true;
-          this.#deadline = this.#idleTimeout > 0
-            ? this.#now + this.#idleTimeout
-            : null;
-          this.#events.push({
-            type: "started",
-            mode: event.mode,
-            contentType: contentTypeText(event.contentType),
-            contentTypeBytes: event.contentType,
-          });
-          break;
-        case "data":
-          // Only through next() in the data phase, handled before.
-          this.#events.push(event);
-          break;
-        case "stopped":
-          this.#stopped = true;
-          this.#events.push(event);
-          this.#close(null);
-          break;
-        case "failed":
-          this.#close(event.error);
-          break;
-      }
-    }
-  }
-
-  #close(error: Error | null): void {
-    if (this.#state === "closed") return;
-    this.#state = "closed";
-    this.#deadline = null;
-    this.#error = error;
-    this.#events.push({ type: "closed", error, stopped: this.#stopped });
-  }
-
-  #shift(): ReaderSessionEvent {
-    const event = this.#events[this.#head]!;
-    this.#events[this.#head++] = undefined as unknown as ReaderSessionEvent;
-    if (this.#head === this.#events.length) {
-      this.#events.length = 0;
-      this.#head = 0;
-    }
-    return event;
+    if (this.#ended) this.#phase.endOfInput();
   }
 }
