@@ -3,6 +3,8 @@
 // the handshake's verdicts, the timeouts and the close move it on.
 import { type ReaderEvent, ReaderHandshake } from "./reader_handshake.ts";
 import type { Frame } from "./frame.ts";
+import type { FrameDecoder } from "./frame_decoder.ts";
+import type { DataCallback, RunCallback } from "./callbacks.ts";
 import { HandshakeError, SessionTimeoutError } from "./errors.ts";
 import { checkDuration } from "./_duration.ts";
 import { contentTypeText } from "./_bytes.ts";
@@ -66,12 +68,14 @@ export function checkReaderSessionOptions(
 }
 
 /**
- * The phase rules and the event queue of one reader session: fed the frames
- * the decoder found (and the data frames refused before they are whole), it
- * asks the handshake, queues the session's events, keeps the deadline and
- * closes.
+ * The phase rules and the event queue of one reader session: it takes the
+ * frames from the decoder (by the method the phase calls for: the data
+ * phase's fast path hands data frames to a sink), asks the handshake about
+ * every other frame (and about a data frame refused before it is whole),
+ * queues the session's events, keeps the deadline and closes.
  */
 export class ReaderPhase {
+  readonly #decoder: FrameDecoder;
   readonly #handshake: ReaderHandshake;
   readonly #handshakeTimeout: number;
   readonly #idleTimeout: number;
@@ -82,10 +86,12 @@ export class ReaderPhase {
   #error: Error | null = null;
   #events: ReaderSessionEvent[] = [];
   #head = 0;
+  #ended = false;
   /** The latest time the caller gave. */
   #now: number;
 
-  constructor(options: ReaderPhaseOptions) {
+  constructor(options: ReaderPhaseOptions, decoder: FrameDecoder) {
+    this.#decoder = decoder;
     this.#handshake = new ReaderHandshake({
       contentTypes: options.contentTypes,
     });
@@ -121,11 +127,6 @@ export class ReaderPhase {
     return this.#error;
   }
 
-  /** Whether an event waits to be taken. */
-  get pending(): boolean {
-    return this.#head < this.#events.length;
-  }
-
   /**
    * The caller's time moved on, with bytes (or a resume): a started stream
    * is not idle.
@@ -137,9 +138,17 @@ export class ReaderPhase {
     }
   }
 
-  /** The caller's time moved on, with the end of input. */
-  setNow(now: number): void {
+  /** Whether the input ended. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** The input ended (EOF), at `now`. */
+  end(now: number): void {
+    if (this.#ended) return;
+    this.#ended = true;
     this.#now = now;
+    this.#decoder.end();
   }
 
   /** Closes with a {@linkcode SessionTimeoutError} if the deadline passed. */
@@ -150,7 +159,7 @@ export class ReaderPhase {
     }
     if (this.#state === "data") {
       const timeout = this.#idleTimeout;
-      this.close(
+      this.#close(
         new SessionTimeoutError(
           "idle",
           timeout,
@@ -160,7 +169,7 @@ export class ReaderPhase {
       return;
     }
     const timeout = this.#handshakeTimeout;
-    this.close(
+    this.#close(
       new SessionTimeoutError(
         "handshake",
         timeout,
@@ -171,25 +180,70 @@ export class ReaderPhase {
     );
   }
 
-  /** A whole frame, but a data frame in the data phase: the handshake judges. */
-  receive(frame: Frame): void {
-    this.#handle(this.#handshake.receive(frame));
-  }
-
   /**
-   * A data frame out of place whose payload has not (all) come: the
-   * handshake judges a data frame by its place alone, so it is judged with
-   * an empty payload.
+   * The next event, or `null` if more input is needed (or closed and every
+   * event taken); in the data phase, data frames go to `onRun`, or else
+   * `onData`, if given.
    */
-  refuseData(offset: number): void {
-    this.#handle(
-      this.#handshake.receive({ kind: "data", data: EMPTY, offset }),
-    );
+  next(
+    onData: DataCallback | null,
+    onRun: RunCallback | null,
+  ): ReaderSessionEvent | null {
+    const decoder = this.#decoder;
+    for (;;) {
+      if (this.#head < this.#events.length) return this.#shift();
+      if (this.#state === "closed") return null;
+      let frame: Frame | null;
+      try {
+        frame = this.#state !== "data"
+          ? decoder.next()
+          : onRun !== null
+          ? decoder.nextRun(onRun)
+          : onData !== null
+          ? decoder.next(onData)
+          : decoder.next();
+      } catch (error) {
+        frame = null;
+        if (this.#state === "data" || decoder.oversizedFrames === 0) {
+          this.#close(
+            error instanceof Error ? error : new Error(String(error)),
+          );
+          continue;
+        }
+      }
+      if (this.#state !== "data" && decoder.oversizedFrames !== 0) {
+        // An oversized data frame skipped (oversize: "skip") before START,
+        // and so before `frame` or the fault: a data frame before START
+        // all the same, refused first.
+        this.#refuseData(0);
+        continue;
+      }
+      if (frame === null) {
+        this.#needInput();
+        if (this.#head < this.#events.length) continue;
+        return null;
+      }
+      // The data phase's fast path.
+      if (frame.kind === "data" && this.#state === "data") {
+        return { type: "data", data: frame.data };
+      }
+      this.#handle(this.#handshake.receive(frame));
+    }
   }
 
-  /** The input ended at a frame boundary. */
-  endOfInput(): void {
-    this.close(
+  /** The decoder needs more input: end of input, or a data frame too early. */
+  #needInput(): void {
+    if (this.#state !== "data") {
+      // A data frame before START is refused as soon as its length word is
+      // in: the handshake judges a data frame by its place alone.
+      const partial = this.#decoder.partialFrame;
+      if (partial !== null && partial.kind === "data") {
+        this.#refuseData(partial.offset);
+        return;
+      }
+    }
+    if (!this.#ended) return;
+    this.#close(
       this.#state === "accepted"
         ? new HandshakeError(
           "closed",
@@ -199,7 +253,18 @@ export class ReaderPhase {
     );
   }
 
-  close(error: Error | null): void {
+  /**
+   * A data frame out of place whose payload has not (all) come: the
+   * handshake judges a data frame by its place alone, so it is judged with
+   * an empty payload.
+   */
+  #refuseData(offset: number): void {
+    this.#handle(
+      this.#handshake.receive({ kind: "data", data: EMPTY, offset }),
+    );
+  }
+
+  #close(error: Error | null): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
     this.#deadline = null;
@@ -207,8 +272,7 @@ export class ReaderPhase {
     this.#events.push({ type: "closed", error, stopped: this.#stopped });
   }
 
-  /** The next queued event; call only when `pending`. */
-  shift(): ReaderSessionEvent {
+  #shift(): ReaderSessionEvent {
     const event = this.#events[this.#head]!;
     this.#events[this.#head++] = undefined as unknown as ReaderSessionEvent;
     if (this.#head === this.#events.length) {
@@ -253,10 +317,10 @@ export class ReaderPhase {
         case "stopped":
           this.#stopped = true;
           this.#events.push(event);
-          this.close(null);
+          this.#close(null);
           break;
         case "failed":
-          this.close(event.error);
+          this.#close(event.error);
           break;
       }
     }

@@ -45,7 +45,6 @@
  *
  * @module
  */
-import type { Frame } from "./frame.ts";
 import { FrameDecoder } from "./frame_decoder.ts";
 import { contentTypeText } from "./_bytes.ts";
 import type { DataCallback, RunCallback } from "./callbacks.ts";
@@ -131,7 +130,6 @@ export type {
 export class ReaderSession {
   #decoder: FrameDecoder;
   #phase: ReaderPhase;
-  #ended = false;
 
   /**
    * Makes a session for a connection that has just opened.
@@ -141,7 +139,7 @@ export class ReaderSession {
    * @throws {RangeError} If an option is out of range.
    */
   constructor(options: ReaderSessionOptions = {}) {
-    this.#phase = new ReaderPhase(checkReaderSessionOptions(options));
+    const checked = checkReaderSessionOptions(options);
     this.#decoder = new FrameDecoder({
       outOfPlace: "deliver",
       ...(options.maxFrameLength !== undefined &&
@@ -149,6 +147,7 @@ export class ReaderSession {
       ...(options.oversize !== undefined && { oversize: options.oversize }),
       ...(options.engine !== undefined && { engine: options.engine }),
     });
+    this.#phase = new ReaderPhase(checked, this.#decoder);
   }
 
   /**
@@ -201,6 +200,18 @@ export class ReaderSession {
   /**
    * How the stream began: `"bidirectional"` after READY, `"unidirectional"`
    * after START first, `null` before either.
+   *
+   * @example
+   * ```ts
+   * import { encodeFrameStream, ReaderSession } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0 });
+   * assert.equal(session.mode, null);
+   * session.receive(encodeFrameStream([]), 0); // START first
+   * session.next();
+   * assert.equal(session.mode, "unidirectional");
+   * ```
    */
   get mode(): "bidirectional" | "unidirectional" | null {
     return this.#phase.handshake.mode;
@@ -209,22 +220,73 @@ export class ReaderSession {
   /**
    * The content type START named, as UTF-8 text (an invalid byte reads as
    * U+FFFD), or `null` before START or if it named none.
+   *
+   * @example
+   * ```ts
+   * import { encodeFrameStream, ReaderSession } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0 });
+   * session.receive(encodeFrameStream([], { contentType: "protobuf:dnstap.Dnstap" }), 0);
+   * session.next();
+   * assert.equal(session.contentType, "protobuf:dnstap.Dnstap");
+   * ```
    */
   get contentType(): string | null {
     return contentTypeText(this.#phase.handshake.contentType);
   }
 
-  /** The exact bytes of `contentType` (a copy; compare these), or `null`. */
+  /**
+   * The exact bytes of `contentType` (a copy; compare these), or `null`.
+   *
+   * @example
+   * ```ts
+   * import { encodeFrameStream, ReaderSession } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0 });
+   * session.receive(encodeFrameStream([], { contentType: new Uint8Array([0xff]) }), 0);
+   * session.next();
+   * assert.deepEqual(session.contentTypeBytes, new Uint8Array([0xff]));
+   * assert.equal(session.contentType, "\uFFFD");
+   * ```
+   */
   get contentTypeBytes(): Uint8Array | null {
     return this.#phase.handshake.contentType;
   }
 
-  /** Whether START came (the stream started, whatever happened next). */
+  /**
+   * Whether START came (the stream started, whatever happened next).
+   *
+   * @example
+   * ```ts
+   * import { encodeFrameStream, ReaderSession } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0 });
+   * session.receive(encodeFrameStream(["a"]).subarray(0, 12), 0); // START
+   * session.next();
+   * assert.equal(session.started, true);
+   * ```
+   */
   get started(): boolean {
     return this.#phase.started;
   }
 
-  /** Whether STOP came. */
+  /**
+   * Whether STOP came.
+   *
+   * @example
+   * ```ts
+   * import { encodeFrameStream, ReaderSession } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0 });
+   * session.receive(encodeFrameStream(["a"]), 0); // START, "a", STOP
+   * while (session.next() !== null);
+   * assert.equal(session.stopped, true);
+   * ```
+   */
   get stopped(): boolean {
     return this.#phase.stopped;
   }
@@ -235,18 +297,55 @@ export class ReaderSession {
    * {@linkcode SessionTimeoutError}, a codec error
    * ({@linkcode ControlFrameError}, {@linkcode FrameTooLargeError},
    * {@linkcode TruncatedFrameError}, ...), or what a sink threw.
+   *
+   * @example
+   * ```ts
+   * import { encodeFrameStream, ReaderSession, TruncatedFrameError } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0 });
+   * session.receive(encodeFrameStream(["a"]).subarray(0, 14), 0); // "a" cut short
+   * session.end(1);
+   * while (session.next() !== null);
+   * assert.ok(session.error instanceof TruncatedFrameError);
+   * ```
    */
   get error(): Error | null {
     return this.#phase.error;
   }
 
-  /** Well-formed control frames of unknown type skipped so far. */
+  /**
+   * Well-formed control frames of unknown type skipped so far.
+   *
+   * @example
+   * ```ts
+   * import { encodeFrameStream, ReaderSession } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0 });
+   * session.receive(encodeFrameStream([]).subarray(0, 12), 0); // START
+   * session.receive(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 99]), 1); // type 99
+   * while (session.next() !== null);
+   * assert.equal(session.skippedFrames, 1);
+   * ```
+   */
   get skippedFrames(): number {
     return this.#decoder.skippedFrames;
   }
 
   /**
    * Data frames over `maxFrameLength` skipped under `oversize: "skip"`.
+   *
+   * @example
+   * ```ts
+   * import { encodeFrameStream, ReaderSession } from "@fstrm/fstrm";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new ReaderSession({ now: 0, maxFrameLength: 2, oversize: "skip" });
+   * session.receive(encodeFrameStream(["ab", "cde"]), 0);
+   * while (session.next() !== null);
+   * assert.equal(session.oversizedFrames, 1);
+   * ```
    */
   get oversizedFrames(): number {
     return this.#decoder.oversizedFrames;
@@ -280,7 +379,9 @@ export class ReaderSession {
         `Cannot receive: a chunk must be a Uint8Array, got ${typeof chunk}`,
       );
     }
-    if (this.#ended) throw new TypeError("Cannot receive: end() was called");
+    if (this.#phase.ended) {
+      throw new TypeError("Cannot receive: end() was called");
+    }
     if (this.#phase.state === "closed") return;
     this.#decoder.push(chunk);
     this.#phase.touch(now);
@@ -303,10 +404,7 @@ export class ReaderSession {
    * ```
    */
   end(now: number): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#phase.setNow(now);
-    this.#decoder.end();
+    this.#phase.end(now);
   }
 
   /**
@@ -388,7 +486,7 @@ export class ReaderSession {
   next(
     onData?: DataCallback,
   ): ReaderSessionEvent | null {
-    return this.#next(onData ?? null, null);
+    return this.#phase.next(onData ?? null, null);
   }
 
   /**
@@ -422,67 +520,6 @@ export class ReaderSession {
     if (typeof onRun !== "function") {
       throw new TypeError("Cannot take runs: onRun must be a function");
     }
-    return this.#next(null, onRun);
-  }
-
-  #next(
-    onData: DataCallback | null,
-    onRun: RunCallback | null,
-  ): ReaderSessionEvent | null {
-    const phase = this.#phase;
-    const decoder = this.#decoder;
-    for (;;) {
-      if (phase.pending) return phase.shift();
-      if (phase.state === "closed") return null;
-      let frame: Frame | null;
-      try {
-        frame = phase.state !== "data"
-          ? decoder.next()
-          : onRun !== null
-          ? decoder.nextRun(onRun)
-          : onData !== null
-          ? decoder.next(onData)
-          : decoder.next();
-      } catch (error) {
-        frame = null;
-        if (phase.state === "data" || decoder.oversizedFrames === 0) {
-          phase.close(
-            error instanceof Error ? error : new Error(String(error)),
-          );
-          continue;
-        }
-      }
-      if (phase.state !== "data" && decoder.oversizedFrames !== 0) {
-        // An oversized data frame skipped (oversize: "skip") before START,
-        // and so before `frame` or the fault: a data frame before START
-        // all the same, refused first.
-        phase.refuseData(0);
-        continue;
-      }
-      if (frame === null) {
-        this.#needInput();
-        if (phase.pending) continue;
-        return null;
-      }
-      // The data phase's fast path.
-      if (frame.kind === "data" && phase.state === "data") {
-        return { type: "data", data: frame.data };
-      }
-      phase.receive(frame);
-    }
-  }
-
-  /** The decoder needs more input: end of input, or a data frame too early. */
-  #needInput(): void {
-    if (this.#phase.state !== "data") {
-      // A data frame before START is refused as soon as its length word is
-      // in: the handshake judges a data frame by its place alone.
-      const partial = this.#decoder.partialFrame;
-      if (partial !== null && partial.kind === "data") {
-        this.#phase.refuseData(partial.offset);
-        return;
-      }
-    }
-    if (this.#ended) this.#phase.endOfInput();
+    return this.#phase.next(null, onRun);
   }
 }
