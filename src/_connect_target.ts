@@ -2,6 +2,7 @@
 // naming it in messages, and dialling it with errors that say which target
 // failed.
 import { asError } from "./_io.ts";
+import { checkSocketTarget } from "./_target_checks.ts";
 
 /**
  * Where a {@linkcode FrameWriter} connects: a Unix socket path, a TCP
@@ -63,42 +64,12 @@ export type ConnectTarget =
 
 /** Throws a TypeError or RangeError unless `target` is a valid target. */
 export function checkTarget(target: ConnectTarget): ConnectTarget {
-  const t = target as unknown as Record<string, unknown> | null;
-  if (typeof t !== "object" || t === null) {
-    throw new TypeError("Cannot connect: the target must be an object");
-  }
-  if (t.transport === "unix") {
-    if (typeof t.path !== "string" || t.path === "") {
-      throw new TypeError(
-        "Cannot connect: a unix target needs a non-empty path",
-      );
-    }
-    return target;
-  }
-  if (t.transport !== "tcp" && t.transport !== "tls") {
-    throw new TypeError(
-      `Cannot connect: transport must be "unix", "tcp" or "tls", got ${
-        String(t.transport)
-      }`,
-    );
-  }
-  if (t.hostname !== undefined && typeof t.hostname !== "string") {
-    throw new TypeError("Cannot connect: hostname must be a string");
-  }
-  if (typeof t.port !== "number" || !Number.isInteger(t.port)) {
-    throw new TypeError(
-      `Cannot connect: port must be an integer, got ${String(t.port)}`,
-    );
-  }
-  if (t.port < 1 || t.port > 65535) {
-    throw new RangeError(
-      `Cannot connect: port must be from 1 to 65535, got ${t.port}`,
-    );
-  }
+  if (checkSocketTarget(target, "Cannot connect", 1) !== "tls") return target;
+  const { caCerts } = target as { caCerts?: unknown };
   if (
-    t.caCerts !== undefined &&
-    (!Array.isArray(t.caCerts) ||
-      !t.caCerts.every((c: unknown) => typeof c === "string"))
+    caCerts !== undefined &&
+    (!Array.isArray(caCerts) ||
+      !caCerts.every((c: unknown) => typeof c === "string"))
   ) {
     throw new TypeError("Cannot connect: caCerts must be an array of strings");
   }

@@ -1,5 +1,6 @@
 // Private: where a FrameReceiver listens (Unix socket, TCP, TLS), and the
 // Unix socket file's life (a stale one replaced, ours removed on close).
+import { checkSocketTarget } from "./_target_checks.ts";
 
 /**
  * Where a {@linkcode FrameReceiver} listens.
@@ -54,62 +55,38 @@ export type ListenTarget =
 export async function openListener(
   target: ListenTarget,
 ): Promise<{ listener: Deno.Listener; unixPath: string | null }> {
-  if (typeof target !== "object" || target === null) {
-    throw new TypeError("Cannot listen: target must be an object");
-  }
-  switch (target.transport) {
-    case "unix": {
-      const { path, mode } = target;
-      if (typeof path !== "string" || path === "") {
-        throw new TypeError("Cannot listen: a Unix socket path is required");
-      }
-      if (
-        mode !== undefined &&
-        (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)
-      ) {
-        throw new RangeError(
-          `Cannot listen: mode must be file permission bits (0 to 0o7777), got ${mode}`,
-        );
-      }
-      await clearStaleSocket(path);
-      const listener = Deno.listen({ transport: "unix", path });
-      if (mode !== undefined) {
-        try {
-          await Deno.chmod(path, mode);
-        } catch (error) {
-          listener.close();
-          throw error;
-        }
-      }
-      return { listener, unixPath: path };
-    }
-    case "tcp":
-      return {
-        listener: Deno.listen({
-          transport: "tcp",
-          hostname: target.hostname ?? "127.0.0.1",
-          port: target.port,
-        }),
-        unixPath: null,
-      };
-    case "tls":
-      return {
-        listener: Deno.listenTls({
-          transport: "tcp",
-          hostname: target.hostname ?? "127.0.0.1",
-          port: target.port,
-          cert: target.cert,
-          key: target.key,
-        }),
-        unixPath: null,
-      };
-    default:
-      throw new TypeError(
-        `Cannot listen: transport must be "unix", "tcp" or "tls", got ${
-          String((target as { transport: unknown }).transport)
-        }`,
+  checkSocketTarget(target, "Cannot listen", 0);
+  if (target.transport === "unix") {
+    const { path, mode } = target;
+    if (
+      mode !== undefined &&
+      (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)
+    ) {
+      throw new RangeError(
+        `Cannot listen: mode must be file permission bits (0 to 0o7777), got ${mode}`,
       );
+    }
+    await clearStaleSocket(path);
+    const listener = Deno.listen({ transport: "unix", path });
+    if (mode !== undefined) {
+      try {
+        await Deno.chmod(path, mode);
+      } catch (error) {
+        listener.close();
+        throw error;
+      }
+    }
+    return { listener, unixPath: path };
   }
+  const address = {
+    transport: "tcp",
+    hostname: target.hostname ?? "127.0.0.1",
+    port: target.port,
+  } as const;
+  const listener = target.transport === "tcp"
+    ? Deno.listen(address)
+    : Deno.listenTls({ ...address, cert: target.cert, key: target.key });
+  return { listener, unixPath: null };
 }
 
 /**
