@@ -18,6 +18,7 @@ import {
 import type { ScanEngine } from "./_engine.ts";
 import { frameSize, scanFault } from "./_scan_status.ts";
 import { PHASE_DATA, StreamState } from "./_stream_state.ts";
+import type { DataSink, RunSink } from "./_sinks.ts";
 
 /** The first size of the buffer that assembles a frame across chunks. */
 const CARRY_START = 65_536;
@@ -25,21 +26,6 @@ const CARRY_START = 65_536;
 const EMPTY = new Uint8Array(0);
 
 const NO_STATUS = -1;
-
-/** Where data frames go: the payload is window[offset, offset + length). */
-export type DataSink = (
-  window: Uint8Array,
-  offset: number,
-  length: number,
-) => unknown;
-
-/** Where runs of data frames go: `frames` whole frames at window[start, end). */
-export type RunSink = (
-  window: Uint8Array,
-  start: number,
-  end: number,
-  frames: number,
-) => unknown;
 
 /** The frame being assembled across chunks (see FrameDecoder.partialFrame). */
 export interface Partial {

@@ -34,14 +34,6 @@ export interface ConnectionHost {
   grow(bytes: number): boolean;
 }
 
-type DataSink = (window: Uint8Array, offset: number, length: number) => void;
-type RunSink = (
-  window: Uint8Array,
-  start: number,
-  end: number,
-  frames: number,
-) => void;
-
 /** One connection: its socket, its session, its buffers and its timer. */
 export class ReceiverConnection implements ReadBufferOwner {
   readonly conn: Deno.Conn;
@@ -84,8 +76,8 @@ export class ReceiverConnection implements ReadBufferOwner {
   #heldFrames: number[] = [];
   /** Data frames of the data phase, as views, until the queue copies them. */
   #views: Uint8Array[] = [];
-  #sink: DataSink;
-  #runSink: RunSink | null = null;
+  #sink: DataCallback;
+  #runSink: RunCallback | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #armed: number | null = null;
 

@@ -24,21 +24,7 @@ import {
 import { frameSize, scanFault } from "./_scan_status.ts";
 import { PHASE_DATA, type StreamState } from "./_stream_state.ts";
 import type { ByteSource } from "./_reader_source.ts";
-
-/** Called for each data frame: payload at window[offset, offset + length). */
-export type DataSink = (
-  window: Uint8Array,
-  offset: number,
-  length: number,
-) => unknown;
-
-/** Called for each run of `frames` data frames at window[start, end). */
-export type RunSink = (
-  window: Uint8Array,
-  start: number,
-  end: number,
-  frames: number,
-) => unknown;
+import type { DataSink, RunSink } from "./_sinks.ts";
 
 /** Where the loop delivers: exactly one of the three is set. */
 export interface Sinks {
