@@ -52,20 +52,9 @@ export function openFirstOutput(
   make: MakeOutput,
 ): FrameFileOutput {
   if (output.kind === "stdout") return make("-", Deno.stdout, false);
-  let file: Deno.FsFile;
-  try {
-    // As fstrm_capture: an existing file of that name is truncated.
-    file = Deno.openSync(path, { write: true, create: true, truncate: true });
-  } catch (error) {
-    throw new CliError(
-      `cannot open output file ${path}: ${plainError(error)}`,
-    );
-  }
-  try {
-    return make(path, file, true);
-  } catch (error) {
-    throw new CliError(startProblem(path, file, error));
-  }
+  // As fstrm_capture: an existing file of that name is truncated.
+  const truncate = { write: true, create: true, truncate: true };
+  return openOutput(path, truncate, make, CliError)!;
 }
 
 /**
@@ -115,24 +104,44 @@ export function openNextOutput(
   }
   for (let k = 0; k < ROTATION_NAME_TRIES; k++) {
     const path = k === 0 ? name : withCounter(name, k);
-    let file: Deno.FsFile;
-    try {
-      file = Deno.openSync(path, { write: true, createNew: true });
-    } catch (error) {
-      if (error instanceof Deno.errors.AlreadyExists) continue;
-      throw new Error(
-        `cannot open output file ${path}: ${plainError(error)}`,
-      );
-    }
-    try {
-      return make(path, file, true);
-    } catch (error) {
-      throw new Error(startProblem(path, file, error));
-    }
+    const createNew = { write: true, createNew: true };
+    const opened = openOutput(path, createNew, make, Error);
+    if (opened !== null) return opened;
   }
   throw new Error(
     `cannot open output file ${name}: it and ${ROTATION_NAME_TRIES} numbered names exist`,
   );
+}
+
+/**
+ * Opens the file `path` with `flags` and makes its output, which writes
+ * START: `null` if `flags.createNew` is set and a file of that name exists.
+ *
+ * @throws {Error} Of class `Fault`, saying that `path` cannot be opened, or
+ * written (then the file is removed), and why.
+ */
+function openOutput(
+  path: string,
+  flags: Deno.OpenOptions,
+  make: MakeOutput,
+  Fault: new (message: string) => Error,
+): FrameFileOutput | null {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, flags);
+  } catch (error) {
+    if (
+      flags.createNew === true && error instanceof Deno.errors.AlreadyExists
+    ) {
+      return null;
+    }
+    throw new Fault(`cannot open output file ${path}: ${plainError(error)}`);
+  }
+  try {
+    return make(path, file, true);
+  } catch (error) {
+    throw new Fault(startProblem(path, file, error));
+  }
 }
 
 /**
