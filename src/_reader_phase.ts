@@ -1,6 +1,9 @@
-// Private: the phase rules of ReaderSession, apart from its decoding: where
-// the session stands, its deadline, the events waiting to be taken, and how
-// the handshake's verdicts, the timeouts and the close move it on.
+// Private: the machinery of ReaderSession, whose public file keeps the API
+// and its docs: the option checks, and the phase rules: which decoder method
+// the phase calls for (the data phase's fast path hands data frames to a
+// sink), where the session stands, its deadline, the events waiting to be
+// taken, and how the handshake's verdicts, the timeouts and the end of input
+// move it on.
 import { type ReaderEvent, ReaderHandshake } from "./reader_handshake.ts";
 import type { Frame } from "./frame.ts";
 import type { FrameDecoder } from "./frame_decoder.ts";
