@@ -9,6 +9,7 @@ import {
   assertRun,
   FAST_RECONNECT,
   frame,
+  frames,
   listenUnix,
   serveOnce,
   sleep,
@@ -50,11 +51,11 @@ Deno.test("FrameWriter reconnects after the collector restarts and loses no queu
     const gotB = await b;
     assert.deepEqual(
       gotA.payloads,
-      Array.from({ length: 100 }, (_, i) => frame(i)),
+      frames(0, 100),
     );
     assert.deepEqual(
       gotB.payloads,
-      Array.from({ length: 100 }, (_, i) => frame(100 + i)),
+      frames(100, 200),
     );
     // The new connection redid the whole handshake.
     assert.ok(gotB.frames[0]?.kind === "control");

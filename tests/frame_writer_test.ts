@@ -15,6 +15,7 @@ import {
   enc,
   FAST_RECONNECT,
   frame,
+  frames,
   freePort,
   listenUnix,
   serveOnce,
@@ -53,7 +54,7 @@ Deno.test("FrameWriter sends READY, START, the data in order and STOP, and waits
     assert.deepEqual(start.contentTypes, [DNSTAP]);
     assert.deepEqual(
       got.payloads,
-      Array.from({ length: 101 }, (_, i) => frame(i)),
+      frames(0, 101),
     );
     const stats = writer.stats;
     assert.equal(stats.frames, 101);
@@ -293,7 +294,7 @@ Deno.test("FrameWriter unidirectional sends START … STOP without READY and doe
     assert.ok(got.stopped && got.ended);
     assert.deepEqual(
       got.payloads,
-      Array.from({ length: 10 }, (_, i) => frame(i)),
+      frames(0, 10),
     );
   });
 });
@@ -420,7 +421,7 @@ Deno.test("FrameWriter over TLS, trusting a self-signed certificate", async () =
     const got = await served;
     assert.deepEqual(
       got.payloads,
-      Array.from({ length: 1000 }, (_, i) => frame(i)),
+      frames(0, 1000),
     );
     assert.ok(got.stopped);
   });
