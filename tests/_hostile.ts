@@ -15,17 +15,7 @@ import { FrameWriter } from "../src/frame_writer.ts";
 import { delay, waitFor } from "./_support.ts";
 import { concat } from "./_util.ts";
 import { rawControl, words } from "./_vectors.ts";
-import {
-  ACCEPT,
-  DNSTAP,
-  FINISH,
-  isHangUp,
-  readExactly,
-  readToEnd,
-  READY,
-  START,
-  STOP,
-} from "./_receiver.ts";
+import { DNSTAP, isHangUp } from "./_receiver.ts";
 import {
   GoodChecker,
   GoodWriter,
@@ -36,6 +26,7 @@ import {
 
 export { MEMORY_BOUND_MIB, type MemoryReport, MemorySampler };
 
+// The control frames and the readers every receiver test shares.
 export {
   ACCEPT,
   DNSTAP,
@@ -46,7 +37,7 @@ export {
   READY,
   START,
   STOP,
-};
+} from "./_receiver.ts";
 
 export type ClosedEvent = Extract<ConnectionEvent, { type: "closed" }>;
 
