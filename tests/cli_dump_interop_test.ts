@@ -25,6 +25,16 @@ import {
 // ---------------------------------------------------------------------------
 // Against fstrm_dump
 
+/** Our CLI as a shell command. */
+const OURS = `'${Deno.execPath()}' run -A '${CLI}'`;
+
+/** Writes `bytes` to `dir`/in.fstrm; its path. */
+async function writeInput(dir: string, bytes: Uint8Array): Promise<string> {
+  const path = `${dir}/in.fstrm`;
+  await Deno.writeFile(path, bytes);
+  return path;
+}
+
 /**
  * fstrm_dump and ours on a file of `bytes`, each writing a copy: asserts the
  * same stdout and the same copy; returns both runs, the copy and the file's
@@ -34,8 +44,7 @@ function dumpBoth(
   bytes: Uint8Array,
 ): Promise<{ ref: Run; ours: Run; copy: Uint8Array; path: string }> {
   return withTempDir(async (dir) => {
-    const path = `${dir}/in.fstrm`;
-    await Deno.writeFile(path, bytes);
+    const path = await writeInput(dir, bytes);
     const ref = await exec("fstrm_dump", [path, `${dir}/ref.fstrm`]);
     const ours = await fstrmBytes(["dump", path, `${dir}/ours.fstrm`]);
     assert.deepEqual(ours.stdout, ref.stdout);
@@ -71,15 +80,14 @@ interopTest(
   ["fstrm_dump"],
   async () => {
     await withTempDir(async (dir) => {
-      const path = `${dir}/in.fstrm`;
-      await Deno.writeFile(
-        path,
+      const path = await writeInput(
+        dir,
         encodeFrameStream(payloads(300, 5), { contentType: DNSTAP }),
       );
       const merged = (cmd: string) =>
         exec("sh", ["-c", `${cmd} "$1" 2>&1`, "sh", path]);
       const ref = await merged("fstrm_dump");
-      const ours = await merged(`'${Deno.execPath()}' run -A '${CLI}' dump`);
+      const ours = await merged(`${OURS} dump`);
       assert.equal(ours.code, 0);
       assert.deepEqual(ours.stdout, ref.stdout);
     });
@@ -91,9 +99,8 @@ interopTest(
   ["fstrm_dump"],
   async () => {
     await withTempDir(async (dir) => {
-      const path = `${dir}/in.fstrm`;
-      await Deno.writeFile(
-        path,
+      const path = await writeInput(
+        dir,
         encodeFrameStream(payloads(50, 6), { contentType: DNSTAP }),
       );
       // fstrm_dump mixes payloads and copy on stdout with '-': ours is the
@@ -110,15 +117,17 @@ interopTest(
 
 Deno.test("fstrm dump with OUT '-' keeps stdout for the copy: with 2>&1, with --limit, and refuses --json", async () => {
   await withTempDir(async (dir) => {
-    const path = `${dir}/in.fstrm`;
     const ps = payloads(40, 7);
-    await Deno.writeFile(path, encodeFrameStream(ps, { contentType: DNSTAP }));
+    const path = await writeInput(
+      dir,
+      encodeFrameStream(ps, { contentType: DNSTAP }),
+    );
     const want = (n: number) =>
       encodeFrameStream(ps.slice(0, n), { contentType: DNSTAP });
     // stderr into stdout: the lines would spoil the copy, so they go.
     const merged = await exec("sh", [
       "-c",
-      `'${Deno.execPath()}' run -A '${CLI}' dump "$1" - 2>&1`,
+      `${OURS} dump "$1" - 2>&1`,
       "sh",
       path,
     ]);
