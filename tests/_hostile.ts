@@ -5,7 +5,6 @@
 // the hostile connections closed; memory sampled).
 import assert from "node:assert/strict";
 import {
-  type ConnectionEvent,
   FrameReceiver,
   type FrameReceiverOptions,
   type ListenTarget,
@@ -15,7 +14,7 @@ import { FrameWriter } from "../src/frame_writer.ts";
 import { delay, waitFor } from "./_support.ts";
 import { concat } from "./_util.ts";
 import { rawControl, words } from "./_vectors.ts";
-import { DNSTAP, isHangUp } from "./_receiver.ts";
+import { type Closed as ClosedEvent, DNSTAP, isHangUp } from "./_receiver.ts";
 import {
   GoodChecker,
   GoodWriter,
@@ -39,7 +38,7 @@ export {
   STOP,
 } from "./_receiver.ts";
 
-export type ClosedEvent = Extract<ConnectionEvent, { type: "closed" }>;
+export type { Closed as ClosedEvent } from "./_receiver.ts";
 
 // Frames built by hand, so that they can be wrong.
 export { concat, rawControl, words };
