@@ -36,78 +36,72 @@ export interface StreamCase {
 
 export const AT = 51; // offset of the frame after START (42) and HELLO (9)
 
+/** A ControlFrameError in the frame at AT, `at` bytes into it. */
+function controlError(reason: string, at: number): Record<string, unknown> {
+  return {
+    name: "ControlFrameError",
+    reason,
+    offset: AT,
+    errorOffset: AT + at,
+  };
+}
+
+/** A TruncatedFrameError: the input ends `received` bytes into the frame at AT. */
+function truncated(
+  received: number,
+  expected: number | null,
+): Record<string, unknown> {
+  return {
+    name: "TruncatedFrameError",
+    reason: "frame",
+    offset: AT,
+    received,
+    expected,
+  };
+}
+
 export const STREAM_CASES: readonly StreamCase[] = [
   // clen 3: too short to hold a control type.
   {
     name: "control length 3",
     tail: hex("00000000 00000003 000000"),
     frames: 2,
-    error: {
-      name: "ControlFrameError",
-      reason: "length",
-      offset: AT,
-      errorOffset: AT + 4,
-    },
+    error: controlError("length", 4),
   },
   // clen 0.
   {
     name: "control length 0",
     tail: hex("00000000 00000000"),
     frames: 2,
-    error: {
-      name: "ControlFrameError",
-      reason: "length",
-      offset: AT,
-      errorOffset: AT + 4,
-    },
+    error: controlError("length", 4),
   },
   // clen 513: rejected from its header, before its payload arrives.
   {
     name: "control length 513",
     tail: hex("00000000 00000201 00000004"),
     frames: 2,
-    error: {
-      name: "ControlFrameError",
-      reason: "length",
-      offset: AT,
-      errorOffset: AT + 4,
-    },
+    error: controlError("length", 4),
   },
   // READY with 4 stray bytes after its type: a field header needs 8.
   {
     name: "truncated field header",
     tail: hex("00000000 00000008 00000004 00000001"),
     frames: 2,
-    error: {
-      name: "ControlFrameError",
-      reason: "field-header",
-      offset: AT,
-      errorOffset: AT + 12,
-    },
+    error: controlError("field-header", 12),
   },
   // A field announcing 6 bytes where 5 remain.
   {
     name: "field running past the frame",
     tail: hex(`00000000 00000011 00000004 00000001 00000006 "abcde"`),
     frames: 2,
-    error: {
-      name: "ControlFrameError",
-      reason: "field-length",
-      offset: AT,
-      errorOffset: AT + 16,
-    },
+    error: controlError("field-length", 16),
   },
   // Field type 2 is not defined.
   {
     name: "unknown field type",
     tail: hex(`00000000 0000000d 00000004 00000002 00000001 "a"`),
     frames: 2,
-    error: {
-      name: "ControlFrameError",
-      reason: "field-type",
-      offset: AT,
-      errorOffset: AT + 12,
-    },
+    error: controlError("field-type", 12),
   },
   // A 257-byte content type.
   {
@@ -117,12 +111,7 @@ export const STREAM_CASES: readonly StreamCase[] = [
       new Uint8Array(257),
     ),
     frames: 2,
-    error: {
-      name: "ControlFrameError",
-      reason: "content-type-length",
-      offset: AT,
-      errorOffset: AT + 16,
-    },
+    error: controlError("content-type-length", 16),
   },
   // START with two content types: the second field is the offence.
   {
@@ -131,36 +120,21 @@ export const STREAM_CASES: readonly StreamCase[] = [
       `00000000 00000016 00000002 00000001 00000001 "a" 00000001 00000001 "b"`,
     ),
     frames: 2,
-    error: {
-      name: "ControlFrameError",
-      reason: "content-type-count",
-      offset: AT,
-      errorOffset: AT + 21,
-    },
+    error: controlError("content-type-count", 21),
   },
   // STOP with a field.
   {
     name: "STOP with a content type",
     tail: hex(`00000000 0000000d 00000003 00000001 00000001 "a"`),
     frames: 2,
-    error: {
-      name: "ControlFrameError",
-      reason: "content-type-count",
-      offset: AT,
-      errorOffset: AT + 12,
-    },
+    error: controlError("content-type-count", 12),
   },
   // FINISH with a field.
   {
     name: "FINISH with a content type",
     tail: hex(`00000000 0000000d 00000005 00000001 00000001 "a"`),
     frames: 2,
-    error: {
-      name: "ControlFrameError",
-      reason: "content-type-count",
-      offset: AT,
-      errorOffset: AT + 12,
-    },
+    error: controlError("content-type-count", 12),
   },
   // A data frame one byte over the limit, rejected from its length word.
   {
@@ -204,65 +178,35 @@ export const STREAM_CASES: readonly StreamCase[] = [
     options: { maxFrameLength: 16, oversize: "skip" },
     frames: 2,
     oversized: 1,
-    error: {
-      name: "TruncatedFrameError",
-      reason: "frame",
-      offset: AT,
-      received: 9,
-      expected: 21,
-    },
+    error: truncated(9, 21),
   },
   // Input ends inside a data frame's payload.
   {
     name: "end inside a payload",
     tail: hex("0000000a 0102"),
     frames: 2,
-    error: {
-      name: "TruncatedFrameError",
-      reason: "frame",
-      offset: AT,
-      received: 6,
-      expected: 14,
-    },
+    error: truncated(6, 14),
   },
   // Input ends inside a length word.
   {
     name: "end inside a length word",
     tail: hex("0000"),
     frames: 2,
-    error: {
-      name: "TruncatedFrameError",
-      reason: "frame",
-      offset: AT,
-      received: 2,
-      expected: null,
-    },
+    error: truncated(2, null),
   },
   // Input ends inside a control frame's length.
   {
     name: "end inside a control header",
     tail: hex("00000000 0000"),
     frames: 2,
-    error: {
-      name: "TruncatedFrameError",
-      reason: "frame",
-      offset: AT,
-      received: 6,
-      expected: null,
-    },
+    error: truncated(6, null),
   },
   // Input ends inside a control frame.
   {
     name: "end inside a control frame",
     tail: hex("00000000 00000004 00"),
     frames: 2,
-    error: {
-      name: "TruncatedFrameError",
-      reason: "frame",
-      offset: AT,
-      received: 9,
-      expected: 12,
-    },
+    error: truncated(9, 12),
   },
   // An unknown control type: skipped and counted.
   {
@@ -296,12 +240,7 @@ export const STREAM_CASES: readonly StreamCase[] = [
     tail: hex("00000000 00000004 00000009"),
     options: { strict: true },
     frames: 2,
-    error: {
-      name: "ControlFrameError",
-      reason: "unknown-type",
-      offset: AT,
-      errorOffset: AT + 8,
-    },
+    error: controlError("unknown-type", 8),
   },
   // Strict: READY inside a stream.
   {

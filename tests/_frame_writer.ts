@@ -4,13 +4,14 @@
 import assert from "node:assert/strict";
 import {
   ControlType,
+  decodeFrames,
   DNSTAP_CONTENT_TYPE,
   encodeControlFrame,
   encodeDataFrame,
   type Frame,
   FrameDecoder,
 } from "../mod.ts";
-import { FrameWriter } from "../src/frame_writer.ts";
+import { FrameWriter, type FrameWriterOptions } from "../src/frame_writer.ts";
 import { concat } from "./_util.ts";
 
 export const enc = new TextEncoder();
@@ -281,4 +282,39 @@ export function freePort(): number {
   const port = l.addr.port;
   l.close();
   return port;
+}
+
+/** A TCP listener on a free loopback port. */
+export function listenTcp(): Deno.TcpListener {
+  return Deno.listen({ hostname: "127.0.0.1", port: 0 });
+}
+
+/** A FrameWriter connected over TCP to `listener`. */
+export function connectTcp(
+  listener: Deno.TcpListener,
+  options: FrameWriterOptions = {},
+): Promise<FrameWriter> {
+  return FrameWriter.connect(
+    { transport: "tcp", port: listener.addr.port },
+    options,
+  );
+}
+
+/** frame(from), …, frame(to - 1). */
+export function frames(from: number, to: number): string[] {
+  return Array.from({ length: to - from }, (_, k) => frame(from + k));
+}
+
+/**
+ * Accepts one connection and reads it to the end without answering (for a
+ * unidirectional writer); the payloads of its data frames, as text.
+ */
+export async function receivePayloads(
+  listener: Deno.TcpListener,
+): Promise<string[]> {
+  const conn = await listener.accept();
+  const bytes = await new Response(conn.readable).bytes();
+  return decodeFrames(bytes).flatMap((f) =>
+    f.kind === "data" ? [dec.decode(f.data)] : []
+  );
 }

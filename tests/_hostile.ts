@@ -5,12 +5,6 @@
 // the hostile connections closed; memory sampled).
 import assert from "node:assert/strict";
 import {
-  ControlType,
-  DNSTAP_CONTENT_TYPE,
-  encodeControlFrame,
-} from "../mod.ts";
-import {
-  type ConnectionEvent,
   FrameReceiver,
   type FrameReceiverOptions,
   type ListenTarget,
@@ -20,6 +14,7 @@ import { FrameWriter } from "../src/frame_writer.ts";
 import { delay, waitFor } from "./_support.ts";
 import { concat } from "./_util.ts";
 import { rawControl, words } from "./_vectors.ts";
+import { type Closed as ClosedEvent, DNSTAP, isHangUp } from "./_receiver.ts";
 import {
   GoodChecker,
   GoodWriter,
@@ -30,29 +25,26 @@ import {
 
 export { MEMORY_BOUND_MIB, type MemoryReport, MemorySampler };
 
-export const DNSTAP = DNSTAP_CONTENT_TYPE;
-export const READY = encodeControlFrame(ControlType.READY, [DNSTAP]);
-export const START = encodeControlFrame(ControlType.START, [DNSTAP]);
-export const ACCEPT = encodeControlFrame(ControlType.ACCEPT, [DNSTAP]);
-export const STOP = encodeControlFrame(ControlType.STOP);
-export const FINISH = encodeControlFrame(ControlType.FINISH);
+// The control frames and the readers every receiver test shares.
+export {
+  ACCEPT,
+  DNSTAP,
+  FINISH,
+  isHangUp,
+  readExactly,
+  readToEnd,
+  READY,
+  START,
+  STOP,
+} from "./_receiver.ts";
 
-export type ClosedEvent = Extract<ConnectionEvent, { type: "closed" }>;
+export type { Closed as ClosedEvent } from "./_receiver.ts";
 
 // Frames built by hand, so that they can be wrong.
 export { concat, rawControl, words };
 
 // ---------------------------------------------------------------------------
 // Hostile peers' I/O: nothing here may throw because the receiver hung up.
-
-/** Whether an error means the peer hung up (what a hostile peer expects). */
-export function isHangUp(error: unknown): boolean {
-  return error instanceof Deno.errors.BrokenPipe ||
-    error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.ConnectionAborted ||
-    error instanceof Deno.errors.NotConnected ||
-    error instanceof Deno.errors.UnexpectedEof;
-}
 
 /** Writes all of `bytes`; false if the receiver hung up first. */
 export async function send(
@@ -83,39 +75,6 @@ export async function drip(
     await delay(interval);
   }
   return bytes.length;
-}
-
-/** Reads until the receiver closes (a reset counts as closing); the bytes. */
-export async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  const buf = new Uint8Array(4096);
-  for (;;) {
-    let n: number | null;
-    try {
-      n = await conn.read(buf);
-    } catch (error) {
-      if (isHangUp(error)) break;
-      throw error;
-    }
-    if (n === null) break;
-    parts.push(buf.slice(0, n));
-  }
-  return concat(...parts);
-}
-
-/** Reads exactly `n` bytes (fails on EOF before). */
-export async function readExactly(
-  conn: Deno.Conn,
-  n: number,
-): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
-  let p = 0;
-  while (p < n) {
-    const got = await conn.read(out.subarray(p));
-    if (got === null) assert.fail(`EOF after ${p} of ${n} bytes`);
-    p += got;
-  }
-  return out;
 }
 
 /** Closes a connection that may be closed already. */

@@ -78,6 +78,12 @@ export async function writeAll(
   while (p < bytes.length) p += await conn.write(bytes.subarray(p));
 }
 
+/** A hand-written writer's half of the handshake: sends READY, asserts ACCEPT. */
+export async function sendReady(conn: Deno.Conn): Promise<void> {
+  await writeAll(conn, READY);
+  assert.deepEqual(await readExactly(conn, ACCEPT.length), ACCEPT);
+}
+
 /** Reads exactly `n` bytes (fails on EOF before). */
 export async function readExactly(
   conn: Deno.Conn,
@@ -93,7 +99,16 @@ export async function readExactly(
   return out;
 }
 
-/** Reads until the peer closes (a reset counts as closing); the bytes read. */
+/** Whether an error means the peer hung up (what a hostile peer expects). */
+export function isHangUp(error: unknown): boolean {
+  return error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.UnexpectedEof;
+}
+
+/** Reads until the peer closes (a hang-up counts as closing); the bytes read. */
 export async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   const buf = new Uint8Array(4096);
@@ -102,7 +117,7 @@ export async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
     try {
       n = await conn.read(buf);
     } catch (error) {
-      if (error instanceof Deno.errors.ConnectionReset) break;
+      if (isHangUp(error)) break;
       throw error;
     }
     if (n === null) break;
@@ -125,10 +140,11 @@ export async function take(
   return out;
 }
 
+/** A connection's "closed" event. */
+export type Closed = Extract<ConnectionEvent, { type: "closed" }>;
+
 /** The "closed" events among `events`. */
-export function closedEvents(
-  events: ConnectionEvent[],
-): Extract<ConnectionEvent, { type: "closed" }>[] {
+export function closedEvents(events: readonly ConnectionEvent[]): Closed[] {
   return events.flatMap((e) => e.type === "closed" ? [e] : []);
 }
 

@@ -7,15 +7,18 @@
 import assert from "node:assert/strict";
 import { rng, waitFor } from "./_support.ts";
 import { DNSTAP_CONTENT_TYPE } from "../mod.ts";
-import {
-  type ConnectionEvent,
-  type ConnectionInfo,
+import type {
+  ConnectionEvent,
+  ConnectionInfo,
   FrameReceiver,
-  type FrameReceiverOptions,
-  type ListenTarget,
-  type ReceivedFrame,
+  FrameReceiverOptions,
+  ListenTarget,
+  ReceivedFrame,
 } from "../src/frame_receiver.ts";
 import type { FrameWriter, FrameWriterOptions } from "../src/frame_writer.ts";
+import { type Closed, closedEvents, listen } from "./_receiver.ts";
+
+export { type Closed, closedEvents, listen };
 
 /** The dnstap content type as bytes. */
 export const DNSTAP_BYTES: Uint8Array = new TextEncoder().encode(
@@ -119,27 +122,6 @@ export class Tally {
       }
     });
   }
-}
-
-/** A connection's "closed" event. */
-export type Closed = Extract<ConnectionEvent, { type: "closed" }>;
-
-/** A receiver that records its connection events. */
-export async function listen(
-  target: ListenTarget,
-  options: FrameReceiverOptions = {},
-): Promise<{ receiver: FrameReceiver; events: ConnectionEvent[] }> {
-  const events: ConnectionEvent[] = [];
-  const receiver = await FrameReceiver.listen(target, {
-    ...options,
-    onConnection: (event) => events.push(event),
-  });
-  return { receiver, events };
-}
-
-/** The "closed" events among `events`. */
-export function closedEvents(events: readonly ConnectionEvent[]): Closed[] {
-  return events.flatMap((e) => e.type === "closed" ? [e] : []);
 }
 
 /**

@@ -25,35 +25,53 @@ import {
 // ---------------------------------------------------------------------------
 // Against fstrm_dump
 
+/** Our CLI as a shell command. */
+const OURS = `'${Deno.execPath()}' run -A '${CLI}'`;
+
+/** Writes `bytes` to `dir`/in.fstrm; its path. */
+async function writeInput(dir: string, bytes: Uint8Array): Promise<string> {
+  const path = `${dir}/in.fstrm`;
+  await Deno.writeFile(path, bytes);
+  return path;
+}
+
+/**
+ * fstrm_dump and ours on a file of `bytes`, each writing a copy: asserts the
+ * same stdout and the same copy; returns both runs, the copy and the file's
+ * path.
+ */
+function dumpBoth(
+  bytes: Uint8Array,
+): Promise<{ ref: Run; ours: Run; copy: Uint8Array; path: string }> {
+  return withTempDir(async (dir) => {
+    const path = await writeInput(dir, bytes);
+    const ref = await exec("fstrm_dump", [path, `${dir}/ref.fstrm`]);
+    const ours = await fstrmBytes(["dump", path, `${dir}/ours.fstrm`]);
+    assert.deepEqual(ours.stdout, ref.stdout);
+    const copy = await Deno.readFile(`${dir}/ours.fstrm`);
+    assert.deepEqual(copy, await Deno.readFile(`${dir}/ref.fstrm`));
+    return { ref, ours, copy, path };
+  });
+}
+
 interopTest(
   "fstrm dump prints what fstrm_dump prints, byte for byte, and writes the same copy",
   ["fstrm_dump"],
   async (t) => {
-    await withTempDir(async (dir) => {
-      for (const [name, ct, ps] of SAME) {
-        await t.step(name, async () => {
-          const path = `${dir}/in.fstrm`;
-          await Deno.writeFile(
-            path,
-            encodeFrameStream(ps, { contentType: ct }),
-          );
-          const ref = await exec("fstrm_dump", [path, `${dir}/ref.fstrm`]);
-          const ours = await fstrmBytes(["dump", path, `${dir}/ours.fstrm`]);
-          assert.equal(ref.code, 0);
-          assert.equal(ours.code, 0);
-          assert.ok(ours.stderr === ref.stderr, "stderr differs");
-          assert.deepEqual(ours.stdout, ref.stdout);
-          assert.deepEqual(
-            await Deno.readFile(`${dir}/ours.fstrm`),
-            await Deno.readFile(`${dir}/ref.fstrm`),
-          );
-          // And the reference text says the same.
-          const want = fstrmDumpText(ct, ps);
-          assert.ok(ours.stderr === want.stderr);
-          assert.ok(latin1(ours.stdout) === want.stdout);
-        });
-      }
-    });
+    for (const [name, ct, ps] of SAME) {
+      await t.step(name, async () => {
+        const { ref, ours } = await dumpBoth(
+          encodeFrameStream(ps, { contentType: ct }),
+        );
+        assert.equal(ref.code, 0);
+        assert.equal(ours.code, 0);
+        assert.ok(ours.stderr === ref.stderr, "stderr differs");
+        // And the reference text says the same.
+        const want = fstrmDumpText(ct, ps);
+        assert.ok(ours.stderr === want.stderr);
+        assert.ok(latin1(ours.stdout) === want.stdout);
+      });
+    }
   },
 );
 
@@ -62,15 +80,14 @@ interopTest(
   ["fstrm_dump"],
   async () => {
     await withTempDir(async (dir) => {
-      const path = `${dir}/in.fstrm`;
-      await Deno.writeFile(
-        path,
+      const path = await writeInput(
+        dir,
         encodeFrameStream(payloads(300, 5), { contentType: DNSTAP }),
       );
       const merged = (cmd: string) =>
         exec("sh", ["-c", `${cmd} "$1" 2>&1`, "sh", path]);
       const ref = await merged("fstrm_dump");
-      const ours = await merged(`'${Deno.execPath()}' run -A '${CLI}' dump`);
+      const ours = await merged(`${OURS} dump`);
       assert.equal(ours.code, 0);
       assert.deepEqual(ours.stdout, ref.stdout);
     });
@@ -82,9 +99,8 @@ interopTest(
   ["fstrm_dump"],
   async () => {
     await withTempDir(async (dir) => {
-      const path = `${dir}/in.fstrm`;
-      await Deno.writeFile(
-        path,
+      const path = await writeInput(
+        dir,
         encodeFrameStream(payloads(50, 6), { contentType: DNSTAP }),
       );
       // fstrm_dump mixes payloads and copy on stdout with '-': ours is the
@@ -101,15 +117,17 @@ interopTest(
 
 Deno.test("fstrm dump with OUT '-' keeps stdout for the copy: with 2>&1, with --limit, and refuses --json", async () => {
   await withTempDir(async (dir) => {
-    const path = `${dir}/in.fstrm`;
     const ps = payloads(40, 7);
-    await Deno.writeFile(path, encodeFrameStream(ps, { contentType: DNSTAP }));
+    const path = await writeInput(
+      dir,
+      encodeFrameStream(ps, { contentType: DNSTAP }),
+    );
     const want = (n: number) =>
       encodeFrameStream(ps.slice(0, n), { contentType: DNSTAP });
     // stderr into stdout: the lines would spoil the copy, so they go.
     const merged = await exec("sh", [
       "-c",
-      `'${Deno.execPath()}' run -A '${CLI}' dump "$1" - 2>&1`,
+      `${OURS} dump "$1" - 2>&1`,
       "sh",
       path,
     ]);
@@ -134,32 +152,6 @@ Deno.test("fstrm dump with OUT '-' keeps stdout for the copy: with 2>&1, with --
     assert.equal(json.stdout.length, 0);
   });
 });
-
-/** A stream cut or extended: fstrm_dump's output and ours, on one file. */
-async function both(
-  dir: string,
-  bytes: Uint8Array,
-): Promise<
-  {
-    ref: Run;
-    ours: Run;
-    refCopy: Uint8Array;
-    oursCopy: Uint8Array;
-    path: string;
-  }
-> {
-  const path = `${dir}/in.fstrm`;
-  await Deno.writeFile(path, bytes);
-  const ref = await exec("fstrm_dump", [path, `${dir}/ref.fstrm`]);
-  const ours = await fstrmBytes(["dump", path, `${dir}/ours.fstrm`]);
-  return {
-    ref,
-    ours,
-    path,
-    refCopy: await Deno.readFile(`${dir}/ref.fstrm`),
-    oursCopy: await Deno.readFile(`${dir}/ours.fstrm`),
-  };
-}
 
 interopTest(
   "fstrm dump prints every complete frame of a truncated file as fstrm_dump does, then an error instead of a STOP that is not there",
@@ -190,28 +182,22 @@ interopTest(
         `input ended inside the frame at byte ${stop.offset} after 9 of 12 bytes`,
       ],
     ];
-    await withTempDir(async (dir) => {
-      for (const [name, cut, message] of cuts) {
-        await t.step(name, async () => {
-          const { ref, ours, refCopy, oursCopy, path } = await both(
-            dir,
-            whole.subarray(0, cut),
-          );
-          // fstrm_dump: exit 0 and "FSTRM_CONTROL_STOP." as if STOP were there.
-          assert.equal(ref.code, 0);
-          assert.match(ref.stderr, /FSTRM_CONTROL_STOP\.\n$/);
-          assert.deepEqual(ours.stdout, ref.stdout);
-          assert.equal(
-            ours.stderr,
-            allButLast(ref.stderr) +
-              `fstrm dump: ${path}: cannot decode frame: ${message}\n`,
-          );
-          assert.equal(ours.code, 1);
-          // Both copies hold every complete frame, then STOP.
-          assert.deepEqual(oursCopy, refCopy);
-        });
-      }
-    });
+    for (const [name, cut, message] of cuts) {
+      await t.step(name, async () => {
+        // dumpBoth: the same stdout, and both copies hold every complete
+        // frame, then STOP.
+        const { ref, ours, path } = await dumpBoth(whole.subarray(0, cut));
+        // fstrm_dump: exit 0 and "FSTRM_CONTROL_STOP." as if STOP were there.
+        assert.equal(ref.code, 0);
+        assert.match(ref.stderr, /FSTRM_CONTROL_STOP\.\n$/);
+        assert.equal(
+          ours.stderr,
+          allButLast(ref.stderr) +
+            `fstrm dump: ${path}: cannot decode frame: ${message}\n`,
+        );
+        assert.equal(ours.code, 1);
+      });
+    }
   },
 );
 
@@ -221,23 +207,19 @@ interopTest(
   async () => {
     const one = encodeFrameStream(payloads(30, 8), { contentType: DNSTAP });
     const bytes = concat(one, one, encodeDataFrame("after"));
-    await withTempDir(async (dir) => {
-      const { ref, ours, refCopy, oursCopy, path } = await both(dir, bytes);
-      assert.equal(ref.code, 0);
-      assert.equal(ours.code, 0);
-      assert.deepEqual(ours.stdout, ref.stdout);
-      assert.equal(
-        ours.stderr,
-        ref.stderr +
-          `fstrm dump: ${path}: ${
-            one.length + 9
-          } more bytes follow the STOP frame at byte ${
-            one.length - 12
-          }: not read (fstrm_dump stops there too)\n`,
-      );
-      assert.deepEqual(oursCopy, refCopy);
-      assert.deepEqual(oursCopy, one);
-    });
+    const { ref, ours, copy, path } = await dumpBoth(bytes);
+    assert.equal(ref.code, 0);
+    assert.equal(ours.code, 0);
+    assert.equal(
+      ours.stderr,
+      ref.stderr +
+        `fstrm dump: ${path}: ${
+          one.length + 9
+        } more bytes follow the STOP frame at byte ${
+          one.length - 12
+        }: not read (fstrm_dump stops there too)\n`,
+    );
+    assert.deepEqual(copy, one);
   },
 );
 
@@ -247,18 +229,14 @@ interopTest(
   async () => {
     const whole = encodeFrameStream(payloads(30, 9), { contentType: DNSTAP });
     const bytes = whole.subarray(0, whole.length - 12);
-    await withTempDir(async (dir) => {
-      const { ref, ours, refCopy, oursCopy, path } = await both(dir, bytes);
-      assert.equal(ref.code, 0);
-      assert.equal(ours.code, 0);
-      assert.deepEqual(ours.stdout, ref.stdout);
-      assert.equal(
-        ours.stderr,
-        allButLast(ref.stderr) +
-          `fstrm dump: ${path}: no STOP frame: the input ended at byte ${bytes.length}, after a complete frame\n`,
-      );
-      assert.deepEqual(oursCopy, refCopy);
-    });
+    const { ref, ours, path } = await dumpBoth(bytes);
+    assert.equal(ref.code, 0);
+    assert.equal(ours.code, 0);
+    assert.equal(
+      ours.stderr,
+      allButLast(ref.stderr) +
+        `fstrm dump: ${path}: no STOP frame: the input ended at byte ${bytes.length}, after a complete frame\n`,
+    );
   },
 );
 
@@ -270,23 +248,19 @@ interopTest(
     const bad = hex("00000000 00000003 000000");
     const bytes = concat(START, HELLO, HELLO, bad, HELLO, STOP);
     const at = START.length + 2 * HELLO.length;
-    await withTempDir(async (dir) => {
-      const { ref, ours, refCopy, oursCopy, path } = await both(dir, bytes);
-      assert.equal(ref.code, 1);
-      assert.equal(
-        ref.stderr.split("\n").at(-2),
-        "Error: fstrm_reader_read() failed.",
-      );
-      assert.deepEqual(ours.stdout, ref.stdout);
-      assert.equal(
-        ours.stderr,
-        allButLast(ref.stderr) +
-          `fstrm dump: ${path}: cannot decode control frame at byte ${at}: its length is 3, it must be from 4 to 512 (at byte ${
-            at + 4
-          })\n`,
-      );
-      assert.equal(ours.code, 1);
-      assert.deepEqual(oursCopy, refCopy);
-    });
+    const { ref, ours, path } = await dumpBoth(bytes);
+    assert.equal(ref.code, 1);
+    assert.equal(
+      ref.stderr.split("\n").at(-2),
+      "Error: fstrm_reader_read() failed.",
+    );
+    assert.equal(
+      ours.stderr,
+      allButLast(ref.stderr) +
+        `fstrm dump: ${path}: cannot decode control frame at byte ${at}: its length is 3, it must be from 4 to 512 (at byte ${
+          at + 4
+        })\n`,
+    );
+    assert.equal(ours.code, 1);
   },
 );

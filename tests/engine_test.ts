@@ -11,6 +11,7 @@ import {
   FrameReader,
   isWasmAvailable,
 } from "../mod.ts";
+import { ENGINE_PROBE } from "./portable/_engine_probe.ts";
 
 const STREAM = encodeFrameStream(["a"], { contentType: "t" });
 const EMPTY_SOURCE = { read: () => Promise.resolve(null) };
@@ -142,32 +143,6 @@ Deno.test('FrameReader engine "auto" resolves to WebAssembly where it loads', ()
 
 const MOD = new URL("../mod.ts", import.meta.url).href;
 
-/** Everything the engine option decides, recorded in the subprocess. */
-const OBSERVE = `
-const probe = (f) => {
-  try {
-    return { ok: f() };
-  } catch (e) {
-    return { error: e?.constructor?.name, message: String(e?.message) };
-  }
-};
-const source = { read: () => Promise.resolve(null) };
-const stream = m.encodeFrameStream(["a", "b"], { contentType: "t" });
-out.available = m.isWasmAvailable();
-out.decoderDefault = probe(() => new m.FrameDecoder().engine);
-out.decoderAuto = probe(() => new m.FrameDecoder({ engine: "auto" }).engine);
-out.decoderTs = probe(() => new m.FrameDecoder({ engine: "ts" }).engine);
-out.decoderWasm = probe(() => new m.FrameDecoder({ engine: "wasm" }).engine);
-out.streamAuto = probe(() => new m.FrameDecoderStream().engine);
-out.streamWasm = probe(() => new m.FrameDecoderStream({ engine: "wasm" }).engine);
-out.decodeAuto = probe(() => m.decodeFrames(stream).length);
-out.decodeTs = probe(() => m.decodeFrames(stream, { engine: "ts" }).length);
-out.readerAuto = probe(() => new m.FrameReader(source).engine);
-out.readerTs = probe(() => new m.FrameReader(source, { engine: "ts" }).engine);
-out.readerWasm = probe(() => new m.FrameReader(source, { engine: "wasm" }).engine);
-out.availableAgain = m.isWasmAvailable();
-`;
-
 /**
  * Runs `before`, imports the module, runs `after` (which fills `out`, with
  * `m` the module), in a fresh Deno process; returns `out`.
@@ -224,7 +199,7 @@ function assertFallback(
 }
 
 Deno.test('engine option without WebAssembly: "wasm" throws, "auto" falls back to TS', async () => {
-  const out = await isolated("delete globalThis.WebAssembly;", OBSERVE);
+  const out = await isolated("delete globalThis.WebAssembly;", ENGINE_PROBE);
   assertFallback(
     out,
     /^Cannot load the WebAssembly scanner: WebAssembly is not available/,
@@ -237,7 +212,7 @@ Deno.test('engine option where WebAssembly cannot instantiate: "wasm" throws, "a
     `WebAssembly.Instance = function Instance() {
       throw new RangeError("WebAssembly.Instance(): Out of memory: Cannot allocate Wasm memory for new instance");
     };`,
-    OBSERVE,
+    ENGINE_PROBE,
   );
   assertFallback(
     out,
@@ -251,7 +226,7 @@ Deno.test('engine option where WebAssembly cannot compile: "wasm" throws, "auto"
     `WebAssembly.Module = function Module() {
       throw new WebAssembly.CompileError("Wasm code generation disallowed by embedder");
     };`,
-    OBSERVE,
+    ENGINE_PROBE,
   );
   assertFallback(
     out,

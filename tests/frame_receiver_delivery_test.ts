@@ -11,7 +11,6 @@ import {
 } from "../src/frame_receiver.ts";
 import { concat } from "./_util.ts";
 import {
-  ACCEPT,
   assertSamePayloads,
   connect,
   DNSTAP,
@@ -20,7 +19,7 @@ import {
   makePayloads,
   readExactly,
   readToEnd,
-  READY,
+  sendReady,
   START,
   STOP,
   take,
@@ -208,8 +207,7 @@ async function streamTwo(
 ): Promise<void> {
   const bidi = (async () => {
     const conn = await connect(receiver);
-    await writeAll(conn, READY);
-    assert.deepEqual(await readExactly(conn, ACCEPT.length), ACCEPT);
+    await sendReady(conn);
     const bytes = concat(
       START,
       ...sets[0]!.map((p) => encodeDataFrame(p)),

@@ -33,6 +33,7 @@ import {
   readExactly,
   readToEnd,
   READY,
+  sendReady,
   START,
   STOP,
   take,
@@ -170,8 +171,7 @@ Deno.test("FrameReceiver closes a started stream that stays silent past idleTime
 Deno.test("FrameReceiver takes EOF without STOP as a normal end (dnsdist)", async () => {
   const { receiver, events } = await listen(TCP);
   const conn = await connect(receiver);
-  await writeAll(conn, READY);
-  await readExactly(conn, ACCEPT.length);
+  await sendReady(conn);
   await writeAll(
     conn,
     concat(START, encodeDataFrame("1"), encodeDataFrame("2")),
@@ -245,8 +245,7 @@ Deno.test("FrameReceiver does not mind a peer gone before FINISH (unbound)", asy
   const { receiver, events } = await listen(TCP);
   for (let i = 0; i < 20; i++) {
     const conn = await connect(receiver);
-    await writeAll(conn, READY);
-    await readExactly(conn, ACCEPT.length);
+    await sendReady(conn);
     await writeAll(conn, concat(START, encodeDataFrame("x"), STOP));
     conn.close();
   }
@@ -309,8 +308,7 @@ Deno.test("FrameReceiver keeps a good stream whole while bad peers come and go",
   const payloads = makePayloads(2_000, 4);
   const bytes = encodeFrameStream(payloads, { contentType: DNSTAP });
   const good = await connect(receiver);
-  await writeAll(good, READY);
-  await readExactly(good, ACCEPT.length);
+  await sendReady(good);
   const writer = (async () => {
     // Odd-sized writes, so frames straddle reads.
     for (let p = 0; p < bytes.length; p += 7_919) {
@@ -358,8 +356,7 @@ Deno.test("FrameReceiver keeps a good stream whole while bad peers come and go",
 Deno.test("FrameReceiver closes connections beyond maxConnections at once", async () => {
   const { receiver } = await listen(TCP, { maxConnections: 1 });
   const first = await connect(receiver);
-  await writeAll(first, READY);
-  await readExactly(first, ACCEPT.length);
+  await sendReady(first);
   const second = await connect(receiver);
   assert.equal((await readToEnd(second)).length, 0);
   second.close();
@@ -376,8 +373,7 @@ Deno.test("FrameReceiver.close gives an open stream the grace period, then close
   // One stream reaches STOP during the grace period, one never does.
   const finishing = await connect(receiver);
   const stuck = await connect(receiver);
-  await writeAll(finishing, READY);
-  await readExactly(finishing, ACCEPT.length);
+  await sendReady(finishing);
   await writeAll(finishing, concat(START, encodeDataFrame("a")));
   await writeAll(stuck, concat(START, encodeDataFrame("b")));
   await waitFor(() => receiver.stats.frames === 2, "both frames");
@@ -419,8 +415,7 @@ Deno.test("FrameReceiver closes on abort and with await using", async () => {
     await using scoped = await FrameReceiver.listen(TCP, { gracePeriod: 100 });
     port = (scoped.addr as Deno.NetAddr).port;
     const c = await connect(scoped);
-    await writeAll(c, READY);
-    await readExactly(c, ACCEPT.length);
+    await sendReady(c);
     c.close();
   }
   await assert.rejects(
@@ -512,8 +507,7 @@ Deno.test("FrameReceiver writes FINISH into a closed Unix peer (EPIPE) and takes
       },
     );
     const conn = await connect(receiver);
-    await writeAll(conn, READY);
-    await readExactly(conn, ACCEPT.length);
+    await sendReady(conn);
     await writeAll(conn, concat(START, encodeDataFrame("x"), STOP));
     await waitFor(() => calls === 1, "the data frame");
     conn.close();

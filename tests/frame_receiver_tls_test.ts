@@ -8,16 +8,15 @@ import { interopTest } from "./_peers.ts";
 import { concat } from "./_util.ts";
 import { selfSignedCert } from "./_tls.ts";
 import {
-  ACCEPT,
   assertSamePayloads,
   closedEvents,
   DNSTAP,
   FINISH,
   listen,
   makePayloads,
-  readExactly,
   readToEnd,
   READY,
+  sendReady,
   START,
   take,
   writeAll,
@@ -41,8 +40,7 @@ interopTest(
         port: (receiver.addr as Deno.NetAddr).port,
         caCerts: [cert],
       });
-      await writeAll(conn, READY);
-      assert.deepEqual(await readExactly(conn, ACCEPT.length), ACCEPT);
+      await sendReady(conn);
       const payloads = makePayloads(200, 5);
       await writeAll(
         conn,

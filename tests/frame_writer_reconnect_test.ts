@@ -9,6 +9,7 @@ import {
   assertRun,
   FAST_RECONNECT,
   frame,
+  frames,
   listenUnix,
   serveOnce,
   sleep,
@@ -48,14 +49,8 @@ Deno.test("FrameWriter reconnects after the collector restarts and loses no queu
     await writer.flush();
     await writer.close();
     const gotB = await b;
-    assert.deepEqual(
-      gotA.payloads,
-      Array.from({ length: 100 }, (_, i) => frame(i)),
-    );
-    assert.deepEqual(
-      gotB.payloads,
-      Array.from({ length: 100 }, (_, i) => frame(100 + i)),
-    );
+    assert.deepEqual(gotA.payloads, frames(0, 100));
+    assert.deepEqual(gotB.payloads, frames(100, 200));
     // The new connection redid the whole handshake.
     assert.ok(gotB.frames[0]?.kind === "control");
     assert.equal(gotB.frames[0].type, ControlType.READY);

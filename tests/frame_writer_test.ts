@@ -15,6 +15,7 @@ import {
   enc,
   FAST_RECONNECT,
   frame,
+  frames,
   freePort,
   listenUnix,
   serveOnce,
@@ -51,10 +52,7 @@ Deno.test("FrameWriter sends READY, START, the data in order and STOP, and waits
     assert.ok(ready.kind === "control" && start.kind === "control");
     assert.deepEqual(ready.contentTypes, [DNSTAP]);
     assert.deepEqual(start.contentTypes, [DNSTAP]);
-    assert.deepEqual(
-      got.payloads,
-      Array.from({ length: 101 }, (_, i) => frame(i)),
-    );
+    assert.deepEqual(got.payloads, frames(0, 101));
     const stats = writer.stats;
     assert.equal(stats.frames, 101);
     // Payload bytes only, as every counter named `bytes`: no length words.
@@ -291,10 +289,7 @@ Deno.test("FrameWriter unidirectional sends START … STOP without READY and doe
     assert.deepEqual(bytes[0].contentTypes, [DNSTAP]);
     assert.equal(bytes.length, 12);
     assert.ok(got.stopped && got.ended);
-    assert.deepEqual(
-      got.payloads,
-      Array.from({ length: 10 }, (_, i) => frame(i)),
-    );
+    assert.deepEqual(got.payloads, frames(0, 10));
   });
 });
 
@@ -418,10 +413,7 @@ Deno.test("FrameWriter over TLS, trusting a self-signed certificate", async () =
     for (let i = 0; i < 1000; i++) await writer.write(frame(i));
     await writer.close();
     const got = await served;
-    assert.deepEqual(
-      got.payloads,
-      Array.from({ length: 1000 }, (_, i) => frame(i)),
-    );
+    assert.deepEqual(got.payloads, frames(0, 1000));
     assert.ok(got.stopped);
   });
 });

@@ -1,24 +1,6 @@
 // FrameReceiver under hostile input, over real sockets, part 2: connections
 // that end badly, many connections, and the regression tests (part 1, and
 // the suite's description: hostile_input_test.ts).
-//
-// FrameReceiver under hostile input, over real sockets: the cases about the
-// shell (timers, memory, descriptors, resets, flow control, many
-// connections) and a few protocol cases that prove it carries the session's
-// decisions; the other protocol-level cases are pure ReaderSession tests in
-// tests/reader_session_hostile_test.ts. One live receiver per
-// case, a good FrameWriter streaming at least 20,000 frames of 80..400 random
-// bytes on its own connection for the whole case, and a hostile peer written
-// by hand. Every case checks (in tests/_hostile.ts, Case.finish): the good
-// frames all arrived, in order, byte-identical; the good connection ended
-// cleanly, after the hostile ones; memory stayed under MEMORY_BOUND_MIB.
-// Each test then checks the hostile connection's "closed" event (the
-// documented error class and reason, or the documented tolerance) and every
-// counter, exactly. What is documented is the JSDoc in src/ and PROTOCOL.md.
-//
-// Timeouts are short (handshakeTimeout 400 ms, idleTimeout 400 ms where it
-// applies) and no assertion is about speed, except that close() and the
-// timeouts do end.
 import assert from "node:assert/strict";
 import net from "node:net";
 import {

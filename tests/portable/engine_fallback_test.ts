@@ -7,31 +7,10 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import process from "node:process";
 import { promisify } from "node:util";
+import { ENGINE_PROBE } from "./_engine_probe.ts";
 import { test } from "./_harness.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).href;
-
-/** Everything the engine option decides, recorded in the child. */
-const OBSERVE = `
-const probe = (f) => {
-  try {
-    return { ok: f() };
-  } catch (e) {
-    return { error: e?.constructor?.name, message: String(e?.message) };
-  }
-};
-const source = { read: () => Promise.resolve(null) };
-const stream = m.encodeFrameStream(["a", "b"], { contentType: "t" });
-out.available = m.isWasmAvailable();
-out.decoderAuto = probe(() => new m.FrameDecoder().engine);
-out.decoderWasm = probe(() => new m.FrameDecoder({ engine: "wasm" }).engine);
-out.streamAuto = probe(() => new m.FrameDecoderStream().engine);
-out.streamWasm = probe(() => new m.FrameDecoderStream({ engine: "wasm" }).engine);
-out.decodeAuto = probe(() => m.decodeFrames(stream).length);
-out.readerAuto = probe(() => new m.FrameReader(source).engine);
-out.readerTs = probe(() => new m.FrameReader(source, { engine: "ts" }).engine);
-out.readerWasm = probe(() => new m.FrameReader(source, { engine: "wasm" }).engine);
-`;
 
 /** The arguments that make this runtime evaluate `code` as a module. */
 function evalArgs(code: string): string[] {
@@ -41,12 +20,12 @@ function evalArgs(code: string): string[] {
   return ["--input-type=module", "-e", code];
 }
 
-/** Imports the root in a child, runs `breakIt`, then OBSERVE; returns `out`. */
+/** Imports the root in a child, runs `breakIt`, then ENGINE_PROBE; returns `out`. */
 async function isolated(breakIt: string): Promise<Record<string, unknown>> {
   const code = `const m = await import(${JSON.stringify(MOD)});
 ${breakIt}
 const out = {};
-${OBSERVE}
+${ENGINE_PROBE}
 console.log("RESULT " + JSON.stringify(out));`;
   const { stdout } = await promisify(execFile)(
     process.execPath,
@@ -62,6 +41,7 @@ console.log("RESULT " + JSON.stringify(out));`;
 function assertFallback(out: Record<string, unknown>, wasmError: RegExp): void {
   assert.equal(out["available"], false);
   // "auto" and "ts" work, on the TS engine.
+  assert.deepEqual(out["decoderDefault"], { ok: "ts" });
   assert.deepEqual(out["decoderAuto"], { ok: "ts" });
   assert.deepEqual(out["streamAuto"], { ok: "ts" });
   assert.deepEqual(out["decodeAuto"], { ok: 4 });
