@@ -32,13 +32,9 @@ import { openFrameReader } from "../src/file.ts";
 import { FrameReceiver } from "../src/frame_receiver.ts";
 import { FrameWriter } from "../src/frame_writer.ts";
 import { BENCH_DATA, writeDataFile } from "./make_data.ts";
+import { arg, freePort, timeChild } from "./_util.ts";
 
 const DNSTAP = "protobuf:dnstap.Dnstap";
-
-function arg(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1]! : fallback;
-}
 
 /** Deno.connect to "unix:PATH" or "tcp:PORT" (on 127.0.0.1). */
 function dial(spec: string): Promise<Deno.Conn> {
@@ -138,13 +134,6 @@ async function countFile(
   return { frames, bytes };
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 function where(transport: "unix" | "tcp", port: number): string[] {
   return transport === "unix"
     ? ["-u", `${dir}/bench.sock`]
@@ -152,44 +141,32 @@ function where(transport: "unix" | "tcp", port: number): string[] {
 }
 
 /** A child of ours (FrameWriter or pump) into `target`: seconds to its exit. */
-async function writerChild(
+function writerChild(
   file: string,
   target: string,
   sender: "frames" | "runs" | "pump",
 ): Promise<number> {
-  const t0 = performance.now();
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL(import.meta.url).pathname,
-      sender === "pump" ? "--pump-to" : "--write-to",
-      target,
-      "--file",
-      file,
-      "--sender",
-      sender,
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) {
-    throw new Error(`writer failed: ${new TextDecoder().decode(stderr)}`);
-  }
-  return (performance.now() - t0) / 1000;
+  return timeChild("writer", Deno.execPath(), [
+    "run",
+    "-A",
+    new URL(import.meta.url).pathname,
+    sender === "pump" ? "--pump-to" : "--write-to",
+    target,
+    "--file",
+    file,
+    "--sender",
+    sender,
+  ]);
 }
 
-async function replay(file: string, target: string[]): Promise<number> {
-  const t0 = performance.now();
-  const { code, stderr } = await new Deno.Command("fstrm_replay", {
-    args: ["-t", DNSTAP, ...target, "-r", file],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) {
-    throw new Error(`fstrm_replay failed: ${new TextDecoder().decode(stderr)}`);
-  }
-  return (performance.now() - t0) / 1000;
+function replay(file: string, target: string[]): Promise<number> {
+  return timeChild("fstrm_replay", "fstrm_replay", [
+    "-t",
+    DNSTAP,
+    ...target,
+    "-r",
+    file,
+  ]);
 }
 
 /** fstrm_replay → fstrm_capture: seconds. */

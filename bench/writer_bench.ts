@@ -12,13 +12,9 @@
 //   deno run -A bench/writer_bench.ts --base DIR [--file PATH]
 //       [--frames N] [--runs N] [--transport unix|tcp] [--only WORD]
 import { FrameReceiver } from "../src/frame_receiver.ts";
+import { arg, freePort, timeChild } from "./_util.ts";
 
 const DNSTAP = "protobuf:dnstap.Dnstap";
-
-function arg(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1]! : fallback;
-}
 
 const base = arg("base", "");
 if (base === "") {
@@ -60,39 +56,23 @@ async function makeFile(frames: number): Promise<string> {
 
 const file = arg("file", "") || await makeFile(Number(arg("frames", "500000")));
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-}
-
 /** The writer of `tree` writing `file` to `target`: seconds. */
-async function writerChild(
+function writerChild(
   tree: string,
   target: string,
   sender: "frames" | "runs",
 ): Promise<number> {
-  const t0 = performance.now();
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${tree}/bench/socket_bench.ts`,
-      "--write-to",
-      target,
-      "--file",
-      file,
-      "--sender",
-      sender,
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) {
-    throw new Error(`writer failed: ${new TextDecoder().decode(stderr)}`);
-  }
-  return (performance.now() - t0) / 1000;
+  return timeChild("writer", Deno.execPath(), [
+    "run",
+    "-A",
+    `${tree}/bench/socket_bench.ts`,
+    "--write-to",
+    target,
+    "--file",
+    file,
+    "--sender",
+    sender,
+  ]);
 }
 
 let expected = -1;
