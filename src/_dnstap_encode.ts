@@ -20,6 +20,11 @@ import { FIXED32, LEN, ProtoWriter, VARINT } from "./_protobuf.ts";
 const UTF8 = new TextEncoder();
 const MAX_UINT64 = (1n << 64n) - 1n;
 
+// One writer reused across calls: allocating a buffer per call costs more
+// than encoding a message. Taken while in use, so a reentrant call (from a
+// getter, say) makes its own.
+let spare: ProtoWriter | null = null;
+
 /** Throws a TypeError unless `v` is an object. */
 function object(v: unknown, what: string): Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) {
@@ -107,9 +112,8 @@ function fixed32Field(
   w.fixed32(v);
 }
 
-function encodePolicy(value: unknown): Uint8Array {
+function encodePolicy(w: ProtoWriter, value: unknown): void {
   const p = object(value, "Message.policy") as unknown as DnstapPolicy;
-  const w = new ProtoWriter();
   if (p.type !== undefined) {
     if (typeof p.type !== "string") {
       throw new TypeError("Cannot encode dnstap: Policy.type must be a string");
@@ -126,15 +130,13 @@ function encodePolicy(value: unknown): Uint8Array {
   enumField(w, 3, POLICY_ACTIONS, "Policy.action", p.action);
   enumField(w, 4, POLICY_MATCHES, "Policy.match", p.match);
   bytesField(w, 5, "Policy.value", p.value);
-  return w.finish();
 }
 
-function encodeMessage(value: unknown): Uint8Array {
+function encodeMessage(w: ProtoWriter, value: unknown): void {
   const m = object(value, "Dnstap.message") as unknown as DnstapMessage;
   if (m.type === undefined) {
     throw new TypeError("Cannot encode dnstap: Message.type is required");
   }
-  const w = new ProtoWriter();
   enumField(w, 1, MESSAGE_TYPES, "Message.type", m.type);
   enumField(w, 2, SOCKET_FAMILIES, "Message.socketFamily", m.socketFamily);
   enumField(
@@ -157,10 +159,11 @@ function encodeMessage(value: unknown): Uint8Array {
   bytesField(w, 14, "Message.responseMessage", m.responseMessage);
   if (m.policy !== undefined) {
     w.tag(15, LEN);
-    w.bytes(encodePolicy(m.policy));
+    const mark = w.begin();
+    encodePolicy(w, m.policy);
+    w.end(mark);
   }
   enumField(w, 16, HTTP_PROTOCOLS, "Message.httpProtocol", m.httpProtocol);
-  return w.finish();
 }
 
 /**
@@ -200,13 +203,25 @@ export function encodeDnstap(dnstap: Dnstap): Uint8Array {
   if (d.type === undefined) {
     throw new TypeError("Cannot encode dnstap: Dnstap.type is required");
   }
-  const w = new ProtoWriter();
+  const w = spare ?? new ProtoWriter();
+  spare = null;
+  try {
+    return encodeTop(w, d);
+  } finally {
+    w.reset();
+    spare = w;
+  }
+}
+
+function encodeTop(w: ProtoWriter, d: Dnstap): Uint8Array {
   bytesField(w, 1, "Dnstap.identity", d.identity);
   bytesField(w, 2, "Dnstap.version", d.version);
   bytesField(w, 3, "Dnstap.extra", d.extra);
   if (d.message !== undefined) {
     w.tag(14, LEN);
-    w.bytes(encodeMessage(d.message));
+    const mark = w.begin();
+    encodeMessage(w, d.message);
+    w.end(mark);
   }
   enumField(w, 15, DNSTAP_TYPES, "Dnstap.type", d.type);
   return w.finish();

@@ -190,14 +190,19 @@ export class ProtoWriter {
     this.#room(10);
     const b = this.#buf;
     let pos = this.#len;
-    if (typeof v === "number" && v < 0x80000000) {
+    if (typeof v === "number") {
+      // Above 2^31 the bit operators would wrap: divide instead.
+      while (v >= 0x80000000) {
+        b[pos++] = (v % 128) | 0x80;
+        v = Math.floor(v / 128);
+      }
       while (v >= 0x80) {
         b[pos++] = (v & 0x7f) | 0x80;
         v >>>= 7;
       }
       b[pos++] = v;
     } else {
-      let big = BigInt(v);
+      let big = v;
       while (big >= 0x80n) {
         b[pos++] = Number(big & 0x7fn) | 0x80;
         big >>= 7n;
@@ -205,6 +210,35 @@ export class ProtoWriter {
       b[pos++] = Number(big);
     }
     this.#len = pos;
+  }
+
+  /**
+   * Starts a length-delimited field whose length is not known yet: reserves
+   * one byte for it and returns a mark for {@linkcode ProtoWriter.end}.
+   */
+  begin(): number {
+    this.#room(1);
+    return this.#len++;
+  }
+
+  /**
+   * Ends the field started at `mark`: writes its length there, moving the
+   * payload when the length takes more than one byte.
+   */
+  end(mark: number): void {
+    const length = this.#len - mark - 1;
+    if (length < 0x80) {
+      this.#buf[mark] = length;
+      return;
+    }
+    let size = 1;
+    for (let n = length; n >= 0x80; n >>>= 7) size++;
+    this.#room(size - 1);
+    this.#buf.copyWithin(mark + size, mark + 1, this.#len);
+    const end = this.#len + size - 1;
+    this.#len = mark;
+    this.varint(length);
+    this.#len = end;
   }
 
   /** Writes a tag. */
@@ -235,6 +269,12 @@ export class ProtoWriter {
     this.#room(v.length);
     this.#buf.set(v, this.#len);
     this.#len += v.length;
+  }
+
+  /** Forgets what was written, keeping the buffer (unless it grew large). */
+  reset(): void {
+    this.#len = 0;
+    if (this.#buf.length > 65536) this.#buf = new Uint8Array(256);
   }
 
   /** The bytes written so far, copied. */

@@ -269,3 +269,34 @@ Deno.test("encodeDnstap round-trips the Message bytes of the full vector", () =>
     wrap(MESSAGE_BYTES),
   );
 });
+
+Deno.test("encodeDnstap writes lengths of 128 bytes and more as multi-byte varints", () => {
+  // message { type 5, query_message 200 bytes } = 205 bytes (cd 01);
+  // message { type 5, policy { value 300 bytes } }: 308 and 303 bytes.
+  const dns = new Uint8Array(200).fill(0xab);
+  const one = concat(hex("72 cd 01 08 05 52 c8 01"), dns, hex("78 01"));
+  const v1: Dnstap = {
+    type: "MESSAGE",
+    message: { type: "CLIENT_QUERY", queryMessage: dns },
+  };
+  assert.deepStrictEqual(encodeDnstap(v1), one);
+  assert.deepStrictEqual(decodeDnstap(one), v1);
+  const value = new Uint8Array(300).fill(7);
+  const two = concat(
+    hex("72 b4 02 08 05 7a af 02 2a ac 02"),
+    value,
+    hex("78 01"),
+  );
+  const v2: Dnstap = {
+    type: "MESSAGE",
+    message: { type: "CLIENT_QUERY", policy: { value } },
+  };
+  assert.deepStrictEqual(encodeDnstap(v2), two);
+  assert.deepStrictEqual(decodeDnstap(two), v2);
+  // A large message, then a small one: the reused buffer starts clean.
+  const big = new Uint8Array(100_000).fill(1);
+  const large = encodeDnstap({ type: "MESSAGE", extra: big });
+  assert.equal(large.length, 100_000 + 4 + 2);
+  assert.deepStrictEqual(decodeDnstap(large).extra, big);
+  assert.deepStrictEqual(encodeDnstap({ type: "MESSAGE" }), hex("78 01"));
+});
