@@ -199,9 +199,6 @@ function decodeMessage(
         r.skip(t >>> 3, wire);
     }
   }
-  if (m.type === undefined) {
-    throw new DnstapError(start, "required field Message.type is missing");
-  }
 }
 
 /**
@@ -240,6 +237,7 @@ export function decodeDnstap(bytes: Uint8Array): Dnstap {
     throw new TypeError("Cannot decode dnstap: bytes must be a Uint8Array");
   }
   const d: Partial<Dnstap> = {};
+  let messageAt = 0;
   const r = new ProtoReader(bytes, 0, bytes.length);
   for (let t = r.tag(); t >= 0; t = r.tag()) {
     const wire = t & 7;
@@ -256,6 +254,7 @@ export function decodeDnstap(bytes: Uint8Array): Dnstap {
       case 14: {
         expect(r, "Dnstap.message", wire, LEN);
         const s = r.length("field Dnstap.message");
+        if (d.message === undefined) messageAt = s;
         decodeMessage(bytes, s, r.pos, d.message ??= {} as DnstapMessage);
         break;
       }
@@ -268,6 +267,13 @@ export function decodeDnstap(bytes: Uint8Array): Dnstap {
   }
   if (d.type === undefined) {
     throw new DnstapError(0, "required field Dnstap.type is missing");
+  }
+  // Checked once the repeats of the message are merged, as protobuf does.
+  if (d.message !== undefined && d.message.type === undefined) {
+    throw new DnstapError(
+      messageAt,
+      "required field Message.type is missing",
+    );
   }
   return d as Dnstap;
 }

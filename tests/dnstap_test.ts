@@ -243,7 +243,8 @@ Deno.test("decodeDnstap skips an unknown field of each wire type at each level",
 
 Deno.test("decodeDnstap keeps the last of a repeated field and merges repeated messages", () => {
   // identity twice; message twice (type, then query_port); type twice.
-  const bytes = hex(`0a 01 "a" 0a 01 "b" 72 02 08 05 72 02 30 35 78 02 78 01`);
+  // Message.type is required of the merged message, not of each part.
+  const bytes = hex(`0a 01 "a" 0a 01 "b" 72 02 30 35 72 02 08 05 78 02 78 01`);
   assert.deepStrictEqual(decodeDnstap(bytes), {
     identity: hex(`"b"`),
     type: "MESSAGE",
