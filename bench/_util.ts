@@ -35,3 +35,52 @@ export async function timeChild(
   }
   return (performance.now() - t0) / 1000;
 }
+
+/**
+ * Starts fstrm_capture writing to /dev/null, listening on the Unix socket
+ * `path` (transport "unix") or on 127.0.0.1:`port`, and resolves once it
+ * accepts connections. Stop it with {@linkcode stopCapture}.
+ */
+export async function startCapture(
+  contentType: string,
+  transport: "unix" | "tcp",
+  path: string,
+  port: number,
+): Promise<Deno.ChildProcess> {
+  const capture = new Deno.Command("fstrm_capture", {
+    args: [
+      "-t",
+      contentType,
+      ...(transport === "unix"
+        ? ["-u", path]
+        : ["-a", "127.0.0.1", "-p", `${port}`]),
+      "-b",
+      "1048576",
+      "-w",
+      "/dev/null",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  for (;;) {
+    try {
+      const c = transport === "unix"
+        ? await Deno.connect({ transport, path })
+        : await Deno.connect({ hostname: "127.0.0.1", port });
+      c.close();
+      return capture;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/** Stops a capture of {@linkcode startCapture} and removes its socket file. */
+export async function stopCapture(
+  capture: Deno.ChildProcess,
+  path: string,
+): Promise<void> {
+  capture.kill("SIGTERM");
+  await capture.status;
+  await Deno.remove(path).catch(() => {});
+}

@@ -32,7 +32,13 @@ import { openFrameReader } from "../src/file.ts";
 import { FrameReceiver } from "../src/frame_receiver.ts";
 import { FrameWriter } from "../src/frame_writer.ts";
 import { BENCH_DATA, writeDataFile } from "./make_data.ts";
-import { arg, freePort, timeChild } from "./_util.ts";
+import {
+  arg,
+  freePort,
+  startCapture,
+  stopCapture,
+  timeChild,
+} from "./_util.ts";
 
 const DNSTAP = "protobuf:dnstap.Dnstap";
 
@@ -172,35 +178,10 @@ function replay(file: string, target: string[]): Promise<number> {
 /** fstrm_replay → fstrm_capture: seconds. */
 async function cPair(file: string, transport: "unix" | "tcp"): Promise<number> {
   const port = freePort();
-  const capture = new Deno.Command("fstrm_capture", {
-    args: [
-      "-t",
-      DNSTAP,
-      ...where(transport, port),
-      "-b",
-      "1048576",
-      "-w",
-      "/dev/null",
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  // Wait until it listens.
-  for (;;) {
-    try {
-      const c = transport === "unix"
-        ? await Deno.connect({ transport: "unix", path: `${dir}/bench.sock` })
-        : await Deno.connect({ hostname: "127.0.0.1", port });
-      c.close();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  const path = `${dir}/bench.sock`;
+  const capture = await startCapture(DNSTAP, transport, path, port);
   const seconds = await replay(file, where(transport, port));
-  capture.kill("SIGTERM");
-  await capture.status;
-  await Deno.remove(`${dir}/bench.sock`).catch(() => {});
+  await stopCapture(capture, path);
   return seconds;
 }
 

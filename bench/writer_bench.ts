@@ -12,7 +12,13 @@
 //   deno run -A bench/writer_bench.ts --base DIR [--file PATH]
 //       [--frames N] [--runs N] [--transport unix|tcp] [--only WORD]
 import { FrameReceiver } from "../src/frame_receiver.ts";
-import { arg, freePort, timeChild } from "./_util.ts";
+import {
+  arg,
+  freePort,
+  startCapture,
+  stopCapture,
+  timeChild,
+} from "./_util.ts";
 
 const DNSTAP = "protobuf:dnstap.Dnstap";
 
@@ -109,39 +115,13 @@ async function intoReceiver(
 /** Into fstrm_capture (writing /dev/null): seconds. */
 async function intoCapture(tree: string): Promise<number> {
   const port = freePort();
-  const capture = new Deno.Command("fstrm_capture", {
-    args: [
-      "-t",
-      DNSTAP,
-      ...(transport === "unix"
-        ? ["-u", `${dir}/capture.sock`]
-        : ["-a", "127.0.0.1", "-p", `${port}`]),
-      "-b",
-      "1048576",
-      "-w",
-      "/dev/null",
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  for (;;) {
-    try {
-      const c = transport === "unix"
-        ? await Deno.connect({ transport, path: `${dir}/capture.sock` })
-        : await Deno.connect({ hostname: "127.0.0.1", port });
-      c.close();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  const path = `${dir}/capture.sock`;
+  const capture = await startCapture(DNSTAP, transport, path, port);
   const target = transport === "unix"
     ? `unix:${dir}/capture.sock`
     : `tcp:${port}`;
   const seconds = await writerChild(tree, target, "frames");
-  capture.kill("SIGTERM");
-  await capture.status;
-  await Deno.remove(`${dir}/capture.sock`).catch(() => {});
+  await stopCapture(capture, path);
   return seconds;
 }
 

@@ -1,7 +1,11 @@
 // Hand-written dnstap vectors, byte by byte from dnstap.proto's field
 // numbers (see /docs/dnstap.md), shared by the dnstap tests.
 import { concat, hex } from "./_util.ts";
-import type { Dnstap, DnstapMessage } from "../src/dnstap.ts";
+import type {
+  Dnstap,
+  DnstapMessage,
+  DnstapMessageType,
+} from "../src/dnstap.ts";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -103,3 +107,24 @@ export function starts(parts: readonly FieldPart[]): number[] {
   for (const p of parts) out.push(out[out.length - 1]! + p.bytes.length);
   return out;
 }
+
+/**
+ * The schema's Message.Type names in number order (1 to 14), written here
+ * from the schema, apart from src/ (the tests check src against it).
+ */
+export const MESSAGE_TYPES = [
+  "AUTH_QUERY",
+  "AUTH_RESPONSE",
+  "RESOLVER_QUERY",
+  "RESOLVER_RESPONSE",
+  "CLIENT_QUERY",
+  "CLIENT_RESPONSE",
+  "FORWARDER_QUERY",
+  "FORWARDER_RESPONSE",
+  "STUB_QUERY",
+  "STUB_RESPONSE",
+  "TOOL_QUERY",
+  "TOOL_RESPONSE",
+  "UPDATE_QUERY",
+  "UPDATE_RESPONSE",
+] as const satisfies readonly DnstapMessageType[];

@@ -2,10 +2,10 @@
 // read by the Go `dnstap` tool (golang-dnstap 0.4), and every field it
 // prints with -j matches what we encoded.
 import assert from "node:assert/strict";
+import { MESSAGE_TYPES } from "./_dnstap_vectors.ts";
 import { DNSTAP_CONTENT_TYPE, encodeFrameStream } from "../mod.ts";
 import {
   type Dnstap,
-  type DnstapMessageType,
   type DnstapSocketProtocol,
   encodeDnstap,
   formatDnstapAddress,
@@ -16,22 +16,6 @@ import { interopTest } from "./_peers.ts";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-const MESSAGE_TYPES: DnstapMessageType[] = [
-  "AUTH_QUERY",
-  "AUTH_RESPONSE",
-  "RESOLVER_QUERY",
-  "RESOLVER_RESPONSE",
-  "CLIENT_QUERY",
-  "CLIENT_RESPONSE",
-  "FORWARDER_QUERY",
-  "FORWARDER_RESPONSE",
-  "STUB_QUERY",
-  "STUB_RESPONSE",
-  "TOOL_QUERY",
-  "TOOL_RESPONSE",
-  "UPDATE_QUERY",
-  "UPDATE_RESPONSE",
-];
 // golang-dnstap 0.4 names these four; its schema predates DNSCrypt (5, 6)
 // and DOQ (7), which it prints as numbers (see the second test).
 const PROTOCOLS: DnstapSocketProtocol[] = ["UDP", "TCP", "DOT", "DOH"];

@@ -2,6 +2,7 @@
 // (unknown enum numbers and 64-bit times included), encoding is canonical, and
 // decoding random or mutated bytes throws nothing but DnstapError.
 import assert from "node:assert/strict";
+import { MESSAGE_TYPES } from "./_dnstap_vectors.ts";
 import fc from "fast-check";
 import {
   decodeDnstap,
@@ -47,22 +48,7 @@ const policyArb = fc.record({
 }, opt);
 
 const messageArb = fc.record({
-  type: enumArb([
-    "AUTH_QUERY",
-    "AUTH_RESPONSE",
-    "RESOLVER_QUERY",
-    "RESOLVER_RESPONSE",
-    "CLIENT_QUERY",
-    "CLIENT_RESPONSE",
-    "FORWARDER_QUERY",
-    "FORWARDER_RESPONSE",
-    "STUB_QUERY",
-    "STUB_RESPONSE",
-    "TOOL_QUERY",
-    "TOOL_RESPONSE",
-    "UPDATE_QUERY",
-    "UPDATE_RESPONSE",
-  ]),
+  type: enumArb([...MESSAGE_TYPES]),
   socketFamily: enumArb(["INET", "INET6"]),
   socketProtocol: enumArb([
     "UDP",
