@@ -57,28 +57,25 @@ export function hex(
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const B32HEX = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
 
+// Two base64 digits for each 12-bit value.
+const B64_PAIR: string[] = [];
+for (let v = 0; v < 4096; v++) B64_PAIR.push(B64[v >> 6]! + B64[v & 63]!);
+
 /** Bytes as Go `base64.StdEncoding` (padded). */
 export function base64(msg: Uint8Array, from: number, to: number): string {
-  const n = to - from;
-  const out = new Uint8Array(Math.ceil(n / 3) * 4);
-  let o = 0;
+  let s = "";
   let i = from;
   for (; i + 3 <= to; i += 3) {
     const v = (msg[i]! << 16) | (msg[i + 1]! << 8) | msg[i + 2]!;
-    out[o++] = B64.charCodeAt(v >> 18);
-    out[o++] = B64.charCodeAt((v >> 12) & 63);
-    out[o++] = B64.charCodeAt((v >> 6) & 63);
-    out[o++] = B64.charCodeAt(v & 63);
+    s += B64_PAIR[v >> 12]! + B64_PAIR[v & 4095]!;
   }
   const rest = to - i;
-  if (rest > 0) {
-    const v = (msg[i]! << 16) | (rest === 2 ? msg[i + 1]! << 8 : 0);
-    out[o++] = B64.charCodeAt(v >> 18);
-    out[o++] = B64.charCodeAt((v >> 12) & 63);
-    out[o++] = rest === 2 ? B64.charCodeAt((v >> 6) & 63) : 61;
-    out[o++] = 61;
+  if (rest === 1) s += B64_PAIR[msg[i]! << 4]! + "==";
+  else if (rest === 2) {
+    const v = (msg[i]! << 10) | (msg[i + 1]! << 2);
+    s += B64_PAIR[v >> 6]! + B64[v & 63]! + "=";
   }
-  return latin1(out, 0, o);
+  return s;
 }
 
 /** Bytes as Go `base32.HexEncoding` without padding (upper case). */

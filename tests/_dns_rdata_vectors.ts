@@ -534,6 +534,22 @@ export const VALID: RdataCase[] = [
     ),
   ]),
   c(255, "ANY", Uint8Array.from([1, 2])),
+  // Names in rdata fail as names do anywhere: a pointer loop (offset 25 is
+  // the rdata's first byte), a pointer past the rdata's end, 256 octets, a
+  // reserved label type.
+  c(2, "pointer loop", Uint8Array.from([0xc0, 25])),
+  c(15, "pointer past end", cat(u16(1), 0xc0, 40)),
+  c(
+    2,
+    "name over 255",
+    cat(...Array.from({ length: 5 }, () => cat(63, seq(63, 0x41))), 0),
+  ),
+  c(2, "label type 0x40", Uint8Array.from([0x41, 0])),
+  c(
+    6,
+    "SOA pointers",
+    cat(PTR, 1, 0x62, 0xc0, 25, u32(1), u32(2), u32(3), u32(4), u32(5)),
+  ),
   c(41 + 65239, "unknown 65280", Uint8Array.from([10, 0, 0, 1])),
   c(20, "ISDN (no struct)", cat(str("150862028003217"))),
   c(30, "NXT (no struct)", cat(NAMES[1]!, 0x40)),

@@ -11,14 +11,14 @@ import {
   rdataText,
 } from "../src/_dns_rdata.ts";
 import { DnsMessageError, WireCursor } from "../src/_dns_wire.ts";
-import { goTime } from "../src/_dns_rdata_format.ts";
+import { dnssecTime, goTime } from "../src/_dns_rdata_format.ts";
 
 /** Every valid case, each prefix of it, and it with one or two bytes more. */
 function derived(cases: readonly RdataCase[]): RdataCase[] {
   const out: RdataCase[] = [];
   for (const k of cases) {
     out.push(k);
-    const n = Math.min(k.rdata.length, 80);
+    const n = Math.min(k.rdata.length, 130);
     for (let i = 0; i < n; i++) {
       out.push({
         ...k,
@@ -173,6 +173,10 @@ Deno.test("rdataText prints the DNSSEC types as miekg/dns does", () => {
   }
   // 2^48 - 1 seconds: the year has seven digits, (Go does not cut it).
   assert.equal(goTime(2 ** 48 - 1), "89215561207104415");
+  // RFC 1982 arithmetic moves a time only when it is 2^32 s ahead of now.
+  assert.equal(dnssecTime(2 ** 32 - 1, 0), "21060207062815");
+  assert.equal(dnssecTime(0, 2 ** 32 - 1), "19700101000000");
+  assert.equal(dnssecTime(2 ** 32 + 5, 0), "20380119031413");
 });
 
 Deno.test("rdataText throws miekg/dns's errors", () => {
