@@ -6,7 +6,7 @@
  * @module
  */
 
-import { DnsMessageError } from "./_dns_wire.ts";
+import { DnsMessageError, type WireCursor } from "./_dns_wire.ts";
 import {
   base64,
   DDD,
@@ -74,42 +74,32 @@ function fail(off: number, text: string): DnsMessageError {
   return new DnsMessageError(off, text);
 }
 
-// One parameter's value text, or a throw with miekg's error for its key.
-function valueText(
+// Throws miekg's error for a malformed value of a key.
+function checkValue(
   msg: Uint8Array,
   key: number,
   from: number,
   to: number,
-): string {
+): void {
   const n = to - from;
   switch (key) {
-    case 0: {
+    case 0:
       if (n % 2 !== 0) {
         throw fail(
           from,
           "dns: svcbmandatory: value length is not a multiple of 2",
         );
       }
-      let s = "";
-      for (let i = from; i < to; i += 2) {
-        if (i > from) s += ",";
-        s += svcbKeyName((msg[i]! << 8) | msg[i + 1]!);
-      }
-      return s;
-    }
-    case 1: {
-      let s = "";
+      return;
+    case 1:
       for (let i = from; i < to;) {
         const l = msg[i++]!;
         if (i + l > to) {
           throw fail(i - 1, "dns: svcbalpn: alpn array overflowing");
         }
-        if (i > from + 1) s += ",";
-        s += mapBytes(msg, i, i + l, ALPN_BYTE);
         i += l;
       }
-      return s;
-    }
+      return;
     case 2:
       if (n !== 0) {
         throw fail(
@@ -117,7 +107,7 @@ function valueText(
           "dns: svcbnodefaultalpn: no-default-alpn must have no value",
         );
       }
-      return "";
+      return;
     case 3:
       if (n !== 2) {
         throw fail(
@@ -125,36 +115,69 @@ function valueText(
           "dns: svcbport: port length is not exactly 2 octets",
         );
       }
-      return String((msg[from]! << 8) | msg[from + 1]!);
-    case 4: {
+      return;
+    case 4:
       if (n === 0 || n % 4 !== 0) {
         throw fail(
           from,
           "dns: svcbipv4hint: ipv4 address byte array length is not a multiple of 4",
         );
       }
-      let s = ipv4Text(msg, from);
-      for (let i = from + 4; i < to; i += 4) s += "," + ipv4Text(msg, i);
-      return s;
-    }
-    case 5:
-      return base64(msg, from, to);
-    case 6: {
+      return;
+    case 6:
       if (n === 0 || n % 16 !== 0) {
         throw fail(
           from,
           "dns: svcbipv6hint: ipv6 address byte array length not a multiple of 16",
         );
       }
-      let s = "";
       for (let i = from; i < to; i += 16) {
         if (isV4Mapped(msg, i)) {
           throw fail(i, "dns: svcbipv6hint: expected ipv6, got ipv4");
         }
+      }
+  }
+}
+
+// One parameter's value text, checked first (miekg's error for its key).
+function valueText(
+  msg: Uint8Array,
+  key: number,
+  from: number,
+  to: number,
+): string {
+  checkValue(msg, key, from, to);
+  let s = "";
+  switch (key) {
+    case 0:
+      for (let i = from; i < to; i += 2) {
+        if (i > from) s += ",";
+        s += svcbKeyName((msg[i]! << 8) | msg[i + 1]!);
+      }
+      return s;
+    case 1:
+      for (let i = from; i < to;) {
+        const l = msg[i++]!;
+        if (i > from + 1) s += ",";
+        s += mapBytes(msg, i, i + l, ALPN_BYTE);
+        i += l;
+      }
+      return s;
+    case 2:
+      return "";
+    case 3:
+      return String((msg[from]! << 8) | msg[from + 1]!);
+    case 4:
+      s = ipv4Text(msg, from);
+      for (let i = from + 4; i < to; i += 4) s += "," + ipv4Text(msg, i);
+      return s;
+    case 5:
+      return base64(msg, from, to);
+    case 6:
+      for (let i = from; i < to; i += 16) {
         s += (i > from ? "," : "") + ipv6Text(msg, i);
       }
       return s;
-    }
     default: // dohpath and keyN
       return mapBytes(msg, from, to, PARAM_BYTE);
   }
@@ -168,7 +191,20 @@ function valueText(
 export const svcb: RdataReader = (msg, cur) => {
   const pri = opt16(msg, cur);
   if (cur.off === cur.end) return pri + " ";
-  let s = pri + " " + optName(msg, cur);
+  const target = optName(msg, cur);
+  return pri + " " + target + svcbParams(msg, cur);
+};
+
+/**
+ * The SVCB parameters, from the cursor to the end of the rdata, as
+ * `" key=\"value\""` each; with `text` false, only checked (returns "").
+ */
+export function svcbParams(
+  msg: Uint8Array,
+  cur: WireCursor,
+  text = true,
+): string {
+  let s = "";
   let off = cur.off;
   const end = cur.end;
   let last = -1;
@@ -178,14 +214,16 @@ export const svcb: RdataReader = (msg, cur) => {
     const len = (msg[off + 2]! << 8) | msg[off + 3]!;
     if (off + 4 + len > end) throw fail(off, "dns: overflow unpacking SVCB");
     if (key === 65535) throw fail(off, "dns: bad SVCB key");
-    const v = valueText(msg, key, off + 4, off + 4 + len);
+    let v = "";
+    if (text) v = valueText(msg, key, off + 4, off + 4 + len);
+    else checkValue(msg, key, off + 4, off + 4 + len);
     if (key <= last) {
       throw fail(off, "dns: SVCB keys not in strictly increasing order");
     }
     last = key;
-    s += " " + svcbKeyName(key) + '="' + v + '"';
+    if (text) s += " " + svcbKeyName(key) + '="' + v + '"';
     off += 4 + len;
   }
   cur.off = off;
   return s;
-};
+}

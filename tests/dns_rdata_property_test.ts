@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { interopTest } from "./_peers.ts";
 import { compareWithGo, type RdataCase, wrap } from "./_dns_rdata.ts";
 import { VALID } from "./_dns_rdata_vectors.ts";
-import { rdataText } from "../src/_dns_rdata.ts";
+import { rdataText, rdataValid } from "../src/_dns_rdata.ts";
 import { DnsMessageError, WireCursor } from "../src/_dns_wire.ts";
 
 // Every type with a struct in miekg/dns (OPT aside) and a few without.
@@ -156,6 +156,39 @@ Deno.test("rdataText throws nothing but DnsMessageError on random rdata", () => 
       }
     }),
     { numRuns: 20000, seed: 13 },
+  );
+});
+
+/** What a reader does: the cursor's end position, or the error text. */
+function outcome(
+  f: (m: Uint8Array, t: number, c: WireCursor) => unknown,
+  c: RdataCase,
+): string {
+  const msg = wrap(c.type, c.rdata);
+  const cur = new WireCursor();
+  cur.off = 25;
+  cur.end = msg.length;
+  try {
+    f(msg, c.type, cur);
+    return "stopped at " + cur.off;
+  } catch (e) {
+    if (e instanceof DnsMessageError) return e.goError;
+    throw e;
+  }
+}
+
+Deno.test("rdataValid fails and stops exactly where rdataText does", () => {
+  for (const c of VALID) {
+    for (let i = 0; i <= c.rdata.length; i++) {
+      const k = { ...c, rdata: c.rdata.slice(0, i) };
+      assert.equal(outcome(rdataValid, k), outcome(rdataText, k), c.note);
+    }
+  }
+  fc.assert(
+    fc.property(caseArb, (c) => {
+      assert.equal(outcome(rdataValid, c), outcome(rdataText, c));
+    }),
+    { numRuns: 20000, seed: 14 },
   );
 });
 
