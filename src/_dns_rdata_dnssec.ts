@@ -18,7 +18,6 @@ import { typeName } from "./_dns_names.ts";
 import {
   base32hex,
   base64,
-  dnssecTime,
   goTime,
   hex,
   opt16,
@@ -62,8 +61,9 @@ export const b64: RdataReader = restBase64;
 
 /**
  * RRSIG, SIG: type covered, algorithm, labels, original TTL, expiration
- * and inception (miekg `TimeToString` against the clock), key tag, signer,
- * base64 signature.
+ * and inception, key tag, signer, base64 signature. miekg's `TimeToString`
+ * shifts a time by its serial arithmetic against the clock
+ * (`dnssecTime`), which never moves a 32-bit time after 1970: `goTime`.
  */
 export const rrsig: RdataReader = (msg, cur) => {
   const covered = opt16(msg, cur);
@@ -74,10 +74,9 @@ export const rrsig: RdataReader = (msg, cur) => {
   const inc = opt32(msg, cur);
   const tag = opt16(msg, cur);
   const signer = optName(msg, cur);
-  const now = Math.floor(Date.now() / 1000);
   return typeName(covered) + " " + alg + " " + labels + " " + ttl + " " +
-    dnssecTime(exp, now) + " " + dnssecTime(inc, now) + " " + tag + " " +
-    signer + " " + restBase64(msg, cur);
+    goTime(exp) + " " + goTime(inc) + " " + tag + " " + signer + " " +
+    restBase64(msg, cur);
 };
 
 /** NSEC: next name and the type bitmap. */
@@ -276,9 +275,8 @@ export const tkey: RdataReader = (msg, cur) => {
     if (cur.off === cur.end) break read;
     other = sized(msg, cur, otherLen);
   }
-  const now = Math.floor(Date.now() / 1000);
-  return " " + alg + " " + dnssecTime(inc, now) + " " +
-    dnssecTime(exp, now) + " " + mode + " " + err + " " + keySize + " " +
+  return " " + alg + " " + goTime(inc) + " " + goTime(exp) + " " + mode + " " +
+    err + " " + keySize + " " +
     key + " " + otherLen + " " + other;
 };
 

@@ -48,10 +48,47 @@ export function hex(
   to: number,
   upper = false,
 ): string {
+  if (to - from >= LONG) return hexLong(msg, from, to, upper);
   const table = upper ? HEX_UPPER : HEX_LOWER;
   let s = "";
   for (let i = from; i < to; i++) s += table[msg[i]!]!;
   return s;
+}
+
+// From this many bytes on, hex and base64 are written to a byte buffer and
+// decoded once (faster than concatenation for RSA-size keys and signatures).
+const LONG = 96;
+let scratch = new Uint8Array(1024);
+const ASCII = new TextDecoder("latin1");
+
+function buffer(n: number): Uint8Array {
+  if (scratch.length < n) {
+    scratch = new Uint8Array(Math.max(n, 2 * scratch.length));
+  }
+  return scratch;
+}
+
+const HEX_CODES = Uint8Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+const HEX_CODES_UPPER = Uint8Array.from(
+  "0123456789ABCDEF",
+  (c) => c.charCodeAt(0),
+);
+
+function hexLong(
+  msg: Uint8Array,
+  from: number,
+  to: number,
+  upper: boolean,
+): string {
+  const codes = upper ? HEX_CODES_UPPER : HEX_CODES;
+  const out = buffer(2 * (to - from));
+  let o = 0;
+  for (let i = from; i < to; i++) {
+    const b = msg[i]!;
+    out[o++] = codes[b >> 4]!;
+    out[o++] = codes[b & 15]!;
+  }
+  return ASCII.decode(out.subarray(0, o));
 }
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -63,6 +100,7 @@ for (let v = 0; v < 4096; v++) B64_PAIR.push(B64[v >> 6]! + B64[v & 63]!);
 
 /** Bytes as Go `base64.StdEncoding` (padded). */
 export function base64(msg: Uint8Array, from: number, to: number): string {
+  if (to - from >= LONG) return base64Long(msg, from, to);
   let s = "";
   let i = from;
   for (; i + 3 <= to; i += 3) {
@@ -76,6 +114,30 @@ export function base64(msg: Uint8Array, from: number, to: number): string {
     s += B64_PAIR[v >> 6]! + B64[v & 63]! + "=";
   }
   return s;
+}
+
+const B64_CODES = Uint8Array.from(B64, (c) => c.charCodeAt(0));
+
+function base64Long(msg: Uint8Array, from: number, to: number): string {
+  const out = buffer(Math.ceil((to - from) / 3) * 4);
+  let o = 0;
+  let i = from;
+  for (; i + 3 <= to; i += 3) {
+    const v = (msg[i]! << 16) | (msg[i + 1]! << 8) | msg[i + 2]!;
+    out[o++] = B64_CODES[v >> 18]!;
+    out[o++] = B64_CODES[(v >> 12) & 63]!;
+    out[o++] = B64_CODES[(v >> 6) & 63]!;
+    out[o++] = B64_CODES[v & 63]!;
+  }
+  const rest = to - i;
+  if (rest > 0) {
+    const v = (msg[i]! << 16) | (rest === 2 ? msg[i + 1]! << 8 : 0);
+    out[o++] = B64_CODES[v >> 18]!;
+    out[o++] = B64_CODES[(v >> 12) & 63]!;
+    out[o++] = rest === 2 ? B64_CODES[(v >> 6) & 63]! : 61;
+    out[o++] = 61;
+  }
+  return ASCII.decode(out.subarray(0, o));
 }
 
 /** Bytes as Go `base32.HexEncoding` without padding (upper case). */
@@ -241,7 +303,19 @@ function pad2(n: number): string {
 export function goTime(sec: number): string {
   const days = Math.floor(sec / 86400);
   let rem = sec - days * 86400;
-  // Days to civil date (proleptic Gregorian), after H. Hinnant.
+  const hh = Math.floor(rem / 3600);
+  rem -= hh * 3600;
+  const mm = Math.floor(rem / 60);
+  return dateText(days) + pad2(hh) + pad2(mm) + pad2(rem - mm * 60);
+}
+
+// The last day formatted: signatures in one response share their dates.
+let lastDays = NaN;
+let lastDate = "";
+
+// Days since 1970-01-01 as YYYYMMDD (proleptic Gregorian, after H. Hinnant).
+function dateText(days: number): string {
+  if (days === lastDays) return lastDate;
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
@@ -254,14 +328,12 @@ export function goTime(sec: number): string {
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  const hh = Math.floor(rem / 3600);
-  rem -= hh * 3600;
-  const mm = Math.floor(rem / 60);
-  const ss = rem - mm * 60;
   const ys = y < 0
     ? "-" + String(-y).padStart(4, "0")
     : String(y).padStart(4, "0");
-  return ys + pad2(m) + pad2(d) + pad2(hh) + pad2(mm) + pad2(ss);
+  lastDays = days;
+  lastDate = ys + pad2(m) + pad2(d);
+  return lastDate;
 }
 
 /**

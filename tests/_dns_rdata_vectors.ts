@@ -217,6 +217,14 @@ export const VALID: RdataCase[] = [
     c(t, "DNSKEY 1 byte", cat(u16(256), 3, 13, 0xfb)),
     c(t, "DNSKEY 2 bytes", cat(u16(256), 3, 13, 0xfb, 0xff)),
   ]),
+  // Long keys and digests take the buffered path (96 bytes and more).
+  c(48, "DNSKEY 95", cat(u16(257), 3, 8, seq(95, 1))),
+  c(48, "DNSKEY 96", cat(u16(257), 3, 8, seq(96, 2))),
+  c(48, "DNSKEY 97", cat(u16(257), 3, 8, seq(97, 3))),
+  c(48, "DNSKEY 98", cat(u16(257), 3, 8, seq(98, 4))),
+  c(48, "DNSKEY 256", cat(u16(256), 3, 8, seq(256, 5))),
+  c(43, "DS 96", cat(u16(1), 8, 2, seq(96, 0xf0))),
+  c(52, "TLSA 95", cat(3, 1, 1, seq(95, 0xa0))),
   c(49, "DHCID", seq(35, 3)),
   c(61, "OPENPGPKEY", seq(7, 250)),
   ...[46, 24].flatMap((t) => [
