@@ -309,13 +309,17 @@ export function goTime(sec: number): string {
   return dateText(days) + pad2(hh) + pad2(mm) + pad2(rem - mm * 60);
 }
 
-// The last day formatted: signatures in one response share their dates.
+// The last two days formatted: signatures in one response share their
+// inception and expiration dates.
 let lastDays = NaN;
 let lastDate = "";
+let prevDays = NaN;
+let prevDate = "";
 
 // Days since 1970-01-01 as YYYYMMDD (proleptic Gregorian, after H. Hinnant).
 function dateText(days: number): string {
   if (days === lastDays) return lastDate;
+  if (days === prevDays) return prevDate;
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
@@ -331,6 +335,8 @@ function dateText(days: number): string {
   const ys = y < 0
     ? "-" + String(-y).padStart(4, "0")
     : String(y).padStart(4, "0");
+  prevDays = lastDays;
+  prevDate = lastDate;
   lastDays = days;
   lastDate = ys + pad2(m) + pad2(d);
   return lastDate;

@@ -62,7 +62,7 @@ export function ourLine(type: number, rdata: Uint8Array): string {
   const header = hasRdataStruct(type)
     ? "a.\t0\t" + className(1) + "\t" + typeName(type) + "\t"
     : "a.\t0\tCLASS1\tTYPE" + type + "\t";
-  // miekg's ANY prints its header only; rdlength 0 never reaches the unpack.
+  // Go's JSON turns NULL's raw bytes into UTF-8 (U+FFFD for invalid ones).
   return goJsonString(rdataLinePrefix(type) + header + text);
 }
 
