@@ -12,7 +12,11 @@
 // Environment: CAPTURE_PORT_BASE (default 25353: four ports from there),
 // CAPTURE_KEEP=1 keeps the temp dir (server logs, configs) for a look,
 // CAPTURE_DRAIN_MS (default 3000) is the wait between the last query and
-// stopping the server, for its dnstap queue to drain.
+// stopping the server, for its dnstap queue to drain, CAPTURE_OUT another
+// directory for the files (default tests/data/dnstap/), CAPTURE_DEBUG=1 runs
+// the capturer with -d -d (its log is in the temp dir), CAPTURE_WITH=fstrm
+// captures with our own `fstrm capture` (cli.ts) instead of fstrm_capture:
+// its log names each writer's handshake and how it ended.
 //
 // The servers run one after another, each while its own capture runs; Knot
 // and BIND also run, without dnstap, as the backends of unbound and dnsdist,
@@ -32,9 +36,9 @@ import {
 import { type Query, querySet, type Target } from "./_queries.ts";
 
 const HERE = decodeURIComponent(new URL(".", import.meta.url).pathname);
-const OUT = decodeURIComponent(
+const OUT = (Deno.env.get("CAPTURE_OUT") ?? decodeURIComponent(
   new URL("../../tests/data/dnstap/", import.meta.url).pathname,
-);
+)).replace(/\/?$/, "/");
 const TARGETS: readonly Target[] = ["knot", "bind", "unbound", "dnsdist"];
 
 /** A process we started: its pid, its exit, its log. */
@@ -188,14 +192,24 @@ async function sendQueries(queries: Query[]): Promise<string[]> {
   return lines;
 }
 
-/** Starts fstrm_capture on `sock`, writing `file`. */
+/**
+ * Starts fstrm_capture (or, with CAPTURE_WITH=fstrm, our own `fstrm capture`,
+ * which logs each writer's handshake and how it ended) on `sock`.
+ */
 async function startCapture(dir: string, name: string): Promise<Proc> {
   const sock = `${dir}/${name}.sock`;
+  const ours = Deno.env.get("CAPTURE_WITH") === "fstrm";
+  const debug = Deno.env.get("CAPTURE_DEBUG") === "1";
+  const cli = decodeURIComponent(
+    new URL("../../cli.ts", import.meta.url).pathname,
+  );
   const proc = spawn(
-    `fstrm_capture(${name})`,
+    `${ours ? "fstrm capture" : "fstrm_capture"}(${name})`,
     `${dir}/${name}.capture.log`,
-    "fstrm_capture",
+    ours ? Deno.execPath() : "fstrm_capture",
     [
+      ...(ours ? ["run", "-A", cli, "capture"] : []),
+      ...(debug ? ["-d", "-d"] : []),
       "-t",
       DNSTAP_CONTENT_TYPE,
       "-u",
