@@ -122,10 +122,11 @@ ${missing.join("\n")}
   with STOP, dnsdist closes without one (\`CAPTURE_WITH=fstrm CAPTURE_DEBUG=1\`
   shows this in the capturer's log). Every frame is under 64 KiB (the largest
   are the 58 KB big60k answers); none is near fstrm_capture's 256 KiB limit.
-- Made three times whole on 2026-12-03 (twice with fstrm_capture, once with
-  our \`fstrm capture\`), Knot and dnsdist once more: the same counts each
-  time; Knot's, BIND's and dnsdist's files the same size each time (Knot signs
-  reproducibly), unbound's within 10 bytes.
+- Made four times whole on 2026-12-03 (three times with fstrm_capture, once
+  of them as user nobody, and once with our \`fstrm capture\`), Knot and
+  dnsdist once more: the same counts each time; Knot's, BIND's and dnsdist's
+  files the same size each time (Knot signs reproducibly), unbound's within
+  16 bytes.
 - Knot writes frames out of time order: a TCP query can come before the UDP
   response before it (its UDP and TCP workers, it seems, queue apart). It
   logs an AXFR as one AUTH_QUERY/AUTH_RESPONSE pair per response message (the

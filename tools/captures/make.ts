@@ -427,6 +427,19 @@ async function main(): Promise<void> {
   const base = Number(Deno.env.get("CAPTURE_PORT_BASE") ?? "25353");
   const p = ports(base);
   const tmp = await Deno.makeTempDir({ prefix: "fstrm-captures-" });
+  // On ^C, the servers and capturers we started go too, by pid.
+  const onInterrupt = (): void => {
+    for (const p of started) {
+      try {
+        p.child.kill("SIGKILL");
+      } catch {
+        // Gone already.
+      }
+    }
+    console.error(`interrupted; the temp dir ${tmp} is left`);
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
   const zone = await zoneText();
   const summaries: Record<string, string[]> = {};
   try {
@@ -451,6 +464,7 @@ async function main(): Promise<void> {
     }
     if (Deno.env.get("CAPTURE_KEEP") === "1") console.error(`kept ${tmp}`);
     else await Deno.remove(tmp, { recursive: true });
+    Deno.removeSignalListener("SIGINT", onInterrupt);
   }
   const versions: [string, string][] = [];
   for (
