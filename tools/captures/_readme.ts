@@ -149,6 +149,18 @@ ${missing.join("\n")}
   no response to a query with opcode STATUS (it answers NOTIMP). Its
   RESOLVER_* messages carry \`query_zone\`, and RESOLVER_RESPONSE the query
   time.
+- The Go tool (golang-dnstap 0.4, miekg/dns 1.1.50) unpacks every message
+  here, and prints some oddly: an RR of a type miekg has no struct for with
+  its class as \`CLASS1\` (\`unknown.example.test. 3600 CLASS1 TYPE65400 \\#
+  4 01020304\`); no line at all for the EDNS EXPIRE option (OPT's String()
+  has no case for it); NSID as hex then each byte in parentheses
+  (\`(k)(n)(o)(t)...\`); ECS as \`192.0.2.0/24/0\` and \`[2001:db8::]/56/0\`;
+  \`KEEPALIVE: use tcp keep-alive, timeout omitted\`; the unknown option as
+  \`LOCAL OPT: 65001:0x0102\`; unbound's EDE as \`EDE: 20 (Not
+  Authoritative): ()\`; DS/CDS/SSHFP digests in upper case but TLSA, SMIMEA
+  and ZONEMD in lower case; LOC longitude as \`04 53 32.000 E\`; UTF-8 in TXT
+  as decimal escapes. BIND's NOTIMP answer to opcode STATUS has no question,
+  so the quiet format prints \`X\` for it.
 - dnsdist sends no STOP (the STOP in its file is fstrm_capture's), logs no
   response to AXFR, and was slow to flush its Frame Streams writer after the
   58 KB frames: with 1 s between the last query and SIGTERM, the last 21
