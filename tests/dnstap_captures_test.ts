@@ -19,6 +19,8 @@ interface Expected {
   identity: string;
   version: string;
   largestFrame: number;
+  /** Data frames per socket family and protocol. */
+  sockets: Record<string, number>;
   /** RR types of the union (see README) this capture lacks. */
   lacks: string[];
 }
@@ -30,6 +32,12 @@ const EXPECTED: Record<string, Expected> = {
     identity: "knot-capture",
     version: "Knot DNS 3.2.6",
     largestFrame: 57_985,
+    sockets: {
+      "INET/UDP": 138,
+      "INET/TCP": 124,
+      "INET6/TCP": 2,
+      "INET6/UDP": 2,
+    },
     lacks: ["NSEC3", "NSEC3PARAM"],
   },
   bind: {
@@ -38,6 +46,12 @@ const EXPECTED: Record<string, Expected> = {
     identity: "bind-capture",
     version: "BIND 9.18.49-1~deb12u3-Debian",
     largestFrame: 58_026,
+    sockets: {
+      "INET/UDP": 137,
+      "INET/TCP": 123,
+      "INET6/UDP": 2,
+      "INET6/TCP": 2,
+    },
     lacks: ["NSEC"],
   },
   unbound: {
@@ -51,14 +65,28 @@ const EXPECTED: Record<string, Expected> = {
     identity: "unbound-capture",
     version: "unbound 1.17.1",
     largestFrame: 58_123,
+    sockets: {
+      "INET/UDP": 361,
+      "INET/TCP": 124,
+      "INET6/UDP": 2,
+      "INET6/TCP": 2,
+    },
     lacks: ["NSEC3", "NSEC3PARAM"],
   },
   dnsdist: {
-    bytes: 179_253,
-    types: { CLIENT_QUERY: 133, CLIENT_RESPONSE: 132 },
+    bytes: 181_403,
+    types: { CLIENT_QUERY: 138, CLIENT_RESPONSE: 137 },
     identity: "dnsdist-capture",
     version: "dnsdist 1.7.3",
     largestFrame: 57_998,
+    sockets: {
+      "INET/UDP": 142,
+      "INET/TCP": 119,
+      "INET6/UDP": 2,
+      "INET6/TCP": 2,
+      "INET/DOT": 4,
+      "INET/DOH": 6,
+    },
     lacks: ["NSEC3", "NSEC3PARAM"],
   },
 };
@@ -117,7 +145,10 @@ function checkMessage(m: DnstapMessage, where: string): number[] {
   const type = String(m.type);
   assert.match(type, /^[A-Z]+_(QUERY|RESPONSE)$/, where);
   assert.ok(m.socketFamily === "INET" || m.socketFamily === "INET6", where);
-  assert.ok(m.socketProtocol === "UDP" || m.socketProtocol === "TCP", where);
+  assert.ok(
+    ["UDP", "TCP", "DOT", "DOH"].includes(String(m.socketProtocol)),
+    where,
+  );
   const addrLength = m.socketFamily === "INET" ? 4 : 16;
   assert.equal(m.queryAddress?.length, addrLength, where);
   assert.equal(m.responseAddress?.length, addrLength, where);
@@ -157,6 +188,7 @@ for (const [name, want] of Object.entries(EXPECTED)) {
     assert.ok(last.kind === "control" && last.type === 3);
     const data = frames.slice(1, -1);
     const types: Record<string, number> = {};
+    const sockets: Record<string, number> = {};
     const rr = new Set<string>();
     let largest = 0;
     for (const frame of data) {
@@ -170,11 +202,14 @@ for (const [name, want] of Object.entries(EXPECTED)) {
       assert.ok(d.message !== undefined);
       const t = String(d.message.type);
       types[t] = (types[t] ?? 0) + 1;
+      const k = `${d.message.socketFamily}/${d.message.socketProtocol}`;
+      sockets[k] = (sockets[k] ?? 0) + 1;
       for (const n of checkMessage(d.message, `frame at ${frame.offset}`)) {
         rr.add(typeName(n));
       }
     }
     assert.deepEqual(types, want.types);
+    assert.deepEqual(sockets, want.sockets);
     assert.equal(largest, want.largestFrame);
     assert.deepEqual(
       [...rr].sort(),

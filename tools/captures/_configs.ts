@@ -14,6 +14,10 @@ export interface Ports {
   unbound: number;
   /** dnsdist. */
   dnsdist: number;
+  /** dnsdist's DNS over TLS. */
+  dot: number;
+  /** dnsdist's DNS over HTTPS (/dns-query). */
+  doh: number;
 }
 
 /** The default ports (override with CAPTURE_PORT_BASE). */
@@ -23,6 +27,8 @@ export function ports(base: number): Ports {
     bind: base + 1,
     unbound: base + 2,
     dnsdist: base + 3,
+    dot: base + 4,
+    doh: base + 5,
   };
 }
 
@@ -202,7 +208,8 @@ ${tap}`;
 }
 
 /**
- * dnsdist: a frontend to Knot, logging every query and response (including
+ * dnsdist: a frontend to Knot over UDP, TCP, DNS over TLS and DNS over HTTPS
+ * (a self-signed certificate, cert.pem and key.pem in its directory), logging every query and response (including
  * the ones it answers itself) with DnstapLogAction / DnstapLogResponseAction
  * to a Frame Streams Unix logger; answers servfail.example.test. with
  * SERVFAIL, refused.example.test. with REFUSED and spoof.example.test. with
@@ -217,6 +224,8 @@ addSelfAnsweredResponseAction(AllRule(), DnstapLogResponseAction("dnsdist-captur
 `;
   return `setLocal("127.0.0.1:${p.dnsdist}")
 addLocal("[::1]:${p.dnsdist}")
+addTLSLocal("127.0.0.1:${p.dot}", "${f.dir}/cert.pem", "${f.dir}/key.pem")
+addDOHLocal("127.0.0.1:${p.doh}", "${f.dir}/cert.pem", "${f.dir}/key.pem", "/dns-query")
 setSecurityPollSuffix("")
 newServer({address="127.0.0.1:${p.knot}", name="knot", checkName="example.test."})
 ${tap}

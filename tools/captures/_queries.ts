@@ -71,8 +71,15 @@ export function originOf(target: Target): string {
   return target === "bind" ? "nsec3.test." : "example.test.";
 }
 
-/** The query set for one target listening on `port` (127.0.0.1 and ::1). */
-export function querySet(target: Target, port: number): Query[] {
+/**
+ * The query set for one target listening on `port` (127.0.0.1 and ::1); for
+ * dnsdist also `dot` and `doh`, its DNS over TLS and DNS over HTTPS ports.
+ */
+export function querySet(
+  target: Target,
+  port: number,
+  encrypted?: { dot: number; doh: number },
+): Query[] {
   const zone = originOf(target);
   const abs = (name: string): string => name === "@" ? zone : `${name}.${zone}`;
   const kdig = (server: string, ...args: string[]): Query => ({
@@ -148,6 +155,26 @@ export function querySet(target: Target, port: number): Query[] {
       q("servfail.example.test.", "A"),
       q("refused.example.test.", "A"),
       q("spoof.example.test.", "A"),
+    );
+  }
+  if (encrypted !== undefined) {
+    // DNS over TLS and over HTTPS (POST and GET): dnstap's DOT and DOH.
+    const tls = (p: number, ...args: string[]): Query => ({
+      tool: "kdig",
+      args: ["@127.0.0.1", "-p", `${p}`, "+timeout=5", "+retry=0", ...args],
+    });
+    out.push(
+      tls(encrypted.dot, "+tls", zone, "SOA"),
+      tls(encrypted.dot, "+tls", "+dnssec", abs("txt"), "TXT"),
+      tls(encrypted.doh, "+https=/dns-query", zone, "A"),
+      tls(
+        encrypted.doh,
+        "+https=/dns-query",
+        "+https-get",
+        abs("mail"),
+        "AAAA",
+      ),
+      tls(encrypted.doh, "+https=/dns-query", abs("nonexistent"), "A"),
     );
   }
   return out;

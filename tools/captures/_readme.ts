@@ -24,7 +24,7 @@ const SERVERS: Record<string, string> = {
   unbound:
     'unbound -d, a resolver (`module-config: "iterator"`, no validation) with stub zones: `example.test.`, the reverse zone, `broken.test.`, `lame.test.` and `.` to Knot, `nsec3.test.` to BIND (both without dnstap); `local-zone: "." refuse` with the stub zones transparent, `do-not-query-localhost: no`, `ede: yes`; dnstap client, resolver and forwarder messages, `dnstap-bidirectional: yes`, Unix socket.',
   dnsdist:
-    "dnsdist --supervised, a frontend to Knot (without dnstap); `DnstapLogAction` and `DnstapLogResponseAction` (also as self-answered response action) on `newFrameStreamUnixLogger`; it answers `servfail.example.test.` (SERVFAIL), `refused.example.test.` (REFUSED) and `spoof.example.test.` (192.0.2.99) itself.",
+    "dnsdist --supervised, a frontend to Knot (without dnstap) over UDP, TCP, DNS over TLS and DNS over HTTPS (`/dns-query`, a self-signed certificate made by openssl); `DnstapLogAction` and `DnstapLogResponseAction` (also as self-answered response action) on `newFrameStreamUnixLogger`; it answers `servfail.example.test.` (SERVFAIL), `refused.example.test.` (REFUSED) and `spoof.example.test.` (192.0.2.99) itself.",
 };
 
 /** The README text for the captures present. */
@@ -100,7 +100,9 @@ retries over TCP); EDNS options (\`+nsid\`, \`+cookie\`, \`+subnet=192.0.2.0/24\
 \`+subnet=2001:db8::/56\`, \`+padding\`, \`+expire\`, \`+keepalive\` on TCP,
 \`+ednsopt=65001:0102\`); ANY over UDP and TCP; AXFR; ::1 over UDP and TCP;
 CHAOS \`version.bind.\` and \`hostname.bind.\` TXT; opcode STATUS (NOTIMP); a
-query without RD; a referral (\`host.sub\`, not for unbound). Each
+query without RD; a referral (\`host.sub\`, not for unbound); to dnsdist
+also two queries over DNS over TLS (\`kdig +tls\`) and three over DNS over
+HTTPS (\`kdig +https\`, POST and GET). Each
 \`NAME.queries.txt\` lists the commands as sent, with the status and flags of
 the answer the client got.
 
@@ -124,7 +126,8 @@ ${missing.join("\n")}
   are the 58 KB big60k answers); none is near fstrm_capture's 256 KiB limit.
 - Made four times whole on 2026-12-03 (three times with fstrm_capture, once
   of them as user nobody, and once with our \`fstrm capture\`), Knot and
-  dnsdist once more: the same counts each time; Knot's, BIND's and dnsdist's
+  dnsdist once more (before DoT and DoH joined dnsdist's set, which made it
+  once more): the same counts each time; Knot's, BIND's and dnsdist's
   files the same size each time (Knot signs reproducibly), unbound's within
   16 bytes.
 - Knot writes frames out of time order: a TCP query can come before the UDP
@@ -161,6 +164,8 @@ ${missing.join("\n")}
   and ZONEMD in lower case; LOC longitude as \`04 53 32.000 E\`; UTF-8 in TXT
   as decimal escapes. BIND's NOTIMP answer to opcode STATUS has no question,
   so the quiet format prints \`X\` for it.
+- dnsdist marks DNS over TLS and HTTPS as socket_protocol DOT (3) and DOH
+  (4), which golang-dnstap 0.4 names; kdig pads those queries to 128 bytes.
 - dnsdist sends no STOP (the STOP in its file is fstrm_capture's), logs no
   response to AXFR, and was slow to flush its Frame Streams writer after the
   58 KB frames: with 1 s between the last query and SIGTERM, the last 21

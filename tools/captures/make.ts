@@ -181,7 +181,7 @@ async function sendQueries(queries: Query[]): Promise<string[]> {
     const text = new TextDecoder().decode(out.stdout);
     // The first answer's status and flags (dig prints the truncated UDP
     // answer only as a warning before its TCP retry).
-    const status = /status: (\w+)/.exec(text)?.[1] ??
+    const status = /status: ([A-Z]+)/.exec(text)?.[1] ??
       (/Transfer Section|XFR/i.test(text) ? "transfer" : "no answer");
     const flags = /;; [Ff]lags: ([a-z ]*)/.exec(text)?.[1]?.trim() ?? "";
     const tc = /Truncated, retrying|TC flag/i.test(text)
@@ -383,6 +383,23 @@ async function capture(
   } else {
     backends.push(await startKnot(tmp, p, null, zone));
     const dir = await serverDir(tmp, "dnsdist", "tap");
+    await run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      `${dir}/key.pem`,
+      "-out",
+      `${dir}/cert.pem`,
+      "-days",
+      "30",
+      "-subj",
+      "/CN=dnsdist.example.test",
+    ]);
     await Deno.writeTextFile(
       `${dir}/dnsdist.conf`,
       dnsdistConfig(p, { dir, tap }),
@@ -398,7 +415,9 @@ async function capture(
     // Until its health check has marked Knot up, dnsdist drops queries.
     await new Promise((r) => setTimeout(r, 2_000));
   }
-  const lines = await sendQueries(querySet(target, port));
+  const lines = await sendQueries(
+    querySet(target, port, target === "dnsdist" ? p : undefined),
+  );
   // Let the servers' dnstap queues drain before they stop.
   await new Promise((r) =>
     setTimeout(r, Number(Deno.env.get("CAPTURE_DRAIN_MS") ?? "3000"))
