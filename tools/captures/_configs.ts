@@ -20,7 +20,7 @@ export interface Ports {
   doh: number;
 }
 
-/** The default ports (override with CAPTURE_PORT_BASE). */
+/** The ports, from `base` up (make.ts: CAPTURE_PORT_BASE, default 25353). */
 export function ports(base: number): Ports {
   return {
     knot: base,

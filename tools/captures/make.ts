@@ -9,8 +9,8 @@
 //   deno task captures knot bind   (some; the README keeps the others' rows)
 //   deno task captures --readme    (only rewrite the README)
 //
-// Environment: CAPTURE_PORT_BASE (default 25353: four ports from there),
-// CAPTURE_KEEP=1 keeps the temp dir (server logs, configs) for a look,
+// Environment: CAPTURE_PORT_BASE (default 25353: six ports from there, for
+// Knot, BIND, unbound, dnsdist, its DoT and its DoH), CAPTURE_KEEP=1 keeps the temp dir (server logs, configs) for a look,
 // CAPTURE_DRAIN_MS (default 3000) is the wait between the last query and
 // stopping the server, for its dnstap queue to drain, CAPTURE_OUT another
 // directory for the files (default tests/data/dnstap/), CAPTURE_DEBUG=1 runs
