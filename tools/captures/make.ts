@@ -9,14 +9,18 @@
 //   deno task captures knot bind   (some; the README keeps the others' rows)
 //   deno task captures --readme    (only rewrite the README)
 //
-// Environment: CAPTURE_PORT_BASE (default 25353: six ports from there, for
-// Knot, BIND, unbound, dnsdist, its DoT and its DoH), CAPTURE_KEEP=1 keeps the temp dir (server logs, configs) for a look,
-// CAPTURE_DRAIN_MS (default 3000) is the wait between the last query and
-// stopping the server, for its dnstap queue to drain, CAPTURE_OUT another
-// directory for the files (default tests/data/dnstap/), CAPTURE_DEBUG=1 runs
-// the capturer with -d -d (its log is in the temp dir), CAPTURE_WITH=fstrm
-// captures with our own `fstrm capture` (cli.ts) instead of fstrm_capture:
-// its log names each writer's handshake and how it ended.
+// Environment:
+//   CAPTURE_PORT_BASE  default 25353: six ports from there, for Knot, BIND,
+//                      unbound, dnsdist, its DoT and its DoH
+//   CAPTURE_KEEP=1     keep the temp dir (server logs, configs) for a look
+//   CAPTURE_DRAIN_MS   default 3000: the wait between the last query and
+//                      stopping the server, for its dnstap queue to drain
+//   CAPTURE_OUT        another directory for the files (default
+//                      tests/data/dnstap/)
+//   CAPTURE_DEBUG=1    run the capturer with -d -d (its log: the temp dir)
+//   CAPTURE_WITH=fstrm capture with our own `fstrm capture` (cli.ts) instead
+//                      of fstrm_capture: its log names each writer's
+//                      handshake and how it ended
 //
 // The servers run one after another, each while its own capture runs; Knot
 // and BIND also run, without dnstap, as the backends of unbound and dnsdist,
