@@ -62,8 +62,8 @@ export function readmeText(
 
 Made by \`deno task captures\` (tools/captures/make.ts): each server runs on
 loopback (127.0.0.1 and ::1) with high ports, all its files in a temp dir, as
-the current user, and sends dnstap to \`fstrm_capture -t protobuf:dnstap.Dnstap
--u SOCK -w FILE\`; kdig and dig send the query set; then every process is
+the current user, and sends dnstap to
+\`fstrm_capture -t protobuf:dnstap.Dnstap -u SOCK -w FILE\`; kdig and dig send the query set; then every process is
 stopped by its pid and checked gone. These files are the captures exactly as
 fstrm_capture wrote them. Do not edit them; remake them all (or some:
 \`deno task captures knot\`) and update the numbers in
@@ -124,12 +124,12 @@ ${missing.join("\n")}
   with STOP, dnsdist closes without one (\`CAPTURE_WITH=fstrm CAPTURE_DEBUG=1\`
   shows this in the capturer's log). Every frame is under 64 KiB (the largest
   are the 58 KB big60k answers); none is near fstrm_capture's 256 KiB limit.
-- Made four times whole on 2026-12-03 (three times with fstrm_capture, once
-  of them as user nobody, and once with our \`fstrm capture\`), Knot and
-  dnsdist once more (before DoT and DoH joined dnsdist's set, which made it
-  once more): the same counts each time; Knot's, BIND's and dnsdist's
-  files the same size each time (Knot signs reproducibly), unbound's within
-  16 bytes.
+- The query set ran four times whole on 2026-12-03 (three times with
+  fstrm_capture, once of them as user nobody, and once with our
+  \`fstrm capture\`): the same counts each time; Knot's, BIND's and dnsdist's
+  files the same size each time (Knot signs reproducibly), unbound's within 16
+  bytes. dnsdist's file was made last, after DNS over TLS and HTTPS joined its
+  queries.
 - Knot writes frames out of time order: a TCP query can come before the UDP
   response before it (its UDP and TCP workers, it seems, queue apart). It
   logs an AXFR as one AUTH_QUERY/AUTH_RESPONSE pair per response message (the
@@ -153,17 +153,21 @@ ${missing.join("\n")}
   RESOLVER_* messages carry \`query_zone\`, and RESOLVER_RESPONSE the query
   time.
 - The Go tool (golang-dnstap 0.4, miekg/dns 1.1.50) unpacks every message
-  here, and prints some oddly: an RR of a type miekg has no struct for with
-  its class as \`CLASS1\` (\`unknown.example.test. 3600 CLASS1 TYPE65400 \\#
-  4 01020304\`); no line at all for the EDNS EXPIRE option (OPT's String()
-  has no case for it); NSID as hex then each byte in parentheses
-  (\`(k)(n)(o)(t)...\`); ECS as \`192.0.2.0/24/0\` and \`[2001:db8::]/56/0\`;
-  \`KEEPALIVE: use tcp keep-alive, timeout omitted\`; the unknown option as
-  \`LOCAL OPT: 65001:0x0102\`; unbound's EDE as \`EDE: 20 (Not
-  Authoritative): ()\`; DS/CDS/SSHFP digests in upper case but TLSA, SMIMEA
-  and ZONEMD in lower case; LOC longitude as \`04 53 32.000 E\`; UTF-8 in TXT
-  as decimal escapes. BIND's NOTIMP answer to opcode STATUS has no question,
-  so the quiet format prints \`X\` for it.
+  here, and prints some oddly:
+  - an RR of a type miekg has no struct for with its class as \`CLASS1\`:
+    \`unknown.example.test. 3600 CLASS1 TYPE65400 \\# 4 01020304\`;
+  - no line at all for the EDNS EXPIRE option (OPT's String() has no case for
+    it);
+  - NSID as hex, then each byte in parentheses: \`(k)(n)(o)(t)...\`;
+  - ECS as \`192.0.2.0/24/0\` and \`[2001:db8::]/56/0\`;
+  - \`KEEPALIVE: use tcp keep-alive, timeout omitted\`;
+  - the unknown option as \`LOCAL OPT: 65001:0x0102\`;
+  - unbound's EDE as \`EDE: 20 (Not Authoritative): ()\`;
+  - DS, CDS and SSHFP digests in upper case, TLSA, SMIMEA and ZONEMD in lower
+    case;
+  - LOC longitude as \`04 53 32.000 E\`; UTF-8 in TXT as decimal escapes;
+  - BIND's NOTIMP answer to opcode STATUS has no question, so the quiet format
+    prints \`X\` for it.
 - dnsdist marks DNS over TLS and HTTPS as socket_protocol DOT (3) and DOH
   (4), which golang-dnstap 0.4 names; kdig pads those queries to 128 bytes.
 - dnsdist sends no STOP (the STOP in its file is fstrm_capture's), logs no
