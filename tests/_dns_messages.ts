@@ -466,3 +466,60 @@ export const CASES: Record<string, Uint8Array> = {
 function ednsWith(options: number[]): Uint8Array {
   return msg(header({ flags: QR, qd: 1, ar: 1 }), question(EX), opt(options));
 }
+
+/** A deterministic PRNG (mulberry32): the same seed, the same sequence. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A mutation of a message: bytes set at random, pointers written, counts
+ * changed, the message cut or extended; one to three of them.
+ *
+ * @param base The message to mutate (not changed).
+ * @param rand A PRNG from {@linkcode prng}.
+ */
+export function mutate(base: Uint8Array, rand: () => number): Uint8Array {
+  let m = Uint8Array.from(base);
+  const int = (n: number) => Math.floor(rand() * n);
+  const steps = 1 + int(3);
+  for (let s = 0; s < steps; s++) {
+    const at = int(Math.max(m.length, 1));
+    switch (int(7)) {
+      case 0: // one random byte
+      case 1:
+        if (m.length > 0) m[at] = int(256);
+        break;
+      case 2: // a compression pointer anywhere, to anywhere
+        if (m.length > 1) {
+          const to = int(m.length + 8);
+          m[Math.min(at, m.length - 2)] = 0xc0 | (to >> 8);
+          m[Math.min(at, m.length - 2) + 1] = to & 0xff;
+        }
+        break;
+      case 3: // a count
+        if (m.length >= 12) m[5 + 2 * int(4)] = int(6);
+        break;
+      case 4: // cut
+        m = m.slice(0, at);
+        break;
+      case 5: // trailing bytes
+        m = Uint8Array.from([
+          ...m,
+          ...Array.from({ length: 1 + int(6) }, () => int(256)),
+        ]);
+        break;
+      case 6: // a length or label byte made small
+        if (m.length > 0) m[at] = int(8);
+        break;
+    }
+  }
+  return m;
+}
