@@ -19,7 +19,12 @@ import {
   unpackRecord,
 } from "./_dns_record.ts";
 import { checkHeader, dnsMessageText } from "./_dns_text.ts";
-import { DnsMessageError, WireCursor } from "./_dns_wire.ts";
+import {
+  beginMessage,
+  DnsMessageError,
+  endMessage,
+  WireCursor,
+} from "./_dns_wire.ts";
 
 /** A question: what a query asks for. */
 export interface DnsQuestion {
@@ -366,6 +371,7 @@ export class DnsMessage {
     const cur = new WireCursor();
     cur.off = this.#end;
     cur.end = b.length;
+    beginMessage(b);
     try {
       while (this.#stage < stage) {
         if (this.#stage === 0) {
@@ -395,6 +401,8 @@ export class DnsMessage {
       }
     } catch (e) {
       this.#fail(e);
+    } finally {
+      endMessage();
     }
   }
 

@@ -15,7 +15,12 @@ import {
   unpackQuestion,
   unpackRecord,
 } from "./_dns_record.ts";
-import { DnsMessageError, WireCursor } from "./_dns_wire.ts";
+import {
+  beginMessage,
+  DnsMessageError,
+  endMessage,
+  WireCursor,
+} from "./_dns_wire.ts";
 
 /** The error miekg/dns gives for a message shorter than its header. */
 const ERR_HEADER = "dns: overflow unpacking uint16";
@@ -71,6 +76,15 @@ const scratchR = new RecordScratch();
  */
 export function dnsMessageText(msg: Uint8Array): string {
   checkHeader(msg);
+  beginMessage(msg);
+  try {
+    return messageText(msg);
+  } finally {
+    endMessage();
+  }
+}
+
+function messageText(msg: Uint8Array): string {
   const n = msg.length;
   const b3 = msg[3]!;
   if (n === 12) {
@@ -149,6 +163,7 @@ export function quietQuestion(msg: Uint8Array): string | null {
   const q = scratchQ;
   const r = scratchR;
   let first = "";
+  beginMessage(msg);
   try {
     for (let i = 0; i < qdcount; i++) {
       unpackQuestion(msg, cur, q);
@@ -163,6 +178,8 @@ export function quietQuestion(msg: Uint8Array): string | null {
   } catch (e) {
     if (e instanceof DnsMessageError) return null;
     throw e;
+  } finally {
+    endMessage();
   }
   return first;
 }

@@ -133,16 +133,93 @@ for (let b = 0; b < 256; b++) {
   else LABEL_BYTE.push(c);
 }
 
-function plainLabel(msg: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
+// The name cache: while a message is being read (between `beginMessage`
+// and `endMessage`), every name read leaves, for each offset where one of
+// its labels (or the name itself) starts, the text from there to the end,
+// so a compression pointer to that offset costs a lookup. A cached suffix is
+// used only where reading it again would succeed with the same text: the
+// wire-octet budget and the pointer limit still hold with it added, and its
+// bytes lie before the current read limit. Pointers reach offsets below
+// 16384 only.
+const SLOTS = 16384;
+let cacheMsg: Uint8Array | null = null;
+let generation = 0;
+const slotGen = new Uint32Array(SLOTS);
+const slotText: string[] = new Array<string>(SLOTS).fill("");
+const slotWire = new Uint16Array(SLOTS); // label octets (len + 1 each)
+const slotPtrs = new Uint16Array(SLOTS); // pointers followed
+const slotMax = new Int32Array(SLOTS); // one past the last byte read
+const slotNext = new Int32Array(SLOTS); // where the name ends in place
+const slotFrom = new Uint16Array(SLOTS); // where the suffix starts in the text
+// Per read: where labels started, the text length and counters then, and
+// where the name read from there ends in place.
+const MARKS = 256;
+const markOff = new Int32Array(MARKS);
+const markLen = new Int32Array(MARKS);
+const markWire = new Int32Array(MARKS);
+const markPtrs = new Int32Array(MARKS);
+const markNext = new Int32Array(MARKS);
+
+// Label texts (with their trailing dot) by a hash of the label's bytes, for
+// labels of printable ASCII without specials, whose text is their bytes:
+// names repeat across messages, and comparing bytes costs less than
+// building the string again.
+const LABELS = 4096;
+const labelCache: string[] = new Array<string>(LABELS).fill("");
+
+function labelText(msg: Uint8Array, off: number, c: number): string {
+  let h = c;
+  let plain = true;
+  for (let i = off; i < off + c; i++) {
     const b = msg[i]!;
+    h = Math.imul(h ^ b, 0x01000193);
     // Printable ASCII other than the specials . ' @ ; ( ) " \ and space.
     if (
       b <= 0x20 || b > 0x7e || b === 0x2e || b === 0x27 || b === 0x40 ||
       b === 0x3b || b === 0x28 || b === 0x29 || b === 0x22 || b === 0x5c
-    ) return false;
+    ) plain = false;
   }
-  return true;
+  if (plain) {
+    const slot = (h ^ (h >>> 15)) & (LABELS - 1);
+    const t = labelCache[slot]!;
+    if (t.length === c + 1) {
+      let same = true;
+      for (let i = 0; i < c; i++) {
+        if (t.charCodeAt(i) !== msg[off + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return t;
+    }
+    let u = "";
+    for (let i = off; i < off + c; i++) u += LABEL_BYTE[msg[i]!]!;
+    return labelCache[slot] = u + ".";
+  }
+  let u = "";
+  for (let i = off; i < off + c; i++) u += LABEL_BYTE[msg[i]!]!;
+  return u + ".";
+}
+
+/**
+ * Turns the name cache on for one message: names read from `msg` until
+ * {@linkcode endMessage} may reuse each other's suffixes. Call both around
+ * one synchronous walk of a message (in `try`/`finally`); `msg` must not
+ * change in between.
+ *
+ * @param msg The DNS message about to be read.
+ */
+export function beginMessage(msg: Uint8Array): void {
+  cacheMsg = msg;
+  if (++generation === 0xffffffff) {
+    slotGen.fill(0);
+    generation = 1;
+  }
+}
+
+/** Turns the name cache off (see {@linkcode beginMessage}). */
+export function endMessage(): void {
+  cacheMsg = null;
 }
 
 /**
@@ -161,35 +238,60 @@ function plainLabel(msg: Uint8Array, from: number, to: number): boolean {
  */
 export function readName(msg: Uint8Array, cur: WireCursor): string {
   const end = cur.end;
+  const cache = msg === cacheMsg;
+  const gen = generation;
   let off = cur.off;
-  let after = -1;
-  let budget = 255;
+  let next = -1; // where the name ends in place: after its first pointer
+  let wire = 0;
   let pointers = 0;
+  let max = off;
+  let marks = 0;
+  let pending = 0; // marks[pending..] still lack their in-place end
   let s = "";
   for (;;) {
+    if (
+      cache && off < SLOTS && slotGen[off] === gen &&
+      wire + slotWire[off]! < 255 &&
+      pointers + slotPtrs[off]! <= MAX_POINTERS && slotMax[off]! <= end
+    ) {
+      // A suffix read before, which reading again would give unchanged.
+      for (; pending < marks; pending++) markNext[pending] = slotNext[off]!;
+      if (next < 0) next = slotNext[off]!;
+      const from = slotFrom[off]!;
+      const text = slotText[off]!;
+      s += from === 0 ? text : text.slice(from);
+      wire += slotWire[off]!;
+      pointers += slotPtrs[off]!;
+      if (slotMax[off]! > max) max = slotMax[off]!;
+      break;
+    }
     if (off >= end) throw new DnsMessageError(off, ERR_BUF);
+    if (cache && off < SLOTS && marks < MARKS) {
+      markOff[marks] = off;
+      markLen[marks] = s.length;
+      markWire[marks] = wire;
+      markPtrs[marks++] = pointers;
+    }
     const c = msg[off++]!;
-    const kind = c & 0xc0;
-    if (kind === 0) {
-      if (c === 0) break;
-      if (off + c > end) throw new DnsMessageError(off - 1, ERR_BUF);
-      budget -= c + 1;
-      if (budget <= 0) throw new DnsMessageError(off - 1, ERR_LONG_DOMAIN);
-      if (plainLabel(msg, off, off + c)) {
-        // Latin-1 of printable ASCII: one string per label, no table walk.
-        s += String.fromCharCode.apply(
-          null,
-          msg.subarray(off, off + c) as unknown as number[],
-        ) + ".";
-      } else {
-        for (let i = off; i < off + c; i++) s += LABEL_BYTE[msg[i]!]!;
-        s += ".";
+    if (off > max) max = off;
+    if (c < 0x40) {
+      if (c === 0) {
+        for (; pending < marks; pending++) markNext[pending] = off;
+        if (next < 0) next = off;
+        break;
       }
+      if (off + c > end) throw new DnsMessageError(off - 1, ERR_BUF);
+      wire += c + 1;
+      if (wire >= 255) throw new DnsMessageError(off - 1, ERR_LONG_DOMAIN);
+      s += labelText(msg, off, c);
       off += c;
-    } else if (kind === 0xc0) {
+      if (off > max) max = off;
+    } else if (c >= 0xc0) {
       if (off >= end) throw new DnsMessageError(off - 1, ERR_BUF);
       const c1 = msg[off++]!;
-      if (pointers === 0) after = off;
+      if (off > max) max = off;
+      for (; pending < marks; pending++) markNext[pending] = off;
+      if (next < 0) next = off;
       if (++pointers > MAX_POINTERS) {
         throw new DnsMessageError(off - 2, ERR_POINTERS);
       }
@@ -198,6 +300,21 @@ export function readName(msg: Uint8Array, cur: WireCursor): string {
       throw new DnsMessageError(off - 1, ERR_RDATA);
     }
   }
-  cur.off = pointers === 0 ? off : after;
+  cur.off = next;
+  if (cache) {
+    for (let k = 0; k < marks; k++) {
+      const at = markOff[k]!;
+      if (slotGen[at] === gen) continue;
+      slotGen[at] = gen;
+      // The whole text, sliced on use: most suffixes are never used. The
+      // suffix at the final zero is "" (the root adds no text after a label).
+      slotText[at] = s;
+      slotFrom[at] = markLen[k]!;
+      slotWire[at] = wire - markWire[k]!;
+      slotPtrs[at] = pointers - markPtrs[k]!;
+      slotMax[at] = max;
+      slotNext[at] = markNext[k]!;
+    }
+  }
   return s === "" ? "." : s;
 }
