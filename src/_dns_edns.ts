@@ -393,3 +393,31 @@ export function optText(
   }
   return s;
 }
+
+/**
+ * Checks an OPT record's options as {@linkcode optText} unpacks them,
+ * failing where and as it fails, without making text.
+ *
+ * @param msg The DNS message.
+ * @param from The rdata's first byte.
+ * @param to One past its last byte.
+ */
+export function optCheck(msg: Uint8Array, from: number, to: number): void {
+  let off = from;
+  while (off < to) {
+    if (off + 4 > to) throw new DnsMessageError(off, ERR_OPT);
+    const code = u16(msg, off);
+    const end = off + 4 + u16(msg, off + 2);
+    if (end > to) throw new DnsMessageError(off, ERR_OPT);
+    const len = end - off - 4;
+    // The options whose unpack can fail; the others take any bytes.
+    if (
+      (code === 1 && len < 18) || (code === 2 && len !== 4 && len !== 8) ||
+      code === 8 || (code === 9 && len !== 0 && len < 4) ||
+      (code === 11 && len !== 0 && len !== 2) || (code === 15 && len < 2)
+    ) {
+      ednsOptionText(msg, code, off + 4, end); // throws, or checks SUBNET
+    }
+    off = end;
+  }
+}

@@ -9,7 +9,12 @@
  */
 
 import { formatDnstapAddress } from "./_dnstap_text.ts";
-import { DnsMessageError, readName, type WireCursor } from "./_dns_wire.ts";
+import {
+  DnsMessageError,
+  readName,
+  skipName,
+  type WireCursor,
+} from "./_dns_wire.ts";
 
 const HEX: string[] = [];
 for (let b = 0; b < 256; b++) HEX.push(b.toString(16).padStart(2, "0"));
@@ -60,5 +65,42 @@ export function rdataText(
       cur.off = cur.end;
       return s;
     }
+  }
+}
+
+/**
+ * Unpacks rdata as {@linkcode rdataText} does, failing alike, without text.
+ *
+ * @param msg The DNS message.
+ * @param type The RR type.
+ * @param cur The rdata bounds.
+ */
+export function rdataValid(
+  msg: Uint8Array,
+  type: number,
+  cur: WireCursor,
+): void {
+  switch (type) {
+    case 1:
+    case 28: {
+      const size = type === 1 ? 4 : 16;
+      if (cur.off + size > cur.end) {
+        throw new DnsMessageError(
+          cur.off,
+          size === 4
+            ? "dns: overflow unpacking a"
+            : "dns: overflow unpacking aaaa",
+        );
+      }
+      cur.off += size;
+      return;
+    }
+    case 2:
+    case 5:
+    case 12:
+      skipName(msg, cur);
+      return;
+    default:
+      cur.off = cur.end;
   }
 }

@@ -7,16 +7,28 @@
  * @module
  */
 
-import { rdataText } from "./_dns_rdata.ts";
-import { optText } from "./_dns_edns.ts";
+import * as rdata from "./_dns_rdata.ts";
+import { optCheck, optText } from "./_dns_edns.ts";
 import { className, typeName } from "./_dns_names.ts";
 import {
   DnsMessageError,
   readName,
   readU16,
   readU32,
+  skipName,
   type WireCursor,
 } from "./_dns_wire.ts";
+
+type RdataText = (msg: Uint8Array, type: number, cur: WireCursor) => string;
+type RdataCheck = (msg: Uint8Array, type: number, cur: WireCursor) => void;
+const rdataText: RdataText = rdata.rdataText;
+// The rdata module's optional `rdataValid` (unpack without text), where it
+// has one; else the text is made and dropped.
+const rdataValid: RdataCheck =
+  (rdata as unknown as { rdataValid?: RdataCheck }).rdataValid ??
+    ((msg, type, cur) => {
+      rdataText(msg, type, cur);
+    });
 
 /** miekg/dns's error for an rdlength running past the message. */
 export const ERR_HEADER_SIZE = "dns: overflowing header size";
@@ -264,4 +276,55 @@ export function recordLine(r: RecordScratch): string {
   if (type === 10 || type === 249) return ";" + line;
   if (type === 250) return "\n;; TSIG PSEUDOSECTION:\n; " + line;
   return line;
+}
+
+/**
+ * Checks one resource record as {@linkcode unpackRecord} unpacks it, failing
+ * where and as it fails, without making text (rdata through the rdata
+ * module's `rdataValid` when it has one).
+ *
+ * @param msg The DNS message.
+ * @param cur At the record; advanced past it. `cur.end` must be
+ *   `msg.length`, and is again on return.
+ * @returns `false`, reading nothing, when `cur` is at the message end.
+ */
+export function skipRecord(msg: Uint8Array, cur: WireCursor): boolean {
+  const n = msg.length;
+  if (cur.off === n) return false;
+  skipName(msg, cur);
+  const type = readU16(msg, cur);
+  if (cur.off + 8 > n) { // fail on the field miekg/dns fails on
+    readU16(msg, cur);
+    readU32(msg, cur);
+    readU16(msg, cur);
+  }
+  const rdlength = (msg[cur.off + 6]! << 8) | msg[cur.off + 7]!;
+  const start = cur.off + 8;
+  const end = start + rdlength;
+  if (end > n) throw new DnsMessageError(start - 2, ERR_HEADER_SIZE);
+  cur.off = start;
+  if (type === 41) {
+    optCheck(msg, start, end);
+  } else if (rdlength !== 0) {
+    cur.end = end;
+    rdataValid(msg, type, cur);
+    cur.end = n;
+    if (cur.off !== end) throw new DnsMessageError(cur.off, ERR_RDLENGTH);
+  }
+  cur.off = end;
+  return true;
+}
+
+/**
+ * Checks a question as {@linkcode unpackQuestion} unpacks it, without text.
+ *
+ * @param msg The DNS message.
+ * @param cur At the question; advanced past it.
+ */
+export function skipQuestion(msg: Uint8Array, cur: WireCursor): void {
+  skipName(msg, cur);
+  const n = msg.length;
+  if (cur.off === n) return;
+  readU16(msg, cur);
+  cur.off = cur.off + 2 > n ? n : cur.off + 2;
 }

@@ -12,6 +12,8 @@ import {
   QuestionScratch,
   recordLine,
   RecordScratch,
+  skipQuestion,
+  skipRecord,
   unpackQuestion,
   unpackRecord,
 } from "./_dns_record.ts";
@@ -161,19 +163,15 @@ export function quietQuestion(msg: Uint8Array): string | null {
   cur.off = 12;
   cur.end = n;
   const q = scratchQ;
-  const r = scratchR;
   let first = "";
   beginMessage(msg);
   try {
-    for (let i = 0; i < qdcount; i++) {
-      unpackQuestion(msg, cur, q);
-      if (i === 0) {
-        first = '"' + q.name + '" ' + className(q.cls) + " " + typeName(q.type);
-      }
-    }
+    unpackQuestion(msg, cur, q);
+    first = '"' + q.name + '" ' + className(q.cls) + " " + typeName(q.type);
+    for (let i = 1; i < qdcount; i++) skipQuestion(msg, cur);
     for (let k = 6; k < 12; k += 2) {
       const count = (msg[k]! << 8) | msg[k + 1]!;
-      for (let i = 0; i < count && unpackRecord(msg, cur, r); i++);
+      for (let i = 0; i < count && skipRecord(msg, cur); i++);
     }
   } catch (e) {
     if (e instanceof DnsMessageError) return null;

@@ -237,6 +237,93 @@ export function endMessage(): void {
  * @returns The name's presentation text.
  */
 export function readName(msg: Uint8Array, cur: WireCursor): string {
+  return plainName(msg, cur) ?? readAnyName(msg, cur);
+}
+
+// Whole names by a hash of their wire bytes, for names written in place (no
+// pointer) of plain labels: their text is their bytes with dots for the
+// length bytes, so a cached text is checked against the bytes directly.
+const NAMES = 8192;
+const nameCache: string[] = new Array<string>(NAMES).fill("");
+
+function isPlain(b: number): boolean {
+  // Printable ASCII other than the specials . ' @ ; ( ) " \ and space.
+  return b > 0x20 && b <= 0x7e && b !== 0x2e && b !== 0x27 && b !== 0x40 &&
+    b !== 0x3b && b !== 0x28 && b !== 0x29 && b !== 0x22 && b !== 0x5c;
+}
+
+/**
+ * The fast path of {@linkcode readName}: a name in place, of plain labels,
+ * within bounds and the budget. `null`, reading nothing, for anything else.
+ */
+function plainName(msg: Uint8Array, cur: WireCursor): string | null {
+  const end = cur.end;
+  const start = cur.off;
+  const cache = msg === cacheMsg && start < SLOTS;
+  if (cache && slotGen[start] === generation) return null; // a lookup
+  let off = start;
+  let h = 0x811c9dc5;
+  for (;;) {
+    if (off >= end) return null;
+    const c = msg[off]!;
+    if (c === 0) break;
+    if (c >= 0x40 || off + 1 + c > end || off + c - start >= 254) return null;
+    for (let i = off + 1; i <= off + c; i++) {
+      const b = msg[i]!;
+      if (!isPlain(b)) return null;
+      h = Math.imul(h ^ b, 0x01000193);
+    }
+    h = Math.imul(h ^ 0x2e, 0x01000193);
+    off += c + 1;
+  }
+  const len = off - start; // text length: each label's bytes and a dot
+  if (len === 0) return null;
+  const slot = (h ^ (h >>> 13)) & (NAMES - 1);
+  let text = nameCache[slot]!;
+  let same = text.length === len;
+  for (let p = start; same && p < off;) {
+    const c = msg[p]!;
+    const j = p - start;
+    for (let k = 1; k <= c; k++) {
+      if (text.charCodeAt(j + k - 1) !== msg[p + k]) {
+        same = false;
+        break;
+      }
+    }
+    if (text.charCodeAt(j + c) !== 0x2e) same = false;
+    p += c + 1;
+  }
+  if (!same) {
+    text = "";
+    for (let p = start; p < off;) {
+      const c = msg[p]!;
+      for (let k = 1; k <= c; k++) text += LABEL_BYTE[msg[p + k]!]!;
+      text += ".";
+      p += c + 1;
+    }
+    nameCache[slot] = text;
+  }
+  cur.off = off + 1;
+  if (cache) {
+    // Each label's suffix, for pointers to it later in the message.
+    const gen = generation;
+    for (let p = start; p <= off && p < SLOTS;) {
+      if (slotGen[p] !== gen) {
+        slotGen[p] = gen;
+        slotText[p] = text;
+        slotFrom[p] = p - start;
+        slotWire[p] = len - (p - start);
+        slotPtrs[p] = 0;
+        slotMax[p] = off + 1;
+        slotNext[p] = off + 1;
+      }
+      p += msg[p]! + 1;
+    }
+  }
+  return text;
+}
+
+function readAnyName(msg: Uint8Array, cur: WireCursor): string {
   const end = cur.end;
   const cache = msg === cacheMsg;
   const gen = generation;
@@ -317,4 +404,42 @@ export function readName(msg: Uint8Array, cur: WireCursor): string {
     }
   }
   return s === "" ? "." : s;
+}
+
+/**
+ * Checks a domain name as {@linkcode readName} reads it, failing where and
+ * as it fails, without making its text: for walks that only need to know
+ * that miekg/dns would unpack a message.
+ *
+ * @param msg The DNS message.
+ * @param cur Where the name starts; advanced as by {@linkcode readName}.
+ */
+export function skipName(msg: Uint8Array, cur: WireCursor): void {
+  const end = cur.end;
+  let off = cur.off;
+  let next = -1;
+  let wire = 0;
+  let pointers = 0;
+  for (;;) {
+    if (off >= end) throw new DnsMessageError(off, ERR_BUF);
+    const c = msg[off++]!;
+    if (c < 0x40) {
+      if (c === 0) break;
+      if (off + c > end) throw new DnsMessageError(off - 1, ERR_BUF);
+      wire += c + 1;
+      if (wire >= 255) throw new DnsMessageError(off - 1, ERR_LONG_DOMAIN);
+      off += c;
+    } else if (c >= 0xc0) {
+      if (off >= end) throw new DnsMessageError(off - 1, ERR_BUF);
+      const c1 = msg[off++]!;
+      if (next < 0) next = off;
+      if (++pointers > MAX_POINTERS) {
+        throw new DnsMessageError(off - 2, ERR_POINTERS);
+      }
+      off = ((c & 0x3f) << 8) | c1;
+    } else {
+      throw new DnsMessageError(off - 1, ERR_RDATA);
+    }
+  }
+  cur.off = next < 0 ? off : next;
 }

@@ -289,3 +289,18 @@ Deno.test("dnsMessageText takes the extended rcode from the last OPT only", () =
   assert.match(dnsMessageText(m), /status: NOERROR/);
   assert.match(dnsMessageText(CASES["extended rcode BADVERS"]!), /BADSIG/);
 });
+
+Deno.test("quietQuestion agrees with dnsMessageText on 20,000 mutations: a question exactly when unpacking succeeds", () => {
+  const rand = prng(7);
+  const bases = Object.values(CASES).filter((m) => m.length > 12);
+  for (let i = 0; i < 20_000; i++) {
+    const m = mutate(bases[Math.floor(rand() * bases.length)]!, rand);
+    const text = ourText(m);
+    const d = parseDnsMessage(m);
+    const q = d.question;
+    const want = text.startsWith("parse failed: ") || q === null
+      ? null
+      : `"${q.name}" ${q.className} ${q.typeName}`;
+    assert.equal(quietQuestion(m), want, `mutation ${i}`);
+  }
+});
