@@ -16,6 +16,7 @@ import {
   opt,
   prng,
   question,
+  randomMessage,
   rr,
   TYPICAL,
   wname,
@@ -304,3 +305,17 @@ Deno.test("quietQuestion agrees with dnsMessageText on 20,000 mutations: a quest
     assert.equal(quietQuestion(m), want, `mutation ${i}`);
   }
 });
+
+interopTest(
+  "dnsMessageText equals miekg/dns on 1,000 random well-formed messages (seed 5)",
+  ["dnstap"],
+  async () => {
+    const rand = prng(5);
+    const messages = Array.from({ length: 1000 }, () => randomMessage(rand));
+    const n = await compare(messages, messages.map((_, i) => `random ${i}`));
+    assert.equal(n, messages.length);
+    // most unpack: the comparison is not only of errors
+    const ok = messages.filter((m) => !ourText(m).startsWith("parse failed"));
+    assert.ok(ok.length > 600, `${ok.length} unpacked`);
+  },
+);
