@@ -119,20 +119,6 @@ export function readU32(msg: Uint8Array, cur: WireCursor): number {
     ((msg[off + 1]! << 16) | (msg[off + 2]! << 8) | msg[off + 3]!);
 }
 
-// "\000" .. "\255" for the bytes a name escapes as decimal.
-const DECIMAL: string[] = [];
-for (let b = 0; b < 256; b++) DECIMAL.push("\\" + String(b).padStart(3, "0"));
-
-// Presentation text of each byte inside a label, as miekg/dns writes it:
-// `\.` for the specials, `\DDD` outside printable ASCII, the character else.
-const LABEL_BYTE: string[] = [];
-for (let b = 0; b < 256; b++) {
-  const c = String.fromCharCode(b);
-  if (".\x20'@;()\"\\".includes(c)) LABEL_BYTE.push("\\" + c);
-  else if (b < 0x20 || b > 0x7e) LABEL_BYTE.push(DECIMAL[b]!);
-  else LABEL_BYTE.push(c);
-}
-
 // The name cache: while a message is being read (between `beginMessage`
 // and `endMessage`), every name read leaves, for each offset where one of
 // its labels (or the name itself) starts, the text from there to the end,
@@ -160,45 +146,29 @@ const markWire = new Int32Array(MARKS);
 const markPtrs = new Int32Array(MARKS);
 const markNext = new Int32Array(MARKS);
 
-// Label texts (with their trailing dot) by a hash of the label's bytes, for
-// labels of printable ASCII without specials, whose text is their bytes:
-// names repeat across messages, and comparing bytes costs less than
-// building the string again.
-const LABELS = 4096;
-const labelCache: string[] = new Array<string>(LABELS).fill("");
+// The character codes of the name being read, made into one flat string at
+// the end (faster than joining one-character strings).
+const chars: number[] = [];
 
-function labelText(msg: Uint8Array, off: number, c: number): string {
-  let h = c;
-  let plain = true;
-  for (let i = off; i < off + c; i++) {
-    const b = msg[i]!;
-    h = Math.imul(h ^ b, 0x01000193);
-    // Printable ASCII other than the specials . ' @ ; ( ) " \ and space.
-    if (
-      b <= 0x20 || b > 0x7e || b === 0x2e || b === 0x27 || b === 0x40 ||
-      b === 0x3b || b === 0x28 || b === 0x29 || b === 0x22 || b === 0x5c
-    ) plain = false;
-  }
-  if (plain) {
-    const slot = (h ^ (h >>> 15)) & (LABELS - 1);
-    const t = labelCache[slot]!;
-    if (t.length === c + 1) {
-      let same = true;
-      for (let i = 0; i < c; i++) {
-        if (t.charCodeAt(i) !== msg[off + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return t;
-    }
-    let u = "";
-    for (let i = off; i < off + c; i++) u += LABEL_BYTE[msg[i]!]!;
-    return labelCache[slot] = u + ".";
-  }
-  let u = "";
-  for (let i = off; i < off + c; i++) u += LABEL_BYTE[msg[i]!]!;
-  return u + ".";
+// Appends the text of one label byte to `chars` at `j`; returns the new `j`.
+function pushByte(b: number, j: number): number {
+  if (
+    b <= 0x20 || b > 0x7e || b === 0x2e || b === 0x27 || b === 0x40 ||
+    b === 0x3b || b === 0x28 || b === 0x29 || b === 0x22 || b === 0x5c
+  ) {
+    chars[j++] = 0x5c; // backslash
+    if (b < 0x20 || b > 0x7e) {
+      chars[j++] = 0x30 + ((b / 100) | 0);
+      chars[j++] = 0x30 + (((b / 10) | 0) % 10);
+      chars[j++] = 0x30 + (b % 10);
+    } else chars[j++] = b;
+  } else chars[j++] = b;
+  return j;
+}
+
+function charsText(j: number): string {
+  chars.length = j;
+  return String.fromCharCode.apply(null, chars);
 }
 
 /**
@@ -294,14 +264,14 @@ function plainName(msg: Uint8Array, cur: WireCursor): string | null {
     p += c + 1;
   }
   if (!same) {
-    text = "";
-    for (let p = start; p < off;) {
-      const c = msg[p]!;
-      for (let k = 1; k <= c; k++) text += LABEL_BYTE[msg[p + k]!]!;
-      text += ".";
-      p += c + 1;
+    // The bytes after the first length byte, length bytes made dots.
+    for (let p = start + 1, j = 0; j < len; p++, j++) {
+      chars[j] = j + 1 === len ? 0x2e : msg[p]!;
     }
-    nameCache[slot] = text;
+    for (let p = start; p < off; p += msg[p]! + 1) {
+      if (p > start) chars[p - start - 1] = 0x2e;
+    }
+    nameCache[slot] = text = charsText(len);
   }
   cur.off = off + 1;
   if (cache) {
@@ -334,7 +304,8 @@ function readAnyName(msg: Uint8Array, cur: WireCursor): string {
   let max = off;
   let marks = 0;
   let pending = 0; // marks[pending..] still lack their in-place end
-  let s = "";
+  let j = 0; // text length so far, in chars
+  let suffix = "";
   for (;;) {
     if (
       cache && off < SLOTS && slotGen[off] === gen &&
@@ -346,7 +317,7 @@ function readAnyName(msg: Uint8Array, cur: WireCursor): string {
       if (next < 0) next = slotNext[off]!;
       const from = slotFrom[off]!;
       const text = slotText[off]!;
-      s += from === 0 ? text : text.slice(from);
+      suffix = from === 0 ? text : text.slice(from);
       wire += slotWire[off]!;
       pointers += slotPtrs[off]!;
       if (slotMax[off]! > max) max = slotMax[off]!;
@@ -355,7 +326,7 @@ function readAnyName(msg: Uint8Array, cur: WireCursor): string {
     if (off >= end) throw new DnsMessageError(off, ERR_BUF);
     if (cache && off < SLOTS && marks < MARKS) {
       markOff[marks] = off;
-      markLen[marks] = s.length;
+      markLen[marks] = j;
       markWire[marks] = wire;
       markPtrs[marks++] = pointers;
     }
@@ -370,7 +341,8 @@ function readAnyName(msg: Uint8Array, cur: WireCursor): string {
       if (off + c > end) throw new DnsMessageError(off - 1, ERR_BUF);
       wire += c + 1;
       if (wire >= 255) throw new DnsMessageError(off - 1, ERR_LONG_DOMAIN);
-      s += labelText(msg, off, c);
+      for (let i = off; i < off + c; i++) j = pushByte(msg[i]!, j);
+      chars[j++] = 0x2e;
       off += c;
       if (off > max) max = off;
     } else if (c >= 0xc0) {
@@ -388,6 +360,7 @@ function readAnyName(msg: Uint8Array, cur: WireCursor): string {
     }
   }
   cur.off = next;
+  const s = j === 0 ? suffix : charsText(j) + suffix;
   if (cache) {
     for (let k = 0; k < marks; k++) {
       const at = markOff[k]!;
