@@ -100,3 +100,35 @@ Deno.test("property: readName gives the same with its cache on, on mutated messa
     { numRuns: 3000, seed: 13 },
   );
 });
+
+Deno.test("readName gives each of 20,000 random plain names its own text (its whole-name cache shares slots)", () => {
+  const rand = prng(3);
+  const names: Uint8Array[] = [];
+  const texts: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const bytes: number[] = [];
+    let text = "";
+    for (let l = 0; l < 1 + Math.floor(rand() * 3); l++) {
+      const len = 1 + Math.floor(rand() * 4);
+      bytes.push(len);
+      for (let k = 0; k < len; k++) {
+        const b = 0x61 + Math.floor(rand() * 26);
+        bytes.push(b);
+        text += String.fromCharCode(b);
+      }
+      text += ".";
+    }
+    bytes.push(0);
+    names.push(new Uint8Array(bytes));
+    texts.push(text);
+  }
+  // twice: the second pass reads names whose slots others took meanwhile
+  for (let pass = 0; pass < 2; pass++) {
+    for (let i = 0; i < names.length; i++) {
+      assert.deepEqual(read(names[i]!, 0, names[i]!.length), [
+        texts[i],
+        names[i]!.length,
+      ]);
+    }
+  }
+});
