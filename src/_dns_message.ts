@@ -15,6 +15,8 @@ import { className, typeName } from "./_dns_names.ts";
 import {
   QuestionScratch,
   RecordScratch,
+  skipQuestion,
+  skipRecord,
   unpackQuestion,
   unpackRecord,
 } from "./_dns_record.ts";
@@ -109,9 +111,12 @@ const EMPTY: readonly never[] = Object.freeze([]);
  *   cost nothing more; they are 0 when the message is shorter than its
  *   12-byte header.
  * - `question` parses the first question only; `questions`, `answers`,
- *   `authorities`, `additionals`, `edns`, `rcode` and `error` parse as far
- *   as they need, once, and keep the result. A caller who wants only the
- *   question pays only for the question.
+ *   `authorities` and `additionals` parse as far as they need, once, and
+ *   keep the result. A caller who wants only the question pays only for the
+ *   question.
+ * - `error`, `edns` and `rcode` check the whole message once, without
+ *   making text or record objects: counting malformed messages or
+ *   filtering on the rcode stays cheap.
  * - Parsing follows miekg/dns 1.1.50 `Msg.Unpack`. Where it fails, `error`
  *   says why and where; what was read before the failure is kept (so a
  *   message cut in its answer section still has its question), and the
@@ -222,9 +227,9 @@ export class DnsMessage {
 
   /**
    * The response code with the EDNS extended bits (0 to 4095): the header's
-   * 4 bits, and the OPT record's upper 8 when there is one. Parses the whole
-   * message (the OPT record comes last); {@linkcode DnsMessage.headerRcode}
-   * does not.
+   * 4 bits, and the OPT record's upper 8 when there is one. Checks the whole
+   * message (the OPT record comes last; see {@linkcode DnsMessage.error});
+   * {@linkcode DnsMessage.headerRcode} reads the header only.
    */
   get rcode(): number {
     const edns = this.edns;
@@ -307,22 +312,63 @@ export class DnsMessage {
    * miekg/dns takes it), or `null` without one.
    */
   get edns(): DnsEdns | null {
-    if (this.#edns !== undefined) return this.#edns;
-    const extra = this.additionals;
-    let found: DnsRecord | undefined;
-    for (let i = extra.length - 1; i >= 0 && found === undefined; i--) {
-      if (extra[i]!.type === 41) found = extra[i];
-    }
-    return this.#edns = found === undefined ? null : readEdns(found);
+    this.#check();
+    return this.#edns!;
   }
 
   /**
    * Why miekg/dns `Msg.Unpack` fails on these bytes, or `null` when it
-   * succeeds. Parses the whole message.
+   * succeeds. Checks the whole message, without making text or records
+   * (unless the sections were read already).
    */
   get error(): DnsMessageError | null {
-    this.#parse(4);
+    this.#check();
     return this.#error;
+  }
+
+  // Finds the error and the OPT record: from the sections when they were
+  // parsed, else by a walk that checks every field and makes no text.
+  #check(): void {
+    if (this.#edns !== undefined) return;
+    const b = this.#bytes;
+    if (this.#stage >= 4) {
+      const extra = this.#sections[2]!;
+      let found: DnsRecord | undefined;
+      for (let i = extra.length - 1; i >= 0 && found === undefined; i--) {
+        if (extra[i]!.type === 41) found = extra[i];
+      }
+      this.#edns = found === undefined
+        ? null
+        : readEdns(found.ttl, found.class, found.rdata);
+      return;
+    }
+    let optTtl = -1; // the last OPT record: TTL, class and rdata
+    let optUdp = 0;
+    let optRdata: Uint8Array = b;
+    try {
+      checkHeader(b);
+      if (b.length > 12) {
+        const cur = new WireCursor();
+        cur.off = 12;
+        cur.end = b.length;
+        for (let i = this.#u16(4); i > 0; i--) skipQuestion(b, cur);
+        for (let i = this.#u16(6) + this.#u16(8); i > 0; i--) {
+          if (!skipRecord(b, cur)) break;
+        }
+        const r = new RecordScratch();
+        for (let i = this.#u16(10); i > 0 && skipRecord(b, cur, r); i--) {
+          if (r.type === 41) {
+            optTtl = r.ttl;
+            optUdp = r.cls;
+            optRdata = b.subarray(r.rdStart, r.rdEnd);
+          }
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof DnsMessageError)) throw e;
+      this.#error = e;
+    }
+    this.#edns = optTtl < 0 ? null : readEdns(optTtl, optUdp, optRdata);
   }
 
   /**
@@ -408,14 +454,17 @@ export class DnsMessage {
 
   #fail(e: unknown): void {
     if (!(e instanceof DnsMessageError)) throw e;
-    this.#error = e;
+    this.#error ??= e; // the same error #check may have found already
     this.#stage = 4;
   }
 }
 
-function readEdns(r: DnsRecord): DnsEdns {
+function readEdns(
+  ttl: number,
+  udp: number,
+  rd: Uint8Array,
+): DnsEdns {
   const options: DnsEdnsOption[] = [];
-  const rd = r.rdata;
   forEachEdnsOption(rd, 0, rd.length, (code, start, end) => {
     options.push({
       code,
@@ -425,11 +474,11 @@ function readEdns(r: DnsRecord): DnsEdns {
     });
   });
   return {
-    version: (r.ttl >>> 16) & 0xff,
-    udpSize: r.class,
-    dnssecOk: (r.ttl & 0x8000) !== 0,
-    flags: r.ttl & 0xffff,
-    extendedRcode: r.ttl >>> 24,
+    version: (ttl >>> 16) & 0xff,
+    udpSize: udp,
+    dnssecOk: (ttl & 0x8000) !== 0,
+    flags: ttl & 0xffff,
+    extendedRcode: ttl >>> 24,
     options: options.length === 0 ? EMPTY : options,
   };
 }

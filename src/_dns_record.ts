@@ -286,9 +286,15 @@ export function recordLine(r: RecordScratch): string {
  * @param msg The DNS message.
  * @param cur At the record; advanced past it. `cur.end` must be
  *   `msg.length`, and is again on return.
+ * @param r When given, gets the record's type, class, TTL and rdata bounds
+ *   (not its name or text).
  * @returns `false`, reading nothing, when `cur` is at the message end.
  */
-export function skipRecord(msg: Uint8Array, cur: WireCursor): boolean {
+export function skipRecord(
+  msg: Uint8Array,
+  cur: WireCursor,
+  r?: RecordScratch,
+): boolean {
   const n = msg.length;
   if (cur.off === n) return false;
   skipName(msg, cur);
@@ -302,6 +308,15 @@ export function skipRecord(msg: Uint8Array, cur: WireCursor): boolean {
   const start = cur.off + 8;
   const end = start + rdlength;
   if (end > n) throw new DnsMessageError(start - 2, ERR_HEADER_SIZE);
+  if (r !== undefined) {
+    const o = cur.off;
+    r.type = type;
+    r.cls = (msg[o]! << 8) | msg[o + 1]!;
+    r.ttl = ((msg[o + 2]! << 24) >>> 0) +
+      ((msg[o + 3]! << 16) | (msg[o + 4]! << 8) | msg[o + 5]!);
+    r.rdStart = start;
+    r.rdEnd = end;
+  }
   cur.off = start;
   if (type === 41) {
     optCheck(msg, start, end);

@@ -20,6 +20,7 @@ import {
   prng,
   ptr,
   question,
+  randomMessage,
   rr,
   TYPICAL,
   wname,
@@ -282,4 +283,32 @@ Deno.test("property: dnsMessageText throws only DnsMessageError, and no DnsMessa
     ),
     { numRuns: 3000, seed: 13 },
   );
+});
+
+Deno.test("DnsMessage error, edns and rcode: the checking walk agrees with the parsed sections (20,000 mutations, 2,000 random messages)", () => {
+  const rand = prng(11);
+  const bases = Object.values(CASES).filter((m) => m.length > 12);
+  const messages = [
+    ...Array.from(
+      { length: 20_000 },
+      () => mutate(bases[Math.floor(rand() * bases.length)]!, rand),
+    ),
+    ...Array.from({ length: 2_000 }, () => randomMessage(rand)),
+  ];
+  const view = (d: DnsMessage) => [
+    d.error === null ? null : [d.error.goError, d.error.offset],
+    d.edns,
+    d.rcode,
+  ];
+  for (let i = 0; i < messages.length; i++) {
+    const walked = parseDnsMessage(messages[i]!);
+    const first = view(walked); // error and edns before any section
+    const parsed = parseDnsMessage(messages[i]!);
+    parsed.additionals; // every section parsed first
+    assert.deepEqual(view(parsed), first, `message ${i}`);
+    // and the same error object after the sections are read
+    const e = walked.error;
+    walked.additionals;
+    assert.equal(walked.error, e);
+  }
 });
