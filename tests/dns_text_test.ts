@@ -171,7 +171,11 @@ interopTest(
   "dnsMessageText prints empty rdata of every type as miekg/dns (zero values)",
   ["dnstap"],
   async () => {
-    const types = [...KNOWN_TYPES, 0, 11, 20, 103, 251, 252, 253, 254, 259];
+    // every type to 300, and a sample above
+    const types = [...KNOWN_TYPES];
+    for (let t = 0; t <= 300; t++) if (!KNOWN_TYPES.has(t)) types.push(t);
+    for (let t = 301; t < 65536; t += 997) types.push(t);
+    types.push(32770, 65534, 65535);
     const messages: Uint8Array[] = [];
     const names: string[] = [];
     for (const type of types) {
@@ -184,14 +188,17 @@ interopTest(
       }
     }
     // records of types miekg/dns has no struct for print CLASSn TYPEn
-    for (const type of [0, 11, 20, 103, 251, 252, 253, 254, 259, 4096]) {
+    for (const type of types) {
       messages.push(msg(
         header({ flags: 0x8400, an: 1 }),
         rr(wname("u.example."), type, 1, 1, [0, 0xff, 7]),
       ));
       names.push(`type ${type}, 3 bytes`);
     }
-    assert.equal(await compare(messages, names), messages.length);
+    // with the placeholder rdata, known types with 3 bytes of rdata are
+    // skipped (its rendering is not miekg's); the real rdata compares all
+    const skipped = PLACEHOLDER ? KNOWN_TYPES.size - PLACEHOLDER_TYPES.size : 0;
+    assert.equal(await compare(messages, names), messages.length - skipped);
   },
 );
 
