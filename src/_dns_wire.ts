@@ -207,7 +207,30 @@ export function endMessage(): void {
  * @returns The name's presentation text.
  */
 export function readName(msg: Uint8Array, cur: WireCursor): string {
+  const off = cur.off;
+  if (msg === cacheMsg && off + 1 < cur.end && msg[off]! >= 0xc0) {
+    // A pointer to a name read before (the common case in responses).
+    const to = ((msg[off]! & 0x3f) << 8) | msg[off + 1]!;
+    if (
+      slotGen[to] === generation && slotPtrs[to]! < MAX_POINTERS &&
+      slotWire[to]! < 255 && slotMax[to]! <= cur.end
+    ) {
+      cur.off = off + 2;
+      const s = suffixText(to);
+      return s === "" ? "." : s;
+    }
+  }
   return plainName(msg, cur) ?? readAnyName(msg, cur);
+}
+
+// The cached text from a slot, sliced once and kept sliced.
+function suffixText(slot: number): string {
+  const from = slotFrom[slot]!;
+  if (from === 0) return slotText[slot]!;
+  const s = slotText[slot]!.slice(from);
+  slotText[slot] = s;
+  slotFrom[slot] = 0;
+  return s;
 }
 
 // Whole names by a hash of their wire bytes, for names written in place (no
@@ -315,9 +338,7 @@ function readAnyName(msg: Uint8Array, cur: WireCursor): string {
       // A suffix read before, which reading again would give unchanged.
       for (; pending < marks; pending++) markNext[pending] = slotNext[off]!;
       if (next < 0) next = slotNext[off]!;
-      const from = slotFrom[off]!;
-      const text = slotText[off]!;
-      suffix = from === 0 ? text : text.slice(from);
+      suffix = suffixText(off);
       wire += slotWire[off]!;
       pointers += slotPtrs[off]!;
       if (slotMax[off]! > max) max = slotMax[off]!;
