@@ -14,17 +14,15 @@ import {
   CASES,
   header,
   msg,
-  mutate,
   opt,
   option,
-  prng,
   ptr,
   question,
-  randomMessage,
   rr,
   TYPICAL,
   wname,
 } from "./_dns_messages.ts";
+import { mutate, prng, randomMessage } from "./_dns_random.ts";
 
 function textOrError(m: Uint8Array): string {
   try {

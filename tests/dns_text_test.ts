@@ -12,15 +12,13 @@ import {
   CASES,
   header,
   msg,
-  mutate,
   opt,
-  prng,
   question,
-  randomMessage,
   rr,
   TYPICAL,
   wname,
 } from "./_dns_messages.ts";
+import { mutate, prng, randomMessage } from "./_dns_random.ts";
 
 /** Our text, or "parse failed: " and miekg's error, as the Go tool prints. */
 function ourText(m: Uint8Array): string {

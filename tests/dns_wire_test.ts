@@ -9,7 +9,8 @@ import {
   readName,
   WireCursor,
 } from "../src/_dns_wire.ts";
-import { CASES, mutate, prng, ptr, TYPICAL } from "./_dns_messages.ts";
+import { CASES, ptr, TYPICAL } from "./_dns_messages.ts";
+import { mutate, prng } from "./_dns_random.ts";
 
 type Read = [string, number] | [string, number, string];
 
