@@ -405,7 +405,7 @@ export function goUnix(
  * @param offset Zone offset in seconds, added first.
  */
 export function goDate(sec: number | bigint, offset = 0): GoDate {
-  if (typeof sec === "number" && sec >= 0) {
+  if (typeof sec === "number" && sec >= 0 && sec < 2 ** 52) {
     const t = sec + offset;
     const days = Math.floor(t / SECONDS_PER_DAY);
     return absDate(days + UNIX_TO_ABSOLUTE_DAYS, t - days * SECONDS_PER_DAY);

@@ -1,0 +1,112 @@
+// formatDnstapQuiet's clock is local time, as the Go tool's: under several
+// TZ settings, our output (in a child process with that TZ) must equal the
+// tool's (with the same TZ), across DST changes, historic offsets with
+// seconds (LMT), far-future rules and wrapped 64-bit seconds.
+import assert from "node:assert/strict";
+import { DNSTAP_CONTENT_TYPE, encodeFrameStream } from "../mod.ts";
+import { type Dnstap, encodeDnstap } from "../src/dnstap.ts";
+import { interopTest } from "./_peers.ts";
+import { firstDiff } from "./_go_format.ts";
+
+const CHILD = new URL("./_dnstap_format_child.ts", import.meta.url);
+
+/** Seconds to print: a spread over 1883..2100, transitions, extremes. */
+function seconds(): (number | bigint)[] {
+  const out: (number | bigint)[] = [];
+  // Every 9 days and 7 hours and some from 2^64 - 2.7e9 (1884) to 2100.
+  for (let s = -2_700_000_000; s < 4_102_444_800; s += 9 * 86400 + 25_213) {
+    out.push(s < 0 ? 2n ** 64n + BigInt(s) : s);
+  }
+  // Around the 2025 US and EU changes, second by second.
+  for (
+    const t of [1_741_503_600, 1_762_063_200, 1_743_296_400, 1_761_440_400]
+  ) {
+    for (let d = -2; d <= 2; d++) out.push(t + d);
+  }
+  // Far future (rules extended from the zone's TZ string) and wrap-around.
+  out.push(
+    33_000_000_000,
+    2 ** 40,
+    2 ** 45 + 12_345,
+    Number.MAX_SAFE_INTEGER,
+    2n ** 62n,
+    2n ** 63n - 1n,
+    2n ** 63n,
+    2n ** 63n + 86_400n * 180n,
+    2n ** 64n - 1n,
+    2n ** 64n - 10n ** 12n,
+  );
+  return out;
+}
+
+/**
+ * Zones, and whether their history before 1970 is compared too. Our clock
+ * comes from the JavaScript engine's time zone data (ICU's), the tool's from
+ * the system's (/usr/share/zoneinfo): the two differ before 1970 for zones
+ * tzdata 2022b merged (Europe/Amsterdam's LMT is +0:19:32 in Debian's
+ * backzone data, +0:17:30 (Brussels) in ICU's).
+ */
+const ZONES: [string, boolean][] = [
+  ["UTC", true],
+  ["America/New_York", true],
+  ["Asia/Kolkata", true],
+  ["Europe/Amsterdam", false],
+  ["Australia/Lord_Howe", true],
+  ["Pacific/Chatham", true],
+  ["America/St_Johns", true],
+];
+
+/** Whether a record's time is before 1970 (a wrapped, negative int64). */
+function before1970(d: Dnstap): boolean {
+  return typeof d.message?.queryTimeSec === "bigint" &&
+    d.message.queryTimeSec >= 2n ** 63n;
+}
+
+interopTest("format -q equals dnstap -q under other time zones", [
+  "dnstap",
+], async () => {
+  const records: Dnstap[] = seconds().map((s, i) => ({
+    type: "MESSAGE",
+    message: {
+      type: i % 2 ? "CLIENT_QUERY" : "AUTH_RESPONSE",
+      queryTimeSec: s,
+      queryTimeNsec: i * 1000,
+      responseTimeSec: s,
+      responseTimeNsec: 999_999_999,
+    },
+  }));
+  const dec = new TextDecoder();
+  for (const [tz, early] of ZONES) {
+    const path = await Deno.makeTempFile({ suffix: ".dnstap" });
+    const recs = early ? records : records.filter((d) => !before1970(d));
+    try {
+      await Deno.writeFile(
+        path,
+        encodeFrameStream(recs.map(encodeDnstap), {
+          contentType: DNSTAP_CONTENT_TYPE,
+        }),
+      );
+      const env = { TZ: tz };
+      const [go, ours] = await Promise.all([
+        new Deno.Command("dnstap", {
+          args: ["-r", path, "-q"],
+          env,
+          stdout: "piped",
+          stderr: "null",
+        }).output(),
+        new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", CHILD.href, path, "-q"],
+          env,
+          stdout: "piped",
+        }).output(),
+      ]);
+      const g = dec.decode(go.stdout);
+      const o = dec.decode(ours.stdout);
+      assert.equal(go.code, 0);
+      assert.equal(g.split("\n").length, recs.length + 1, tz);
+      assert.ok(o === g, `TZ=${tz}: ${firstDiff(o, g)}`);
+    } finally {
+      await Deno.remove(path);
+    }
+  }
+});
