@@ -33,7 +33,9 @@ function unpack(msg: Uint8Array): Parsed {
     let cls = 0;
     if (cur.off !== msg.length) {
       type = readU16(msg, cur);
-      if (cur.off !== msg.length) cls = readU16(msg, cur);
+      // A cut class reads as 0, without error (miekg drops that error).
+      if (cur.off + 2 <= msg.length) cls = readU16(msg, cur);
+      else cur.off = msg.length;
     }
     if (cur.off === at) break;
     questions.push([name, type, cls]);

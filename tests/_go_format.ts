@@ -22,6 +22,9 @@ export const FORMATS: Readonly<
 /**
  * What the Go tool prints for these records: its whole standard output,
  * also when it crashes part-way (a nil message), with the exit code.
+ * Where its format function fails it stops printing, and hangs when more
+ * than 32 frames are left to read: keep such a record near the end. A run
+ * is killed after two minutes.
  */
 export async function goRun(
   records: readonly Dnstap[],
@@ -40,6 +43,7 @@ export async function goRun(
       args: ["-r", path, flag],
       stdout: "piped",
       stderr: "piped",
+      signal: AbortSignal.timeout(120_000),
       ...(env ? { env } : {}),
     }).output();
     return { out: new TextDecoder().decode(res.stdout), code: res.code };
