@@ -9,6 +9,7 @@ import type { Dnstap, DnstapMessage } from "./_dnstap_types.ts";
 import { dnsMessageText } from "./_dns_text.ts";
 import { DnsMessageError } from "./_dns_wire.ts";
 import {
+  BytesTextCache,
   goDnstapType,
   goIPString,
   goMessageType,
@@ -19,6 +20,9 @@ import {
   jsonStringOfBytes,
 } from "./_go_text.ts";
 import { unpackZone } from "./_dnstap_yaml.ts";
+
+const IDENTITY = new BytesTextCache(jsonStringOfBytes);
+const VERSION = new BytesTextCache(jsonStringOfBytes);
 
 /** `"<nil>"` as encoding/json writes it (HTML-escaped). */
 const NIL = '"\\u003cnil\\u003e"';
@@ -134,10 +138,10 @@ export function formatDnstapJson(dnstap: Dnstap): string | null {
   if (m === null) return null;
   let s = '{"type":' + jsonString(goDnstapType(dnstap.type));
   if (dnstap.identity !== undefined && dnstap.identity.length > 0) {
-    s += ',"identity":' + jsonStringOfBytes(dnstap.identity);
+    s += ',"identity":' + IDENTITY.get(dnstap.identity);
   }
   if (dnstap.version !== undefined && dnstap.version.length > 0) {
-    s += ',"version":' + jsonStringOfBytes(dnstap.version);
+    s += ',"version":' + VERSION.get(dnstap.version);
   }
   return s + ',"message":' + m + "}\n";
 }

@@ -102,6 +102,7 @@ export function formatDnstapQuiet(dnstap: Dnstap): string | null {
   if (m.socketProtocol !== undefined) s += goSocketProtocol(m.socketProtocol);
   const msg = (isQuery ? m.queryMessage : m.responseMessage) ?? EMPTY;
   s += " " + msg.length + "b ";
-  const q = quietQuestion(msg);
+  // Under 12 bytes the header cannot unpack: no need to try (and throw).
+  const q = msg.length < 12 ? null : quietQuestion(msg);
   return s + (q === null ? "X \n" : q + "\n");
 }

@@ -9,6 +9,7 @@ import { dnsMessageText } from "./_dns_text.ts";
 import { DnsMessageError, readName, WireCursor } from "./_dns_wire.ts";
 import { DNSTAP_TYPES } from "./_dnstap_names.ts";
 import {
+  BytesTextCache,
   enumValue,
   goDnstapType,
   goIPString,
@@ -19,6 +20,9 @@ import {
   goSocketProtocol,
   goTimeUTC,
 } from "./_go_text.ts";
+
+const IDENTITY = new BytesTextCache(goQuote);
+const VERSION = new BytesTextCache(goQuote);
 
 /** Whether a UTF-16 code unit is white space to Go's `unicode.IsSpace`. */
 function isSpace(c: number): boolean {
@@ -148,10 +152,10 @@ function yamlMessage(m: DnstapMessage): string {
 export function formatDnstapYaml(dnstap: Dnstap): string | null {
   let s = "type: " + goDnstapType(dnstap.type) + "\n";
   if (dnstap.identity !== undefined) {
-    s += "identity: " + goQuote(dnstap.identity) + "\n";
+    s += "identity: " + IDENTITY.get(dnstap.identity) + "\n";
   }
   if (dnstap.version !== undefined) {
-    s += "version: " + goQuote(dnstap.version) + "\n";
+    s += "version: " + VERSION.get(dnstap.version) + "\n";
   }
   if (enumValue(DNSTAP_TYPES, dnstap.type) !== 1) return s;
   if (dnstap.message === undefined) return null;

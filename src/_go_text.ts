@@ -145,6 +145,36 @@ export function goQuoteAscii(text: string): string {
   return s + text.slice(from) + '"';
 }
 
+/**
+ * The text of the last bytes given, for fields that repeat record after
+ * record (identity, version): compares the bytes, and keeps a copy of them
+ * (a decoded record's bytes are views of a buffer that may be reused).
+ */
+export class BytesTextCache {
+  #key: Uint8Array | null = null;
+  #text = "";
+  readonly #f: (bytes: Uint8Array) => string;
+
+  /** @param f What to compute on a miss. */
+  constructor(f: (bytes: Uint8Array) => string) {
+    this.#f = f;
+  }
+
+  /** `f(bytes)`, from the cache when the bytes are the last ones. */
+  get(bytes: Uint8Array): string {
+    const key = this.#key;
+    const n = bytes.length;
+    if (key !== null && key.length === n) {
+      let i = 0;
+      while (i < n && key[i] === bytes[i]) i++;
+      if (i === n) return this.#text;
+    }
+    this.#text = this.#f(bytes);
+    this.#key = bytes.slice();
+    return this.#text;
+  }
+}
+
 // encoding/json's text of each ASCII byte, HTML escaping on (Go 1.19: no
 // \b or \f short forms yet).
 const JSON_ASCII: string[] = [];
@@ -204,6 +234,15 @@ export function jsonStringOfBytes(bytes: Uint8Array): string {
  * @returns The JSON string.
  */
 export function jsonString(text: string): string {
+  // Native JSON.stringify agrees with Go unless one of these is in the text.
+  if (
+    text.indexOf("<") < 0 && text.indexOf(">") < 0 && text.indexOf("&") < 0 &&
+    text.indexOf("\b") < 0 && text.indexOf("\f") < 0 &&
+    text.indexOf("\u2028") < 0 && text.indexOf("\u2029") < 0 &&
+    text.isWellFormed()
+  ) {
+    return JSON.stringify(text);
+  }
   let s = '"';
   let from = 0;
   const n = text.length;
@@ -430,11 +469,15 @@ function year4(y: number): string {
 /** Go's `.999999999`: a dot and the nanoseconds without trailing zeros. */
 function fraction(nsec: number): string {
   if (nsec === 0) return "";
-  let s = String(nsec).padStart(9, "0");
-  let e = 9;
-  while (s.charCodeAt(e - 1) === 0x30) e--;
-  s = s.slice(0, e);
-  return "." + s;
+  let digits = 9;
+  while (nsec % 10 === 0) {
+    nsec /= 10;
+    digits--;
+  }
+  const s = String(nsec);
+  return s.length === digits
+    ? "." + s
+    : "." + "00000000".slice(0, digits - s.length) + s;
 }
 
 /**
@@ -453,14 +496,26 @@ export function goTimeUTC(
   sep: string,
 ): string {
   const [s, ns] = goUnix(sec, nsec);
-  const d = goDate(s);
-  const c = d.clock;
-  const h = Math.floor(c / 3600);
-  const m = Math.floor((c - h * 3600) / 60);
-  return year4(d.year) + "-" + TWO[d.month]! + "-" + TWO[d.day]! + sep +
-    TWO[h]! + ":" + TWO[m]! + ":" + TWO[c - h * 3600 - m * 60]! +
-    fraction(ns);
+  const cache = sep === " " ? SPACE_CACHE : T_CACHE;
+  if (cache.sec !== s) {
+    const d = goDate(s);
+    const c = d.clock;
+    const h = Math.floor(c / 3600);
+    const m = Math.floor((c - h * 3600) / 60);
+    cache.text = year4(d.year) + "-" + TWO[d.month]! + "-" + TWO[d.day]! +
+      sep + TWO[h]! + ":" + TWO[m]! + ":" + TWO[c - h * 3600 - m * 60]!;
+    cache.sec = s;
+  }
+  return ns === 0 ? cache.text : cache.text + fraction(ns);
 }
+
+/** The last second formatted with a layout, and its text. */
+interface SecondCache {
+  sec: number | bigint;
+  text: string;
+}
+const SPACE_CACHE: SecondCache = { sec: -1, text: "" };
+const T_CACHE: SecondCache = { sec: -1, text: "" };
 
 /** Seconds in 400 Gregorian years, the calendar's (and time zones') cycle. */
 const CYCLE = 12622780800;

@@ -71,6 +71,7 @@ const MESSAGES: Uint8Array[] = [
   dns(1, 0, [q(wireName(), 65280, 3)]), // root, TYPE65280, CH
   dns(2, 0x2800, [q(wireName("a b", '"q"', "\\"), 255, 254)]), // escapes
   dns(3, 0, [q(wireName([0, 0xff, 0x7f]), 28, 4)]), // \DDD bytes
+  dns(3, 0, [q(wireName("<b>&amp;"), 16, 1)]), // HTML in JSON
   dns(4, 0, [q(wireName("x"), 1, 1), q(wireName("y"), 2, 1)]),
   dns(5, 0, [q(wireName("x"), 1, 1)], 3), // qdcount lies
   dns(6, 0, [wireName("cut")]), // question without type and class

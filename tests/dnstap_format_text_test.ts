@@ -46,6 +46,8 @@ Deno.test("jsonString escapes as encoding/json with HTML escaping", () => {
     jsonStringOfBytes(b(0x3c, 0x3e, 0x26, 8, 12, 0x7f, 0xff, 0x22)),
     '"\\u003c\\u003e\\u0026\\u0008\\u000c\x7f\\ufffd\\""',
   );
+  assert.equal(jsonString("<\b\f&>"), '"\\u003c\\u0008\\u000c\\u0026\\u003e"');
+  assert.equal(jsonString('\x1b"\\'), '"\\u001b\\"\\\\"'); // the native path
   assert.equal(
     jsonString("a\u2028b\u2029\n\t\r"),
     '"a\\u2028b\\u2029\\n\\t\\r"',
