@@ -7,6 +7,7 @@
  * @module
  */
 import { GO_PRINTABLE } from "./_go_isprint.ts";
+import { GoZone } from "./_go_zone.ts";
 import {
   DNSTAP_TYPES,
   type EnumTable,
@@ -378,8 +379,8 @@ function isLeap(y: number): boolean {
   return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
 }
 
-/** Go's absDate on an absolute day number (days since absoluteZeroYear). */
-function absDate(d: number, clock: number): GoDate {
+/** Go's absDate, first half: the year and day of year of an absolute day. */
+function absYear(d: number): [number, number] {
   let n = Math.floor(d / DAYS_PER_400);
   let y = 400 * n;
   d -= DAYS_PER_400 * n;
@@ -394,8 +395,13 @@ function absDate(d: number, clock: number): GoDate {
   n -= n >> 2;
   y += n;
   d -= 365 * n;
-  const year = y + ABSOLUTE_ZERO_YEAR;
-  let day = d;
+  return [y + ABSOLUTE_ZERO_YEAR, d];
+}
+
+/** Go's absDate on an absolute day number (days since absoluteZeroYear). */
+function absDate(d: number, clock: number): GoDate {
+  const [year, yday] = absYear(d);
+  let day = yday;
   if (isLeap(year)) {
     if (day === 59) return { year, month: 2, day: 29, clock };
     if (day > 59) day--;
@@ -410,6 +416,15 @@ function absDate(d: number, clock: number): GoDate {
     begin = DAYS_BEFORE[month]!;
   }
   return { year, month: month + 1, day: day - begin + 1, clock };
+}
+
+/**
+ * Go's `absDate(uint64(sec + unixToInternal + internalToAbsolute), false)`:
+ * the year and day of year (0-based) of an int64 second.
+ */
+export function goYearDay(sec: bigint): [number, number] {
+  const abs = BigInt.asUintN(64, sec + UNIX_TO_ABSOLUTE);
+  return absYear(Number(abs / 86400n));
 }
 
 /**
@@ -540,11 +555,26 @@ function localOffset(sec: number): number {
 
 let lastSec: number | bigint = -1;
 let lastClock = "";
+let localZone: GoZone | undefined;
+
+/**
+ * Makes the quiet format's local clock use a time zone read as Go reads it
+ * (TZif data; null for UTC) instead of the JavaScript engine's, or the
+ * engine's again (undefined). A Deno program gets Go's choice of file from
+ * `loadGoLocalZone` in src/cli/_go_local_zone.ts.
+ *
+ * @param data TZif bytes, null for UTC, undefined for the engine's zone.
+ * @throws {SyntaxError} The bytes are not TZif data Go accepts.
+ */
+export function setGoLocalZone(data: Uint8Array | null | undefined): void {
+  localZone = data === undefined ? undefined : new GoZone(data, goYearDay);
+  lastSec = -1;
+}
 
 /**
  * `time.Unix(int64(sec), 0).Format("15:04:05")` in the process's local time
- * zone (as the JavaScript engine sees it: `TZ`, else the system's), cached
- * for the last second asked.
+ * zone: the one set with `setGoLocalZone`, else the JavaScript engine's
+ * (`TZ`, else the system's); cached for the last second asked.
  *
  * @param sec The uint64 seconds.
  * @returns `hh:mm:ss`.
@@ -552,7 +582,13 @@ let lastClock = "";
 export function goLocalClock(sec: number | bigint): string {
   if (sec === lastSec) return lastClock;
   let text: string;
-  if (typeof sec === "number" && sec < DATE_LIMIT) {
+  if (localZone !== undefined) {
+    const s = goUnix(sec, 0)[0];
+    const c = goDate(s, localZone.offset(BigInt(s))).clock;
+    const h = Math.floor(c / 3600);
+    const m = Math.floor((c - h * 3600) / 60);
+    text = TWO[h]! + ":" + TWO[m]! + ":" + TWO[c - h * 3600 - m * 60]!;
+  } else if (typeof sec === "number" && sec < DATE_LIMIT) {
     const d = new Date(sec * 1000);
     text = TWO[d.getHours()]! + ":" + TWO[d.getMinutes()]! + ":" +
       TWO[d.getSeconds()]!;

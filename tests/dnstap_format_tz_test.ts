@@ -40,20 +40,30 @@ function seconds(): (number | bigint)[] {
 }
 
 /**
- * Zones, and whether their history before 1970 is compared too. Our clock
- * comes from the JavaScript engine's time zone data (ICU's), the tool's from
- * the system's (/usr/share/zoneinfo): the two differ before 1970 for zones
+ * Zones, and whether the JavaScript engine's clock matches the tool's for
+ * them before 1970 too: "all", "1970" (compare from 1970 only) or "none"
+ * (not compared). The engine uses its own time zone data (ICU's), the tool
+ * the system's (/usr/share/zoneinfo): they differ before 1970 for zones
  * tzdata 2022b merged (Europe/Amsterdam's LMT is +0:19:32 in Debian's
- * backzone data, +0:17:30 (Brussels) in ICU's).
+ * backzone data, +0:17:30 (Brussels's) in ICU's), and V8 takes a TZ that is
+ * a file path as a fixed offset. With the zone read as Go reads it
+ * (useGoLocalZone), every zone matches on every record.
  */
-const ZONES: [string, boolean][] = [
-  ["UTC", true],
-  ["America/New_York", true],
-  ["Asia/Kolkata", true],
-  ["Europe/Amsterdam", false],
-  ["Australia/Lord_Howe", true],
-  ["Pacific/Chatham", true],
-  ["America/St_Johns", true],
+const ZONES: [string, "all" | "1970" | "none"][] = [
+  ["UTC", "all"],
+  ["America/New_York", "all"],
+  ["Asia/Kolkata", "all"],
+  ["Europe/Amsterdam", "1970"],
+  ["Australia/Lord_Howe", "all"],
+  ["Pacific/Chatham", "all"],
+  ["America/St_Johns", "all"],
+  ["Nowhere/Nope", "all"],
+  ["", "all"],
+  [":Asia/Kolkata", "all"],
+  ["EST5EDT", "1970"], // a link to America/New_York in newer tzdata
+  ["/usr/share/zoneinfo/Asia/Tokyo", "none"],
+  [":/usr/share/zoneinfo/America/New_York", "none"],
+  ["Europe/London", "all"],
 ];
 
 /** Whether a record's time is before 1970 (a wrapped, negative int64). */
@@ -62,51 +72,81 @@ function before1970(d: Dnstap): boolean {
     d.message.queryTimeSec >= 2n ** 63n;
 }
 
+const RECORDS: Dnstap[] = seconds().map((s, i) => ({
+  type: "MESSAGE",
+  message: {
+    type: i % 2 ? "CLIENT_QUERY" : "AUTH_RESPONSE",
+    queryTimeSec: s,
+    queryTimeNsec: i * 1000,
+    responseTimeSec: s,
+    responseTimeNsec: 999_999_999,
+  },
+}));
+
+/** Our quiet output (child process) and the tool's, under one TZ. */
+async function both(
+  records: Dnstap[],
+  tz: string,
+  goZone: boolean,
+): Promise<[string, string]> {
+  const path = await Deno.makeTempFile({ suffix: ".dnstap" });
+  try {
+    await Deno.writeFile(
+      path,
+      encodeFrameStream(records.map(encodeDnstap), {
+        contentType: DNSTAP_CONTENT_TYPE,
+      }),
+    );
+    const env = { TZ: tz };
+    const [go, ours] = await Promise.all([
+      new Deno.Command("dnstap", {
+        args: ["-r", path, "-q"],
+        env,
+        stdout: "piped",
+        stderr: "null",
+      }).output(),
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          CHILD.href,
+          path,
+          "-q",
+          ...goZone ? ["go-zone"] : [],
+        ],
+        env,
+        stdout: "piped",
+      }).output(),
+    ]);
+    assert.equal(go.code, 0);
+    assert.equal(ours.code, 0);
+    const dec = new TextDecoder();
+    return [dec.decode(ours.stdout), dec.decode(go.stdout)];
+  } finally {
+    await Deno.remove(path);
+  }
+}
+
 interopTest("format -q equals dnstap -q under other time zones", [
   "dnstap",
 ], async () => {
-  const records: Dnstap[] = seconds().map((s, i) => ({
-    type: "MESSAGE",
-    message: {
-      type: i % 2 ? "CLIENT_QUERY" : "AUTH_RESPONSE",
-      queryTimeSec: s,
-      queryTimeNsec: i * 1000,
-      responseTimeSec: s,
-      responseTimeNsec: 999_999_999,
-    },
-  }));
-  const dec = new TextDecoder();
   for (const [tz, early] of ZONES) {
-    const path = await Deno.makeTempFile({ suffix: ".dnstap" });
-    const recs = early ? records : records.filter((d) => !before1970(d));
-    try {
-      await Deno.writeFile(
-        path,
-        encodeFrameStream(recs.map(encodeDnstap), {
-          contentType: DNSTAP_CONTENT_TYPE,
-        }),
-      );
-      const env = { TZ: tz };
-      const [go, ours] = await Promise.all([
-        new Deno.Command("dnstap", {
-          args: ["-r", path, "-q"],
-          env,
-          stdout: "piped",
-          stderr: "null",
-        }).output(),
-        new Deno.Command(Deno.execPath(), {
-          args: ["run", "-A", CHILD.href, path, "-q"],
-          env,
-          stdout: "piped",
-        }).output(),
-      ]);
-      const g = dec.decode(go.stdout);
-      const o = dec.decode(ours.stdout);
-      assert.equal(go.code, 0);
-      assert.equal(g.split("\n").length, recs.length + 1, tz);
-      assert.ok(o === g, `TZ=${tz}: ${firstDiff(o, g)}`);
-    } finally {
-      await Deno.remove(path);
-    }
+    if (early === "none") continue;
+    const recs = early === "all"
+      ? RECORDS
+      : RECORDS.filter((d) => !before1970(d));
+    const [o, g] = await both(recs, tz, false);
+    assert.equal(g.split("\n").length, recs.length + 1, tz);
+    assert.ok(o === g, `TZ=${tz}: ${firstDiff(o, g)}`);
+  }
+});
+
+interopTest("format -q with the zone read as Go reads it equals dnstap -q", [
+  "dnstap",
+], async () => {
+  for (const [tz] of ZONES) {
+    const [o, g] = await both(RECORDS, tz, true);
+    assert.equal(g.split("\n").length, RECORDS.length + 1, tz);
+    assert.ok(o === g, `TZ=${tz}: ${firstDiff(o, g)}`);
   }
 });
