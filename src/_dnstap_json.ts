@@ -15,10 +15,10 @@ import {
   goMessageType,
   goSocketFamily,
   goSocketProtocol,
-  goTimeUTC,
   jsonString,
   jsonStringOfBytes,
 } from "./_go_text.ts";
+import { goTimeUTC } from "./_go_time.ts";
 import { unpackZone } from "./_dnstap_yaml.ts";
 
 const IDENTITY = new BytesTextCache(jsonStringOfBytes);

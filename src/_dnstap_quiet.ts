@@ -7,12 +7,8 @@
 import type { Dnstap } from "./_dnstap_types.ts";
 import { quietQuestion } from "./_dns_text.ts";
 import { DNSTAP_TYPES, MESSAGE_TYPES } from "./_dnstap_names.ts";
-import {
-  enumValue,
-  goIPString,
-  goLocalClock,
-  goSocketProtocol,
-} from "./_go_text.ts";
+import { enumValue, goIPString, goSocketProtocol } from "./_go_text.ts";
+import { goLocalClock } from "./_go_time.ts";
 
 const EMPTY = new Uint8Array(0);
 

@@ -18,8 +18,8 @@ import {
   goQuoteAscii,
   goSocketFamily,
   goSocketProtocol,
-  goTimeUTC,
 } from "./_go_text.ts";
+import { goTimeUTC } from "./_go_time.ts";
 
 const IDENTITY = new BytesTextCache(goQuote);
 const VERSION = new BytesTextCache(goQuote);

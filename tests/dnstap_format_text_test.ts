@@ -7,10 +7,10 @@ import {
   goIPString,
   goQuote,
   goQuoteAscii,
-  goTimeUTC,
   jsonString,
   jsonStringOfBytes,
 } from "../src/_go_text.ts";
+import { goTimeUTC } from "../src/_go_time.ts";
 import { goTrimSpace } from "../src/_dnstap_yaml.ts";
 import { interopTest } from "./_peers.ts";
 import { goPrintableRanges } from "./_go_isprint.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { setGoLocalZone } from "../_go_text.ts";
+import { setGoLocalZone } from "../_go_time.ts";
 import { GoZone } from "../_go_zone.ts";
 
 const SOURCES = [
