@@ -7,6 +7,9 @@ import { DNSTAP_CONTENT_TYPE, encodeFrameStream } from "../mod.ts";
 import { type Dnstap, encodeDnstap } from "../src/dnstap.ts";
 import { interopTest } from "./_peers.ts";
 import { firstDiff } from "./_go_format.ts";
+import { loadGoLocalZone } from "../src/cli/_go_local_zone.ts";
+import { GoZone } from "../src/_go_zone.ts";
+import { goYearDay } from "../src/_go_time.ts";
 
 const CHILD = new URL("./_dnstap_format_child.ts", import.meta.url);
 
@@ -86,7 +89,7 @@ const RECORDS: Dnstap[] = seconds().map((s, i) => ({
 /** Our quiet output (child process) and the tool's, under one TZ. */
 async function both(
   records: Dnstap[],
-  tz: string,
+  tz: string | undefined,
   goZone: boolean,
 ): Promise<[string, string]> {
   const path = await Deno.makeTempFile({ suffix: ".dnstap" });
@@ -97,11 +100,18 @@ async function both(
         contentType: DNSTAP_CONTENT_TYPE,
       }),
     );
-    const env = { TZ: tz };
+    // TZ undefined: the variable unset (the children get PATH, HOME and
+    // DENO_DIR only), so both read /etc/localtime.
+    const keep = ["PATH", "HOME", "DENO_DIR"].filter((k) => Deno.env.has(k));
+    const env: Record<string, string> = tz === undefined
+      ? Object.fromEntries(keep.map((k) => [k, Deno.env.get(k)!]))
+      : { TZ: tz };
+    const clearEnv = tz === undefined;
     const [go, ours] = await Promise.all([
       new Deno.Command("dnstap", {
         args: ["-r", path, "-q"],
         env,
+        clearEnv,
         stdout: "piped",
         stderr: "null",
       }).output(),
@@ -115,6 +125,7 @@ async function both(
           ...goZone ? ["go-zone"] : [],
         ],
         env,
+        clearEnv,
         stdout: "piped",
       }).output(),
     ]);
@@ -144,9 +155,32 @@ interopTest("format -q equals dnstap -q under other time zones", [
 interopTest("format -q with the zone read as Go reads it equals dnstap -q", [
   "dnstap",
 ], async () => {
-  for (const [tz] of ZONES) {
+  for (const tz of [...ZONES.map(([z]) => z), undefined]) {
     const [o, g] = await both(RECORDS, tz, true);
     assert.equal(g.split("\n").length, RECORDS.length + 1, tz);
     assert.ok(o === g, `TZ=${tz}: ${firstDiff(o, g)}`);
   }
+});
+
+Deno.test("loadGoLocalZone picks the file as Go's initLocal does", () => {
+  assert.equal(loadGoLocalZone(""), null); // empty TZ: UTC
+  assert.equal(loadGoLocalZone("UTC"), null); // not even read
+  assert.equal(loadGoLocalZone(":"), null);
+  assert.equal(loadGoLocalZone("Nowhere/Nope"), null); // unreadable: UTC
+  assert.equal(loadGoLocalZone("/etc/passwd"), null); // not TZif: UTC
+  const tokyo = Deno.readFileSync("/usr/share/zoneinfo/Asia/Tokyo");
+  assert.deepEqual(loadGoLocalZone("Asia/Tokyo"), tokyo);
+  assert.deepEqual(loadGoLocalZone(":Asia/Tokyo"), tokyo);
+  assert.deepEqual(loadGoLocalZone("/usr/share/zoneinfo/Asia/Tokyo"), tokyo);
+});
+
+Deno.test("GoZone refuses what Go's LoadLocationFromTZData refuses", () => {
+  const tokyo = Deno.readFileSync("/usr/share/zoneinfo/Asia/Tokyo");
+  const yd = goYearDay;
+  assert.equal(new GoZone(tokyo, yd).offset(1_700_000_000n), 9 * 3600);
+  assert.equal(new GoZone(null, yd).offset(1_700_000_000n), 0);
+  assert.throws(() => new GoZone(tokyo.subarray(0, 30), yd), SyntaxError);
+  const v4 = tokyo.slice();
+  v4[4] = 0x34; // version 4: Go 1.19 knows up to 3
+  assert.throws(() => new GoZone(v4, yd), SyntaxError);
 });
