@@ -48,9 +48,12 @@ function pad6(n: number): string {
  * `18:21:06.240151 CQ 127.0.0.1 UDP 30b "example.test." IN SOA\n`.
  *
  * The time is the query's for a query and the response's for a response,
- * as `hh:mm:ss` in the local time zone (the JavaScript engine's: `TZ`, else
- * the system's, as Go's `time.Local`) and microseconds, `??:??:??` and
- * `.??????` where absent. Then the type's two letters, the address (the
+ * as `hh:mm:ss` in the local time zone and microseconds, `??:??:??` and
+ * `.??????` where absent. The local zone is the JavaScript engine's (`TZ`,
+ * else the system's), which is the Go tool's except for times before 1970
+ * in zones whose history the engine's time zone data tells differently, and
+ * for a `TZ` naming a file by path (V8 then keeps one fixed offset); the
+ * `fstrm dnstap` command reads the zone file as Go does, and matches it. Then the type's two letters, the address (the
  * query address for CLIENT and AUTH messages, else the response address;
  * `MISSING_ADDRESS` if absent), the protocol, the message's length and its
  * first question, or `X` when the message has none or does not parse.
