@@ -11,6 +11,7 @@ import { writerSessionTarget } from "./_check_writer_session.ts";
 import { readerSessionTarget } from "./_check_reader_session.ts";
 import { fail } from "./_assert.ts";
 import { defineTarget } from "./_target.ts";
+import { dnstapTarget } from "./_check_dnstap.ts";
 
 /** Every target, in the order `--target all` runs them. */
 export const TARGETS: readonly FuzzTarget[] = [
@@ -19,6 +20,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   handshakeTarget,
   writerSessionTarget,
   defineTarget(readerSessionTarget(fail)),
+  dnstapTarget,
 ];
 
 /** The targets' names, in order. */
