@@ -12,6 +12,7 @@ import { readerSessionTarget } from "./_check_reader_session.ts";
 import { fail } from "./_assert.ts";
 import { defineTarget } from "./_target.ts";
 import { dnstapTarget } from "./_check_dnstap.ts";
+import { dnsMessageTarget } from "./_check_dns_message.ts";
 
 /** Every target, in the order `--target all` runs them. */
 export const TARGETS: readonly FuzzTarget[] = [
@@ -21,6 +22,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   writerSessionTarget,
   defineTarget(readerSessionTarget(fail)),
   dnstapTarget,
+  dnsMessageTarget,
 ];
 
 /** The targets' names, in order. */
