@@ -300,8 +300,7 @@ function checkDnsMessage(c: DnsMessageCase): void {
 /** The dns-message target. */
 export const dnsMessageTarget: FuzzTarget = defineTarget<DnsMessageCase>({
   name: "dns-message",
-  about:
-    "dnsMessageText, quietQuestion and parseDnsMessage on mutated DNS messages",
+  about: "DNS text and lazy DnsMessage on mutated messages",
   arb: dnsMessageCaseArb,
   sync: true,
   check: checkDnsMessage,
