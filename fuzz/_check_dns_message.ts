@@ -20,13 +20,16 @@
 //   dnsMessageText succeeds, else the same goError and offset; String(m) is
 //   the text or "parse failed: " and the error; the counts in the text's
 //   header line are the lengths of questions, answers, authorities and
-//   additionals; rdata and EDNS option data are views of the input; each
-//   record's data appears in the text;
+//   additionals, its opcode, status, id and flags are the getters', the OPT
+//   pseudo-section follows them exactly when `edns` is not null; rdata and
+//   EDNS option data are views of the input; each record's data appears in
+//   the text;
 // - quietQuestion is null exactly when the text fails or there is no
 //   question, else `"name" CLASS TYPE` of the first question;
 // - time: the fuzzer's case bound (2 s) on messages of up to ~40 KB.
 import fc from "fast-check";
 import { DnsMessageError, parseDnsMessage } from "../src/dns.ts";
+import { opcodeName, rcodeName } from "../src/_dns_names.ts";
 import { dnsMessageText, quietQuestion } from "../src/_dns_text.ts";
 import { describeThrown, fail, short } from "./_assert.ts";
 import {
@@ -274,6 +277,33 @@ function checkDnsMessage(c: DnsMessageCase): void {
       fail(
         "divergence",
         `the text's counts are not DnsMessage's (${counts.trimEnd()}) ${at}`,
+      );
+    }
+    // The header lines, from the getters.
+    const flags = (["qr", "aa", "tc", "rd", "ra", "z", "ad", "cd"] as const)
+      .filter((k) => forward[k] === true).map((k) => ` ${k}`).join("");
+    const header = `;; opcode: ${
+      opcodeName(forward.opcode as number)
+    }, status: ${
+      rcodeName(forward.rcode as number)
+    }, id: ${forward.id}\n;; flags:${flags}; QUERY`;
+    if (!text.startsWith(header)) {
+      fail(
+        "divergence",
+        `the text's header is not DnsMessage's: ${
+          JSON.stringify(header)
+        } ${at}`,
+      );
+    }
+    // The OPT pseudo-section right after them (an OPT record in another
+    // section prints one too, in its place).
+    const pseudo = text.split("\n", 4)[3] === ";; OPT PSEUDOSECTION:";
+    if ((forward.edns !== null) !== pseudo) {
+      fail(
+        "divergence",
+        `DnsMessage.edns is ${
+          forward.edns === null ? "" : "not "
+        }null, the text disagrees ${at}`,
       );
     }
   }
