@@ -16,13 +16,21 @@
 // - idempotence: a decoded value encodes (encodeDnstap does not throw), and
 //   the bytes decode to the same value and encode again to the same bytes;
 // - a canonical input (encodeDnstap's output, unmutated) round-trips byte
-//   for byte.
+//   for byte;
+// - the text forms: formatDnstapAddress never throws and a 4- or 16-byte
+//   address parses back (parseDnstapAddress) to its bytes; formatDnstapTime
+//   throws only its RangeError for nanoseconds of a second or more, and
+//   agrees with Date for years 1970 to 9999.
 import type fc from "fast-check";
 import {
   decodeDnstap,
   type Dnstap,
   DnstapError,
+  type DnstapMessage,
   encodeDnstap,
+  formatDnstapAddress,
+  formatDnstapTime,
+  parseDnstapAddress,
 } from "../src/dnstap.ts";
 import { ProtoReader } from "../src/_protobuf.ts";
 import {
@@ -283,6 +291,61 @@ function checkDnstap(c: DnstapCase): void {
         short(encoded)
       }`,
     );
+  }
+  if (value.message !== undefined) checkTextForms(value.message, at);
+}
+
+/**
+ * The text forms of a decoded message's addresses and times: no throw but
+ * formatDnstapTime's RangeError for nanoseconds of a second or more; an
+ * address of 4 or 16 bytes parses back to its bytes; a time agrees with
+ * Date's ISO text where Date reaches (years 1970 to 9999).
+ */
+function checkTextForms(m: DnstapMessage, at: string): void {
+  for (const b of [m.queryAddress, m.responseAddress]) {
+    if (b === undefined) continue;
+    let text: string;
+    let back: Uint8Array | null = null;
+    try {
+      text = formatDnstapAddress(b);
+      if (b.length === 4 || b.length === 16) back = parseDnstapAddress(text);
+    } catch (e) {
+      fail("crash", `address ${short(b)}: ${describeThrown(e)} ${at}`);
+    }
+    if (back !== null && !bytesEqual(back, b)) {
+      fail(
+        "invariant",
+        `address ${short(b)} prints as ${text}, which parses as ${
+          short(back)
+        } ${at}`,
+      );
+    }
+  }
+  const times: [number | bigint | undefined, number | undefined][] = [
+    [m.queryTimeSec, m.queryTimeNsec],
+    [m.responseTimeSec, m.responseTimeNsec],
+  ];
+  for (const [sec, nsec] of times) {
+    if (sec === undefined) continue;
+    let text: string;
+    try {
+      text = formatDnstapTime(sec, nsec);
+    } catch (e) {
+      if (e instanceof RangeError && (nsec ?? 0) > 999_999_999) continue;
+      fail(
+        "crash",
+        `formatDnstapTime(${sec}, ${nsec}): ${describeThrown(e)} ${at}`,
+      );
+    }
+    if (sec < 253_402_300_800) { // 10000-01-01
+      const iso = new Date(Number(sec) * 1000).toISOString();
+      if (text.slice(0, 19) !== iso.slice(0, 19)) {
+        fail(
+          "divergence",
+          `formatDnstapTime(${sec}) is ${text}, Date says ${iso} ${at}`,
+        );
+      }
+    }
   }
 }
 
