@@ -11,6 +11,8 @@ import { writerSessionTarget } from "./_check_writer_session.ts";
 import { readerSessionTarget } from "./_check_reader_session.ts";
 import { fail } from "./_assert.ts";
 import { defineTarget } from "./_target.ts";
+import { dnstapTarget } from "./_check_dnstap.ts";
+import { dnsMessageTarget } from "./_check_dns_message.ts";
 
 /** Every target, in the order `--target all` runs them. */
 export const TARGETS: readonly FuzzTarget[] = [
@@ -19,6 +21,8 @@ export const TARGETS: readonly FuzzTarget[] = [
   handshakeTarget,
   writerSessionTarget,
   defineTarget(readerSessionTarget(fail)),
+  dnstapTarget,
+  dnsMessageTarget,
 ];
 
 /** The targets' names, in order. */
