@@ -1,0 +1,178 @@
+// Private: `fstrm dnstap -u SOCKET` and `-l HOST:PORT`: a FrameReceiver
+// (READY/ACCEPT or START-first writers, content type protobuf:dnstap.Dnstap)
+// whose frames, from every connection, go through one RecordSink. The
+// output is written once per run of frames (a socket read), not per record.
+// SIGINT or SIGTERM stops cleanly (open streams get the grace period, then
+// the output is flushed and the summary printed); a second one stops at
+// once; --limit stops as the first does.
+import { DNSTAP_CONTENT_TYPE } from "../constants.ts";
+import {
+  FrameReceiver,
+  type ListenTarget,
+  type ReceiverStats,
+} from "../frame_receiver.ts";
+import { forEachDataFrame } from "../_wire.ts";
+import { CliError } from "./_cli_error.ts";
+import { isBrokenPipe, type OutputBuffer } from "./_dump_output.ts";
+import type { DnstapFilterSpec } from "./_dnstap_filter.ts";
+import {
+  countsText,
+  type RecordOutput,
+  RecordSink,
+} from "./_dnstap_records.ts";
+import {
+  describeListen,
+  describeListenAddr,
+  listenProblem,
+  plainError,
+} from "./_targets.ts";
+import { writeAll } from "./_write_all.ts";
+
+/** What a live run needs. */
+export interface LiveConfig {
+  /** Where to listen. */
+  target: ListenTarget;
+  /** Where text or frames go. */
+  out: OutputBuffer;
+  /** Text of a Go format, or frames. */
+  output: RecordOutput;
+  /** The filters. */
+  filter: DnstapFilterSpec;
+  /** The most records to output. */
+  limit: number;
+  /** The longest frame kept; longer ones are skipped and counted. */
+  maxFrameLength: number;
+  /** Milliseconds open streams get to reach STOP when stopping. */
+  graceMs: number;
+  /** Whether the output is Frame Streams (for the summary's words). */
+  frames: boolean;
+}
+
+/** One line on stderr, `fstrm dnstap: …` (stderr gone: nothing said). */
+async function log(line: string): Promise<void> {
+  try {
+    await writeAll(Deno.stderr, `fstrm dnstap: ${line}\n`);
+  } catch {
+    // stderr closed
+  }
+}
+
+/** The receiver's part of the summary: connections and drops. */
+export function receiverText(stats: ReceiverStats): string {
+  const protocol = Object.values(stats.protocolErrors).reduce(
+    (a, b) => a + b,
+    0,
+  );
+  return `${stats.connectionsTotal} connections; dropped: ${stats.oversizedFrames} oversized frames, ${protocol} connections for protocol errors, ${stats.ioErrors} for I/O errors, ${stats.connectionsRejected} rejected`;
+}
+
+/**
+ * Listens and prints until a signal or --limit; the exit code.
+ *
+ * @throws {CliError} If it cannot listen.
+ */
+export async function runLive(config: LiveConfig): Promise<number> {
+  const { out } = config;
+  const sink = new RecordSink(out, {
+    output: config.output,
+    filter: config.filter,
+    limit: config.limit,
+  });
+  let writeError: unknown = null;
+  let receiver: FrameReceiver | null = null;
+  let stopping: Promise<void> | null = null;
+  const now = Promise.withResolvers<void>();
+  const stopCalled = Promise.withResolvers<void>();
+  let signals = 0;
+
+  const stop = (): Promise<void> => {
+    stopCalled.resolve();
+    stopping ??= (async () => {
+      if (receiver === null) return;
+      try {
+        await Promise.race([receiver.close(), now.promise]);
+      } catch (error) {
+        if (error !== writeError) {
+          await log(`receiver failed: ${plainError(error)}`);
+        }
+      }
+    })();
+    return stopping;
+  };
+  const onSignal = (signal: Deno.Signal) => () => {
+    signals++;
+    if (signals === 1) {
+      void log(`received ${signal}, stopping`);
+      void stop();
+    } else now.resolve();
+  };
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGINT", onSignal("SIGINT")],
+    ["SIGTERM", onSignal("SIGTERM")],
+  ];
+  for (const [signal, handler] of handlers) {
+    Deno.addSignalListener(signal, handler);
+  }
+  try {
+    const onRun = (
+      window: Uint8Array,
+      start: number,
+      _end: number,
+      frames: number,
+    ): void => {
+      if (writeError !== null || sink.full) return;
+      try {
+        forEachDataFrame(window, start, frames, (offset, length) => {
+          sink.take(window, offset, length);
+        });
+        out.flush();
+      } catch (error) {
+        // stdout closed (| head) or the file cannot be written: stop.
+        writeError = error;
+        void stop();
+        return;
+      }
+      if (sink.full) void stop();
+    };
+    try {
+      receiver = await FrameReceiver.listen(config.target, {
+        contentTypes: [DNSTAP_CONTENT_TYPE],
+        maxFrameLength: config.maxFrameLength,
+        oversize: "skip",
+        gracePeriod: config.graceMs,
+        onRun,
+      });
+    } catch (error) {
+      throw new CliError(
+        `cannot listen on ${describeListen(config.target)}: ${
+          listenProblem(error)
+        }`,
+      );
+    }
+    await log(
+      `listening on ${describeListenAddr(receiver.addr, config.target)}`,
+    );
+    if (signals > 0 || sink.full) void stop();
+    // Until stop() is called: by a signal, --limit or a write error.
+    await stopCalled.promise;
+    await stopping;
+    try {
+      sink.finish();
+    } catch (error) {
+      writeError ??= error;
+    }
+    await log(
+      `${countsText(sink.counts, config.frames)}; ${
+        receiverText(receiver.stats)
+      }`,
+    );
+    if (writeError !== null && !isBrokenPipe(writeError)) {
+      throw new CliError(`cannot write the output: ${plainError(writeError)}`);
+    }
+    return 0;
+  } finally {
+    for (const [signal, handler] of handlers) {
+      Deno.removeSignalListener(signal, handler);
+    }
+  }
+}

@@ -1,0 +1,466 @@
+/**
+ * `fstrm dnstap`: prints dnstap records from a file, stdin or a socket in
+ * the Go `dnstap` tool's formats (quiet text, YAML, JSON), byte for byte,
+ * or writes them to a Frame Streams file; with filters on the message
+ * type, the query name, the response code and the client's network.
+ *
+ * @module
+ */
+import { DNSTAP_CONTENT_TYPE } from "../constants.ts";
+import { FrameReader, type FrameSource } from "../frame_reader.ts";
+import type { ListenTarget } from "../frame_receiver.ts";
+import { integerOption, parseCommandArgs } from "./_args.ts";
+import { CliError, usageError } from "./_cli_error.ts";
+import {
+  describeFsError,
+  describeReadError,
+  type Input,
+  INPUT_OPTIONS,
+  INPUT_OPTIONS_HELP,
+  inputOptions,
+  openInput,
+} from "./_file_input.ts";
+import { isBrokenPipe, OutputBuffer } from "./_dump_output.ts";
+import {
+  PROGRESS_MIN_BYTES,
+  ProgressBar,
+  ProgressSource,
+} from "./_progress.ts";
+import { writeAll } from "./_write_all.ts";
+import {
+  type DnstapFilterSpec,
+  FilterSyntaxError,
+  parseNetworks,
+  parseRcodes,
+  parseSuffixes,
+  parseTypes,
+} from "./_dnstap_filter.ts";
+import { type GoFormatFlag, goFormatter } from "./_dnstap_formats.ts";
+import {
+  countsText,
+  type RecordOutput,
+  RecordSink,
+} from "./_dnstap_records.ts";
+import { runLive } from "./_dnstap_live.ts";
+
+const HELP = `\
+Usage: fstrm dnstap (-r FILE | -u SOCKET | -l HOST:PORT) [options]
+
+Prints dnstap records as the Go dnstap tool (golang-dnstap 0.4) does, byte
+for byte: -q quiet text (the default, as with the Go tool), -y YAML, -j
+JSON. Or, with -w FILE and no format flag, writes the records as a dnstap
+Frame Streams file. Frames that are no dnstap message are counted and
+skipped (the Go tool stops at the first); they never stop the command.
+
+Input (one of):
+  -r, --read FILE         a dnstap Frame Streams file; - reads stdin
+  -u, --unix SOCKET       listen on this Unix socket for Frame Streams
+                          writers (DNS servers; bidirectional or not)
+  -l, --listen HOST:PORT  listen on this TCP address ([::1]:6000 for IPv6,
+                          :6000 for all IPv4 addresses, port 0: any free
+                          port, printed on stderr)
+
+Output:
+  -q, --quiet             quiet text, one line per record (the default)
+  -y, --yaml              YAML, records separated by "---"
+  -j, --go-json           JSON, one object per line (the Go tool's)
+  -w, --write FILE        write to FILE instead of stdout: the records'
+                          text with -q, -y or -j; without them, the records
+                          themselves as a Frame Streams file (START, data
+                          frames, STOP; content type protobuf:dnstap.Dnstap).
+                          -w - writes that Frame Streams file to stdout (not
+                          a terminal), to pipe it on
+  -a, --append            append the text to FILE instead of truncating it
+                          (needs -w FILE and -q, -y or -j, as the Go tool)
+
+Filters (optional; a record must pass all given; each takes comma lists and
+may be repeated, any value of one filter passes it):
+  --type TYPES            message types: CLIENT_QUERY, … (any case), the
+                          quiet format's mnemonics AQ AR RQ RR CQ CR FQ FR SQ
+                          SR TQ TR UQ UR, or numbers
+  --qname-suffix NAMES    the first question's name ends with one of these,
+                          label by label, case-insensitively (example.com
+                          matches example.com and www.example.com, not
+                          badexample.com; . matches all). Read from the
+                          response of a response, the query of a query
+  --rcode RCODES          the response message's rcode (EDNS extended bits
+                          included): NOERROR, NXDOMAIN, SERVFAIL, REFUSED, …
+                          (as miekg/dns names them) or numbers; records
+                          without a response message do not pass
+  --client NETWORKS       the query address lies in one of these networks:
+                          192.0.2.0/24, 2001:db8::/32, or single addresses
+  --limit N               stop after N records printed (or written)
+
+More:
+  --progress auto|always|never
+                          a progress bar on stderr while reading a file
+                          (default auto: when stderr is a terminal, stdout
+                          is not, and the file is 64 MiB or more)
+  --grace SECONDS         on SIGINT or SIGTERM, how long open streams get to
+                          reach STOP before they are closed (default 1)
+${INPUT_OPTIONS_HELP}  -h, --help              show this help
+
+On exit a summary goes to stderr: frames read, records printed (or
+written), filtered out, malformed dnstap, not printable (the Go format
+prints nothing for them: -q and -j for a record whose type is not MESSAGE),
+and for a socket the connections and what the receiver dropped.
+
+Signals (sockets): SIGINT or SIGTERM stop cleanly (open streams get
+--grace, every record received is printed, the Frame Streams output ends
+with STOP), exit 0; a second one stops at once.
+
+Exit status: 0 when the input was read to its end (or to --limit, or until
+stdout was closed, as by | head), or after a signal; 1 on an error (a file
+that cannot be read, or ends inside a frame, after printing every record
+before it; a socket that cannot be listened on); 2 on a usage error.
+`;
+
+const OPTIONS = {
+  ...INPUT_OPTIONS,
+  read: { type: "string", short: "r", multiple: true },
+  unix: { type: "string", short: "u", multiple: true },
+  listen: { type: "string", short: "l", multiple: true },
+  quiet: { type: "boolean", short: "q" },
+  yaml: { type: "boolean", short: "y" },
+  "go-json": { type: "boolean", short: "j" },
+  write: { type: "string", short: "w" },
+  append: { type: "boolean", short: "a" },
+  type: { type: "string", multiple: true },
+  "qname-suffix": { type: "string", multiple: true },
+  rcode: { type: "string", multiple: true },
+  client: { type: "string", multiple: true },
+  limit: { type: "string" },
+  progress: { type: "string" },
+  grace: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const CMD = "dnstap";
+
+/** Where records come from. */
+type Source =
+  | { kind: "file"; path: string }
+  | { kind: "listen"; target: ListenTarget };
+
+/** Everything a run needs, checked. */
+interface Config {
+  source: Source;
+  format: GoFormatFlag | null;
+  write: string | null;
+  append: boolean;
+  filter: DnstapFilterSpec;
+  limit: number;
+  progress: "auto" | "always" | "never";
+  graceMs: number;
+}
+
+/**
+ * `fstrm dnstap`: prints or writes the dnstap records of a file, stdin or
+ * a socket; a summary on stderr at the end.
+ *
+ * @param args The arguments after `dnstap`.
+ * @returns The exit code: 0 after reading to the end, to --limit or a
+ * signal; 1 on an error; 2 on a usage error.
+ */
+export async function dnstap(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(CMD, args, OPTIONS);
+  if (values.help === true) {
+    await writeAll(Deno.stdout, HELP);
+    return 0;
+  }
+  const { engine, maxFrameLength } = inputOptions(CMD, values);
+  const config = configFrom(values, positionals);
+  const output: RecordOutput = config.format === null && config.write !== null
+    ? { kind: "frames" }
+    : { kind: "text", format: goFormatter(config.format ?? "-q") };
+  if (
+    output.kind === "frames" && config.write === "-" &&
+    Deno.stdout.isTerminal()
+  ) {
+    throw usageError(
+      CMD,
+      "refusing to write Frame Streams to a terminal (give -q, -y or -j, or redirect stdout)",
+    );
+  }
+  const source = config.source;
+  if (source.kind === "file") {
+    // Open the input first: a bad input leaves no empty output behind.
+    const input = await openInput(source.path, maxFrameLength);
+    try {
+      const { out, close } = openOutput(config, input);
+      try {
+        return await readFile(input, out, output, config, {
+          engine,
+          maxFrameLength,
+        });
+      } finally {
+        close();
+      }
+    } finally {
+      input.close();
+    }
+  }
+  const { out, close } = openOutput(config, null);
+  try {
+    return await runLive({
+      target: source.target,
+      out,
+      output,
+      filter: config.filter,
+      limit: config.limit,
+      maxFrameLength,
+      graceMs: config.graceMs,
+      frames: output.kind === "frames",
+    });
+  } finally {
+    close();
+  }
+}
+
+/** Checks the options. */
+function configFrom(
+  values: Record<string, unknown>,
+  positionals: string[],
+): Config {
+  if (positionals.length > 0) {
+    throw usageError(CMD, `unexpected argument '${positionals[0]}'`);
+  }
+  const list = (name: string) => (values[name] as string[] | undefined) ?? [];
+  const reads = list("read");
+  const unix = list("unix");
+  const listen = list("listen");
+  const inputs = reads.length + unix.length + listen.length;
+  if (inputs === 0) {
+    throw usageError(CMD, "no input: give -r FILE, -u SOCKET or -l HOST:PORT");
+  }
+  if (inputs > 1) {
+    throw usageError(CMD, "give one input: one -r, -u or -l");
+  }
+  let source: Source;
+  if (reads.length > 0) source = { kind: "file", path: reads[0]! };
+  else if (unix.length > 0) {
+    if (unix[0] === "") throw usageError(CMD, "-u wants a socket path");
+    source = { kind: "listen", target: { transport: "unix", path: unix[0]! } };
+  } else source = { kind: "listen", target: tcpTarget(listen[0]!) };
+
+  const flags = (["-q", "-y", "-j"] as const).filter((_f, i) =>
+    values[["quiet", "yaml", "go-json"][i]!] === true
+  );
+  if (flags.length > 1) {
+    throw usageError(CMD, "give at most one of -q, -y and -j");
+  }
+  const format = flags[0] ?? null;
+  const write = (values.write as string | undefined) ?? null;
+  if (write === "") throw usageError(CMD, "-w wants a file name, or -");
+  const append = values.append === true;
+  if (append && (write === null || write === "-" || format === null)) {
+    throw usageError(
+      CMD,
+      "-a (--append) needs -w FILE and one of -q, -y and -j (text is appended, not Frame Streams)",
+    );
+  }
+  let filter: DnstapFilterSpec;
+  try {
+    const given = (name: string) => values[name] !== undefined;
+    filter = {
+      types: given("type") ? parseTypes(list("type")) : null,
+      suffixes: given("qname-suffix")
+        ? parseSuffixes(list("qname-suffix"))
+        : null,
+      rcodes: given("rcode") ? parseRcodes(list("rcode")) : null,
+      clients: given("client") ? parseNetworks(list("client")) : null,
+    };
+  } catch (error) {
+    if (error instanceof FilterSyntaxError) {
+      throw usageError(CMD, error.message);
+    }
+    throw error;
+  }
+  const limit = values.limit === undefined
+    ? Infinity
+    : integerOption(CMD, "--limit", values.limit as string, 0);
+  const progress = (values.progress as string | undefined) ?? "auto";
+  if (progress !== "auto" && progress !== "always" && progress !== "never") {
+    throw usageError(
+      CMD,
+      `--progress wants auto, always or never, got '${progress}'`,
+    );
+  }
+  let graceMs = 1000;
+  if (values.grace !== undefined) {
+    const text = values.grace as string;
+    const n = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : NaN;
+    if (!(n <= 86_400)) {
+      throw usageError(
+        CMD,
+        `--grace wants seconds from 0 to 86400, got '${text}'`,
+      );
+    }
+    graceMs = Math.round(n * 1000);
+  }
+  return { source, format, write, append, filter, limit, progress, graceMs };
+}
+
+/** `-l HOST:PORT`: `127.0.0.1:6000`, `[::1]:6000`, `:6000`. */
+function tcpTarget(text: string): ListenTarget {
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(text);
+  if (m === null) {
+    throw usageError(
+      CMD,
+      `-l wants HOST:PORT ([::1]:6000 for IPv6), got '${text}'`,
+    );
+  }
+  const hostname = m[1] ?? (m[2] === "" ? "0.0.0.0" : m[2]!);
+  return {
+    transport: "tcp",
+    hostname,
+    port: integerOption(CMD, "-l", m[3]!, 0, 65535),
+  };
+}
+
+/** Opens where records go: stdout, or -w FILE (refusing the input itself). */
+function openOutput(
+  config: Config,
+  input: Input | null,
+): { out: OutputBuffer; close: () => void } {
+  const path = config.write;
+  if (path === null || path === "-") {
+    return { out: new OutputBuffer(Deno.stdout), close: () => {} };
+  }
+  if (input?.identity != null) {
+    let same = false;
+    try {
+      const info = Deno.statSync(path);
+      same = `${info.dev}:${info.ino}` === input.identity;
+    } catch {
+      // -w FILE does not exist yet: it cannot be the input.
+    }
+    if (same) {
+      throw new CliError(
+        `${path}: -w names the input file; writing it would destroy what is read`,
+      );
+    }
+  }
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(
+      path,
+      config.append
+        ? { write: true, create: true, append: true }
+        : { write: true, create: true, truncate: true },
+    );
+  } catch (error) {
+    throw new CliError(`${path}: ${describeFsError(error)}`);
+  }
+  return { out: new OutputBuffer(file), close: () => file.close() };
+}
+
+/** Thrown from the frame callback to stop reading at --limit. */
+const LIMIT_REACHED = Symbol("limit reached");
+
+/** Reads a file (or stdin) through; the exit code. */
+async function readFile(
+  input: Input,
+  out: OutputBuffer,
+  output: RecordOutput,
+  config: Config,
+  options: { engine: "auto" | "wasm" | "ts"; maxFrameLength: number },
+): Promise<number> {
+  let bar: ProgressBar | null = null;
+  if (wantsBar(config.progress, input)) {
+    bar = new ProgressBar(Deno.stderr, input.name, input.size ?? 0);
+  }
+  const source = bar === null
+    ? input.source
+    : new ProgressSource(input.source, bar);
+  const reader = new FrameReader(
+    new FlushingSource(source, out),
+    {
+      engine: options.engine,
+      maxFrameLength: options.maxFrameLength,
+      windowSize: input.windowSize,
+    },
+  );
+  const sink = new RecordSink(out, {
+    output,
+    filter: config.filter,
+    limit: config.limit,
+  });
+  let failure: unknown = null;
+  let checked = false;
+  try {
+    if (sink.full) throw LIMIT_REACHED;
+    await reader.forEachFrame((window, offset, length) => {
+      if (!checked) {
+        checked = true;
+        const ct = reader.summary.contentType;
+        if (ct !== null && ct !== DNSTAP_CONTENT_TYPE) {
+          throw new CliError(
+            `${input.name}: the content type is ${
+              JSON.stringify(ct)
+            }, not ${DNSTAP_CONTENT_TYPE}`,
+          );
+        }
+      }
+      if (!sink.take(window, offset, length)) throw LIMIT_REACHED;
+    });
+  } catch (error) {
+    if (error !== LIMIT_REACHED) failure = error;
+  }
+  bar?.clear();
+  try {
+    sink.finish();
+  } catch (error) {
+    if (isBrokenPipe(error)) return 0;
+    throw error;
+  }
+  if (isBrokenPipe(failure)) return 0;
+  if (failure instanceof CliError) throw failure;
+  await summary(countsText(sink.counts, output.kind === "frames"));
+  if (failure !== null) {
+    throw new CliError(`${input.name}: ${describeReadError(failure)}`);
+  }
+  return 0;
+}
+
+/**
+ * A source that writes the output out before each read: once per window,
+ * never per record, and nothing printed waits while the input (a pipe from
+ * a live capture, say) is slow to come.
+ */
+class FlushingSource implements FrameSource {
+  #inner: Required<FrameSource>;
+  #out: OutputBuffer;
+
+  constructor(inner: Required<FrameSource>, out: OutputBuffer) {
+    this.#inner = inner;
+    this.#out = out;
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    this.#out.flush();
+    return this.#inner.read(buffer);
+  }
+
+  readSync(buffer: Uint8Array): number | null {
+    this.#out.flush();
+    return this.#inner.readSync(buffer);
+  }
+}
+
+/** Writes the summary line to stderr (stderr gone: nothing to say). */
+async function summary(text: string): Promise<void> {
+  try {
+    await writeAll(Deno.stderr, `fstrm dnstap: ${text}\n`);
+  } catch {
+    // stderr closed
+  }
+}
+
+/** Whether to draw a progress bar for `input`. */
+function wantsBar(mode: string, input: Input): boolean {
+  if (mode === "never" || input.size === null) return false;
+  if (mode === "always") return true;
+  return input.size >= PROGRESS_MIN_BYTES && Deno.stderr.isTerminal() &&
+    !Deno.stdout.isTerminal();
+}
