@@ -159,6 +159,8 @@ export function parseRcodes(values: readonly string[]): Set<number> {
       // The first number of a name wins (BADSIG and BADVERS share 16).
       if (name !== "" && !rcodeNumbers.has(name)) rcodeNumbers.set(name, n);
     }
+    // miekg/dns prints 16 as BADSIG; RFC 6891 calls it BADVERS too.
+    rcodeNumbers.set("BADVERS", 16);
   }
   const out = new Set<number>();
   for (const item of items(values)) {

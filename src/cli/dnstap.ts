@@ -170,13 +170,13 @@ export async function dnstap(args: string[]): Promise<number> {
   }
   const { engine, maxFrameLength } = inputOptions(CMD, values);
   const config = configFrom(values, positionals);
-  const output: RecordOutput = config.format === null && config.write !== null
-    ? { kind: "frames" }
-    : { kind: "text", format: goFormatter(config.format ?? "-q") };
-  if (
-    output.kind === "frames" && config.write === "-" &&
-    Deno.stdout.isTerminal()
-  ) {
+  const frames = config.format === null && config.write !== null;
+  // The format is looked up once the input is open (see _dnstap_formats.ts).
+  const makeOutput = (): RecordOutput =>
+    frames
+      ? { kind: "frames" }
+      : { kind: "text", format: goFormatter(config.format ?? "-q") };
+  if (frames && config.write === "-" && Deno.stdout.isTerminal()) {
     throw usageError(
       CMD,
       "refusing to write Frame Streams to a terminal (give -q, -y or -j, or redirect stdout)",
@@ -187,6 +187,7 @@ export async function dnstap(args: string[]): Promise<number> {
     // Open the input first: a bad input leaves no empty output behind.
     const input = await openInput(source.path, maxFrameLength);
     try {
+      const output = makeOutput();
       const { out, close } = openOutput(config, input);
       try {
         return await readFile(input, out, output, config, {
@@ -200,6 +201,7 @@ export async function dnstap(args: string[]): Promise<number> {
       input.close();
     }
   }
+  const output = makeOutput();
   const { out, close } = openOutput(config, null);
   try {
     return await runLive({
@@ -210,7 +212,7 @@ export async function dnstap(args: string[]): Promise<number> {
       limit: config.limit,
       maxFrameLength,
       graceMs: config.graceMs,
-      frames: output.kind === "frames",
+      frames,
     });
   } finally {
     close();
