@@ -1,0 +1,162 @@
+// `fstrm dnstap -q/-y/-j` against the Go dnstap tool: the same frames, the
+// same bytes on stdout (from a file, from stdin, into -w FILE, appended
+// with -a), across many output buffers. The formats themselves are
+// src/_dnstap_{quiet,yaml,json}.ts's; these tests check the command around
+// them. Skipped (visibly) while this tree has no formatters.
+import assert from "node:assert/strict";
+import { execRaw, fstrm, fstrmArgs } from "./_cli.ts";
+import { withTempDir } from "./_support.ts";
+import { interopTest } from "./_peers.ts";
+import { goDnstapOutput } from "./_go_dnstap.ts";
+import {
+  dnstapFile,
+  PAYLOADS,
+  recordPayload,
+  RECORDS,
+  summaryOf,
+} from "./_cli_dnstap.ts";
+import { findGoFormatter } from "../src/cli/_dnstap_formats.ts";
+import { encodeDnstap } from "../src/dnstap.ts";
+
+const FLAGS = ["-q", "-y", "-j"] as const;
+type Flag = typeof FLAGS[number];
+
+/** 3,000 records: enough text to fill the 1 MiB output buffer (-y, -j). */
+const MANY: Uint8Array[] = Array.from(
+  { length: 3000 },
+  (_, i) => recordPayload(RECORDS[i % RECORDS.length]!, i),
+);
+
+/** A Go-tool test, skipped while the formatter of `flag` is missing. */
+function goTest(
+  name: string,
+  flag: Flag,
+  fn: () => Promise<void>,
+): void {
+  if (findGoFormatter(flag) === null) {
+    Deno.test({
+      name: `${name} (no formatter in this tree)`,
+      ignore: true,
+      fn,
+    });
+  } else interopTest(name, ["dnstap"], fn);
+}
+
+for (const flag of FLAGS) {
+  goTest(
+    `fstrm dnstap -r FILE ${flag} prints what dnstap -r FILE ${flag} prints`,
+    flag,
+    async () => {
+      await withTempDir(async (dir) => {
+        const path = `${dir}/in.fstrm`;
+        await Deno.writeFile(path, dnstapFile(MANY));
+        const run = await fstrm(["dnstap", "-r", path, flag]);
+        assert.equal(run.code, 0, run.stderr);
+        const go = await goDnstapOutput(MANY, flag);
+        assert.ok(go.length > 0);
+        assert.equal(run.stdout, go);
+        assert.equal(summaryOf(run.stderr).output, MANY.length);
+      });
+    },
+  );
+
+  goTest(
+    `fstrm dnstap -r - ${flag} on stdin, filtered, equals the Go tool on the records kept`,
+    flag,
+    async () => {
+      const run = await execRaw(
+        Deno.execPath(),
+        fstrmArgs(["dnstap", "-r", "-", flag, "--qname-suffix", "example.com"]),
+        dnstapFile(PAYLOADS),
+      );
+      assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
+      const kept = [0, 1, 4, 5, 6, 7].map((i) => PAYLOADS[i]!);
+      assert.equal(
+        new TextDecoder().decode(run.stdout),
+        await goDnstapOutput(kept, flag),
+      );
+    },
+  );
+
+  goTest(
+    `fstrm dnstap ${flag} -w FILE writes the text; -a appends it`,
+    flag,
+    async () => {
+      await withTempDir(async (dir) => {
+        const path = `${dir}/in.fstrm`;
+        const out = `${dir}/out.txt`;
+        await Deno.writeFile(path, dnstapFile(PAYLOADS));
+        const go = await goDnstapOutput(PAYLOADS, flag);
+        const first = await fstrm(["dnstap", "-r", path, flag, "-w", out]);
+        assert.equal(first.code, 0, first.stderr);
+        assert.equal(first.stdout, "");
+        assert.equal(await Deno.readTextFile(out), go);
+        const again = await fstrm([
+          "dnstap",
+          "-r",
+          path,
+          flag,
+          "-w",
+          out,
+          "-a",
+        ]);
+        assert.equal(again.code, 0, again.stderr);
+        assert.equal(await Deno.readTextFile(out), go + go);
+        // Without -a, the file is truncated.
+        await fstrm(["dnstap", "-r", path, flag, "-w", out]);
+        assert.equal(await Deno.readTextFile(out), go);
+      });
+    },
+  );
+}
+
+goTest(
+  "fstrm dnstap with no format flag prints quiet text, as dnstap does",
+  "-q",
+  async () => {
+    await withTempDir(async (dir) => {
+      const path = `${dir}/in.fstrm`;
+      await Deno.writeFile(path, dnstapFile(PAYLOADS));
+      const run = await fstrm(["dnstap", "-r", path]);
+      assert.equal(run.code, 0, run.stderr);
+      const go = await new Deno.Command("dnstap", {
+        args: ["-r", path],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      assert.equal(run.stdout, new TextDecoder().decode(go.stdout));
+    });
+  },
+);
+
+goTest(
+  "fstrm dnstap -q counts a record the Go format cannot print and goes on (dnstap stops there)",
+  "-q",
+  async () => {
+    // Dnstap.type 2 (not MESSAGE): Go's TextFormat returns ok == false.
+    const odd = encodeDnstap({
+      type: 2,
+      message: { type: "CLIENT_QUERY" },
+    });
+    const garbage = new Uint8Array([0xff]);
+    const payloads = [PAYLOADS[0]!, odd, PAYLOADS[1]!, garbage, PAYLOADS[2]!];
+    const run = await execRaw(
+      Deno.execPath(),
+      fstrmArgs(["dnstap", "-r", "-", "-q"]),
+      dnstapFile(payloads),
+    );
+    const stderr = new TextDecoder().decode(run.stderr);
+    assert.equal(run.code, 0, stderr);
+    assert.equal(
+      new TextDecoder().decode(run.stdout),
+      await goDnstapOutput([PAYLOADS[0]!, PAYLOADS[1]!, PAYLOADS[2]!], "-q"),
+    );
+    assert.deepEqual(summaryOf(stderr), {
+      frames: 5,
+      output: 3,
+      filtered: 0,
+      malformed: 1,
+      unprintable: 1,
+    });
+  },
+);
