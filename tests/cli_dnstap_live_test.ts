@@ -7,6 +7,7 @@ import { withTempDir } from "./_support.ts";
 import { interopTest } from "./_peers.ts";
 import { dnstapFile, PAYLOADS, readBack, summaryOf } from "./_cli_dnstap.ts";
 import type { ListenTarget } from "../src/frame_receiver.ts";
+import { FrameWriter } from "../src/frame_writer.ts";
 
 const dec = new TextDecoder();
 
@@ -195,3 +196,33 @@ interopTest(
     });
   },
 );
+
+Deno.test("fstrm dnstap -u: a second SIGTERM stops at once, a stream still open", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/dnstap.sock`;
+    const live = new Live(["-u", path, "-w", "-", "--grace", "600"]);
+    await live.line(/listening on unix socket /);
+    const writer = await FrameWriter.connect({ transport: "unix", path }, {
+      contentTypes: [DNSTAP],
+      reconnect: false,
+    });
+    try {
+      await writer.write(PAYLOADS[0]!);
+      await writer.flush();
+      live.child.kill("SIGTERM");
+      await live.line(/received SIGTERM, stopping/);
+      // The stream stays open: without a second signal it would wait 600 s.
+      live.child.kill("SIGTERM");
+      const run = await live.end();
+      assert.equal(run.code, 0, run.stderr);
+      // Whatever came, the output is a whole Frame Streams file.
+      const back = readBack(run.stdout);
+      assert.equal(back.contentType, DNSTAP);
+      assert.ok(back.payloads.length <= 1);
+      assert.equal(summaryOf(run.stderr).output, back.payloads.length);
+      await assert.rejects(Deno.lstat(path), Deno.errors.NotFound);
+    } finally {
+      await writer.close().catch(() => {});
+    }
+  });
+});

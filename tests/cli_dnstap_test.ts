@@ -283,3 +283,49 @@ Deno.test("fstrm lists dnstap among its commands", async () => {
   assert.match(run.stdout, /\n {2}dnstap {3}print dnstap records/);
   void enc;
 });
+
+Deno.test("fstrm dnstap ends quietly with exit 0 when stdout closes early (| head)", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/in.fstrm`;
+    // About 1 MB of frames out: more than a pipe holds.
+    const many = Array.from({ length: 6000 }, (_, i) => PAYLOADS[i % 12]!);
+    await Deno.writeFile(path, dnstapFile(many));
+    const { CLI } = await import("./_cli.ts");
+    const run = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        `'${Deno.execPath()}' run -A '${CLI}' dnstap -r "$1" -w - | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"`,
+        "bash",
+        path,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(new TextDecoder().decode(run.stdout), "0\n");
+    assert.equal(new TextDecoder().decode(run.stderr), "");
+  });
+});
+
+Deno.test("fstrm dnstap --progress always draws a bar on stderr and erases it", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/in.fstrm`;
+    await Deno.writeFile(path, dnstapFile(PAYLOADS));
+    const run = await fstrm([
+      "dnstap",
+      "-r",
+      path,
+      "-w",
+      `${dir}/out.fstrm`,
+      "--progress",
+      "always",
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /^\r.*in\.fstrm \[#{24}\] 100% /);
+    assert.ok(
+      run.stderr.includes("\r\x1b[Kfstrm dnstap: 12 frames read, "),
+      "the bar is erased before the summary",
+    );
+    const auto = await fstrm(["dnstap", "-r", path, "-w", `${dir}/o2`]);
+    assert.doesNotMatch(auto.stderr, /\r/);
+  });
+});

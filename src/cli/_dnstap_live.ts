@@ -25,6 +25,7 @@ import {
   describeListenAddr,
   listenProblem,
   plainError,
+  removeUnixSocket,
 } from "./_targets.ts";
 import { writeAll } from "./_write_all.ts";
 
@@ -90,7 +91,12 @@ export async function runLive(config: LiveConfig): Promise<number> {
     stopping ??= (async () => {
       if (receiver === null) return;
       try {
-        await Promise.race([receiver.close(), now.promise]);
+        const closed = receiver.close().then(() => true);
+        if (!await Promise.race([closed, now.promise.then(() => false)])) {
+          // Stopping at once: the process exits before the receiver has
+          // closed; the socket file goes now.
+          await removeUnixSocket(config.target);
+        }
       } catch (error) {
         if (error !== writeError) {
           await log(`receiver failed: ${plainError(error)}`);
