@@ -13,8 +13,12 @@
  *   ({@linkcode formatDnstapTime}); addresses are bytes
  *   ({@linkcode formatDnstapAddress}, {@linkcode parseDnstapAddress}).
  *
+ * - {@linkcode formatDnstapQuiet}, {@linkcode formatDnstapYaml} and
+ *   {@linkcode formatDnstapJson} print a record exactly as the Go `dnstap`
+ *   tool's `-q`, `-y` and `-j` do (golang-dnstap 0.4, miekg/dns 1.1.50).
+ *
  * The DNS messages inside (`queryMessage`, `responseMessage`) stay wire-format
- * bytes here.
+ * bytes in the decoded objects.
  *
  * @example Decoding a dnstap file
  * ```ts
@@ -76,3 +80,6 @@ export {
   formatDnstapTime,
   parseDnstapAddress,
 } from "./_dnstap_text.ts";
+export { formatDnstapQuiet } from "./_dnstap_quiet.ts";
+export { formatDnstapYaml } from "./_dnstap_yaml.ts";
+export { formatDnstapJson } from "./_dnstap_json.ts";

@@ -1,0 +1,143 @@
+/**
+ * The Go `dnstap` tool's JSON (`dnstap -j`, golang-dnstap 0.4
+ * `JSONFormat`): one object per line, DNS messages printed by miekg/dns
+ * 1.1.50.
+ *
+ * @module
+ */
+import type { Dnstap, DnstapMessage } from "./_dnstap_types.ts";
+import { dnsMessageText } from "./_dns_text.ts";
+import { DnsMessageError } from "./_dns_wire.ts";
+import {
+  goDnstapType,
+  goIPString,
+  goMessageType,
+  goSocketFamily,
+  goSocketProtocol,
+  goTimeUTC,
+  jsonString,
+  jsonStringOfBytes,
+} from "./_go_text.ts";
+import { unpackZone } from "./_dnstap_yaml.ts";
+
+/** `"<nil>"` as encoding/json writes it (HTML-escaped). */
+const NIL = '"\\u003cnil\\u003e"';
+
+function dnsText(msg: Uint8Array): string {
+  try {
+    return jsonString(dnsMessageText(msg));
+  } catch (e) {
+    if (e instanceof DnsMessageError) {
+      return jsonString("parse failed: " + e.goError);
+    }
+    throw e;
+  }
+}
+
+/** net.IP's MarshalText as a JSON string; null when it fails. */
+function jsonIP(ip: Uint8Array): string | null {
+  const n = ip.length;
+  if (n === 0) return '""';
+  if (n !== 4 && n !== 16) return null;
+  return '"' + goIPString(ip) + '"';
+}
+
+function jsonMessage(m: DnstapMessage): string | null {
+  let s = '{"type":' + jsonString(goMessageType(m.type));
+  if (m.queryTimeSec !== undefined && m.queryTimeNsec !== undefined) {
+    s += ',"query_time":"' + goTimeUTC(m.queryTimeSec, m.queryTimeNsec, "T") +
+      'Z"';
+  }
+  if (m.responseTimeSec !== undefined && m.responseTimeNsec !== undefined) {
+    s += ',"response_time":"' +
+      goTimeUTC(m.responseTimeSec, m.responseTimeNsec, "T") + 'Z"';
+  }
+  s += ',"socket_family":' +
+    (m.socketFamily === undefined
+      ? NIL
+      : jsonString(goSocketFamily(m.socketFamily)));
+  s += ',"socket_protocol":' +
+    (m.socketProtocol === undefined
+      ? NIL
+      : jsonString(goSocketProtocol(m.socketProtocol)));
+  if (m.queryAddress !== undefined) {
+    const a = jsonIP(m.queryAddress);
+    if (a === null) return null;
+    s += ',"query_address":' + a;
+  }
+  if (m.responseAddress !== undefined) {
+    const a = jsonIP(m.responseAddress);
+    if (a === null) return null;
+    s += ',"response_address":' + a;
+  }
+  if (m.queryPort) s += ',"query_port":' + m.queryPort;
+  if (m.responsePort) s += ',"response_port":' + m.responsePort;
+  if (m.queryZone !== undefined) {
+    const [name, err] = unpackZone(m.queryZone);
+    s += ',"query_zone":' +
+      jsonString(err === null ? name : "parse failed: " + err);
+  }
+  if (m.queryMessage !== undefined) {
+    s += ',"query_message":' + dnsText(m.queryMessage);
+  }
+  if (m.responseMessage !== undefined) {
+    s += ',"response_message":' + dnsText(m.responseMessage);
+  }
+  return s + "}";
+}
+
+/**
+ * One record as the Go `dnstap` tool's JSON (`dnstap -j`, golang-dnstap
+ * 0.4): the exact line it writes, newline included.
+ *
+ * The fields and their order are the tool's; strings are escaped as Go's
+ * `encoding/json` does (`<`, `>` and `&` as `\u003c` ..., invalid UTF-8 as
+ * `\ufffd`); times are RFC 3339 UTC with trimmed nanoseconds, printed when
+ * both seconds and nanoseconds are present; an absent socket family or
+ * protocol prints `"<nil>"` (escaped); empty identity and version, port 0
+ * are left out; DNS messages are miekg/dns 1.1.50's text or
+ * `parse failed: <error>`.
+ *
+ * @example
+ * ```ts
+ * import { formatDnstapJson } from "@fstrm/fstrm/dnstap";
+ * import assert from "node:assert/strict";
+ *
+ * const line = formatDnstapJson({
+ *   type: "MESSAGE",
+ *   message: {
+ *     type: "CLIENT_RESPONSE",
+ *     socketFamily: "INET6",
+ *     responseAddress: new Uint8Array(16).fill(0, 0, 15).fill(1, 15),
+ *     responseTimeSec: 0,
+ *     responseTimeNsec: 5_000,
+ *   },
+ * });
+ * assert.equal(
+ *   line,
+ *   '{"type":"MESSAGE","message":{"type":"CLIENT_RESPONSE",' +
+ *     '"response_time":"1970-01-01T00:00:00.000005Z",' +
+ *     '"socket_family":"INET6","socket_protocol":"\\u003cnil\\u003e",' +
+ *     '"response_address":"::1"}}\n',
+ * );
+ * ```
+ *
+ * @param dnstap A decoded record.
+ * @returns The line, or null where the Go tool prints nothing more: an
+ * address whose length is neither 0, 4 nor 16 (`json.Marshal` fails, the
+ * tool stops), or no message (the tool crashes). A CLI should skip and count
+ * these.
+ */
+export function formatDnstapJson(dnstap: Dnstap): string | null {
+  if (dnstap.message === undefined) return null;
+  const m = jsonMessage(dnstap.message);
+  if (m === null) return null;
+  let s = '{"type":' + jsonString(goDnstapType(dnstap.type));
+  if (dnstap.identity !== undefined && dnstap.identity.length > 0) {
+    s += ',"identity":' + jsonStringOfBytes(dnstap.identity);
+  }
+  if (dnstap.version !== undefined && dnstap.version.length > 0) {
+    s += ',"version":' + jsonStringOfBytes(dnstap.version);
+  }
+  return s + ',"message":' + m + "}\n";
+}

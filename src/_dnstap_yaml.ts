@@ -1,0 +1,159 @@
+/**
+ * The Go `dnstap` tool's YAML (`dnstap -y`, golang-dnstap 0.4
+ * `YamlFormat`), DNS messages printed by miekg/dns 1.1.50.
+ *
+ * @module
+ */
+import type { Dnstap, DnstapMessage } from "./_dnstap_types.ts";
+import { dnsMessageText } from "./_dns_text.ts";
+import { DnsMessageError, readName, WireCursor } from "./_dns_wire.ts";
+import { DNSTAP_TYPES } from "./_dnstap_names.ts";
+import {
+  enumValue,
+  goDnstapType,
+  goIPString,
+  goMessageType,
+  goQuote,
+  goQuoteAscii,
+  goSocketFamily,
+  goSocketProtocol,
+  goTimeUTC,
+} from "./_go_text.ts";
+
+/** Whether a UTF-16 code unit is white space to Go's `unicode.IsSpace`. */
+function isSpace(c: number): boolean {
+  return (c >= 9 && c <= 13) || c === 32 || c === 0x85 || c === 0xa0 ||
+    c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 ||
+    c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
+/** Go's `strings.TrimSpace`. */
+export function goTrimSpace(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isSpace(s.charCodeAt(a))) a++;
+  while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/**
+ * A wire-format name as miekg/dns `UnpackDomainName(bytes, 0)` gives it,
+ * or its error text.
+ */
+export function unpackZone(zone: Uint8Array): [string, string | null] {
+  const cur = new WireCursor();
+  cur.end = zone.length;
+  try {
+    return [readName(zone, cur), null];
+  } catch (e) {
+    if (e instanceof DnsMessageError) return ["", e.goError];
+    throw e;
+  }
+}
+
+function dnsBlock(key: string, msg: Uint8Array): string {
+  let text: string;
+  try {
+    text = dnsMessageText(msg);
+  } catch (e) {
+    if (e instanceof DnsMessageError) {
+      return "  # " + key + ": parse failed: " + e.goError + "\n";
+    }
+    throw e;
+  }
+  return "  " + key + ": |\n    " +
+    goTrimSpace(text).replaceAll("\n", "\n    ") + "\n";
+}
+
+function yamlMessage(m: DnstapMessage): string {
+  let s = "  type: " + goMessageType(m.type) + "\n";
+  if (m.queryTimeSec !== undefined && m.queryTimeNsec !== undefined) {
+    s += "  query_time: !!timestamp " +
+      goTimeUTC(m.queryTimeSec, m.queryTimeNsec, " ") + "\n";
+  }
+  if (m.responseTimeSec !== undefined && m.responseTimeNsec !== undefined) {
+    s += "  response_time: !!timestamp " +
+      goTimeUTC(m.responseTimeSec, m.responseTimeNsec, " ") + "\n";
+  }
+  if (m.socketFamily !== undefined) {
+    s += "  socket_family: " + goSocketFamily(m.socketFamily) + "\n";
+  }
+  if (m.socketProtocol !== undefined) {
+    s += "  socket_protocol: " + goSocketProtocol(m.socketProtocol) + "\n";
+  }
+  if (m.queryAddress !== undefined) {
+    s += "  query_address: " + goIPString(m.queryAddress) + "\n";
+  }
+  if (m.responseAddress !== undefined) {
+    s += "  response_address: " + goIPString(m.responseAddress) + "\n";
+  }
+  if (m.queryPort !== undefined) s += "  query_port: " + m.queryPort + "\n";
+  if (m.responsePort !== undefined) {
+    s += "  response_port: " + m.responsePort + "\n";
+  }
+  if (m.queryZone !== undefined) {
+    const [name, err] = unpackZone(m.queryZone);
+    s += err === null
+      ? "  query_zone: " + goQuoteAscii(name) + "\n"
+      : "  # query_zone: parse failed: " + err + "\n";
+  }
+  if (m.queryMessage !== undefined) {
+    s += dnsBlock("query_message", m.queryMessage);
+  }
+  if (m.responseMessage !== undefined) {
+    s += dnsBlock("response_message", m.responseMessage);
+  }
+  return s + "---\n";
+}
+
+/**
+ * One record as the Go `dnstap` tool's YAML (`dnstap -y`, golang-dnstap
+ * 0.4): the exact text it writes, ending with `---\n` after a message.
+ *
+ * Identity and version are quoted as Go's `strconv.Quote` does; times are
+ * UTC with trailing zeros of the nanoseconds dropped, printed only when
+ * both seconds and nanoseconds are present; absent fields are left out;
+ * `query_zone` is the name's text, and the DNS messages are miekg/dns
+ * 1.1.50's dig-like text (`Msg.String()`), or a `# ...: parse failed: `
+ * comment with its error. A record whose type is not MESSAGE prints its
+ * type, identity and version only, without the `---` line, as the tool does.
+ *
+ * @example
+ * ```ts
+ * import { formatDnstapYaml } from "@fstrm/fstrm/dnstap";
+ * import assert from "node:assert/strict";
+ *
+ * const text = formatDnstapYaml({
+ *   type: "MESSAGE",
+ *   identity: new TextEncoder().encode("ns1"),
+ *   message: {
+ *     type: "AUTH_QUERY",
+ *     queryTimeSec: 1_764_094_866,
+ *     queryTimeNsec: 240_151_000,
+ *     queryPort: 53000,
+ *   },
+ * });
+ * assert.equal(
+ *   text,
+ *   'type: MESSAGE\nidentity: "ns1"\nmessage:\n  type: AUTH_QUERY\n' +
+ *     "  query_time: !!timestamp 2025-11-25 18:21:06.240151\n" +
+ *     "  query_port: 53000\n---\n",
+ * );
+ * ```
+ *
+ * @param dnstap A decoded record.
+ * @returns The text, or null for a MESSAGE without a message, where the Go
+ * tool crashes (and so prints nothing more).
+ */
+export function formatDnstapYaml(dnstap: Dnstap): string | null {
+  let s = "type: " + goDnstapType(dnstap.type) + "\n";
+  if (dnstap.identity !== undefined) {
+    s += "identity: " + goQuote(dnstap.identity) + "\n";
+  }
+  if (dnstap.version !== undefined) {
+    s += "version: " + goQuote(dnstap.version) + "\n";
+  }
+  if (enumValue(DNSTAP_TYPES, dnstap.type) !== 1) return s;
+  if (dnstap.message === undefined) return null;
+  return s + "message:\n" + yamlMessage(dnstap.message);
+}

@@ -1,0 +1,560 @@
+/**
+ * Go values printed as the Go `dnstap` tool (golang-dnstap 0.4, built with
+ * Go 1.19) prints them: `strconv.Quote`, `encoding/json` strings, `net.IP`'s
+ * text, and `time.Time.Format` for the layouts the tool uses, with
+ * `time.Unix`'s normalisation and int64 wrap-around.
+ *
+ * @module
+ */
+import { GO_PRINTABLE } from "./_go_isprint.ts";
+import {
+  DNSTAP_TYPES,
+  type EnumTable,
+  MESSAGE_TYPES,
+  SOCKET_FAMILIES,
+  SOCKET_PROTOCOLS,
+} from "./_dnstap_names.ts";
+
+const HEX = "0123456789abcdef";
+
+/** Whether Go's `strconv.IsPrint` holds for a code point above U+007F. */
+function isPrintWide(cp: number): boolean {
+  const t = GO_PRINTABLE;
+  let lo = 0;
+  let hi = (t.length >> 1) - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (cp < t[2 * mid]!) hi = mid - 1;
+    else if (cp > t[2 * mid + 1]!) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/**
+ * Decodes one UTF-8 sequence at `i` as Go's `utf8.DecodeRune` does: returns
+ * the code point, or -1 for an invalid byte (Go's RuneError of width 1).
+ * The width is `utf8Width(cp)` when valid.
+ */
+function decodeRune(b: Uint8Array, i: number): number {
+  const c0 = b[i]!;
+  const n = b.length;
+  if (c0 < 0xc2 || c0 > 0xf4) return -1;
+  if (c0 < 0xe0) {
+    const c1 = i + 1 < n ? b[i + 1]! : 0;
+    if ((c1 & 0xc0) !== 0x80) return -1;
+    return ((c0 & 0x1f) << 6) | (c1 & 0x3f);
+  }
+  const c1 = i + 1 < n ? b[i + 1]! : 0;
+  const lo1 = c0 === 0xe0 ? 0xa0 : c0 === 0xf0 ? 0x90 : 0x80;
+  const hi1 = c0 === 0xed ? 0x9f : c0 === 0xf4 ? 0x8f : 0xbf;
+  if (c1 < lo1 || c1 > hi1) return -1;
+  const c2 = i + 2 < n ? b[i + 2]! : 0;
+  if ((c2 & 0xc0) !== 0x80) return -1;
+  if (c0 < 0xf0) {
+    return ((c0 & 0x0f) << 12) | ((c1 & 0x3f) << 6) | (c2 & 0x3f);
+  }
+  const c3 = i + 3 < n ? b[i + 3]! : 0;
+  if ((c3 & 0xc0) !== 0x80) return -1;
+  return ((c0 & 0x07) << 18) | ((c1 & 0x3f) << 12) | ((c2 & 0x3f) << 6) |
+    (c3 & 0x3f);
+}
+
+function utf8Width(cp: number): number {
+  return cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+// Quote's text of each ASCII byte.
+const QUOTE_ASCII: string[] = [];
+for (let b = 0; b < 128; b++) {
+  const special: Record<number, string> = {
+    7: "\\a",
+    8: "\\b",
+    12: "\\f",
+    10: "\\n",
+    13: "\\r",
+    9: "\\t",
+    11: "\\v",
+    34: '\\"',
+    92: "\\\\",
+  };
+  QUOTE_ASCII.push(
+    special[b] ??
+      (b < 0x20 || b === 0x7f
+        ? "\\x" + HEX[b >> 4] + HEX[b & 15]
+        : String.fromCharCode(b)),
+  );
+}
+
+function hex4(n: number): string {
+  return HEX[(n >> 12) & 15]! + HEX[(n >> 8) & 15]! + HEX[(n >> 4) & 15]! +
+    HEX[n & 15]!;
+}
+
+/**
+ * Go's `strconv.Quote(string(bytes))`: double quotes around the bytes, `"`
+ * and `\` escaped, `\a \b \f \n \r \t \v`, other control bytes and invalid
+ * UTF-8 bytes as `\xNN`, runes that are not printable (`strconv.IsPrint`)
+ * as `\uNNNN` or `\UNNNNNNNN`, the rest as they are.
+ *
+ * @param bytes The bytes (any, not necessarily UTF-8).
+ * @returns The quoted text.
+ */
+export function goQuote(bytes: Uint8Array): string {
+  let s = '"';
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      s += QUOTE_ASCII[b]!;
+      i++;
+      continue;
+    }
+    const cp = decodeRune(bytes, i);
+    if (cp < 0) {
+      s += "\\x" + HEX[b >> 4] + HEX[b & 15];
+      i++;
+      continue;
+    }
+    i += utf8Width(cp);
+    if (isPrintWide(cp)) s += String.fromCodePoint(cp);
+    else if (cp < 0x10000) s += "\\u" + hex4(cp);
+    else s += "\\U" + hex4(cp >> 16) + hex4(cp & 0xffff);
+  }
+  return s + '"';
+}
+
+/**
+ * Go's `strconv.Quote` of a string of printable ASCII with maybe `"` and
+ * `\` (a domain name's presentation text): only those two are escaped.
+ *
+ * @param text The text, each char below U+0080.
+ * @returns The quoted text.
+ */
+export function goQuoteAscii(text: string): string {
+  let s = '"';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c || c < 0x20 || c >= 0x7f) {
+      s += text.slice(from, i) + QUOTE_ASCII[c & 0x7f]!;
+      from = i + 1;
+    }
+  }
+  return s + text.slice(from) + '"';
+}
+
+// encoding/json's text of each ASCII byte, HTML escaping on (Go 1.19: no
+// \b or \f short forms yet).
+const JSON_ASCII: string[] = [];
+for (let b = 0; b < 128; b++) {
+  let t = String.fromCharCode(b);
+  if (b === 0x22 || b === 0x5c) t = "\\" + t;
+  else if (b === 10) t = "\\n";
+  else if (b === 13) t = "\\r";
+  else if (b === 9) t = "\\t";
+  else if (b < 0x20 || b === 0x3c || b === 0x3e || b === 0x26) {
+    t = "\\u00" + HEX[b >> 4] + HEX[b & 15];
+  }
+  JSON_ASCII.push(t);
+}
+const JSON_PLAIN = new Uint8Array(128);
+for (let b = 0; b < 128; b++) {
+  JSON_PLAIN[b] = JSON_ASCII[b]!.length === 1 ? 1 : 0;
+}
+
+/**
+ * `encoding/json`'s string of `string(bytes)`, quotes included: `"` and `\`
+ * escaped, `\n \r \t`, other control bytes and `< > &` as `\u00NN`, invalid
+ * UTF-8 bytes as `\ufffd` each, U+2028 and U+2029 as `\u2028`/`\u2029`.
+ *
+ * @param bytes The bytes (any).
+ * @returns The JSON string.
+ */
+export function jsonStringOfBytes(bytes: Uint8Array): string {
+  let s = '"';
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      s += JSON_ASCII[b]!;
+      i++;
+      continue;
+    }
+    const cp = decodeRune(bytes, i);
+    if (cp < 0) {
+      s += "\\ufffd";
+      i++;
+      continue;
+    }
+    i += utf8Width(cp);
+    if (cp === 0x2028 || cp === 0x2029) s += "\\u" + hex4(cp);
+    else s += String.fromCodePoint(cp);
+  }
+  return s + '"';
+}
+
+/**
+ * `encoding/json`'s string of a JavaScript string (text whose UTF-8 is the
+ * Go string), quotes included; lone surrogates count as invalid UTF-8.
+ *
+ * @param text The text.
+ * @returns The JSON string.
+ */
+export function jsonString(text: string): string {
+  let s = '"';
+  let from = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) {
+      if (JSON_PLAIN[c] === 1) continue;
+      s += text.slice(from, i) + JSON_ASCII[c]!;
+      from = i + 1;
+    } else if (c === 0x2028 || c === 0x2029) {
+      s += text.slice(from, i) + "\\u" + hex4(c);
+      from = i + 1;
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      const d = i + 1 < n ? text.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        i++;
+        continue;
+      }
+      // A lone surrogate: its UTF-8 is 3 invalid bytes in Go.
+      s += text.slice(from, i) + "\\ufffd\\ufffd\\ufffd";
+      from = i + 1;
+    }
+  }
+  return s + text.slice(from) + '"';
+}
+
+// ---------------------------------------------------------------------------
+// net.IP
+
+const DEC: string[] = [];
+for (let b = 0; b < 256; b++) DEC.push(String(b));
+
+function dotted(b: Uint8Array, at: number): string {
+  return DEC[b[at]!]! + "." + DEC[b[at + 1]!]! + "." + DEC[b[at + 2]!]! +
+    "." + DEC[b[at + 3]!]!;
+}
+
+/**
+ * Go's `net.IP(bytes).String()`: `"<nil>"` for no bytes, a dotted quad for
+ * 4 bytes and for IPv4-mapped IPv6 (`::ffff:a.b.c.d` prints as `a.b.c.d`),
+ * RFC 5952 text for other 16-byte addresses, `"?"` and the bytes in hex for
+ * other lengths.
+ *
+ * @param b The address bytes.
+ * @returns Its text.
+ */
+export function goIPString(b: Uint8Array): string {
+  const n = b.length;
+  if (n === 4) return dotted(b, 0);
+  if (n === 0) return "<nil>";
+  if (n !== 16) {
+    let s = "?";
+    for (let i = 0; i < n; i++) s += HEX[b[i]! >> 4]! + HEX[b[i]! & 15]!;
+    return s;
+  }
+  let zeros10 = true;
+  for (let i = 0; i < 10; i++) {
+    if (b[i] !== 0) {
+      zeros10 = false;
+      break;
+    }
+  }
+  if (zeros10 && b[10] === 0xff && b[11] === 0xff) return dotted(b, 12);
+  // The longest run of two or more zero groups (the first on a tie).
+  let best = -1;
+  let bestEnd = -1;
+  for (let i = 0; i < 16; i += 2) {
+    let j = i;
+    while (j < 16 && b[j] === 0 && b[j + 1] === 0) j += 2;
+    if (j > i && j - i > bestEnd - best) {
+      best = i;
+      bestEnd = j;
+      i = j;
+    }
+  }
+  if (bestEnd - best <= 2) best = bestEnd = -1;
+  let s = "";
+  for (let i = 0; i < 16; i += 2) {
+    if (i === best) {
+      s += "::";
+      i = bestEnd - 2;
+      continue;
+    }
+    if (i > 0 && i !== bestEnd) s += ":";
+    s += ((b[i]! << 8) | b[i + 1]!).toString(16);
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// time
+
+const SECONDS_PER_DAY = 86400;
+const DAYS_PER_400 = 146097;
+const DAYS_PER_100 = 36524;
+const DAYS_PER_4 = 1461;
+/** Go's absoluteZeroYear. */
+const ABSOLUTE_ZERO_YEAR = -292277022399;
+/** Go's unixToInternal + internalToAbsolute, in days (an exact multiple). */
+const UNIX_TO_ABSOLUTE_DAYS = (292277022400 / 400) * DAYS_PER_400 +
+  (1969 * 365 + 492 - 19 + 4);
+/** The same in seconds. */
+const UNIX_TO_ABSOLUTE = BigInt(UNIX_TO_ABSOLUTE_DAYS) * 86400n;
+const DAYS_BEFORE = [
+  0,
+  31,
+  59,
+  90,
+  120,
+  151,
+  181,
+  212,
+  243,
+  273,
+  304,
+  334,
+  365,
+];
+
+/** A civil date and clock, as Go's `absDate` and `absClock` compute them. */
+export interface GoDate {
+  /** The year (any sign, up to 12 digits). */
+  year: number;
+  /** 1 to 12. */
+  month: number;
+  /** 1 to 31. */
+  day: number;
+  /** Seconds into the day, 0 to 86399. */
+  clock: number;
+}
+
+function isLeap(y: number): boolean {
+  return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+}
+
+/** Go's absDate on an absolute day number (days since absoluteZeroYear). */
+function absDate(d: number, clock: number): GoDate {
+  let n = Math.floor(d / DAYS_PER_400);
+  let y = 400 * n;
+  d -= DAYS_PER_400 * n;
+  n = Math.floor(d / DAYS_PER_100);
+  n -= n >> 2;
+  y += 100 * n;
+  d -= DAYS_PER_100 * n;
+  n = Math.floor(d / DAYS_PER_4);
+  y += 4 * n;
+  d -= DAYS_PER_4 * n;
+  n = Math.floor(d / 365);
+  n -= n >> 2;
+  y += n;
+  d -= 365 * n;
+  const year = y + ABSOLUTE_ZERO_YEAR;
+  let day = d;
+  if (isLeap(year)) {
+    if (day === 59) return { year, month: 2, day: 29, clock };
+    if (day > 59) day--;
+  }
+  let month = Math.floor(day / 31);
+  const end = DAYS_BEFORE[month + 1]!;
+  let begin: number;
+  if (day >= end) {
+    month++;
+    begin = end;
+  } else {
+    begin = DAYS_BEFORE[month]!;
+  }
+  return { year, month: month + 1, day: day - begin + 1, clock };
+}
+
+/**
+ * Go's `time.Unix(int64(sec), int64(nsec))`: the nanoseconds carried into
+ * the seconds, and the seconds as an int64 (a uint64 of 2^63 or more wraps
+ * negative). Returns the seconds as a bigint when they are not a safe
+ * non-negative number.
+ */
+export function goUnix(
+  sec: number | bigint,
+  nsec: number,
+): [number | bigint, number] {
+  let carry = 0;
+  if (nsec >= 1e9) {
+    carry = Math.floor(nsec / 1e9);
+    nsec -= carry * 1e9;
+  }
+  if (typeof sec === "number" && sec + carry <= Number.MAX_SAFE_INTEGER) {
+    return [sec + carry, nsec];
+  }
+  return [
+    BigInt.asIntN(64, BigInt.asIntN(64, BigInt(sec)) + BigInt(carry)),
+    nsec,
+  ];
+}
+
+/**
+ * The UTC date and clock Go's `Format` uses for the seconds of a
+ * `time.Unix` value (plus a zone offset), with Go's uint64 wrap-around.
+ *
+ * @param sec Seconds since the epoch as `goUnix` returns them.
+ * @param offset Zone offset in seconds, added first.
+ */
+export function goDate(sec: number | bigint, offset = 0): GoDate {
+  if (typeof sec === "number" && sec >= 0) {
+    const t = sec + offset;
+    const days = Math.floor(t / SECONDS_PER_DAY);
+    return absDate(days + UNIX_TO_ABSOLUTE_DAYS, t - days * SECONDS_PER_DAY);
+  }
+  const abs = BigInt.asUintN(
+    64,
+    BigInt.asIntN(64, BigInt(sec) + BigInt(offset)) + UNIX_TO_ABSOLUTE,
+  );
+  const days = abs / 86400n;
+  return absDate(Number(days), Number(abs - days * 86400n));
+}
+
+const TWO = DEC.map((s) => s.padStart(2, "0"));
+
+/** Go's `appendInt(year, 4)`: at least 4 digits, `-` first if negative. */
+function year4(y: number): string {
+  if (y >= 1000 && y <= 9999) return String(y);
+  const a = Math.abs(y);
+  return (y < 0 ? "-" : "") + String(a).padStart(4, "0");
+}
+
+/** Go's `.999999999`: a dot and the nanoseconds without trailing zeros. */
+function fraction(nsec: number): string {
+  if (nsec === 0) return "";
+  let s = String(nsec).padStart(9, "0");
+  let e = 9;
+  while (s.charCodeAt(e - 1) === 0x30) e--;
+  s = s.slice(0, e);
+  return "." + s;
+}
+
+/**
+ * `time.Unix(sec, nsec).UTC().Format(layout)` for Go's layouts
+ * `2006-01-02 15:04:05.999999999` (`sep` = " ") and RFC3339Nano without the
+ * zone (`sep` = "T"; the caller adds "Z").
+ *
+ * @param sec The uint64 seconds.
+ * @param nsec The uint32 nanoseconds (may be a second or more).
+ * @param sep The character between date and clock.
+ * @returns The text.
+ */
+export function goTimeUTC(
+  sec: number | bigint,
+  nsec: number,
+  sep: string,
+): string {
+  const [s, ns] = goUnix(sec, nsec);
+  const d = goDate(s);
+  const c = d.clock;
+  const h = Math.floor(c / 3600);
+  const m = Math.floor((c - h * 3600) / 60);
+  return year4(d.year) + "-" + TWO[d.month]! + "-" + TWO[d.day]! + sep +
+    TWO[h]! + ":" + TWO[m]! + ":" + TWO[c - h * 3600 - m * 60]! +
+    fraction(ns);
+}
+
+/** Seconds in 400 Gregorian years, the calendar's (and time zones') cycle. */
+const CYCLE = 12622780800;
+/** Seconds a JavaScript Date holds either side of the epoch. */
+const DATE_LIMIT = 8.64e12;
+const CYCLE_N = BigInt(CYCLE);
+const DATE_LIMIT_N = BigInt(DATE_LIMIT);
+
+/** The local zone's offset in seconds at a time `Date` can hold. */
+function localOffset(sec: number): number {
+  const d = new Date(sec * 1000);
+  const wall = Date.UTC(
+    d.getFullYear(),
+    d.getMonth(),
+    d.getDate(),
+    d.getHours(),
+    d.getMinutes(),
+    d.getSeconds(),
+  ) / 1000;
+  return wall - sec;
+}
+
+let lastSec: number | bigint = -1;
+let lastClock = "";
+
+/**
+ * `time.Unix(int64(sec), 0).Format("15:04:05")` in the process's local time
+ * zone (as the JavaScript engine sees it: `TZ`, else the system's), cached
+ * for the last second asked.
+ *
+ * @param sec The uint64 seconds.
+ * @returns `hh:mm:ss`.
+ */
+export function goLocalClock(sec: number | bigint): string {
+  if (sec === lastSec) return lastClock;
+  let text: string;
+  if (typeof sec === "number" && sec < DATE_LIMIT) {
+    const d = new Date(sec * 1000);
+    text = TWO[d.getHours()]! + ":" + TWO[d.getMinutes()]! + ":" +
+      TWO[d.getSeconds()]!;
+  } else {
+    const s = goUnix(sec, 0)[0];
+    // Far times: the offset of the same moment some 400-year cycles nearer.
+    const big = BigInt(s);
+    let near: number;
+    if (big >= DATE_LIMIT_N) {
+      near = 2e10 + Number((big - 20000000000n) % CYCLE_N);
+    } else if (big <= -DATE_LIMIT_N) {
+      near = -1e11 - Number((-100000000000n - big) % CYCLE_N);
+    } else {
+      near = Number(big);
+    }
+    const c = goDate(s, localOffset(near)).clock;
+    const h = Math.floor(c / 3600);
+    const m = Math.floor((c - h * 3600) / 60);
+    text = TWO[h]! + ":" + TWO[m]! + ":" + TWO[c - h * 3600 - m * 60]!;
+  }
+  lastSec = sec;
+  lastClock = text;
+  return text;
+}
+
+// ---------------------------------------------------------------------------
+// dnstap enums as the Go tool's generated code names them (protobuf-go
+// `String()`: the name it knows, else the number in decimal).
+
+/** Go's SocketProtocol names: golang-dnstap 0.4 knows only the first four. */
+const GO_SOCKET_PROTOCOLS: EnumTable = [undefined, "UDP", "TCP", "DOT", "DOH"];
+
+/** An enum value's number, from our name or the number itself. */
+export function enumValue(table: EnumTable, v: string | number): number {
+  return typeof v === "number" ? v : table.indexOf(v);
+}
+
+function goName(go: EnumTable, n: number): string {
+  return (n > 0 ? go[n] : undefined) ?? String(n);
+}
+
+/** `fmt.Sprint` of a `Dnstap.Type`. */
+export function goDnstapType(v: string | number): string {
+  return goName(DNSTAP_TYPES, enumValue(DNSTAP_TYPES, v));
+}
+
+/** `fmt.Sprint` of a `Message.Type`. */
+export function goMessageType(v: string | number): string {
+  return goName(MESSAGE_TYPES, enumValue(MESSAGE_TYPES, v));
+}
+
+/** `fmt.Sprint` of a `SocketFamily`. */
+export function goSocketFamily(v: string | number): string {
+  return goName(SOCKET_FAMILIES, enumValue(SOCKET_FAMILIES, v));
+}
+
+/** `fmt.Sprint` of a `SocketProtocol`. */
+export function goSocketProtocol(v: string | number): string {
+  return goName(GO_SOCKET_PROTOCOLS, enumValue(SOCKET_PROTOCOLS, v));
+}
