@@ -12,6 +12,18 @@
  * `SyntaxError` carrying the byte offset where reading failed and the error
  * text as miekg/dns words it (`"dns: buffer size too small"`), which the Go
  * `dnstap` tool prints after `parse failed: `.
+ *
+ * @example
+ * ```ts
+ * import { DnsMessageError, formatDnsMessage } from "@fstrm/fstrm/dns";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(
+ *   () => formatDnsMessage(new Uint8Array(5)),
+ *   (e) => e instanceof DnsMessageError && e instanceof SyntaxError &&
+ *     e.goError === "dns: overflow unpacking uint16" && e.offset === 4,
+ * );
+ * ```
  */
 export class DnsMessageError extends SyntaxError {
   /** Byte offset in the DNS message of the field being read. */
