@@ -158,7 +158,7 @@ Deno.test("RecordSink prints the format's text, counts null and throwing formats
         n++;
         if (n === 2) return null;
         if (n === 3) throw new Error("a formatter bug");
-        if (n === 4) return new TextEncoder().encode("bytes\n");
+        if (n === 4) return "bytes\n";
         return `${record.message?.type} é\n`;
       },
     },

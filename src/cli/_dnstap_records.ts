@@ -112,7 +112,7 @@ export class RecordSink {
       counts.output++;
       return counts.output < this.#limit;
     }
-    let text: string | Uint8Array | null;
+    let text: string | null;
     try {
       text = format(record);
     } catch {
@@ -123,8 +123,7 @@ export class RecordSink {
       counts.unprintable++;
       return true;
     }
-    if (typeof text === "string") this.#out.text(text);
-    else this.#out.raw(text, 0, text.length);
+    this.#out.text(text);
     counts.output++;
     return counts.output < this.#limit;
   }

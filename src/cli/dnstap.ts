@@ -171,7 +171,6 @@ export async function dnstap(args: string[]): Promise<number> {
   const { engine, maxFrameLength } = inputOptions(CMD, values);
   const config = configFrom(values, positionals);
   const frames = config.format === null && config.write !== null;
-  // The format is looked up once the input is open (see _dnstap_formats.ts).
   const makeOutput = (): RecordOutput =>
     frames
       ? { kind: "frames" }
