@@ -105,7 +105,7 @@ Deno.test("fstrm dnstap -u: frames from a writer, filtered, written; SIGTERM sto
     assert.match(run.stderr, /received SIGTERM, stopping/);
     assert.match(
       run.stderr,
-      /; 1 connections; dropped: 0 oversized frames, 0 connections for protocol errors, 0 for I\/O errors, 0 rejected\n$/,
+      /; 1 connection; dropped: 0 oversized frames, 0 connections for protocol errors, 0 for I\/O errors, 0 rejected\n$/,
     );
     // The socket file is gone.
     await assert.rejects(Deno.lstat(path), Deno.errors.NotFound);
@@ -149,6 +149,42 @@ Deno.test("fstrm dnstap -u with --limit stops by itself after N records", async 
     assert.deepEqual(readBack(run.stdout).payloads, PAYLOADS.slice(0, 2));
     assert.equal(summaryOf(run.stderr).output, 2);
     assert.doesNotMatch(run.stderr, /received SIG/);
+  });
+});
+
+Deno.test("fstrm dnstap -u counts a writer of another content type, and oversized frames", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/dnstap.sock`;
+    const live = new Live([
+      "-u",
+      path,
+      "-w",
+      "-",
+      "--max-frame-length",
+      "100",
+    ]);
+    await live.line(/listening on unix socket /);
+    const target: ListenTarget = { transport: "unix", path };
+    await assert.rejects(
+      sendAll(target, [PAYLOADS[0]!], { contentTypes: ["protobuf:other"] }),
+    );
+    // PAYLOADS are 52 to 132 bytes: those over 100 are skipped and counted.
+    const over = PAYLOADS.filter((p) => p.length > 100).length;
+    assert.ok(over > 0 && over < PAYLOADS.length);
+    await sendAll(target, [...PAYLOADS]);
+    live.child.kill("SIGTERM");
+    const run = await live.end();
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(
+      readBack(run.stdout).payloads.length,
+      PAYLOADS.length - over,
+    );
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `; 2 connections; dropped: ${over} oversized frames, 1 connections for protocol errors, 0 for I/O errors, 0 rejected\n$`,
+      ),
+    );
   });
 });
 

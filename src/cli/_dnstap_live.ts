@@ -64,7 +64,10 @@ export function receiverText(stats: ReceiverStats): string {
     (a, b) => a + b,
     0,
   );
-  return `${stats.connectionsTotal} connections; dropped: ${stats.oversizedFrames} oversized frames, ${protocol} connections for protocol errors, ${stats.ioErrors} for I/O errors, ${stats.connectionsRejected} rejected`;
+  const n = stats.connectionsTotal;
+  return `${n} connection${
+    n === 1 ? "" : "s"
+  }; dropped: ${stats.oversizedFrames} oversized frames, ${protocol} connections for protocol errors, ${stats.ioErrors} for I/O errors, ${stats.connectionsRejected} rejected`;
 }
 
 /**
