@@ -262,3 +262,31 @@ Deno.test("fstrm dnstap -u: a second SIGTERM stops at once, a stream still open"
     }
   });
 });
+
+Deno.test("fstrm dnstap -u --progress always keeps a status line, erased before the summary", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/dnstap.sock`;
+    const live = new Live(["-u", path, "-w", "-", "--progress", "always"]);
+    try {
+      await live.line(/listening on unix socket /);
+      await sendAll({ transport: "unix", path }, [...PAYLOADS]);
+      // Drawn every half second: wait for one that has the frames.
+      await live.line(
+        // deno-lint-ignore no-control-regex
+        /\r12 frames read, 12 records written, 0 filtered out, 0 malformed dnstap, 0 not printable; 0 open, \d+ frames\/s\x1b\[K/,
+      );
+      live.child.kill("SIGTERM");
+    } catch (error) {
+      live.child.kill("SIGKILL");
+      await live.end();
+      throw error;
+    }
+    const run = await live.end();
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(
+      run.stderr.includes("\r\x1b[Kfstrm dnstap: received SIGTERM"),
+      run.stderr,
+    );
+    assert.equal(summaryOf(run.stderr).frames, 12);
+  });
+});

@@ -17,6 +17,7 @@ import { isBrokenPipe, type OutputBuffer } from "./_dump_output.ts";
 import type { DnstapFilterSpec } from "./_dnstap_filter.ts";
 import {
   countsText,
+  type RecordCounts,
   type RecordOutput,
   RecordSink,
 } from "./_dnstap_records.ts";
@@ -47,10 +48,64 @@ export interface LiveConfig {
   graceMs: number;
   /** Whether the output is Frame Streams (for the summary's words). */
   frames: boolean;
+  /** Whether to keep a status line on stderr (a terminal). */
+  progress: boolean;
 }
+
+/** How often the status line is redrawn, in milliseconds. */
+const STATUS_MS = 500;
+
+/**
+ * The status line of a live run, redrawn in place on stderr (`\r`): the
+ * counts so far, the connections open and the records per second.
+ */
+class LiveStatus {
+  #drawn = false;
+  #encoder = new TextEncoder();
+  #last = { at: performance.now(), frames: 0 };
+
+  /** Redraws the line from `counts` and the receiver's `stats`. */
+  draw(
+    counts: RecordCounts,
+    stats: ReceiverStats | null,
+    frames: boolean,
+  ): void {
+    const now = performance.now();
+    const rate = (counts.frames - this.#last.frames) /
+      Math.max(1e-3, (now - this.#last.at) / 1000);
+    this.#last = { at: now, frames: counts.frames };
+    const open = stats === null ? 0 : stats.connectionsOpen;
+    this.#write(
+      `\r${countsText(counts, frames)}; ${open} open, ${
+        Math.round(rate)
+      } frames/s\x1b[K`,
+    );
+    this.#drawn = true;
+  }
+
+  /** Erases the line, if it is drawn. */
+  clear(): void {
+    if (this.#drawn) this.#write("\r\x1b[K");
+    this.#drawn = false;
+  }
+
+  #write(text: string): void {
+    try {
+      const bytes = this.#encoder.encode(text);
+      let p = 0;
+      while (p < bytes.length) p += Deno.stderr.writeSync(bytes.subarray(p));
+    } catch {
+      // A line that cannot be drawn is no reason to stop.
+    }
+  }
+}
+
+/** The status line of the run, if one is drawn (cleared before a log line). */
+let status: LiveStatus | null = null;
 
 /** One line on stderr, `fstrm dnstap: …` (stderr gone: nothing said). */
 async function log(line: string): Promise<void> {
+  status?.clear();
   try {
     await writeAll(Deno.stderr, `fstrm dnstap: ${line}\n`);
   } catch {
@@ -87,6 +142,7 @@ export async function runLive(config: LiveConfig): Promise<number> {
   let stopping: Promise<void> | null = null;
   const now = Promise.withResolvers<void>();
   const stopCalled = Promise.withResolvers<void>();
+  let timer: ReturnType<typeof setInterval> | undefined;
   let signals = 0;
 
   const stop = (): Promise<void> => {
@@ -161,10 +217,20 @@ export async function runLive(config: LiveConfig): Promise<number> {
     await log(
       `listening on ${describeListenAddr(receiver.addr, config.target)}`,
     );
+    if (config.progress) {
+      const live = new LiveStatus();
+      status = live;
+      const r = receiver;
+      timer = setInterval(
+        () => live.draw(sink.counts, r.stats, config.frames),
+        STATUS_MS,
+      );
+    }
     if (signals > 0 || sink.full) void stop();
     // Until stop() is called: by a signal, --limit or a write error.
     await stopCalled.promise;
     await stopping;
+    clearInterval(timer);
     try {
       sink.finish();
     } catch (error) {
@@ -180,6 +246,9 @@ export async function runLive(config: LiveConfig): Promise<number> {
     }
     return 0;
   } finally {
+    clearInterval(timer);
+    status?.clear();
+    status = null;
     for (const [signal, handler] of handlers) {
       Deno.removeSignalListener(signal, handler);
     }

@@ -93,9 +93,10 @@ may be repeated, any value of one filter passes it):
 
 More:
   --progress auto|always|never
-                          a progress bar on stderr while reading a file
-                          (default auto: when stderr is a terminal, stdout
-                          is not, and the file is 64 MiB or more)
+                          a progress bar on stderr while reading a file, a
+                          status line (counts, frames/s) on a socket
+                          (default auto: when stderr is a terminal and
+                          stdout is not; for a file, of 64 MiB or more)
   --grace SECONDS         on SIGINT or SIGTERM, how long open streams get to
                           reach STOP before they are closed (default 1)
 ${INPUT_OPTIONS_HELP}  -h, --help              show this help
@@ -212,6 +213,9 @@ export async function dnstap(args: string[]): Promise<number> {
       maxFrameLength,
       graceMs: config.graceMs,
       frames,
+      progress: config.progress === "always" ||
+        (config.progress === "auto" && Deno.stderr.isTerminal() &&
+          !Deno.stdout.isTerminal()),
     });
   } finally {
     close();
