@@ -4,7 +4,7 @@
 // src/_dnstap_{quiet,yaml,json}.ts's; these tests check the command around
 // them.
 import assert from "node:assert/strict";
-import { execRaw, fstrm, fstrmArgs } from "./_cli.ts";
+import { execRaw, fstrm, fstrmArgs, sendAll } from "./_cli.ts";
 import { withTempDir } from "./_support.ts";
 import { interopTest } from "./_peers.ts";
 import { goDnstapOutput } from "./_go_dnstap.ts";
@@ -141,5 +141,46 @@ interopTest(
       malformed: 1,
       unprintable: 1,
     });
+  },
+);
+
+interopTest(
+  "fstrm dnstap -l -j prints what the Go tool prints for the frames received",
+  ["dnstap"],
+  async () => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: fstrmArgs(["dnstap", "-l", "127.0.0.1:0", "-j"]),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stdout = new Response(child.stdout).text();
+    let stderr = "";
+    const reading = (async () => {
+      for await (
+        const chunk of child.stderr.pipeThrough(new TextDecoderStream())
+      ) {
+        stderr += chunk;
+      }
+    })();
+    try {
+      let port = 0;
+      for (let i = 0; i < 600 && port === 0; i++) {
+        const m = /listening on tcp 127\.0\.0\.1:(\d+)\n/.exec(stderr);
+        if (m !== null) port = Number(m[1]);
+        else await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.ok(port > 0, stderr);
+      await sendAll({ transport: "tcp", hostname: "127.0.0.1", port }, [
+        ...PAYLOADS,
+      ]);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    const status = await child.status;
+    await reading;
+    assert.equal(status.code, 0, stderr);
+    assert.equal(await stdout, await goDnstapOutput(PAYLOADS, "-j"));
+    assert.equal(summaryOf(stderr).output, PAYLOADS.length);
   },
 );
