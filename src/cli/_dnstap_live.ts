@@ -100,19 +100,6 @@ class LiveStatus {
   }
 }
 
-/** The status line of the run, if one is drawn (cleared before a log line). */
-let status: LiveStatus | null = null;
-
-/** One line on stderr, `fstrm dnstap: …` (stderr gone: nothing said). */
-async function log(line: string): Promise<void> {
-  status?.clear();
-  try {
-    await writeAll(Deno.stderr, `fstrm dnstap: ${line}\n`);
-  } catch {
-    // stderr closed
-  }
-}
-
 /** The receiver's part of the summary: connections and drops. */
 export function receiverText(stats: ReceiverStats): string {
   const protocol = Object.values(stats.protocolErrors).reduce(
@@ -137,6 +124,17 @@ export async function runLive(config: LiveConfig): Promise<number> {
     filter: config.filter,
     limit: config.limit,
   });
+  // The status line, if one is drawn: cleared before each line of log.
+  let status: LiveStatus | null = null;
+  /** One line on stderr, `fstrm dnstap: …` (stderr gone: nothing said). */
+  const log = async (line: string): Promise<void> => {
+    status?.clear();
+    try {
+      await writeAll(Deno.stderr, `fstrm dnstap: ${line}\n`);
+    } catch {
+      // stderr closed
+    }
+  };
   let writeError: unknown = null;
   let receiver: FrameReceiver | null = null;
   let stopping: Promise<void> | null = null;
@@ -248,7 +246,6 @@ export async function runLive(config: LiveConfig): Promise<number> {
   } finally {
     clearInterval(timer);
     status?.clear();
-    status = null;
     for (const [signal, handler] of handlers) {
       Deno.removeSignalListener(signal, handler);
     }
