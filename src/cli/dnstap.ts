@@ -6,26 +6,17 @@
  *
  * @module
  */
-import { DNSTAP_CONTENT_TYPE } from "../constants.ts";
-import { FrameReader, type FrameSource } from "../frame_reader.ts";
 import type { ListenTarget } from "../frame_receiver.ts";
 import { integerOption, parseCommandArgs } from "./_args.ts";
 import { CliError, usageError } from "./_cli_error.ts";
 import {
   describeFsError,
-  describeReadError,
-  type Input,
   INPUT_OPTIONS,
   INPUT_OPTIONS_HELP,
   inputOptions,
   openInput,
 } from "./_file_input.ts";
 import { isBrokenPipe, OutputBuffer } from "./_dump_output.ts";
-import {
-  PROGRESS_MIN_BYTES,
-  ProgressBar,
-  ProgressSource,
-} from "./_progress.ts";
 import { writeAll } from "./_write_all.ts";
 import {
   type DnstapFilterSpec,
@@ -41,10 +32,11 @@ import {
   type RecordOutput,
   RecordSink,
 } from "./_dnstap_records.ts";
+import { type FilesOutcome, logLine, readFiles } from "./_dnstap_files.ts";
 import { runLive } from "./_dnstap_live.ts";
 
 const HELP = `\
-Usage: fstrm dnstap (-r FILE | -u SOCKET | -l HOST:PORT) [options]
+Usage: fstrm dnstap (-r FILE [FILE...] | -u SOCKET | -l HOST:PORT) [options]
 
 Prints dnstap records as the Go dnstap tool (golang-dnstap 0.4) does, byte
 for byte: -q quiet text (the default, as with the Go tool), -y YAML, -j
@@ -52,8 +44,11 @@ JSON. Or, with -w FILE and no format flag, writes the records as a dnstap
 Frame Streams file. Frames that are no dnstap message are counted and
 skipped (the Go tool stops at the first); they never stop the command.
 
-Input (one of):
-  -r, --read FILE         a dnstap Frame Streams file; - reads stdin
+Input (files, or one socket):
+  -r, --read FILE         a dnstap Frame Streams file; - reads stdin.
+                          Repeatable, and more files may follow as arguments
+                          (-r cap.*.fstrm): read one after another, into one
+                          output and one summary
   -u, --unix SOCKET       listen on this Unix socket for Frame Streams
                           writers (DNS servers; bidirectional or not)
   -l, --listen HOST:PORT  listen on this TCP address ([::1]:6000 for IPv6,
@@ -110,10 +105,12 @@ Signals (sockets): SIGINT or SIGTERM stop cleanly (open streams get
 --grace, every record received is printed, the Frame Streams output ends
 with STOP), exit 0; a second one stops at once.
 
-Exit status: 0 when the input was read to its end (or to --limit, or until
-stdout was closed, as by | head), or after a signal; 1 on an error (a file
-that cannot be read, or ends inside a frame, after printing every record
-before it; a socket that cannot be listened on); 2 on a usage error.
+Exit status: 0 when every input was read to its end (or to --limit, or
+until stdout was closed, as by | head), or after a signal; 1 on an error (a
+file that cannot be opened or read to its end: one line for it, every
+record before the fault printed, and the next file read; a socket that
+cannot be listened on; an output that cannot be written); 2 on a usage
+error.
 `;
 
 const OPTIONS = {
@@ -140,7 +137,7 @@ const CMD = "dnstap";
 
 /** Where records come from. */
 type Source =
-  | { kind: "file"; path: string }
+  | { kind: "files"; paths: string[] }
   | { kind: "listen"; target: ListenTarget };
 
 /** Everything a run needs, checked. */
@@ -183,26 +180,46 @@ export async function dnstap(args: string[]): Promise<number> {
     );
   }
   const source = config.source;
-  if (source.kind === "file") {
-    // Open the input first: a bad input leaves no empty output behind.
-    const input = await openInput(source.path, maxFrameLength);
+  if (source.kind === "files") {
+    // Open the first input first: a bad input leaves no empty output.
+    const [firstPath, ...rest] = source.paths;
+    const first = await openInput(firstPath!, maxFrameLength);
+    let outcome: FilesOutcome;
+    let sink: RecordSink;
     try {
       const output = makeOutput();
-      const { out, close } = openOutput(config, input);
+      const { out, close } = openOutput(config, source.paths);
       try {
-        return await readFile(input, out, output, config, {
+        sink = new RecordSink(out, {
+          output,
+          filter: config.filter,
+          limit: config.limit,
+        });
+        outcome = await readFiles(first, rest, sink, out, {
           engine,
           maxFrameLength,
+          progress: config.progress,
         });
+        if (outcome !== "stdout-closed") sink.finish();
       } finally {
         close();
       }
-    } finally {
-      input.close();
+    } catch (error) {
+      try {
+        first.close();
+      } catch {
+        // readFiles closed it already
+      }
+      // stdout closed early (| head): stop quietly, as dump does.
+      if (isBrokenPipe(error)) return 0;
+      throw error;
     }
+    if (outcome === "stdout-closed") return 0;
+    await logLine(countsText(sink.counts, frames));
+    return outcome === "failed" ? 1 : 0;
   }
   const output = makeOutput();
-  const { out, close } = openOutput(config, null);
+  const { out, close } = openOutput(config, []);
   try {
     return await runLive({
       target: source.target,
@@ -227,22 +244,26 @@ function configFrom(
   values: Record<string, unknown>,
   positionals: string[],
 ): Config {
-  if (positionals.length > 0) {
-    throw usageError(CMD, `unexpected argument '${positionals[0]}'`);
-  }
   const list = (name: string) => (values[name] as string[] | undefined) ?? [];
-  const reads = list("read");
+  // Files: each -r, and any argument left (so that a shell glob works:
+  // -r cap.*.fstrm).
+  const reads = [...list("read"), ...positionals];
   const unix = list("unix");
   const listen = list("listen");
-  const inputs = reads.length + unix.length + listen.length;
-  if (inputs === 0) {
+  if (reads.length + unix.length + listen.length === 0) {
     throw usageError(CMD, "no input: give -r FILE, -u SOCKET or -l HOST:PORT");
   }
-  if (inputs > 1) {
-    throw usageError(CMD, "give one input: one -r, -u or -l");
+  if (
+    unix.length + listen.length > 1 ||
+    (reads.length > 0 && unix.length + listen.length > 0)
+  ) {
+    throw usageError(CMD, "give files (-r) or one socket (-u or -l)");
+  }
+  if (reads.filter((p) => p === "-").length > 1) {
+    throw usageError(CMD, "stdin (-) can be read only once");
   }
   let source: Source;
-  if (reads.length > 0) source = { kind: "file", path: reads[0]! };
+  if (reads.length > 0) source = { kind: "files", paths: reads };
   else if (unix.length > 0) {
     if (unix[0] === "") throw usageError(CMD, "-u wants a socket path");
     source = { kind: "listen", target: { transport: "unix", path: unix[0]! } };
@@ -323,28 +344,20 @@ function tcpTarget(text: string): ListenTarget {
   };
 }
 
-/** Opens where records go: stdout, or -w FILE (refusing the input itself). */
+/** Opens where records go: stdout, or -w FILE (never one of the inputs). */
 function openOutput(
   config: Config,
-  input: Input | null,
+  inputs: readonly string[],
 ): { out: OutputBuffer; close: () => void } {
   const path = config.write;
   if (path === null || path === "-") {
     return { out: new OutputBuffer(Deno.stdout), close: () => {} };
   }
-  if (input?.identity != null) {
-    let same = false;
-    try {
-      const info = Deno.statSync(path);
-      same = `${info.dev}:${info.ino}` === input.identity;
-    } catch {
-      // -w FILE does not exist yet: it cannot be the input.
-    }
-    if (same) {
-      throw new CliError(
-        `${path}: -w names the input file; writing it would destroy what is read`,
-      );
-    }
+  const target = fileIdentity(path);
+  if (target !== null && inputs.some((i) => fileIdentity(i) === target)) {
+    throw new CliError(
+      `${path}: -w names an input file; writing it would destroy what is read`,
+    );
   }
   let file: Deno.FsFile;
   try {
@@ -357,115 +370,26 @@ function openOutput(
   } catch (error) {
     throw new CliError(`${path}: ${describeFsError(error)}`);
   }
-  return { out: new OutputBuffer(file), close: () => file.close() };
-}
-
-/** Thrown from the frame callback to stop reading at --limit. */
-const LIMIT_REACHED = Symbol("limit reached");
-
-/** Reads a file (or stdin) through; the exit code. */
-async function readFile(
-  input: Input,
-  out: OutputBuffer,
-  output: RecordOutput,
-  config: Config,
-  options: { engine: "auto" | "wasm" | "ts"; maxFrameLength: number },
-): Promise<number> {
-  let bar: ProgressBar | null = null;
-  if (wantsBar(config.progress, input)) {
-    bar = new ProgressBar(Deno.stderr, input.name, input.size ?? 0);
-  }
-  const source = bar === null
-    ? input.source
-    : new ProgressSource(input.source, bar);
-  const reader = new FrameReader(
-    new FlushingSource(source, out),
-    {
-      engine: options.engine,
-      maxFrameLength: options.maxFrameLength,
-      windowSize: input.windowSize,
-    },
-  );
-  const sink = new RecordSink(out, {
-    output,
-    filter: config.filter,
-    limit: config.limit,
-  });
-  let failure: unknown = null;
-  let checked = false;
-  try {
-    if (sink.full) throw LIMIT_REACHED;
-    await reader.forEachFrame((window, offset, length) => {
-      if (!checked) {
-        checked = true;
-        const ct = reader.summary.contentType;
-        if (ct !== null && ct !== DNSTAP_CONTENT_TYPE) {
-          throw new CliError(
-            `${input.name}: the content type is ${
-              JSON.stringify(ct)
-            }, not ${DNSTAP_CONTENT_TYPE}`,
-          );
-        }
+  const out = new OutputBuffer(file);
+  return {
+    out,
+    close: () => {
+      try {
+        out.flush();
+      } finally {
+        file.close();
       }
-      if (!sink.take(window, offset, length)) throw LIMIT_REACHED;
-    });
-  } catch (error) {
-    if (error !== LIMIT_REACHED) failure = error;
-  }
-  bar?.clear();
-  try {
-    sink.finish();
-  } catch (error) {
-    if (isBrokenPipe(error)) return 0;
-    throw error;
-  }
-  if (isBrokenPipe(failure)) return 0;
-  if (failure instanceof CliError) throw failure;
-  await summary(countsText(sink.counts, output.kind === "frames"));
-  if (failure !== null) {
-    throw new CliError(`${input.name}: ${describeReadError(failure)}`);
-  }
-  return 0;
+    },
+  };
 }
 
-/**
- * A source that writes the output out before each read: once per window,
- * never per record, and nothing printed waits while the input (a pipe from
- * a live capture, say) is slow to come.
- */
-class FlushingSource implements FrameSource {
-  #inner: Required<FrameSource>;
-  #out: OutputBuffer;
-
-  constructor(inner: Required<FrameSource>, out: OutputBuffer) {
-    this.#inner = inner;
-    this.#out = out;
-  }
-
-  read(buffer: Uint8Array): Promise<number | null> {
-    this.#out.flush();
-    return this.#inner.read(buffer);
-  }
-
-  readSync(buffer: Uint8Array): number | null {
-    this.#out.flush();
-    return this.#inner.readSync(buffer);
-  }
-}
-
-/** Writes the summary line to stderr (stderr gone: nothing to say). */
-async function summary(text: string): Promise<void> {
+/** `dev:ino` of an existing file, or `null` (stdin, or no such file). */
+function fileIdentity(path: string): string | null {
+  if (path === "-") return null;
   try {
-    await writeAll(Deno.stderr, `fstrm dnstap: ${text}\n`);
+    const info = Deno.statSync(path);
+    return `${info.dev}:${info.ino}`;
   } catch {
-    // stderr closed
+    return null;
   }
-}
-
-/** Whether to draw a progress bar for `input`. */
-function wantsBar(mode: string, input: Input): boolean {
-  if (mode === "never" || input.size === null) return false;
-  if (mode === "always") return true;
-  return input.size >= PROGRESS_MIN_BYTES && Deno.stderr.isTerminal() &&
-    !Deno.stdout.isTerminal();
 }
