@@ -16,6 +16,8 @@ import { RecordSink } from "../src/cli/_dnstap_records.ts";
 import { OutputBuffer } from "../src/cli/_dump_output.ts";
 import { dnsMessage, dnstapFile, PAYLOADS } from "./_cli_dnstap.ts";
 import { hex } from "./_util.ts";
+import { rng } from "./_support.ts";
+import { goFormatter } from "../src/cli/_dnstap_formats.ts";
 
 Deno.test("nameLabels splits on unescaped dots and lower-cases letters only", () => {
   // Each case: presentation text, labels.
@@ -204,4 +206,38 @@ Deno.test("RecordSink writes frames as a whole Frame Streams file and stops at i
   sink.finish(); // once only
   assert.deepEqual(bytes(), dnstapFile(PAYLOADS.slice(0, 3)));
   assert.equal(sink.counts.frames, 3);
+});
+
+Deno.test("RecordSink never throws on mutated records, with every filter on, and its counts add up", () => {
+  const next = rng(13);
+  const random = () => next() / 2 ** 32;
+  const filter = {
+    types: parseTypes(["CQ,CR,AR,RR"]),
+    suffixes: parseSuffixes(["example.com,example.org,."]),
+    rcodes: parseRcodes(["NOERROR,NXDOMAIN,BADVERS,SERVFAIL"]),
+    clients: parseNetworks(["192.0.2.0/24,2001:db8::/32,198.51.100.0/24"]),
+  };
+  for (const flag of ["-q", "-y", "-j"] as const) {
+    const { out } = collect();
+    const sink = new RecordSink(out, {
+      output: { kind: "text", format: goFormatter(flag) },
+      filter,
+      limit: Infinity,
+    });
+    for (let i = 0; i < 3000; i++) {
+      const p = PAYLOADS[i % PAYLOADS.length]!.slice();
+      // Flip one to four bytes, or cut the record short.
+      const flips = 1 + Math.floor(random() * 4);
+      for (let k = 0; k < flips; k++) {
+        p[Math.floor(random() * p.length)] = Math.floor(random() * 256);
+      }
+      const cut = random() < 0.2 ? Math.floor(random() * p.length) : p.length;
+      sink.take(p, 0, cut);
+    }
+    sink.finish();
+    const c = sink.counts;
+    assert.equal(c.frames, 3000);
+    assert.equal(c.output + c.filtered + c.malformed + c.unprintable, 3000);
+    assert.ok(c.output > 0 && c.filtered > 0 && c.malformed > 0, flag);
+  }
 });
