@@ -169,10 +169,10 @@ export async function dnstap(args: string[]): Promise<number> {
   const { engine, maxFrameLength } = inputOptions(CMD, values);
   const config = configFrom(values, positionals);
   const frames = config.format === null && config.write !== null;
-  const makeOutput = (): RecordOutput =>
-    frames
-      ? { kind: "frames" }
-      : { kind: "text", format: goFormatter(config.format ?? "-q") };
+  // No format flag: quiet text, as the Go tool; with -w FILE, frames.
+  const output: RecordOutput = frames
+    ? { kind: "frames" }
+    : { kind: "text", format: goFormatter(config.format ?? "-q") };
   if (frames && config.write === "-" && Deno.stdout.isTerminal()) {
     throw usageError(
       CMD,
@@ -187,7 +187,6 @@ export async function dnstap(args: string[]): Promise<number> {
     let outcome: FilesOutcome;
     let sink: RecordSink;
     try {
-      const output = makeOutput();
       const { out, close } = openOutput(config, source.paths);
       try {
         sink = new RecordSink(out, {
@@ -218,7 +217,6 @@ export async function dnstap(args: string[]): Promise<number> {
     await logLine(countsText(sink.counts, frames));
     return outcome === "failed" ? 1 : 0;
   }
-  const output = makeOutput();
   const { out, close } = openOutput(config, []);
   try {
     return await runLive({
