@@ -97,8 +97,9 @@ More:
 ${INPUT_OPTIONS_HELP}  -h, --help              show this help
 
 On exit a summary goes to stderr: frames read, records printed (or
-written), filtered out, malformed dnstap, not printable (the Go format
-prints nothing for them: -q and -j for a record whose type is not MESSAGE),
+written), filtered out, malformed dnstap, not printable (records where the
+Go tool prints nothing and stops, or crashes: no message in a MESSAGE; -q:
+a type other than MESSAGE; -j: an address neither 4 nor 16 bytes long),
 and for a socket the connections and what the receiver dropped.
 
 Signals (sockets): SIGINT or SIGTERM stop cleanly (open streams get
