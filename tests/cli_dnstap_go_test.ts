@@ -184,3 +184,31 @@ interopTest(
     assert.equal(summaryOf(stderr).output, PAYLOADS.length);
   },
 );
+
+interopTest(
+  "fstrm dnstap -w FILE with no format writes the file dnstap -w FILE writes, byte for byte",
+  ["dnstap"],
+  async () => {
+    await withTempDir(async (dir) => {
+      const path = `${dir}/in.fstrm`;
+      await Deno.writeFile(path, dnstapFile(MANY));
+      const go = await new Deno.Command("dnstap", {
+        args: ["-r", path, "-w", `${dir}/go.fstrm`],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      assert.equal(go.code, 0);
+      const run = await fstrm([
+        "dnstap",
+        "-r",
+        path,
+        "-w",
+        `${dir}/ours.fstrm`,
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      const ours = await Deno.readFile(`${dir}/ours.fstrm`);
+      assert.ok(ours.length > 100_000);
+      assert.deepEqual(ours, await Deno.readFile(`${dir}/go.fstrm`));
+    });
+  },
+);
