@@ -241,3 +241,31 @@ Deno.test("RecordSink never throws on mutated records, with every filter on, and
     assert.ok(c.output > 0 && c.filtered > 0 && c.malformed > 0, flag);
   }
 });
+
+Deno.test("OutputBuffer.text writes long text (a YAML record) as UTF-8, across flushes", () => {
+  const parts: Uint8Array[] = [];
+  const out = new OutputBuffer({
+    writeSync: (p) => {
+      parts.push(p.slice());
+      return p.length;
+    },
+  }, 1024);
+  // 64 to 256 characters: the encodeInto path; ASCII, 2-, 3- and 4-byte.
+  const texts = Array.from(
+    { length: 40 },
+    (_, i) => `identity: "ns-${i}" é € 😀 `.repeat(3 + (i % 4)) + "\n",
+  );
+  for (const t of texts) out.text(t);
+  out.flush();
+  assert.ok(parts.length > 1, "the buffer was flushed on the way");
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  assert.equal(
+    new TextDecoder("utf-8", { fatal: true }).decode(all),
+    texts.join(""),
+  );
+});
