@@ -12,6 +12,10 @@ const COMMANDS: Record<
     summary: "receive Frame Streams on a socket and write them to files",
     load: async () => (await import("./capture.ts")).capture,
   },
+  dnstap: {
+    summary: "print dnstap records as the Go dnstap tool does, filtered",
+    load: async () => (await import("./dnstap.ts")).dnstap,
+  },
   dump: {
     summary: "print a Frame Streams file's frames, as fstrm_dump does",
     load: async () => (await import("./dump.ts")).dump,

@@ -1,0 +1,166 @@
+// Private: `fstrm dnstap -r FILE…`: the files (or stdin) read one after
+// another on the bulk path into one RecordSink. A file that cannot be
+// opened or read to its end is reported in one line and the next one is
+// read; the exit code says whether any failed. Output is written once per
+// window read (before the next read), never per record.
+import { DNSTAP_CONTENT_TYPE } from "../constants.ts";
+import type { EngineOption } from "../engine.ts";
+import { FrameReader, type FrameSource } from "../frame_reader.ts";
+import { CliError } from "./_cli_error.ts";
+import { isBrokenPipe, type OutputBuffer } from "./_dump_output.ts";
+import { describeReadError, type Input, openInput } from "./_file_input.ts";
+import {
+  PROGRESS_MIN_BYTES,
+  ProgressBar,
+  ProgressSource,
+} from "./_progress.ts";
+import type { RecordSink } from "./_dnstap_records.ts";
+import { writeAll } from "./_write_all.ts";
+
+/** How the files are read. */
+export interface FileReadOptions {
+  /** The scan engine. */
+  engine: EngineOption;
+  /** The longest data frame accepted. */
+  maxFrameLength: number;
+  /** The progress bar's mode. */
+  progress: "auto" | "always" | "never";
+}
+
+/** What reading the files came to. */
+export type FilesOutcome = "ok" | "failed" | "stdout-closed";
+
+/** Thrown from the frame callback to stop reading at --limit. */
+const LIMIT_REACHED = Symbol("limit reached");
+
+/** One line on stderr, `fstrm dnstap: …` (stderr gone: nothing said). */
+export async function logLine(line: string): Promise<void> {
+  try {
+    await writeAll(Deno.stderr, `fstrm dnstap: ${line}\n`);
+  } catch {
+    // stderr closed
+  }
+}
+
+/**
+ * Reads `first` (already open) and then each of `rest`, into `sink`. Opens
+ * each in turn and closes it after; stops at --limit.
+ *
+ * @returns `"ok"`, `"failed"` if any could not be opened or read to its
+ * end (said on stderr), or `"stdout-closed"` (| head: stop quietly).
+ */
+export async function readFiles(
+  first: Input,
+  rest: readonly string[],
+  sink: RecordSink,
+  out: OutputBuffer,
+  options: FileReadOptions,
+): Promise<FilesOutcome> {
+  let failed = false;
+  let input: Input | null = first;
+  for (let i = 0; i <= rest.length; i++) {
+    if (i > 0) {
+      if (sink.full) break;
+      try {
+        input = await openInput(rest[i - 1]!, options.maxFrameLength);
+      } catch (error) {
+        if (!(error instanceof CliError)) throw error;
+        await logLine(error.message);
+        failed = true;
+        continue;
+      }
+    }
+    let failure: unknown;
+    try {
+      failure = await readOne(input!, sink, out, options);
+    } finally {
+      input!.close();
+    }
+    if (failure === null) continue;
+    if (isBrokenPipe(failure)) return "stdout-closed";
+    failed = true;
+    await logLine(
+      failure instanceof CliError
+        ? failure.message
+        : `${input!.name}: ${describeReadError(failure)}`,
+    );
+  }
+  return failed ? "failed" : "ok";
+}
+
+/** Reads one input through; what stopped it early, or `null`. */
+async function readOne(
+  input: Input,
+  sink: RecordSink,
+  out: OutputBuffer,
+  options: FileReadOptions,
+): Promise<unknown> {
+  let bar: ProgressBar | null = null;
+  if (wantsBar(options.progress, input)) {
+    bar = new ProgressBar(Deno.stderr, input.name, input.size ?? 0);
+  }
+  const source = bar === null
+    ? input.source
+    : new ProgressSource(input.source, bar);
+  const reader = new FrameReader(new FlushingSource(source, out), {
+    engine: options.engine,
+    maxFrameLength: options.maxFrameLength,
+    windowSize: input.windowSize,
+  });
+  let checked = false;
+  try {
+    if (sink.full) return null;
+    await reader.forEachFrame((window, offset, length) => {
+      if (!checked) {
+        checked = true;
+        const ct = reader.summary.contentType;
+        if (ct !== null && ct !== DNSTAP_CONTENT_TYPE) {
+          throw new CliError(
+            `${input.name}: the content type is ${
+              JSON.stringify(ct)
+            }, not ${DNSTAP_CONTENT_TYPE}`,
+          );
+        }
+      }
+      if (!sink.take(window, offset, length)) throw LIMIT_REACHED;
+    });
+    return null;
+  } catch (error) {
+    return error === LIMIT_REACHED ? null : error;
+  } finally {
+    bar?.clear();
+  }
+}
+
+/**
+ * A source that writes the output out before each read: once per window,
+ * never per record, and nothing printed waits while the input (a pipe from
+ * a live capture, say) is slow to come.
+ */
+class FlushingSource implements FrameSource {
+  #inner: Required<FrameSource>;
+  #out: OutputBuffer;
+
+  constructor(inner: Required<FrameSource>, out: OutputBuffer) {
+    this.#inner = inner;
+    this.#out = out;
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    this.#out.flush();
+    return this.#inner.read(buffer);
+  }
+
+  readSync(buffer: Uint8Array): number | null {
+    this.#out.flush();
+    return this.#inner.readSync(buffer);
+  }
+}
+
+/** Whether to draw a progress bar for `input`. */
+function wantsBar(mode: string, input: Input): boolean {
+  if (mode === "never" || input.size === null) return false;
+  if (mode === "always") return true;
+  return input.size >= PROGRESS_MIN_BYTES && Deno.stderr.isTerminal() &&
+    !Deno.stdout.isTerminal();
+}

@@ -1,0 +1,157 @@
+// Private: what `fstrm dnstap` does with each data frame, whatever the
+// input (a file, stdin, a socket): decode it, filter it, print it in one of
+// the Go tool's formats or write it to a Frame Streams output, and count.
+// Nothing here stops on a bad frame: a payload that is no dnstap message is
+// counted and skipped, a record the format cannot print is counted.
+import { decodeDnstap } from "../_dnstap_decode.ts";
+import type { Dnstap } from "../dnstap.ts";
+import { ControlType, DNSTAP_CONTENT_TYPE } from "../constants.ts";
+import { encodeControlFrame } from "../encode.ts";
+import type { OutputBuffer } from "./_dump_output.ts";
+import type { GoFormatter } from "./_dnstap_formats.ts";
+import {
+  type DnstapFilterSpec,
+  filtersAnything,
+  matches,
+} from "./_dnstap_filter.ts";
+
+/** The counts of a run, for the summary. */
+export interface RecordCounts {
+  /** Data frames taken in (up to --limit). */
+  frames: number;
+  /** Records printed (or written, to a Frame Streams output). */
+  output: number;
+  /** Records that did not pass the filters. */
+  filtered: number;
+  /** Frames that are no dnstap message (the protobuf does not decode). */
+  malformed: number;
+  /** Records the Go format prints nothing for (its `ok` is false). */
+  unprintable: number;
+}
+
+/** How records go out: as text of a Go format, or as frames. */
+export type RecordOutput =
+  | { kind: "text"; format: GoFormatter }
+  | { kind: "frames" };
+
+const START = encodeControlFrame(ControlType.START, [
+  new TextEncoder().encode(DNSTAP_CONTENT_TYPE),
+]);
+const STOP = encodeControlFrame(ControlType.STOP);
+
+/**
+ * Takes frames one by one into `out`. With a Frame Streams output, START
+ * is written at once and STOP by {@linkcode RecordSink.prototype.finish}.
+ */
+export class RecordSink {
+  #filter: DnstapFilterSpec;
+  #filtering: boolean;
+  #out: OutputBuffer;
+  #format: GoFormatter | null;
+  #limit: number;
+  #finished = false;
+  /** The counts so far. */
+  readonly counts: RecordCounts = {
+    frames: 0,
+    output: 0,
+    filtered: 0,
+    malformed: 0,
+    unprintable: 0,
+  };
+
+  /**
+   * Makes a sink writing to `out`.
+   *
+   * @param out Where text or frames go.
+   * @param options The output, the filters, and the most records to output.
+   */
+  constructor(
+    out: OutputBuffer,
+    options: { output: RecordOutput; filter: DnstapFilterSpec; limit: number },
+  ) {
+    this.#out = out;
+    this.#filter = options.filter;
+    this.#filtering = filtersAnything(options.filter);
+    this.#format = options.output.kind === "text"
+      ? options.output.format
+      : null;
+    this.#limit = options.limit;
+    if (this.#format === null) out.raw(START, 0, START.length);
+  }
+
+  /** Whether --limit records have been output: take no more. */
+  get full(): boolean {
+    return this.counts.output >= this.#limit;
+  }
+
+  /**
+   * Takes the frame `window[offset, offset + length)` (a view valid during
+   * the call). Returns whether more frames are wanted (`false` once --limit
+   * records are out).
+   */
+  take(window: Uint8Array, offset: number, length: number): boolean {
+    const counts = this.counts;
+    if (counts.output >= this.#limit) return false;
+    counts.frames++;
+    const payload = window.subarray(offset, offset + length);
+    let record: Dnstap;
+    try {
+      record = decodeDnstap(payload);
+    } catch {
+      counts.malformed++;
+      return true;
+    }
+    if (this.#filtering && !matches(this.#filter, record)) {
+      counts.filtered++;
+      return true;
+    }
+    const format = this.#format;
+    if (format === null) {
+      this.#out.dataFrameHeader(length);
+      this.#out.raw(window, offset, length);
+      counts.output++;
+      return counts.output < this.#limit;
+    }
+    let text: string | null;
+    try {
+      text = format(record);
+    } catch {
+      // A formatter's bug must not stop the command either.
+      text = null;
+    }
+    if (text === null) {
+      counts.unprintable++;
+      return true;
+    }
+    this.#out.text(text);
+    counts.output++;
+    return counts.output < this.#limit;
+  }
+
+  /** Ends the output (STOP, for frames) and flushes it; once. */
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#format === null) this.#out.raw(STOP, 0, STOP.length);
+    this.#out.flush();
+  }
+}
+
+/** Thousands separated by commas. */
+function grouped(n: number): string {
+  return n.toLocaleString("en-US", { maximumFractionDigits: 0 });
+}
+
+/**
+ * The summary line's counts: `N frames read, N records printed, N filtered
+ * out, N malformed dnstap, N not printable` (`written` for frames).
+ */
+export function countsText(counts: RecordCounts, frames: boolean): string {
+  return `${grouped(counts.frames)} frames read, ${
+    grouped(counts.output)
+  } records ${frames ? "written" : "printed"}, ${
+    grouped(counts.filtered)
+  } filtered out, ${grouped(counts.malformed)} malformed dnstap, ${
+    grouped(counts.unprintable)
+  } not printable`;
+}
