@@ -8,6 +8,7 @@
 
 import { formatDnstapAddress } from "./_dnstap_text.ts";
 import { DnsMessageError, ERR_BUF } from "./_dns_wire.ts";
+import { goUtf8 } from "./_dns_rdata_format.ts";
 
 /** miekg/dns's error for an option header or body past the rdata. */
 const ERR_OPT = "dns: overflow unpacking opt";
@@ -36,51 +37,6 @@ export function hexLower(msg: Uint8Array, from: number, to: number): string {
 function hexUpper(msg: Uint8Array, from: number, to: number): string {
   let s = "";
   for (let i = from; i < to; i++) s += HEX_UPPER[msg[i]!]!;
-  return s;
-}
-
-/**
- * Bytes as a Go string shows them once decoded as UTF-8 by Go's rules: valid
- * sequences as their characters, each byte of an invalid one as U+FFFD (what
- * Go's `encoding/json` writes for it).
- *
- * @param msg The bytes.
- * @param from First byte.
- * @param to One past the last byte.
- * @returns The text.
- */
-export function goUtf8(msg: Uint8Array, from: number, to: number): string {
-  let s = "";
-  let i = from;
-  while (i < to) {
-    const b = msg[i]!;
-    if (b < 0x80) {
-      s += String.fromCharCode(b);
-      i++;
-      continue;
-    }
-    let need = 0;
-    let cp = 0;
-    let min = 0;
-    if (b >= 0xc2 && b <= 0xdf) need = 1, cp = b & 0x1f, min = 0x80;
-    else if (b >= 0xe0 && b <= 0xef) need = 2, cp = b & 0x0f, min = 0x800;
-    else if (b >= 0xf0 && b <= 0xf4) need = 3, cp = b & 0x07, min = 0x10000;
-    let ok = need > 0 && i + need < to;
-    for (let k = 1; ok && k <= need; k++) {
-      const c = msg[i + k]!;
-      if ((c & 0xc0) !== 0x80) ok = false;
-      else cp = (cp << 6) | (c & 0x3f);
-    }
-    if (
-      !ok || cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)
-    ) {
-      s += "\ufffd";
-      i++;
-      continue;
-    }
-    s += String.fromCodePoint(cp);
-    i += need + 1;
-  }
   return s;
 }
 

@@ -154,8 +154,8 @@ for (const [t, r] of READERS) if (t < 260) BY_NUMBER[t] = r;
  * `\# <length> <hex>` (their header is printed with `CLASSn` and `TYPEn`, see
  * {@linkcode hasRdataStruct}). OPT (41) is not read here: given 41 this also
  * returns the RFC 3597 form. The text is ASCII except for NULL, whose bytes
- * come back unescaped, one character per byte (code 0 to 255), as miekg
- * prints them.
+ * miekg prints unescaped: they come back decoded as Go's JSON output shows
+ * them (valid UTF-8 kept, each invalid byte U+FFFD).
  *
  * @param msg The DNS message (names in rdata may point anywhere before
  *   `cur.end`).

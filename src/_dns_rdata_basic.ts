@@ -11,12 +11,12 @@
 
 import { DnsMessageError, readName, type WireCursor } from "./_dns_wire.ts";
 import {
+  goUtf8,
   hex,
   HEX2,
   ipv4Text,
   ipv6Text,
   isV4Mapped,
-  latin1,
   opt16,
   opt32,
   opt8,
@@ -135,9 +135,13 @@ export const naptr: RdataReader = (msg, cur) => {
     regexp + '" ' + optName(msg, cur);
 };
 
-/** NULL: the bytes as they are, one character per byte (not escaped). */
+/**
+ * NULL: miekg prints the bytes unescaped. Text is decoded from them as Go's
+ * JSON output shows it (valid UTF-8 kept, each invalid byte U+FFFD); the Go
+ * tool's YAML writes invalid bytes raw, which a string cannot hold.
+ */
 export const nul: RdataReader = (msg, cur) => {
-  const s = latin1(msg, cur.off, cur.end);
+  const s = goUtf8(msg, cur.off, cur.end);
   cur.off = cur.end;
   return s;
 };

@@ -442,3 +442,50 @@ export function readTypeBitmap(
   cur.off = off;
   return s;
 }
+
+/**
+ * Bytes that Go holds in a string (miekg/dns prints NULL rdata and EDE text
+ * unescaped) as text: valid UTF-8 sequences as their characters, and each
+ * byte of an invalid one, 0x80 to 0xFF, as the lone surrogate U+DC00 + byte
+ * (Python's "surrogateescape"). Go's JSON writes such a byte as `\ufffd`
+ * (`jsonString` does the same); as UTF-8, `TextEncoder` writes U+FFFD.
+ *
+ * @param msg The bytes.
+ * @param from First byte.
+ * @param to One past the last byte.
+ * @returns The text.
+ */
+export function goUtf8(msg: Uint8Array, from: number, to: number): string {
+  let s = "";
+  let i = from;
+  while (i < to) {
+    const b = msg[i]!;
+    if (b < 0x80) {
+      s += String.fromCharCode(b);
+      i++;
+      continue;
+    }
+    let need = 0;
+    let cp = 0;
+    let min = 0;
+    if (b >= 0xc2 && b <= 0xdf) need = 1, cp = b & 0x1f, min = 0x80;
+    else if (b >= 0xe0 && b <= 0xef) need = 2, cp = b & 0x0f, min = 0x800;
+    else if (b >= 0xf0 && b <= 0xf4) need = 3, cp = b & 0x07, min = 0x10000;
+    let ok = need > 0 && i + need < to;
+    for (let k = 1; ok && k <= need; k++) {
+      const c = msg[i + k]!;
+      if ((c & 0xc0) !== 0x80) ok = false;
+      else cp = (cp << 6) | (c & 0x3f);
+    }
+    if (
+      !ok || cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)
+    ) {
+      s += String.fromCharCode(0xdc00 + b);
+      i++;
+      continue;
+    }
+    s += String.fromCodePoint(cp);
+    i += need + 1;
+  }
+  return s;
+}

@@ -227,7 +227,9 @@ export function jsonStringOfBytes(bytes: Uint8Array): string {
 
 /**
  * `encoding/json`'s string of a JavaScript string (text whose UTF-8 is the
- * Go string), quotes included; lone surrogates count as invalid UTF-8.
+ * Go string), quotes included; a lone surrogate U+DC80 to U+DCFF is one raw
+ * byte that is not UTF-8 (see `goUtf8`), other lone surrogates count as
+ * their 3 invalid bytes.
  *
  * @param text The text.
  * @returns The JSON string.
@@ -260,8 +262,11 @@ export function jsonString(text: string): string {
         i++;
         continue;
       }
-      // A lone surrogate: its UTF-8 is 3 invalid bytes in Go.
-      s += text.slice(from, i) + "\\ufffd\\ufffd\\ufffd";
+      // A lone surrogate. U+DC80 to U+DCFF stand for one raw byte 0x80 to
+      // 0xFF that is not UTF-8 (goUtf8's convention, as Python's
+      // surrogateescape): one U+FFFD in Go. Others: 3 invalid bytes.
+      s += text.slice(from, i) +
+        (c >= 0xdc80 && c <= 0xdcff ? "\\ufffd" : "\\ufffd\\ufffd\\ufffd");
       from = i + 1;
     }
   }

@@ -3,7 +3,7 @@
 // compares the answer line, or the error, with ours.
 
 import assert from "node:assert/strict";
-import { goDnsText } from "./_go_dnstap.ts";
+import { asGoJsonText, goDnsText } from "./_go_dnstap.ts";
 import {
   hasRdataStruct,
   rdataLinePrefix,
@@ -62,8 +62,7 @@ export function ourLine(type: number, rdata: Uint8Array): string {
   const header = hasRdataStruct(type)
     ? "a.\t0\t" + className(1) + "\t" + typeName(type) + "\t"
     : "a.\t0\tCLASS1\tTYPE" + type + "\t";
-  // Go's JSON turns NULL's raw bytes into UTF-8 (U+FFFD for invalid ones).
-  return goJsonString(rdataLinePrefix(type) + header + text);
+  return asGoJsonText(rdataLinePrefix(type) + header + text);
 }
 
 /**

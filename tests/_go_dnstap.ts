@@ -88,3 +88,15 @@ export async function goDnsText(
   // which the tool still unpacks and reports.
   return lines.map((line) => JSON.parse(line).message.query_message ?? "");
 }
+
+/**
+ * Our text as the Go tool's JSON shows it: each raw byte that is not UTF-8
+ * (U+DC80 to U+DCFF in our text, see goUtf8 in src/_dns_rdata_format.ts) as
+ * U+FFFD.
+ *
+ * @param text Our text.
+ * @returns The text Go's JSON output decodes to.
+ */
+export function asGoJsonText(text: string): string {
+  return text.replace(/[\udc80-\udcff]/g, "\ufffd");
+}

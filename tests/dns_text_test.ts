@@ -6,7 +6,7 @@ import { dnsMessageText, quietQuestion } from "../src/_dns_text.ts";
 import { DnsMessageError } from "../src/_dns_wire.ts";
 import { parseDnsMessage } from "../src/dns.ts";
 import { encodeDnstap } from "../src/dnstap.ts";
-import { goDnstapOutput, goDnsText } from "./_go_dnstap.ts";
+import { asGoJsonText, goDnstapOutput, goDnsText } from "./_go_dnstap.ts";
 import { interopTest } from "./_peers.ts";
 import {
   CASES,
@@ -23,7 +23,7 @@ import { mutate, prng, randomMessage } from "./_dns_random.ts";
 /** Our text, or "parse failed: " and miekg's error, as the Go tool prints. */
 function ourText(m: Uint8Array): string {
   try {
-    return dnsMessageText(m);
+    return asGoJsonText(dnsMessageText(m));
   } catch (e) {
     if (e instanceof DnsMessageError) return "parse failed: " + e.goError;
     throw e;
