@@ -18,11 +18,10 @@ interface Zone {
   isDST: boolean;
 }
 
-const enum RuleKind {
-  Julian,
-  DOY,
-  MonthWeekDay,
-}
+// The kinds of a POSIX TZ rule (plain constants, not an enum: Node and Bun
+// run this file by stripping types, which cannot strip an enum).
+const RuleKind = { Julian: 0, DOY: 1, MonthWeekDay: 2 } as const;
+type RuleKind = typeof RuleKind[keyof typeof RuleKind];
 
 interface Rule {
   kind: RuleKind;
