@@ -97,14 +97,12 @@ function side(type: DnstapMessage["type"]): number {
   return type.endsWith("_QUERY") ? 1 : 2;
 }
 
-function resourceRecords(
-  rrs: readonly DnsRecord[],
-  skip: number,
-): DnsResourceRecord[] {
+function resourceRecords(rrs: readonly DnsRecord[]): DnsResourceRecord[] {
   const out: DnsResourceRecord[] = [];
   for (let i = 0; i < rrs.length; i++) {
-    if (i === skip) continue;
     const r = rrs[i]!;
+    // OPT records: miekg/dns prints none in its sections (`edns` is one).
+    if (r.type === 41) continue;
     out.push({
       name: r.name,
       ttl: r.ttl,
@@ -143,10 +141,6 @@ export function toDnsMessageRecord(bytes: Uint8Array): DnsMessageRecord {
   }
   // Parse every section first: edns and error then come from what parsed.
   const additionals = dns.additionals;
-  let opt = -1;
-  for (let i = additionals.length - 1; i >= 0 && opt < 0; i--) {
-    if (additionals[i]!.type === 41) opt = i;
-  }
   const rcode = dns.rcode;
   const out: DnsMessageRecord = {
     size: bytes.length,
@@ -159,9 +153,9 @@ export function toDnsMessageRecord(bytes: Uint8Array): DnsMessageRecord {
       type: q.typeName,
       class: q.className,
     })),
-    answer: resourceRecords(dns.answers, -1),
-    authority: resourceRecords(dns.authorities, -1),
-    additional: resourceRecords(additionals, opt),
+    answer: resourceRecords(dns.answers),
+    authority: resourceRecords(dns.authorities),
+    additional: resourceRecords(additionals),
   };
   const edns = dns.edns;
   if (edns !== null) {

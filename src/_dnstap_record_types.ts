@@ -156,7 +156,10 @@ export interface DnsMessageRecord {
   answer?: DnsResourceRecord[];
   /** The authority section. */
   authority?: DnsResourceRecord[];
-  /** The additional section, without the OPT record `edns` describes. */
+  /**
+   * The additional section without OPT records (`edns` is the last one; a
+   * second is malformed, and miekg/dns prints none of them in a section).
+   */
   additional?: DnsResourceRecord[];
   /** The EDNS OPT record (the last one, as miekg/dns takes it). */
   edns?: DnsEdnsRecord;
