@@ -72,6 +72,37 @@ function normalTime(
   return [s, n % NS];
 }
 
+/** The last day's `YYYY-MM-DDT` (records come in time order). */
+let dayNumber = -1;
+let dayText = "";
+
+function two(n: number): string {
+  return n < 10 ? "0" + n : String(n);
+}
+
+/** formatDnstapTime, with the date of safe-integer seconds cached. */
+function timeText(sec: number | bigint, nsec: number): string {
+  if (typeof sec !== "number") return formatDnstapTime(sec, nsec);
+  const day = Math.floor(sec / 86400);
+  if (day !== dayNumber) {
+    const t = formatDnstapTime(day * 86400, 0);
+    dayText = t.slice(0, t.indexOf("T") + 1);
+    dayNumber = day;
+  }
+  const rem = sec - day * 86400;
+  const ns = String(nsec);
+  return dayText + two(Math.floor(rem / 3600)) + ":" +
+    two(Math.floor(rem / 60) % 60) + ":" + two(rem % 60) + "." +
+    "000000000".slice(ns.length) + ns + "Z";
+}
+
+/** formatDnstapAddress, with IPv4 spelled out. */
+function addressText(a: Uint8Array): string {
+  return a.length === 4
+    ? a[0] + "." + a[1] + "." + a[2] + "." + a[3]
+    : formatDnstapAddress(a);
+}
+
 /** `b - a` in nanoseconds, or -1 when negative or not a safe integer. */
 function latency(
   a: [number | bigint, number],
@@ -290,11 +321,11 @@ export function toDnstapRecord(dnstap: Dnstap): DnstapRecord {
   if (m.socketFamily !== undefined) out.socket_family = m.socketFamily;
   if (m.socketProtocol !== undefined) out.socket_protocol = m.socketProtocol;
   if (m.queryAddress !== undefined) {
-    out.query_address = formatDnstapAddress(m.queryAddress);
+    out.query_address = addressText(m.queryAddress);
   }
   if (m.queryPort !== undefined) out.query_port = m.queryPort;
   if (m.responseAddress !== undefined) {
-    out.response_address = formatDnstapAddress(m.responseAddress);
+    out.response_address = addressText(m.responseAddress);
   }
   if (m.responsePort !== undefined) out.response_port = m.responsePort;
   if (times.query !== undefined) out.query_time = times.query;
@@ -329,8 +360,8 @@ function messageTimes(m: DnstapMessage): {
   const r = m.responseTimeSec === undefined
     ? null
     : normalTime(m.responseTimeSec, m.responseTimeNsec);
-  const query = q === null ? undefined : formatDnstapTime(q[0], q[1]);
-  const response = r === null ? undefined : formatDnstapTime(r[0], r[1]);
+  const query = q === null ? undefined : timeText(q[0], q[1]);
+  const response = r === null ? undefined : timeText(r[0], r[1]);
   const kind = side(m.type);
   return {
     query,
