@@ -670,3 +670,63 @@ interopTest(
     assert.ok(await againstGo(messages) > 500);
   },
 );
+
+// Records that break a documented rule, each one way: the schema must say no
+// (so that the validations above can fail).
+const BAD: [string, unknown][] = [
+  ["an unknown field", { type: "CLIENT_QUERY", qname: "x." }],
+  ["a null", { type: "CLIENT_QUERY", identity: null }],
+  ["no type and no dnstap_type", { identity: "ns1" }],
+  ["message fields without a type", { dnstap_type: 2, query_port: 1 }],
+  ["dnstap_type MESSAGE beside a message", {
+    type: "CLIENT_QUERY",
+    dnstap_type: "MESSAGE",
+  }],
+  ["an unknown type name", { type: "CLIENT_QUERIES" }],
+  ["a time with six digits", {
+    type: "CLIENT_QUERY",
+    time: "2026-12-03T09:33:16.123456Z",
+  }],
+  ["latency without the times", { type: "CLIENT_RESPONSE", latency_ns: 5 }],
+  ["a negative latency", {
+    type: "CLIENT_RESPONSE",
+    query_time: "1970-01-01T00:00:00.000000001Z",
+    response_time: "1970-01-01T00:00:00.000000000Z",
+    latency_ns: -1,
+  }],
+  ["extra not base64", { type: "CLIENT_QUERY", extra: "a b" }],
+  ["both query_zone and its error", {
+    type: "RESOLVER_QUERY",
+    query_zone: ".",
+    query_zone_error: "x",
+  }],
+  ["a message without size", {
+    type: "CLIENT_QUERY",
+    query: { error: "dns: x" },
+  }],
+  ["a short message with a header field", {
+    type: "CLIENT_QUERY",
+    query: { size: 5, id: 1, error: "dns: x" },
+  }],
+  ["a message missing its sections", {
+    type: "CLIENT_QUERY",
+    query: { size: 12, id: 1, opcode: "QUERY", rcode: "NOERROR", flags: [] },
+  }],
+  ["an unknown flag", {
+    type: "CLIENT_QUERY",
+    query: { ...QUERY_RECORD, flags: ["xx"] },
+  }],
+  ["a record without rdata", {
+    type: "CLIENT_RESPONSE",
+    response: {
+      ...TYPICAL_RECORD,
+      answer: [{ name: ".", ttl: 1, class: "IN", type: "A" }],
+    },
+  }],
+];
+
+for (const [name, value] of BAD) {
+  Deno.test(`the dnstap record schema rejects ${name}`, () => {
+    assert.notEqual(schemaErrors(value), null);
+  });
+}
