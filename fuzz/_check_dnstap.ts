@@ -20,17 +20,21 @@
 // - the text forms: formatDnstapAddress never throws and a 4- or 16-byte
 //   address parses back (parseDnstapAddress) to its bytes; formatDnstapTime
 //   throws only its RangeError for nanoseconds of a second or more, and
-//   agrees with Date for years 1970 to 9999.
+//   agrees with Date for years 1970 to 9999;
+// - toDnstapRecord never throws, and its record is plain JSON data (no
+//   undefined, null, bigint, bytes; well-formed strings).
 import type fc from "fast-check";
 import {
   decodeDnstap,
   type Dnstap,
   DnstapError,
   type DnstapMessage,
+  type DnstapRecord,
   encodeDnstap,
   formatDnstapAddress,
   formatDnstapTime,
   parseDnstapAddress,
+  toDnstapRecord,
 } from "../src/dnstap.ts";
 import { ProtoReader } from "../src/_protobuf.ts";
 import {
@@ -293,6 +297,50 @@ function checkDnstap(c: DnstapCase): void {
     );
   }
   if (value.message !== undefined) checkTextForms(value.message, at);
+  checkRecord(value, at);
+}
+
+/**
+ * toDnstapRecord: no throw on any decoded value (malformed DNS included),
+ * and a result that JSON keeps as it is (no bigint, no bytes, no undefined).
+ */
+function checkRecord(value: Dnstap, at: string): void {
+  let record: DnstapRecord;
+  try {
+    record = toDnstapRecord(value);
+  } catch (e) {
+    fail("crash", `toDnstapRecord: ${describeThrown(e)} ${at}`);
+  }
+  const bad = notJson(record, "record");
+  if (bad !== null) {
+    fail("invariant", `toDnstapRecord: ${bad} is not plain JSON data ${at}`);
+  }
+}
+
+/**
+ * The path of the first value that is not plain JSON data (undefined, null,
+ * bigint, bytes, a non-finite number, a string with a lone surrogate), or
+ * null.
+ */
+function notJson(v: unknown, path: string): string | null {
+  if (typeof v === "string") return v.isWellFormed() ? null : path;
+  if (typeof v === "boolean") return null;
+  if (typeof v === "number") return Number.isFinite(v) ? null : path;
+  if (typeof v !== "object" || v === null) return path; // undefined, bigint
+  const proto = Object.getPrototypeOf(v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const bad = notJson(v[i], `${path}[${i}]`);
+      if (bad !== null) return bad;
+    }
+    return null;
+  }
+  if (proto !== Object.prototype) return path; // bytes, a class instance
+  for (const [k, x] of Object.entries(v)) {
+    const bad = notJson(x, `${path}.${k}`);
+    if (bad !== null) return bad;
+  }
+  return null;
 }
 
 /**

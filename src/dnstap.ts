@@ -16,6 +16,9 @@
  * - {@linkcode formatDnstapQuiet}, {@linkcode formatDnstapYaml} and
  *   {@linkcode formatDnstapJson} print a record exactly as the Go `dnstap`
  *   tool's `-q`, `-y` and `-j` do (golang-dnstap 0.4, miekg/dns 1.1.50).
+ * - {@linkcode toDnstapRecord} gives a record as structured, JSON-ready data
+ *   of our own design ({@linkcode DnstapRecord}: the DNS messages parsed,
+ *   latency, identity), one NDJSON line per record once stringified.
  *
  * The DNS messages inside (`queryMessage`, `responseMessage`) stay wire-format
  * bytes in the decoded objects.
@@ -83,3 +86,14 @@ export {
 export { formatDnstapQuiet } from "./_dnstap_quiet.ts";
 export { formatDnstapYaml } from "./_dnstap_yaml.ts";
 export { formatDnstapJson } from "./_dnstap_json.ts";
+export { toDnstapRecord } from "./_dnstap_record.ts";
+export type {
+  DnsEdnsOptionRecord,
+  DnsEdnsRecord,
+  DnsFlag,
+  DnsMessageRecord,
+  DnsQuestionRecord,
+  DnsResourceRecord,
+  DnstapPolicyRecord,
+  DnstapRecord,
+} from "./_dnstap_record_types.ts";

@@ -40,7 +40,8 @@ Usage: fstrm dnstap (-r FILE [FILE...] | -u SOCKET | -l HOST:PORT) [options]
 
 Prints dnstap records as the Go dnstap tool (golang-dnstap 0.4) does, byte
 for byte: -q quiet text (the default, as with the Go tool), -y YAML, -j
-JSON. Or, with -w FILE and no format flag, writes the records as a dnstap
+JSON; or, with --json, as structured JSON of our own for programs. Or, with
+-w FILE and no format flag, writes the records as a dnstap
 Frame Streams file. Frames that are no dnstap message are counted and
 skipped (the Go tool stops at the first); they never stop the command.
 
@@ -59,14 +60,17 @@ Output:
   -q, --quiet             quiet text, one line per record (the default)
   -y, --yaml              YAML, records separated by "---"
   -j, --go-json           JSON, one object per line (the Go tool's)
+      --json              structured JSON, one object per line: DNS messages
+                          parsed (header, question, records, EDNS), latency,
+                          identity (docs/dnstap_records.md)
   -w, --write FILE        write to FILE instead of stdout: the records'
-                          text with -q, -y or -j; without them, the records
+                          text with -q, -y, -j or --json; without, the records
                           themselves as a Frame Streams file (START, data
                           frames, STOP; content type protobuf:dnstap.Dnstap).
                           -w - writes that Frame Streams file to stdout (not
                           a terminal), to pipe it on
   -a, --append            append the text to FILE instead of truncating it
-                          (needs -w FILE and -q, -y or -j, as the Go tool)
+                          (needs -w FILE and a format flag, as the Go tool)
 
 Filters (optional; a record must pass all given; each takes comma lists and
 may be repeated, any value of one filter passes it):
@@ -122,6 +126,7 @@ const OPTIONS = {
   quiet: { type: "boolean", short: "q" },
   yaml: { type: "boolean", short: "y" },
   "go-json": { type: "boolean", short: "j" },
+  json: { type: "boolean" },
   write: { type: "string", short: "w" },
   append: { type: "boolean", short: "a" },
   type: { type: "string", multiple: true },
@@ -177,7 +182,7 @@ export async function dnstap(args: string[]): Promise<number> {
   if (frames && config.write === "-" && Deno.stdout.isTerminal()) {
     throw usageError(
       CMD,
-      "refusing to write Frame Streams to a terminal (give -q, -y or -j, or redirect stdout)",
+      "refusing to write Frame Streams to a terminal (give -q, -y, -j or --json, or redirect stdout)",
     );
   }
   const source = config.source;
@@ -268,11 +273,11 @@ function configFrom(
     source = { kind: "listen", target: { transport: "unix", path: unix[0]! } };
   } else source = { kind: "listen", target: tcpTarget(listen[0]!) };
 
-  const flags = (["-q", "-y", "-j"] as const).filter((_f, i) =>
-    values[["quiet", "yaml", "go-json"][i]!] === true
+  const flags = (["-q", "-y", "-j", "--json"] as const).filter((_f, i) =>
+    values[["quiet", "yaml", "go-json", "json"][i]!] === true
   );
   if (flags.length > 1) {
-    throw usageError(CMD, "give at most one of -q, -y and -j");
+    throw usageError(CMD, "give at most one of -q, -y and -j, or --json");
   }
   const format = flags[0] ?? null;
   const write = (values.write as string | undefined) ?? null;
@@ -281,7 +286,7 @@ function configFrom(
   if (append && (write === null || write === "-" || format === null)) {
     throw usageError(
       CMD,
-      "-a (--append) needs -w FILE and one of -q, -y and -j (text is appended, not Frame Streams)",
+      "-a (--append) needs -w FILE and one of -q, -y, -j and --json (text is appended, not Frame Streams)",
     );
   }
   let filter: DnstapFilterSpec;
