@@ -1,9 +1,11 @@
 /**
  * The fuzzer: random and mutated Frame Streams through FrameDecoder (both
  * engines, next() and next(onData)), FrameReader (both engines, small
- * windows) and the two handshake state machines, held to each other, to a
- * reference model and to the documented invariants (one module per target,
- * fuzz/_check_<target>.ts, registered in _targets.ts). A
+ * windows), the handshake state machines and the two sessions, and random
+ * and mutated dnstap and DNS messages through their decoders and text
+ * forms, held to each other, to reference models and to the documented
+ * invariants (one module per target, fuzz/_check_<target>.ts, registered in
+ * _targets.ts). A
  * divergence, a crash, a hang or an allocation past the bounds is saved as
  * a reproducer in the corpus directory (tests/corpus/<kind>-<hash>.json),
  * which tests/corpus_test.ts replays as regression tests, and the run exits
@@ -17,7 +19,8 @@
  * deno run --allow-read fuzz/fuzz.ts --replay tests/corpus/some-case.json
  * ```
  *
- * The targets are decoder, reader and handshake (`--help` lists them all).
+ * The targets are decoder, reader, handshake, writer-session,
+ * reader-session, dnstap and dns-message (`--help` lists them).
  * `--duration` (default 60) is split evenly between the targets of `all`;
  * `--iterations` runs that many cases per target. The seed (random unless
  * given) is printed: with `--iterations`, the same seed runs the same cases.
