@@ -1,6 +1,6 @@
 // WriterSession driven from node:net, as a Node or Bun client would drive
 // it (Deno runs node:net too): socket events feed the session, its events
-// go to the socket, one timer follows its deadline. The loop the README's
+// go to the socket, one timer follows its deadline. The loop docs/decoding.md's
 // Node section can show.
 import {
   ControlType,

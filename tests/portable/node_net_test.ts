@@ -1,6 +1,6 @@
 // Portable: a collector and a writer built on node:net from the root's
 // sans-I/O parts alone (FrameDecoder and the two handshakes), talking over
-// TCP on every runtime: the shape of the README's Node collector. (When
+// TCP on every runtime: the shape of the Node collector of docs/decoding.md. (When
 // ReaderSession and WriterSession land, the lead adds the same exchange
 // driven by the sessions beside this one.)
 import assert from "node:assert/strict";
