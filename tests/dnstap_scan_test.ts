@@ -8,7 +8,9 @@ import {
   WasmDnstapScanner,
 } from "../src/_dnstap_scan_engine.ts";
 import { encodeDnstap } from "../src/dnstap.ts";
+import { DNSTAP_SCAN_WASM } from "../src/_dnstap_scan_wasm_bytes.ts";
 import {
+  columnsBytes,
   HAS_DNS,
   HAS_DNS_RESPONSE,
   HAS_QCLASS,
@@ -18,6 +20,7 @@ import {
   SCAN_BAD_DNS_HEADER,
   SCAN_BAD_PROTOBUF,
   SCAN_BAD_QUESTION,
+  SCAN_CAPACITY,
   SCAN_CONTROL,
   SCAN_OK,
 } from "../src/_dnstap_scan_layout.ts";
@@ -352,4 +355,37 @@ Deno.test("scanDnstap marks control frames and loads the WebAssembly engine", ()
     () => scanner.scan(buf, Uint32Array.of(0, 40, 0), 1),
     RangeError,
   );
+});
+
+Deno.test("WasmDnstapScanner runs the committed build, with no imports", async () => {
+  const module = new WebAssembly.Module(DNSTAP_SCAN_WASM);
+  assert.equal(WebAssembly.Module.imports(module).length, 0);
+  assert.deepEqual(
+    WebAssembly.Module.exports(module).map((e) => `${e.kind} ${e.name}`)
+      .sort(),
+    [
+      "function capacity",
+      "function columnsBytes",
+      "function columnsOffset",
+      "function ensureInput",
+      "function inputCapacity",
+      "function inputOffset",
+      "function scan",
+      "function tableOffset",
+      "memory memory",
+    ],
+  );
+  // The embedded bytes are the committed wasm/build/dnstap_scan.wasm.
+  const file = await Deno.readFile(
+    new URL("../wasm/build/dnstap_scan.wasm", import.meta.url),
+  );
+  assert.deepEqual(DNSTAP_SCAN_WASM, file);
+  // Its columns are views of WebAssembly memory, laid out as the TS ones.
+  const scanner = new WasmDnstapScanner();
+  const c = scanner.columns;
+  assert.equal(c.capacity, SCAN_CAPACITY);
+  assert.equal(c.bytes.byteLength, columnsBytes(SCAN_CAPACITY));
+  // The columns sit in memory after the frame table, before the input.
+  assert.equal(c.byteOffset, 65_536);
+  assert.ok(c.buffer.byteLength > c.byteOffset + c.bytes.byteLength);
 });
