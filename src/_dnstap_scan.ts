@@ -19,6 +19,7 @@ import {
   HAS_IDENTITY,
   HAS_MESSAGE,
   HAS_MESSAGE_TYPE,
+  HAS_OPT,
   HAS_POLICY,
   HAS_QCLASS,
   HAS_QNAME_POINTER,
@@ -353,13 +354,86 @@ function clearRow(c: DnstapColumns, i: number): void {
   c.opcode[i] = 0;
   c.rcode[i] = 0;
   c.qnameLabels[i] = 0;
+  c.ednsUdpSize[i] = 0;
+  c.ednsFlags[i] = 0;
+  c.ednsRcode[i] = 0;
+  c.ednsVersion[i] = 0;
   c.queryAddress.fill(0, i * 16, i * 16 + 16);
   c.responseAddress.fill(0, i * 16, i * 16 + 16);
 }
 
 /**
- * Reads the DNS header and first question of the message `b[m, m + n)` into
- * row i; returns the row's status.
+ * Where the name at `off` ends in place, or -1 where miekg/dns fails on it
+ * (skipName in _dns_wire.ts); the message is `b[m, end)`.
+ */
+function skipName(b: Uint8Array, m: number, end: number, off: number): number {
+  let next = -1;
+  let wire = 0;
+  let pointers = 0;
+  for (;;) {
+    if (off >= end) return -1;
+    const x = b[off++]!;
+    if (x < 0x40) {
+      if (x === 0) return next < 0 ? off : next;
+      if (off + x > end) return -1;
+      wire += x + 1;
+      if (wire >= 255) return -1;
+      off += x;
+    } else if (x >= 0xc0) {
+      if (off >= end) return -1;
+      const y = b[off++]!;
+      if (next < 0) next = off;
+      if (++pointers > MAX_POINTERS) return -1;
+      off = m + (((x & 0x3f) << 8) | y);
+    } else return -1;
+  }
+}
+
+/**
+ * Walks the rest of the message `b[m, end)` from `off` (questions 2 and
+ * on, then the records) as the module doc says, and fills the EDNS columns
+ * of row i from the last OPT record of the additional section.
+ */
+function edns(
+  b: Uint8Array,
+  m: number,
+  end: number,
+  off: number,
+  c: DnstapColumns,
+  i: number,
+): void {
+  for (let k = c.qdcount[i]! - 1; k > 0; k--) {
+    off = skipName(b, m, end, off);
+    if (off < 0) return;
+    if (off === end) continue;
+    if (off + 2 > end) return;
+    off = off + 4 > end ? end : off + 4;
+  }
+  const records = c.ancount[i]! + c.nscount[i]!;
+  const additional = c.arcount[i]!;
+  let found = -1;
+  for (let k = 0; k < records + additional; k++) {
+    // A section that ends early ends the walk (miekg/dns stops at the end
+    // of the message without an error).
+    if (off === end) break;
+    off = skipName(b, m, end, off);
+    if (off < 0 || off + 10 > end) break;
+    const rdEnd = off + 10 + ((b[off + 8]! << 8) | b[off + 9]!);
+    if (rdEnd > end) break;
+    if (k >= records && b[off]! === 0 && b[off + 1]! === 41) found = off;
+    off = rdEnd;
+  }
+  if (found < 0) return;
+  c.ednsUdpSize[i] = (b[found + 2]! << 8) | b[found + 3]!;
+  c.ednsRcode[i] = b[found + 4]!;
+  c.ednsVersion[i] = b[found + 5]!;
+  c.ednsFlags[i] = (b[found + 6]! << 8) | b[found + 7]!;
+  PR |= HAS_OPT;
+}
+
+/**
+ * Reads the DNS header, first question and OPT record of the message
+ * `b[m, m + n)` into row i; returns the row's status.
  */
 function dns(
   b: Uint8Array,
@@ -380,9 +454,13 @@ function dns(
   c.ancount[i] = (b[m + 6]! << 8) | b[m + 7]!;
   c.nscount[i] = (b[m + 8]! << 8) | b[m + 9]!;
   c.arcount[i] = (b[m + 10]! << 8) | b[m + 11]!;
-  if (n === 12 || qd === 0) return SCAN_OK;
-  // The name, as miekg/dns UnpackDomainName (skipName in _dns_wire.ts).
+  if (n === 12) return SCAN_OK;
   const end = m + n;
+  if (qd === 0) {
+    edns(b, m, end, m + 12, c, i);
+    return SCAN_OK;
+  }
+  // The name, as miekg/dns UnpackDomainName (skipName in _dns_wire.ts).
   let off = m + 12;
   let next = -1;
   let wire = 0;
@@ -413,6 +491,7 @@ function dns(
   // end; one byte left is an error before QTYPE, not before QCLASS.
   let qtype = 0;
   let qclass = 0;
+  let after = end;
   if (next < end) {
     if (next + 2 > end) return SCAN_BAD_QUESTION;
     qtype = (b[next]! << 8) | b[next + 1]!;
@@ -420,6 +499,7 @@ function dns(
     if (next + 4 <= end) {
       qclass = (b[next + 2]! << 8) | b[next + 3]!;
       pr |= HAS_QCLASS;
+      after = next + 4;
     }
   }
   c.qnameOffset[i] = m + 12;
@@ -428,6 +508,7 @@ function dns(
   c.qtype[i] = qtype;
   c.qclass[i] = qclass;
   PR |= pr;
+  edns(b, m, end, after, c, i);
   return SCAN_OK;
 }
 

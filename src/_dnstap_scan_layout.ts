@@ -44,10 +44,14 @@
  * | qtype                  | u16    | QTYPE of the first question                   |
  * | qclass                 | u16    | QCLASS of the first question                  |
  * | qnameLength            | u16    | bytes of the name in place (to its first pointer) |
+ * | ednsUdpSize            | u16    | the OPT record's class (the UDP payload size) |
+ * | ednsFlags              | u16    | the low 16 bits of its TTL (DO is 0x8000)     |
  * | status                 | u8     | `SCAN_*`                                      |
  * | opcode                 | u8     | header opcode (4 bits)                        |
  * | rcode                  | u8     | header rcode (4 bits; no EDNS extension)      |
  * | qnameLabels            | u8     | labels of the name, pointers followed         |
+ * | ednsRcode              | u8     | the OPT TTL's top 8 bits (the extended rcode) |
+ * | ednsVersion            | u8     | the OPT TTL's next 8 bits (the EDNS version)  |
  * | queryAddress           | 16 B   | first 16 bytes of query_address, 0-padded     |
  * | responseAddress        | 16 B   | first 16 bytes of response_address            |
  *
@@ -61,10 +65,15 @@
  * any later even number), else the query_message. Its header fills id,
  * flags, opcode, rcode and the counts when it has 12 bytes or more; the
  * first question fills qname, qtype and qclass exactly when
- * `parseDnsMessage(bytes).question` is not null. The rcode is the header's
- * 4 bits: the EDNS extended bits sit in the OPT record at the end of the
- * message, and finding it exactly as miekg/dns does means checking every
- * record's rdata, which is not a cheap scan.
+ * `parseDnsMessage(bytes).question` is not null. The rcode column is the
+ * header's 4 bits. The EDNS columns come from the last OPT record of the
+ * additional section, found by a walk of the remaining questions and of
+ * every record's name, type, class, TTL and rdlength that checks their
+ * bounds as miekg/dns does but not the rdata itself (nor the OPT options):
+ * checking rdata type by type is not a scan. So they equal
+ * `parseDnsMessage(bytes).edns` (and `(ednsRcode << 4) | rcode` its
+ * `rcode`) whenever its `error` is null; on a message miekg/dns rejects for
+ * its rdata they may hold an OPT record it does not reach.
  *
  * Every row is written whole (zeros where absent), so two engines' tables
  * are equal byte for byte.
@@ -139,6 +148,8 @@ export const HAS_QCLASS = 1 << 28;
 /** The question name holds a compression pointer: the span covers the name
  * up to and including it; read the name from the message to follow it. */
 export const HAS_QNAME_POINTER = 1 << 29;
+/** An OPT record was found: the EDNS columns are set. */
+export const HAS_OPT = 1 << 30;
 
 /** Rows per scan (the frame scanner's table capacity). */
 export const SCAN_CAPACITY = 4096;
@@ -147,8 +158,8 @@ export const SCAN_CAPACITY = 4096;
 const F64_COLUMNS = 2;
 const U32_COLUMNS = 15;
 const I32_COLUMNS = 4;
-const U16_COLUMNS = 9;
-const U8_COLUMNS = 4;
+const U16_COLUMNS = 11;
+const U8_COLUMNS = 6;
 const ADDRESS_COLUMNS = 2;
 
 /** Bytes one row takes across all columns. */
@@ -237,6 +248,10 @@ export class DnstapColumns {
   readonly qclass: Uint16Array;
   /** Bytes of the question name in place. */
   readonly qnameLength: Uint16Array;
+  /** The OPT record's UDP payload size. */
+  readonly ednsUdpSize: Uint16Array;
+  /** The OPT record's flags (DO 0x8000). */
+  readonly ednsFlags: Uint16Array;
   /** `SCAN_*`. */
   readonly status: Uint8Array;
   /** Header opcode. */
@@ -245,6 +260,10 @@ export class DnstapColumns {
   readonly rcode: Uint8Array;
   /** Labels of the question name. */
   readonly qnameLabels: Uint8Array;
+  /** The OPT record's extended rcode bits (upper 8 of 12). */
+  readonly ednsRcode: Uint8Array;
+  /** The OPT record's EDNS version. */
+  readonly ednsVersion: Uint8Array;
   /** query_address, 16 bytes per row. */
   readonly queryAddress: Uint8Array;
   /** response_address, 16 bytes per row. */
@@ -328,10 +347,14 @@ export class DnstapColumns {
     this.qtype = u16();
     this.qclass = u16();
     this.qnameLength = u16();
+    this.ednsUdpSize = u16();
+    this.ednsFlags = u16();
     this.status = u8(1);
     this.opcode = u8(1);
     this.rcode = u8(1);
     this.qnameLabels = u8(1);
+    this.ednsRcode = u8(1);
+    this.ednsVersion = u8(1);
     this.queryAddress = u8(16);
     this.responseAddress = u8(16);
   }

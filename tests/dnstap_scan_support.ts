@@ -10,6 +10,7 @@ import {
   HAS_IDENTITY,
   HAS_MESSAGE,
   HAS_MESSAGE_TYPE,
+  HAS_OPT,
   HAS_POLICY,
   HAS_QCLASS,
   HAS_QNAME_POINTER,
@@ -112,10 +113,14 @@ const SCALARS = [
   "qtype",
   "qclass",
   "qnameLength",
+  "ednsUdpSize",
+  "ednsFlags",
   "status",
   "opcode",
   "rcode",
   "qnameLabels",
+  "ednsRcode",
+  "ednsVersion",
 ] as const;
 
 function hex16(col: Uint8Array, i: number): string {
@@ -164,6 +169,13 @@ export function rowsEqual(
   return true;
 }
 
+const EDNS_KEYS = [
+  "ednsUdpSize",
+  "ednsFlags",
+  "ednsRcode",
+  "ednsVersion",
+] as const;
+
 function enumNumber(table: EnumTable, v: string | number): number {
   if (typeof v === "number") return v;
   const n = table.indexOf(v);
@@ -191,13 +203,16 @@ function labelCount(name: string): number {
 
 /**
  * Row `i` as the references give it: decodeDnstap for the protobuf,
- * parseDnsMessage for the header and the question (never the scanners'
- * code).
+ * parseDnsMessage for the header, the question and EDNS (never the
+ * scanners' code). Where parseDnsMessage has an error after the question,
+ * the EDNS columns are not defined by it (the scan does not check rdata):
+ * they are taken from `got`.
  */
 export function expectedRow(
   buf: Uint8Array,
   table: Uint32Array,
   i: number,
+  got: Row,
 ): Row {
   const row = zeroRow();
   if (table[i * 3 + 2] !== 0) {
@@ -325,6 +340,20 @@ export function expectedRow(
           row.qclass = q.class;
         } else if (dns.questionCount > 0 && bytes.length > 12) {
           row.status = SCAN_BAD_QUESTION;
+        }
+        if (row.status !== SCAN_BAD_QUESTION) {
+          const e = dns.edns;
+          if (dns.error !== null) {
+            for (const k of EDNS_KEYS) row[k] = got[k]!;
+            pr |= (got.present as number) & HAS_OPT;
+          } else if (e !== null) {
+            pr |= HAS_OPT;
+            row.ednsUdpSize = e.udpSize;
+            row.ednsFlags = e.flags;
+            row.ednsRcode = e.extendedRcode;
+            row.ednsVersion = e.version;
+            assert.equal((e.extendedRcode << 4) | dns.headerRcode, dns.rcode);
+          }
         }
       }
     }

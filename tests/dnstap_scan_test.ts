@@ -8,11 +8,13 @@ import {
   WasmDnstapScanner,
 } from "../src/_dnstap_scan_engine.ts";
 import { encodeDnstap } from "../src/dnstap.ts";
+import { parseDnsMessage } from "../src/dns.ts";
 import { DNSTAP_SCAN_WASM } from "../src/_dnstap_scan_wasm_bytes.ts";
 import {
   columnsBytes,
   HAS_DNS,
   HAS_DNS_RESPONSE,
+  HAS_OPT,
   HAS_QCLASS,
   HAS_QNAME_POINTER,
   HAS_QTYPE,
@@ -52,16 +54,15 @@ for (const [name, noQuestion] of Object.entries(CAPTURES)) {
       let rows = 0;
       let questions = 0;
       let ok = 0;
+      let opts = 0;
       for (const table of frameTables(buf)) {
         const n = table.length / 3;
         scanner.scan(buf, table, n);
         for (let i = 0; i < n; i++) {
-          const want = expectedRow(buf, table, i);
-          assert.deepEqual(
-            rowOf(scanner.columns, i),
-            want,
-            `${scanner.name} row ${rows}`,
-          );
+          const got = rowOf(scanner.columns, i);
+          const want = expectedRow(buf, table, i, got);
+          assert.deepEqual(got, want, `${scanner.name} row ${rows}`);
+          if ((want.present as number) & HAS_OPT) opts++;
           if ((want.present as number) & HAS_QUESTION) questions++;
           if (want.status === SCAN_OK) ok++;
           rows++;
@@ -71,6 +72,7 @@ for (const [name, noQuestion] of Object.entries(CAPTURES)) {
       assert.ok(rows > 250, `${rows} rows`);
       assert.equal(ok, rows - 2);
       assert.equal(questions, rows - 2 - noQuestion);
+      assert.ok(opts > rows / 2, `${opts} OPT records in ${rows} rows`);
     }
   });
 }
@@ -96,7 +98,11 @@ function scanRows(payloads: Uint8Array[]): Row[] {
     scanner.scan(buf, table, payloads.length);
     payloads.forEach((_, i) => {
       const row = rowOf(scanner.columns, i);
-      assert.deepEqual(row, expectedRow(buf, table, i), `${scanner.name} ${i}`);
+      assert.deepEqual(
+        row,
+        expectedRow(buf, table, i, row),
+        `${scanner.name} ${i}`,
+      );
       if (scanner.name === "ts") rows.push(row);
     });
   }
@@ -231,6 +237,116 @@ function chain(n: number): number[] {
   }
   return out;
 }
+
+Deno.test("scanDnstap reads the last OPT record of the additional section", () => {
+  // A response: header (QR, rcode 7, 1 question, 1 answer, 0, ARCOUNT n).
+  const head = (ar: number) => [0, 1, 0x81, 0x87, 0, 1, 0, 1, 0, 0, 0, ar];
+  const q = [1, 0x61, 0, 0, 1, 0, 1];
+  const a = [0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1];
+  // OPT: root, type 41, class = UDP size, TTL = ext rcode, version, flags.
+  const opt = (udp: number, ext: number, flags: number) => [
+    0,
+    0,
+    41,
+    udp >> 8,
+    udp & 0xff,
+    ext,
+    0,
+    flags >> 8,
+    flags & 0xff,
+    0,
+    0,
+  ];
+  const response = (dns: number[]) =>
+    encodeDnstap({
+      type: "MESSAGE",
+      message: {
+        type: "CLIENT_RESPONSE",
+        responseMessage: Uint8Array.from(dns),
+      },
+    });
+  const rows = scanRows([
+    // BADCOOKIE: rcode 23 = extended 1, header 7.
+    response([...head(1), ...q, ...a, ...opt(1232, 1, 0x8000)]),
+    // Two OPT records: the last counts (as miekg/dns takes it).
+    response([...head(2), ...q, ...a, ...opt(512, 0, 0), ...opt(4096, 2, 0)]),
+    // ARCOUNT says 1, the message ends before it: no OPT, no error.
+    response([...head(1), ...q, ...a]),
+    // An OPT record whose rdlength runs past the end.
+    response([...head(1), ...q, ...a, ...opt(1232, 1, 0).slice(0, 10), 9]),
+  ]);
+  assert.deepEqual(
+    rows.map((r) => [r.ednsUdpSize, r.ednsRcode, r.ednsFlags, r.rcode]),
+    [[1232, 1, 0x8000, 7], [4096, 2, 0, 7], [0, 0, 0, 7], [0, 0, 0, 7]],
+  );
+  assert.deepEqual(
+    rows.map((r) => ((r.present as number) & HAS_OPT) !== 0),
+    [true, true, false, false],
+  );
+});
+
+Deno.test("scanDnstap does not check rdata: an OPT after a bad A record still counts", () => {
+  // miekg/dns rejects the 3-byte A record ("dns: bad rdlength" or an
+  // overflow) and never reaches the OPT record; the scan, which checks
+  // record bounds but not rdata, reads it (documented in the layout).
+  const dns = Uint8Array.from([
+    0,
+    1,
+    0x81,
+    0x80,
+    0,
+    1,
+    0,
+    1,
+    0,
+    0,
+    0,
+    1,
+    1,
+    0x61,
+    0,
+    0,
+    1,
+    0,
+    1,
+    0xc0,
+    12,
+    0,
+    1,
+    0,
+    1,
+    0,
+    0,
+    0,
+    60,
+    0,
+    3,
+    192,
+    0,
+    2,
+    0,
+    0,
+    41,
+    4,
+    0xd0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+  ]);
+  assert.notEqual(parseDnsMessage(dns).error, null);
+  assert.equal(parseDnsMessage(dns).edns, null);
+  const rows = scanRows([
+    encodeDnstap({
+      type: "MESSAGE",
+      message: { type: "AUTH_RESPONSE", responseMessage: dns },
+    }),
+  ]);
+  assert.equal(rows[0]!.ednsUdpSize, 1232);
+  assert.equal(rows[0]!.status, SCAN_OK);
+});
 
 Deno.test("scanDnstap reads protobuf as decodeDnstap, edge by edge", () => {
   const type = [0x78, 0x01]; // Dnstap.type = MESSAGE

@@ -15,7 +15,7 @@
 const TABLE: u32 = 1024;
 const CAPACITY: u32 = 4096;
 const COLUMNS: u32 = 65536;
-const ROW: u32 = 146;
+const ROW: u32 = 152;
 const INPUT: u32 = 720896; // COLUMNS + ROW * CAPACITY, rounded up to 64 KiB
 
 const N: u32 = CAPACITY;
@@ -50,11 +50,15 @@ const ARCOUNT: u32 = NSCOUNT + N * 2;
 const QTYPE: u32 = ARCOUNT + N * 2;
 const QCLASS: u32 = QTYPE + N * 2;
 const QNAME_LENGTH: u32 = QCLASS + N * 2;
-const STATUS: u32 = QNAME_LENGTH + N * 2;
+const EDNS_UDP_SIZE: u32 = QNAME_LENGTH + N * 2;
+const EDNS_FLAGS: u32 = EDNS_UDP_SIZE + N * 2;
+const STATUS: u32 = EDNS_FLAGS + N * 2;
 const OPCODE: u32 = STATUS + N;
 const RCODE: u32 = OPCODE + N;
 const QNAME_LABELS: u32 = RCODE + N;
-const QUERY_ADDRESS: u32 = QNAME_LABELS + N;
+const EDNS_RCODE: u32 = QNAME_LABELS + N;
+const EDNS_VERSION: u32 = EDNS_RCODE + N;
+const QUERY_ADDRESS: u32 = EDNS_VERSION + N;
 const RESPONSE_ADDRESS: u32 = QUERY_ADDRESS + N * 16;
 const COLUMNS_END: u32 = RESPONSE_ADDRESS + N * 16;
 
@@ -91,6 +95,7 @@ const HAS_QUESTION: u32 = 1 << 26;
 const HAS_QTYPE: u32 = 1 << 27;
 const HAS_QCLASS: u32 = 1 << 28;
 const HAS_QNAME_POINTER: u32 = 1 << 29;
+const HAS_OPT: u32 = 1 << 30;
 
 const VARINT: u32 = 0;
 const FIXED64: u32 = 1;
@@ -410,6 +415,8 @@ function clearRow(i: u32): void {
   store<u8>(<usize>(OPCODE + i), 0);
   store<u8>(<usize>(RCODE + i), 0);
   store<u8>(<usize>(QNAME_LABELS + i), 0);
+  store<u8>(<usize>(EDNS_RCODE + i), 0);
+  store<u8>(<usize>(EDNS_VERSION + i), 0);
   const q = QUERY_ADDRESS + (i << 4);
   store<u64>(<usize>q, 0);
   store<u64>(<usize>q, 0, 8);
@@ -419,8 +426,74 @@ function clearRow(i: u32): void {
 }
 
 /**
- * Reads the DNS header and first question of the message at memory [m, m +
- * n) into row i; returns the row's status.
+ * Where the name at `off` ends in place, or 0 where miekg/dns fails on it
+ * (skipName in _dns_wire.ts); the message is memory [m, end).
+ */
+function skipName(m: u32, end: u32, off: u32): u32 {
+  let next: u32 = 0;
+  let wire: u32 = 0;
+  let pointers: u32 = 0;
+  while (true) {
+    if (off >= end) return 0;
+    const x = u8at(off);
+    off++;
+    if (x < 0x40) {
+      if (x == 0) return next == 0 ? off : next;
+      if (off + x > end) return 0;
+      wire += x + 1;
+      if (wire >= 255) return 0;
+      off += x;
+    } else if (x >= 0xc0) {
+      if (off >= end) return 0;
+      const y = u8at(off);
+      off++;
+      if (next == 0) next = off;
+      if (++pointers > MAX_POINTERS) return 0;
+      off = m + (((x & 0x3f) << 8) | y);
+    } else return 0;
+  }
+  return 0;
+}
+
+/**
+ * Walks the rest of the message memory [m, end) from `off` (questions 2 and
+ * on, then the records) and fills the EDNS columns of row i from the last
+ * OPT record of the additional section (see src/_dnstap_scan_layout.ts).
+ */
+function edns(m: u32, end: u32, off: u32, i: u32): void {
+  const i2 = i << 1;
+  for (let k = <i32>be16(m + 4) - 1; k > 0; k--) {
+    off = skipName(m, end, off);
+    if (off == 0) return;
+    if (off == end) continue;
+    if (off + 2 > end) return;
+    off = off + 4 > end ? end : off + 4;
+  }
+  const records = be16(m + 6) + be16(m + 8);
+  const all = records + be16(m + 10);
+  let found: u32 = 0;
+  for (let k: u32 = 0; k < all; k++) {
+    // A section that ends early ends the walk (miekg/dns stops at the end
+    // of the message without an error).
+    if (off == end) break;
+    off = skipName(m, end, off);
+    if (off == 0 || off + 10 > end) break;
+    const rdEnd = off + 10 + be16(off + 8);
+    if (rdEnd > end) break;
+    if (k >= records && be16(off) == 41) found = off;
+    off = rdEnd;
+  }
+  if (found == 0) return;
+  store<u16>(<usize>(EDNS_UDP_SIZE + i2), <u16>be16(found + 2));
+  store<u8>(<usize>(EDNS_RCODE + i), load<u8>(<usize>(found + 4)));
+  store<u8>(<usize>(EDNS_VERSION + i), load<u8>(<usize>(found + 5)));
+  store<u16>(<usize>(EDNS_FLAGS + i2), <u16>be16(found + 6));
+  PR |= HAS_OPT;
+}
+
+/**
+ * Reads the DNS header, first question and OPT record of the message at
+ * memory [m, m + n) into row i; returns the row's status.
  */
 function dns(m: u32, n: u32, i: u32): u8 {
   const i2 = i << 1;
@@ -436,11 +509,15 @@ function dns(m: u32, n: u32, i: u32): u8 {
   store<u16>(<usize>(ANCOUNT + i2), <u16>be16(m + 6));
   store<u16>(<usize>(NSCOUNT + i2), <u16>be16(m + 8));
   store<u16>(<usize>(ARCOUNT + i2), <u16>be16(m + 10));
-  if (n == 12 || qd == 0) return SCAN_OK;
-  // The name, as miekg/dns UnpackDomainName (skipName in _dns_wire.ts).
+  if (n == 12) return SCAN_OK;
   // Addresses stay below 2^32: memory ends below 0xffff_0000, and a pointer
   // reaches at most m + 16383.
   const end = m + n;
+  if (qd == 0) {
+    edns(m, end, m + 12, i);
+    return SCAN_OK;
+  }
+  // The name, as miekg/dns UnpackDomainName (skipName in _dns_wire.ts).
   let off = m + 12;
   let next: u32 = 0;
   let wire: u32 = 0;
@@ -473,6 +550,7 @@ function dns(m: u32, n: u32, i: u32): u8 {
   // end; one byte left is an error before QTYPE, not before QCLASS.
   let qtype: u32 = 0;
   let qclass: u32 = 0;
+  let after = end;
   if (next < end) {
     if (next + 2 > end) return SCAN_BAD_QUESTION;
     qtype = be16(next);
@@ -480,6 +558,7 @@ function dns(m: u32, n: u32, i: u32): u8 {
     if (next + 4 <= end) {
       qclass = be16(next + 2);
       pr |= HAS_QCLASS;
+      after = next + 4;
     }
   }
   store<u32>(<usize>(QNAME_OFFSET + (i << 2)), m + 12 - DELTA);
@@ -488,6 +567,7 @@ function dns(m: u32, n: u32, i: u32): u8 {
   store<u16>(<usize>(QTYPE + i2), <u16>qtype);
   store<u16>(<usize>(QCLASS + i2), <u16>qclass);
   PR |= pr;
+  edns(m, end, after, i);
   return SCAN_OK;
 }
 
