@@ -173,7 +173,10 @@ export class WasmDnstapScanner implements DnstapScanner {
     const [lo, hi] = dataSpan(buf, table, count, SCAN_CAPACITY);
     const x = this.#exports;
     if (hi - lo > x.inputCapacity()) {
-      if (x.ensureInput(hi - lo) === 0) {
+      if (
+        hi - lo > 0xffff_0000 - x.inputOffset() ||
+        x.ensureInput(hi - lo) === 0
+      ) {
         // Beyond what wasm32 memory holds: same columns the slow way.
         scanDnstapTs(buf, table, count, this.#columns);
         return;
@@ -185,5 +188,48 @@ export class WasmDnstapScanner implements DnstapScanner {
       buf.subarray(lo, hi),
     );
     x.scan(count, lo);
+  }
+
+  /**
+   * The input region, grown to `size` bytes: a view of WebAssembly memory
+   * that a reader can fill straight from its source, then scan with
+   * {@linkcode WasmDnstapScanner.scanInput} without a copy. Valid until the
+   * next call of `input` (memory may grow); `columns` may change with it.
+   *
+   * @throws {RangeError} If memory cannot grow that far.
+   */
+  input(size: number): Uint8Array {
+    const x = this.#exports;
+    if (size > x.inputCapacity()) {
+      if (
+        !(size <= 0xffff_0000 - x.inputOffset()) || x.ensureInput(size) === 0
+      ) {
+        throw new RangeError(
+          `Cannot grow the dnstap scanner's input to ${size} bytes`,
+        );
+      }
+      this.#views();
+    }
+    return new Uint8Array(x.memory.buffer, x.inputOffset(), size);
+  }
+
+  /**
+   * Scans `count` entries of a frame table whose offsets are in the input
+   * region (see {@linkcode WasmDnstapScanner.input}); column offsets are
+   * input offsets too.
+   *
+   * @throws {RangeError} As {@linkcode WasmDnstapScanner.scan}, with the
+   *   input region as the buffer.
+   */
+  scanInput(table: Uint32Array, count: number): void {
+    const x = this.#exports;
+    const input = new Uint8Array(
+      x.memory.buffer,
+      x.inputOffset(),
+      x.inputCapacity(),
+    );
+    dataSpan(input, table, count, SCAN_CAPACITY);
+    this.#table.set(table.subarray(0, count * 3));
+    x.scan(count, 0);
   }
 }

@@ -31,6 +31,7 @@ import {
   frameTables,
   type Row,
   rowOf,
+  rowsEqual,
 } from "./dnstap_scan_support.ts";
 
 const DIR = new URL("./data/dnstap/", import.meta.url);
@@ -504,4 +505,19 @@ Deno.test("WasmDnstapScanner runs the committed build, with no imports", async (
   // The columns sit in memory after the frame table, before the input.
   assert.equal(c.byteOffset, 65_536);
   assert.ok(c.buffer.byteLength > c.byteOffset + c.bytes.byteLength);
+});
+
+Deno.test("WasmDnstapScanner scans bytes read into its input region in place", async () => {
+  const file = await Deno.readFile(new URL("knot.fstrm", DIR));
+  const scanner = new WasmDnstapScanner();
+  const input = scanner.input(file.length);
+  input.set(file);
+  const ts = new TsDnstapScanner();
+  for (const table of frameTables(input)) {
+    const n = table.length / 3;
+    scanner.scanInput(table, n);
+    ts.scan(file, table, n);
+    assert.ok(rowsEqual(scanner.columns, ts.columns, n));
+  }
+  assert.throws(() => scanner.input(2 ** 32), RangeError);
 });
