@@ -318,6 +318,51 @@ function dnstap(
     (PR & (HAS_MESSAGE | HAS_MESSAGE_TYPE)) !== HAS_MESSAGE;
 }
 
+/** Zeroes rows 0 to n - 1 of every column: a fill per column is cheaper
+ * than a store per column and row. */
+function clearRows(c: DnstapColumns, n: number): void {
+  c.queryTimeSec.fill(0, 0, n);
+  c.responseTimeSec.fill(0, 0, n);
+  c.present.fill(0, 0, n);
+  c.queryTimeNsec.fill(0, 0, n);
+  c.responseTimeNsec.fill(0, 0, n);
+  c.queryPort.fill(0, 0, n);
+  c.responsePort.fill(0, 0, n);
+  c.queryAddressLength.fill(0, 0, n);
+  c.responseAddressLength.fill(0, 0, n);
+  c.identityOffset.fill(0, 0, n);
+  c.identityLength.fill(0, 0, n);
+  c.queryMessageOffset.fill(0, 0, n);
+  c.queryMessageLength.fill(0, 0, n);
+  c.responseMessageOffset.fill(0, 0, n);
+  c.responseMessageLength.fill(0, 0, n);
+  c.dnsSize.fill(0, 0, n);
+  c.qnameOffset.fill(0, 0, n);
+  c.dnstapType.fill(0, 0, n);
+  c.messageType.fill(0, 0, n);
+  c.socketFamily.fill(0, 0, n);
+  c.socketProtocol.fill(0, 0, n);
+  c.id.fill(0, 0, n);
+  c.flags.fill(0, 0, n);
+  c.qdcount.fill(0, 0, n);
+  c.ancount.fill(0, 0, n);
+  c.nscount.fill(0, 0, n);
+  c.arcount.fill(0, 0, n);
+  c.qtype.fill(0, 0, n);
+  c.qclass.fill(0, 0, n);
+  c.qnameLength.fill(0, 0, n);
+  c.ednsUdpSize.fill(0, 0, n);
+  c.ednsFlags.fill(0, 0, n);
+  c.status.fill(0, 0, n);
+  c.opcode.fill(0, 0, n);
+  c.rcode.fill(0, 0, n);
+  c.qnameLabels.fill(0, 0, n);
+  c.ednsRcode.fill(0, 0, n);
+  c.ednsVersion.fill(0, 0, n);
+  c.queryAddress.fill(0, 0, n * 16);
+  c.responseAddress.fill(0, 0, n * 16);
+}
+
 /** Zeroes row i of every column. */
 function clearRow(c: DnstapColumns, i: number): void {
   c.queryTimeSec[i] = 0;
@@ -528,8 +573,8 @@ export function scanDnstapTs(
   count: number,
   c: DnstapColumns,
 ): void {
+  clearRows(c, count);
   for (let i = 0; i < count; i++) {
-    clearRow(c, i);
     const e = i * 3;
     if (table[e + 2] !== 0) {
       c.status[i] = SCAN_CONTROL;
