@@ -321,90 +321,21 @@ function dnstap(
 /** Zeroes rows 0 to n - 1 of every column: a fill per column is cheaper
  * than a store per column and row. */
 function clearRows(c: DnstapColumns, n: number): void {
-  c.queryTimeSec.fill(0, 0, n);
-  c.responseTimeSec.fill(0, 0, n);
-  c.present.fill(0, 0, n);
-  c.queryTimeNsec.fill(0, 0, n);
-  c.responseTimeNsec.fill(0, 0, n);
-  c.queryPort.fill(0, 0, n);
-  c.responsePort.fill(0, 0, n);
-  c.queryAddressLength.fill(0, 0, n);
-  c.responseAddressLength.fill(0, 0, n);
-  c.identityOffset.fill(0, 0, n);
-  c.identityLength.fill(0, 0, n);
-  c.queryMessageOffset.fill(0, 0, n);
-  c.queryMessageLength.fill(0, 0, n);
-  c.responseMessageOffset.fill(0, 0, n);
-  c.responseMessageLength.fill(0, 0, n);
-  c.dnsSize.fill(0, 0, n);
-  c.qnameOffset.fill(0, 0, n);
-  c.dnstapType.fill(0, 0, n);
-  c.messageType.fill(0, 0, n);
-  c.socketFamily.fill(0, 0, n);
-  c.socketProtocol.fill(0, 0, n);
-  c.id.fill(0, 0, n);
-  c.flags.fill(0, 0, n);
-  c.qdcount.fill(0, 0, n);
-  c.ancount.fill(0, 0, n);
-  c.nscount.fill(0, 0, n);
-  c.arcount.fill(0, 0, n);
-  c.qtype.fill(0, 0, n);
-  c.qclass.fill(0, 0, n);
-  c.qnameLength.fill(0, 0, n);
-  c.ednsUdpSize.fill(0, 0, n);
-  c.ednsFlags.fill(0, 0, n);
-  c.status.fill(0, 0, n);
-  c.opcode.fill(0, 0, n);
-  c.rcode.fill(0, 0, n);
-  c.qnameLabels.fill(0, 0, n);
-  c.ednsRcode.fill(0, 0, n);
-  c.ednsVersion.fill(0, 0, n);
-  c.queryAddress.fill(0, 0, n * 16);
-  c.responseAddress.fill(0, 0, n * 16);
+  const all = c.all;
+  for (let k = 0; k < all.length; k++) {
+    const a = all[k]!;
+    a.fill(0, 0, n * (a.length / c.capacity));
+  }
 }
 
 /** Zeroes row i of every column. */
 function clearRow(c: DnstapColumns, i: number): void {
-  c.queryTimeSec[i] = 0;
-  c.responseTimeSec[i] = 0;
-  c.present[i] = 0;
-  c.queryTimeNsec[i] = 0;
-  c.responseTimeNsec[i] = 0;
-  c.queryPort[i] = 0;
-  c.responsePort[i] = 0;
-  c.queryAddressLength[i] = 0;
-  c.responseAddressLength[i] = 0;
-  c.identityOffset[i] = 0;
-  c.identityLength[i] = 0;
-  c.queryMessageOffset[i] = 0;
-  c.queryMessageLength[i] = 0;
-  c.responseMessageOffset[i] = 0;
-  c.responseMessageLength[i] = 0;
-  c.dnsSize[i] = 0;
-  c.qnameOffset[i] = 0;
-  c.dnstapType[i] = 0;
-  c.messageType[i] = 0;
-  c.socketFamily[i] = 0;
-  c.socketProtocol[i] = 0;
-  c.id[i] = 0;
-  c.flags[i] = 0;
-  c.qdcount[i] = 0;
-  c.ancount[i] = 0;
-  c.nscount[i] = 0;
-  c.arcount[i] = 0;
-  c.qtype[i] = 0;
-  c.qclass[i] = 0;
-  c.qnameLength[i] = 0;
-  c.status[i] = 0;
-  c.opcode[i] = 0;
-  c.rcode[i] = 0;
-  c.qnameLabels[i] = 0;
-  c.ednsUdpSize[i] = 0;
-  c.ednsFlags[i] = 0;
-  c.ednsRcode[i] = 0;
-  c.ednsVersion[i] = 0;
-  c.queryAddress.fill(0, i * 16, i * 16 + 16);
-  c.responseAddress.fill(0, i * 16, i * 16 + 16);
+  const all = c.all;
+  for (let k = 0; k < all.length; k++) {
+    const a = all[k]!;
+    const w = a.length / c.capacity;
+    a.fill(0, i * w, i * w + w);
+  }
 }
 
 /**

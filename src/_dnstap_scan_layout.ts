@@ -188,6 +188,15 @@ export class DnstapColumns {
   readonly byteOffset: number;
   /** The whole region, for copies and comparisons. */
   readonly bytes: Uint8Array;
+  /** Every column, in layout order (each `capacity` values long, the two
+   * address columns `16 * capacity` bytes). */
+  readonly all: readonly (
+    | Float64Array
+    | Uint32Array
+    | Int32Array
+    | Uint16Array
+    | Uint8Array
+  )[];
   /** Message.query_time_sec. */
   readonly queryTimeSec: Float64Array;
   /** Message.response_time_sec. */
@@ -292,29 +301,36 @@ export class DnstapColumns {
     this.byteOffset = byteOffset;
     this.bytes = new Uint8Array(buffer, byteOffset, columnsBytes(n));
     let at = byteOffset;
+    const all: DnstapColumns["all"][number][] = [];
+    this.all = all;
     const f64 = (): Float64Array => {
       const a = new Float64Array(buffer, at, n);
       at += n * 8;
+      all.push(a);
       return a;
     };
     const u32 = (): Uint32Array => {
       const a = new Uint32Array(buffer, at, n);
       at += n * 4;
+      all.push(a);
       return a;
     };
     const i32 = (): Int32Array => {
       const a = new Int32Array(buffer, at, n);
       at += n * 4;
+      all.push(a);
       return a;
     };
     const u16 = (): Uint16Array => {
       const a = new Uint16Array(buffer, at, n);
       at += n * 2;
+      all.push(a);
       return a;
     };
     const u8 = (size: number): Uint8Array => {
       const a = new Uint8Array(buffer, at, n * size);
       at += n * size;
+      all.push(a);
       return a;
     };
     this.queryTimeSec = f64();

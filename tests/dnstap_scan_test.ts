@@ -12,6 +12,7 @@ import { parseDnsMessage } from "../src/dns.ts";
 import { DNSTAP_SCAN_WASM } from "../src/_dnstap_scan_wasm_bytes.ts";
 import {
   columnsBytes,
+  DnstapColumns,
   HAS_DNS,
   HAS_DNS_RESPONSE,
   HAS_OPT,
@@ -520,4 +521,17 @@ Deno.test("WasmDnstapScanner scans bytes read into its input region in place", a
     assert.ok(rowsEqual(scanner.columns, ts.columns, n));
   }
   assert.throws(() => scanner.input(2 ** 32), RangeError);
+});
+
+Deno.test("DnstapColumns lays its columns end to end, aligned, in a region of columnsBytes", () => {
+  const c = new DnstapColumns(64, new ArrayBuffer(columnsBytes(64) + 16), 8);
+  let at = 8;
+  for (const a of c.all) {
+    assert.equal(a.byteOffset, at);
+    assert.equal(a.byteOffset % a.BYTES_PER_ELEMENT, 0);
+    at += a.byteLength;
+  }
+  assert.equal(at - 8, columnsBytes(64));
+  assert.equal(c.all.length, 40);
+  assert.throws(() => new DnstapColumns(12), RangeError);
 });
