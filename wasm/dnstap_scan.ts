@@ -571,6 +571,23 @@ function dns(m: u32, n: u32, i: u32): u8 {
   return SCAN_OK;
 }
 
+/** Zeroes rows 0 to n - 1 of every column: one fill per column. */
+function clearRows(n: u32): void {
+  memory.fill(<usize>QUERY_TIME_SEC, 0, <usize>(n << 3));
+  memory.fill(<usize>RESPONSE_TIME_SEC, 0, <usize>(n << 3));
+  for (let a = PRESENT; a < ID; a += N * 4) {
+    memory.fill(<usize>a, 0, <usize>(n << 2));
+  }
+  for (let a = ID; a < STATUS; a += N * 2) {
+    memory.fill(<usize>a, 0, <usize>(n << 1));
+  }
+  for (let a = STATUS; a < QUERY_ADDRESS; a += N) {
+    memory.fill(<usize>a, 0, <usize>n);
+  }
+  memory.fill(<usize>QUERY_ADDRESS, 0, <usize>(n << 4));
+  memory.fill(<usize>RESPONSE_ADDRESS, 0, <usize>(n << 4));
+}
+
 /**
  * Scans `count` entries of the frame table (at most CAPACITY) over the
  * input region, which holds the caller's buffer from offset `base` on.
@@ -579,8 +596,8 @@ function dns(m: u32, n: u32, i: u32): u8 {
 export function scan(count: u32, base: u32): void {
   if (count > CAPACITY) count = CAPACITY;
   DELTA = INPUT - base;
+  clearRows(count);
   for (let i: u32 = 0; i < count; i++) {
-    clearRow(i);
     const e = TABLE + i * 12;
     if (load<u32>(<usize>e, 8) != 0) {
       store<u8>(<usize>(STATUS + i), SCAN_CONTROL);
