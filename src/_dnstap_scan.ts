@@ -3,7 +3,9 @@
  * (`wasm/dnstap_scan.ts`), filling the columns of `_dnstap_scan_layout.ts`
  * row by row with no object per message. Same checks in the same order as
  * {@linkcode decodeDnstap} (a row is {@linkcode SCAN_BAD_PROTOBUF} exactly
- * when it throws) and as `parseDnsMessage(...).question` for the question.
+ * when it throws), as `parseDnsMessage(...).question` for the question, and
+ * as its `edns` for the OPT record wherever its `error` is null (the layout
+ * module says what differs on messages miekg/dns rejects for their rdata).
  *
  * State lives in module variables (`P`, `LO`, `HI`, `PR`): the scan is
  * synchronous and not re-entrant, and so allocates nothing per message.
