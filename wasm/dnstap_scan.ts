@@ -1,0 +1,635 @@
+// The AssemblyScript twin of scanDnstapTs (src/_dnstap_scan.ts): the columnar
+// dnstap scan, same checks in the same order, same columns byte for byte
+// (layout in src/_dnstap_scan_layout.ts). Keep the two in step;
+// tests/dnstap_scan_parity_test.ts compares them.
+//
+// Memory layout (fixed; no allocator, no data segments):
+//   [TABLE, TABLE + 12*CAPACITY)   the frame table, [frameOffset, length,
+//                                  kind] u32 each, copied in by the caller
+//   [COLUMNS, COLUMNS + ROW*CAP)   the columns
+//   [INPUT, memory end)            the window's bytes: input[0] is the
+//                                  caller's buffer offset `base`
+// Offsets in the table and written to the columns are offsets in the
+// caller's buffer; memory address = offset - base + INPUT.
+
+const TABLE: u32 = 1024;
+const CAPACITY: u32 = 4096;
+const COLUMNS: u32 = 65536;
+const ROW: u32 = 152;
+const INPUT: u32 = 720896; // COLUMNS + ROW * CAPACITY, rounded up to 64 KiB
+
+const N: u32 = CAPACITY;
+// Column addresses, in layout order.
+const QUERY_TIME_SEC: u32 = COLUMNS;
+const RESPONSE_TIME_SEC: u32 = QUERY_TIME_SEC + N * 8;
+const PRESENT: u32 = RESPONSE_TIME_SEC + N * 8;
+const QUERY_TIME_NSEC: u32 = PRESENT + N * 4;
+const RESPONSE_TIME_NSEC: u32 = QUERY_TIME_NSEC + N * 4;
+const QUERY_PORT: u32 = RESPONSE_TIME_NSEC + N * 4;
+const RESPONSE_PORT: u32 = QUERY_PORT + N * 4;
+const QUERY_ADDRESS_LENGTH: u32 = RESPONSE_PORT + N * 4;
+const RESPONSE_ADDRESS_LENGTH: u32 = QUERY_ADDRESS_LENGTH + N * 4;
+const IDENTITY_OFFSET: u32 = RESPONSE_ADDRESS_LENGTH + N * 4;
+const IDENTITY_LENGTH: u32 = IDENTITY_OFFSET + N * 4;
+const QUERY_MESSAGE_OFFSET: u32 = IDENTITY_LENGTH + N * 4;
+const QUERY_MESSAGE_LENGTH: u32 = QUERY_MESSAGE_OFFSET + N * 4;
+const RESPONSE_MESSAGE_OFFSET: u32 = QUERY_MESSAGE_LENGTH + N * 4;
+const RESPONSE_MESSAGE_LENGTH: u32 = RESPONSE_MESSAGE_OFFSET + N * 4;
+const DNS_SIZE: u32 = RESPONSE_MESSAGE_LENGTH + N * 4;
+const QNAME_OFFSET: u32 = DNS_SIZE + N * 4;
+const DNSTAP_TYPE: u32 = QNAME_OFFSET + N * 4;
+const MESSAGE_TYPE: u32 = DNSTAP_TYPE + N * 4;
+const SOCKET_FAMILY: u32 = MESSAGE_TYPE + N * 4;
+const SOCKET_PROTOCOL: u32 = SOCKET_FAMILY + N * 4;
+const ID: u32 = SOCKET_PROTOCOL + N * 4;
+const FLAGS: u32 = ID + N * 2;
+const QDCOUNT: u32 = FLAGS + N * 2;
+const ANCOUNT: u32 = QDCOUNT + N * 2;
+const NSCOUNT: u32 = ANCOUNT + N * 2;
+const ARCOUNT: u32 = NSCOUNT + N * 2;
+const QTYPE: u32 = ARCOUNT + N * 2;
+const QCLASS: u32 = QTYPE + N * 2;
+const QNAME_LENGTH: u32 = QCLASS + N * 2;
+const EDNS_UDP_SIZE: u32 = QNAME_LENGTH + N * 2;
+const EDNS_FLAGS: u32 = EDNS_UDP_SIZE + N * 2;
+const STATUS: u32 = EDNS_FLAGS + N * 2;
+const OPCODE: u32 = STATUS + N;
+const RCODE: u32 = OPCODE + N;
+const QNAME_LABELS: u32 = RCODE + N;
+const EDNS_RCODE: u32 = QNAME_LABELS + N;
+const EDNS_VERSION: u32 = EDNS_RCODE + N;
+const QUERY_ADDRESS: u32 = EDNS_VERSION + N;
+const RESPONSE_ADDRESS: u32 = QUERY_ADDRESS + N * 16;
+const COLUMNS_END: u32 = RESPONSE_ADDRESS + N * 16;
+
+const SCAN_OK: u8 = 0;
+const SCAN_CONTROL: u8 = 1;
+const SCAN_BAD_PROTOBUF: u8 = 2;
+const SCAN_BAD_DNS_HEADER: u8 = 3;
+const SCAN_BAD_QUESTION: u8 = 4;
+
+const HAS_TYPE: u32 = 1 << 0;
+const HAS_IDENTITY: u32 = 1 << 1;
+const HAS_MESSAGE: u32 = 1 << 2;
+const HAS_MESSAGE_TYPE: u32 = 1 << 3;
+const HAS_SOCKET_FAMILY: u32 = 1 << 4;
+const HAS_SOCKET_PROTOCOL: u32 = 1 << 5;
+const HAS_QUERY_ADDRESS: u32 = 1 << 6;
+const HAS_RESPONSE_ADDRESS: u32 = 1 << 7;
+const HAS_QUERY_PORT: u32 = 1 << 8;
+const HAS_RESPONSE_PORT: u32 = 1 << 9;
+const HAS_QUERY_TIME_SEC: u32 = 1 << 10;
+const HAS_QUERY_TIME_NSEC: u32 = 1 << 11;
+const HAS_RESPONSE_TIME_SEC: u32 = 1 << 12;
+const HAS_RESPONSE_TIME_NSEC: u32 = 1 << 13;
+const HAS_QUERY_MESSAGE: u32 = 1 << 14;
+const HAS_RESPONSE_MESSAGE: u32 = 1 << 15;
+const HAS_QUERY_ZONE: u32 = 1 << 16;
+const HAS_POLICY: u32 = 1 << 17;
+const HAS_HTTP_PROTOCOL: u32 = 1 << 18;
+const HAS_VERSION: u32 = 1 << 19;
+const HAS_EXTRA: u32 = 1 << 20;
+const HAS_DNS: u32 = 1 << 24;
+const HAS_DNS_RESPONSE: u32 = 1 << 25;
+const HAS_QUESTION: u32 = 1 << 26;
+const HAS_QTYPE: u32 = 1 << 27;
+const HAS_QCLASS: u32 = 1 << 28;
+const HAS_QNAME_POINTER: u32 = 1 << 29;
+const HAS_OPT: u32 = 1 << 30;
+
+const VARINT: u32 = 0;
+const FIXED64: u32 = 1;
+const LEN: u32 = 2;
+const FIXED32: u32 = 5;
+const MAX_POINTERS: u32 = 126;
+
+/** Read position (a memory address). */
+let P: u32 = 0;
+/** The last varint. */
+let V: u64 = 0;
+/** Presence bits of the row being read. */
+let PR: u32 = 0;
+/** Memory address - delta = buffer offset. */
+let DELTA: u32 = 0;
+
+/** Byte offset of the frame table. */
+export function tableOffset(): u32 {
+  return TABLE;
+}
+
+/** Rows per scan. */
+export function capacity(): u32 {
+  return CAPACITY;
+}
+
+/** Byte offset of the columns. */
+export function columnsOffset(): u32 {
+  return COLUMNS;
+}
+
+/** Bytes of the columns (ROW * CAPACITY). */
+export function columnsBytes(): u32 {
+  return COLUMNS_END - COLUMNS;
+}
+
+/** Byte offset of the input region. */
+export function inputOffset(): u32 {
+  return INPUT;
+}
+
+/** Bytes the input region holds now. */
+export function inputCapacity(): u32 {
+  return (<u32>memory.size() << 16) - INPUT;
+}
+
+/**
+ * Grows memory so that the input region holds `size` bytes. Returns the
+ * input offset, or 0 if memory cannot grow that far.
+ */
+export function ensureInput(size: u32): u32 {
+  if (<u64>size + <u64>INPUT > 0xffff_0000) return 0;
+  const need = INPUT + size;
+  const have = <u32>memory.size() << 16;
+  if (need > have) {
+    if (memory.grow(<i32>((need - have + 0xffff) >>> 16)) < 0) return 0;
+  }
+  return INPUT;
+}
+
+// @ts-ignore: decorator
+@inline function u8at(at: u32): u32 {
+  return <u32>load<u8>(<usize>at);
+}
+
+// @ts-ignore: decorator
+@inline function be16(at: u32): u32 {
+  return <u32>bswap<u16>(load<u16>(<usize>at));
+}
+
+/** Reads a varint at P into V (at most 10 bytes, as decodeDnstap). */
+function varint(end: u32): bool {
+  let p = P;
+  if (p >= end) return false;
+  let x = u8at(p++);
+  if (x < 0x80) {
+    V = <u64>x;
+    P = p;
+    return true;
+  }
+  let v: u64 = <u64>(x & 0x7f);
+  let s: u64 = 7;
+  for (let i = 1; i < 10; i++) {
+    if (p >= end) return false;
+    x = u8at(p++);
+    if (i == 9 && x > 1) return false;
+    v |= <u64>(x & 0x7f) << s;
+    if (x < 0x80) {
+      V = v;
+      P = p;
+      return true;
+    }
+    s += 7;
+  }
+  return false;
+}
+
+/** Reads a length prefix: V is the length, P the payload start. */
+// @ts-ignore: decorator
+@inline function length(end: u32): bool {
+  return varint(end) && V <= <u64>(end - P);
+}
+
+/** Reads a little-endian fixed32 into V. */
+// @ts-ignore: decorator
+@inline function fixed32(end: u32): bool {
+  if (end - P < 4) return false;
+  V = <u64>load<u32>(<usize>P);
+  P += 4;
+  return true;
+}
+
+/** Reads a tag into V; false at a bad one. */
+// @ts-ignore: decorator
+@inline function tag(end: u32): bool {
+  return varint(end) && V <= 0xffff_ffff && V >= 8;
+}
+
+/** Skips a field's value of wire type `wire`. */
+function skip(end: u32, wire: u32): bool {
+  if (wire == VARINT) return varint(end);
+  if (wire == FIXED64) {
+    if (end - P < 8) return false;
+    P += 8;
+    return true;
+  }
+  if (wire == LEN) {
+    if (!length(end)) return false;
+    P += <u32>V;
+    return true;
+  }
+  if (wire == FIXED32) return fixed32(end);
+  return false;
+}
+
+/** Validates a Policy in [P, end) as decodeDnstap reads it. */
+function policy(end: u32): bool {
+  while (P < end) {
+    if (!tag(end)) return false;
+    const t = <u32>V;
+    const field = t >>> 3;
+    const wire = t & 7;
+    if (field == 1 || field == 2 || field == 5) {
+      if (wire != LEN || !length(end)) return false;
+      P += <u32>V;
+    } else if (field == 3 || field == 4) {
+      if (wire != VARINT || !varint(end)) return false;
+    } else if (!skip(end, wire)) return false;
+  }
+  return true;
+}
+
+/** Copies an address field (payload at P, V bytes) into a 16-byte slot. */
+// @ts-ignore: decorator
+@inline function address(to: u32): void {
+  const n = V < 16 ? <u32>V : 16;
+  store<u64>(<usize>to, 0);
+  store<u64>(<usize>to, 0, 8);
+  memory.copy(<usize>to, <usize>P, <usize>n);
+}
+
+/** Reads a Message in [P, end) into row i (merging, as decodeDnstap). */
+function message(end: u32, i: u32): bool {
+  const i4 = i << 2;
+  const i8 = i << 3;
+  while (P < end) {
+    if (!tag(end)) return false;
+    const t = <u32>V;
+    const field = t >>> 3;
+    const wire = t & 7;
+    switch (field) {
+      case 1:
+      case 2:
+      case 3:
+      case 16: {
+        if (wire != VARINT || !varint(end)) return false;
+        const v = <u32>V;
+        if (field == 1) {
+          store<u32>(<usize>(MESSAGE_TYPE + i4), v);
+          PR |= HAS_MESSAGE_TYPE;
+        } else if (field == 2) {
+          store<u32>(<usize>(SOCKET_FAMILY + i4), v);
+          PR |= HAS_SOCKET_FAMILY;
+        } else if (field == 3) {
+          store<u32>(<usize>(SOCKET_PROTOCOL + i4), v);
+          PR |= HAS_SOCKET_PROTOCOL;
+        } else PR |= HAS_HTTP_PROTOCOL;
+        break;
+      }
+      case 6:
+      case 7:
+        if (wire != VARINT || !varint(end)) return false;
+        if (field == 6) {
+          store<u32>(<usize>(QUERY_PORT + i4), <u32>V);
+          PR |= HAS_QUERY_PORT;
+        } else {
+          store<u32>(<usize>(RESPONSE_PORT + i4), <u32>V);
+          PR |= HAS_RESPONSE_PORT;
+        }
+        break;
+      case 8:
+      case 12:
+        if (wire != VARINT || !varint(end)) return false;
+        if (field == 8) {
+          store<f64>(<usize>(QUERY_TIME_SEC + i8), <f64>V);
+          PR |= HAS_QUERY_TIME_SEC;
+        } else {
+          store<f64>(<usize>(RESPONSE_TIME_SEC + i8), <f64>V);
+          PR |= HAS_RESPONSE_TIME_SEC;
+        }
+        break;
+      case 9:
+      case 13:
+        if (wire != FIXED32 || !fixed32(end)) return false;
+        if (field == 9) {
+          store<u32>(<usize>(QUERY_TIME_NSEC + i4), <u32>V);
+          PR |= HAS_QUERY_TIME_NSEC;
+        } else {
+          store<u32>(<usize>(RESPONSE_TIME_NSEC + i4), <u32>V);
+          PR |= HAS_RESPONSE_TIME_NSEC;
+        }
+        break;
+      case 4:
+      case 5:
+      case 10:
+      case 11:
+      case 14: {
+        if (wire != LEN || !length(end)) return false;
+        const n = <u32>V;
+        if (field == 4) {
+          store<u32>(<usize>(QUERY_ADDRESS_LENGTH + i4), n);
+          address(QUERY_ADDRESS + (i << 4));
+          PR |= HAS_QUERY_ADDRESS;
+        } else if (field == 5) {
+          store<u32>(<usize>(RESPONSE_ADDRESS_LENGTH + i4), n);
+          address(RESPONSE_ADDRESS + (i << 4));
+          PR |= HAS_RESPONSE_ADDRESS;
+        } else if (field == 10) {
+          store<u32>(<usize>(QUERY_MESSAGE_OFFSET + i4), P - DELTA);
+          store<u32>(<usize>(QUERY_MESSAGE_LENGTH + i4), n);
+          PR |= HAS_QUERY_MESSAGE;
+        } else if (field == 14) {
+          store<u32>(<usize>(RESPONSE_MESSAGE_OFFSET + i4), P - DELTA);
+          store<u32>(<usize>(RESPONSE_MESSAGE_LENGTH + i4), n);
+          PR |= HAS_RESPONSE_MESSAGE;
+        } else PR |= HAS_QUERY_ZONE;
+        P += n;
+        break;
+      }
+      case 15: {
+        if (wire != LEN || !length(end)) return false;
+        const stop = P + <u32>V;
+        if (!policy(stop)) return false;
+        PR |= HAS_POLICY;
+        break;
+      }
+      default:
+        if (!skip(end, wire)) return false;
+    }
+  }
+  return true;
+}
+
+/** Reads a Dnstap in [P, end) into row i. */
+function dnstap(end: u32, i: u32): bool {
+  const i4 = i << 2;
+  while (P < end) {
+    if (!tag(end)) return false;
+    const t = <u32>V;
+    const field = t >>> 3;
+    const wire = t & 7;
+    switch (field) {
+      case 1:
+      case 2:
+      case 3: {
+        if (wire != LEN || !length(end)) return false;
+        const n = <u32>V;
+        if (field == 1) {
+          store<u32>(<usize>(IDENTITY_OFFSET + i4), P - DELTA);
+          store<u32>(<usize>(IDENTITY_LENGTH + i4), n);
+          PR |= HAS_IDENTITY;
+        } else PR |= field == 2 ? HAS_VERSION : HAS_EXTRA;
+        P += n;
+        break;
+      }
+      case 14: {
+        if (wire != LEN || !length(end)) return false;
+        const stop = P + <u32>V;
+        if (!message(stop, i)) return false;
+        PR |= HAS_MESSAGE;
+        break;
+      }
+      case 15:
+        if (wire != VARINT || !varint(end)) return false;
+        store<u32>(<usize>(DNSTAP_TYPE + i4), <u32>V);
+        PR |= HAS_TYPE;
+        break;
+      default:
+        if (!skip(end, wire)) return false;
+    }
+  }
+  // Required fields, checked once the message repeats have merged.
+  return (PR & HAS_TYPE) != 0 &&
+    (PR & (HAS_MESSAGE | HAS_MESSAGE_TYPE)) != HAS_MESSAGE;
+}
+
+/** Zeroes row i of every column. */
+function clearRow(i: u32): void {
+  const i2 = i << 1;
+  const i4 = i << 2;
+  const i8 = i << 3;
+  store<u64>(<usize>(QUERY_TIME_SEC + i8), 0);
+  store<u64>(<usize>(RESPONSE_TIME_SEC + i8), 0);
+  for (let a = PRESENT + i4; a < ID; a += N * 4) store<u32>(<usize>a, 0);
+  for (let a = ID + i2; a < STATUS; a += N * 2) store<u16>(<usize>a, 0);
+  store<u8>(<usize>(STATUS + i), 0);
+  store<u8>(<usize>(OPCODE + i), 0);
+  store<u8>(<usize>(RCODE + i), 0);
+  store<u8>(<usize>(QNAME_LABELS + i), 0);
+  store<u8>(<usize>(EDNS_RCODE + i), 0);
+  store<u8>(<usize>(EDNS_VERSION + i), 0);
+  const q = QUERY_ADDRESS + (i << 4);
+  store<u64>(<usize>q, 0);
+  store<u64>(<usize>q, 0, 8);
+  const r = RESPONSE_ADDRESS + (i << 4);
+  store<u64>(<usize>r, 0);
+  store<u64>(<usize>r, 0, 8);
+}
+
+/**
+ * Where the name at `off` ends in place, or 0 where miekg/dns fails on it
+ * (skipName in _dns_wire.ts); the message is memory [m, end).
+ */
+function skipName(m: u32, end: u32, off: u32): u32 {
+  let next: u32 = 0;
+  let wire: u32 = 0;
+  let pointers: u32 = 0;
+  while (true) {
+    if (off >= end) return 0;
+    const x = u8at(off);
+    off++;
+    if (x < 0x40) {
+      if (x == 0) return next == 0 ? off : next;
+      if (off + x > end) return 0;
+      wire += x + 1;
+      if (wire >= 255) return 0;
+      off += x;
+    } else if (x >= 0xc0) {
+      if (off >= end) return 0;
+      const y = u8at(off);
+      off++;
+      if (next == 0) next = off;
+      if (++pointers > MAX_POINTERS) return 0;
+      off = m + (((x & 0x3f) << 8) | y);
+    } else return 0;
+  }
+  return 0;
+}
+
+/**
+ * Walks the rest of the message memory [m, end) from `off` (questions 2 and
+ * on, then the records) and fills the EDNS columns of row i from the last
+ * OPT record of the additional section (see src/_dnstap_scan_layout.ts).
+ */
+function edns(m: u32, end: u32, off: u32, i: u32): void {
+  const i2 = i << 1;
+  for (let k = <i32>be16(m + 4) - 1; k > 0; k--) {
+    off = skipName(m, end, off);
+    if (off == 0) return;
+    if (off == end) continue;
+    if (off + 2 > end) return;
+    off = off + 4 > end ? end : off + 4;
+  }
+  const records = be16(m + 6) + be16(m + 8);
+  const all = records + be16(m + 10);
+  let found: u32 = 0;
+  for (let k: u32 = 0; k < all; k++) {
+    // A section that ends early ends the walk (miekg/dns stops at the end
+    // of the message without an error).
+    if (off == end) break;
+    off = skipName(m, end, off);
+    if (off == 0 || off + 10 > end) break;
+    const rdEnd = off + 10 + be16(off + 8);
+    if (rdEnd > end) break;
+    if (k >= records && be16(off) == 41) found = off;
+    off = rdEnd;
+  }
+  if (found == 0) return;
+  store<u16>(<usize>(EDNS_UDP_SIZE + i2), <u16>be16(found + 2));
+  store<u8>(<usize>(EDNS_RCODE + i), load<u8>(<usize>(found + 4)));
+  store<u8>(<usize>(EDNS_VERSION + i), load<u8>(<usize>(found + 5)));
+  store<u16>(<usize>(EDNS_FLAGS + i2), <u16>be16(found + 6));
+  PR |= HAS_OPT;
+}
+
+/**
+ * Reads the DNS header, first question and OPT record of the message at
+ * memory [m, m + n) into row i; returns the row's status.
+ */
+function dns(m: u32, n: u32, i: u32): u8 {
+  const i2 = i << 1;
+  store<u32>(<usize>(DNS_SIZE + (i << 2)), n);
+  if (n < 12) return SCAN_BAD_DNS_HEADER;
+  const w = be16(m + 2);
+  const qd = be16(m + 4);
+  store<u16>(<usize>(ID + i2), <u16>be16(m));
+  store<u16>(<usize>(FLAGS + i2), <u16>w);
+  store<u8>(<usize>(OPCODE + i), <u8>((w >> 11) & 0xf));
+  store<u8>(<usize>(RCODE + i), <u8>(w & 0xf));
+  store<u16>(<usize>(QDCOUNT + i2), <u16>qd);
+  store<u16>(<usize>(ANCOUNT + i2), <u16>be16(m + 6));
+  store<u16>(<usize>(NSCOUNT + i2), <u16>be16(m + 8));
+  store<u16>(<usize>(ARCOUNT + i2), <u16>be16(m + 10));
+  if (n == 12) return SCAN_OK;
+  // Addresses stay below 2^32: memory ends below 0xffff_0000, and a pointer
+  // reaches at most m + 16383.
+  const end = m + n;
+  if (qd == 0) {
+    edns(m, end, m + 12, i);
+    return SCAN_OK;
+  }
+  // The name, as miekg/dns UnpackDomainName (skipName in _dns_wire.ts).
+  let off = m + 12;
+  let next: u32 = 0;
+  let wire: u32 = 0;
+  let pointers: u32 = 0;
+  let labels: u32 = 0;
+  while (true) {
+    if (off >= end) return SCAN_BAD_QUESTION;
+    const x = u8at(off);
+    off++;
+    if (x < 0x40) {
+      if (x == 0) break;
+      if (off + x > end) return SCAN_BAD_QUESTION;
+      wire += x + 1;
+      if (wire >= 255) return SCAN_BAD_QUESTION;
+      labels++;
+      off += x;
+    } else if (x >= 0xc0) {
+      if (off >= end) return SCAN_BAD_QUESTION;
+      const y = u8at(off);
+      off++;
+      if (next == 0) next = off;
+      if (++pointers > MAX_POINTERS) return SCAN_BAD_QUESTION;
+      off = m + (((x & 0x3f) << 8) | y);
+    } else return SCAN_BAD_QUESTION;
+  }
+  let pr = HAS_QUESTION;
+  if (next == 0) next = off;
+  else pr |= HAS_QNAME_POINTER;
+  // QTYPE and QCLASS as miekg/dns unpackQuestion: absent at the message's
+  // end; one byte left is an error before QTYPE, not before QCLASS.
+  let qtype: u32 = 0;
+  let qclass: u32 = 0;
+  let after = end;
+  if (next < end) {
+    if (next + 2 > end) return SCAN_BAD_QUESTION;
+    qtype = be16(next);
+    pr |= HAS_QTYPE;
+    if (next + 4 <= end) {
+      qclass = be16(next + 2);
+      pr |= HAS_QCLASS;
+      after = next + 4;
+    }
+  }
+  store<u32>(<usize>(QNAME_OFFSET + (i << 2)), m + 12 - DELTA);
+  store<u16>(<usize>(QNAME_LENGTH + i2), <u16>(next - (m + 12)));
+  store<u8>(<usize>(QNAME_LABELS + i), <u8>labels);
+  store<u16>(<usize>(QTYPE + i2), <u16>qtype);
+  store<u16>(<usize>(QCLASS + i2), <u16>qclass);
+  PR |= pr;
+  edns(m, end, after, i);
+  return SCAN_OK;
+}
+
+/** Zeroes rows 0 to n - 1 of every column: one fill per column. */
+function clearRows(n: u32): void {
+  memory.fill(<usize>QUERY_TIME_SEC, 0, <usize>(n << 3));
+  memory.fill(<usize>RESPONSE_TIME_SEC, 0, <usize>(n << 3));
+  for (let a = PRESENT; a < ID; a += N * 4) {
+    memory.fill(<usize>a, 0, <usize>(n << 2));
+  }
+  for (let a = ID; a < STATUS; a += N * 2) {
+    memory.fill(<usize>a, 0, <usize>(n << 1));
+  }
+  for (let a = STATUS; a < QUERY_ADDRESS; a += N) {
+    memory.fill(<usize>a, 0, <usize>n);
+  }
+  memory.fill(<usize>QUERY_ADDRESS, 0, <usize>(n << 4));
+  memory.fill(<usize>RESPONSE_ADDRESS, 0, <usize>(n << 4));
+}
+
+/**
+ * Scans `count` entries of the frame table (at most CAPACITY) over the
+ * input region, which holds the caller's buffer from offset `base` on.
+ * Every entry's frame must lie in the input region.
+ */
+export function scan(count: u32, base: u32): void {
+  if (count > CAPACITY) count = CAPACITY;
+  DELTA = INPUT - base;
+  clearRows(count);
+  for (let i: u32 = 0; i < count; i++) {
+    const e = TABLE + i * 12;
+    if (load<u32>(<usize>e, 8) != 0) {
+      store<u8>(<usize>(STATUS + i), SCAN_CONTROL);
+      continue;
+    }
+    P = load<u32>(<usize>e) + 4 + DELTA;
+    PR = 0;
+    if (!dnstap(P + load<u32>(<usize>e, 4), i)) {
+      clearRow(i);
+      store<u8>(<usize>(STATUS + i), SCAN_BAD_PROTOBUF);
+      continue;
+    }
+    const t = load<i32>(<usize>(MESSAGE_TYPE + (i << 2)));
+    let status = SCAN_OK;
+    if (t > 0 && (t & 1) == 0) {
+      if (PR & HAS_RESPONSE_MESSAGE) {
+        PR |= HAS_DNS | HAS_DNS_RESPONSE;
+        status = dns(
+          load<u32>(<usize>(RESPONSE_MESSAGE_OFFSET + (i << 2))) + DELTA,
+          load<u32>(<usize>(RESPONSE_MESSAGE_LENGTH + (i << 2))),
+          i,
+        );
+      }
+    } else if (PR & HAS_QUERY_MESSAGE) {
+      PR |= HAS_DNS;
+      status = dns(
+        load<u32>(<usize>(QUERY_MESSAGE_OFFSET + (i << 2))) + DELTA,
+        load<u32>(<usize>(QUERY_MESSAGE_LENGTH + (i << 2))),
+        i,
+      );
+    }
+    store<u8>(<usize>(STATUS + i), status);
+    store<u32>(<usize>(PRESENT + (i << 2)), PR);
+  }
+}
