@@ -11,6 +11,7 @@ import { CliError, usageError } from "./_cli_error.ts";
 import { type CaptureConfig, CaptureSession } from "./_capture_session.ts";
 import type { CaptureOutput } from "./_capture_files.ts";
 import { strftimeProblem } from "./_strftime.ts";
+import { guardSigusr1 } from "./_sigusr1_guard.ts";
 import { readOptionFile, socketTarget } from "./_targets.ts";
 import { writeAll } from "./_write_all.ts";
 
@@ -72,9 +73,17 @@ Signals: SIGUSR1 or SIGUSR2 closes the file (STOP) and opens the next one;
 SIGHUP writes out what is held in memory; SIGINT or SIGTERM stop cleanly
 (open streams get --grace to end, every frame received is written, the file
 ends with STOP), exit 0; a second one stops at once, the file still whole.
-Prefer SIGUSR2: since Deno 2.9.2, SIGUSR1 also starts V8's debugger on
-127.0.0.1:9229 (as in Node.js), which lets any local user run code as this
-process; SIGUSR1 is kept for fstrm_capture's logrotate scripts.
+
+SIGUSR1 only rotates: Deno 2.9.2 and later open V8's inspector on
+127.0.0.1:9229 when a program gets SIGUSR1 (any local user could then run
+code as this process), so on Linux fstrm capture first forbids its main
+thread to bind TCP ports other than -p's (Landlock, Linux 6.7+, through
+libc: it needs --allow-ffi) and checks that it holds; Deno then says
+"Failed to start inspector server" at each SIGUSR1, and nothing listens.
+Where that cannot be done (another system, an older kernel, no
+--allow-ffi) it refuses to start, unless given:
+      --unsafe-sigusr1    start anyway (with a warning): SIGUSR1 would open
+                          the inspector, rotate with SIGUSR2 only
 
 Faults: when the next file cannot be opened (its directory gone, a name
 too long, no room for its START), it says so in one line and goes on
@@ -107,6 +116,7 @@ const OPTIONS = {
   "tls-key": { type: "string" },
   "stats-interval": { type: "string" },
   grace: { type: "string" },
+  "unsafe-sigusr1": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -136,6 +146,12 @@ export async function capture(args: string[]): Promise<number> {
     return 0;
   }
   const config = await configFrom(values, positionals);
+  const guard = guardSigusr1(
+    config.listen.transport === "unix" ? [] : [config.listen.port ?? 0],
+    { unsafe: values["unsafe-sigusr1"] === true },
+  );
+  if (guard.exposed) config.log(`warning: ${guard.note}`);
+  else if (config.verbosity > 0) config.log(guard.note);
   return await runUntilSignalled(config);
 }
 
