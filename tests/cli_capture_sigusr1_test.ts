@@ -21,7 +21,11 @@ import {
   readFile,
   sendAll,
 } from "./_cli.ts";
-import { guardSigusr1, inspectorOnSigusr1 } from "../src/cli/_sigusr1_guard.ts";
+import {
+  guardSigusr1,
+  inspectorOnSigusr1,
+  listeningTcpPorts,
+} from "../src/cli/_sigusr1_guard.ts";
 import { CliError } from "../src/cli/_cli_error.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -362,6 +366,31 @@ Deno.test("guardSigusr1 refuses where it cannot guard, unless unsafe", () => {
     guardSigusr1([], { os: "darwin", denoVersion: "2.9.1" }).exposed,
     false,
   );
+});
+
+Deno.test({
+  name: "listeningTcpPorts finds this process's listeners, and only them",
+  ignore: !LINUX,
+  fn: async () => {
+    const before = listeningTcpPorts();
+    using v4 = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    using v6 = Deno.listen({ hostname: "::1", port: 0 });
+    // A connected socket is not listening.
+    using conn = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: v4.addr.port,
+    });
+    using accepted = await v4.accept();
+    const ports = [v4.addr.port, v6.addr.port];
+    assert.deepEqual(
+      listeningTcpPorts(),
+      [...before, ...ports].sort((a, b) => a - b),
+    );
+    // And it agrees with this file's own reading of /proc.
+    assert.equal(listeningSockets(Deno.pid).length, before.length + 2);
+    void conn;
+    void accepted;
+  },
 });
 
 Deno.test("inspectorOnSigusr1 is true from Deno 2.9.2 on", () => {

@@ -11,7 +11,7 @@ import { CliError, usageError } from "./_cli_error.ts";
 import { type CaptureConfig, CaptureSession } from "./_capture_session.ts";
 import type { CaptureOutput } from "./_capture_files.ts";
 import { strftimeProblem } from "./_strftime.ts";
-import { guardSigusr1 } from "./_sigusr1_guard.ts";
+import { guardSigusr1, listeningTcpPorts } from "./_sigusr1_guard.ts";
 import { readOptionFile, socketTarget } from "./_targets.ts";
 import { writeAll } from "./_write_all.ts";
 
@@ -80,6 +80,8 @@ code as this process), so on Linux fstrm capture first forbids its main
 thread to bind TCP ports other than -p's (Landlock, Linux 6.7+, through
 libc: it needs --allow-ffi) and checks that it holds; Deno then says
 "Failed to start inspector server" at each SIGUSR1, and nothing listens.
+Should a TCP socket other than -p's listen after a SIGUSR1 all the same (a
+Deno that opens it another way), it says so and stops at once, exit 1.
 Where that cannot be done (another system, an older kernel, no
 --allow-ffi) it refuses to start, unless given:
       --unsafe-sigusr1    start anyway (with a warning): SIGUSR1 would open
@@ -152,18 +154,59 @@ export async function capture(args: string[]): Promise<number> {
   );
   if (guard.exposed) config.log(`warning: ${guard.note}`);
   else if (config.verbosity > 0) config.log(guard.note);
-  return await runUntilSignalled(config);
+  return await runUntilSignalled(
+    config,
+    !guard.exposed && Deno.build.os === "linux",
+  );
 }
 
 /**
  * Starts a session and runs it until a signal stops it; its exit code. The
  * signal handlers come first, so that a SIGTERM that arrives as the socket
- * opens still stops the capture cleanly.
+ * opens still stops the capture cleanly. With `watch`, each SIGUSR1 is
+ * followed by a look at the process's listening TCP sockets: one that is
+ * not the capture's own means V8's inspector got past the guard (a Deno
+ * that binds it elsewhere than on the main thread), and the capture stops
+ * at once, exit code 1.
  */
-async function runUntilSignalled(config: CaptureConfig): Promise<number> {
+async function runUntilSignalled(
+  config: CaptureConfig,
+  watch: boolean,
+): Promise<number> {
   const log = config.log;
   let session: CaptureSession | null = null;
   let stops = 0;
+  let breached = false;
+  let blind = false;
+  const lookForInspector = () => {
+    if (session === null || breached || blind) return;
+    const own = config.listen.transport === "unix"
+      ? -1
+      : (session.addr as Deno.NetAddr).port;
+    let others: number[];
+    try {
+      others = listeningTcpPorts().filter((port) => port !== own);
+    } catch (error) {
+      blind = true;
+      log(`cannot look for V8's inspector after SIGUSR1: ${error}`);
+      return;
+    }
+    if (others.length === 0) return;
+    breached = true;
+    log(
+      `after SIGUSR1 this process listens on TCP port ${
+        others.join(", ")
+      }: V8's inspector got past the guard (is this Deno newer than ` +
+        `fstrm knows?); stopping at once`,
+    );
+    void session.abort();
+  };
+  const onRotate = (signal: Deno.Signal) => () => {
+    session?.rotate(`received ${signal}`);
+    if (watch && signal === "SIGUSR1") {
+      for (const ms of [10, 100, 1_000]) setTimeout(lookForInspector, ms);
+    }
+  };
   const onStop = (signal: Deno.Signal) => () => {
     stops++;
     if (session === null) return; // stopped as soon as it has started
@@ -178,8 +221,8 @@ async function runUntilSignalled(config: CaptureConfig): Promise<number> {
   const handlers: [Deno.Signal, () => void][] = [
     ["SIGINT", onStop("SIGINT")],
     ["SIGTERM", onStop("SIGTERM")],
-    ["SIGUSR1", () => session?.rotate("received SIGUSR1")],
-    ["SIGUSR2", () => session?.rotate("received SIGUSR2")],
+    ["SIGUSR1", onRotate("SIGUSR1")],
+    ["SIGUSR2", onRotate("SIGUSR2")],
     ["SIGHUP", () => {
       if (session === null) return;
       log("received SIGHUP, flushing output");
@@ -192,7 +235,8 @@ async function runUntilSignalled(config: CaptureConfig): Promise<number> {
   try {
     session = await CaptureSession.start(config);
     if (stops > 0) void session.stop();
-    return await session.done;
+    const code = await session.done;
+    return breached ? 1 : code;
   } finally {
     for (const [signal, handler] of handlers) {
       Deno.removeSignalListener(signal, handler);
