@@ -50,6 +50,11 @@ const PR_SET_NO_NEW_PRIVS = 38;
 const AF_INET = 2;
 const SOCK_STREAM = 1;
 const EACCES = 13;
+const SOL_SOCKET = 1;
+const SO_ACCEPTCONN = 30;
+const AF_INET6 = 10;
+/** The descriptors looked at for listening sockets: 0 to this, excluded. */
+const MAX_FD = 65_536;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 const LIBC = {
@@ -74,6 +79,11 @@ const LIBC = {
   },
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  getsockopt: {
+    parameters: ["i32", "i32", "i32", "buffer", "buffer"],
+    result: "i32",
+  },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
@@ -303,34 +313,45 @@ function bindLoopback(
 }
 
 /**
- * The local ports of the TCP sockets this process owns in LISTEN state
- * (Linux: `/proc/self/net/tcp` and `tcp6`, matched by inode with the
- * sockets among `/proc/self/fd`). The capture looks after each SIGUSR1,
- * so that an inspector that got past the guard stops it at once.
+ * The local ports of the TCP sockets this process has listening: each
+ * descriptor below 65,536 asked with `getsockopt(SO_ACCEPTCONN)` and
+ * `getsockname` (Linux; `/proc/self/fd` would need `--allow-all`), sorted,
+ * one per socket. The capture looks after each SIGUSR1, so that an
+ * inspector that got past the guard stops it at once.
  *
- * @returns The ports, sorted, duplicates kept (one per socket).
- * @throws {Deno.errors.NotFound} Where there is no such `/proc`.
+ * @returns The ports.
+ * @throws {Deno.errors.NotCapable} Without `--allow-ffi`.
  */
 export function listeningTcpPorts(): number[] {
-  const inodes = new Set<string>();
-  for (const entry of Deno.readDirSync("/proc/self/fd")) {
-    try {
-      const link = Deno.readLinkSync(`/proc/self/fd/${entry.name}`);
-      const m = /^socket:\[(\d+)\]$/.exec(link);
-      if (m !== null) inodes.add(m[1]!);
-    } catch {
-      // closed since the listing (the listing's own descriptor, too)
-    }
+  const lib = Deno.dlopen("libc.so.6", LIBC);
+  try {
+    return scanListening(lib);
+  } finally {
+    lib.close();
   }
+}
+
+function scanListening(lib: Deno.DynamicLibrary<typeof LIBC>): number[] {
+  const s = lib.symbols;
+  const value = new Int32Array(1);
+  const valueLength = new Uint32Array(1);
+  const addr = new Uint8Array(128);
+  const addrLength = new Uint32Array(1);
+  const view = new DataView(addr.buffer);
   const ports: number[] = [];
-  for (const table of ["tcp", "tcp6"]) {
-    const text = Deno.readTextFileSync(`/proc/self/net/${table}`);
-    for (const line of text.split("\n").slice(1)) {
-      // sl local_address rem_address st ... uid timeout inode
-      const f = line.trim().split(/\s+/);
-      if (f.length < 10 || f[3] !== "0A" || !inodes.has(f[9]!)) continue;
-      ports.push(parseInt(f[1]!.slice(f[1]!.lastIndexOf(":") + 1), 16));
+  for (let fd = 0; fd < MAX_FD; fd++) {
+    value[0] = 0;
+    valueLength[0] = 4;
+    // Fails at once (EBADF, ENOTSOCK) on all but sockets.
+    if (s.getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, value, valueLength) !== 0) {
+      continue;
     }
+    if (value[0] !== 1) continue;
+    addrLength[0] = addr.length;
+    if (s.getsockname(fd, addr, addrLength) !== 0) continue;
+    const family = view.getUint16(0, LITTLE_ENDIAN);
+    if (family !== AF_INET && family !== AF_INET6) continue; // Unix
+    ports.push(view.getUint16(2, false));
   }
   return ports.sort((a, b) => a - b);
 }

@@ -60,6 +60,9 @@ More:
                           10 with -d)
       --grace SECONDS     on SIGTERM or SIGINT, how long open streams get to
                           reach STOP before they are closed (default 1)
+      --unsafe-sigusr1    start even where SIGUSR1 cannot be kept from
+                          opening V8's inspector (see below), with a
+                          warning: then rotate with SIGUSR2 only
   -h, --help              show this help
 
 With -w -, the stream on stdout can be sent on as it comes: a relay
@@ -78,14 +81,12 @@ SIGUSR1 only rotates: Deno 2.9.2 and later open V8's inspector on
 127.0.0.1:9229 when a program gets SIGUSR1 (any local user could then run
 code as this process), so on Linux fstrm capture first forbids its main
 thread to bind TCP ports other than -p's (Landlock, Linux 6.7+, through
-libc: it needs --allow-ffi) and checks that it holds; Deno then says
+libc: it needs --allow-ffi) and checks that this holds; Deno then says
 "Failed to start inspector server" at each SIGUSR1, and nothing listens.
-Should a TCP socket other than -p's listen after a SIGUSR1 all the same (a
-Deno that opens it another way), it says so and stops at once, exit 1.
-Where that cannot be done (another system, an older kernel, no
---allow-ffi) it refuses to start, unless given:
-      --unsafe-sigusr1    start anyway (with a warning): SIGUSR1 would open
-                          the inspector, rotate with SIGUSR2 only
+Where this cannot be done (another system, an older kernel, no
+--allow-ffi) it refuses to start, unless given --unsafe-sigusr1. Should a
+TCP socket other than -p's listen after a SIGUSR1 all the same (a Deno
+that opens it another way), it says so and stops at once, exit 1.
 
 Faults: when the next file cannot be opened (its directory gone, a name
 too long, no room for its START), it says so in one line and goes on
@@ -156,41 +157,36 @@ export async function capture(args: string[]): Promise<number> {
   else if (config.verbosity > 0) config.log(guard.note);
   return await runUntilSignalled(
     config,
-    !guard.exposed && Deno.build.os === "linux",
+    guard.exposed || Deno.build.os !== "linux" ? undefined : listeningTcpPorts,
   );
 }
 
 /**
  * Starts a session and runs it until a signal stops it; its exit code. The
  * signal handlers come first, so that a SIGTERM that arrives as the socket
- * opens still stops the capture cleanly. With `watch`, each SIGUSR1 is
- * followed by a look at the process's listening TCP sockets: one that is
+ * opens still stops the capture cleanly. With `listeningTcpPorts`, each
+ * SIGUSR1 is followed by a look at the process's listening TCP sockets
+ * (20 ms and 1 s after): one that is
  * not the capture's own means V8's inspector got past the guard (a Deno
  * that binds it elsewhere than on the main thread), and the capture stops
  * at once, exit code 1.
  */
 async function runUntilSignalled(
   config: CaptureConfig,
-  watch: boolean,
+  listeningTcpPorts?: () => number[],
 ): Promise<number> {
   const log = config.log;
   let session: CaptureSession | null = null;
   let stops = 0;
   let breached = false;
-  let blind = false;
   const lookForInspector = () => {
-    if (session === null || breached || blind) return;
+    if (session === null || breached || listeningTcpPorts === undefined) {
+      return;
+    }
     const own = config.listen.transport === "unix"
       ? -1
       : (session.addr as Deno.NetAddr).port;
-    let others: number[];
-    try {
-      others = listeningTcpPorts().filter((port) => port !== own);
-    } catch (error) {
-      blind = true;
-      log(`cannot look for V8's inspector after SIGUSR1: ${error}`);
-      return;
-    }
+    const others = listeningTcpPorts().filter((port) => port !== own);
     if (others.length === 0) return;
     breached = true;
     log(
@@ -203,8 +199,8 @@ async function runUntilSignalled(
   };
   const onRotate = (signal: Deno.Signal) => () => {
     session?.rotate(`received ${signal}`);
-    if (watch && signal === "SIGUSR1") {
-      for (const ms of [10, 100, 1_000]) setTimeout(lookForInspector, ms);
+    if (listeningTcpPorts !== undefined && signal === "SIGUSR1") {
+      for (const ms of [20, 1_000]) setTimeout(lookForInspector, ms);
     }
   };
   const onStop = (signal: Deno.Signal) => () => {
