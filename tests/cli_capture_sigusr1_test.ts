@@ -170,6 +170,7 @@ async function rotatesThreeTimes(
     assertFrames(file.frames, batches[i]!);
   }
   assert.equal(capture.matching(INSPECTOR_OPENED).length, 0);
+  assert.equal(capture.matching(/got past the guard/).length, 0);
 }
 
 Deno.test({

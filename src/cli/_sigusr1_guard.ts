@@ -23,10 +23,14 @@
  * 127.0.0.1:9229 from this thread must fail with EACCES.
  *
  * What it does not cover: a Deno that would bind the inspector on another
- * thread (the thread's Landlock domain is not the process's), which is why
- * `tests/cli_capture_sigusr1_test.ts` sends SIGUSR1 to a running capture
- * and checks that it owns no listening socket, and a SIGUSR1 that comes
- * before the guard is set (in the first moments of the process).
+ * thread (the thread's Landlock domain is not the process's), or open it
+ * some other way. Hence two alarms: `tests/cli_capture_sigusr1_test.ts`
+ * sends SIGUSR1 to running captures and checks that they own no listening
+ * socket (CI turns red), and the capture itself looks for a listening TCP
+ * socket not its own after each SIGUSR1 ({@linkcode listeningTcpPorts})
+ * and stops at once if it finds one. Nor a SIGUSR1 that comes before the
+ * guard is set, in the first 50 ms or so of the process (Deno itself only
+ * listens for it after 500 ms).
  *
  * @module
  */
