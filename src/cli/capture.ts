@@ -139,8 +139,9 @@ const MAX_LENGTH = 0xffff_ffff;
  *
  * @param args The arguments after `capture`.
  * @returns The exit code: 0 after a clean stop, 1 on a runtime error (the
- * output cannot be opened or written, the socket cannot be listened on), 2
- * on a usage error.
+ * output cannot be opened or written, the socket cannot be listened on,
+ * SIGUSR1 cannot be kept from opening V8's inspector: see
+ * `_sigusr1_guard.ts`), 2 on a usage error.
  */
 export async function capture(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs("capture", args, OPTIONS);
@@ -166,10 +167,9 @@ export async function capture(args: string[]): Promise<number> {
  * signal handlers come first, so that a SIGTERM that arrives as the socket
  * opens still stops the capture cleanly. With `listeningTcpPorts`, each
  * SIGUSR1 is followed by a look at the process's listening TCP sockets
- * (20 ms and 1 s after): one that is
- * not the capture's own means V8's inspector got past the guard (a Deno
- * that binds it elsewhere than on the main thread), and the capture stops
- * at once, exit code 1.
+ * (20 ms and 1 s after): one that is not the capture's own means V8's
+ * inspector got past the guard (a Deno that binds it elsewhere than on the
+ * main thread), and the capture stops at once, exit code 1.
  */
 async function runUntilSignalled(
   config: CaptureConfig,
