@@ -36,23 +36,39 @@ const LINUX = Deno.build.os === "linux";
 // ---------------------------------------------------------------------------
 // Listening sockets, from /proc
 
-/** The TCP sockets `pid` owns in LISTEN state, as "address:port" (hex). */
+/**
+ * Runs a shell script for /proc: Deno grants `/proc/PID/fd` only with
+ * `--allow-all`, which `deno task test` does not give; `--allow-run` does.
+ */
+function sh(script: string, ...args: string[]): string {
+  const { code, stdout, stderr } = new Deno.Command("sh", {
+    args: ["-c", script, "sh", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  const dec = new TextDecoder();
+  assert.equal(code, 0, dec.decode(stderr));
+  return dec.decode(stdout);
+}
+
+/**
+ * The TCP sockets `pid` owns in LISTEN state, as "tcp ADDR:PORT" (hex, as
+ * /proc/PID/net/tcp and tcp6 write them): their inodes matched with the
+ * sockets among /proc/PID/fd.
+ */
 function listeningSockets(pid: number): string[] {
-  const inodes = new Set<string>();
-  for (const e of Deno.readDirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(
-        Deno.readLinkSync(`/proc/${pid}/fd/${e.name}`),
-      );
-      if (m !== null) inodes.add(m[1]!);
-    } catch {
-      // closed meanwhile
-    }
-  }
+  const inodes = new Set(
+    [
+      ...sh(
+        `for f in /proc/$1/fd/*; do readlink "$f"; done 2>/dev/null; true`,
+        `${pid}`,
+      ).matchAll(/^socket:\[(\d+)\]$/gm),
+    ].map((m) => m[1]!),
+  );
   const found: string[] = [];
   for (const table of ["tcp", "tcp6"]) {
-    const lines = Deno.readTextFileSync(`/proc/${pid}/net/${table}`)
-      .split("\n").slice(1);
+    const lines = sh(`cat /proc/$1/net/${table}`, `${pid}`).split("\n")
+      .slice(1);
     for (const line of lines) {
       const f = line.trim().split(/\s+/);
       // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
