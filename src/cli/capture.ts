@@ -11,6 +11,7 @@ import { CliError, usageError } from "./_cli_error.ts";
 import { type CaptureConfig, CaptureSession } from "./_capture_session.ts";
 import type { CaptureOutput } from "./_capture_files.ts";
 import { strftimeProblem } from "./_strftime.ts";
+import { guardSigusr1, listeningTcpPorts } from "./_sigusr1_guard.ts";
 import { readOptionFile, socketTarget } from "./_targets.ts";
 import { writeAll } from "./_write_all.ts";
 
@@ -59,6 +60,9 @@ More:
                           10 with -d)
       --grace SECONDS     on SIGTERM or SIGINT, how long open streams get to
                           reach STOP before they are closed (default 1)
+      --unsafe-sigusr1    start even where SIGUSR1 cannot be kept from
+                          opening V8's inspector (see below), with a
+                          warning: then rotate with SIGUSR2 only
   -h, --help              show this help
 
 With -w -, the stream on stdout can be sent on as it comes: a relay
@@ -72,9 +76,17 @@ Signals: SIGUSR1 or SIGUSR2 closes the file (STOP) and opens the next one;
 SIGHUP writes out what is held in memory; SIGINT or SIGTERM stop cleanly
 (open streams get --grace to end, every frame received is written, the file
 ends with STOP), exit 0; a second one stops at once, the file still whole.
-Prefer SIGUSR2: since Deno 2.9.2, SIGUSR1 also starts V8's debugger on
-127.0.0.1:9229 (as in Node.js), which lets any local user run code as this
-process; SIGUSR1 is kept for fstrm_capture's logrotate scripts.
+
+SIGUSR1 only rotates: Deno 2.9.2 and later open V8's inspector on
+127.0.0.1:9229 when a program gets SIGUSR1 (any local user could then run
+code as this process), so on Linux fstrm capture first forbids its main
+thread to bind TCP ports other than -p's (Landlock, Linux 6.7+, through
+libc: it needs --allow-ffi) and checks that this holds; Deno then says
+"Failed to start inspector server" at each SIGUSR1, and nothing listens.
+Where this cannot be done (another system, an older kernel, no
+--allow-ffi) it refuses to start, unless given --unsafe-sigusr1. Should a
+TCP socket other than -p's listen after a SIGUSR1 all the same (a Deno
+that opens it another way), it says so and stops at once, exit 1.
 
 Faults: when the next file cannot be opened (its directory gone, a name
 too long, no room for its START), it says so in one line and goes on
@@ -107,6 +119,7 @@ const OPTIONS = {
   "tls-key": { type: "string" },
   "stats-interval": { type: "string" },
   grace: { type: "string" },
+  "unsafe-sigusr1": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -126,8 +139,9 @@ const MAX_LENGTH = 0xffff_ffff;
  *
  * @param args The arguments after `capture`.
  * @returns The exit code: 0 after a clean stop, 1 on a runtime error (the
- * output cannot be opened or written, the socket cannot be listened on), 2
- * on a usage error.
+ * output cannot be opened or written, the socket cannot be listened on,
+ * SIGUSR1 cannot be kept from opening V8's inspector: see
+ * `_sigusr1_guard.ts`), 2 on a usage error.
  */
 export async function capture(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs("capture", args, OPTIONS);
@@ -136,18 +150,59 @@ export async function capture(args: string[]): Promise<number> {
     return 0;
   }
   const config = await configFrom(values, positionals);
-  return await runUntilSignalled(config);
+  const guard = guardSigusr1(
+    config.listen.transport === "unix" ? [] : [config.listen.port ?? 0],
+    { unsafe: values["unsafe-sigusr1"] === true },
+  );
+  if (guard.exposed) config.log(`warning: ${guard.note}`);
+  else if (config.verbosity > 0) config.log(guard.note);
+  return await runUntilSignalled(
+    config,
+    guard.exposed || Deno.build.os !== "linux" ? undefined : listeningTcpPorts,
+  );
 }
 
 /**
  * Starts a session and runs it until a signal stops it; its exit code. The
  * signal handlers come first, so that a SIGTERM that arrives as the socket
- * opens still stops the capture cleanly.
+ * opens still stops the capture cleanly. With `listeningTcpPorts`, each
+ * SIGUSR1 is followed by a look at the process's listening TCP sockets
+ * (20 ms and 1 s after): one that is not the capture's own means V8's
+ * inspector got past the guard (a Deno that binds it elsewhere than on the
+ * main thread), and the capture stops at once, exit code 1.
  */
-async function runUntilSignalled(config: CaptureConfig): Promise<number> {
+async function runUntilSignalled(
+  config: CaptureConfig,
+  listeningTcpPorts?: () => number[],
+): Promise<number> {
   const log = config.log;
   let session: CaptureSession | null = null;
   let stops = 0;
+  let breached = false;
+  const lookForInspector = () => {
+    if (session === null || breached || listeningTcpPorts === undefined) {
+      return;
+    }
+    const own = config.listen.transport === "unix"
+      ? -1
+      : (session.addr as Deno.NetAddr).port;
+    const others = listeningTcpPorts().filter((port) => port !== own);
+    if (others.length === 0) return;
+    breached = true;
+    log(
+      `after SIGUSR1 this process listens on TCP port ${
+        others.join(", ")
+      }: V8's inspector got past the guard (is this Deno newer than ` +
+        `fstrm knows?); stopping at once`,
+    );
+    void session.abort();
+  };
+  const onRotate = (signal: Deno.Signal) => () => {
+    session?.rotate(`received ${signal}`);
+    if (listeningTcpPorts !== undefined && signal === "SIGUSR1") {
+      for (const ms of [20, 1_000]) setTimeout(lookForInspector, ms);
+    }
+  };
   const onStop = (signal: Deno.Signal) => () => {
     stops++;
     if (session === null) return; // stopped as soon as it has started
@@ -162,8 +217,8 @@ async function runUntilSignalled(config: CaptureConfig): Promise<number> {
   const handlers: [Deno.Signal, () => void][] = [
     ["SIGINT", onStop("SIGINT")],
     ["SIGTERM", onStop("SIGTERM")],
-    ["SIGUSR1", () => session?.rotate("received SIGUSR1")],
-    ["SIGUSR2", () => session?.rotate("received SIGUSR2")],
+    ["SIGUSR1", onRotate("SIGUSR1")],
+    ["SIGUSR2", onRotate("SIGUSR2")],
     ["SIGHUP", () => {
       if (session === null) return;
       log("received SIGHUP, flushing output");
@@ -176,7 +231,8 @@ async function runUntilSignalled(config: CaptureConfig): Promise<number> {
   try {
     session = await CaptureSession.start(config);
     if (stops > 0) void session.stop();
-    return await session.done;
+    const code = await session.done;
+    return breached ? 1 : code;
   } finally {
     for (const [signal, handler] of handlers) {
       Deno.removeSignalListener(signal, handler);
