@@ -1,0 +1,295 @@
+// Private: what `fstrm top` counts, fed the columns of the dnstap scan batch
+// by batch (sans I/O: the command reads, this counts). Per message: its
+// Message.type and socket protocol; malformed ones by status. Per query (an
+// odd Message.type) whose DNS message has a question: its QTYPE, its name
+// whole and cut to its last `depth` labels, its client (query_address), and
+// its second (query_time_sec) for queries per second. Per response (an even
+// Message.type > 0) with a DNS header: its rcode (extended by the OPT
+// record's bits), and its latency when it carries both query and response
+// times.
+import {
+  type DnstapColumns,
+  HAS_DNS,
+  HAS_MESSAGE_TYPE,
+  HAS_OPT,
+  HAS_QTYPE,
+  HAS_QUERY_ADDRESS,
+  HAS_QUERY_TIME_SEC,
+  HAS_QUESTION,
+  HAS_RESPONSE_TIME_SEC,
+  HAS_SOCKET_PROTOCOL,
+  SCAN_BAD_DNS_HEADER,
+  SCAN_BAD_PROTOBUF,
+  SCAN_BAD_QUESTION,
+  SCAN_CONTROL,
+} from "../_dnstap_scan_layout.ts";
+import { HeavyHitters, type HeavyItem } from "./_top_heavy.ts";
+import { LatencyHistogram, type LatencySummary } from "./_top_latency.ts";
+
+/** Bytes one monitored key is budgeted (key string, map entry, arrays). */
+export const BYTES_PER_KEY = 160;
+/** Distinct seconds kept for queries per second (about 12 days). */
+export const MAX_SECONDS = 1 << 20;
+
+/** Options of {@linkcode TopCounter}. */
+export interface TopCounterOptions {
+  /** Labels kept of names for the by-depth table. */
+  depth: number;
+  /** Bytes for the three heavy-hitter tables together. */
+  memory: number;
+}
+
+/** Counts by small integer (an enum or u16 value). */
+export class IntCounts {
+  readonly #small: Float64Array;
+  readonly #large = new Map<number, number>();
+
+  /** @param size Values 0 .. size-1 are counted in an array. */
+  constructor(size: number) {
+    this.#small = new Float64Array(size);
+  }
+
+  /** Counts `v` once. */
+  add(v: number): void {
+    if (v >= 0 && v < this.#small.length) this.#small[v]!++;
+    else this.#large.set(v, (this.#large.get(v) ?? 0) + 1);
+  }
+
+  /** `[value, count]` pairs, count highest first (ties: value order). */
+  entries(): [number, number][] {
+    const out: [number, number][] = [];
+    this.#small.forEach((c, v) => {
+      if (c > 0) out.push([v, c]);
+    });
+    for (const e of this.#large) out.push(e);
+    return out.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  }
+}
+
+/** The wire name scratch: a name is at most 255 bytes, labels at most 127. */
+const NAME = new Uint8Array(256);
+const LABEL_AT = new Int32Array(128);
+
+/**
+ * The question name of row `i` as a key: its wire bytes (pointers followed)
+ * as a Latin-1 string, the whole name and its last `depth` labels. `null`
+ * when a pointer loops or the name runs out (the scan has checked it, so
+ * only on a broken invariant).
+ */
+function nameKeys(
+  c: DnstapColumns,
+  i: number,
+  window: Uint8Array,
+  messageStart: number,
+  depth: number,
+): [string, string] | null {
+  let at = c.qnameOffset[i]!;
+  const end = messageStart + c.dnsSize[i]!;
+  let n = 0;
+  let labels = 0;
+  let hops = 0;
+  for (;;) {
+    if (at >= end) return null;
+    const len = window[at]!;
+    if (len === 0) break;
+    if (len >= 0xc0) {
+      if (at + 1 >= end || ++hops > 126) return null;
+      at = messageStart + (((len & 0x3f) << 8) | window[at + 1]!);
+      continue;
+    }
+    if (at + 1 + len > end || n + 1 + len > 255 || labels >= 127) return null;
+    LABEL_AT[labels++] = n;
+    NAME[n++] = len;
+    for (let k = 1; k <= len; k++) NAME[n++] = window[at + k]!;
+    at += 1 + len;
+  }
+  NAME[n++] = 0;
+  const whole = latin1(NAME, 0, n);
+  const cut = depth > 0 && labels > depth ? LABEL_AT[labels - depth]! : 0;
+  return [whole, cut === 0 ? whole : latin1(NAME, cut, n)];
+}
+
+/** Bytes as a Latin-1 string (one char per byte). */
+function latin1(b: Uint8Array, from: number, to: number): string {
+  let s = "";
+  for (let k = from; k < to; k++) s += String.fromCharCode(b[k]!);
+  return s;
+}
+
+/** Everything `fstrm top` reports, as numbers and keys. */
+export interface TopTotals {
+  /** Rows scanned (data frames). */
+  readonly messages: number;
+  /** Queries counted (odd Message.type with a question). */
+  readonly queries: number;
+  /** Responses counted (even Message.type with a DNS header). */
+  readonly responses: number;
+  /** Malformed messages by what failed. */
+  readonly malformed: {
+    readonly protobuf: number;
+    readonly dnsHeader: number;
+    readonly question: number;
+  };
+  /** Messages without a DNS message to read. */
+  readonly noDns: number;
+  /** Responses whose response time is before their query time. */
+  readonly negativeLatency: number;
+  /** Queries whose second did not fit the per-second table. */
+  readonly secondsDropped: number;
+}
+
+/** The counters of `fstrm top`. */
+export class TopCounter {
+  readonly messageTypes = new IntCounts(32);
+  readonly protocols = new IntCounts(32);
+  readonly qtypes = new IntCounts(65536);
+  readonly rcodes = new IntCounts(4096);
+  readonly names: HeavyHitters;
+  readonly domains: HeavyHitters;
+  readonly clients: HeavyHitters;
+  readonly latency = new LatencyHistogram();
+  /** Queries per second, by query_time_sec. */
+  readonly seconds = new Map<number, number>();
+  readonly depth: number;
+  messages = 0;
+  queries = 0;
+  responses = 0;
+  badProtobuf = 0;
+  badHeader = 0;
+  badQuestion = 0;
+  noDns = 0;
+  negativeLatency = 0;
+  secondsDropped = 0;
+  #second = -1;
+  #inSecond = 0;
+
+  constructor(options: TopCounterOptions) {
+    this.depth = options.depth;
+    const each = Math.max(
+      1,
+      Math.floor(options.memory / 3 / BYTES_PER_KEY),
+    );
+    this.names = new HeavyHitters(each);
+    this.domains = new HeavyHitters(each);
+    this.clients = new HeavyHitters(each);
+  }
+
+  /** Counts rows 0 .. count-1 of a batch. */
+  add(c: DnstapColumns, count: number, window: Uint8Array): void {
+    const status = c.status;
+    const present = c.present;
+    const types = c.messageType;
+    for (let i = 0; i < count; i++) {
+      const st = status[i]!;
+      if (st === SCAN_CONTROL) continue;
+      this.messages++;
+      if (st === SCAN_BAD_PROTOBUF) {
+        this.badProtobuf++;
+        continue;
+      }
+      const p = present[i]!;
+      const t = (p & HAS_MESSAGE_TYPE) !== 0 ? types[i]! : 0;
+      this.messageTypes.add(t);
+      this.protocols.add(
+        (p & HAS_SOCKET_PROTOCOL) !== 0 ? c.socketProtocol[i]! : 0,
+      );
+      if (st === SCAN_BAD_DNS_HEADER) {
+        this.badHeader++;
+        continue;
+      }
+      if (st === SCAN_BAD_QUESTION) this.badQuestion++;
+      if (t > 0 && (t & 1) === 0) {
+        this.#response(c, i, p);
+      } else if ((p & HAS_QUESTION) !== 0) {
+        this.#query(c, i, p, window);
+      } else if ((p & HAS_DNS) === 0) this.noDns++;
+    }
+  }
+
+  #response(c: DnstapColumns, i: number, p: number): void {
+    if ((p & HAS_DNS) === 0) {
+      this.noDns++;
+      return;
+    }
+    this.responses++;
+    const rcode = (p & HAS_OPT) !== 0
+      ? (c.ednsRcode[i]! << 4) | c.rcode[i]!
+      : c.rcode[i]!;
+    this.rcodes.add(rcode);
+    if (
+      (p & HAS_QUERY_TIME_SEC) !== 0 && (p & HAS_RESPONSE_TIME_SEC) !== 0
+    ) {
+      const ns = (c.responseTimeSec[i]! - c.queryTimeSec[i]!) * 1e9 +
+        (c.responseTimeNsec[i]! - c.queryTimeNsec[i]!);
+      if (ns < 0) this.negativeLatency++;
+      else if (ns < 2 ** 53) this.latency.add(ns);
+    }
+  }
+
+  #query(c: DnstapColumns, i: number, p: number, window: Uint8Array): void {
+    this.queries++;
+    if ((p & HAS_QTYPE) !== 0) this.qtypes.add(c.qtype[i]!);
+    const keys = nameKeys(c, i, window, c.queryMessageOffset[i]!, this.depth);
+    if (keys !== null) {
+      this.names.add(keys[0]);
+      this.domains.add(keys[1]);
+    }
+    if ((p & HAS_QUERY_ADDRESS) !== 0) {
+      const at = 16 * i;
+      const length = Math.min(c.queryAddressLength[i]!, 16);
+      this.clients.add(latin1(c.queryAddress, at, at + length));
+    }
+    if ((p & HAS_QUERY_TIME_SEC) !== 0) {
+      const s = c.queryTimeSec[i]!;
+      if (s === this.#second) this.#inSecond++;
+      else {
+        this.#flushSecond();
+        this.#second = s;
+        this.#inSecond = 1;
+      }
+    }
+  }
+
+  #flushSecond(): void {
+    if (this.#inSecond === 0) return;
+    const s = this.#second;
+    const had = this.seconds.get(s);
+    if (had !== undefined) this.seconds.set(s, had + this.#inSecond);
+    else if (this.seconds.size < MAX_SECONDS) {
+      this.seconds.set(s, this.#inSecond);
+    } else this.secondsDropped += this.#inSecond;
+    this.#inSecond = 0;
+  }
+
+  /** Ends counting: folds the current second in. */
+  finish(): void {
+    this.#flushSecond();
+  }
+
+  /** The totals. */
+  totals(): TopTotals {
+    return {
+      messages: this.messages,
+      queries: this.queries,
+      responses: this.responses,
+      malformed: {
+        protobuf: this.badProtobuf,
+        dnsHeader: this.badHeader,
+        question: this.badQuestion,
+      },
+      noDns: this.noDns,
+      negativeLatency: this.negativeLatency,
+      secondsDropped: this.secondsDropped,
+    };
+  }
+
+  /** Latency percentiles in nanoseconds. */
+  latencySummary(): LatencySummary {
+    return this.latency.summary();
+  }
+
+  /** The top `n` of a heavy-hitter table. */
+  static top(table: HeavyHitters, n: number): HeavyItem[] {
+    return table.top(n);
+  }
+}
