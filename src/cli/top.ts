@@ -22,7 +22,7 @@ import {
 } from "./_file_input.ts";
 import { writeAll } from "./_write_all.ts";
 import { isBrokenPipe } from "./_dump_output.ts";
-import { IntCounts, TopCounter } from "./_top_stats.ts";
+import { type IntCounts, TopCounter } from "./_top_stats.ts";
 import type { HeavyHitters } from "./_top_heavy.ts";
 import { LATENCY_RELATIVE_ERROR } from "./_top_latency.ts";
 import { enumName, MESSAGE_TYPES, SOCKET_PROTOCOLS } from "../_dnstap_names.ts";

@@ -1,0 +1,306 @@
+// fstrm top's counters: on the four real-server captures, every count equals
+// what decodeDnstap + parseDnsMessage give, computed here independently; the
+// two engines give identical reports; Space-Saving's bounds hold on skewed
+// random streams under a tiny budget; the latency histogram's error bound.
+import assert from "node:assert/strict";
+import { decodeFrames } from "../mod.ts";
+import {
+  decodeDnstap,
+  type DnstapMessage,
+  formatDnstapAddress,
+} from "../src/dnstap.ts";
+import { parseDnsMessage } from "../src/dns.ts";
+import { forEachDnstapBatch } from "../src/dnstap_scan.ts";
+import { TopCounter } from "../src/cli/_top_stats.ts";
+import { type TopReport, toReport } from "../src/cli/top.ts";
+import { HeavyHitters } from "../src/cli/_top_heavy.ts";
+import {
+  LATENCY_RELATIVE_ERROR,
+  latencyBucket,
+  latencyBucketLow,
+  LatencyHistogram,
+} from "../src/cli/_top_latency.ts";
+import { rcodeName, typeName } from "../src/_dns_names.ts";
+
+const DIR = new URL("./data/dnstap/", import.meta.url);
+const CAPTURES = ["knot", "bind", "unbound", "dnsdist"];
+const TYPES = [
+  "",
+  "AUTH_QUERY",
+  "AUTH_RESPONSE",
+  "RESOLVER_QUERY",
+  "RESOLVER_RESPONSE",
+  "CLIENT_QUERY",
+  "CLIENT_RESPONSE",
+  "FORWARDER_QUERY",
+  "FORWARDER_RESPONSE",
+  "STUB_QUERY",
+  "STUB_RESPONSE",
+  "TOOL_QUERY",
+  "TOOL_RESPONSE",
+  "UPDATE_QUERY",
+  "UPDATE_RESPONSE",
+];
+
+/** top's report of `bytes` with `engine`. */
+export async function reportOf(
+  bytes: Uint8Array,
+  engine: "ts" | "wasm",
+  options: { n?: number; depth?: number; memory?: number } = {},
+): Promise<TopReport> {
+  const counter = new TopCounter({
+    depth: options.depth ?? 2,
+    memory: options.memory ?? 64 << 20,
+  });
+  const summary = await forEachDnstapBatch(
+    ReadableStream.from([bytes]),
+    (cols, count, window) => counter.add(cols, count, window),
+    { engine },
+  );
+  assert.equal(summary.scanEngine, engine);
+  counter.finish();
+  return toReport(counter, {
+    file: "x",
+    engine,
+    n: options.n ?? 1_000_000,
+    dropped: 0,
+    error: null,
+  });
+}
+
+function bump<K>(m: Map<K, number>, k: K): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+
+function sorted(m: Map<string, number>): [string, number][] {
+  return [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+}
+
+/** The last `depth` labels of a presentation name (no escaped dots here). */
+function lastLabels(name: string, depth: number): string {
+  if (name === ".") return name;
+  const labels = name.slice(0, -1).split(".");
+  return labels.length <= depth ? name : labels.slice(-depth).join(".") + ".";
+}
+
+/** Nearest-rank percentile of sorted values. */
+function exactPercentile(values: number[], p: number): number {
+  return values[Math.max(1, Math.ceil((p / 100) * values.length)) - 1]!;
+}
+
+for (const name of CAPTURES) {
+  Deno.test(`fstrm top counts ${name}.fstrm as decodeDnstap and parseDnsMessage do`, async () => {
+    const bytes = await Deno.readFile(new URL(`${name}.fstrm`, DIR));
+    const types = new Map<string, number>();
+    const qtypes = new Map<string, number>();
+    const rcodes = new Map<string, number>();
+    const names = new Map<string, number>();
+    const domains = new Map<string, number>();
+    const clients = new Map<string, number>();
+    const seconds = new Map<number, number>();
+    const latencies: number[] = [];
+    let queries = 0;
+    let responses = 0;
+    for (const frame of decodeFrames(bytes)) {
+      if (frame.kind !== "data") continue;
+      const m: DnstapMessage = decodeDnstap(frame.data).message!;
+      const typeName_ = String(m.type);
+      bump(types, typeName_);
+      const t = TYPES.indexOf(typeName_);
+      if (t % 2 === 1) {
+        const dns = parseDnsMessage(m.queryMessage!);
+        const q = dns.question;
+        if (q === null) continue;
+        queries++;
+        bump(qtypes, typeName(q.type));
+        bump(names, q.name);
+        bump(domains, lastLabels(q.name, 2));
+        if (m.queryAddress !== undefined) {
+          bump(clients, formatDnstapAddress(m.queryAddress));
+        }
+        if (m.queryTimeSec !== undefined) bump(seconds, Number(m.queryTimeSec));
+      } else {
+        const dns = parseDnsMessage(m.responseMessage!);
+        responses++;
+        bump(rcodes, rcodeName(dns.rcode));
+        if (m.queryTimeSec !== undefined && m.responseTimeSec !== undefined) {
+          latencies.push(
+            (Number(m.responseTimeSec) - Number(m.queryTimeSec)) * 1e9 +
+              (m.responseTimeNsec ?? 0) - (m.queryTimeNsec ?? 0),
+          );
+        }
+      }
+    }
+    const report = await reportOf(bytes, "ts");
+    assert.equal(report.queries, queries);
+    assert.equal(report.responses, responses);
+    // Count order; ties in name order (the report orders ties by value).
+    const rows = (r: { name: string; count: number }[]) =>
+      sorted(new Map(r.map((x) => [x.name, x.count])));
+    assert.deepEqual(rows(report.messageTypes), sorted(types));
+    assert.deepEqual(rows(report.qtypes), sorted(qtypes));
+    assert.deepEqual(rows(report.rcodes), sorted(rcodes));
+    assert.ok(
+      report.names.exact && report.names.rows.every((r) => r.error === 0),
+    );
+    assert.deepEqual(rows(report.names.rows), sorted(names));
+    assert.deepEqual(rows(report.domains.rows), sorted(domains));
+    assert.deepEqual(rows(report.clients.rows), sorted(clients));
+    const secs = [...seconds.keys()].sort((a, b) => a - b);
+    assert.equal(report.qps.first, secs[0]);
+    assert.equal(report.qps.last, secs[secs.length - 1]);
+    assert.equal(
+      report.qps.series!.reduce((a, b) => a + b, 0),
+      [...seconds.values()].reduce((a, b) => a + b, 0),
+    );
+    latencies.sort((a, b) => a - b);
+    assert.equal(report.latency.count, latencies.length);
+    if (latencies.length > 0) {
+      assert.equal(report.latency.min, latencies[0]);
+      assert.equal(report.latency.max, latencies[latencies.length - 1]);
+      for (const p of [50, 90, 99] as const) {
+        const exact = exactPercentile(latencies, p);
+        const got = report.latency[`p${p}`]!;
+        assert.ok(
+          got <= exact && exact < got * (1 + LATENCY_RELATIVE_ERROR),
+          `p${p}: ${got} vs exact ${exact}`,
+        );
+      }
+    }
+    assert.deepEqual(report.malformed, {
+      protobuf: 0,
+      dnsHeader: 0,
+      question: 0,
+    });
+  });
+
+  Deno.test(`fstrm top gives identical reports with both engines on ${name}.fstrm`, async () => {
+    const bytes = await Deno.readFile(new URL(`${name}.fstrm`, DIR));
+    const ts = await reportOf(bytes, "ts", { memory: 2000 });
+    const wasm = await reportOf(bytes, "wasm", { memory: 2000 });
+    assert.deepEqual({ ...wasm, engine: "ts" }, ts);
+  });
+}
+
+Deno.test("latencyBucket: every value's bucket starts at most 1/128 below it", () => {
+  let seed = 7;
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const values = [0, 1, 255, 256, 257, 511, 512, 2 ** 31, 2 ** 32 - 1, 2 ** 52];
+  for (let k = 0; k < 20_000; k++) values.push(Math.floor(2 ** (rand() * 52)));
+  for (const v of values) {
+    const b = latencyBucket(v);
+    const low = latencyBucketLow(b);
+    assert.ok(low <= v, `${v}: low ${low}`);
+    assert.ok(
+      v < 256 ? low === v : v < low * (1 + LATENCY_RELATIVE_ERROR),
+      `${v}: ${low}`,
+    );
+    assert.ok(latencyBucket(low) === b, `${v}: bucket of its low`);
+  }
+});
+
+Deno.test("LatencyHistogram percentiles are within the stated error of the exact ones", () => {
+  const h = new LatencyHistogram();
+  const values: number[] = [];
+  let seed = 11;
+  for (let k = 0; k < 5000; k++) {
+    seed = (seed * 48271) % 2147483647;
+    const v = Math.floor(2 ** (8 + (seed / 2147483647) * 24));
+    values.push(v);
+    h.add(v);
+  }
+  values.sort((a, b) => a - b);
+  for (const p of [1, 50, 90, 99, 100]) {
+    const exact = exactPercentile(values, p);
+    const got = h.percentile(p)!;
+    assert.ok(
+      got <= exact && exact < got * (1 + LATENCY_RELATIVE_ERROR),
+      `${p}`,
+    );
+  }
+});
+
+/** A Zipf-like stream of `n` keys over `universe` keys (skew s = 1.2). */
+function zipfStream(n: number, universe: number, seed: number): string[] {
+  const weights: number[] = [];
+  let total = 0;
+  for (let k = 1; k <= universe; k++) {
+    total += 1 / k ** 1.2, weights.push(total);
+  }
+  const out: string[] = [];
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 48271) % 2147483647;
+    const u = (x / 2147483647) * total;
+    let lo = 0, hi = universe - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (weights[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    out.push(`k${lo}`);
+  }
+  return out;
+}
+
+Deno.test("HeavyHitters under a tiny capacity keeps the true top keys and its bounds hold", () => {
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    const stream = zipfStream(20_000, 5_000, seed);
+    const capacity = 50;
+    const hh = new HeavyHitters(capacity);
+    const truth = new Map<string, number>();
+    for (const k of stream) {
+      hh.add(k);
+      bump(truth, k);
+    }
+    assert.ok(hh.evictions > 0, "the budget was exceeded");
+    const all = hh.top(capacity);
+    const bound = hh.bound;
+    assert.ok(bound <= stream.length / capacity, `bound ${bound}`);
+    for (const item of all) {
+      const t = truth.get(item.key)!;
+      assert.ok(item.count - item.error <= t && t <= item.count, item.key);
+      assert.ok(item.error <= bound);
+    }
+    // Every key more frequent than the bound is monitored.
+    const monitored = new Set(all.map((i) => i.key));
+    for (const [k, t] of truth) {
+      if (t > bound) assert.ok(monitored.has(k), `${k} (${t}) kept`);
+    }
+    // The true top 5 are the reported top 5 (a skewed stream).
+    const top5 = sorted(truth).slice(0, 5).map(([k]) => k);
+    assert.deepEqual(hh.top(5).map((i) => i.key).sort(), top5.sort());
+  }
+});
+
+Deno.test("HeavyHitters is exact while it holds every key", () => {
+  const hh = new HeavyHitters(10);
+  for (const k of ["a", "b", "a", "c", "a", "b"]) hh.add(k);
+  assert.equal(hh.evictions, 0);
+  assert.equal(hh.bound, 0);
+  assert.deepEqual(hh.top(2), [
+    { key: "a", count: 3, error: 0 },
+    { key: "b", count: 2, error: 0 },
+  ]);
+});
+
+Deno.test("fstrm top under a tiny memory budget reports estimates with bounds that hold on a capture", async () => {
+  const bytes = await Deno.readFile(new URL("unbound.fstrm", DIR));
+  const exact = await reportOf(bytes, "ts");
+  const small = await reportOf(bytes, "wasm", { memory: 3 * 160 * 8, n: 8 });
+  assert.equal(small.names.capacity, 8);
+  assert.equal(small.names.exact, false);
+  const truth = new Map(exact.names.rows.map((r) => [r.name, r.count]));
+  for (const r of small.names.rows) {
+    const t = truth.get(r.name)!;
+    assert.ok(r.count - r.error <= t && t <= r.count, r.name);
+  }
+  for (const r of exact.names.rows) {
+    if (r.count > small.names.bound) {
+      assert.ok(small.names.rows.some((s) => s.name === r.name), r.name);
+    }
+  }
+});
