@@ -22,7 +22,7 @@ import {
 } from "./_file_input.ts";
 import { writeAll } from "./_write_all.ts";
 import { isBrokenPipe } from "./_dump_output.ts";
-import { type IntCounts, TopCounter } from "./_top_stats.ts";
+import { BYTES_PER_KEY, type IntCounts, TopCounter } from "./_top_stats.ts";
 import type { HeavyHitters } from "./_top_heavy.ts";
 import { LATENCY_RELATIVE_ERROR } from "./_top_latency.ts";
 import { enumName, MESSAGE_TYPES, SOCKET_PROTOCOLS } from "../_dnstap_names.ts";
@@ -58,8 +58,9 @@ Options:
   -n, --top N             rows of each top table (default ${DEFAULT_TOP})
   --depth N               labels kept for the second names table (default
                           ${DEFAULT_DEPTH}: example.com. for www.example.com.)
-  --memory MB             the budget of the name and client tables (default
-                          ${DEFAULT_MEMORY_MB})
+  --memory MB             the budget of the name and client tables, in MiB,
+                          a decimal (default ${DEFAULT_MEMORY_MB}; each table holds
+                          MB * 2^20 / 3 / ${BYTES_PER_KEY} keys)
   --json                  one JSON object
 ${INPUT_OPTIONS_HELP}  -h, --help              show this help
 
@@ -191,7 +192,7 @@ async function run(args: string[]): Promise<number> {
     ? integerOption("top", "--depth", values.depth, 1, 127)
     : DEFAULT_DEPTH;
   const memoryMb = typeof values.memory === "string"
-    ? integerOption("top", "--memory", values.memory, 1, 65_536)
+    ? megabytes(values.memory)
     : DEFAULT_MEMORY_MB;
   let path = typeof values.read === "string" ? values.read : undefined;
   if (path === undefined && positionals.length === 1) path = positionals[0];
@@ -201,7 +202,10 @@ async function run(args: string[]): Promise<number> {
   if (path === undefined) throw usageError("top", "missing -r FILE");
 
   const input = await openInput(path, maxFrameLength);
-  const counter = new TopCounter({ depth, memory: memoryMb * 1024 * 1024 });
+  const counter = new TopCounter({
+    depth,
+    memory: Math.floor(memoryMb * 1024 * 1024),
+  });
   let error: TopReport["error"] = null;
   let scanEngine: string = engine;
   let dropped = 0;
@@ -252,6 +256,18 @@ async function run(args: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** --memory's value: megabytes, a decimal (0.01 is 10 KiB or so). */
+function megabytes(value: string): number {
+  const mb = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : NaN;
+  if (!(mb > 0 && mb <= 65_536)) {
+    throw usageError(
+      "top",
+      `--memory wants megabytes above 0 and up to 65536, got '${value}'`,
+    );
+  }
+  return mb;
 }
 
 /** The counts of an IntCounts table, named. */
