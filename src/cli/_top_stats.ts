@@ -70,50 +70,93 @@ export class IntCounts {
 const NAME = new Uint8Array(256);
 const LABEL_AT = new Int32Array(128);
 
+/** Slots of a {@linkcode KeyCache}. */
+const CACHE_SLOTS = 4096;
+/** Bytes a slot holds (a wire name is at most 255). */
+const CACHE_STRIDE = 256;
+
 /**
- * The question name of row `i` as a key: its wire bytes (pointers followed)
- * as a Latin-1 string, the whole name and its last `depth` labels. `null`
+ * Strings of recent byte keys, direct-mapped by a hash: a repeated name or
+ * address gets the same string back without allocating (and with its hash
+ * cached by the engine for the map lookup that follows).
+ */
+export class KeyCache {
+  readonly #bytes = new Uint8Array(CACHE_SLOTS * CACHE_STRIDE);
+  readonly #lengths = new Int32Array(CACHE_SLOTS).fill(-1);
+  readonly #strings: string[] = new Array<string>(CACHE_SLOTS).fill("");
+
+  /** The Latin-1 string of `b[from, to)` (at most 256 bytes), hash `h`. */
+  get(b: Uint8Array, from: number, to: number, h: number): string {
+    const slot = h & (CACHE_SLOTS - 1);
+    const length = to - from;
+    const bytes = this.#bytes;
+    const at = slot * CACHE_STRIDE;
+    if (this.#lengths[slot] === length) {
+      let k = 0;
+      while (k < length && bytes[at + k] === b[from + k]) k++;
+      if (k === length) return this.#strings[slot]!;
+    }
+    const s = latin1(b, from, to);
+    bytes.set(b.subarray(from, to), at);
+    this.#lengths[slot] = length;
+    this.#strings[slot] = s;
+    return s;
+  }
+}
+
+/** FNV-1a of `b[from, to)`. */
+function hashOf(b: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let k = from; k < to; k++) h = Math.imul(h ^ b[k]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Puts the question name of row `i` in `NAME` as wire bytes, pointers
+ * followed; returns its length and sets `labelsOut[0]` to its labels, or -1
  * when a pointer loops or the name runs out (the scan has checked it, so
  * only on a broken invariant).
  */
-function nameKeys(
+function wireName(
   c: DnstapColumns,
   i: number,
   window: Uint8Array,
   messageStart: number,
-  depth: number,
-): [string, string] | null {
+  labelsOut: Int32Array,
+): number {
   let at = c.qnameOffset[i]!;
   const end = messageStart + c.dnsSize[i]!;
   let n = 0;
   let labels = 0;
   let hops = 0;
   for (;;) {
-    if (at >= end) return null;
+    if (at >= end) return -1;
     const len = window[at]!;
     if (len === 0) break;
     if (len >= 0xc0) {
-      if (at + 1 >= end || ++hops > 126) return null;
+      if (at + 1 >= end || ++hops > 126) return -1;
       at = messageStart + (((len & 0x3f) << 8) | window[at + 1]!);
       continue;
     }
-    if (at + 1 + len > end || n + 1 + len > 255 || labels >= 127) return null;
+    if (at + 1 + len > end || n + 1 + len > 255 || labels >= 127) return -1;
     LABEL_AT[labels++] = n;
     NAME[n++] = len;
     for (let k = 1; k <= len; k++) NAME[n++] = window[at + k]!;
     at += 1 + len;
   }
   NAME[n++] = 0;
-  const whole = latin1(NAME, 0, n);
-  const cut = depth > 0 && labels > depth ? LABEL_AT[labels - depth]! : 0;
-  return [whole, cut === 0 ? whole : latin1(NAME, cut, n)];
+  labelsOut[0] = labels;
+  return n;
 }
+
+const LABELS = new Int32Array(1);
 
 /** Bytes as a Latin-1 string (one char per byte). */
 function latin1(b: Uint8Array, from: number, to: number): string {
-  let s = "";
-  for (let k = from; k < to; k++) s += String.fromCharCode(b[k]!);
-  return s;
+  return String.fromCharCode.apply(
+    null,
+    b.subarray(from, to) as unknown as number[],
+  );
 }
 
 /** Everything `fstrm top` reports, as numbers and keys. */
@@ -162,6 +205,9 @@ export class TopCounter {
   secondsDropped = 0;
   #second = -1;
   #inSecond = 0;
+  readonly #nameCache = new KeyCache();
+  readonly #domainCache = new KeyCache();
+  readonly #clientCache = new KeyCache();
 
   constructor(options: TopCounterOptions) {
     this.depth = options.depth;
@@ -229,15 +275,21 @@ export class TopCounter {
   #query(c: DnstapColumns, i: number, p: number, window: Uint8Array): void {
     this.queries++;
     if ((p & HAS_QTYPE) !== 0) this.qtypes.add(c.qtype[i]!);
-    const keys = nameKeys(c, i, window, c.queryMessageOffset[i]!, this.depth);
-    if (keys !== null) {
-      this.names.add(keys[0]);
-      this.domains.add(keys[1]);
+    const n = wireName(c, i, window, c.queryMessageOffset[i]!, LABELS);
+    if (n >= 0) {
+      this.names.add(this.#nameCache.get(NAME, 0, n, hashOf(NAME, 0, n)));
+      const labels = LABELS[0]!;
+      const depth = this.depth;
+      const cut = labels > depth ? LABEL_AT[labels - depth]! : 0;
+      this.domains.add(
+        this.#domainCache.get(NAME, cut, n, hashOf(NAME, cut, n)),
+      );
     }
     if ((p & HAS_QUERY_ADDRESS) !== 0) {
       const at = 16 * i;
-      const length = Math.min(c.queryAddressLength[i]!, 16);
-      this.clients.add(latin1(c.queryAddress, at, at + length));
+      const end = at + Math.min(c.queryAddressLength[i]!, 16);
+      const a = c.queryAddress;
+      this.clients.add(this.#clientCache.get(a, at, end, hashOf(a, at, end)));
     }
     if ((p & HAS_QUERY_TIME_SEC) !== 0) {
       const s = c.queryTimeSec[i]!;
