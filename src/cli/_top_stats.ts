@@ -12,6 +12,7 @@ import {
   HAS_DNS,
   HAS_MESSAGE_TYPE,
   HAS_OPT,
+  HAS_QNAME_POINTER,
   HAS_QTYPE,
   HAS_QUERY_ADDRESS,
   HAS_QUERY_TIME_SEC,
@@ -275,15 +276,30 @@ export class TopCounter {
   #query(c: DnstapColumns, i: number, p: number, window: Uint8Array): void {
     this.queries++;
     if ((p & HAS_QTYPE) !== 0) this.qtypes.add(c.qtype[i]!);
-    const n = wireName(c, i, window, c.queryMessageOffset[i]!, LABELS);
-    if (n >= 0) {
-      this.names.add(this.#nameCache.get(NAME, 0, n, hashOf(NAME, 0, n)));
-      const labels = LABELS[0]!;
+    // The name's wire bytes: in place when it has no pointer, else copied
+    // with its pointers followed.
+    let b: Uint8Array;
+    let from: number;
+    let to: number;
+    let labels = 0;
+    if ((p & HAS_QNAME_POINTER) === 0) {
+      b = window;
+      from = c.qnameOffset[i]!;
+      to = from + c.qnameLength[i]!;
+      for (let at = from; at < to && window[at] !== 0; at += window[at]! + 1) {
+        LABEL_AT[labels++] = at;
+      }
+    } else {
+      b = NAME;
+      from = 0;
+      to = wireName(c, i, window, c.queryMessageOffset[i]!, LABELS);
+      labels = LABELS[0]!;
+    }
+    if (to >= 0) {
+      this.names.add(this.#nameCache.get(b, from, to, hashOf(b, from, to)));
       const depth = this.depth;
-      const cut = labels > depth ? LABEL_AT[labels - depth]! : 0;
-      this.domains.add(
-        this.#domainCache.get(NAME, cut, n, hashOf(NAME, cut, n)),
-      );
+      const cut = labels > depth ? LABEL_AT[labels - depth]! : from;
+      this.domains.add(this.#domainCache.get(b, cut, to, hashOf(b, cut, to)));
     }
     if ((p & HAS_QUERY_ADDRESS) !== 0) {
       const at = 16 * i;
