@@ -24,13 +24,13 @@ const COMMANDS: Record<
     summary: "send the frames of files to a socket, as fstrm_replay does",
     load: async () => (await import("./replay.ts")).replay,
   },
-  top: {
-    summary: "count a dnstap file: types, rcodes, top names and clients",
-    load: async () => (await import("./top.ts")).top,
-  },
   stats: {
     summary: "summarise Frame Streams files: frames, sizes, truncation",
     load: async () => (await import("./stats.ts")).stats,
+  },
+  top: {
+    summary: "count a dnstap file: types, rcodes, top names and clients",
+    load: async () => (await import("./top.ts")).top,
   },
 };
 
