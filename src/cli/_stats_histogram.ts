@@ -4,10 +4,13 @@
 // nearly every real frame falls (dnstap frames are mostly 100 to 200 bytes),
 // and sparse (a Map from size to count) at and above it, so that a file of a
 // few huge frames costs a few Map entries rather than an array as long as
-// the largest frame. Quantiles are exact, by nearest rank.
+// the largest frame. Quantiles are exact, by nearest rank. The dense counts
+// may be the ones a scan engine keeps (src/_stats_engine.ts), so that the
+// engine counts as it scans.
+import { DENSE_SIZES } from "../_stats_engine.ts";
 
 /** Sizes below this are counted in a dense array (512 KiB of floats). */
-export const DENSE_LIMIT = 65_536;
+export const DENSE_LIMIT: number = DENSE_SIZES;
 
 /** The summary of a set of sizes; all `null` when it is empty. */
 export interface SizeSummary {
@@ -24,9 +27,22 @@ export interface SizeSummary {
 /** Counts of sizes, exact, with nearest-rank quantiles. */
 export class SizeHistogram {
   /** Counts of sizes `0 .. DENSE_LIMIT - 1`; floats, so they never wrap. */
-  readonly dense: Float64Array = new Float64Array(DENSE_LIMIT);
+  readonly dense: Float64Array;
   /** Counts of larger sizes. */
   readonly sparse: Map<number, number> = new Map();
+
+  /**
+   * Makes an empty histogram, or one whose dense counts are `dense` (as
+   * many as {@linkcode DENSE_LIMIT}, counted by its owner too).
+   */
+  constructor(dense: Float64Array = new Float64Array(DENSE_LIMIT)) {
+    if (dense.length !== DENSE_LIMIT) {
+      throw new RangeError(
+        `Cannot make a SizeHistogram: dense counts must be ${DENSE_LIMIT}, got ${dense.length}`,
+      );
+    }
+    this.dense = dense;
+  }
 
   /** Counts one `size`. The hot path inlines the dense case itself. */
   add(size: number): void {
