@@ -9,6 +9,7 @@ import { HELLO, START, STOP, UNKNOWN } from "./_vectors.ts";
 import { encodeDataFrame, encodeFrameStream } from "../mod.ts";
 import { DENSE_LIMIT, SizeHistogram } from "../src/cli/_stats_histogram.ts";
 import { renderProgress } from "../src/cli/_progress.ts";
+import { grouped } from "../src/cli/stats.ts";
 
 import { DNSTAP, fstrm, type Run } from "./_cli.ts";
 
@@ -79,6 +80,23 @@ Deno.test("SizeHistogram gives exact nearest-rank min, median, p99 and max, larg
   h.add(0xffff_fffe);
   assert.equal(h.sparse.size, 1);
   assert.equal(h.summary().max, 0xffff_fffe);
+});
+
+Deno.test("grouped prints whole numbers as toLocaleString('en-US') does", () => {
+  const r = rng(11);
+  const xs = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 99_999, 100_000, 999_999];
+  xs.push(1_000_000, 1_234_567, 2 ** 32, Number.MAX_SAFE_INTEGER);
+  for (let i = 0; i < 1000; i++) xs.push(r() * 10 ** (i % 16) >>> 0);
+  for (let i = 0; i < 100; i++) xs.push(Math.floor(r() * 2 ** 21) * 2 ** 30);
+  // Not whole, negative or too large: toLocaleString itself.
+  xs.push(-1234, 1234.5, 2 ** 60, Infinity, NaN);
+  for (const x of xs) {
+    assert.equal(
+      grouped(x),
+      x.toLocaleString("en-US", { maximumFractionDigits: 0 }),
+      String(x),
+    );
+  }
 });
 
 Deno.test("fstrm stats --json reports counts, exact sizes and STOP for each file", async () => {

@@ -63,35 +63,35 @@ export class SizeHistogram {
     return n;
   }
 
-  /**
-   * The smallest size `s` such that at least `rank` sizes are `<= s`
-   * (`rank` from 1 to the count), or `null` if there are fewer.
-   */
-  #atRank(rank: number): number | null {
-    let seen = 0;
-    const dense = this.dense;
-    for (let i = 0; i < DENSE_LIMIT; i++) {
-      seen += dense[i]!;
-      if (seen >= rank) return i;
-    }
-    const sizes = [...this.sparse.keys()].sort((a, b) => a - b);
-    for (const s of sizes) {
-      seen += this.sparse.get(s)!;
-      if (seen >= rank) return s;
-    }
-    return null;
-  }
-
-  /** Min, median, p99 and max. */
+  /** Min, median, p99 and max, in one pass over the counts. */
   summary(): SizeSummary {
     const n = this.count;
     if (n === 0) return { min: null, median: null, p99: null, max: null };
-    return {
-      min: this.#atRank(1),
-      // Ranks in integers: ceil(n / 2) and ceil(99 n / 100).
-      median: this.#atRank(Math.floor((n + 1) / 2)),
-      p99: this.#atRank(Math.floor((99 * n + 99) / 100)),
-      max: this.#atRank(n),
-    };
+    // Nearest ranks, in integers: 1, ceil(n / 2), ceil(99 n / 100), n. The
+    // value at rank r is the smallest size s with at least r sizes <= s.
+    const ranks = [
+      1,
+      Math.floor((n + 1) / 2),
+      Math.floor((99 * n + 99) / 100),
+      n,
+    ];
+    const at: number[] = [];
+    let seen = 0;
+    const dense = this.dense;
+    for (let s = 0; s < DENSE_LIMIT && at.length < 4; s++) {
+      const c = dense[s]!;
+      if (c === 0) continue;
+      seen += c;
+      while (at.length < 4 && seen >= ranks[at.length]!) at.push(s);
+    }
+    if (at.length < 4) {
+      const sizes = [...this.sparse.keys()].sort((a, b) => a - b);
+      for (const s of sizes) {
+        seen += this.sparse.get(s)!;
+        while (at.length < 4 && seen >= ranks[at.length]!) at.push(s);
+        if (at.length === 4) break;
+      }
+    }
+    return { min: at[0]!, median: at[1]!, p99: at[2]!, max: at[3]! };
   }
 }

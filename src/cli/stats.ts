@@ -202,9 +202,25 @@ function wantsBar(mode: string, input: Input): boolean {
   return input.size >= PROGRESS_MIN_BYTES && Deno.stderr.isTerminal();
 }
 
-/** Thousands separated by commas. */
-function grouped(n: number): string {
-  return n.toLocaleString("en-US", { maximumFractionDigits: 0 });
+/**
+ * Thousands separated by commas, as `n.toLocaleString("en-US", {
+ * maximumFractionDigits: 0 })` prints them; for the whole numbers stats
+ * prints, without that call's first-use cost (about 9 ms of a 0.3 s run,
+ * loading locale data).
+ *
+ * @param n The number.
+ * @returns Its text.
+ */
+export function grouped(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    return n.toLocaleString("en-US", { maximumFractionDigits: 0 });
+  }
+  const digits = String(n);
+  let text = digits.slice(0, (digits.length - 1) % 3 + 1);
+  for (let i = text.length; i < digits.length; i += 3) {
+    text += "," + digits.slice(i, i + 3);
+  }
+  return text;
 }
 
 /** Content type as text: fstrm_dump's quoting, or "none". */
