@@ -68,6 +68,9 @@ Deno.test("SizeHistogram gives exact nearest-rank min, median, p99 and max, larg
       max: sorted.at(-1),
     }, `${count} sizes`);
     assert.equal(h.count, xs.length);
+    // With the count given, the same; with one too large, noticed.
+    assert.deepEqual(h.summary(xs.length), h.summary(), `${count} sizes`);
+    assert.deepEqual(h.summary(xs.length + 1), h.summary(), `${count} sizes`);
   }
   assert.deepEqual(new SizeHistogram().summary(), {
     min: null,

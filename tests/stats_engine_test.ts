@@ -304,6 +304,11 @@ Deno.test("SizeReader gives FrameReader's summary and errors, and the sizes forE
         assert.deepEqual(plainError(error), plainError(refError), label);
         assert.deepEqual(reader.summary, reference.summary, label);
         assert.deepEqual(reader.histogram.summary(), sizes.summary(), label);
+        assert.deepEqual(
+          reader.histogram.summary(reader.summary.frames),
+          sizes.summary(),
+          label,
+        );
         assert.equal(reader.histogram.count, reader.summary.frames, label);
         assert.deepEqual(
           [...reader.histogram.sparse].sort(([x], [y]) => x - y),

@@ -63,9 +63,16 @@ export class SizeHistogram {
     return n;
   }
 
-  /** Min, median, p99 and max, in one pass over the counts. */
-  summary(): SizeSummary {
-    const n = this.count;
+  /**
+   * Min, median, p99 and max, in one pass over the counts.
+   *
+   * @param count How many sizes were counted, if the caller knows (stats
+   * does: the data frames read), which saves a pass over the counts
+   * (about 3 ms, run once, before V8 optimizes it). It must be exact; one
+   * too large is noticed and replaced by {@linkcode SizeHistogram.count}.
+   */
+  summary(count?: number): SizeSummary {
+    const n = count ?? this.count;
     if (n === 0) return { min: null, median: null, p99: null, max: null };
     // Nearest ranks, in integers: 1, ceil(n / 2), ceil(99 n / 100), n. The
     // value at rank r is the smallest size s with at least r sizes <= s.
@@ -92,6 +99,8 @@ export class SizeHistogram {
         if (at.length === 4) break;
       }
     }
+    // Fewer than n sizes: n was not the count.
+    if (at.length < 4) return this.summary();
     return { min: at[0]!, median: at[1]!, p99: at[2]!, max: at[3]! };
   }
 }

@@ -184,7 +184,7 @@ async function statsOf(
     return {
       file: input.name,
       summary,
-      sizes: reader.histogram.summary(),
+      sizes: reader.histogram.summary(summary.frames),
       end,
       error,
       seconds: (performance.now() - t0) / 1000,
