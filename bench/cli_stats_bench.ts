@@ -8,14 +8,20 @@
 // within 1.5 times read_tight's time.
 //
 //   deno run -A \
-//     bench/cli_stats_bench.ts [--runs N] [--engine auto|wasm|ts] [FILE]
+//     bench/cli_stats_bench.ts [--runs N] [--engine auto|wasm|ts]
+//       [--tree DIR]... [FILE]
+//
+// --tree DIR adds `fstrm stats` of another checkout (its cli.ts), say the
+// tree before a change, to the same rounds.
 //
 // FILE defaults to bench/data/dnstap.fstrm (5,000,000 frames of 80 to 400
-// bytes, 1.22 GB), written by bench/make_data.ts first when missing. Two
+// bytes, 1.22 GB), written by bench/make_data.ts first when missing. Three
 // times are taken per run: wall clock around the whole subprocess (Deno's
-// start-up included), and the reading time each one reports itself
-// (read_tight's and read_fstrm's elapsed_s, stats' "bytes in S s", each from
-// open to the end of the reading). A warm-up round (which brings the file
+// start-up included); its CPU time, user + system, every thread (bash's
+// `times` after it: less sensitive than wall clock to a machine shared with
+// other work); and the reading time each one reports itself (read_tight's
+// and read_fstrm's elapsed_s, stats' "bytes in S s", each from open to the
+// end of the reading). A warm-up round (which brings the file
 // into the page cache) is not counted. Every reader must report the same
 // frame count.
 import { parseArgs } from "node:util";
@@ -27,6 +33,7 @@ const { values, positionals } = parseArgs({
   options: {
     runs: { type: "string", default: "7" },
     engine: { type: "string", default: "auto" },
+    tree: { type: "string", multiple: true, default: [] },
   },
   allowPositionals: true,
 });
@@ -38,6 +45,7 @@ const tight = await compilePeer("read_tight");
 
 interface Timing {
   wall: number;
+  cpu: number;
   inner: number;
   frames: number;
 }
@@ -57,6 +65,29 @@ function contract(out: string): { inner: number; frames: number } {
   return {
     inner: Number(/elapsed_s=([\d.]+)/.exec(out)?.[1] ?? NaN),
     frames: Number(/frames=(\d+)/.exec(out)?.[1] ?? NaN),
+  };
+}
+
+/** `fstrm stats` of the checkout at `dir`, named `name`. */
+function statsOf(name: string, dir: string): Reader {
+  return {
+    name,
+    cmd: Deno.execPath(),
+    args: [
+      "run",
+      "--allow-read",
+      `${dir}/cli.ts`,
+      "stats",
+      "--engine",
+      engine,
+      file,
+    ],
+    parse: (out) => ({
+      inner: Number(/bytes in ([\d.]+) s/.exec(out)?.[1] ?? NaN),
+      frames: Number(
+        (/data frames +([\d,]+)/.exec(out)?.[1] ?? "NaN").replaceAll(",", ""),
+      ),
+    }),
   };
 }
 
@@ -82,23 +113,16 @@ const READERS: Reader[] = [
     ],
     parse: contract,
   },
-  {
-    name: `fstrm stats, ${engine}`,
-    cmd: Deno.execPath(),
-    args: ["run", "--allow-read", "cli.ts", "stats", "--engine", engine, file],
-    parse: (out) => ({
-      inner: Number(/bytes in ([\d.]+) s/.exec(out)?.[1] ?? NaN),
-      frames: Number(
-        (/data frames +([\d,]+)/.exec(out)?.[1] ?? "NaN").replaceAll(",", ""),
-      ),
-    }),
-  },
+  statsOf(`fstrm stats, ${engine}`, "."),
+  ...values.tree.map((dir) => statsOf(`fstrm stats of ${dir}, ${engine}`, dir)),
 ];
 
 async function time(reader: Reader): Promise<Timing> {
   const t0 = performance.now();
-  const { code, stdout, stderr } = await new Deno.Command(reader.cmd, {
-    args: reader.args,
+  // bash's `times`: its own user and system time, then its children's.
+  const { code, stdout, stderr } = await new Deno.Command("bash", {
+    args: ["-c", '"$@"; status=$?; times >&2; exit $status', "_", reader.cmd]
+      .concat(reader.args),
     cwd: root,
     stdout: "piped",
     stderr: "piped",
@@ -109,7 +133,12 @@ async function time(reader: Reader): Promise<Timing> {
       `${reader.name} exited ${code}: ${decoder.decode(stderr)}`,
     );
   }
-  return { wall, ...reader.parse(decoder.decode(stdout)) };
+  const times = decoder.decode(stderr).trimEnd().split("\n").at(-1) ?? "";
+  const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(times);
+  if (m === null) throw new Error(`${reader.name}: no times in ${times}`);
+  const cpu = 60 * Number(m[1]) + Number(m[2]) + 60 * Number(m[3]) +
+    Number(m[4]);
+  return { wall, cpu, ...reader.parse(decoder.decode(stdout)) };
 }
 
 const median = (xs: number[]): number => {
@@ -140,23 +169,26 @@ for (let round = 0; round < runs; round++) {
   console.log(
     `round ${round + 1}: ` +
       READERS.map((r, i) =>
-        `${r.name.split(" ")[0]} ${results[i]![round]!.wall.toFixed(3)} s`
+        `${r.name.split(/,| \(/)[0]} ${results[i]![round]!.wall.toFixed(3)} s`
       ).join(", "),
   );
 }
 const ref = results[0]!;
 console.log("");
 console.log(
-  "| reader | wall s, median (min–max) | reading s, median | ×c-tight-read, median (min–max) |",
+  "| reader | wall s, median (min–max) | ×c-tight-read, wall | CPU s (user + sys) | ×c-tight-read, CPU | reading s, median |",
 );
-console.log("|---|---:|---:|---:|");
+console.log("|---|---:|---:|---:|---:|---:|");
 READERS.forEach((reader, i) => {
   const r = results[i]!;
-  const ratios = r.map((t, round) => t.wall / ref[round]!.wall);
+  const wall = r.map((t, round) => t.wall / ref[round]!.wall);
+  const cpu = r.map((t, round) => t.cpu / ref[round]!.cpu);
   console.log(
     `| ${reader.name} | ${spread(r.map((t) => t.wall), 3)} | ${
+      spread(wall, 2)
+    } | ${spread(r.map((t) => t.cpu), 3)} | ${spread(cpu, 2)} | ${
       median(r.map((t) => t.inner)).toFixed(3)
-    } | ${spread(ratios, 2)} |`,
+    } |`,
   );
 });
 console.log(
