@@ -65,12 +65,14 @@ const frameArb: fc.Arbitrary<Uint8Array> = fc.oneof(
   },
 );
 
+const ratioArb = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
+
 /** Frames, small ones sometimes repeated to fill the table. */
 const streamArb: fc.Arbitrary<Uint8Array> = fc.array(
   fc.tuple(
     frameArb,
     fc.oneof(
-      { weight: 20, arbitrary: fc.constant(1) },
+      { weight: 10, arbitrary: fc.constant(1) },
       { weight: 1, arbitrary: fc.integer({ min: 2, max: 5000 }) },
     ),
   ),
@@ -78,10 +80,20 @@ const streamArb: fc.Arbitrary<Uint8Array> = fc.array(
 ).map((frames) =>
   concat(
     ...frames.flatMap(([f, k]) =>
-      new Array<Uint8Array>(f.length * k > 200_000 ? 1 : k).fill(f)
+      new Array<Uint8Array>(f.length * k > 400_000 ? 1 : k).fill(f)
     ),
   )
 );
+
+/** A position in `length` bytes: mostly the start or the end, else any. */
+const edgeArb = (atEnd: boolean): fc.Arbitrary<(length: number) => number> =>
+  fc.oneof(
+    { weight: 2, arbitrary: fc.constant((n: number) => atEnd ? n : 0) },
+    {
+      weight: 3,
+      arbitrary: ratioArb.map((r) => (n: number) => Math.floor(r * (n + 1))),
+    },
+  );
 
 /** Byte flips: [ratio of the position, new byte]. */
 const mutationsArb = fc.array(
@@ -92,12 +104,15 @@ const mutationsArb = fc.array(
   { maxLength: 3 },
 );
 
+/** Frame length limits: mostly none, some cutting through the sizes. */
 const maxArb: fc.Arbitrary<number> = fc.oneof(
-  fc.constantFrom(1, 600, 65_535, 65_536, 0x10_0000, 0xffff_ffff),
-  fc.integer({ min: 1, max: 0xffff_ffff }),
+  { weight: 3, arbitrary: fc.constant(0xffff_ffff) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(1, 600, 65_535, 65_536, 0x10_0000),
+  },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 0xffff_ffff }) },
 );
-
-const ratioArb = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 
 function mutate(
   bytes: Uint8Array,
@@ -175,6 +190,14 @@ Deno.test("Size engines count each data frame in the table, large ones in out[5]
     // A scan of nothing counts nothing and clears out[5].
     assert.equal(engine.scan(5, 5, 0xffff_ffff), 0);
     assert.equal(engine.out[5], 0, engine.name);
+    // A full table: 4096 frames counted, the rest at the next scan.
+    const many = concat(...new Array<Uint8Array>(5000).fill(data(10)));
+    engine.window.set(many);
+    assert.equal(engine.scan(0, many.length, 0xffff_ffff), 4096);
+    assert.equal(engine.out[0], STATUS_TABLE_FULL, engine.name);
+    assert.equal(engine.sizes[10], 4096, engine.name);
+    assert.equal(engine.scan(engine.out[1]!, many.length, 0xffff_ffff), 904);
+    assert.equal(engine.sizes[10], 5000, engine.name);
   }
 });
 
@@ -190,12 +213,14 @@ Deno.test("Size engines: wasm and ts give the same tables, out words and counts,
       streamArb,
       mutationsArb,
       maxArb,
-      ratioArb,
-      ratioArb,
+      edgeArb(false),
+      edgeArb(true),
       (stream, mutations, max, a, b) => {
+        // From the start or anywhere, to the end or anywhere (cutting a
+        // frame, most likely).
         const bytes = mutate(stream, mutations);
-        const x = Math.floor(a * (bytes.length + 1));
-        const y = Math.floor(b * (bytes.length + 1));
+        const x = a(bytes.length);
+        const y = b(bytes.length);
         const [from, to] = [Math.min(x, y), Math.max(x, y)];
         for (const e of [ts, wasm, plain]) e.window.set(bytes);
         let at = from;
@@ -230,9 +255,9 @@ Deno.test("Size engines: wasm and ts give the same tables, out words and counts,
         cases++;
       },
     ),
-    { numRuns: 1500 },
+    { numRuns: 3000 },
   );
-  assert.equal(cases, 1500);
+  assert.equal(cases, 3000);
 });
 
 // ---------------------------------------------------------------------------
