@@ -33,11 +33,7 @@ export interface SizeReaderOptions {
    * @default {"auto"}
    */
   engine?: EngineOption;
-  /**
-   * The longest data frame accepted; a longer one is an error.
-   *
-   * @default {DEFAULT_MAX_FRAME_LENGTH}
-   */
+  /** The longest data frame accepted; a longer one is an error. */
   maxFrameLength: number;
   /** The window size, from MIN_WINDOW to MAX_WINDOW bytes. */
   windowSize: number;
