@@ -1,8 +1,7 @@
 /**
  * `fstrm stats`: what Frame Streams files hold (content type, frames, exact
  * frame-size quantiles, counted by the scan engine as it scans) and how they
- * end (STOP, cut short, or an error),
- * read on the bulk path.
+ * end (STOP, cut short, or an error), read on the bulk path.
  *
  * @module
  */
