@@ -258,7 +258,7 @@ export class WasmWindowEngine implements WindowEngine {
 }
 
 /** A u32 `m` such that `len > m` exactly when `len > maxFrameLength`. */
-function limit(maxFrameLength: number): number {
+export function limit(maxFrameLength: number): number {
   if (maxFrameLength >= 0xffff_ffff) return 0xffff_ffff;
   if (maxFrameLength >= 0) return Math.floor(maxFrameLength);
   // Negative: every length is over. NaN: none is.

@@ -6,9 +6,10 @@ import assert from "node:assert/strict";
 import { rng, withTempDir } from "./_support.ts";
 import { concat, hex } from "./_util.ts";
 import { HELLO, START, STOP, UNKNOWN } from "./_vectors.ts";
-import { encodeDataFrame, encodeFrameStream } from "../mod.ts";
+import { encodeDataFrame, encodeFrameStream, FrameReader } from "../mod.ts";
 import { DENSE_LIMIT, SizeHistogram } from "../src/cli/_stats_histogram.ts";
 import { renderProgress } from "../src/cli/_progress.ts";
+import { grouped } from "../src/cli/stats.ts";
 
 import { DNSTAP, fstrm, type Run } from "./_cli.ts";
 
@@ -67,6 +68,9 @@ Deno.test("SizeHistogram gives exact nearest-rank min, median, p99 and max, larg
       max: sorted.at(-1),
     }, `${count} sizes`);
     assert.equal(h.count, xs.length);
+    // With the count given, the same; with one too large, noticed.
+    assert.deepEqual(h.summary(xs.length), h.summary(), `${count} sizes`);
+    assert.deepEqual(h.summary(xs.length + 1), h.summary(), `${count} sizes`);
   }
   assert.deepEqual(new SizeHistogram().summary(), {
     min: null,
@@ -79,6 +83,23 @@ Deno.test("SizeHistogram gives exact nearest-rank min, median, p99 and max, larg
   h.add(0xffff_fffe);
   assert.equal(h.sparse.size, 1);
   assert.equal(h.summary().max, 0xffff_fffe);
+});
+
+Deno.test("grouped prints whole numbers as toLocaleString('en-US') does", () => {
+  const r = rng(11);
+  const xs = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 99_999, 100_000, 999_999];
+  xs.push(1_000_000, 1_234_567, 2 ** 32, Number.MAX_SAFE_INTEGER);
+  for (let i = 0; i < 1000; i++) xs.push(r() * 10 ** (i % 16) >>> 0);
+  for (let i = 0; i < 100; i++) xs.push(Math.floor(r() * 2 ** 21) * 2 ** 30);
+  // Not whole, negative or too large: toLocaleString itself.
+  xs.push(-1234, 1234.5, 2 ** 60, Infinity, NaN);
+  for (const x of xs) {
+    assert.equal(
+      grouped(x),
+      x.toLocaleString("en-US", { maximumFractionDigits: 0 }),
+      String(x),
+    );
+  }
 });
 
 Deno.test("fstrm stats --json reports counts, exact sizes and STOP for each file", async () => {
@@ -132,6 +153,69 @@ Deno.test("fstrm stats --json reports counts, exact sizes and STOP for each file
       assert.equal(typeof o!.framesPerSecond, "number");
     }
   });
+});
+
+Deno.test("fstrm stats counts a frame larger than its 1 MiB window, both engines alike", async () => {
+  await withTempDir(async (dir) => {
+    // Read into a buffer of its own, not scanned in the window: counted
+    // all the same, in the sparse counts.
+    const lengths = [100, 1_500_000, 200, 300, 2_000_000, 150];
+    const path = `${dir}/big.fstrm`;
+    await Deno.writeFile(path, encodeFrameStream(payloadsOf(lengths)));
+    for (const engine of ["ts", "wasm"]) {
+      const run = await fstrm([
+        "stats",
+        "--json",
+        "--engine",
+        engine,
+        "--max-frame-length",
+        "3000000",
+        path,
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      const o = objects(run)[0]!;
+      assert.equal(o.engine, engine);
+      assert.equal(o.dataFrames, 6);
+      assert.deepEqual(o.frameSize, {
+        min: 100,
+        median: 200,
+        p99: 2_000_000,
+        max: 2_000_000,
+      });
+    }
+  });
+});
+
+Deno.test("fstrm stats on the real-server captures: the sizes FrameReader sees, the same with both engines", async () => {
+  for (const server of ["bind", "dnsdist", "knot", "unbound"]) {
+    const path = new URL(`./data/dnstap/${server}.fstrm`, import.meta.url)
+      .pathname;
+    const bytes = await Deno.readFile(path);
+    const lengths: number[] = [];
+    await new FrameReader(ReadableStream.from([bytes])).forEachFrame(
+      (_w, _o, length) => {
+        lengths.push(length);
+      },
+    );
+    const sorted = lengths.sort((a, b) => a - b);
+    assert.ok(sorted.length > 100, server);
+    const reports = [];
+    for (const engine of ["ts", "wasm"]) {
+      const run = await fstrm(["stats", "--json", "--engine", engine, path]);
+      assert.equal(run.code, 0, run.stderr);
+      const { engine: used, ...o } = stable(objects(run)[0]!);
+      assert.equal(used, engine);
+      assert.equal(o.dataFrames, sorted.length, server);
+      assert.deepEqual(o.frameSize, {
+        min: sorted[0],
+        median: rank(sorted, 1, 2),
+        p99: rank(sorted, 99, 100),
+        max: sorted.at(-1),
+      }, server);
+      reports.push(o);
+    }
+    assert.deepEqual(reports[1], reports[0], server);
+  }
 });
 
 Deno.test("fstrm stats prints a readable report", async () => {

@@ -46,6 +46,8 @@ Deno.test("WasmScanEngine module has no imports", () => {
       "function outOffset",
       "function scan",
       "function scanInPlace",
+      "function scanSizes",
+      "function sizesBytes",
       "function tableCapacity",
       "function tableOffset",
       "memory memory",

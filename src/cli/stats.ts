@@ -1,11 +1,11 @@
 /**
  * `fstrm stats`: what Frame Streams files hold (content type, frames, exact
- * frame-size quantiles) and how they end (STOP, cut short, or an error),
- * read on the bulk path.
+ * frame-size quantiles, counted by the scan engine as it scans) and how they
+ * end (STOP, cut short, or an error), read on the bulk path.
  *
  * @module
  */
-import { FrameReader, type FrameReaderSummary } from "../frame_reader.ts";
+import type { FrameReaderSummary } from "../frame_reader.ts";
 import { TruncatedFrameError } from "../errors.ts";
 import { parseCommandArgs } from "./_args.ts";
 import { CliError, usageError } from "./_cli_error.ts";
@@ -18,11 +18,8 @@ import {
   openInput,
 } from "./_file_input.ts";
 import { dumpQuote } from "./_dump_format.ts";
-import {
-  DENSE_LIMIT,
-  SizeHistogram,
-  type SizeSummary,
-} from "./_stats_histogram.ts";
+import type { SizeSummary } from "./_stats_histogram.ts";
+import { SizeReader } from "./_stats_reader.ts";
 import {
   PROGRESS_MIN_BYTES,
   ProgressBar,
@@ -160,7 +157,8 @@ async function statsOf(
     if (wantsBar(options.progress, input)) {
       bar = new ProgressBar(Deno.stderr, input.name, input.size ?? 0);
     }
-    const reader = new FrameReader(
+    // The scan engine counts sizes as it scans: no call per frame.
+    const reader = new SizeReader(
       bar === null ? input.source : new ProgressSource(input.source, bar),
       {
         engine: options.engine,
@@ -168,16 +166,10 @@ async function statsOf(
         windowSize: input.windowSize,
       },
     );
-    const histogram = new SizeHistogram();
-    const dense = histogram.dense;
     let end: End = "stop";
     let error: FileStats["error"] = null;
     try {
-      // The hot loop: one array increment per frame.
-      await reader.forEachFrame((_window, _offset, length) => {
-        if (length < DENSE_LIMIT) dense[length]!++;
-        else histogram.addLarge(length);
-      });
+      await reader.read();
     } catch (e) {
       if (e instanceof CliError) throw e;
       end = e instanceof TruncatedFrameError ? "truncated" : "error";
@@ -192,7 +184,7 @@ async function statsOf(
     return {
       file: input.name,
       summary,
-      sizes: histogram.summary(),
+      sizes: reader.histogram.summary(summary.frames),
       end,
       error,
       seconds: (performance.now() - t0) / 1000,
@@ -210,9 +202,25 @@ function wantsBar(mode: string, input: Input): boolean {
   return input.size >= PROGRESS_MIN_BYTES && Deno.stderr.isTerminal();
 }
 
-/** Thousands separated by commas. */
-function grouped(n: number): string {
-  return n.toLocaleString("en-US", { maximumFractionDigits: 0 });
+/**
+ * Thousands separated by commas, as `n.toLocaleString("en-US", {
+ * maximumFractionDigits: 0 })` prints them; for the whole numbers stats
+ * prints, without that call's first-use cost (about 9 ms of a 0.3 s run,
+ * loading locale data).
+ *
+ * @param n The number.
+ * @returns Its text.
+ */
+export function grouped(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    return n.toLocaleString("en-US", { maximumFractionDigits: 0 });
+  }
+  const digits = String(n);
+  let text = digits.slice(0, (digits.length - 1) % 3 + 1);
+  for (let i = text.length; i < digits.length; i += 3) {
+    text += "," + digits.slice(i, i + 3);
+  }
+  return text;
 }
 
 /** Content type as text: fstrm_dump's quoting, or "none". */

@@ -22,6 +22,12 @@
 // window per call. With copied == length this is exactly scanFramesTs.
 // Every position written (table offsets, out[1], out[4]) is base + the
 // position in the input region, that is, an offset in the caller's buffer.
+//
+// scanSizes() is scanInPlace() that also counts data frame sizes, for
+// `fstrm stats` (src/_stats_engine.ts): the input region then starts with
+// SIZES_BYTES of counts, one f64 per size below DENSE_SIZES (exact up to
+// 2^53), and the window follows them. A data frame of DENSE_SIZES bytes or
+// more is counted in out[5] instead (the caller finds it in the table).
 
 // Addresses are u32: this module is wasm32 only.
 const OUT: u32 = 0;
@@ -29,6 +35,10 @@ const TABLE: u32 = 1024;
 const TABLE_CAPACITY: u32 = 4096;
 const ENTRY_BYTES: u32 = 12;
 const INPUT: u32 = 65536;
+/** Sizes counted one by one by scanSizes (src/cli/_stats_histogram.ts's DENSE_LIMIT). */
+const DENSE_SIZES: u32 = 65536;
+/** Bytes of those counts, at the start of the input region. */
+const SIZES_BYTES: u32 = DENSE_SIZES * 8;
 
 const STATUS_END: u32 = 0;
 const STATUS_NEED_MORE: u32 = 1;
@@ -90,6 +100,11 @@ export function ensureInput(size: u32): u32 {
     if (memory.grow(<i32>((need - have + 0xffff) >>> 16)) < 0) return 0;
   }
   return INPUT;
+}
+
+/** Bytes at the start of the input region that scanSizes counts in. */
+export function sizesBytes(): u32 {
+  return SIZES_BYTES;
 }
 
 /** Reads a big-endian u32 at a memory address. */
@@ -156,6 +171,7 @@ export function scan(
     count,
     capacity,
     base - INPUT,
+    false,
   );
 }
 
@@ -182,12 +198,47 @@ export function scanInPlace(
     0,
     capacity,
     0 - INPUT,
+    false,
+  );
+}
+
+/**
+ * scanInPlace on the window that follows the counts (see the top), and
+ * counts the size of each data frame it enters in the table: the count of
+ * size s (below DENSE_SIZES) is the f64 at input + 8 s; larger ones are
+ * counted in out[5] (zeroed first). Positions `from`, `to` and those
+ * written are window offsets.
+ */
+export function scanSizes(
+  from: u32,
+  to: u32,
+  maxFrameLength: u32,
+  capacity: u32,
+): u32 {
+  if (capacity > TABLE_CAPACITY) capacity = TABLE_CAPACITY;
+  const room = inputCapacity();
+  const window: u32 = room > SIZES_BYTES ? room - SIZES_BYTES : 0;
+  if (to > window) to = window;
+  if (from > to) from = to;
+  const at = INPUT + SIZES_BYTES;
+  store<u32>(<usize>OUT, 0, 20);
+  return scanRange(
+    at + from,
+    at + to,
+    at + to,
+    maxFrameLength,
+    0,
+    capacity,
+    0 - at,
+    true,
   );
 }
 
 /**
  * The scanner: memory [p, e) is the window, [p, c) of it copied; positions
- * written are memory addresses + delta.
+ * written are memory addresses + delta. With `sizes` (a constant at each
+ * call, so each caller gets its own copy) it counts data frame sizes as
+ * scanSizes says.
  */
 // @ts-ignore: decorator
 @inline function scanRange(
@@ -198,6 +249,7 @@ export function scanInPlace(
   count: u32,
   capacity: u32,
   delta: u32,
+  sizes: bool,
 ): u32 {
   const tEnd = TABLE + capacity * ENTRY_BYTES;
   let t = TABLE + count * ENTRY_BYTES;
@@ -233,6 +285,14 @@ export function scanInPlace(
       store<u32>(<usize>t, KIND_DATA, 8);
       t += ENTRY_BYTES;
       p += 4 + len;
+      if (sizes) {
+        if (len < DENSE_SIZES) {
+          const a = <usize>(INPUT + (len << 3));
+          store<f64>(a, load<f64>(a) + 1.0);
+        } else {
+          store<u32>(<usize>OUT, load<u32>(<usize>OUT, 20) + 1, 20);
+        }
+      }
       continue;
     }
     if (left < 8) {
