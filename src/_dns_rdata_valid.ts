@@ -130,6 +130,10 @@ function skipName(msg: Uint8Array, cur: WireCursor): void {
 
 const NO_NAME = (): string => "";
 
+// The fields' values as read (for the sizes that follow them), reused: one
+// array for every call, as rdataValid never runs inside itself.
+const VALS: number[] = new Array<number>(16).fill(0);
+
 /**
  * Checks a record's rdata as `rdataText` reads it, without its text.
  *
@@ -151,7 +155,7 @@ export function rdataValid(
     : undefined;
   const f = fields ?? REST_ONLY;
   const end = cur.end;
-  const vals: number[] = [];
+  const vals = VALS;
   for (let i = 0; i < f.length; i++) {
     const k = f[i]!;
     if (cur.off === end) {

@@ -220,11 +220,28 @@ function decimal(out: Uint8Array, p: number, n: number, min: number): number {
   return end;
 }
 
-/** Whether a name byte prints as itself (as plainName of _dns_wire.ts). */
-function isPlain(b: number): boolean {
-  return b > 0x20 && b <= 0x7e && b !== 0x2e && b !== 0x27 && b !== 0x40 &&
-    b !== 0x3b && b !== 0x28 && b !== 0x29 && b !== 0x22 && b !== 0x5c;
+/** 1 for a name byte that prints as itself (as plainName of _dns_wire.ts). */
+const PLAIN = new Uint8Array(256);
+for (let b = 0x21; b <= 0x7e; b++) PLAIN[b] = 1;
+for (const c of ".'@;()\"\\") PLAIN[c.charCodeAt(0)] = 0;
+
+/** A type's or class's text as bytes, for the numbers below 260. */
+const TYPE_BYTES: Uint8Array[] = [];
+const CLASS_BYTES: Uint8Array[] = [];
+for (let v = 0; v < 260; v++) {
+  TYPE_BYTES.push(Uint8Array.from(typeName(v), (c) => c.charCodeAt(0)));
+  CLASS_BYTES.push(Uint8Array.from(className(v), (c) => c.charCodeAt(0)));
 }
+
+/** Writes `b` at `p`; returns the end. */
+function put(out: Uint8Array, p: number, b: Uint8Array): number {
+  for (let i = 0; i < b.length; i++) out[p++] = b[i]!;
+  return p;
+}
+
+// The last clock written, `hh:mm:ss`, and as bytes.
+let clockText = "";
+const clock = new Uint8Array(8);
 
 const cur = new WireCursor();
 
@@ -244,7 +261,9 @@ function questionInto(msg: Uint8Array, out: Uint8Array, p: number): number {
     const c = msg[off]!;
     if (c === 0) break;
     if (c >= 0x40 || off + 1 + c > n || off + c - 12 >= 254) return -1;
-    for (let i = off + 1; i <= off + c; i++) if (!isPlain(msg[i]!)) return -1;
+    for (let i = off + 1; i <= off + c; i++) {
+      if (PLAIN[msg[i]!] === 0) return -1;
+    }
     off += c + 1;
   }
   if (off === 12) return -1; // the root
@@ -283,9 +302,13 @@ function questionInto(msg: Uint8Array, out: Uint8Array, p: number): number {
   out[p++] = 0x2e;
   out[p++] = 0x22;
   out[p++] = 0x20;
-  p = ascii(out, p, className(cls));
+  p = cls < 260
+    ? put(out, p, CLASS_BYTES[cls]!)
+    : ascii(out, p, className(cls));
   out[p++] = 0x20;
-  p = ascii(out, p, typeName(type));
+  p = type < 260
+    ? put(out, p, TYPE_BYTES[type]!)
+    : ascii(out, p, typeName(type));
   out[p++] = 0x0a;
   return p;
 }
@@ -323,7 +346,16 @@ export function quietLineInto(
   let p = pos;
   const sec = isQuery ? qSec : rSec;
   const nsec = isQuery ? qNsec : rNsec;
-  p = ascii(out, p, sec < 0 ? "??:??:??" : goLocalClock(sec));
+  if (sec < 0) p = ascii(out, p, "??:??:??");
+  else {
+    // goLocalClock keeps its last text (and drops it when the zone is set).
+    const text = goLocalClock(sec);
+    if (text !== clockText) {
+      clockText = text;
+      for (let i = 0; i < 8; i++) clock[i] = text.charCodeAt(i);
+    }
+    p = put(out, p, clock);
+  }
   if (nsec < 0) p = ascii(out, p, ".?????? ");
   else {
     out[p++] = 0x2e;
