@@ -122,7 +122,9 @@ function skipName(msg: Uint8Array, cur: WireCursor): void {
       const c1 = msg[off++]!;
       if (pointers === 0) after = off;
       if (++pointers > 126) fail(off - 2, ERR_POINTERS);
-      off = ((c & 0x3f) << 8) | c1;
+      const to = ((c & 0x3f) << 8) | c1;
+      if (to >= end) fail(off - 2, ERR_BUF); // at the pointer, as readName
+      off = to;
     } else fail(off - 1, ERR_RDATA);
   }
   cur.off = pointers === 0 ? off : after;
