@@ -208,7 +208,15 @@ export function txtStrings(msg: Uint8Array, cur: WireCursor): string {
     }
     if (o > 0) out[o++] = 0x20;
     out[o++] = 0x22;
-    for (let i = off + 1; i <= off + l; i++) {
+    let i = off + 1;
+    const stop = off + 1 + l;
+    while (i < stop && TXT_LEN[msg[i]!] === 1) i++;
+    if (i - off > 32) {
+      // A long run of bytes printed as they are: copied natively.
+      out.set(msg.subarray(off + 1, i), o);
+      o += i - off - 1;
+    } else i = off + 1;
+    for (; i < stop; i++) {
       const b = msg[i]!;
       const n = TXT_LEN[b]!;
       if (n === 1) out[o++] = b;
