@@ -18,7 +18,7 @@ import { goLocalClock } from "./_go_time.ts";
 export const QUIET_FALLBACK = -1;
 
 /** The room a caller gives {@linkcode quietLineInto}, bytes. */
-export const QUIET_LINE_MAX = 1024;
+export const QUIET_LINE_MAX = 1536;
 
 /**
  * By Message.Type number: the two letters and space, as char codes, then
@@ -243,30 +243,60 @@ function put(out: Uint8Array, p: number, b: Uint8Array): number {
 let clockText = "";
 const clock = new Uint8Array(8);
 
+/**
+ * The name of labels in place from offset 12 to `nameEnd` as readName
+ * prints it: special characters after a backslash, bytes outside printable
+ * ASCII as `\DDD`, a dot after each label.
+ */
+function escapedName(
+  msg: Uint8Array,
+  nameEnd: number,
+  out: Uint8Array,
+  p: number,
+): number {
+  for (let off = 12; off < nameEnd; off += msg[off]! + 1) {
+    for (let i = off + 1; i <= off + msg[off]!; i++) {
+      const b = msg[i]!;
+      if (PLAIN[b] === 1) out[p++] = b;
+      else if (b < 0x20 || b > 0x7e) {
+        out[p++] = 0x5c;
+        out[p++] = 0x30 + ((b / 100) | 0);
+        out[p++] = 0x30 + (((b / 10) | 0) % 10);
+        out[p++] = 0x30 + (b % 10);
+      } else {
+        out[p++] = 0x5c;
+        out[p++] = b;
+      }
+    }
+    out[p++] = 0x2e;
+  }
+  return p;
+}
+
 const cur = new WireCursor();
 
 /**
  * The quiet question of `msg` (more than 12 bytes) at `p`, as
  * `quietQuestion` gives it, or `X `; then the newline. -1 for the object
- * path (a first name that is not plain labels in place).
+ * path (a first name that is not labels in place, within 255 octets).
  */
 function questionInto(msg: Uint8Array, out: Uint8Array, p: number): number {
   const n = msg.length;
   const qdcount = (msg[4]! << 8) | msg[5]!;
   if (qdcount === 0) return ascii(out, p, "X \n");
-  // The first name: plain labels in place, within bounds and 255 octets.
+  // The first name: labels in place, within bounds and 255 octets.
   let off = 12;
+  let plain = true;
   for (;;) {
     if (off >= n) return -1;
     const c = msg[off]!;
     if (c === 0) break;
     if (c >= 0x40 || off + 1 + c > n || off + c - 12 >= 254) return -1;
     for (let i = off + 1; i <= off + c; i++) {
-      if (PLAIN[msg[i]!] === 0) return -1;
+      if (PLAIN[msg[i]!] === 0) plain = false;
     }
     off += c + 1;
   }
-  if (off === 12) return -1; // the root
   const nameEnd = off;
   let type = 0;
   let cls = 0;
@@ -291,15 +321,15 @@ function questionInto(msg: Uint8Array, out: Uint8Array, p: number): number {
     throw e;
   }
   out[p++] = 0x22;
-  for (let i = 13; i < nameEnd; i++) {
-    const b = msg[i]!;
-    out[p++] = b;
-  }
-  // The length bytes after the first are dots.
-  for (let i = 12 + msg[12]! + 1; i < nameEnd; i += msg[i]! + 1) {
-    out[p - nameEnd + i] = 0x2e;
-  }
-  out[p++] = 0x2e;
+  if (nameEnd === 12) out[p++] = 0x2e; // the root: "."
+  else if (plain) {
+    for (let i = 13; i < nameEnd; i++) out[p++] = msg[i]!;
+    // The length bytes after the first are dots.
+    for (let i = 12 + msg[12]! + 1; i < nameEnd; i += msg[i]! + 1) {
+      out[p - nameEnd + i] = 0x2e;
+    }
+    out[p++] = 0x2e;
+  } else p = escapedName(msg, nameEnd, out, p);
   out[p++] = 0x22;
   out[p++] = 0x20;
   p = cls < 260
