@@ -26,7 +26,7 @@
 //
 // Default run (3 rounds, both files, all flags, in process): about 10
 // minutes on the 2-core machine of docs/benchmarks.md, nearly all of it the
-// Go tool's -y and -j (about 20 to 40 s each on a file). `--runs 1` takes
+// Go tool's -y and -j (35 to 55 s a run on these files). `--runs 1` takes
 // about 4 minutes.
 import { arg } from "./_util.ts";
 import {
