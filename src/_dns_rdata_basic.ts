@@ -21,8 +21,8 @@ import {
   opt32,
   opt8,
   optString,
-  readCharString,
   sprintTxtOctet,
+  txtStrings,
 } from "./_dns_rdata_format.ts";
 
 /** A reader of one type's rdata. */
@@ -88,14 +88,7 @@ export const soa: RdataReader = (msg, cur) => {
  * TXT, SPF, AVC, NINFO: character-strings to the end of the rdata, each
  * quoted (miekg `sprintTxt` of `unpackTxt`).
  */
-export const txt: RdataReader = (msg, cur) => {
-  let s = "";
-  while (cur.off < cur.end) {
-    const t = readCharString(msg, cur);
-    s += s === "" ? '"' + t + '"' : ' "' + t + '"';
-  }
-  return s;
-};
+export const txt: RdataReader = txtStrings;
 
 /** HINFO: CPU and OS, quoted. */
 export const hinfo: RdataReader = (msg, cur) => {

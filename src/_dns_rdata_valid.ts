@@ -122,13 +122,19 @@ function skipName(msg: Uint8Array, cur: WireCursor): void {
       const c1 = msg[off++]!;
       if (pointers === 0) after = off;
       if (++pointers > 126) fail(off - 2, ERR_POINTERS);
-      off = ((c & 0x3f) << 8) | c1;
+      const to = ((c & 0x3f) << 8) | c1;
+      if (to >= end) fail(off - 2, ERR_BUF); // at the pointer, as readName
+      off = to;
     } else fail(off - 1, ERR_RDATA);
   }
   cur.off = pointers === 0 ? off : after;
 }
 
 const NO_NAME = (): string => "";
+
+// The fields' values as read (for the sizes that follow them), reused: one
+// array for every call, as rdataValid never runs inside itself.
+const VALS: number[] = new Array<number>(16).fill(0);
 
 /**
  * Checks a record's rdata as `rdataText` reads it, without its text.
@@ -151,7 +157,7 @@ export function rdataValid(
     : undefined;
   const f = fields ?? REST_ONLY;
   const end = cur.end;
-  const vals: number[] = [];
+  const vals = VALS;
   for (let i = 0; i < f.length; i++) {
     const k = f[i]!;
     if (cur.off === end) {

@@ -375,7 +375,10 @@ function readAnyName(msg: Uint8Array, cur: WireCursor): string {
       if (++pointers > MAX_POINTERS) {
         throw new DnsMessageError(off - 2, ERR_POINTERS);
       }
-      off = ((c & 0x3f) << 8) | c1;
+      const to = ((c & 0x3f) << 8) | c1;
+      // A target past the end: the error is at the pointer, in the message.
+      if (to >= end) throw new DnsMessageError(off - 2, ERR_BUF);
+      off = to;
     } else {
       throw new DnsMessageError(off - 1, ERR_RDATA);
     }
@@ -430,7 +433,10 @@ export function skipName(msg: Uint8Array, cur: WireCursor): void {
       if (++pointers > MAX_POINTERS) {
         throw new DnsMessageError(off - 2, ERR_POINTERS);
       }
-      off = ((c & 0x3f) << 8) | c1;
+      const to = ((c & 0x3f) << 8) | c1;
+      // A target past the end: the error is at the pointer, in the message.
+      if (to >= end) throw new DnsMessageError(off - 2, ERR_BUF);
+      off = to;
     } else {
       throw new DnsMessageError(off - 1, ERR_RDATA);
     }

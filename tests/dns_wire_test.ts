@@ -133,3 +133,53 @@ Deno.test("readName gives each of 20,000 random plain names its own text (its wh
     }
   }
 });
+
+Deno.test("DnsMessageError.offset of a pointer past the message is the pointer's own offset", async () => {
+  const { skipName } = await import("../src/_dns_wire.ts");
+  const { rdataValid } = await import("../src/_dns_rdata_valid.ts");
+  const { formatDnsMessage } = await import("../src/dns.ts");
+  // A header, then at 12 the label "a" and a pointer to 0x3000 (past the end).
+  const m = new Uint8Array([
+    ...new Array(12).fill(0),
+    1,
+    0x61,
+    ...ptr(0x3000),
+  ]);
+  const at = (f: () => void): [number, string] => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof DnsMessageError) return [e.offset, e.goError];
+      throw e;
+    }
+    throw new Error("no error");
+  };
+  const cur = (): WireCursor => {
+    const c = new WireCursor();
+    c.off = 12;
+    c.end = m.length;
+    return c;
+  };
+  const want: [number, string] = [14, "dns: buffer size too small"];
+  assert.deepEqual(at(() => readName(m, cur())), want);
+  assert.deepEqual(at(() => skipName(m, cur())), want);
+  assert.deepEqual(at(() => rdataValid(m, 2, cur())), want); // NS
+  // Also when the target is past a shorter read limit (an rdata's end).
+  const c = cur();
+  c.end = 16;
+  m[15] = 16;
+  assert.deepEqual(at(() => readName(m, c)), want);
+  // A target inside the message whose label runs off its end: at the
+  // label's length byte (the pointer's second byte, 15, read as a length).
+  m[14] = 0xc0;
+  m[15] = 15;
+  assert.deepEqual(at(() => readName(m, cur())), [
+    15,
+    "dns: buffer size too small",
+  ]);
+  // The whole message: the question's name fails at the pointer.
+  m[5] = 1; // QDCOUNT 1
+  m[14] = 0xc0 | 0x30;
+  m[15] = 0;
+  assert.deepEqual(at(() => formatDnsMessage(m)), want);
+});

@@ -101,6 +101,26 @@ export class OutputBuffer {
     this.#pos = p;
   }
 
+  /**
+   * Makes room for `n` bytes (at most the buffer's size) and returns the
+   * buffer itself, for a caller that writes bytes in place: from
+   * {@linkcode OutputBuffer.prototype.position}, then sets it past them.
+   */
+  reserve(n: number): Uint8Array {
+    this.#room(n);
+    return this.#buf;
+  }
+
+  /** Where the next byte goes in the buffer {@linkcode reserve} returns. */
+  get position(): number {
+    return this.#pos;
+  }
+
+  /** Moves past bytes written in place (after {@linkcode reserve}). */
+  set position(pos: number) {
+    this.#pos = pos;
+  }
+
   /** Adds one byte. */
   byte(b: number): void {
     this.#room(1);

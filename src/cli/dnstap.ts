@@ -34,6 +34,7 @@ import {
 } from "./_dnstap_records.ts";
 import { type FilesOutcome, logLine, readFiles } from "./_dnstap_files.ts";
 import { runLive } from "./_dnstap_live.ts";
+import { useGoLocalZone } from "./_go_local_zone.ts";
 
 const HELP = `\
 Usage: fstrm dnstap (-r FILE [FILE...] | -u SOCKET | -l HOST:PORT) [options]
@@ -179,6 +180,11 @@ export async function dnstap(args: string[]): Promise<number> {
   const output: RecordOutput = frames
     ? { kind: "frames" }
     : { kind: "text", format: goFormatter(config.format ?? "-q") };
+  if (!frames && (config.format ?? "-q") === "-q" && mayReadZone()) {
+    // The quiet clock in the local zone exactly as Go reads it (TZ, zone
+    // files), not as the JavaScript engine does.
+    useGoLocalZone();
+  }
   if (frames && config.write === "-" && Deno.stdout.isTerminal()) {
     throw usageError(
       CMD,
@@ -241,6 +247,25 @@ export async function dnstap(args: string[]): Promise<number> {
   } finally {
     close();
   }
+}
+
+/**
+ * Whether `TZ` and the zone files may be read without a permission prompt
+ * (without them the engine's zone is kept, as the library does).
+ */
+function mayReadZone(): boolean {
+  const granted = (d: Deno.PermissionDescriptor) =>
+    Deno.permissions.querySync(d).state === "granted";
+  const tz = granted({ name: "env", variable: "TZ" })
+    ? Deno.env.get("TZ")
+    : null;
+  if (tz === null) return false;
+  const path = tz === undefined
+    ? "/etc/localtime"
+    : tz.replace(/^:/, "").startsWith("/")
+    ? tz.replace(/^:/, "")
+    : "/usr";
+  return granted({ name: "read", path });
 }
 
 /** Checks the options. */
