@@ -215,7 +215,7 @@ Deno.test("capture --stats-interval prints a stats line with connections, rates 
     ]);
     await sendAll({ transport: "unix", path }, makePayloads(100, 5));
     const m = await capture.line(
-      /stats: 0 connections open, 1 total; \d+ frames\/s, [\d.]+ MB\/s; (\d+) frames in all; (\d+) oversized frames dropped, 0 connections rejected, 0 connection errors$/,
+      /stats: 0 connections open, 1 total; \d+ frames\/s, [\d.]+ MB\/s; (\d+) frames in all; (\d+) oversized frames dropped, 0 connections rejected, 0 refused, 0 connection errors$/,
     );
     // Payloads of 297 bytes or more were dropped.
     const kept = makePayloads(100, 5).filter((p) => p.length <= 296).length;
