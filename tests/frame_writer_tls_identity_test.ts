@@ -135,3 +135,78 @@ Deno.test("FrameWriter.connect checks cert, key and serverName", async () => {
     );
   }
 });
+
+// What Deno 2.9 cannot do, as docs/sockets.md says; these fail when a
+// Deno can, and the docs (and the refusals in the code) should change.
+
+interopTest(
+  "Deno.listenTls asks no client certificate, whatever the options (docs/sockets.md)",
+  ["openssl"],
+  async () => {
+    await withTempDir(async (dir) => {
+      const pki = await testPki(dir, "localhost");
+      // Options other runtimes take; Deno ignores them.
+      const listener = Deno.listenTls(
+        {
+          hostname: "127.0.0.1",
+          port: 0,
+          cert: pki.server.cert,
+          key: pki.server.key,
+          ...{
+            requestClientCert: true,
+            requireClientCert: true,
+            caCerts: [pki.ca],
+          },
+        } as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
+      );
+      const served = listener.accept().then(async (conn) => {
+        await conn.handshake().catch(() => {});
+        await conn.read(new Uint8Array(16)).catch(() => {});
+        conn.close();
+      });
+      const { stdout } = await new Deno.Command("openssl", {
+        args: [
+          "s_client",
+          "-connect",
+          `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+          "-servername",
+          "localhost",
+          "-CAfile",
+          pki.caFile,
+        ],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      const out = new TextDecoder().decode(stdout);
+      assert.match(out, /No client certificate CA names sent/);
+      assert.match(out, /Verify return code: 0 \(ok\)/);
+      await served;
+      listener.close();
+    });
+  },
+);
+
+interopTest(
+  "Deno.startTls presents no client certificate even when given one (denoland/deno#21496)",
+  ["openssl"],
+  async () => {
+    await withTempDir(async (dir) => {
+      const pki = await testPki(dir, "localhost");
+      const server = await MutualTlsServer.start(pki);
+      const tcp = await Deno.connect({
+        hostname: "127.0.0.1",
+        port: server.port,
+      });
+      await Deno.startTls(tcp, {
+        hostname: "localhost",
+        caCerts: [pki.ca],
+        ...{ cert: pki.client.cert, key: pki.client.key },
+      } as Deno.StartTlsOptions).then(async (conn) => {
+        await conn.handshake().catch(() => {});
+        conn.close();
+      }, () => {});
+      assert.match(await server.stop(), /peer did not return a certificate/);
+    });
+  },
+);
