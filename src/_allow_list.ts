@@ -39,7 +39,10 @@ export function parseIp(text: string): Ip | null {
   const words = [...head, ...tail];
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
-    if (i === words.length - 1 && w.includes(".")) {
+    // A dotted IPv4 tail only at the very end (not before a "::").
+    const last = i === words.length - 1 &&
+      (halves.length === 1 || tail.length > 0);
+    if (last && w.includes(".")) {
       const four = new Uint8Array(4);
       if (!parseV4(w, four, 0)) return null;
       groups.push((four[0]! << 8) | four[1]!, (four[2]! << 8) | four[3]!);

@@ -37,6 +37,8 @@ Deno.test("parseIp reads IPv4, IPv6 and IPv4-mapped IPv6 into 16 bytes", () => {
     ["1:2:3:4:5:6:7", null, false],
     ["1::2::3", null, false],
     ["12345::", null, false],
+    ["1.2.3.4::", null, false], // a dotted tail must end the address
+    ["::1.2.3", null, false],
     ["localhost", null, false],
     ["", null, false],
   ];
