@@ -96,6 +96,12 @@ export type { ListenTarget } from "./_listen.ts";
  * file descriptors. When descriptors run out, the receiver pauses accepting
  * (5 ms, doubling to 1 s) instead of spinning.
  *
+ * Who may connect: over TCP and TLS, `allow` (IPv4/IPv6 networks) and
+ * `maxConnectionsPerSource` close other peers before a byte is read,
+ * counted and reported to `onRefused` (rate-limited per source); on a Unix
+ * socket, its `mode`, `owner` and `group`. Client certificates cannot be
+ * required: Deno 2.9's TLS listener cannot ask for one (docs/sockets.md).
+ *
  * A peer ending its input at a frame boundary without STOP is a normal end
  * (dnsdist never sends STOP). Input ending inside a frame is a protocol
  * error (`"truncated"`); every complete frame before it is delivered.
