@@ -203,8 +203,18 @@ export class MutualTlsServer {
     throw new Error("openssl s_server did not start");
   }
 
-  /** Ends it; everything it printed (stdout and stderr). */
+  /**
+   * Everything it printed (stdout and stderr), once it has ended: on its
+   * own when its one connection ends (so that it has read all the client
+   * sent), else after 3 s by the end of its stdin.
+   */
   async stop(): Promise<string> {
+    let wait: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#child.status,
+      new Promise((resolve) => wait = setTimeout(resolve, 3_000)),
+    ]);
+    clearTimeout(wait);
     await this.#stdin.close().catch(() => {});
     const timer = setTimeout(() => {
       try {
