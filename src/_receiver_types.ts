@@ -177,7 +177,8 @@ export interface ConnectionInfo {
  */
 export interface Refusal {
   /**
-   * The source address (an IPv4-mapped IPv6 address written as IPv4).
+   * The source address (an IPv4-mapped IPv6 address written as IPv4);
+   * `""` for a Unix socket's peers, which have none.
    */
   readonly source: string;
   /** The last refused peer's address. */

@@ -254,6 +254,11 @@ Deno.test("capture -c 1 closes a second connection while one is open", async () 
     await first.close();
     assert.equal(await capture.stop(), 0);
     assertFrames((await readFile(out)).frames, payloads);
+    // Said once (the receiver's rate limit: once per source a minute).
+    assert.deepEqual(
+      capture.lines.filter((l) => l.includes("refused")),
+      ["fstrm capture: refused a connection from a unix socket peer (-c reached)"],
+    );
   });
 });
 

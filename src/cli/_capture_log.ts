@@ -128,11 +128,13 @@ const REFUSAL_REASONS: Record<Refusal["reason"], string> = {
  * each source at most once a minute, with the count held back meanwhile).
  */
 export function refusalLine(r: Refusal): string {
+  // A Unix socket's peers have no address (Deno gives a null path).
+  const unix = r.remoteAddr.transport === "unix";
   return r.count === 1
-    ? `refused a connection from ${describeAddr(r.remoteAddr)} (${
-      REFUSAL_REASONS[r.reason]
-    })`
-    : `refused ${r.count} connections from ${r.source} since the last line about it (${
-      REFUSAL_REASONS[r.reason]
-    })`;
+    ? `refused a connection from ${
+      unix ? "a unix socket peer" : describeAddr(r.remoteAddr)
+    } (${REFUSAL_REASONS[r.reason]})`
+    : `refused ${r.count} connections from ${
+      unix ? "unix socket peers" : r.source
+    } since the last line about it (${REFUSAL_REASONS[r.reason]})`;
 }
