@@ -13,6 +13,7 @@ import {
   FINISH,
   listen,
   readToEnd,
+  READY,
   sendReady,
   START,
   STOP,
@@ -65,8 +66,8 @@ Deno.test("FrameReceiver closes a TCP peer off its allow-list before reading, co
   });
   for (let i = 0; i < 3; i++) {
     const conn = await dial(receiver);
-    // What it sends is never read: it gets end of input and no ACCEPT.
-    await writeAll(conn, START).catch(() => {});
+    // What it sends is never read: READY gets no ACCEPT, only the end.
+    await writeAll(conn, READY).catch(() => {});
     assert.equal((await readToEnd(conn)).length, 0);
     conn.close();
     await waitFor(
