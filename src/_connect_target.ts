@@ -9,8 +9,14 @@ import { checkSocketTarget } from "./_target_checks.ts";
  * address, or a TLS server.
  *
  * For TLS, the server's certificate is checked against `caCerts` (PEM), or
- * the system's roots if none are given, and against `hostname` (which may be
- * an IP address the certificate names).
+ * the system's roots if none are given, and against `serverName` if given
+ * (`hostname` is then only the address connected to), else `hostname`
+ * (which may be an IP address the certificate names). With `cert` and `key`
+ * the writer presents a client certificate to a collector that asks for
+ * one. Deno 2.9 cannot do both at once: a separate `serverName` goes through
+ * `Deno.startTls`, which takes no client certificate (denoland/deno#21496),
+ * so `serverName` with `cert` is refused (a TypeError); connect by the name
+ * the certificate carries instead.
  *
  * @example
  * ```ts
@@ -60,6 +66,26 @@ export type ConnectTarget =
      * @default {undefined}
      */
     caCerts?: string[];
+    /**
+     * The name the server's certificate must carry, also sent as SNI;
+     * `hostname` is then only where to connect (an IP address, say). Not
+     * with `cert` (see above).
+     *
+     * @default {undefined} (`hostname`)
+     */
+    serverName?: string;
+    /**
+     * A client certificate chain to present, PEM (with `key`).
+     *
+     * @default {undefined} (none)
+     */
+    cert?: string;
+    /**
+     * The client certificate's private key, PEM (with `cert`).
+     *
+     * @default {undefined} (none)
+     */
+    key?: string;
   };
 
 /** Throws a TypeError or RangeError unless `target` is a valid target. */
@@ -72,6 +98,25 @@ export function checkTarget(target: ConnectTarget): ConnectTarget {
       !caCerts.every((c: unknown) => typeof c === "string"))
   ) {
     throw new TypeError("Cannot connect: caCerts must be an array of strings");
+  }
+  const { serverName, cert, key } = target as Record<string, unknown>;
+  for (
+    const [name, value] of [["serverName", serverName], ["cert", cert], [
+      "key",
+      key,
+    ]]
+  ) {
+    if (value !== undefined && (typeof value !== "string" || value === "")) {
+      throw new TypeError(`Cannot connect: ${name} must be a non-empty string`);
+    }
+  }
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new TypeError("Cannot connect: cert and key go together");
+  }
+  if (serverName !== undefined && cert !== undefined) {
+    throw new TypeError(
+      "Cannot connect: serverName with a client certificate (cert) needs Deno.startTls to present one, which Deno 2.9 cannot (denoland/deno#21496); connect by the name the server's certificate carries",
+    );
   }
   return target;
 }
@@ -126,11 +171,32 @@ export async function dial(target: ConnectTarget): Promise<Deno.Conn> {
         return conn;
       }
       case "tls": {
-        const conn = await Deno.connectTls({
+        const ca = target.caCerts === undefined
+          ? {}
+          : { caCerts: target.caCerts };
+        const address = {
           hostname: target.hostname ?? "127.0.0.1",
           port: target.port,
-          ...(target.caCerts === undefined ? {} : { caCerts: target.caCerts }),
-        });
+        };
+        let conn: Deno.TlsConn;
+        if (target.serverName !== undefined) {
+          // The address and the name apart: TCP to the one, TLS checking
+          // the other.
+          const tcp = await Deno.connect({ transport: "tcp", ...address });
+          tcp.setNoDelay(true);
+          conn = await Deno.startTls(tcp, {
+            hostname: target.serverName,
+            ...ca,
+          });
+        } else {
+          conn = await Deno.connectTls({
+            ...address,
+            ...ca,
+            ...(target.cert === undefined
+              ? {}
+              : { cert: target.cert, key: target.key! }),
+          });
+        }
         try {
           // Here, so that a certificate error names the target too.
           await conn.handshake();

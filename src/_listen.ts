@@ -8,7 +8,11 @@ import { checkSocketTarget } from "./_target_checks.ts";
  * - `"unix"`: a Unix stream socket at `path`. A stale socket file (no live
  *   listener behind it) is replaced; a path held by a live listener, or one
  *   that is not a socket, is refused. `mode` (for instance `0o660`) is
- *   applied to the socket file once it exists. The file is removed on close.
+ *   applied to the socket file once it exists, then `owner` and `group`
+ *   (numeric uid and gid: Deno has no user database lookup; `fstrm
+ *   capture` resolves names from /etc/passwd and /etc/group). Giving the
+ *   file away takes the right to (root, or CAP_CHOWN; a user may set a
+ *   group it belongs to). The file is removed on close.
  * - `"tcp"`: `hostname` (default `"127.0.0.1"`) and `port` (`0`: any free
  *   port; see {@linkcode FrameReceiver.prototype.addr}).
  * - `"tls"`: as `"tcp"`, with a PEM certificate chain and private key.
@@ -29,6 +33,10 @@ export type ListenTarget =
     path: string;
     /** Permission bits for the socket file, applied after it is created. */
     mode?: number;
+    /** The socket file's owner (a uid), set after it is created. */
+    owner?: number;
+    /** The socket file's group (a gid), set after it is created. */
+    group?: number;
   }
   | {
     /** Always `"tcp"`. */
@@ -57,7 +65,19 @@ export async function openListener(
 ): Promise<{ listener: Deno.Listener; unixPath: string | null }> {
   checkSocketTarget(target, "Cannot listen", 0);
   if (target.transport === "unix") {
-    const { path, mode } = target;
+    const { path, mode, owner, group } = target;
+    for (const [name, id] of [["owner", owner], ["group", group]] as const) {
+      if (
+        id !== undefined &&
+        (!Number.isInteger(id) || id < 0 || id > 0xffff_fffe)
+      ) {
+        throw new RangeError(
+          `Cannot listen: ${name} must be a numeric ${
+            name === "owner" ? "uid" : "gid"
+          } (0 to 4294967294), got ${id}`,
+        );
+      }
+    }
     if (
       mode !== undefined &&
       (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)
@@ -68,13 +88,15 @@ export async function openListener(
     }
     await clearStaleSocket(path);
     const listener = Deno.listen({ transport: "unix", path });
-    if (mode !== undefined) {
-      try {
-        await Deno.chmod(path, mode);
-      } catch (error) {
-        listener.close();
-        throw error;
+    try {
+      if (mode !== undefined) await Deno.chmod(path, mode);
+      if (owner !== undefined || group !== undefined) {
+        await Deno.chown(path, owner ?? null, group ?? null);
       }
+    } catch (error) {
+      listener.close();
+      await removeSocket(path);
+      throw error;
     }
     return { listener, unixPath: path };
   }

@@ -3,6 +3,7 @@
 import type { FrameReceiverOptions } from "./_receiver_types.ts";
 import { ReaderSession } from "./reader_session.ts";
 import { checkDuration } from "./_duration.ts";
+import { AllowList } from "./_allow_list.ts";
 
 /**
  * A started stream's first reads take this much; a read that fills its
@@ -25,22 +26,31 @@ const DEFAULT_HANDSHAKE_TIMEOUT = 5_000;
 const DEFAULT_MAX_CONNECTIONS = 1_024;
 const DEFAULT_HIGH_WATER_MARK = 1_024;
 const DEFAULT_GRACE_PERIOD = 5_000;
+const DEFAULT_REFUSAL_INTERVAL = 60_000;
 
 /** The options every connection uses, defaults applied. */
-export type ResolvedOptions = Required<
-  Pick<
-    FrameReceiverOptions,
-    | "handshakeTimeout"
-    | "idleTimeout"
-    | "maxFrameLength"
-    | "oversize"
-    | "engine"
-    | "maxConnections"
-    | "highWaterMark"
-    | "readSize"
-    | "gracePeriod"
+export type ResolvedOptions =
+  & Required<
+    Pick<
+      FrameReceiverOptions,
+      | "handshakeTimeout"
+      | "idleTimeout"
+      | "maxFrameLength"
+      | "oversize"
+      | "engine"
+      | "maxConnections"
+      | "highWaterMark"
+      | "readSize"
+      | "gracePeriod"
+      | "refusalInterval"
+    >
   >
->;
+  & {
+    /** The allow-list, or null for everyone. */
+    allow: AllowList | null;
+    /** Connections at once per source; 0: no limit. */
+    maxConnectionsPerSource: number;
+  };
 
 /**
  * Checks the options of `FrameReceiver.listen` before it takes any
@@ -86,6 +96,16 @@ export function resolveOptions(
       "highWaterMark",
     ),
     readSize: count(options.readSize, DEFAULT_READ_SIZE, "readSize"),
+    refusalInterval: checkDuration(
+      options.refusalInterval,
+      DEFAULT_REFUSAL_INTERVAL,
+      "refusalInterval",
+      "Cannot listen",
+    ),
+    allow: options.allow === undefined ? null : new AllowList(options.allow),
+    maxConnectionsPerSource: options.maxConnectionsPerSource === undefined
+      ? 0
+      : count(options.maxConnectionsPerSource, 0, "maxConnectionsPerSource"),
     maxFrameLength: options.maxFrameLength ?? 1_048_576,
     oversize: options.oversize ?? "error",
     engine: options.engine ?? "auto",
@@ -102,7 +122,9 @@ export function resolveOptions(
       "Cannot listen: onFrame is gone: iterate over the receiver (frame objects, with flow control), or give onData",
     );
   }
-  for (const name of ["onData", "onRun", "onConnection"] as const) {
+  for (
+    const name of ["onData", "onRun", "onConnection", "onRefused"] as const
+  ) {
     const fn = options[name];
     if (fn !== undefined && typeof fn !== "function") {
       throw new TypeError(

@@ -75,6 +75,7 @@ export interface ConnectionCounts {
 export class ReceiverCounters {
   connectionsTotal = 0;
   connectionsRejected = 0;
+  connectionsRefused = 0;
   frames = 0;
   bytes = 0;
   handshakeFailures = 0;
@@ -120,6 +121,7 @@ export class ReceiverCounters {
       connectionsOpen,
       connectionsTotal: this.connectionsTotal,
       connectionsRejected: this.connectionsRejected,
+      connectionsRefused: this.connectionsRefused,
       frames,
       bytes,
       bufferedFrames,

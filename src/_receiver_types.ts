@@ -30,6 +30,43 @@ export interface FrameReceiverOptions
    */
   maxConnections?: number;
   /**
+   * Who may connect over TCP or TLS: IPv4 and IPv6 networks
+   * (`"10.0.0.0/8"`, `"2001:db8::/32"`) and single addresses
+   * (`"127.0.0.1"`, `"::1"`). A connection from elsewhere is closed as soon
+   * as it is accepted, before a byte is read (on TLS, before the TLS
+   * handshake), counted in `connectionsRefused` and reported to
+   * `onRefused`. A peer at an IPv4-mapped IPv6 address (`::ffff:10.1.2.3`,
+   * as a listener on `::` sees IPv4 peers) is matched as its IPv4 address.
+   * An empty list refuses everyone. Not for a Unix socket (its file mode,
+   * owner and group say who may connect): a TypeError there.
+   *
+   * @default {undefined} (everyone who can reach the port)
+   */
+  allow?: readonly string[];
+  /**
+   * Connections served at once from one source address (an IPv4-mapped
+   * IPv6 address counts as its IPv4 address); one beyond it is closed at
+   * once, counted in `connectionsRejected` and reported to `onRefused`. Not
+   * for a Unix socket (every peer there has the same empty address).
+   *
+   * @default {undefined} (only `maxConnections`)
+   */
+  maxConnectionsPerSource?: number;
+  /**
+   * Called when connections are closed unserved (not on the allow-list, or
+   * over `maxConnectionsPerSource` or `maxConnections`), at most once per
+   * source every `refusalInterval` ms: the first refusal at once, the next
+   * ones counted in the next report's `count`. If it throws, the receiver
+   * fails as for `onData`.
+   */
+  onRefused?: (refusal: Refusal) => void;
+  /**
+   * Milliseconds between two calls of `onRefused` for one source.
+   *
+   * @default {60000}
+   */
+  refusalInterval?: number;
+  /**
    * Frames buffered for the application before the receiver stops reading
    * from sockets. Each connection finishes the read it is handling, so the
    * buffer holds at most `highWaterMark` plus one read's worth of frames
@@ -126,6 +163,39 @@ export interface ConnectionInfo {
 }
 
 /**
+ * Connections closed unserved, as {@linkcode FrameReceiverOptions.onRefused}
+ * reports them.
+ *
+ * @example
+ * ```ts
+ * import type { Refusal } from "@fstrm/fstrm/frame-receiver";
+ *
+ * const line = (r: Refusal): string =>
+ *   `${r.count} connections from ${r.source} refused (${r.reason})`;
+ * console.log(typeof line);
+ * ```
+ */
+export interface Refusal {
+  /**
+   * The source address (an IPv4-mapped IPv6 address written as IPv4);
+   * `""` for a Unix socket's peers, which have none.
+   */
+  readonly source: string;
+  /** The last refused peer's address. */
+  readonly remoteAddr: Deno.Addr;
+  /**
+   * Why: `"not-allowed"` (not on `allow`), `"per-source-limit"`
+   * (`maxConnectionsPerSource` open from it) or `"max-connections"`.
+   */
+  readonly reason: "not-allowed" | "per-source-limit" | "max-connections";
+  /**
+   * Connections refused from this source since the last report, this one
+   * included (more than 1 when the rate limit held some back).
+   */
+  readonly count: number;
+}
+
+/**
  * A data frame received, with its connection.
  *
  * @example
@@ -211,8 +281,13 @@ export interface ReceiverStats {
   connectionsOpen: number;
   /** Connections accepted and served, since listening. */
   connectionsTotal: number;
-  /** Connections closed at once because `maxConnections` were open. */
+  /**
+   * Connections closed at once because `maxConnections` were open, or
+   * `maxConnectionsPerSource` from their source.
+   */
   connectionsRejected: number;
+  /** Connections closed at once because `allow` did not list their source. */
+  connectionsRefused: number;
   /** Data frames received (delivered or buffered for delivery). */
   frames: number;
   /** Payload bytes of those frames. */

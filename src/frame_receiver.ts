@@ -42,7 +42,9 @@ import type {
   FrameReceiverOptions,
   ReceivedFrame,
   ReceiverStats,
+  Refusal,
 } from "./_receiver_types.ts";
+import { RefusalLog, sourceOf } from "./_allow_list.ts";
 import { type ListenTarget, openListener, removeSocket } from "./_listen.ts";
 import {
   READ_BUFFER_SIZE,
@@ -68,6 +70,7 @@ export type {
   FrameReceiverOptions,
   ReceivedFrame,
   ReceiverStats,
+  Refusal,
 } from "./_receiver_types.ts";
 export type { ListenTarget } from "./_listen.ts";
 
@@ -92,6 +95,12 @@ export type { ListenTarget } from "./_listen.ts";
  * open until the peer goes (denoland/deno#14547): many such peers can use up
  * file descriptors. When descriptors run out, the receiver pauses accepting
  * (5 ms, doubling to 1 s) instead of spinning.
+ *
+ * Who may connect: over TCP and TLS, `allow` (IPv4/IPv6 networks) and
+ * `maxConnectionsPerSource` close other peers before a byte is read,
+ * counted and reported to `onRefused` (rate-limited per source); on a Unix
+ * socket, its `mode`, `owner` and `group`. Client certificates cannot be
+ * required: Deno 2.9's TLS listener cannot ask for one (docs/sockets.md).
  *
  * A peer ending its input at a frame boundary without STOP is a normal end
  * (dnsdist never sends STOP). Input ending inside a frame is a protocol
@@ -136,6 +145,10 @@ export class FrameReceiver
   #onData: DataCallback<ConnectionInfo> | null;
   #onRun: RunCallback<ConnectionInfo> | null;
   #onConnection: ((event: ConnectionEvent) => void) | null;
+  #onRefused: ((refusal: Refusal) => void) | null;
+  #refusals: RefusalLog;
+  /** Open connections per source, when maxConnectionsPerSource is set. */
+  #perSource = new Map<string, number>();
   #signal: AbortSignal | null;
   #onAbort: () => void;
   #host: ConnectionHost;
@@ -170,6 +183,8 @@ export class FrameReceiver
     this.#onData = options.onData ?? null;
     this.#onRun = options.onRun ?? null;
     this.#onConnection = options.onConnection ?? null;
+    this.#onRefused = options.onRefused ?? null;
+    this.#refusals = new RefusalLog(resolved.refusalInterval);
     this.#signal = options.signal ?? null;
     this.#queue = new FrameQueue(resolved.highWaterMark, this.#counters);
     this.#host = this.#makeHost(options.contentTypes ?? []);
@@ -207,6 +222,14 @@ export class FrameReceiver
     options: FrameReceiverOptions = {},
   ): Promise<FrameReceiver> {
     const resolved = resolveOptions(options);
+    if (
+      (target as { transport?: unknown })?.transport === "unix" &&
+      (resolved.allow !== null || resolved.maxConnectionsPerSource > 0)
+    ) {
+      throw new TypeError(
+        "Cannot listen: allow and maxConnectionsPerSource are for tcp and tls; a unix socket's mode, owner and group say who may connect",
+      );
+    }
     const { listener, unixPath } = await openListener(target);
     return new FrameReceiver(listener, unixPath, options, resolved);
   }
@@ -412,15 +435,63 @@ export class FrameReceiver
         closeQuietly(conn);
         continue;
       }
-      if (this.#connections.size >= this.#options.maxConnections) {
-        this.#counters.connectionsRejected++;
+      const refused = this.#admit(conn.remoteAddr);
+      if (refused !== null) {
         closeQuietly(conn);
+        if (refused === "not-allowed") this.#counters.connectionsRefused++;
+        else this.#counters.connectionsRejected++;
+        this.#report(conn.remoteAddr, refused);
         continue;
       }
       this.#counters.connectionsTotal++;
       const task = this.#serve(conn);
       this.#tasks.add(task);
       void task.finally(() => this.#tasks.delete(task));
+    }
+  }
+
+  /**
+   * Whether a peer may be served: `null`, or why not. Counts it in its
+   * source when it may (see #release).
+   */
+  #admit(addr: Deno.Addr): Refusal["reason"] | null {
+    const options = this.#options;
+    const hostname = (addr as Deno.NetAddr).hostname;
+    if (options.allow !== null && !options.allow.allows(hostname ?? "")) {
+      return "not-allowed";
+    }
+    if (this.#connections.size >= options.maxConnections) {
+      return "max-connections";
+    }
+    if (options.maxConnectionsPerSource > 0) {
+      const source = sourceOf(hostname ?? "");
+      const open = this.#perSource.get(source) ?? 0;
+      if (open >= options.maxConnectionsPerSource) return "per-source-limit";
+      this.#perSource.set(source, open + 1);
+    }
+    return null;
+  }
+
+  /** A connection admitted by #admit has closed. */
+  #release(addr: Deno.Addr): void {
+    if (this.#options.maxConnectionsPerSource === 0) return;
+    const source = sourceOf((addr as Deno.NetAddr).hostname ?? "");
+    const open = (this.#perSource.get(source) ?? 1) - 1;
+    if (open > 0) this.#perSource.set(source, open);
+    else this.#perSource.delete(source);
+  }
+
+  /** Reports a refusal to onRefused, within its rate limit. */
+  #report(addr: Deno.Addr, reason: Refusal["reason"]): void {
+    const fn = this.#onRefused;
+    if (fn === null) return;
+    const source = sourceOf((addr as Deno.NetAddr).hostname ?? "");
+    const count = this.#refusals.refused(source, performance.now());
+    if (count === 0) return;
+    try {
+      fn({ source, remoteAddr: addr, reason, count });
+    } catch (error) {
+      this.#fail(error);
     }
   }
 
@@ -452,6 +523,7 @@ export class FrameReceiver
     if (c.closedBy !== null) outcome = c.closedBy;
     c.close(null);
     this.#connections.delete(c);
+    this.#release(conn.remoteAddr);
     this.#readGrowth -= c.readSize - READ_BUFFER_SIZE;
     const session = c.session;
     this.#counters.closed(outcome, session.started, c);

@@ -215,7 +215,7 @@ Deno.test("capture --stats-interval prints a stats line with connections, rates 
     ]);
     await sendAll({ transport: "unix", path }, makePayloads(100, 5));
     const m = await capture.line(
-      /stats: 0 connections open, 1 total; \d+ frames\/s, [\d.]+ MB\/s; (\d+) frames in all; (\d+) oversized frames dropped, 0 connections rejected, 0 connection errors$/,
+      /stats: 0 connections open, 1 total; \d+ frames\/s, [\d.]+ MB\/s; (\d+) frames in all; (\d+) oversized frames dropped, 0 connections rejected, 0 refused, 0 connection errors$/,
     );
     // Payloads of 297 bytes or more were dropped.
     const kept = makePayloads(100, 5).filter((p) => p.length <= 296).length;
@@ -254,6 +254,11 @@ Deno.test("capture -c 1 closes a second connection while one is open", async () 
     await first.close();
     assert.equal(await capture.stop(), 0);
     assertFrames((await readFile(out)).frames, payloads);
+    // Said once (the receiver's rate limit: once per source a minute).
+    assert.deepEqual(
+      capture.lines.filter((l) => l.includes("refused")),
+      ["fstrm capture: refused a connection from a unix socket peer (-c reached)"],
+    );
   });
 });
 

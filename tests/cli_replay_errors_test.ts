@@ -46,7 +46,7 @@ Deno.test("replay rejects bad usage with one line and exit code 2", async () => 
     ],
     [
       ["-t", "a", "-u", "s", "-r", "f", "--tls-ca", "ca.pem"],
-      "--tls-ca and --tls-hostname go with --tls",
+      "--tls-ca, --tls-hostname, --tls-server-name, --tls-cert and --tls-key go with --tls",
     ],
     [
       [

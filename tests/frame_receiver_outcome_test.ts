@@ -74,6 +74,7 @@ Deno.test("FrameReceiver outcome: counters add up connections as they close", ()
     connectionsOpen: 1,
     connectionsTotal: 0,
     connectionsRejected: 0,
+    connectionsRefused: 0,
     frames: 9,
     bytes: 87,
     bufferedFrames: 3,

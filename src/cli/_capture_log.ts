@@ -1,7 +1,11 @@
 // Private: the lines `fstrm capture` logs on stderr about connections, the
 // files it closes and its throughput (`--stats`), made apart from the
 // session that decides when to say them.
-import type { ConnectionEvent, ReceiverStats } from "../frame_receiver.ts";
+import type {
+  ConnectionEvent,
+  ReceiverStats,
+  Refusal,
+} from "../frame_receiver.ts";
 import type { FrameFileOutput } from "./_output_file.ts";
 import { describeAddr } from "./_targets.ts";
 
@@ -108,7 +112,29 @@ export function statsLine(
         Math.round(fps)
       } frames/s, ${
         mbps.toFixed(2)
-      } MB/s; ${s.frames} frames in all; ${s.oversizedFrames} oversized frames dropped, ${s.connectionsRejected} connections rejected, ${errors} connection errors`,
+      } MB/s; ${s.frames} frames in all; ${s.oversizedFrames} oversized frames dropped, ${s.connectionsRejected} connections rejected, ${s.connectionsRefused} refused, ${errors} connection errors`,
     mark: { at: now, frames: s.frames, bytes: s.bytes },
   };
+}
+
+const REFUSAL_REASONS: Record<Refusal["reason"], string> = {
+  "not-allowed": "not on --allow",
+  "per-source-limit": "--max-conns-per-source reached",
+  "max-connections": "-c reached",
+};
+
+/**
+ * The line for connections refused from one source (the receiver reports
+ * each source at most once a minute, with the count held back meanwhile).
+ */
+export function refusalLine(r: Refusal): string {
+  // A Unix socket's peers have no address (Deno gives a null path).
+  const unix = r.remoteAddr.transport === "unix";
+  return r.count === 1
+    ? `refused a connection from ${
+      unix ? "a unix socket peer" : describeAddr(r.remoteAddr)
+    } (${REFUSAL_REASONS[r.reason]})`
+    : `refused ${r.count} connections from ${
+      unix ? "unix socket peers" : r.source
+    } since the last line about it (${REFUSAL_REASONS[r.reason]})`;
 }

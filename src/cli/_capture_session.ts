@@ -52,6 +52,7 @@ import {
 import {
   closedFileLine,
   ConnectionLog,
+  refusalLine,
   statsLine,
   type StatsMark,
 } from "./_capture_log.ts";
@@ -79,6 +80,10 @@ export interface CaptureConfig {
   maxFrameLength: number;
   /** Connections served at once. */
   maxConnections: number;
+  /** Networks allowed to connect over TCP or TLS; absent: everyone. */
+  allow?: readonly string[];
+  /** Connections served at once per source address; absent: no limit. */
+  maxConnectionsPerSource?: number;
   /** Milliseconds open streams get to reach STOP when the capture stops. */
   gracePeriod: number;
   /** Milliseconds between two stats lines; 0: none. */
@@ -319,6 +324,12 @@ export class CaptureSession {
         maxFrameLength: config.maxFrameLength,
         oversize: "skip",
         maxConnections: config.maxConnections,
+        ...(config.allow === undefined ? {} : { allow: config.allow }),
+        ...(config.maxConnectionsPerSource === undefined
+          ? {}
+          : { maxConnectionsPerSource: config.maxConnectionsPerSource }),
+        // At most one line per source a minute (the receiver's limit).
+        onRefused: (r) => this.#log(0, refusalLine(r)),
         gracePeriod: config.gracePeriod,
         onRun,
         onConnection: (event) => this.#onConnection(event),

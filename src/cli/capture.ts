@@ -12,7 +12,8 @@ import { type CaptureConfig, CaptureSession } from "./_capture_session.ts";
 import type { CaptureOutput } from "./_capture_files.ts";
 import { strftimeProblem } from "./_strftime.ts";
 import { guardSigusr1, listeningTcpPorts } from "./_sigusr1_guard.ts";
-import { readOptionFile, socketTarget } from "./_targets.ts";
+import { plainError, readOptionFile, socketTarget } from "./_targets.ts";
+import { parseNetwork } from "../_allow_list.ts";
 import { writeAll } from "./_write_all.ts";
 
 const HELP = `\
@@ -54,6 +55,21 @@ More:
                           BYTES (a frame larger than that gets a file alone)
       --tls-cert FILE     serve TLS on -a/-p with this PEM certificate chain
       --tls-key FILE      and this PEM private key
+      --allow NET[,NET...]
+                          with -a: serve only peers in these IPv4/IPv6
+                          networks (10.0.0.0/8, 2001:db8::/32, 127.0.0.1;
+                          repeatable); others are closed before a byte is
+                          read, counted, and said in one line per source a
+                          minute at most. An IPv4 peer of a listener on ::
+                          (::ffff:10.1.2.3) is matched as IPv4 (10.1.2.3)
+      --max-conns-per-source COUNT
+                          with -a: connections served at once from one
+                          address; more are closed at once
+      --unix-mode OCTAL   with -u: the socket file's mode, e.g. 660
+      --unix-owner USER   with -u: its owner, a name (from /etc/passwd) or
+                          a uid
+      --unix-group GROUP  with -u: its group, a name (from /etc/group) or
+                          a gid
       --stats-interval SECONDS
                           a stats line on stderr every SECONDS (connections,
                           frames/s, MB/s, drops, errors); 0: none (default,
@@ -117,6 +133,11 @@ const OPTIONS = {
   "max-size": { type: "string" },
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
+  allow: { type: "string", multiple: true },
+  "max-conns-per-source": { type: "string" },
+  "unix-mode": { type: "string" },
+  "unix-owner": { type: "string" },
+  "unix-group": { type: "string" },
   "stats-interval": { type: "string" },
   grace: { type: "string" },
   "unsafe-sigusr1": { type: "boolean" },
@@ -315,12 +336,50 @@ async function configFrom(
   if ((cert === undefined) !== (key === undefined)) {
     throw usageError(cmd, "--tls-cert and --tls-key go together");
   }
+  const allowText = values.allow as string[] | undefined;
+  const allow = allowText?.flatMap((a) => a.split(",")).map((a) => a.trim());
+  const perSource = values["max-conns-per-source"] === undefined
+    ? undefined
+    : integerOption(
+      cmd,
+      "--max-conns-per-source",
+      values["max-conns-per-source"] as string,
+      1,
+      1_000_000,
+    );
+  if (allow !== undefined) {
+    if (socket.transport === "unix") {
+      throw usageError(cmd, "--allow needs -a and -p, not -u");
+    }
+    for (const net of allow) {
+      try {
+        parseNetwork(net);
+      } catch {
+        throw usageError(
+          cmd,
+          `--allow wants IPv4 or IPv6 networks (10.0.0.0/8, 2001:db8::/32, 127.0.0.1), got '${net}'`,
+        );
+      }
+    }
+  }
+  if (perSource !== undefined && socket.transport === "unix") {
+    throw usageError(cmd, "--max-conns-per-source needs -a and -p, not -u");
+  }
   let listen: ListenTarget;
   if (socket.transport === "unix") {
     if (cert !== undefined) {
       throw usageError(cmd, "TLS (--tls-cert) needs -a and -p, not -u");
     }
-    listen = socket;
+    listen = { ...socket, ...(await unixFileOptions(values)) };
+  } else if (
+    ["unix-mode", "unix-owner", "unix-group"].some((k) =>
+      values[k] !== undefined
+    )
+  ) {
+    throw usageError(
+      cmd,
+      "--unix-mode, --unix-owner and --unix-group go with -u",
+    );
   } else if (cert !== undefined) {
     listen = {
       transport: "tls",
@@ -341,6 +400,8 @@ async function configFrom(
     maxSize,
     maxFrameLength: bufferSize - 4,
     maxConnections: maxconns === 0 ? 1_000_000 : maxconns,
+    ...(allow === undefined ? {} : { allow }),
+    ...(perSource === undefined ? {} : { maxConnectionsPerSource: perSource }),
     gracePeriod: Math.round(graceSeconds * 1000),
     statsInterval: Math.round(statsSeconds * 1000),
     verbosity,
@@ -356,6 +417,63 @@ async function configFrom(
       }
     },
   };
+}
+
+/** The Unix socket file's --unix-mode, --unix-owner and --unix-group. */
+async function unixFileOptions(
+  values: Record<string, unknown>,
+): Promise<{ mode?: number; owner?: number; group?: number }> {
+  const out: { mode?: number; owner?: number; group?: number } = {};
+  const mode = values["unix-mode"] as string | undefined;
+  if (mode !== undefined) {
+    if (!/^0?[0-7]{1,4}$/.test(mode)) {
+      throw usageError(
+        "capture",
+        `--unix-mode wants octal permission bits such as 660, got '${mode}'`,
+      );
+    }
+    out.mode = parseInt(mode, 8);
+  }
+  const owner = values["unix-owner"] as string | undefined;
+  if (owner !== undefined) {
+    out.owner = await idOf("--unix-owner", owner, "/etc/passwd");
+  }
+  const group = values["unix-group"] as string | undefined;
+  if (group !== undefined) {
+    out.group = await idOf("--unix-group", group, "/etc/group");
+  }
+  return out;
+}
+
+/**
+ * A uid or gid: a number as given, or a name looked up in /etc/passwd or
+ * /etc/group (Deno has no getpwnam; names only NSS knows, from LDAP say,
+ * must be given as numbers).
+ */
+async function idOf(
+  flag: string,
+  value: string,
+  file: string,
+): Promise<number> {
+  if (/^\d{1,10}$/.test(value) && Number(value) <= 0xffff_fffe) {
+    return Number(value);
+  }
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    throw new CliError(
+      `cannot look up ${flag} ${value} in ${file}: ${plainError(error)}`,
+    );
+  }
+  for (const line of text.split("\n")) {
+    const fields = line.split(":");
+    if (fields[0] === value && fields.length >= 3) {
+      const id = Number(fields[2]);
+      if (/^\d+$/.test(fields[2]!)) return id;
+    }
+  }
+  throw new CliError(`${flag} ${value}: no such name in ${file}`);
 }
 
 /** A number of seconds (decimals allowed), at most a day. */

@@ -64,6 +64,14 @@ More:
                           system's roots
       --tls-hostname NAME the name the server's certificate must carry; the
                           connection goes to NAME too (it replaces -a)
+      --tls-server-name NAME
+                          the name the server's certificate must carry
+                          (and SNI), while the connection goes to -a (an
+                          IP address, say); not with --tls-cert (Deno 2.9
+                          cannot: denoland/deno#21496)
+      --tls-cert FILE     present this PEM client certificate chain (to a
+                          collector that requires one), with --tls-key
+      --tls-key FILE      the client certificate's PEM private key
   -d, --debug             a summary line at the end
   -h, --help              show this help
 
@@ -91,6 +99,9 @@ const OPTIONS = {
   tls: { type: "boolean" },
   "tls-ca": { type: "string" },
   "tls-hostname": { type: "string" },
+  "tls-server-name": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
   debug: { type: "boolean", short: "d", multiple: true },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -125,8 +136,37 @@ export async function replay(args: string[]): Promise<number> {
   const tls = values.tls === true;
   const tlsHostname = values["tls-hostname"] as string | undefined;
   const tlsCa = values["tls-ca"] as string | undefined;
-  if (!tls && (tlsHostname !== undefined || tlsCa !== undefined)) {
-    throw usageError(cmd, "--tls-ca and --tls-hostname go with --tls");
+  const tlsServerName = values["tls-server-name"] as string | undefined;
+  const tlsCert = values["tls-cert"] as string | undefined;
+  const tlsKey = values["tls-key"] as string | undefined;
+  if (
+    !tls &&
+    [tlsHostname, tlsCa, tlsServerName, tlsCert, tlsKey].some((v) =>
+      v !== undefined
+    )
+  ) {
+    throw usageError(
+      cmd,
+      "--tls-ca, --tls-hostname, --tls-server-name, --tls-cert and --tls-key go with --tls",
+    );
+  }
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw usageError(cmd, "--tls-cert and --tls-key go together");
+  }
+  if (tlsServerName !== undefined && tlsHostname !== undefined) {
+    throw usageError(
+      cmd,
+      "give --tls-hostname or --tls-server-name, not both",
+    );
+  }
+  if (tlsServerName === "") {
+    throw usageError(cmd, "--tls-server-name wants a name");
+  }
+  if (tlsServerName !== undefined && tlsCert !== undefined) {
+    throw usageError(
+      cmd,
+      "--tls-server-name with --tls-cert: Deno 2.9 cannot present a client certificate with a server name apart from the address (denoland/deno#21496); connect by the name (--tls-hostname)",
+    );
   }
   if (tlsHostname !== undefined) {
     const a = values.tcp as string | undefined;
@@ -168,7 +208,12 @@ export async function replay(args: string[]): Promise<number> {
     else total += await checkReplayFile(file, typeBytes);
   }
 
-  const target = await connectTarget(socket, tls, tlsCa);
+  const target = await connectTarget(socket, tls, {
+    ca: tlsCa,
+    serverName: tlsServerName,
+    cert: tlsCert,
+    key: tlsKey,
+  });
   const where = describeTarget(socket, tls);
   return await send({
     files,
@@ -382,26 +427,40 @@ async function openReader(
   });
 }
 
-/** The writer's target, with TLS and its CA if asked. */
+/**
+ * The writer's target, with TLS if asked: its CA, server name and client
+ * certificate.
+ */
 async function connectTarget(
   socket: SocketTarget,
   tls: boolean,
-  tlsCa: string | undefined,
+  files: {
+    ca: string | undefined;
+    serverName: string | undefined;
+    cert: string | undefined;
+    key: string | undefined;
+  },
 ): Promise<ConnectTarget> {
   if (socket.transport === "unix" || !tls) return socket;
-  let caCerts: string[] | undefined;
-  if (tlsCa !== undefined) {
+  const read = async (flag: string, path: string): Promise<string> => {
     try {
-      caCerts = [await readOptionFile("--tls-ca", tlsCa)];
+      return await readOptionFile(flag, path);
     } catch (error) {
       throw new CliError((error as Error).message);
     }
-  }
+  };
   return {
     transport: "tls",
     hostname: socket.hostname,
     port: socket.port,
-    ...(caCerts === undefined ? {} : { caCerts }),
+    ...(files.ca === undefined
+      ? {}
+      : { caCerts: [await read("--tls-ca", files.ca)] }),
+    ...(files.serverName === undefined ? {} : { serverName: files.serverName }),
+    ...(files.cert === undefined ? {} : {
+      cert: await read("--tls-cert", files.cert),
+      key: await read("--tls-key", files.key!),
+    }),
   };
 }
 
