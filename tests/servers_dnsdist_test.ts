@@ -11,7 +11,7 @@ import {
   scenario,
   type ScenarioReport,
   SERVER_PEERS,
-} from "./_servers.ts";
+} from "./_servers_scenario.ts";
 
 /** What dnsdist shows on both transports. */
 function assertDnsdist(r: ScenarioReport): void {

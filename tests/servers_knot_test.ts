@@ -10,7 +10,7 @@ import {
   restartCloses,
   scenario,
   SERVER_PEERS,
-} from "./_servers.ts";
+} from "./_servers_scenario.ts";
 
 interopTest(
   "Knot streams dnstap to FrameReceiver over a Unix socket, across restarts",

@@ -12,7 +12,7 @@ import {
   scenario,
   type ScenarioReport,
   SERVER_PEERS,
-} from "./_servers.ts";
+} from "./_servers_scenario.ts";
 
 /** What unbound shows on every transport. */
 function assertUnbound(r: ScenarioReport, mode: string): void {
