@@ -122,7 +122,12 @@ export class Servers {
 
 /** How a scenario runs. */
 export interface ScenarioOptions {
-  /** The first of six ports (see tools/captures/_configs.ts `ports`). */
+  /**
+   * Where to look for six free ports (see tools/captures/_configs.ts
+   * `ports`): this block, or the next free one ten ports up. Keep it below
+   * 32768, where Linux picks the local ports of outgoing connections (one
+   * of those in TIME-WAIT kept unbound from binding).
+   */
   base: number;
   /** dnstap over a Unix socket or TCP (unbound and dnsdist only). */
   transport: "unix" | "tcp";
@@ -186,6 +191,24 @@ function matchCount(
     }
   }
   return n;
+}
+
+/** Whether nothing listens on TCP `port` of 127.0.0.1 and it can be bound. */
+function freePort(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first block of six free TCP ports from `base` up, in steps of ten. */
+export function freeBase(base: number): number {
+  for (let b = base; b < base + 1_000; b += 10) {
+    if ([0, 1, 2, 3, 4, 5].every((i) => freePort(b + i))) return b;
+  }
+  throw new Error(`no six free ports from ${base} to ${base + 1_000}`);
 }
 
 /** A round's report from the client-side frames it got. */
@@ -271,7 +294,7 @@ export async function scenario(
   }
   let servers: Servers | null = null;
   try {
-    servers = await Servers.start(target, tmp, options.base, tap);
+    servers = await Servers.start(target, tmp, freeBase(options.base), tap);
     const port = servers.port;
     const expected = expectedLines(probes(target, port, 0));
     const rounds: RoundReport[] = [];

@@ -17,7 +17,7 @@ interopTest(
   SERVER_PEERS.bind,
   async () => {
     const r = await scenario("bind", {
-      base: 36363,
+      base: 22363,
       transport: "unix",
       restarts: true,
     });

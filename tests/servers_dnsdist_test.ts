@@ -37,7 +37,7 @@ interopTest(
   SERVER_PEERS.dnsdist,
   async () => {
     const r = await scenario("dnsdist", {
-      base: 36383,
+      base: 22383,
       transport: "unix",
       restarts: true,
     });
@@ -51,7 +51,7 @@ interopTest(
   SERVER_PEERS.dnsdist,
   async () => {
     const r = await scenario("dnsdist", {
-      base: 36383,
+      base: 22383,
       transport: "tcp",
       restarts: true,
     });

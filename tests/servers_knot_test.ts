@@ -17,7 +17,7 @@ interopTest(
   SERVER_PEERS.knot,
   async () => {
     const r = await scenario("knot", {
-      base: 36353,
+      base: 22353,
       transport: "unix",
       restarts: true,
     });

@@ -42,7 +42,7 @@ interopTest(
   SERVER_PEERS.unbound,
   async () => {
     const r = await scenario("unbound", {
-      base: 36373,
+      base: 22373,
       transport: "unix",
       restarts: true,
     });
@@ -56,7 +56,7 @@ interopTest(
   SERVER_PEERS.unbound,
   async () => {
     const r = await scenario("unbound", {
-      base: 36373,
+      base: 22373,
       transport: "unix",
       bidirectional: false,
       restarts: true,
@@ -71,7 +71,7 @@ interopTest(
   SERVER_PEERS.unbound,
   async () => {
     const r = await scenario("unbound", {
-      base: 36373,
+      base: 22373,
       transport: "tcp",
       restarts: true,
     });

@@ -107,6 +107,32 @@ export async function until(
   }
 }
 
+/**
+ * Waits until `check` returns true while `p` runs; if `p` exits first, or
+ * after `ms`, throws with the end of its log.
+ */
+export async function serving(
+  p: Proc,
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  ms = 30_000,
+): Promise<void> {
+  try {
+    await until(what, async () => {
+      if (await check()) return true;
+      if (!(await alive(p.child.pid))) {
+        throw new Error(`${p.name} exited while waiting for ${what}`);
+      }
+      return false;
+    }, ms);
+  } catch (e) {
+    const log = await Deno.readTextFile(p.log).catch(() => "");
+    throw new Error(
+      `${(e as Error).message}; the end of ${p.log}:\n${log.slice(-2_000)}`,
+    );
+  }
+}
+
 /** Whether a path exists. */
 export async function exists(path: string): Promise<boolean> {
   try {
@@ -245,7 +271,7 @@ export async function startKnot(
   ]);
   // Signed when its DNSKEY is there; read over the control socket, which
   // dnstap does not see.
-  await until("knot to sign example.test.", async () => {
+  await serving(proc, "knot to sign example.test.", async () => {
     try {
       const out = await run("knotc", [
         "-c",
@@ -260,7 +286,7 @@ export async function startKnot(
       return false;
     }
   });
-  await until("knot on TCP", () => listening(p.knot));
+  await serving(proc, "knot on TCP", () => listening(p.knot));
   return proc;
 }
 
@@ -297,7 +323,7 @@ export async function startBind(
     }
     return text.includes("running");
   });
-  await until("named on TCP", () => listening(p.bind));
+  await serving(proc, "named on TCP", () => listening(p.bind));
   return proc;
 }
 
@@ -320,7 +346,7 @@ export async function startUnbound(
     "-c",
     `${dir}/unbound.conf`,
   ]);
-  await until("unbound on TCP", () => listening(p.unbound));
+  await serving(proc, "unbound on TCP", () => listening(p.unbound));
   return proc;
 }
 
@@ -364,7 +390,7 @@ export async function startDnsdist(
     "-C",
     `${dir}/dnsdist.conf`,
   ]);
-  await until("dnsdist on TCP", () => listening(p.dnsdist));
+  await serving(proc, "dnsdist on TCP", () => listening(p.dnsdist));
   await new Promise((r) => setTimeout(r, 2_000));
   return proc;
 }
