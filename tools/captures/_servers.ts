@@ -22,6 +22,8 @@ export interface Proc {
   child: Deno.ChildProcess;
   /** Where its stdout and stderr go. */
   log: string;
+  /** Set when the process has exited. */
+  exited: boolean;
 }
 
 /** Every process started by {@linkcode spawn} and not yet stopped. */
@@ -41,18 +43,29 @@ export function spawn(
     stdout: "null",
     stderr: "null",
   }).spawn();
-  const proc = { name, child, log };
+  const proc: Proc = { name, child, log, exited: false };
+  child.status.then(() => proc.exited = true, () => proc.exited = true);
   started.push(proc);
   return proc;
 }
 
-/** Whether a pid is still a live process (not a zombie). */
+/**
+ * Whether a pid is still a live process (not a zombie). Deno 2 lets only
+ * `--allow-all` read /proc of other processes; without it, `kill -0` asks.
+ */
 export async function alive(pid: number): Promise<boolean> {
   try {
     const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
     return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    const { success } = await new Deno.Command("kill", {
+      args: ["-0", `${pid}`],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success;
   }
 }
 
@@ -120,7 +133,7 @@ export async function serving(
   try {
     await until(what, async () => {
       if (await check()) return true;
-      if (!(await alive(p.child.pid))) {
+      if (p.exited) {
         throw new Error(`${p.name} exited while waiting for ${what}`);
       }
       return false;
