@@ -36,6 +36,17 @@ export const PEER_PACKAGES: Readonly<Record<string, string>> = {
   dnstap: "golang-github-dnstap-golang-dnstap-cli",
   gcc: "gcc",
   openssl: "openssl",
+  // The DNS servers of tests/servers_*_test.ts and their tools (Knot's
+  // dnstap module is knot-module-dnstap: knotd refuses the config without it).
+  knotd: "knot",
+  knotc: "knot",
+  kdig: "knot-dnsutils",
+  named: "bind9",
+  "dnssec-keygen": "bind9-utils",
+  "dnssec-signzone": "bind9-utils",
+  dig: "bind9-dnsutils",
+  unbound: "unbound",
+  dnsdist: "dnsdist",
 };
 
 /** Reads an environment variable; `undefined` without `--allow-env`. */

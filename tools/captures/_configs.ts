@@ -38,6 +38,18 @@ export interface ServerFiles {
   dir: string;
   /** The dnstap Unix socket, or null for no dnstap. */
   tap: string | null;
+  /**
+   * unbound and dnsdist only: send dnstap over TCP to this port on
+   * 127.0.0.1 instead of to `tap` (which must then be non-null, any text).
+   */
+  tcp?: number;
+  /**
+   * unbound only: whether it opens with the bidirectional handshake
+   * (`dnstap-bidirectional`).
+   *
+   * @default {true}
+   */
+  bidirectional?: boolean;
 }
 
 /**
@@ -145,8 +157,12 @@ export function unboundConfig(p: Ports, f: ServerFiles): string {
   const tap = f.tap === null ? "" : `
 dnstap:
     dnstap-enable: yes
-    dnstap-socket-path: "${f.tap}"
-    dnstap-bidirectional: yes
+${
+    f.tcp === undefined
+      ? `    dnstap-socket-path: "${f.tap}"`
+      : `    dnstap-ip: 127.0.0.1@${f.tcp}\n    dnstap-tls: no`
+  }
+    dnstap-bidirectional: ${f.bidirectional === false ? "no" : "yes"}
     dnstap-send-identity: yes
     dnstap-send-version: yes
     dnstap-identity: "unbound-capture"
@@ -217,7 +233,11 @@ ${tap}`;
  */
 export function dnsdistConfig(p: Ports, f: ServerFiles): string {
   const tap = f.tap === null ? "" : `
-fsl = newFrameStreamUnixLogger("${f.tap}")
+fsl = ${
+    f.tcp === undefined
+      ? `newFrameStreamUnixLogger("${f.tap}")`
+      : `newFrameStreamTcpLogger("127.0.0.1:${f.tcp}")`
+  }
 addAction(AllRule(), DnstapLogAction("dnsdist-capture", fsl))
 addResponseAction(AllRule(), DnstapLogResponseAction("dnsdist-capture", fsl))
 addSelfAnsweredResponseAction(AllRule(), DnstapLogResponseAction("dnsdist-capture", fsl))

@@ -28,149 +28,32 @@
 import { DNSTAP_CONTENT_TYPE } from "../../mod.ts";
 import { readmeText } from "./_readme.ts";
 import { summarize } from "./_summary.ts";
+import { type Ports, ports } from "./_configs.ts";
 import {
-  bindConfig,
-  dnsdistConfig,
-  knotConfig,
-  type Ports,
-  ports,
-  type ServerFiles,
-  unboundConfig,
-} from "./_configs.ts";
+  exists,
+  type Proc,
+  run,
+  spawn,
+  startBind,
+  startDnsdist,
+  started,
+  startKnot,
+  startUnbound,
+  stop as stopProc,
+  stopAll,
+  until,
+  zoneText,
+} from "./_servers.ts";
 import { type Query, querySet, type Target } from "./_queries.ts";
 
-const HERE = decodeURIComponent(new URL(".", import.meta.url).pathname);
 const OUT = (Deno.env.get("CAPTURE_OUT") ?? decodeURIComponent(
   new URL("../../tests/data/dnstap/", import.meta.url).pathname,
 )).replace(/\/?$/, "/");
 const TARGETS: readonly Target[] = ["knot", "bind", "unbound", "dnsdist"];
 
-/** A process we started: its pid, its exit, its log. */
-interface Proc {
-  name: string;
-  child: Deno.ChildProcess;
-  log: string;
-}
-
-const started: Proc[] = [];
-
-/** Starts `cmd args` with stdout and stderr into `log`. */
-function spawn(name: string, log: string, cmd: string, args: string[]): Proc {
-  const child = new Deno.Command("sh", {
-    args: ["-c", 'exec "$0" "$@" >>"$LOG" 2>&1', cmd, ...args],
-    env: { LOG: log },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const proc = { name, child, log };
-  started.push(proc);
-  return proc;
-}
-
-/** Whether a pid is still a live process (not a zombie). */
-async function alive(pid: number): Promise<boolean> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
-  }
-}
-
-/** Stops a process by its pid: `signal`, then SIGKILL after 15 s; checks. */
+/** Stops a process by its pid (see _servers.ts) and says how it ended. */
 async function stop(p: Proc, signal: Deno.Signal = "SIGTERM"): Promise<void> {
-  const index = started.indexOf(p);
-  if (index < 0) return;
-  started.splice(index, 1);
-  try {
-    p.child.kill(signal);
-  } catch {
-    // Already gone.
-  }
-  const timer = setTimeout(() => {
-    try {
-      p.child.kill("SIGKILL");
-    } catch {
-      // Gone meanwhile.
-    }
-  }, 15_000);
-  const status = await p.child.status;
-  clearTimeout(timer);
-  if (await alive(p.child.pid)) {
-    throw new Error(`${p.name} (pid ${p.child.pid}) is still running`);
-  }
-  console.error(`  ${p.name} stopped (${status.signal ?? status.code})`);
-}
-
-/** Waits until `check` returns true, or fails after `ms`. */
-async function until(
-  what: string,
-  check: () => Promise<boolean>,
-  ms = 30_000,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether a TCP port accepts connections (a connect sends no DNS query). */
-async function listening(port: number): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Runs a program to its end and returns its stdout; throws on failure. */
-async function run(cmd: string, args: string[], cwd?: string): Promise<string> {
-  const out = await new Deno.Command(cmd, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    ...(cwd === undefined ? {} : { cwd }),
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) {
-    throw new Error(
-      `${cmd} ${args.join(" ")} failed: ${text}${
-        new TextDecoder().decode(out.stderr)
-      }`,
-    );
-  }
-  return text;
-}
-
-/** zone.db plus the large TXT RRsets, deterministic. */
-async function zoneText(): Promise<string> {
-  let text = await Deno.readTextFile(`${HERE}zone.db`);
-  // big4k: one RR of 16 strings of 250 bytes (4,016 bytes of rdata).
-  const strings: string[] = [];
-  for (let i = 0; i < 16; i++) {
-    strings.push(`"${`s${String(i).padStart(2, "0")}-`.padEnd(250, "x")}"`);
-  }
-  text += `big4k TXT ${strings.join(" ")}\n`;
-  // big60k: 220 RRs of one 250-byte string: a 58 KB answer, TCP only.
-  for (let i = 0; i < 220; i++) {
-    text += `big60k TXT "${
-      `rr${String(i).padStart(3, "0")}-`.padEnd(250, "y")
-    }"\n`;
-  }
-  return text;
+  console.error(`  ${p.name} stopped (${await stopProc(p, signal)})`);
 }
 
 /** Sends the query set; returns one summary line per query. */
@@ -226,130 +109,6 @@ async function startCapture(dir: string, name: string): Promise<Proc> {
   return proc;
 }
 
-/** A server directory with its config written. */
-async function serverDir(
-  tmp: string,
-  name: string,
-  tag: string,
-): Promise<string> {
-  const dir = `${tmp}/${name}-${tag}`;
-  await Deno.mkdir(dir, { recursive: true });
-  return dir;
-}
-
-/** The signed nsec3.test. zone file for BIND, made once (dnssec-signzone). */
-async function signNsec3(tmp: string, zone: string): Promise<string> {
-  const dir = `${tmp}/bind-keys`;
-  if (await exists(`${dir}/nsec3.test.signed`)) return dir;
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(`${dir}/nsec3.test.zone`, zone);
-  await run("dnssec-keygen", [
-    "-q",
-    "-a",
-    "ECDSAP256SHA256",
-    "-f",
-    "KSK",
-    "-K",
-    dir,
-    "nsec3.test",
-  ]);
-  await run("dnssec-keygen", [
-    "-q",
-    "-a",
-    "ECDSAP256SHA256",
-    "-K",
-    dir,
-    "nsec3.test",
-  ]);
-  await run("dnssec-signzone", [
-    "-q",
-    "-S",
-    "-K",
-    dir,
-    "-3",
-    "-",
-    "-H",
-    "0",
-    "-o",
-    "nsec3.test",
-    "-f",
-    `${dir}/nsec3.test.signed`,
-    `${dir}/nsec3.test.zone`,
-  ], dir);
-  return dir;
-}
-
-/** Starts Knot (dnstap to `tap`, or none) and waits until it serves. */
-async function startKnot(
-  tmp: string,
-  p: Ports,
-  tap: string | null,
-  zone: string,
-): Promise<Proc> {
-  const dir = `${tmp}/knot`;
-  await Deno.mkdir(dir, { recursive: true });
-  if (!(await exists(`${dir}/example.test.zone`))) {
-    await Deno.writeTextFile(`${dir}/example.test.zone`, zone);
-    await Deno.copyFile(`${HERE}reverse.db`, `${dir}/reverse.zone`);
-  }
-  const files: ServerFiles = { dir, tap };
-  await Deno.writeTextFile(`${dir}/knot.conf`, knotConfig(p, files));
-  const proc = spawn("knotd", `${dir}/knotd.log`, "knotd", [
-    "-c",
-    `${dir}/knot.conf`,
-  ]);
-  // Signed when its DNSKEY is there; read over the control socket, which
-  // dnstap does not see.
-  await until("knot to sign example.test.", async () => {
-    try {
-      const out = await run("knotc", [
-        "-c",
-        `${dir}/knot.conf`,
-        "zone-read",
-        "example.test.",
-        "@",
-        "DNSKEY",
-      ]);
-      return out.includes("DNSKEY");
-    } catch {
-      return false;
-    }
-  });
-  await until("knot on TCP", () => listening(p.knot));
-  return proc;
-}
-
-/** Starts BIND and waits until it serves. */
-async function startBind(
-  tmp: string,
-  p: Ports,
-  tap: string | null,
-  zone: string,
-): Promise<Proc> {
-  const keys = await signNsec3(tmp, zone);
-  const dir = await serverDir(tmp, "bind", tap === null ? "backend" : "tap");
-  await Deno.copyFile(`${keys}/nsec3.test.signed`, `${dir}/nsec3.test.signed`);
-  await Deno.copyFile(`${HERE}reverse.db`, `${dir}/reverse.zone`);
-  await Deno.writeTextFile(`${dir}/named.conf`, bindConfig(p, { dir, tap }));
-  const log = `${dir}/named.log`;
-  const proc = spawn("named", log, "named", [
-    "-g",
-    "-n",
-    "1",
-    "-c",
-    `${dir}/named.conf`,
-  ]);
-  await until("named to load its zones", async () => {
-    const text = await Deno.readTextFile(log).catch(() => "");
-    if (/exiting \(due to fatal error\)/.test(text)) {
-      throw new Error(`named failed:\n${text}`);
-    }
-    return text.includes("running");
-  });
-  await until("named on TCP", () => listening(p.bind));
-  return proc;
-}
-
 /** Makes one capture; returns the per-query summary lines. */
 async function capture(
   target: Target,
@@ -363,61 +122,22 @@ async function capture(
   const backends: Proc[] = [];
   let server: Proc;
   let port: number;
+  const t = { tap };
   if (target === "knot") {
-    server = await startKnot(tmp, p, tap, zone);
+    server = await startKnot(tmp, p, t, zone);
     port = p.knot;
   } else if (target === "bind") {
-    server = await startBind(tmp, p, tap, zone);
+    server = await startBind(tmp, p, t, zone);
     port = p.bind;
   } else if (target === "unbound") {
-    backends.push(await startKnot(tmp, p, null, zone));
-    backends.push(await startBind(tmp, p, null, zone));
-    const dir = await serverDir(tmp, "unbound", "tap");
-    await Deno.writeTextFile(
-      `${dir}/unbound.conf`,
-      unboundConfig(p, { dir, tap }),
-    );
-    server = spawn("unbound", `${dir}/unbound.log`, "unbound", [
-      "-d",
-      "-c",
-      `${dir}/unbound.conf`,
-    ]);
+    backends.push(await startKnot(tmp, p, { tap: null }, zone));
+    backends.push(await startBind(tmp, p, { tap: null }, zone));
+    server = await startUnbound(tmp, p, t);
     port = p.unbound;
-    await until("unbound on TCP", () => listening(port));
   } else {
-    backends.push(await startKnot(tmp, p, null, zone));
-    const dir = await serverDir(tmp, "dnsdist", "tap");
-    await run("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      `${dir}/key.pem`,
-      "-out",
-      `${dir}/cert.pem`,
-      "-days",
-      "30",
-      "-subj",
-      "/CN=dnsdist.example.test",
-    ]);
-    await Deno.writeTextFile(
-      `${dir}/dnsdist.conf`,
-      dnsdistConfig(p, { dir, tap }),
-    );
-    server = spawn("dnsdist", `${dir}/dnsdist.log`, "dnsdist", [
-      "--supervised",
-      "--disable-syslog",
-      "-C",
-      `${dir}/dnsdist.conf`,
-    ]);
+    backends.push(await startKnot(tmp, p, { tap: null }, zone));
+    server = await startDnsdist(tmp, p, t);
     port = p.dnsdist;
-    await until("dnsdist on TCP", () => listening(port));
-    // Until its health check has marked Knot up, dnsdist drops queries.
-    await new Promise((r) => setTimeout(r, 2_000));
   }
   const lines = await sendQueries(
     querySet(target, port, target === "dnsdist" ? p : undefined),
@@ -482,9 +202,7 @@ async function main(): Promise<void> {
       console.error(`  ${bytes.length} bytes: ${counts}`);
     }
   } finally {
-    for (const proc of [...started].reverse()) {
-      await stop(proc).catch(console.error);
-    }
+    await stopAll();
     if (Deno.env.get("CAPTURE_KEEP") === "1") console.error(`kept ${tmp}`);
     else await Deno.remove(tmp, { recursive: true });
     Deno.removeSignalListener("SIGINT", onInterrupt);
