@@ -177,3 +177,23 @@ Deno.test("--threads: --limit stops at exactly the same record and counts", asyn
     }
   });
 });
+
+Deno.test("--threads: workers that cannot start (no read access to their module) leave one thread, same output, said on stderr", async () => {
+  const path = CAPTURES[0]!;
+  const dir = new URL("./data/dnstap/", import.meta.url).pathname;
+  const r = await execRaw(
+    Deno.execPath(),
+    fstrmArgs(["dnstap", "-r", path, "-y", "--threads", "2"], [
+      `--allow-read=${dir}`,
+    ]),
+  );
+  const stderr = new TextDecoder().decode(r.stderr);
+  assert.equal(r.code, 0, stderr);
+  assert.match(
+    stderr,
+    /no worker threads \(no read access to .*\); formatting on one/,
+  );
+  const one = await run(["-r", path, "-y", "--threads", "1"]);
+  assert.ok(equalBytes(r.stdout, one.stdout));
+  assert.deepEqual(summaryOf(stderr), summaryOf(one.stderr));
+});

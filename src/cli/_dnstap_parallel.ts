@@ -74,13 +74,24 @@ export class ParallelSink {
   #failure: unknown = null;
   #wake: (() => void) | null = null;
   /** The counts so far (of what was written). */
-  readonly counts: RecordCounts = {
+  #counts: RecordCounts = {
     frames: 0,
     output: 0,
     filtered: 0,
     malformed: 0,
     unprintable: 0,
   };
+  /** Resolves once every worker is ready (null) or one failed (why). */
+  #started: Promise<string | null>;
+  #startedAs: ((failure: string | null) => void) | null = null;
+  #ready = 0;
+  /** One thread after all: the workers could not start. */
+  #local: RecordSink | null = null;
+
+  /** The counts so far (of what was written). */
+  get counts(): RecordCounts {
+    return this.#local?.counts ?? this.#counts;
+  }
 
   /**
    * Starts the workers.
@@ -91,23 +102,37 @@ export class ParallelSink {
     this.#out = out;
     this.#options = options;
     this.#batch = new Uint8Array(MAX_BATCH);
+    this.#started = new Promise((resolve) => this.#startedAs = resolve);
+    const url = new URL("./_dnstap_worker.ts", import.meta.url);
+    if (
+      url.protocol === "file:" &&
+      Deno.permissions.querySync({ name: "read", path: url }).state !==
+        "granted"
+    ) {
+      throw new Error(`no read access to ${url.pathname}`);
+    }
     const init: WorkerInit = {
       settings: { format: options.format, filter: options.filter },
       goZone: options.goZone,
     };
     try {
       for (let i = 0; i < options.threads; i++) {
-        const worker = new Worker(
-          new URL("./_dnstap_worker.ts", import.meta.url),
-          { type: "module" },
-        );
+        const worker = new Worker(url, { type: "module" });
         this.#workers.push(worker);
         this.#load.push(0);
-        worker.onmessage = (e: MessageEvent<WorkerReply>) =>
-          this.#answer(e.data);
+        worker.onmessage = (e: MessageEvent<WorkerReply | "ready">) => {
+          if (e.data !== "ready") this.#answer(e.data);
+          else if (++this.#ready === options.threads) this.#startedAs?.(null);
+        };
         worker.onerror = (e: ErrorEvent) => {
           e.preventDefault();
-          this.#fail(new CliError(`a worker thread failed: ${e.message}`));
+          if (this.#ready < options.threads) {
+            // Not started (a module that cannot be loaded, say): nothing
+            // has been sent yet, and one thread takes over.
+            this.#startedAs?.(e.message);
+          } else {
+            this.#fail(new CliError(`a worker thread failed: ${e.message}`));
+          }
         };
         worker.postMessage(init);
       }
@@ -150,6 +175,16 @@ export class ParallelSink {
     end: number,
   ): Promise<void> {
     this.#check();
+    if (this.#startedAs !== null) await this.#start();
+    if (this.#local !== null) {
+      let p = start;
+      while (p < end) {
+        const n = frameLength(window, p);
+        if (!this.#local.take(window, p + 4, n)) return;
+        p += 4 + n;
+      }
+      return;
+    }
     let p = start;
     while (p < end && !this.full) {
       // As many whole frames as fit in the batch.
@@ -196,6 +231,22 @@ export class ParallelSink {
     for (const worker of this.#workers) worker.terminate();
     this.#workers = [];
     this.#wake?.();
+  }
+
+  /** Waits for the workers; where they cannot start, takes one thread. */
+  async #start(): Promise<void> {
+    const failure = await this.#started;
+    this.#startedAs = null;
+    if (failure === null) return;
+    console.error(
+      `fstrm dnstap: no worker threads (${failure}); formatting on one`,
+    );
+    this.close();
+    this.#local = new RecordSink(this.#out, {
+      output: { kind: "text", format: goFormatter(this.#options.format) },
+      filter: this.#options.filter,
+      limit: this.#options.limit,
+    });
   }
 
   /** Resolves once fewer than `n` batches are out, or on a failure. */
@@ -274,7 +325,7 @@ export class ParallelSink {
 
   /** Writes one batch's answer, or (--limit inside it) formats it here. */
   #write(batch: Pending, reply: WorkerOutput): void {
-    const counts = this.counts;
+    const counts = this.#counts;
     const left = this.#options.limit - counts.output;
     const [frames, output, filtered, malformed, unprintable] = reply.counts;
     if (output < left) {

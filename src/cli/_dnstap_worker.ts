@@ -3,7 +3,7 @@
 // main thread does), then batches of encoded data frames; answers each with
 // its output bytes and counts, the input buffer given back (all
 // transferred, not copied). Any failure is answered, with the batch's
-// number, as an error message.
+// number, as an error message. Says "ready" once it has taken `init`.
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 import { BatchFormatter } from "./_dnstap_batch.ts";
@@ -52,6 +52,7 @@ self.onmessage = (event: MessageEvent<WorkerInit | WorkerBatch>) => {
   if ("settings" in data) {
     formatter = new BatchFormatter(data.settings);
     if (data.goZone) useGoLocalZone();
+    self.postMessage("ready");
     return;
   }
   try {
