@@ -93,9 +93,10 @@ may be repeated, any value of one filter passes it):
   --limit N               stop after N records printed (or written)
   --threads N             format files (and stdin) on N worker threads, the
                           output in order and the same as on one (default:
-                          the cores, at most 4, for stdin or files of 16 MiB
-                          or more in all; 1: all on this thread, as sockets
-                          and Frame Streams output always are)
+                          with -y, -j and --json, the cores, at most 4, for
+                          stdin or files of 16 MiB or more in all; else 1:
+                          all on this thread, as -q, sockets and Frame
+                          Streams output are by default, the last two always)
 
 More:
   --progress auto|always|never
@@ -211,7 +212,9 @@ export async function dnstap(args: string[]): Promise<number> {
       const { out, close } = openOutput(config, source.paths);
       try {
         const threads = config.threads ??
-          defaultThreads(first.size, rest);
+          (config.format === "-q" || config.format === null
+            ? 1
+            : defaultThreads(first.size, rest));
         if (!frames && threads > 1) {
           sink = startThreads(out, {
             threads,
@@ -297,9 +300,11 @@ function startThreads(
 const THREADS_MIN_BYTES = 16 << 20;
 
 /**
- * The default --threads: the cores, at most 4, for stdin (or another input
- * of unknown size) or files of 16 MiB or more in all; else 1 (starting
- * workers takes longer than formatting a small file).
+ * The default --threads for -y, -j and --json: the cores, at most 4, for
+ * stdin (or another input of unknown size) or files of 16 MiB or more in
+ * all; else 1 (starting workers takes longer than formatting a small
+ * file). -q takes 1: its line written from the bytes costs less than
+ * handing the batches over (docs/benchmarks.md).
  */
 function defaultThreads(
   firstSize: number | null,
