@@ -2,7 +2,7 @@
 // processes, and the dnstap and DNS paths in process.
 //
 //   deno task bench:dnstap [--runs N] [--flags -q,-y,-j] [--files real,unbound]
-//     [--in-process yes|no|only]
+//     [--threads default,1] [--in-process yes|no|only]
 //
 // Files (written first if missing, see bench/make_dnstap_data.ts):
 //   real     bench/data/dnstap_real.fstrm: the four real-server captures
@@ -11,13 +11,15 @@
 //            1,000,005 messages (what issue 13 measured the Go tool on)
 //
 // For each file and flag, N rounds (default 3), each running the Go tool
-// then ours, one after the other, both with stdout to /dev/null the same
-// way (`dnstap -r FILE FLAG` and `deno run --allow-read --allow-write
-// --allow-net --allow-env --allow-run cli.ts dnstap -r FILE FLAG`, the
-// command `deno task fstrm` runs; `deno run` does not type-check). The
-// ratio of a round is the Go time over ours; the table gives the median
-// time of each, the median ratio with its min and max over the rounds, and
-// the peak RSS of each (`/usr/bin/time -v`, max over the rounds).
+// then ours once per --threads setting (default: ours with its default
+// threads, then with --threads 1), one after the other, all with stdout to
+// /dev/null the same way (`dnstap -r FILE FLAG` and `deno run --allow-read
+// --allow-write --allow-net --allow-env --allow-run cli.ts dnstap -r FILE
+// FLAG [--threads N]`, the command `deno task fstrm` runs; `deno run` does
+// not type-check). The ratio of a round is the Go time over ours in that
+// round; the table gives, per setting, the median time of each, the median
+// ratio with its min and max over the rounds, and the peak RSS of each
+// (`/usr/bin/time -v`, max over the rounds).
 //
 // In process (one run over the whole real file, loaded in memory first):
 // decodeDnstap of every frame (objects built), parseDnsMessage(...).question
@@ -62,6 +64,7 @@ const runs = Number(arg("runs", "3"));
 const flags = arg("flags", "-q,-y,-j").split(",");
 const files = arg("files", "real,unbound").split(",");
 const inProcess = arg("in-process", "yes");
+const threads = arg("threads", "default,1").split(",");
 
 /** One timed child: wall seconds and peak RSS in KiB (-1 if unknown). */
 interface Timed {
@@ -115,34 +118,49 @@ if (inProcess !== "only") {
     const path = await make();
     for (const flag of flags) {
       const go: Timed[] = [];
-      const ours: Timed[] = [];
+      const ours: Timed[][] = threads.map(() => []);
       for (let i = 0; i < runs; i++) {
         go.push(await run(GO, ["-r", path, flag]));
-        ours.push(await run(Deno.execPath(), [...DENO_ARGS, "-r", path, flag]));
-        console.error(
-          `${name} ${flag} round ${i + 1}: Go ${
-            go[i]!.seconds.toFixed(2)
-          } s, ours ${ours[i]!.seconds.toFixed(2)} s`,
+        let line = `${name} ${flag} round ${i + 1}: Go ${
+          go[i]!.seconds.toFixed(2)
+        } s`;
+        for (const [k, t] of threads.entries()) {
+          const extra = t === "default" ? [] : ["--threads", t];
+          ours[k]!.push(
+            await run(Deno.execPath(), [
+              ...DENO_ARGS,
+              "-r",
+              path,
+              flag,
+              ...extra,
+            ]),
+          );
+          line += `, ours (threads ${t}) ${ours[k]![i]!.seconds.toFixed(2)} s`;
+        }
+        console.error(line);
+      }
+      for (const [k, t] of threads.entries()) {
+        const mine = ours[k]!;
+        const ratios = go.map((g, i) => g.seconds / mine[i]!.seconds);
+        rows.push(
+          `| ${flag} | ${name} | ${t} | ${
+            median(go.map((t) => t.seconds)).toFixed(2)
+          } | ${median(mine.map((t) => t.seconds)).toFixed(2)} | ${
+            median(ratios).toFixed(1)
+          }x [${Math.min(...ratios).toFixed(1)}–${
+            Math.max(...ratios).toFixed(1)
+          }] | ${mib(Math.max(...go.map((t) => t.rssKiB)))} | ${
+            mib(Math.max(...mine.map((t) => t.rssKiB)))
+          } |`,
         );
       }
-      const ratios = go.map((g, i) => g.seconds / ours[i]!.seconds);
-      rows.push(
-        `| ${flag} | ${name} | ${
-          median(go.map((t) => t.seconds)).toFixed(2)
-        } | ${median(ours.map((t) => t.seconds)).toFixed(2)} | ${
-          median(ratios).toFixed(1)
-        }x [${Math.min(...ratios).toFixed(1)}–${
-          Math.max(...ratios).toFixed(1)
-        }] | ${mib(Math.max(...go.map((t) => t.rssKiB)))} | ${
-          mib(Math.max(...ours.map((t) => t.rssKiB)))
-        } |`,
-      );
     }
   }
   console.log(
     `\nWhole processes, ${runs} round(s), stdout to /dev/null:\n\n` +
-      "| flag | file | Go s (median) | ours s (median) | Go/ours median [min–max] | Go peak RSS | ours peak RSS |\n" +
-      "| --- | --- | --- | --- | --- | --- | --- |\n" + rows.join("\n"),
+      "| flag | file | our threads | Go s (median) | ours s (median) | Go/ours median [min–max] | Go peak RSS | ours peak RSS |\n" +
+      "| --- | --- | --- | --- | --- | --- | --- | --- |\n" +
+      rows.join("\n"),
   );
 }
 

@@ -15,6 +15,7 @@ import {
   ProgressSource,
 } from "./_progress.ts";
 import type { RecordSink } from "./_dnstap_records.ts";
+import type { ParallelSink } from "./_dnstap_parallel.ts";
 import { writeAll } from "./_write_all.ts";
 
 /** How the files are read. */
@@ -52,7 +53,7 @@ export async function logLine(line: string): Promise<void> {
 export async function readFiles(
   first: Input,
   rest: readonly string[],
-  sink: RecordSink,
+  sink: RecordSink | ParallelSink,
   out: OutputBuffer,
   options: FileReadOptions,
 ): Promise<FilesOutcome> {
@@ -91,7 +92,7 @@ export async function readFiles(
 /** Reads one input through; what stopped it early, or `null`. */
 async function readOne(
   input: Input,
-  sink: RecordSink,
+  sink: RecordSink | ParallelSink,
   out: OutputBuffer,
   options: FileReadOptions,
 ): Promise<unknown> {
@@ -108,20 +109,42 @@ async function readOne(
     windowSize: input.windowSize,
   });
   let checked = false;
+  const check = () => {
+    if (checked) return;
+    checked = true;
+    const ct = reader.summary.contentType;
+    if (ct !== null && ct !== DNSTAP_CONTENT_TYPE) {
+      throw new CliError(
+        `${input.name}: the content type is ${
+          JSON.stringify(ct)
+        }, not ${DNSTAP_CONTENT_TYPE}`,
+      );
+    }
+  };
   try {
     if (sink.full) return null;
-    await reader.forEachFrame((window, offset, length) => {
-      if (!checked) {
-        checked = true;
-        const ct = reader.summary.contentType;
-        if (ct !== null && ct !== DNSTAP_CONTENT_TYPE) {
-          throw new CliError(
-            `${input.name}: the content type is ${
-              JSON.stringify(ct)
-            }, not ${DNSTAP_CONTENT_TYPE}`,
-          );
-        }
+    if ("takeRun" in sink) {
+      // Threads: runs of frames go out in batches, output comes back in
+      // order; every batch of this input is written before the next input
+      // (or this one's fault) is taken up.
+      sink.sizeFor(input.size);
+      let failure: unknown = null;
+      try {
+        await reader.forEachRun(async (window, start, end) => {
+          check();
+          await sink.takeRun(window, start, end);
+          if (sink.full) throw LIMIT_REACHED;
+        });
+      } catch (error) {
+        failure = error;
       }
+      if (failure === LIMIT_REACHED || sink.full) return null;
+      await sink.drain();
+      if (failure !== null) throw failure;
+      return null;
+    }
+    await reader.forEachFrame((window, offset, length) => {
+      check();
       if (!sink.take(window, offset, length)) throw LIMIT_REACHED;
     });
     return null;

@@ -34,6 +34,7 @@ import {
 } from "./_dnstap_records.ts";
 import { type FilesOutcome, logLine, readFiles } from "./_dnstap_files.ts";
 import { runLive } from "./_dnstap_live.ts";
+import { type ParallelOptions, ParallelSink } from "./_dnstap_parallel.ts";
 import { useGoLocalZone } from "./_go_local_zone.ts";
 
 const HELP = `\
@@ -90,6 +91,12 @@ may be repeated, any value of one filter passes it):
   --client NETWORKS       the query address lies in one of these networks:
                           192.0.2.0/24, 2001:db8::/32, or single addresses
   --limit N               stop after N records printed (or written)
+  --threads N             format files (and stdin) on N worker threads, the
+                          output in order and the same as on one (default:
+                          with -y, -j and --json, the cores, at most 4, for
+                          stdin or files of 16 MiB or more in all; else 1:
+                          all on this thread, as -q, sockets and Frame
+                          Streams output are by default, the last two always)
 
 More:
   --progress auto|always|never
@@ -135,6 +142,7 @@ const OPTIONS = {
   rcode: { type: "string", multiple: true },
   client: { type: "string", multiple: true },
   limit: { type: "string" },
+  threads: { type: "string" },
   progress: { type: "string" },
   grace: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -155,6 +163,7 @@ interface Config {
   append: boolean;
   filter: DnstapFilterSpec;
   limit: number;
+  threads: number | null;
   progress: "auto" | "always" | "never";
   graceMs: number;
 }
@@ -180,10 +189,11 @@ export async function dnstap(args: string[]): Promise<number> {
   const output: RecordOutput = frames
     ? { kind: "frames" }
     : { kind: "text", format: goFormatter(config.format ?? "-q") };
+  let goZone = false;
   if (!frames && (config.format ?? "-q") === "-q" && mayReadZone()) {
     // The quiet clock in the local zone exactly as Go reads it (TZ, zone
     // files), not as the JavaScript engine does.
-    useGoLocalZone();
+    goZone = useGoLocalZone();
   }
   if (frames && config.write === "-" && Deno.stdout.isTerminal()) {
     throw usageError(
@@ -197,11 +207,24 @@ export async function dnstap(args: string[]): Promise<number> {
     const [firstPath, ...rest] = source.paths;
     const first = await openInput(firstPath!, maxFrameLength);
     let outcome: FilesOutcome;
-    let sink: RecordSink;
+    let sink: RecordSink | ParallelSink | null = null;
     try {
       const { out, close } = openOutput(config, source.paths);
       try {
-        sink = new RecordSink(out, {
+        const threads = config.threads ??
+          (config.format === "-q" || config.format === null
+            ? 1
+            : defaultThreads(first.size, rest));
+        if (!frames && threads > 1) {
+          sink = startThreads(out, {
+            threads,
+            format: config.format ?? "-q",
+            filter: config.filter,
+            limit: config.limit,
+            goZone,
+          });
+        }
+        sink ??= new RecordSink(out, {
           output,
           filter: config.filter,
           limit: config.limit,
@@ -211,8 +234,12 @@ export async function dnstap(args: string[]): Promise<number> {
           maxFrameLength,
           progress: config.progress,
         });
-        if (outcome !== "stdout-closed") sink.finish();
+        if (outcome !== "stdout-closed") {
+          if (sink instanceof RecordSink) sink.finish();
+          else out.flush();
+        }
       } finally {
+        if (sink instanceof ParallelSink) sink.close();
         close();
       }
     } catch (error) {
@@ -226,7 +253,7 @@ export async function dnstap(args: string[]): Promise<number> {
       throw error;
     }
     if (outcome === "stdout-closed") return 0;
-    await logLine(countsText(sink.counts, frames));
+    await logLine(countsText(sink!.counts, frames));
     return outcome === "failed" ? 1 : 0;
   }
   const { out, close } = openOutput(config, []);
@@ -247,6 +274,56 @@ export async function dnstap(args: string[]): Promise<number> {
   } finally {
     close();
   }
+}
+
+/**
+ * Starts the worker threads; `null` (one thread, with a line on stderr)
+ * where workers cannot be started.
+ */
+function startThreads(
+  out: OutputBuffer,
+  options: ParallelOptions,
+): ParallelSink | null {
+  try {
+    return new ParallelSink(out, options);
+  } catch (error) {
+    console.error(
+      `fstrm dnstap: no worker threads (${
+        error instanceof Error ? error.message : String(error)
+      }); formatting on one`,
+    );
+    return null;
+  }
+}
+
+/** Inputs smaller than this in all are formatted on one thread by default. */
+const THREADS_MIN_BYTES = 16 << 20;
+
+/**
+ * The default --threads for -y, -j and --json: the cores, at most 4, for
+ * stdin (or another input of unknown size) or files of 16 MiB or more in
+ * all; else 1 (starting workers takes longer than formatting a small
+ * file). -q takes 1: its line written from the bytes costs less than
+ * handing the batches over (docs/benchmarks.md).
+ */
+function defaultThreads(
+  firstSize: number | null,
+  rest: readonly string[],
+): number {
+  let total = firstSize ?? Infinity;
+  for (const path of rest) {
+    if (total >= THREADS_MIN_BYTES) break;
+    try {
+      total += path === "-" ? Infinity : Deno.statSync(path).size;
+    } catch {
+      // It will fail to open, and be said so.
+    }
+  }
+  if (total < THREADS_MIN_BYTES) return 1;
+  const cores = typeof navigator === "undefined"
+    ? 1
+    : navigator.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(4, cores));
 }
 
 /**
@@ -334,6 +411,9 @@ function configFrom(
   const limit = values.limit === undefined
     ? Infinity
     : integerOption(CMD, "--limit", values.limit as string, 0);
+  const threads = values.threads === undefined
+    ? null
+    : integerOption(CMD, "--threads", values.threads as string, 1, 64);
   const progress = (values.progress as string | undefined) ?? "auto";
   if (progress !== "auto" && progress !== "always" && progress !== "never") {
     throw usageError(
@@ -353,7 +433,17 @@ function configFrom(
     }
     graceMs = Math.round(n * 1000);
   }
-  return { source, format, write, append, filter, limit, progress, graceMs };
+  return {
+    source,
+    format,
+    write,
+    append,
+    filter,
+    limit,
+    threads,
+    progress,
+    graceMs,
+  };
 }
 
 /** `-l HOST:PORT`: `127.0.0.1:6000`, `[::1]:6000`, `:6000`. */

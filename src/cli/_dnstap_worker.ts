@@ -1,0 +1,86 @@
+// Private: the Web Worker of `fstrm dnstap --threads N`. Takes one `init`
+// message (the format, the filters, whether to use Go's local zone as the
+// main thread does), then batches of encoded data frames; answers each with
+// its output bytes and counts, the input buffer given back (all
+// transferred, not copied). Any failure is answered, with the batch's
+// number, as an error message. Says "ready" once it has taken `init`.
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
+import { BatchFormatter } from "./_dnstap_batch.ts";
+import type { BatchSettings } from "./_dnstap_batch.ts";
+import { useGoLocalZone } from "./_go_local_zone.ts";
+
+/** The first message: how to format. */
+export interface WorkerInit {
+  /** The format and filters. */
+  settings: BatchSettings;
+  /** Whether to read the local zone as Go does (the main thread did). */
+  goZone: boolean;
+}
+
+/** A batch to format: `buffer[0, length)`, frames with length words. */
+export interface WorkerBatch {
+  /** The batch's number, from 0, in input order. */
+  seq: number;
+  /** The frames' bytes. */
+  buffer: ArrayBuffer;
+  /** How many bytes of `buffer` hold frames. */
+  length: number;
+}
+
+/** A batch formatted. */
+export interface WorkerOutput {
+  /** The batch's number. */
+  seq: number;
+  /** The input buffer, given back for reuse. */
+  buffer: ArrayBuffer;
+  /** The output, `output[0, outputLength)`. */
+  output: ArrayBuffer;
+  /** How many bytes of `output` are the output. */
+  outputLength: number;
+  /** frames, output, filtered, malformed, unprintable. */
+  counts: [number, number, number, number, number];
+}
+
+/** The answer to a batch: its output, or why it failed. */
+export type WorkerReply = WorkerOutput | { seq: number; error: string };
+
+let formatter: BatchFormatter | null = null;
+
+self.onmessage = (event: MessageEvent<WorkerInit | WorkerBatch>) => {
+  const data = event.data;
+  if ("settings" in data) {
+    formatter = new BatchFormatter(data.settings);
+    if (data.goZone) useGoLocalZone();
+    self.postMessage("ready");
+    return;
+  }
+  try {
+    if (formatter === null) throw new Error("no init message");
+    const { bytes, counts } = formatter.format(
+      new Uint8Array(data.buffer),
+      data.length,
+    );
+    const output = bytes.buffer as ArrayBuffer;
+    const reply: WorkerReply = {
+      seq: data.seq,
+      buffer: data.buffer,
+      output,
+      outputLength: bytes.length,
+      counts: [
+        counts.frames,
+        counts.output,
+        counts.filtered,
+        counts.malformed,
+        counts.unprintable,
+      ],
+    };
+    self.postMessage(reply, [data.buffer, output]);
+  } catch (error) {
+    const reply: WorkerReply = {
+      seq: data.seq,
+      error: error instanceof Error ? error.message : String(error),
+    };
+    self.postMessage(reply);
+  }
+};
