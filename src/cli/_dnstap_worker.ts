@@ -4,8 +4,6 @@
 // its output bytes and counts, the input buffer given back (all
 // transferred, not copied). Any failure is answered, with the batch's
 // number, as an error message. Says "ready" once it has taken `init`.
-/// <reference no-default-lib="true" />
-/// <reference lib="deno.worker" />
 import { BatchFormatter } from "./_dnstap_batch.ts";
 import type { BatchSettings } from "./_dnstap_batch.ts";
 import { useGoLocalZone } from "./_go_local_zone.ts";
@@ -47,12 +45,20 @@ export type WorkerReply = WorkerOutput | { seq: number; error: string };
 
 let formatter: BatchFormatter | null = null;
 
-self.onmessage = (event: MessageEvent<WorkerInit | WorkerBatch>) => {
+/** The worker's global scope, as far as this module uses it (no triple-slash
+ * lib directive: JSR refuses those). */
+interface WorkerScope {
+  onmessage: ((event: MessageEvent<WorkerInit | WorkerBatch>) => void) | null;
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+}
+const scope = globalThis as unknown as WorkerScope;
+
+scope.onmessage = (event: MessageEvent<WorkerInit | WorkerBatch>) => {
   const data = event.data;
   if ("settings" in data) {
     formatter = new BatchFormatter(data.settings);
     if (data.goZone) useGoLocalZone();
-    self.postMessage("ready");
+    scope.postMessage("ready");
     return;
   }
   try {
@@ -75,12 +81,12 @@ self.onmessage = (event: MessageEvent<WorkerInit | WorkerBatch>) => {
         counts.unprintable,
       ],
     };
-    self.postMessage(reply, [data.buffer, output]);
+    scope.postMessage(reply, [data.buffer, output]);
   } catch (error) {
     const reply: WorkerReply = {
       seq: data.seq,
       error: error instanceof Error ? error.message : String(error),
     };
-    self.postMessage(reply);
+    scope.postMessage(reply);
   }
 };
