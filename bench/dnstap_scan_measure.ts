@@ -19,7 +19,7 @@ import {
   WasmDnstapScanner,
 } from "../src/_dnstap_scan_engine.ts";
 import { SCAN_OK } from "../src/_dnstap_scan_layout.ts";
-import { frameTables } from "../tests/dnstap_scan_support.ts";
+import { frameTables } from "../tests/_dnstap_scan.ts";
 
 const path = Deno.args[0] ??
   decodeURIComponent(

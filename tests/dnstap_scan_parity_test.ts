@@ -25,7 +25,7 @@ import {
   type Row,
   rowOf,
   rowsEqual,
-} from "./dnstap_scan_support.ts";
+} from "./_dnstap_scan.ts";
 
 function env(name: string): string | undefined {
   try {

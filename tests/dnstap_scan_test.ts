@@ -33,7 +33,7 @@ import {
   type Row,
   rowOf,
   rowsEqual,
-} from "./dnstap_scan_support.ts";
+} from "./_dnstap_scan.ts";
 
 const DIR = new URL("./data/dnstap/", import.meta.url);
 /** Messages without a question per capture: BIND answers opcode STATUS
