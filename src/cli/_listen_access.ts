@@ -36,17 +36,29 @@ export interface AccessOptions {
 /**
  * The values of {@linkcode ACCESS_OPTIONS}, checked against the target.
  *
+ * @param target Where the command listens; `null` when it reads files.
  * @throws {CliError} A usage error for a bad network, a bad count, or
- *   either on a Unix socket.
+ *   either on a Unix socket or with files.
  */
 export function accessOptions(
   command: string,
   values: Record<string, unknown>,
-  target: ListenTarget,
+  target: ListenTarget | null,
 ): AccessOptions {
   const allowText = values.allow as string[] | undefined;
   const perSourceText = values["max-conns-per-source"] as string | undefined;
   const out: AccessOptions = {};
+  if (target === null) {
+    if (allowText !== undefined || perSourceText !== undefined) {
+      throw usageError(
+        command,
+        `--${
+          allowText !== undefined ? "allow" : "max-conns-per-source"
+        } goes with -l HOST:PORT`,
+      );
+    }
+    return out;
+  }
   if (allowText !== undefined) {
     if (target.transport === "unix") {
       throw usageError(command, "--allow needs -l HOST:PORT, not -u");
