@@ -7,7 +7,7 @@
 // refuses a peer (counted); malformed frames and oversized frames (drops)
 // counted; off a terminal, a text report every --interval; usage errors.
 import assert from "node:assert/strict";
-import { DNSTAP, fstrm, sendAll } from "./_cli.ts";
+import { DNSTAP, fstrm, fstrmArgs, sendAll } from "./_cli.ts";
 import { closedAtOnce, LiveCommand } from "./_cli_live.ts";
 import { PAYLOADS } from "./_cli_dnstap.ts";
 import { interopTest } from "./_peers.ts";
@@ -291,6 +291,52 @@ Deno.test("fstrm top -u off a terminal prints a text report every --interval, th
     assert.match(text, /: 12 messages, \d+ queries, \d+ responses \(engine /);
   });
 });
+
+Deno.test({
+  name:
+    "fstrm top -u on a terminal redraws the report in place every --interval",
+  ignore: !hasScript(),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      // script(1) runs the command on a pseudo-terminal; its output is the
+      // terminal's.
+      const command = [
+        Deno.execPath(),
+        ...fstrmArgs([
+          "top",
+          "-u",
+          `${dir}/dnstap.sock`,
+          "--interval",
+          "0.2",
+          "--duration",
+          "1",
+        ]),
+      ].map((a) => `'${a}'`).join(" ");
+      const run = await new Deno.Command("script", {
+        args: ["-qfec", command, "/dev/null"],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(run.code, 0, dec.decode(run.stderr));
+      const screen = dec.decode(run.stdout);
+      // Each report clears the screen and starts at the top left.
+      const reports = screen.split("\x1b[H\x1b[2J").slice(1);
+      assert.ok(reports.length >= 3, screen);
+      for (const r of reports) assert.match(r, /^live on unix socket /);
+      assert.match(reports.at(-1)!, /\(stopped: duration\): 0 messages/);
+    });
+  },
+});
+
+/** Whether script(1) (util-linux) is there to give a pseudo-terminal. */
+function hasScript(): boolean {
+  try {
+    return Deno.statSync("/usr/bin/script").isFile;
+  } catch {
+    return false;
+  }
+}
 
 Deno.test("fstrm top: usage errors of the live options", async () => {
   await withTempDir(async (dir) => {
