@@ -85,9 +85,16 @@ if (Deno.args.includes("--send")) {
     { contentTypes: [DNSTAP], reconnect: false },
   );
   await using reader = await openFrameReader(arg("file", ""));
+  // Time spent waiting for room in the writer's queue: the socket, and so
+  // the receiver, not taking the bytes as fast as they come.
+  let waited = 0;
   await reader.forEachRun((window, start, end) => {
     const run = window.subarray(start, end);
-    return writer.tryWriteRun(run) ? undefined : writer.writeRun(run);
+    if (writer.tryWriteRun(run)) return undefined;
+    const t = performance.now();
+    return writer.writeRun(run).then(() => {
+      waited += performance.now() - t;
+    });
   });
   await writer.close();
   const seconds = (performance.now() - t0) / 1000;
@@ -95,6 +102,7 @@ if (Deno.args.includes("--send")) {
   console.log(JSON.stringify({
     frames: writer.stats.frames,
     seconds,
+    waited: waited / 1000,
     cpu: (cpu.user + cpu.system) / 1e6,
     rss: peakRss("self"),
   }));
@@ -139,6 +147,7 @@ async function startReceiver(args: string[]): Promise<Receiver> {
 interface WriterRun {
   frames: number;
   seconds: number;
+  waited: number;
   cpu: number;
   rss: number;
 }
@@ -171,6 +180,8 @@ interface Round {
   nullRate: number;
   topRate: number;
   ratio: number;
+  nullWaited: number;
+  topWaited: number;
   counted: boolean;
   topCpu: number;
   topRss: number;
@@ -235,6 +246,8 @@ try {
       nullRate: w0.frames / w0.seconds,
       topRate: w1.frames / w1.seconds,
       ratio: (w1.frames / w1.seconds) / (w0.frames / w0.seconds),
+      nullWaited: w0.waited / w0.seconds,
+      topWaited: w1.waited / w1.seconds,
       counted,
       topCpu: t.cpu,
       topRss: t.rss,
@@ -248,7 +261,11 @@ try {
         (r.nullRate / 1e3).toFixed(0)
       } k/s (${w0.seconds.toFixed(2)} s), -> top ${
         (r.topRate / 1e3).toFixed(0)
-      } k/s (${w1.seconds.toFixed(2)} s), ratio ${r.ratio.toFixed(2)}; top ${
+      } k/s (${w1.seconds.toFixed(2)} s), ratio ${
+        r.ratio.toFixed(2)
+      }; writer waiting ${(100 * r.nullWaited).toFixed(0)} % / ${
+        (100 * r.topWaited).toFixed(0)
+      } % of its time; top ${
         counted ? "counted all" : `counted ${report.messages}`
       } (engine ${report.engine}), CPU ${t.cpu.toFixed(2)} s, RSS ${
         t.rss.toFixed(0)
@@ -266,6 +283,16 @@ const rows: [string, number[], number][] = [
   ["writer -> null receiver, k messages/s", col((r) => r.nullRate / 1e3), 0],
   ["writer -> fstrm top -u, k messages/s", col((r) => r.topRate / 1e3), 0],
   ["ratio (top / null, per round)", col((r) => r.ratio), 2],
+  [
+    "writer share of time waiting for queue room, into null",
+    col((r) => r.nullWaited),
+    2,
+  ],
+  [
+    "writer share of time waiting for queue room, into top",
+    col((r) => r.topWaited),
+    2,
+  ],
   ["fstrm top CPU s (user+sys)", col((r) => r.topCpu), 2],
   ["fstrm top peak RSS MB", col((r) => r.topRss), 0],
   ["null receiver CPU s", col((r) => r.nullCpu), 2],
