@@ -151,6 +151,9 @@ export async function runLive(config: LiveConfig): Promise<number> {
 
   const stop = (): Promise<void> => {
     stopCalled.resolve();
+    // Before the receiver listens (a signal then), only marked: stop() is
+    // called again once it listens.
+    if (receiver === null) return Promise.resolve();
     stopping ??= (async () => {
       if (receiver === null) return;
       try {

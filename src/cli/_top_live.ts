@@ -294,30 +294,43 @@ export async function runTopLive<R extends object>(
   let signals = 0;
   const counter = run.counter;
   const limit = options.limit;
+  let failed = false;
 
   const scanner = new DnstapRunScanner<ConnectionInfo>(
     (cols, count, window) => {
       if (counted >= limit) return;
       const take = Math.min(count, limit - counted);
-      counter.add(cols, take, window);
+      try {
+        counter.add(cols, take, window);
+      } catch (error) {
+        // A bug, not the input's fault: say it and stop (exit 1).
+        failed = true;
+        void log(`cannot count: ${plainError(error)}`);
+        void stop("error");
+        throw error;
+      }
       counted += take;
       if (counted >= limit) stop("limit");
     },
     { engine: run.engine },
   );
 
+  // Called before the receiver listens (a signal then), it only marks the
+  // stop: the receiver is closed as soon as it is there.
   const stop = (reason: string): Promise<void> => {
     stopReason ??= reason;
     stopCalled.resolve();
+    if (receiver === null) return Promise.resolve();
+    const r = receiver;
     stopping ??= (async () => {
-      if (receiver === null) return;
       try {
-        const closed = receiver.close().then(() => true);
+        const closed = r.close().then(() => true);
         if (!await Promise.race([closed, now.promise.then(() => false)])) {
           // Stopping at once: the socket file goes now.
           await removeUnixSocket(options.target);
         }
       } catch (error) {
+        failed = true;
         await log(`receiver failed: ${plainError(error)}`);
       }
     })();
@@ -423,7 +436,7 @@ export async function runTopLive<R extends object>(
     if (Number.isFinite(options.durationMs)) {
       timers.push(setTimeout(() => void stop("duration"), options.durationMs));
     }
-    if (signals > 0) void stop("signal");
+    if (stopReason !== null) void stop(stopReason);
     // A report every interval until stop() is called.
     for (;;) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -453,8 +466,13 @@ export async function runTopLive<R extends object>(
     } catch (error) {
       if (!isBrokenPipe(error)) throw error;
     }
-    return 0;
+    return failed ? 1 : 0;
   } finally {
+    if (receiver !== null && stopping === null) {
+      // Leaving on an error: no grace, and no socket file left behind.
+      now.resolve();
+      await stop("error");
+    }
     for (const t of timers) clearTimeout(t);
     for (const [signal, handler] of handlers) {
       Deno.removeSignalListener(signal, handler);
