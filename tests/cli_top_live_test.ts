@@ -216,6 +216,52 @@ Deno.test("fstrm top -l --allow refuses a peer outside the networks, and counts 
   assert.equal(got.messages, 0);
 });
 
+Deno.test("fstrm top -l: a writer over TCP on the allow-list is counted; a second connection over --max-conns-per-source is rejected, counted", async () => {
+  const live = new LiveCommand([
+    "top",
+    "-l",
+    "127.0.0.1:0",
+    "--json",
+    "--allow",
+    "192.0.2.0/24,127.0.0.1",
+    "--max-conns-per-source",
+    "1",
+  ]);
+  let idle: Deno.Conn | null = null;
+  try {
+    const port = await live.port();
+    await sendAll({ transport: "tcp", hostname: "127.0.0.1", port }, [
+      ...PAYLOADS,
+    ]);
+    // One connection open (and served), then one too many.
+    idle = await Deno.connect({ hostname: "127.0.0.1", port });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await closedAtOnce(port), true);
+    await live.line(/--max-conns-per-source reached/);
+    idle.close();
+    idle = null;
+    live.child.kill("SIGTERM");
+  } catch (error) {
+    idle?.close();
+    await live.kill();
+    throw error;
+  }
+  const run = await live.end();
+  assert.equal(run.code, 0, run.stderr);
+  const got = reportOf(run.stdout);
+  assert.match(got.file, /^tcp 127\.0\.0\.1:\d+$/);
+  assert.equal(got.messages, PAYLOADS.length);
+  assert.equal(got.live.connections.total, 2);
+  assert.equal(got.live.connections.rejected, 1);
+  assert.equal(got.live.connections.refused, 0);
+  await withTempDir(async (dir) => {
+    assert.deepEqual(
+      comparable(got),
+      comparable(await fileReport(dir, [...PAYLOADS])),
+    );
+  });
+});
+
 Deno.test("fstrm top -u --limit N stops by itself after exactly N messages", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/dnstap.sock`;

@@ -9,6 +9,7 @@ import {
   DNSTAP_CONTENT_TYPE,
   encodeDataFrame,
   encodeFrameStream,
+  FrameReader,
 } from "../mod.ts";
 import {
   type DnstapColumns,
@@ -134,6 +135,29 @@ for (const engine of ENGINES) {
       assert.equal(receiver.stats.frames, total);
       assert.ok(scanner.batches >= CAPTURES.length);
     });
+  });
+}
+
+for (const engine of ENGINES) {
+  Deno.test(`DnstapRunScanner on FrameReader.forEachRun gives forEachDnstapBatch's columns (${engine})`, async () => {
+    for (const name of CAPTURES) {
+      const payloads = await payloadsOf(name);
+      const bytes = encodeFrameStream(payloads, {
+        contentType: DNSTAP_CONTENT_TYPE,
+      });
+      const rows: string[] = [];
+      const scanner = new DnstapRunScanner((c, n, w) => {
+        for (let i = 0; i < n; i++) rows.push(canonicalRow(c, i, w));
+      }, { engine });
+      // Small windows: many runs, frames across window edges.
+      const reader = new FrameReader(ReadableStream.from([bytes]), {
+        windowSize: 65536,
+        reuseWindow: true,
+      });
+      await reader.forEachRun(scanner.onRun);
+      assert.deepEqual(rows, await fileRows(payloads, engine), name);
+      assert.ok(scanner.batches > 2);
+    }
   });
 }
 
