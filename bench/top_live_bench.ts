@@ -6,6 +6,10 @@
 // subprocess, as a user runs it). Each writer's time runs from its connect
 // to close() resolving (FINISH: the receiver has read every frame).
 //
+// On a machine whose cores are busy with other work the wall times (and so
+// the ratio) are noise; the CPU seconds are not, and their ratio (writer /
+// top) says whether top, given a core of its own, would outrun the writer.
+//
 // "Keeps up" means both: every frame sent is counted by top (messages =
 // frames sent, no oversized drop, no connection error), and the writer's
 // rate into top is at least 90 % of its rate into the null receiver in the
@@ -294,6 +298,11 @@ const rows: [string, number[], number][] = [
     2,
   ],
   ["fstrm top CPU s (user+sys)", col((r) => r.topCpu), 2],
+  [
+    "CPU ratio (writer / top, per round; >= 1: top keeps up on a core of its own)",
+    col((r) => r.writerCpu / r.topCpu),
+    2,
+  ],
   ["fstrm top peak RSS MB", col((r) => r.topRss), 0],
   ["null receiver CPU s", col((r) => r.nullCpu), 2],
   ["writer CPU s (into top)", col((r) => r.writerCpu), 2],
