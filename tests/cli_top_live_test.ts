@@ -338,6 +338,46 @@ Deno.test("fstrm top -u off a terminal prints a text report every --interval, th
   });
 });
 
+Deno.test("fstrm top -u --json --interval prints a JSON line every interval, the last one final", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/dnstap.sock`;
+    const live = new LiveCommand([
+      "top",
+      "-u",
+      path,
+      "--json",
+      "--interval",
+      "0.1",
+      "--duration",
+      "0.6",
+    ]);
+    try {
+      await live.line(/listening on unix socket /);
+      await sendAll({ transport: "unix", path }, [...PAYLOADS]);
+    } catch (error) {
+      await live.kill();
+      throw error;
+    }
+    const run = await live.end();
+    assert.equal(run.code, 0, run.stderr);
+    const lines = dec.decode(run.stdout).trimEnd().split("\n");
+    assert.ok(lines.length >= 3, lines.join("\n"));
+    const reports = lines.map((l) => JSON.parse(l) as LiveReport);
+    // Totals since the start: never shrinking; only the last is final.
+    for (let k = 1; k < reports.length; k++) {
+      assert.ok(reports[k]!.messages >= reports[k - 1]!.messages);
+      assert.equal(reports[k - 1]!.live.stopped, null);
+    }
+    const last = reports.at(-1)!;
+    assert.equal(last.live.stopped, "duration");
+    assert.equal(last.messages, PAYLOADS.length);
+    assert.deepEqual(
+      comparable(last),
+      comparable(await fileReport(dir, [...PAYLOADS])),
+    );
+  });
+});
+
 Deno.test({
   name:
     "fstrm top -u on a terminal redraws the report in place every --interval",

@@ -2,8 +2,9 @@
 // runs of frames go through the columnar dnstap scan (DnstapRunScanner)
 // into top's counters, with no object per message; every --interval a
 // report (the same as `top -r`'s, plus a live part: time, rates,
-// connections, drops): redrawn in place on a terminal, appended otherwise,
-// and with --json only one, at the end. It stops on SIGINT or SIGTERM (open
+// connections, drops): redrawn in place on a terminal, appended otherwise;
+// with --json one object at the end, or one line every --interval when that
+// is given. It stops on SIGINT or SIGTERM (open
 // streams get --grace, a second signal stops at once), after --limit
 // messages or --duration seconds, and prints its final report, exit 0.
 //
@@ -60,8 +61,9 @@ Live (instead of -r):
                           :6000 for all IPv4 addresses, port 0: any free
                           port, printed on stderr)
   --interval SECONDS      report every SECONDS (default 1): redrawn in place
-                          on a terminal, appended otherwise; with --json a
-                          single report at the end
+                          on a terminal, appended otherwise; with --json
+                          one object at the end, or, when --interval is
+                          given, one line each interval (the last final)
   --limit N               stop after N messages
   --duration SECONDS      stop after SECONDS
   --grace SECONDS         when stopping, how long open streams get to reach
@@ -74,6 +76,8 @@ export interface LiveOptions extends AccessOptions {
   target: ListenTarget;
   /** Milliseconds between reports. */
   intervalMs: number;
+  /** Whether --interval was given (with --json: a line every interval). */
+  intervalGiven: boolean;
   /** Messages to count before stopping (Infinity: no limit). */
   limit: number;
   /** Milliseconds before stopping (Infinity: none). */
@@ -157,6 +161,7 @@ export function liveOptions(
   return {
     target,
     ...accessOptions(CMD, values, target),
+    intervalGiven: interval !== undefined,
     intervalMs: interval === undefined
       ? 1000
       : Math.max(1, Math.round(secondsOption("--interval", interval) * 1000)),
@@ -449,7 +454,7 @@ export async function runTopLive<R extends object>(
       ]);
       clearTimeout(timer);
       if (!ticked) break;
-      if (!run.json) {
+      if (!run.json || options.intervalGiven) {
         try {
           await show();
         } catch (error) {
