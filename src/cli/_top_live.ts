@@ -246,7 +246,7 @@ export interface LiveState {
   readonly frames: number;
   /** Data frames over --max-frame-length, skipped. */
   readonly oversized: number;
-  /** Why it stopped (`SIGINT`, `SIGTERM`, `limit`, `duration`); null while running. */
+  /** Why it stopped (`SIGINT`, `SIGTERM`, `limit`, `duration`, `error`); null while running. */
   readonly stopped: string | null;
 }
 
