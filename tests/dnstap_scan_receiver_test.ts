@@ -19,13 +19,14 @@ import {
   HAS_QUESTION,
   SCAN_BAD_PROTOBUF,
   SCAN_CAPACITY,
+  SCAN_OK,
 } from "../src/dnstap_scan.ts";
 import { type ConnectionInfo, FrameReceiver } from "../src/frame_receiver.ts";
 import { decodeFrames } from "../src/frame_decoder.ts";
 import { encodeDnstap } from "../src/dnstap.ts";
 import { rowOf } from "./_dnstap_scan.ts";
 import { sendAll } from "./_cli.ts";
-import { withTempDir } from "./_support.ts";
+import { rng, withTempDir } from "./_support.ts";
 
 const DIR = new URL("./data/dnstap/", import.meta.url);
 const CAPTURES = ["knot", "bind", "unbound", "dnsdist"] as const;
@@ -192,6 +193,60 @@ Deno.test("DnstapRunScanner keeps the batches of concurrent connections apart", 
     assert.equal(got.length, 4);
     assert.deepEqual(got, expected);
   });
+});
+
+Deno.test("DnstapRunScanner gives forEachDnstapBatch's rows however the frames are cut into runs, mutated and cut messages among them (both engines)", async () => {
+  const next = rng(14);
+  const pool = (await Promise.all(CAPTURES.map(payloadsOf))).flat();
+  let malformed = 0;
+  for (let round = 0; round < 60; round++) {
+    // Some messages, some of them with bytes flipped or cut short.
+    const payloads: Uint8Array[] = [];
+    const n = 1 + (next() % 300);
+    for (let k = 0; k < n; k++) {
+      const p = pool[next() % pool.length]!.slice();
+      const what = next() % 4;
+      if (what === 0 && p.length > 0) p[next() % p.length] = next() & 0xff;
+      // Cut short (never to nothing: an empty frame is the control escape).
+      payloads.push(what === 1 ? p.subarray(0, 1 + (next() % p.length)) : p);
+    }
+    const frames = payloads.map((p) => encodeDataFrame(p));
+    const bytes = new Uint8Array(frames.reduce((a, f) => a + f.length, 0));
+    const starts: number[] = [];
+    let at = 0;
+    for (const f of frames) {
+      starts.push(at);
+      bytes.set(f, at);
+      at += f.length;
+    }
+    for (const engine of ENGINES) {
+      const rows: string[] = [];
+      const scanner = new DnstapRunScanner((c, count, w) => {
+        for (let i = 0; i < count; i++) rows.push(canonicalRow(c, i, w));
+      }, { engine });
+      // Runs of 1 to 40 frames, each in a window of its own bytes with
+      // others around (as a read buffer holds them).
+      for (let k = 0; k < frames.length;) {
+        const m = Math.min(frames.length - k, 1 + (next() % 40));
+        const from = starts[k]!;
+        const to = k + m < frames.length ? starts[k + m]! : bytes.length;
+        const pad = next() % 8;
+        const window = new Uint8Array(pad + (to - from) + 3).fill(0xee);
+        window.set(bytes.subarray(from, to), pad);
+        scanner.onRun(window, pad, pad + to - from, m);
+        k += m;
+      }
+      assert.deepEqual(
+        rows,
+        await fileRows(payloads, engine),
+        `round ${round}`,
+      );
+      malformed += rows.filter((r) => !r.includes(`"status":${SCAN_OK},`))
+        .length;
+    }
+  }
+  // The mutations reached the error paths.
+  assert.ok(malformed > 500, `${malformed} malformed rows`);
 });
 
 /** `count` tiny dnstap frames in one run. */
