@@ -14,7 +14,7 @@ import { interopTest } from "./_peers.ts";
 import { withTempDir } from "./_support.ts";
 import { decodeFrames, encodeFrameStream } from "../mod.ts";
 import type { TopReport } from "../src/cli/top.ts";
-import type { LiveState } from "../src/cli/_top_live.ts";
+import { type LiveState, screenText } from "../src/cli/_top_live.ts";
 
 const DIR = new URL("./data/dnstap/", import.meta.url);
 const CAPTURES = ["knot", "bind", "unbound", "dnsdist"] as const;
@@ -399,20 +399,52 @@ Deno.test({
         ]),
       ].map((a) => `'${a}'`).join(" ");
       const run = await new Deno.Command("script", {
-        args: ["-qfec", command, "/dev/null"],
+        // A screen of 60 rows by 200 columns: room for the whole report.
+        args: ["-qfec", `stty rows 60 cols 200; ${command}`, "/dev/null"],
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
       }).output();
       assert.equal(run.code, 0, dec.decode(run.stderr));
       const screen = dec.decode(run.stdout);
-      // Each report clears the screen and starts at the top left.
-      const reports = screen.split("\x1b[H\x1b[2J").slice(1);
+      // Each report starts at the top left; the first and the final one
+      // clear the screen, the others are drawn over the last (each line
+      // erased to its end, the rest of the screen after them).
+      const reports = screen.split("\x1b[H").slice(1);
       assert.ok(reports.length >= 3, screen);
-      for (const r of reports) assert.match(r, /^live on unix socket /);
-      assert.match(reports.at(-1)!, /\(stopped: duration\): 0 messages/);
+      assert.ok(reports[0]!.startsWith("\x1b[2J"));
+      for (const r of reports.slice(1, -1)) {
+        assert.match(r, /^live on unix socket /);
+        assert.ok(r.endsWith("\x1b[K\r\n\x1b[J"), JSON.stringify(r));
+      }
+      assert.match(
+        reports.at(-1)!,
+        /^\x1b\[2Jlive on unix socket .*\(stopped: duration\): 0 messages/,
+      );
     });
   },
+});
+
+Deno.test("screenText fits a report to the terminal: lines erased to their end, wrapped lines counted, the rest said in one line", () => {
+  const text = "a\nbb\n" + "c".repeat(25) + "\nd\ne\n";
+  // Everything fits in 10 rows of 10 columns (c… takes 3 rows).
+  assert.equal(
+    screenText(text, 10, 10, false),
+    "\x1b[Ha\x1b[K\nbb\x1b[K\n" + "c".repeat(25) +
+      "\x1b[K\nd\x1b[K\ne\x1b[K\n\x1b[J",
+  );
+  // 6 rows: 5 usable (never the last: no scroll); a, bb and c… take 5,
+  // so bb, c… give way to the count.
+  assert.equal(
+    screenText(text, 6, 10, true),
+    "\x1b[H\x1b[2Ja\x1b[K\nbb\x1b[K\n(3 more lines)\x1b[K\n\x1b[J",
+  );
+  // Wide columns: one row each; 4 usable rows for 5 lines.
+  assert.equal(
+    screenText(text, 5, 80, false),
+    "\x1b[Ha\x1b[K\nbb\x1b[K\n" + "c".repeat(25) +
+      "\x1b[K\n(2 more lines)\x1b[K\n\x1b[J",
+  );
 });
 
 /** Whether script(1) (util-linux) is there to give a pseudo-terminal. */

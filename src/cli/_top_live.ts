@@ -270,8 +270,50 @@ function protocolErrors(stats: ReceiverStats): number {
   return Object.values(stats.protocolErrors).reduce((a, b) => a + b, 0);
 }
 
-/** Clears a terminal and puts the cursor home. */
-const CLEAR = "\x1b[H\x1b[2J";
+/**
+ * The text as a screen of a terminal of `rows` × `columns`: from the top
+ * left, each line erased to its end, the rest of the screen erased (no
+ * flicker: nothing is blanked before it is redrawn), cut so that it never
+ * scrolls (long lines wrap: they take more rows); `first` clears the screen
+ * first.
+ */
+export function screenText(
+  text: string,
+  rows: number,
+  columns: number,
+  first: boolean,
+): string {
+  const lines = text.replace(/\n$/, "").split("\n");
+  const height = (line: string) =>
+    Math.max(1, Math.ceil(line.length / Math.max(1, columns)));
+  let used = 0;
+  let fit = 0;
+  while (fit < lines.length && used + height(lines[fit]!) <= rows - 1) {
+    used += height(lines[fit]!);
+    fit++;
+  }
+  let shown = lines;
+  if (fit < lines.length) {
+    // The last row that fits says what is left out.
+    shown = lines.slice(0, Math.max(0, fit - 1));
+    shown.push(`(${lines.length - shown.length} more lines)`);
+  }
+  return `${first ? "\x1b[H\x1b[2J" : "\x1b[H"}${
+    shown.join("\x1b[K\n")
+  }\x1b[K\n\x1b[J`;
+}
+
+/** The terminal's size (24 × 80 when it cannot be told). */
+function terminalSize(): { rows: number; columns: number } {
+  try {
+    const { rows, columns } = Deno.consoleSize();
+    // A pseudo-terminal whose size was never set says 0 × 0.
+    if (rows === 0 || columns === 0) return { rows: 24, columns: 80 };
+    return { rows: Math.max(3, rows), columns: Math.max(10, columns) };
+  } catch {
+    return { rows: 24, columns: 80 };
+  }
+}
 
 /**
  * Listens and reports until a signal, --limit or --duration; the exit code.
@@ -421,7 +463,8 @@ export async function runTopLive<R extends object>(
       });
       return { report, live };
     };
-    const show = async (): Promise<void> => {
+    let drawn = 0;
+    const show = async (final: boolean): Promise<void> => {
       const { report, live } = snapshot();
       if (run.json) {
         await writeAll(
@@ -429,12 +472,14 @@ export async function runTopLive<R extends object>(
           JSON.stringify({ ...report, live }) + "\n",
         );
       } else {
-        await writeAll(
-          Deno.stdout,
-          `${tty ? CLEAR : ""}${liveText(live)}${run.text(report)}${
-            tty ? "" : "\n"
-          }`,
-        );
+        const text = liveText(live) + run.text(report);
+        let out = text + "\n";
+        if (tty && final) out = "\x1b[H\x1b[2J" + text; // whole, to keep
+        else if (tty) {
+          const { rows, columns } = terminalSize();
+          out = screenText(text, rows, columns, drawn++ === 0);
+        }
+        await writeAll(Deno.stdout, out);
       }
     };
 
@@ -456,7 +501,7 @@ export async function runTopLive<R extends object>(
       if (!ticked) break;
       if (!run.json || options.intervalGiven) {
         try {
-          await show();
+          await show(false);
         } catch (error) {
           // stdout closed (| head): stop quietly.
           if (!isBrokenPipe(error)) throw error;
@@ -467,7 +512,7 @@ export async function runTopLive<R extends object>(
     }
     await stopping;
     try {
-      await show();
+      await show(true);
     } catch (error) {
       if (!isBrokenPipe(error)) throw error;
     }
