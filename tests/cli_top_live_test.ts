@@ -419,6 +419,7 @@ Deno.test({
       }
       assert.match(
         reports.at(-1)!,
+        // deno-lint-ignore no-control-regex
         /^\x1b\[2Jlive on unix socket .*\(stopped: duration\): 0 messages/,
       );
     });
