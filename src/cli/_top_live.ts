@@ -357,7 +357,7 @@ export async function runTopLive<R extends object>(
         throw error;
       }
       counted += take;
-      if (counted >= limit) stop("limit");
+      if (counted >= limit) void stop("limit");
     },
     { engine: run.engine },
   );
