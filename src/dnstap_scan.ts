@@ -62,6 +62,7 @@ import { wasmAvailable } from "./_wasm_engine.ts";
 import { formatDnstapAddress } from "./_dnstap_text.ts";
 
 export { DnstapColumns } from "./_dnstap_scan_layout.ts";
+export * from "./_dnstap_run_scanner.ts";
 export {
   HAS_DNS,
   HAS_DNS_RESPONSE,

@@ -29,9 +29,11 @@ import {
   removeUnixSocket,
 } from "./_targets.ts";
 import { writeAll } from "./_write_all.ts";
+import type { AccessOptions } from "./_listen_access.ts";
+import { refusalLine } from "./_capture_log.ts";
 
-/** What a live run needs. */
-export interface LiveConfig {
+/** What a live run needs (and who may connect: --allow, per source). */
+export interface LiveConfig extends AccessOptions {
   /** Where to listen. */
   target: ListenTarget;
   /** Where text or frames go. */
@@ -109,7 +111,11 @@ export function receiverText(stats: ReceiverStats): string {
   const n = stats.connectionsTotal;
   return `${n} connection${
     n === 1 ? "" : "s"
-  }; dropped: ${stats.oversizedFrames} oversized frames, ${protocol} connections for protocol errors, ${stats.ioErrors} for I/O errors, ${stats.connectionsRejected} rejected`;
+  }; dropped: ${stats.oversizedFrames} oversized frames, ${protocol} connections for protocol errors, ${stats.ioErrors} for I/O errors, ${stats.connectionsRejected} rejected${
+    stats.connectionsRefused === 0
+      ? ""
+      : `, ${stats.connectionsRefused} refused (--allow)`
+  }`;
 }
 
 /**
@@ -145,6 +151,9 @@ export async function runLive(config: LiveConfig): Promise<number> {
 
   const stop = (): Promise<void> => {
     stopCalled.resolve();
+    // Before the receiver listens (a signal then), only marked: stop() is
+    // called again once it listens.
+    if (receiver === null) return Promise.resolve();
     stopping ??= (async () => {
       if (receiver === null) return;
       try {
@@ -204,6 +213,11 @@ export async function runLive(config: LiveConfig): Promise<number> {
         oversize: "skip",
         gracePeriod: config.graceMs,
         onRun,
+        onRefused: (r) => void log(refusalLine(r)),
+        ...(config.allow === undefined ? {} : { allow: config.allow }),
+        ...(config.maxConnectionsPerSource === undefined
+          ? {}
+          : { maxConnectionsPerSource: config.maxConnectionsPerSource }),
       });
     } catch (error) {
       throw new CliError(

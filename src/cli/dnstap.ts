@@ -34,6 +34,11 @@ import {
 } from "./_dnstap_records.ts";
 import { type FilesOutcome, logLine, readFiles } from "./_dnstap_files.ts";
 import { runLive } from "./_dnstap_live.ts";
+import {
+  ACCESS_OPTIONS,
+  ACCESS_OPTIONS_HELP,
+  accessOptions,
+} from "./_listen_access.ts";
 import { type ParallelOptions, ParallelSink } from "./_dnstap_parallel.ts";
 import { useGoLocalZone } from "./_go_local_zone.ts";
 
@@ -106,7 +111,7 @@ More:
                           stdout is not; for a file, of 64 MiB or more)
   --grace SECONDS         on SIGINT or SIGTERM, how long open streams get to
                           reach STOP before they are closed (default 1)
-${INPUT_OPTIONS_HELP}  -h, --help              show this help
+${ACCESS_OPTIONS_HELP}${INPUT_OPTIONS_HELP}  -h, --help              show this help
 
 On exit a summary goes to stderr: frames read, records printed (or
 written), filtered out, malformed dnstap, not printable (records where the
@@ -128,6 +133,7 @@ error.
 
 const OPTIONS = {
   ...INPUT_OPTIONS,
+  ...ACCESS_OPTIONS,
   read: { type: "string", short: "r", multiple: true },
   unix: { type: "string", short: "u", multiple: true },
   listen: { type: "string", short: "l", multiple: true },
@@ -202,6 +208,11 @@ export async function dnstap(args: string[]): Promise<number> {
     );
   }
   const source = config.source;
+  const access = accessOptions(
+    CMD,
+    values,
+    source.kind === "listen" ? source.target : null,
+  );
   if (source.kind === "files") {
     // Open the first input first: a bad input leaves no empty output.
     const [firstPath, ...rest] = source.paths;
@@ -260,6 +271,7 @@ export async function dnstap(args: string[]): Promise<number> {
   try {
     return await runLive({
       target: source.target,
+      ...access,
       out,
       output,
       filter: config.filter,

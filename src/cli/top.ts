@@ -29,6 +29,12 @@ import { enumName, MESSAGE_TYPES, SOCKET_PROTOCOLS } from "../_dnstap_names.ts";
 import { rcodeName, typeName } from "../_dns_names.ts";
 import { readName, WireCursor } from "../_dns_wire.ts";
 import { formatDnstapAddress } from "../_dnstap_text.ts";
+import {
+  LIVE_OPTIONS,
+  LIVE_OPTIONS_HELP,
+  liveOptions,
+  runTopLive,
+} from "./_top_live.ts";
 
 const DEFAULT_TOP = 10;
 const DEFAULT_DEPTH = 2;
@@ -37,9 +43,9 @@ const DEFAULT_MEMORY_MB = 64;
 const SERIES_MAX = 600;
 
 const HELP = `\
-Usage: fstrm top [options] -r FILE
+Usage: fstrm top [options] (-r FILE | -u SOCKET | -l HOST:PORT)
 
-Reads a dnstap file (- reads stdin) and reports: messages by type and
+Reads a dnstap file (- reads stdin), or listens on a socket, and reports: messages by type and
 protocol; queries by QTYPE; responses by rcode; the top query names, whole
 and by their last --depth labels; the top clients (query_address); queries
 per second (min, median, max over the seconds from the first query to the
@@ -64,16 +70,21 @@ Options:
   --json                  one JSON object
 ${INPUT_OPTIONS_HELP}  -h, --help              show this help
 
-Live sockets are not read yet: capture to a file (fstrm capture) and read
-that.
+${LIVE_OPTIONS_HELP}
+On a socket the report adds the time, the message rate since the start and
+over the last interval, the connections (open, in all, refused by --allow,
+rejected by --max-conns-per-source, closed for errors) and the oversized
+frames dropped. SIGINT or SIGTERM stop it (open streams get --grace, then
+the final report; a second signal stops at once), exit 0.
 
-Exit status: 0 when the file was read to its end; 1 when it could not be
-opened or read to its end (after reporting what was read); 2 on a usage
-error.
+Exit status: 0 when the file was read to its end, or a socket stopped; 1
+when it could not be opened or read to its end (after reporting what was
+read), or a socket could not be listened on; 2 on a usage error.
 `;
 
 const OPTIONS = {
   ...INPUT_OPTIONS,
+  ...LIVE_OPTIONS,
   read: { type: "string", short: "r" },
   top: { type: "string", short: "n" },
   depth: { type: "string" },
@@ -194,6 +205,21 @@ async function run(args: string[]): Promise<number> {
   const memoryMb = typeof values.memory === "string"
     ? megabytes(values.memory)
     : DEFAULT_MEMORY_MB;
+  const live = liveOptions(values, positionals);
+  if (live !== null) {
+    const counter = new TopCounter({
+      depth,
+      memory: Math.floor(memoryMb * 1024 * 1024),
+    });
+    return await runTopLive(live, {
+      engine,
+      maxFrameLength,
+      json: values.json === true,
+      counter,
+      report: (context) => toReport(counter, { ...context, n }),
+      text: toText,
+    });
+  }
   let path = typeof values.read === "string" ? values.read : undefined;
   if (path === undefined && positionals.length === 1) path = positionals[0];
   else if (positionals.length > 0) {
