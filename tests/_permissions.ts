@@ -34,9 +34,9 @@ const SOCK = [
 /** The `fstrm` commands, each form with the flags it needs. */
 export const CLI_PERMISSIONS: readonly PermissionRow[] = [
   {
-    command: "fstrm --help, fstrm COMMAND --help",
+    command: "fstrm --help",
     flags: [],
-    note: "",
+    note: "also `fstrm COMMAND --help`",
   },
   {
     command: "fstrm stats FILE",
@@ -90,7 +90,7 @@ export const CLI_PERMISSIONS: readonly PermissionRow[] = [
     command: "fstrm dnstap -r FILE -y --threads N",
     flags: ["--allow-read=FILE,SRC"],
     note:
-      "SRC: the `src` directory of a local checkout (worker threads load their modules under read permission; none from JSR); without it, one thread and a warning",
+      "SRC: the `src` directory, when run from a checkout (worker threads load their modules under the read permission); without it, one thread and a warning",
     fallback: ["SRC"],
   },
   {
@@ -112,7 +112,7 @@ export const CLI_PERMISSIONS: readonly PermissionRow[] = [
   {
     command: "fstrm dnstap -l HOST:PORT",
     flags: ["--allow-net=HOST:PORT"],
-    note: "`--allow-net=HOST` with port 0",
+    note: "`--allow-net=HOST` with port 0; HOST is 0.0.0.0 for `-l :PORT`",
   },
   {
     command: "fstrm capture -u SOCK -w OUT",
@@ -197,18 +197,63 @@ export const CLI_PERMISSIONS: readonly PermissionRow[] = [
     command: "fstrm replay -t TYPE -a HOST -p PORT --tls --tls-ca CA -r FILE",
     flags: ["--allow-read=FILE,CA", "--allow-net=HOST:PORT"],
     note:
-      "with `--tls-cert CERT --tls-key KEY`, read on them too; `--tls-hostname NAME`: `--allow-net=NAME:PORT`",
+      "`--allow-read` on CERT and KEY too with `--tls-cert CERT --tls-key KEY`; `--allow-net=NAME:PORT` with `--tls-hostname NAME` (the name connected to)",
   },
 ];
 
-/** The public modules, each with the flags its API needs. */
-export const API_PERMISSIONS: readonly PermissionRow[] = [];
+/** An API and the flags it needs; `modules` state them in their docs. */
+export interface ApiPermissionRow extends PermissionRow {
+  /** The modules (paths from the root) whose module doc gives the flags. */
+  readonly modules: readonly string[];
+}
+
+/** The public modules, each API with the flags it needs. */
+export const API_PERMISSIONS: readonly ApiPermissionRow[] = [
+  {
+    command: "@fstrm/fstrm, /dnstap, /dns, /dnstap-scan",
+    flags: [],
+    note:
+      "on bytes and streams in memory: encoders, decoders, sessions, `FrameReader` on any source, the WebAssembly engine",
+    modules: ["mod.ts", "src/dnstap.ts", "src/dns.ts", "src/dnstap_scan.ts"],
+  },
+  {
+    command: "openFrameReader(FILE)",
+    flags: ["--allow-read=FILE"],
+    note: "",
+    modules: ["src/file.ts"],
+  },
+  {
+    command: 'FrameReceiver.listen({ transport: "unix", path: SOCK })',
+    flags: SOCK,
+    note: "",
+    modules: ["src/frame_receiver.ts"],
+  },
+  {
+    command: 'FrameReceiver.listen({ transport: "tcp", port: PORT })',
+    flags: ["--allow-net=127.0.0.1:PORT"],
+    note:
+      '`"tls"` too; `--allow-net=HOST:PORT` with a `hostname`, `--allow-net=HOST` with port 0',
+    modules: ["src/frame_receiver.ts"],
+  },
+  {
+    command: 'FrameWriter.connect({ transport: "unix", path: SOCK })',
+    flags: SOCK,
+    note: "",
+    modules: ["src/frame_writer.ts"],
+  },
+  {
+    command:
+      'FrameWriter.connect({ transport: "tcp", hostname: HOST, port: PORT })',
+    flags: ["--allow-net=HOST:PORT"],
+    note: '`"tls"` too; HOST as connected to (not `serverName`)',
+    modules: ["src/frame_writer.ts"],
+  },
+];
 
 /** A row as a line of the Markdown table. */
 export function markdownRow(row: PermissionRow): string {
   const flags = row.flags.length === 0 ? "none" : `\`${row.flags.join(" ")}\``;
-  const command = row.command.split(", ").map((c) => `\`${c}\``).join(", ");
-  return `| ${command} | ${flags} | ${row.note} |`;
+  return `| \`${row.command}\` | ${flags} | ${row.note} |`;
 }
 
 /** The cells of a Markdown table line, trimmed. */
@@ -219,4 +264,6 @@ export function cells(line: string): string[] {
 if (import.meta.main) {
   console.log("| command | flags | note |\n| --- | --- | --- |");
   for (const row of CLI_PERMISSIONS) console.log(markdownRow(row));
+  console.log("\n| API | flags | note |\n| --- | --- | --- |");
+  for (const row of API_PERMISSIONS) console.log(markdownRow(row));
 }

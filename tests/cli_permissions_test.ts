@@ -8,11 +8,12 @@
 // show that fallback). So the documented set is both enough and needed.
 // The runs go a few at a time; each Deno.test waits for its row's.
 import assert from "node:assert/strict";
-import { CLI, DNSTAP } from "./_cli.ts";
+import { CLI, DNSTAP, PERMISSIONS } from "./_cli.ts";
 import { selfSignedCert } from "./_tls.ts";
 import { delay } from "./_support.ts";
 import { freePort } from "./_frame_writer.ts";
 import {
+  API_PERMISSIONS,
   cells,
   CLI_PERMISSIONS,
   markdownRow,
@@ -66,13 +67,23 @@ function spawn(
   args: string[],
   options: { stdin?: Uint8Array; env?: Record<string, string> } = {},
 ): Child {
+  return spawnWith(["run", ...flags, CLI, ...args], options.stdin, options.env);
+}
+
+/** Runs `deno denoArgs`, its stderr gathered as it comes. */
+function spawnWith(
+  denoArgs: string[],
+  input?: Uint8Array,
+  env: Record<string, string> = {},
+): Child {
+  const options = { stdin: input };
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, CLI, ...args],
+    args: denoArgs,
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1", ...options.env },
+    env: { PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1", ...env },
   }).spawn();
   if (options.stdin !== undefined) {
     const w = child.stdin.getWriter();
@@ -249,7 +260,7 @@ const TZ_ARGS = (b: Bindings) => ["dnstap", "-r", b.FILE!, "-q"];
 const ZONE = "/usr/share/zoneinfo/America/New_York";
 
 const SCENARIOS: Record<string, Scenario> = {
-  "fstrm --help, fstrm COMMAND --help": once(
+  "fstrm --help": once(
     () => ["stats", "--help"],
     (out) => dec.decode(out).startsWith("Usage: fstrm stats"),
   ),
@@ -483,6 +494,177 @@ const SCENARIOS: Record<string, Scenario> = {
   ),
 };
 
+// ---------------------------------------------------------------------------
+// The APIs: a tiny program each, run with exactly the row's flags
+
+const SRC = (path: string) => JSON.stringify(`${ROOT}/${path}`);
+
+function spawnProgram(
+  flags: string[],
+  path: string,
+  args: string[],
+  stdin: boolean,
+): Child {
+  return spawnWith(
+    ["run", ...flags, path, ...args],
+    stdin ? INPUT_BYTES : undefined,
+  );
+}
+
+/** Runs a program to its end; ok when its stdout is `want`. */
+function api(
+  code: string,
+  want: string,
+  options: { args?: (b: Bindings) => string[]; stdin?: boolean } = {},
+): Scenario {
+  return async (flags, b) => {
+    Deno.writeTextFileSync(b.PROG!, code);
+    const run = spawnProgram(
+      flags,
+      b.PROG!,
+      options.args?.(b) ?? [],
+      options.stdin ?? false,
+    );
+    const { code: exit, stdout, stderr } = await run.done;
+    return {
+      code: exit,
+      stderr,
+      ok: exit === 0 && dec.decode(stdout) === want,
+    };
+  };
+}
+
+/** Starts a program that listens; sends SENT to it; ok when it got them. */
+function apiServer(
+  code: string,
+  target: (b: Bindings) => ConnectTarget,
+): Scenario {
+  return async (flags, b) => {
+    Deno.writeTextFileSync(b.PROG!, code);
+    const run = spawnProgram(flags, b.PROG!, [b.SOCK!, b.PORT!], false);
+    let exited = false;
+    void run.done.then(() => exited = true);
+    for (
+      let i = 0;
+      i < 3000 && !exited && !run.stderr().includes("listening");
+      i++
+    ) {
+      await delay(5);
+    }
+    if (!exited) await send(target(b)).catch(() => {});
+    const { code: exit, stdout, stderr } = await run.done;
+    return {
+      code: exit,
+      stderr,
+      ok: exit === 0 && dec.decode(stdout) === `${SENT.length}\n`,
+    };
+  };
+}
+
+/** Runs a writer program against a FrameReceiver here; ok when SENT came. */
+function apiClient(
+  code: string,
+  target: (b: Bindings) => ListenTarget,
+): Scenario {
+  return async (flags, b) => {
+    let frames = 0;
+    await using _receiver = await FrameReceiver.listen(target(b), {
+      onData: () => void frames++,
+    });
+    Deno.writeTextFileSync(b.PROG!, code);
+    const run = spawnProgram(flags, b.PROG!, [b.SOCK!, b.PORT!], true);
+    const { code: exit, stderr } = await run.done;
+    for (let i = 0; i < 200 && frames < SENT.length && exit === 0; i++) {
+      await delay(10);
+    }
+    return { code: exit, stderr, ok: frames === SENT.length };
+  };
+}
+
+const RECEIVER = (target: string) => `
+import { FrameReceiver } from ${SRC("src/frame_receiver.ts")};
+const [sock, port] = Deno.args;
+const receiver = await FrameReceiver.listen(${target});
+console.error("listening");
+let n = 0;
+for await (const _ of receiver) if (++n === ${SENT.length}) break;
+await receiver.close();
+console.log(n);
+`;
+
+const WRITER = (target: string) => `
+import { FrameWriter } from ${SRC("src/frame_writer.ts")};
+import { decodeFrames } from ${SRC("mod.ts")};
+const [sock, port] = Deno.args;
+const bytes = await new Response(Deno.stdin.readable).bytes();
+const writer = await FrameWriter.connect(${target}, {
+  contentTypes: ["protobuf:dnstap.Dnstap"],
+});
+let n = 0;
+for (const f of decodeFrames(bytes)) {
+  if (f.kind === "data" && n++ < ${SENT.length}) await writer.write(f.data);
+}
+await writer.close();
+`;
+
+const API_SCENARIOS: Record<string, Scenario> = {
+  "@fstrm/fstrm, /dnstap, /dns, /dnstap-scan": api(
+    `
+import { decodeFrames } from ${SRC("mod.ts")};
+import { decodeDnstap, formatDnstapQuiet } from ${SRC("src/dnstap.ts")};
+import { parseDnsMessage } from ${SRC("src/dns.ts")};
+import { forEachDnstapBatch } from ${SRC("src/dnstap_scan.ts")};
+const bytes = await new Response(Deno.stdin.readable).bytes();
+let parsed = 0, lines = 0, scanned = 0;
+for (const f of decodeFrames(bytes)) {
+  if (f.kind !== "data") continue;
+  const d = decodeDnstap(f.data);
+  const m = d.message?.queryMessage ?? d.message?.responseMessage;
+  if (m !== undefined) parsed += parseDnsMessage(m).questions.length;
+  if (formatDnstapQuiet(d) !== null) lines++;
+}
+const summary = await forEachDnstapBatch(
+  ReadableStream.from([bytes]),
+  (_columns, count) => void (scanned += count),
+  { engine: "wasm" },
+);
+console.log(parsed, lines, scanned, summary.engine);
+`,
+    "489 489 489 wasm\n",
+    { stdin: true },
+  ),
+  "openFrameReader(FILE)": api(
+    `
+import { openFrameReader } from ${SRC("src/file.ts")};
+await using reader = await openFrameReader(Deno.args[0]!);
+console.log((await reader.forEachFrame(() => {})).frames);
+`,
+    "489\n",
+    { args: (b) => [b.FILE!] },
+  ),
+  'FrameReceiver.listen({ transport: "unix", path: SOCK })': apiServer(
+    RECEIVER('{ transport: "unix", path: sock! }'),
+    (b) => ({ transport: "unix", path: b.SOCK! }),
+  ),
+  'FrameReceiver.listen({ transport: "tcp", port: PORT })': apiServer(
+    RECEIVER('{ transport: "tcp", port: Number(port) }'),
+    (b) => ({ transport: "tcp", hostname: "127.0.0.1", port: Number(b.PORT) }),
+  ),
+  'FrameWriter.connect({ transport: "unix", path: SOCK })': apiClient(
+    WRITER('{ transport: "unix", path: sock! }'),
+    (b) => ({ transport: "unix", path: b.SOCK! }),
+  ),
+  'FrameWriter.connect({ transport: "tcp", hostname: HOST, port: PORT })':
+    apiClient(
+      WRITER('{ transport: "tcp", hostname: "127.0.0.1", port: Number(port) }'),
+      (b) => ({
+        transport: "tcp",
+        hostname: "127.0.0.1",
+        port: Number(b.PORT),
+      }),
+    ),
+};
+
 /** The files in `dir`, sorted. */
 function files(dir: string): string[] {
   return [...Deno.readDirSync(dir)].filter((e) => e.isFile).map((e) =>
@@ -515,6 +697,7 @@ async function bindings(dir: string, row: PermissionRow): Promise<Bindings> {
     HOST: "127.0.0.1",
     PORT: String(freePort()),
     SRC: `${ROOT}/src`,
+    PROG: `${dir}/program.ts`,
     ZONE: `${dir}/zone`,
     USER: nameOf("/etc/passwd", Deno.uid()!),
     GROUP: nameOf("/etc/group", Deno.gid()!),
@@ -578,7 +761,8 @@ async function runVariant(
   try {
     const b = await bindings(dir, row);
     const filled = fill(variant.flags, b);
-    const outcome = await SCENARIOS[row.command]!(filled, b);
+    const outcome = await (SCENARIOS[row.command] ??
+      API_SCENARIOS[row.command])!(filled, b);
     return { variant, flags: filled, outcome };
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -591,7 +775,7 @@ let all: Map<PermissionRow, Promise<Result[]>> | undefined;
 function start(): Map<PermissionRow, Promise<Result[]>> {
   const queue: (() => Promise<void>)[] = [];
   const map = new Map<PermissionRow, Promise<Result[]>>();
-  for (const row of CLI_PERMISSIONS) {
+  for (const row of [...CLI_PERMISSIONS, ...API_PERMISSIONS]) {
     const jobs = [
       { name: "as documented", flags: [...row.flags] },
       ...variants(row.flags),
@@ -611,7 +795,7 @@ function start(): Map<PermissionRow, Promise<Result[]>> {
   return map;
 }
 
-for (const row of CLI_PERMISSIONS) {
+for (const row of [...CLI_PERMISSIONS, ...API_PERMISSIONS]) {
   Deno.test({
     name: `${row.command}: works with ${
       row.flags.join(" ") || "no flags"
@@ -619,7 +803,10 @@ for (const row of CLI_PERMISSIONS) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      assert(SCENARIOS[row.command], `no scenario for ${row.command}`);
+      assert(
+        SCENARIOS[row.command] ?? API_SCENARIOS[row.command],
+        `no scenario for ${row.command}`,
+      );
       all ??= start();
       const [documented, ...dropped] = await all.get(row)!;
       const o = documented!.outcome;
@@ -658,10 +845,68 @@ Deno.test("docs/cli.md shows the permission table of tests/_permissions.ts verba
   assert.deepEqual(cells(table[0]!), ["command", "flags", "note"]);
 });
 
+Deno.test("each API's module doc states the permissions of tests/_permissions.ts", async () => {
+  for (const row of API_PERMISSIONS) {
+    const want = row.flags.length === 0
+      ? "Permissions: none"
+      : `\`${row.flags.join(" ")}\``;
+    for (const module of row.modules) {
+      const text = await Deno.readTextFile(`${ROOT}/${module}`);
+      const doc = text.split("@module")[0]!.replace(/\n \* ?/g, " ");
+      assert(
+        doc.includes("Permissions"),
+        `${module}: no Permissions paragraph`,
+      );
+      assert(doc.includes(want), `${module}: does not say ${want}`);
+    }
+  }
+});
+
 globalThis.addEventListener("unload", () => {
   try {
     Deno.removeSync(tlsDir, { recursive: true });
   } catch {
     // gone
+  }
+});
+
+Deno.test("deno task fstrm grants each kind of flag the commands need, no other", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)).tasks;
+  const task = (tasks.fstrm as string).split(" ").filter((w) =>
+    w.startsWith("--")
+  );
+  // Each kind unscoped (the paths and hosts are the user's), but env: the
+  // variables are ours.
+  const needed = new Set<string>();
+  for (const row of CLI_PERMISSIONS) {
+    for (const flag of row.flags) {
+      needed.add(flag.startsWith("--allow-env=") ? flag : flag.split("=")[0]!);
+    }
+  }
+  assert.deepEqual(task.toSorted(), [...needed].sort());
+  assert.deepEqual(PERMISSIONS.toSorted(), task.toSorted());
+});
+
+Deno.test("deno task demo fails without any one of its flags", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)).tasks;
+  const flags = (tasks.demo as string).split(" ").filter((w) =>
+    w.startsWith("--")
+  );
+  assert(flags.length > 0);
+  for (const { name, flags: fewer } of variants(flags)) {
+    const tmp = await Deno.makeTempDir({ prefix: "fstrm-perm-demo-" });
+    try {
+      const run = await spawnWith(
+        ["run", ...fewer, `${ROOT}/demo.ts`],
+        undefined,
+        { TMPDIR: tmp },
+      ).done;
+      assert(
+        run.code !== 0 && DENIED.test(run.stderr),
+        `${name}: exit ${run.code}\n${run.stderr}`,
+      );
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
   }
 });
