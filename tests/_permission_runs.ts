@@ -272,8 +272,10 @@ async function bindings(dir: string, row: PermissionRow): Promise<Bindings> {
     SRC: `${ROOT}/src`,
     PROG: `${dir}/program.ts`,
     ZONE: `${dir}/zone`,
-    USER: nameOf("/etc/passwd", Deno.uid()!),
-    GROUP: nameOf("/etc/group", Deno.gid()!),
+    // Ours, from the directory we made (Deno.uid() needs --allow-sys, which
+    // `deno task test` does not give).
+    USER: nameOf("/etc/passwd", Deno.statSync(dir).uid!),
+    GROUP: nameOf("/etc/group", Deno.statSync(dir).gid!),
   };
   Deno.writeFileSync(b.FILE!, INPUT_BYTES);
   Deno.mkdirSync(b.DIR!);
