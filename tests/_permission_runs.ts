@@ -283,8 +283,13 @@ async function bindings(dir: string, row: PermissionRow): Promise<Bindings> {
   if (/CERT|CA/.test(row.command)) {
     tls ??= selfSignedCert(tlsDir);
     await tls;
-    b.CERT = b.CA = `${tlsDir}/cert.pem`;
+    b.CERT = `${tlsDir}/cert.pem`;
     b.KEY = `${tlsDir}/key.pem`;
+    // The same certificate as a file of its own, so that CA and CERT are
+    // two paths of one flag.
+    b.CA = `${dir}/ca.pem`;
+    Deno.copyFileSync(b.CERT, b.CA);
+    b.NAME = "localhost"; // the certificate names it (and 127.0.0.1)
   }
   return b;
 }
@@ -374,14 +379,19 @@ function start(
   return map;
 }
 
+/** Lines of a crash rather than a message: an uncaught error, a stack. */
+const CRASH = /Uncaught|^\s+at /m;
+
 /**
  * One Deno.test per row: with its flags it works (the scenario's check);
  * without any one flag, path or host it fails with Deno's permission error
- * and a non-zero exit, or shows the row's documented fallback.
+ * and a non-zero exit, or shows the row's documented fallback. With
+ * `messages` (the CLI), stderr must hold messages, never a crash.
  */
 export function permissionTests(
   rows: readonly PermissionRow[],
   scenarios: Record<string, Scenario>,
+  { messages = false }: { messages?: boolean } = {},
 ): void {
   let all: Map<PermissionRow, Promise<Result[]>> | undefined;
   for (const row of rows) {
@@ -402,6 +412,13 @@ export function permissionTests(
             documented!.flags.join(" ")
           }: exit ${o.code}, ok ${o.ok}\n${o.stderr}`,
         );
+        for (const r of [documented!, ...dropped]) {
+          const e = r.outcome.stderr;
+          assert(
+            !messages || !CRASH.test(e),
+            `${r.variant.name}: a crash\n${e}`,
+          );
+        }
         for (const r of dropped) {
           const d = r.outcome;
           if (row.fallback?.includes(r.variant.removed!)) {

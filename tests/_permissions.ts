@@ -10,7 +10,7 @@
 export interface PermissionRow {
   /**
    * The command as the docs show it; placeholders in capitals (FILE, OUT,
-   * SOCK, DIR, HOST, PORT, CERT, KEY, CA, SRC, ZONE, USER, GROUP).
+   * SOCK, DIR, HOST, PORT, NAME, CERT, KEY, CA, SRC, ZONE, USER, GROUP).
    */
   readonly command: string;
   /** The flags, exactly, with the same placeholders; empty: none. */
@@ -196,8 +196,19 @@ export const CLI_PERMISSIONS: readonly PermissionRow[] = [
   {
     command: "fstrm replay -t TYPE -a HOST -p PORT --tls --tls-ca CA -r FILE",
     flags: ["--allow-read=FILE,CA", "--allow-net=HOST:PORT"],
-    note:
-      "`--allow-read` on CERT and KEY too with `--tls-cert CERT --tls-key KEY`; `--allow-net=NAME:PORT` with `--tls-hostname NAME` (the name connected to)",
+    note: "",
+  },
+  {
+    command:
+      "fstrm replay -t TYPE -p PORT --tls --tls-ca CA --tls-hostname NAME -r FILE",
+    flags: ["--allow-read=FILE,CA", "--allow-net=NAME:PORT"],
+    note: "the name connected to, as given",
+  },
+  {
+    command:
+      "fstrm replay -t TYPE -a HOST -p PORT --tls --tls-ca CA --tls-cert CERT --tls-key KEY -r FILE",
+    flags: ["--allow-read=FILE,CA,CERT,KEY", "--allow-net=HOST:PORT"],
+    note: "a client certificate, for a collector that asks for one",
   },
 ];
 

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { DNSTAP, PERMISSIONS } from "./_cli.ts";
 import { delay } from "./_support.ts";
+import type { ListenTarget } from "../src/frame_receiver.ts";
 import { cells, CLI_PERMISSIONS, markdownRow } from "./_permissions.ts";
 import {
   type Bindings,
@@ -57,6 +58,17 @@ function reference(
 }
 
 const TZ_ARGS = (b: Bindings) => ["dnstap", "-r", b.FILE!, "-q"];
+
+/** A TLS collector on 127.0.0.1:PORT with the test certificate. */
+async function tlsListen(b: Bindings): Promise<ListenTarget> {
+  return {
+    transport: "tls",
+    hostname: "127.0.0.1",
+    port: Number(b.PORT),
+    cert: await Deno.readTextFile(b.CERT!),
+    key: await Deno.readTextFile(b.KEY!),
+  };
+}
 
 const SCENARIOS: Record<string, Scenario> = {
   "fstrm --help": once(
@@ -270,13 +282,7 @@ const SCENARIOS: Record<string, Scenario> = {
     ) => ["replay", "-t", DNSTAP, "-a", b.HOST!, "-p", b.PORT!, "-r", b.FILE!],
   ),
   "fstrm replay -t TYPE -a HOST -p PORT --tls --tls-ca CA -r FILE": toReceiver(
-    async (b) => ({
-      transport: "tls",
-      hostname: "127.0.0.1",
-      port: Number(b.PORT),
-      cert: await Deno.readTextFile(b.CERT!),
-      key: await Deno.readTextFile(b.KEY!),
-    }),
+    tlsListen,
     (b) => [
       "replay",
       "-t",
@@ -292,9 +298,43 @@ const SCENARIOS: Record<string, Scenario> = {
       b.FILE!,
     ],
   ),
+  "fstrm replay -t TYPE -p PORT --tls --tls-ca CA --tls-hostname NAME -r FILE":
+    toReceiver(tlsListen, (b) => [
+      "replay",
+      "-t",
+      DNSTAP,
+      "-p",
+      b.PORT!,
+      "--tls",
+      "--tls-ca",
+      b.CA!,
+      "--tls-hostname",
+      b.NAME!,
+      "-r",
+      b.FILE!,
+    ]),
+  "fstrm replay -t TYPE -a HOST -p PORT --tls --tls-ca CA --tls-cert CERT --tls-key KEY -r FILE":
+    toReceiver(tlsListen, (b) => [
+      "replay",
+      "-t",
+      DNSTAP,
+      "-a",
+      b.HOST!,
+      "-p",
+      b.PORT!,
+      "--tls",
+      "--tls-ca",
+      b.CA!,
+      "--tls-cert",
+      b.CERT!,
+      "--tls-key",
+      b.KEY!,
+      "-r",
+      b.FILE!,
+    ]),
 };
 
-permissionTests(CLI_PERMISSIONS, SCENARIOS);
+permissionTests(CLI_PERMISSIONS, SCENARIOS, { messages: true });
 
 Deno.test("docs/cli.md shows the permission table of tests/_permissions.ts verbatim", async () => {
   const text = await Deno.readTextFile(`${ROOT}/docs/cli.md`);
