@@ -56,7 +56,8 @@ export const CLI_PERMISSIONS: readonly PermissionRow[] = [
   {
     command: "fstrm dump FILE OUT",
     flags: ["--allow-read=FILE", "--allow-write=OUT"],
-    note: "`--allow-read=FILE,OUT` lets it refuse an OUT that is FILE",
+    note:
+      "an OUT that is FILE is refused; one that is FILE under another name (a link) only with `--allow-read=FILE,OUT`",
   },
   {
     command: "fstrm dump - -",
@@ -96,7 +97,8 @@ export const CLI_PERMISSIONS: readonly PermissionRow[] = [
   {
     command: "fstrm dnstap -r FILE -w OUT",
     flags: ["--allow-read=FILE", "--allow-write=OUT"],
-    note: "`--allow-read=OUT` too lets it refuse an OUT that is an input",
+    note:
+      "an OUT that is an input is refused; one that is an input under another name (a link) only with `--allow-read=FILE,OUT`",
   },
   {
     command: "fstrm dnstap -r - -w -",
