@@ -158,7 +158,12 @@ export const CLI_PERMISSIONS: readonly PermissionRow[] = [
   {
     command: "fstrm capture -a HOST -p PORT -w OUT",
     flags: ["--allow-write=OUT", "--allow-net=HOST:PORT", "--allow-ffi"],
-    note: "also with `--allow NET`, `--max-conns-per-source`",
+    note: "",
+  },
+  {
+    command: "fstrm capture -a HOST -p PORT --allow NET -w OUT",
+    flags: ["--allow-write=OUT", "--allow-net=HOST:PORT", "--allow-ffi"],
+    note: "the allow-list needs nothing more; nor `--max-conns-per-source`",
   },
   {
     command: "fstrm capture -a HOST -p 0 -w OUT",
