@@ -84,7 +84,7 @@ export const CLI_PERMISSIONS: readonly PermissionRow[] = [
     command: "fstrm dnstap -r FILE -q",
     flags: ["--allow-read=FILE,ZONE", "--allow-env=TZ"],
     note:
-      "reads the zone as the Go tool does: ZONE is /etc/localtime with TZ unset, TZ's file for `TZ=/path`, /usr/share/zoneinfo for a name; without these flags, the JavaScript engine's zone (the same but for `TZ=/path`)",
+      "reads the zone as the Go tool does: ZONE is /etc/localtime with TZ unset, TZ's file for `TZ=/path`, /usr/share/zoneinfo for a name; without these flags, the JavaScript engine's zone (the same since 1970, but for `TZ=/path`: [dnstap.md](dnstap.md#the-quiet-formats-clock))",
     fallback: ["ZONE", "--allow-env=TZ"],
   },
   {
