@@ -210,3 +210,31 @@ Deno.test("each API's module doc states the permissions of tests/_permissions.ts
     }
   }
 });
+
+Deno.test("FrameWriter.connect rejects a connection the permissions refuse at once, with no retry", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fstrm-perm-" });
+  try {
+    const program = `${dir}/program.ts`;
+    // Without the permission (no flags), within a minute's connectTimeout:
+    // a retry would go to onError first.
+    Deno.writeTextFileSync(
+      program,
+      `
+import { FrameWriter } from ${SRC("src/frame_writer.ts")};
+let retried = 0;
+try {
+  await FrameWriter.connect({ transport: "tcp", port: 9 }, {
+    connectTimeout: 60_000,
+    onError: () => void retried++,
+  });
+} catch (error) {
+  console.log((error as Error).name, retried);
+}
+`,
+    );
+    const run = await spawnWith(["run", program]).done;
+    assert.equal(dec.decode(run.stdout), "NotCapable 0\n", run.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
