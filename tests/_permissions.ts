@@ -1,10 +1,11 @@
 // The permissions of each `fstrm` command and of each API, as data: the
 // one source of the table in docs/cli.md ("## Permissions") and of the
-// module docs' "Permissions" paragraphs. tests/cli_permissions_test.ts
-// runs every row with exactly these flags (it must work) and with each flag,
-// and each path or host of a flag, taken away (it must fail with Deno's
-// permission error), and checks that the docs show every row verbatim.
-// `deno run tests/_permissions.ts` prints the CLI table as docs/cli.md has it.
+// module docs' "Permissions" paragraphs. tests/cli_permissions_test.ts and
+// tests/api_permissions_test.ts run every row with exactly these flags (it
+// must work) and with each flag, and each path or host of a flag, taken away
+// (it must fail with Deno's permission error), and check that the docs show
+// every row. `deno run tests/_permissions.ts` prints the tables (the CLI's
+// as docs/cli.md has it; the APIs' for the README).
 
 /** A command line and the exact flags it needs. */
 export interface PermissionRow {
