@@ -3,9 +3,17 @@
  * for fstrm-bin's `fstrm_capture`, `fstrm_dump` and `fstrm_replay`, and more.
  *
  * ```sh
- * deno install -gA -n fstrm jsr:@fstrm/fstrm/cli
+ * deno install -g --allow-read --allow-write --allow-net --allow-env=TZ \
+ *   --allow-ffi -n fstrm jsr:@fstrm/fstrm/cli
  * fstrm stats capture.fstrm
  * ```
+ *
+ * Permissions: those flags cover every command (`--allow-ffi`: only
+ * `capture`'s SIGUSR1 guard; `--allow-env=TZ`: only `dnstap -q`'s local
+ * time). Each command needs less, scoped to its files and sockets, e.g.
+ * `fstrm stats FILE` only `--allow-read=FILE`: the table is in docs/cli.md
+ * ("Permissions"). {@linkcode main} runs in the calling program, under its
+ * permissions.
  *
  * @example Running a command from a program
  * ```ts

@@ -7,8 +7,10 @@
 // its file with STOP; then `fstrm stats` reads the file back. The file is
 // kept, and its path printed.
 //
-// Permissions: --allow-read --allow-write (the temporary directory, its
-// socket and the file).
+// Permissions: --allow-read --allow-write --allow-net (the temporary
+// directory, its socket and the file; Deno asks net access to `unix:PATH`
+// for a Unix socket, and cannot scope it to a directory, nor read and write
+// to a temporary directory not yet named).
 import { DNSTAP_CONTENT_TYPE } from "./mod.ts";
 import { openFrameReader } from "./src/file.ts";
 import { FrameWriter } from "./src/frame_writer.ts";

@@ -9,6 +9,10 @@
  * Nothing exported here needs a Deno API, so the same code runs on all three
  * runtimes, with the WebAssembly scan engine wherever WebAssembly is there.
  *
+ * Permissions: none. It works on bytes and streams you hand it; opening
+ * files and sockets is for the Deno subpaths (`./file`, `./frame-receiver`,
+ * `./frame-writer`), whose docs give the exact flags.
+ *
  * The root holds what most programs use; the rest has a subpath export of
  * its own: `@fstrm/fstrm/constants` (the protocol's limits and field types),
  * `@fstrm/fstrm/errors` (the error classes and their reason types),

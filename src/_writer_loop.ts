@@ -139,7 +139,8 @@ export class WriterLoop {
 
   /**
    * The first connection: failures to connect are retried, with the
-   * reconnect backoff, until connectTimeout has passed.
+   * reconnect backoff, until connectTimeout has passed; but not a refusal
+   * by Deno's permissions (NotCapable), which no retry can change.
    */
   async #connectFirst(): Promise<void> {
     const { reconnect, connectTimeout } = this.#settings;
@@ -151,7 +152,9 @@ export class WriterLoop {
         conn = await dial(this.#target);
       } catch (error) {
         const left = until - performance.now();
-        if (this.#aborted || left <= 0) throw error;
+        if (
+          this.#aborted || left <= 0 || error instanceof Deno.errors.NotCapable
+        ) throw error;
         this.#report(asError(error));
         await this.#sleep(Math.min(delay, left));
         delay = Math.min(delay * 2, reconnect!.maxDelay);

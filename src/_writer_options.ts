@@ -56,7 +56,8 @@ export interface FrameWriterOptions extends WriterSessionOptions {
    * before it rejects with the last attempt's error: a collector that is
    * starting up, or restarting, can be waited for. Only failures to connect
    * are retried (no socket there yet, connection refused, …): a collector
-   * that answers and breaks the handshake fails `connect()` at once. `0`
+   * that answers and breaks the handshake fails `connect()` at once, and so
+   * does a connection Deno's permissions refuse (`NotCapable`). `0`
    * (or `reconnect: false`) makes one attempt. Each attempt that is retried
    * goes to `onError`.
    *

@@ -15,6 +15,8 @@
  *   {@linkcode dnsRcodeName} and {@linkcode dnsOpcodeName} name numbers as
  *   miekg/dns does.
  *
+ * Permissions: none.
+ *
  * @example Reading the DNS messages of a dnstap file
  * ```ts
  * import { decodeFrames, DNSTAP_CONTENT_TYPE, encodeFrameStream } from "@fstrm/fstrm";

@@ -23,6 +23,9 @@
  * The DNS messages inside (`queryMessage`, `responseMessage`) stay wire-format
  * bytes in the decoded objects.
  *
+ * Permissions: none (the quiet format's local time is the JavaScript
+ * engine's zone: no `TZ` or zone file is read).
+ *
  * @example Decoding a dnstap file
  * ```ts
  * import { decodeFrames, DNSTAP_CONTENT_TYPE, encodeFrameStream } from "@fstrm/fstrm";

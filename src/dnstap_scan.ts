@@ -11,6 +11,9 @@
  * `read(buffer)` source) can be scanned. Both engines of the scan give
  * identical columns: `"wasm"` (WebAssembly) and `"ts"` (TypeScript).
  *
+ * Permissions: none, the WebAssembly engine included (its bytes are in the
+ * module); reading a file is `openFrameReader`'s (`--allow-read=FILE`).
+ *
  * @example Counting queries per query type
  * ```ts
  * import { encodeFrameStream } from "@fstrm/fstrm";

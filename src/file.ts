@@ -2,7 +2,9 @@
  * Reading Frame Streams files by path, in Deno: {@linkcode openFrameReader}
  * opens a file and gives a {@linkcode FrameReader} that closes it. The
  * reader itself is portable (`@fstrm/fstrm`); only opening a file by path
- * needs Deno (and `--allow-read`).
+ * needs Deno.
+ *
+ * Permissions: `--allow-read=FILE` for the file opened, nothing else.
  *
  * @example Counting the frames of a capture file
  * ```ts

@@ -11,6 +11,14 @@
  * writers it stops reading from their sockets (flow control) instead of
  * buffering without bound.
  *
+ * Permissions: on a Unix socket SOCK,
+ * `--allow-read=SOCK --allow-write=SOCK --allow-net=unix:SOCK` (Deno asks
+ * all three; a stale socket file is looked at and removed under the first
+ * two); on TCP or TLS, `--allow-net=127.0.0.1:PORT` (the default hostname),
+ * `--allow-net=HOST:PORT` with a `hostname`, `--allow-net=HOST` with port
+ * 0 (Deno cannot scope an unknown port). Certificates and keys are PEM
+ * strings: reading them from files takes `--allow-read` on those files.
+ *
  * @example Receiving a unidirectional stream over TCP
  * ```ts
  * import { encodeFrameStream } from "@fstrm/fstrm";

@@ -9,6 +9,14 @@
  * frames into few socket writes, reconnects with exponential backoff after
  * any failure, and ends with STOP / FINISH.
  *
+ * Permissions: on a Unix socket SOCK,
+ * `--allow-read=SOCK --allow-write=SOCK --allow-net=unix:SOCK` (Deno asks
+ * all three); on TCP or TLS, `--allow-net=HOST:PORT`, HOST as connected to
+ * (`hostname`, 127.0.0.1 by default; not `serverName`). Certificates and
+ * keys are PEM strings: reading them from files takes `--allow-read` on
+ * those files. A connection the permissions refuse fails at once
+ * (`Deno.errors.NotCapable`), without retries.
+ *
  * @example Sending two frames to a collector
  * ```ts
  * import { FrameWriter } from "@fstrm/fstrm/frame-writer";

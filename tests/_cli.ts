@@ -15,13 +15,12 @@ import { FrameWriter, type FrameWriterOptions } from "../src/frame_writer.ts";
 /** The `fstrm` command's entry point. */
 export const CLI: string = new URL("../cli.ts", import.meta.url).pathname;
 
-/** The permissions of `deno task fstrm`. */
+/** The permissions of `deno task fstrm` (deno.json; a test checks). */
 export const PERMISSIONS: string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-net",
-  "--allow-env",
-  "--allow-run",
+  "--allow-env=TZ",
   "--allow-ffi",
 ];
 

@@ -104,12 +104,14 @@ export class ParallelSink {
     this.#batch = new Uint8Array(MAX_BATCH);
     this.#started = new Promise((resolve) => this.#startedAs = resolve);
     const url = new URL("./_dnstap_worker.ts", import.meta.url);
+    // A worker loads its modules (all under src/) under the read permission.
+    const src = new URL("../", import.meta.url);
     if (
       url.protocol === "file:" &&
-      Deno.permissions.querySync({ name: "read", path: url }).state !==
+      Deno.permissions.querySync({ name: "read", path: src }).state !==
         "granted"
     ) {
-      throw new Error(`no read access to ${url.pathname}`);
+      throw new Error(`no read access to ${src.pathname}`);
     }
     const init: WorkerInit = {
       settings: { format: options.format, filter: options.filter },

@@ -71,7 +71,9 @@ export function describeFsError(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "no such file or directory";
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (error instanceof Deno.errors.NotCapable) {
-    return "Deno has no permission for it (run with --allow-read)";
+    // Deno's message names the flag: --allow-write for an output file.
+    const flag = /--allow-[a-z]+/.exec(error.message)?.[0] ?? "--allow-read";
+    return `Deno has no permission for it (run with ${flag})`;
   }
   if (error instanceof Deno.errors.IsADirectory) return "is a directory";
   const message = error instanceof Error ? error.message : String(error);

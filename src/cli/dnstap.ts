@@ -353,7 +353,7 @@ function mayReadZone(): boolean {
     ? "/etc/localtime"
     : tz.replace(/^:/, "").startsWith("/")
     ? tz.replace(/^:/, "")
-    : "/usr";
+    : "/usr/share/zoneinfo";
   return granted({ name: "read", path });
 }
 

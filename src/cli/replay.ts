@@ -484,7 +484,13 @@ function connectProblem(error: unknown, plan: SendPlan): string {
   if (error instanceof Deno.errors.ConnectionRefused) {
     return "connection refused";
   }
-  return plainError(error);
+  // The writer's message names the target again ("Cannot connect to X:
+  // ..."); its cause says the rest.
+  const cause = error instanceof Error && error.cause instanceof Error &&
+      error.message.startsWith("Cannot connect to ")
+    ? error.cause
+    : error;
+  return plainError(cause);
 }
 
 /** Frames per second: a positive number, decimals allowed. */
