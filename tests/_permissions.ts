@@ -76,6 +76,16 @@ export const CLI_PERMISSIONS: readonly PermissionRow[] = [
     note: "",
   },
   {
+    command: "fstrm top -u SOCK",
+    flags: SOCK,
+    note: "live, as `fstrm dnstap -u SOCK`",
+  },
+  {
+    command: "fstrm top -l HOST:PORT --allow NET",
+    flags: ["--allow-net=HOST:PORT"],
+    note: "live; the allow-list needs nothing more",
+  },
+  {
     command: "fstrm dnstap -r FILE",
     flags: ["--allow-read=FILE"],
     note:
@@ -116,6 +126,11 @@ export const CLI_PERMISSIONS: readonly PermissionRow[] = [
     command: "fstrm dnstap -l HOST:PORT",
     flags: ["--allow-net=HOST:PORT"],
     note: "`--allow-net=HOST` with port 0; HOST is 0.0.0.0 for `-l :PORT`",
+  },
+  {
+    command: "fstrm dnstap -l HOST:PORT --allow NET",
+    flags: ["--allow-net=HOST:PORT"],
+    note: "the allow-list needs nothing more; nor `--max-conns-per-source`",
   },
   {
     command: "fstrm capture -u SOCK -w OUT",

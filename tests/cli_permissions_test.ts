@@ -115,6 +115,23 @@ const SCENARIOS: Record<string, Scenario> = {
       dec.decode(out) === await reference(["top", "-r", "-"], {}, true),
     { stdin: true },
   ),
+  "fstrm top -u SOCK": served(
+    (b) => ["top", "-u", b.SOCK!, "--json"],
+    unixPeer,
+    (out) => JSON.parse(dec.decode(out)).live.messages === SENT.length,
+  ),
+  "fstrm top -l HOST:PORT --allow NET": served(
+    (b) => [
+      "top",
+      "-l",
+      `${b.HOST}:${b.PORT}`,
+      "--allow",
+      "127.0.0.0/8",
+      "--json",
+    ],
+    tcpPeer,
+    (out) => JSON.parse(dec.decode(out)).live.messages === SENT.length,
+  ),
   "fstrm dnstap -r FILE": once(
     (b) => ["dnstap", "-r", b.FILE!],
     (out) => lines(out) === 489,
@@ -151,6 +168,19 @@ const SCENARIOS: Record<string, Scenario> = {
   ),
   "fstrm dnstap -l HOST:PORT": served(
     (b) => ["dnstap", "-l", `${b.HOST}:${b.PORT}`],
+    tcpPeer,
+    (out) => lines(out) === SENT.length,
+  ),
+  "fstrm dnstap -l HOST:PORT --allow NET": served(
+    (b) => [
+      "dnstap",
+      "-l",
+      `${b.HOST}:${b.PORT}`,
+      "--allow",
+      "127.0.0.0/8",
+      "--max-conns-per-source",
+      "2",
+    ],
     tcpPeer,
     (out) => lines(out) === SENT.length,
   ),
