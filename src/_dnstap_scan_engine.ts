@@ -106,7 +106,7 @@ export class TsDnstapScanner implements DnstapScanner {
 let compiled: WebAssembly.Module | null = null;
 
 /** The compiled module, compiled once and shared. */
-function dnstapScanModule(): WebAssembly.Module {
+export function dnstapScanModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(DNSTAP_SCAN_WASM);
   return compiled;
 }

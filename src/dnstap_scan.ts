@@ -60,6 +60,9 @@ import {
 import { readName, WireCursor } from "./_dns_wire.ts";
 import { wasmAvailable } from "./_wasm_engine.ts";
 import { formatDnstapAddress } from "./_dnstap_text.ts";
+import { DnstapScanReader } from "./_dnstap_scan_reader.ts";
+import { DEFAULT_MAX_FRAME_LENGTH } from "./constants.ts";
+import { DEFAULT_WINDOW } from "./_reader_source.ts";
 
 export { DnstapColumns } from "./_dnstap_scan_layout.ts";
 export {
@@ -227,6 +230,20 @@ export async function forEachDnstapBatch(
     throw new TypeError("Cannot scan dnstap: the callback must be a function");
   }
   const engine = options.engine ?? "auto";
+  if (!(source instanceof FrameReader) && options.strict !== true) {
+    // One pass: read straight into the scanner's window.
+    const reader = new DnstapScanReader(source, {
+      engine,
+      maxFrameLength: options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH,
+      oversize: options.oversize ?? "error",
+      windowSize: options.windowSize ?? DEFAULT_WINDOW,
+      readSync: options.readSync ?? true,
+    });
+    const summary = await reader.read((cols, count, window) =>
+      callback(cols, count, window)
+    );
+    return { ...summary, batches: reader.batches, scanEngine: reader.engine };
+  }
   const scanner = makeDnstapScanner(engine);
   const reader = source instanceof FrameReader
     ? source

@@ -3,99 +3,106 @@
 // (layout in src/_dnstap_scan_layout.ts). Keep the two in step;
 // tests/dnstap_scan_parity_test.ts compares them.
 //
-// Memory layout (fixed; no allocator, no data segments):
-//   [TABLE, TABLE + 12*CAPACITY)   the frame table, [frameOffset, length,
-//                                  kind] u32 each, copied in by the caller
-//   [COLUMNS, COLUMNS + ROW*CAP)   the columns
-//   [INPUT, memory end)            the window's bytes: input[0] is the
-//                                  caller's buffer offset `base`
-// Offsets in the table and written to the columns are offsets in the
-// caller's buffer; memory address = offset - base + INPUT.
+// Memory layout: dnstap_layout.ts. Two ways in:
+// - scan(count, base): the caller copies a frame table to TABLE and the
+//   window's bytes to INPUT (input[0] is the caller's buffer offset `base`).
+//   Offsets in the table and written to the columns are offsets in the
+//   caller's buffer; memory address = offset - base + INPUT.
+// - scanWindow(from, to, ...): one pass over a window the caller has read
+//   straight into INPUT. The frame scan (frames.ts, as scanFramesTs) fills
+//   TABLE and the out words, its data entries are gathered in DATA_TABLE,
+//   the dnstap scan fills a row per data entry, and keys() (dnstap_keys.ts)
+//   lists the batch's distinct keys for `fstrm top`. Offsets are window
+//   offsets (base 0). The TypeScript twin: src/_dnstap_window_engine.ts.
+import { OUT, scanRange } from "./assembly/frames";
+import { keys } from "./dnstap_keys";
+import {
+  ANCOUNT,
+  ARCOUNT,
+  CAPACITY,
+  COLUMNS,
+  COLUMNS_END,
+  DATA_TABLE,
+  DNSTAP_TYPE,
+  DNS_SIZE,
+  EDNS_FLAGS,
+  EDNS_RCODE,
+  EDNS_UDP_SIZE,
+  EDNS_VERSION,
+  FLAGS,
+  HAS_DNS,
+  HAS_DNS_RESPONSE,
+  HAS_EXTRA,
+  HAS_HTTP_PROTOCOL,
+  HAS_IDENTITY,
+  HAS_MESSAGE,
+  HAS_MESSAGE_TYPE,
+  HAS_OPT,
+  HAS_POLICY,
+  HAS_QCLASS,
+  HAS_QNAME_POINTER,
+  HAS_QTYPE,
+  HAS_QUERY_ADDRESS,
+  HAS_QUERY_MESSAGE,
+  HAS_QUERY_PORT,
+  HAS_QUERY_TIME_NSEC,
+  HAS_QUERY_TIME_SEC,
+  HAS_QUERY_ZONE,
+  HAS_QUESTION,
+  HAS_RESPONSE_ADDRESS,
+  HAS_RESPONSE_MESSAGE,
+  HAS_RESPONSE_PORT,
+  HAS_RESPONSE_TIME_NSEC,
+  HAS_RESPONSE_TIME_SEC,
+  HAS_SOCKET_FAMILY,
+  HAS_SOCKET_PROTOCOL,
+  HAS_TYPE,
+  HAS_VERSION,
+  ID,
+  IDENTITY_LENGTH,
+  IDENTITY_OFFSET,
+  INPUT,
+  KEY_COUNTS,
+  KEY_LIST_BYTES,
+  KEYS,
+  MESSAGE_TYPE,
+  N,
+  NSCOUNT,
+  OPCODE,
+  PRESENT,
+  QCLASS,
+  QDCOUNT,
+  QNAME_LABELS,
+  QNAME_LENGTH,
+  QNAME_OFFSET,
+  QTYPE,
+  QUERY_ADDRESS,
+  QUERY_ADDRESS_LENGTH,
+  QUERY_MESSAGE_LENGTH,
+  QUERY_MESSAGE_OFFSET,
+  QUERY_PORT,
+  QUERY_TIME_NSEC,
+  QUERY_TIME_SEC,
+  RCODE,
+  RESPONSE_ADDRESS,
+  RESPONSE_ADDRESS_LENGTH,
+  RESPONSE_MESSAGE_LENGTH,
+  RESPONSE_MESSAGE_OFFSET,
+  RESPONSE_PORT,
+  RESPONSE_TIME_NSEC,
+  RESPONSE_TIME_SEC,
+  ROW,
+  SCAN_BAD_DNS_HEADER,
+  SCAN_BAD_PROTOBUF,
+  SCAN_BAD_QUESTION,
+  SCAN_CONTROL,
+  SCAN_OK,
+  SOCKET_FAMILY,
+  SOCKET_PROTOCOL,
+  STATUS,
+  TABLE,
+} from "./dnstap_layout";
 
-const TABLE: u32 = 1024;
-const CAPACITY: u32 = 4096;
-const COLUMNS: u32 = 65536;
-const ROW: u32 = 152;
-const INPUT: u32 = 720896; // COLUMNS + ROW * CAPACITY, rounded up to 64 KiB
-
-const N: u32 = CAPACITY;
-// Column addresses, in layout order.
-const QUERY_TIME_SEC: u32 = COLUMNS;
-const RESPONSE_TIME_SEC: u32 = QUERY_TIME_SEC + N * 8;
-const PRESENT: u32 = RESPONSE_TIME_SEC + N * 8;
-const QUERY_TIME_NSEC: u32 = PRESENT + N * 4;
-const RESPONSE_TIME_NSEC: u32 = QUERY_TIME_NSEC + N * 4;
-const QUERY_PORT: u32 = RESPONSE_TIME_NSEC + N * 4;
-const RESPONSE_PORT: u32 = QUERY_PORT + N * 4;
-const QUERY_ADDRESS_LENGTH: u32 = RESPONSE_PORT + N * 4;
-const RESPONSE_ADDRESS_LENGTH: u32 = QUERY_ADDRESS_LENGTH + N * 4;
-const IDENTITY_OFFSET: u32 = RESPONSE_ADDRESS_LENGTH + N * 4;
-const IDENTITY_LENGTH: u32 = IDENTITY_OFFSET + N * 4;
-const QUERY_MESSAGE_OFFSET: u32 = IDENTITY_LENGTH + N * 4;
-const QUERY_MESSAGE_LENGTH: u32 = QUERY_MESSAGE_OFFSET + N * 4;
-const RESPONSE_MESSAGE_OFFSET: u32 = QUERY_MESSAGE_LENGTH + N * 4;
-const RESPONSE_MESSAGE_LENGTH: u32 = RESPONSE_MESSAGE_OFFSET + N * 4;
-const DNS_SIZE: u32 = RESPONSE_MESSAGE_LENGTH + N * 4;
-const QNAME_OFFSET: u32 = DNS_SIZE + N * 4;
-const DNSTAP_TYPE: u32 = QNAME_OFFSET + N * 4;
-const MESSAGE_TYPE: u32 = DNSTAP_TYPE + N * 4;
-const SOCKET_FAMILY: u32 = MESSAGE_TYPE + N * 4;
-const SOCKET_PROTOCOL: u32 = SOCKET_FAMILY + N * 4;
-const ID: u32 = SOCKET_PROTOCOL + N * 4;
-const FLAGS: u32 = ID + N * 2;
-const QDCOUNT: u32 = FLAGS + N * 2;
-const ANCOUNT: u32 = QDCOUNT + N * 2;
-const NSCOUNT: u32 = ANCOUNT + N * 2;
-const ARCOUNT: u32 = NSCOUNT + N * 2;
-const QTYPE: u32 = ARCOUNT + N * 2;
-const QCLASS: u32 = QTYPE + N * 2;
-const QNAME_LENGTH: u32 = QCLASS + N * 2;
-const EDNS_UDP_SIZE: u32 = QNAME_LENGTH + N * 2;
-const EDNS_FLAGS: u32 = EDNS_UDP_SIZE + N * 2;
-const STATUS: u32 = EDNS_FLAGS + N * 2;
-const OPCODE: u32 = STATUS + N;
-const RCODE: u32 = OPCODE + N;
-const QNAME_LABELS: u32 = RCODE + N;
-const EDNS_RCODE: u32 = QNAME_LABELS + N;
-const EDNS_VERSION: u32 = EDNS_RCODE + N;
-const QUERY_ADDRESS: u32 = EDNS_VERSION + N;
-const RESPONSE_ADDRESS: u32 = QUERY_ADDRESS + N * 16;
-const COLUMNS_END: u32 = RESPONSE_ADDRESS + N * 16;
-
-const SCAN_OK: u8 = 0;
-const SCAN_CONTROL: u8 = 1;
-const SCAN_BAD_PROTOBUF: u8 = 2;
-const SCAN_BAD_DNS_HEADER: u8 = 3;
-const SCAN_BAD_QUESTION: u8 = 4;
-
-const HAS_TYPE: u32 = 1 << 0;
-const HAS_IDENTITY: u32 = 1 << 1;
-const HAS_MESSAGE: u32 = 1 << 2;
-const HAS_MESSAGE_TYPE: u32 = 1 << 3;
-const HAS_SOCKET_FAMILY: u32 = 1 << 4;
-const HAS_SOCKET_PROTOCOL: u32 = 1 << 5;
-const HAS_QUERY_ADDRESS: u32 = 1 << 6;
-const HAS_RESPONSE_ADDRESS: u32 = 1 << 7;
-const HAS_QUERY_PORT: u32 = 1 << 8;
-const HAS_RESPONSE_PORT: u32 = 1 << 9;
-const HAS_QUERY_TIME_SEC: u32 = 1 << 10;
-const HAS_QUERY_TIME_NSEC: u32 = 1 << 11;
-const HAS_RESPONSE_TIME_SEC: u32 = 1 << 12;
-const HAS_RESPONSE_TIME_NSEC: u32 = 1 << 13;
-const HAS_QUERY_MESSAGE: u32 = 1 << 14;
-const HAS_RESPONSE_MESSAGE: u32 = 1 << 15;
-const HAS_QUERY_ZONE: u32 = 1 << 16;
-const HAS_POLICY: u32 = 1 << 17;
-const HAS_HTTP_PROTOCOL: u32 = 1 << 18;
-const HAS_VERSION: u32 = 1 << 19;
-const HAS_EXTRA: u32 = 1 << 20;
-const HAS_DNS: u32 = 1 << 24;
-const HAS_DNS_RESPONSE: u32 = 1 << 25;
-const HAS_QUESTION: u32 = 1 << 26;
-const HAS_QTYPE: u32 = 1 << 27;
-const HAS_QCLASS: u32 = 1 << 28;
-const HAS_QNAME_POINTER: u32 = 1 << 29;
-const HAS_OPT: u32 = 1 << 30;
 
 const VARINT: u32 = 0;
 const FIXED64: u32 = 1;
@@ -596,9 +603,57 @@ function clearRows(n: u32): void {
 export function scan(count: u32, base: u32): void {
   if (count > CAPACITY) count = CAPACITY;
   DELTA = INPUT - base;
+  scanEntries(TABLE, count);
+}
+
+/**
+ * One pass over input[from, to), read there by the caller: the frame scan
+ * (scanInPlace of the frame scanner: TABLE, out words, return value), then
+ * the dnstap scan of its data entries in order, row r for the r-th data
+ * entry (their count in out[6]), then, when `keyFlags` has bit 0, keys()
+ * with those flags. Offsets are input offsets.
+ */
+export function scanWindow(
+  from: u32,
+  to: u32,
+  maxFrameLength: u32,
+  keyFlags: u32,
+): u32 {
+  const room = inputCapacity();
+  if (to > room) to = room;
+  if (from > to) from = to;
+  const n = scanRange(
+    INPUT + from,
+    INPUT + to,
+    INPUT + to,
+    maxFrameLength,
+    0,
+    CAPACITY,
+    0 - INPUT,
+    false,
+    0,
+  );
+  let rows: u32 = 0;
+  for (let e = TABLE, last = TABLE + n * 12; e < last; e += 12) {
+    if (load<u32>(<usize>e, 8) != 0) continue;
+    const d = <usize>(DATA_TABLE + rows * 12);
+    store<u32>(d, load<u32>(<usize>e));
+    store<u32>(d, load<u32>(<usize>e, 4), 4);
+    store<u32>(d, 0, 8);
+    rows++;
+  }
+  store<u32>(<usize>OUT, rows, 24);
+  DELTA = INPUT;
+  scanEntries(DATA_TABLE, rows);
+  if ((keyFlags & 1) != 0) keys(rows, keyFlags);
+  return n;
+}
+
+/** The dnstap scan of `count` entries of the table at `table`. */
+function scanEntries(table: u32, count: u32): void {
   clearRows(count);
   for (let i: u32 = 0; i < count; i++) {
-    const e = TABLE + i * 12;
+    const e = table + i * 12;
     if (load<u32>(<usize>e, 8) != 0) {
       store<u8>(<usize>(STATUS + i), SCAN_CONTROL);
       continue;
@@ -632,4 +687,19 @@ export function scan(count: u32, base: u32): void {
     store<u8>(<usize>(STATUS + i), status);
     store<u32>(<usize>(PRESENT + (i << 2)), PR);
   }
+}
+
+/** Byte offset of the key lists (see dnstap_keys.ts). */
+export function keysOffset(): u32 {
+  return KEYS;
+}
+
+/** Bytes of one key list. */
+export function keyListBytes(): u32 {
+  return KEY_LIST_BYTES;
+}
+
+/** Byte offset of the three distinct-key counts of the last keys(). */
+export function keyCountsOffset(): u32 {
+  return KEY_COUNTS;
 }
