@@ -173,8 +173,26 @@ export function ensureInput(size: u32): u32 {
   return <u32>bswap<u16>(load<u16>(<usize>at));
 }
 
-/** Reads a varint at P into V (at most 10 bytes, as decodeDnstap). */
-function varint(end: u32): bool {
+/**
+ * Reads a varint at P into V (at most 10 bytes, as decodeDnstap): a byte
+ * below 0x80 inline (tags, enums: most varints), longer ones in varintLong.
+ */
+// @ts-ignore: decorator
+@inline function varint(end: u32): bool {
+  const p = P;
+  if (p < end) {
+    const x = u8at(p);
+    if (x < 0x80) {
+      V = <u64>x;
+      P = p + 1;
+      return true;
+    }
+  }
+  return varintLong(end);
+}
+
+/** varint's general case. */
+function varintLong(end: u32): bool {
   let p = P;
   if (p >= end) return false;
   let x = u8at(p++);
@@ -259,9 +277,21 @@ function policy(end: u32): bool {
 // @ts-ignore: decorator
 @inline function address(to: u32): void {
   const n = V < 16 ? <u32>V : 16;
-  store<u64>(<usize>to, 0);
-  store<u64>(<usize>to, 0, 8);
-  memory.copy(<usize>to, <usize>P, <usize>n);
+  // Loads and stores: memory.copy is a call into the engine, costly for
+  // the 4 or 16 bytes of an address.
+  if (n == 16) {
+    store<u64>(<usize>to, load<u64>(<usize>P));
+    store<u64>(<usize>to, load<u64>(<usize>P, 8), 8);
+  } else {
+    store<u64>(<usize>to, 0);
+    store<u64>(<usize>to, 0, 8);
+    if (n == 4) store<u32>(<usize>to, load<u32>(<usize>P));
+    else {
+      for (let k: u32 = 0; k < n; k++) {
+        store<u8>(<usize>(to + k), load<u8>(<usize>(P + k)));
+      }
+    }
+  }
 }
 
 /** Reads a Message in [P, end) into row i (merging, as decodeDnstap). */
