@@ -34,9 +34,7 @@ import {
 } from "./_dnstap_keys.ts";
 import { dnstapScanModule } from "./_dnstap_scan_engine.ts";
 import type { Engine } from "./engine.ts";
-
-/** Windows ending past this are out of the WebAssembly module's range. */
-const MAX_END = 0xfffe_0000;
+import { instantiate, type ModuleExports } from "./_wasm_loader.ts";
 
 /** The out word that holds the last scan's data rows. */
 export const OUT_ROWS = 6;
@@ -54,14 +52,11 @@ export interface DnstapWindowEngine extends WindowEngine {
 }
 
 /** What wasm/dnstap_scan.ts exports that this engine uses. */
-interface WindowExports {
-  readonly memory: WebAssembly.Memory;
+interface WindowExports extends ModuleExports {
   tableOffset(): number;
   columnsOffset(): number;
   columnsBytes(): number;
   capacity(): number;
-  inputOffset(): number;
-  ensureInput(size: number): number;
   keysOffset(): number;
   keyListBytes(): number;
   keyCountsOffset(): number;
@@ -101,33 +96,22 @@ export class WasmDnstapWindowEngine implements DnstapWindowEngine {
    * or memory cannot grow that far.
    */
   constructor(size: number) {
-    let x: WindowExports;
-    try {
-      x = new WebAssembly.Instance(dnstapScanModule(), {})
-        .exports as unknown as WindowExports;
-      if (
-        typeof x.scanWindow !== "function" ||
-        x.capacity() !== SCAN_CAPACITY ||
-        x.columnsBytes() !== columnsBytes(SCAN_CAPACITY) ||
-        x.keyListBytes() !== KEY_LIST_BYTES
-      ) {
-        throw new RangeError("its layout is not this engine's");
-      }
-      // 8 bytes past the window: keys() reads names 8 bytes at a time.
-      if (
-        size > MAX_END - x.inputOffset() - 8 ||
-        x.ensureInput(size + 8) === 0
-      ) {
-        throw new RangeError(`cannot grow memory to a ${size}-byte window`);
-      }
-    } catch (cause) {
-      throw new Error(
-        `Cannot instantiate the WebAssembly dnstap scanner: ${
-          cause instanceof Error ? cause.message : String(cause)
-        }`,
-        { cause },
-      );
-    }
+    // 8 bytes past the window: keys() reads names 8 bytes at a time.
+    const x = instantiate<WindowExports>(
+      dnstapScanModule,
+      "dnstap scanner",
+      size + 8,
+      (x) => {
+        if (
+          typeof x.scanWindow !== "function" ||
+          x.capacity() !== SCAN_CAPACITY ||
+          x.columnsBytes() !== columnsBytes(SCAN_CAPACITY) ||
+          x.keyListBytes() !== KEY_LIST_BYTES
+        ) {
+          throw new RangeError("its layout is not this engine's");
+        }
+      },
+    );
     const buffer = x.memory.buffer;
     this.window = new Uint8Array(buffer, x.inputOffset(), size);
     this.table = new Uint32Array(
