@@ -100,6 +100,10 @@ function add(k: u32, from: u32, to: u32): void {
       const key = list + ARENA + load<u32>(e);
       let j: u32 = 0;
       while (
+        j + 8 <= length &&
+        load<u64>(<usize>(key + j)) == load<u64>(<usize>(from + j))
+      ) j += 8;
+      while (
         j < length &&
         load<u8>(<usize>(key + j)) == load<u8>(<usize>(from + j))
       ) j++;

@@ -509,11 +509,23 @@ function edns(m: u32, end: u32, off: u32, i: u32): void {
   const records = be16(m + 6) + be16(m + 8);
   const all = records + be16(m + 10);
   let found: u32 = 0;
+  // The target of the last owner name that was one pointer and valid: the
+  // same pointer again is valid again (the walk from it does not depend on
+  // where it is), so its two bytes are skipped without a walk.
+  let known: u32 = 0;
   for (let k: u32 = 0; k < all; k++) {
     // A section that ends early ends the walk (miekg/dns stops at the end
     // of the message without an error).
     if (off == end) break;
-    off = skipName(m, end, off);
+    const x = u8at(off);
+    if (x >= 0xc0 && off + 1 < end) {
+      const target = m + (((x & 0x3f) << 8) | u8at(off + 1));
+      if (target == known) off += 2;
+      else {
+        off = skipName(m, end, off);
+        if (off != 0) known = target;
+      }
+    } else off = skipName(m, end, off);
     if (off == 0 || off + 10 > end) break;
     const rdEnd = off + 10 + be16(off + 8);
     if (rdEnd > end) break;
