@@ -171,8 +171,12 @@ function makeDnstapScanner(engine: EngineOption): DnstapScanner {
 
 /**
  * Use this to aggregate a dnstap file or stream at memory speed: reads the
- * whole input with a {@linkcode FrameReader} and calls `callback` with the
- * columns of each batch of data frames (no object per message). Control
+ * whole input and calls `callback` with the columns of each batch of data
+ * frames (no object per message). Given a source, it reads in one pass: the
+ * source is read straight into the scan engine's window (WebAssembly memory
+ * for `"wasm"`), and one call per window scans its frames and their dnstap,
+ * with no copy. Given a {@linkcode FrameReader} (or `strict: true`), it
+ * reads with that reader and the engine copies each run into its memory. Control
  * frames are applied by the reader (content type, STOP) and are not rows.
  * A frame that is not a dnstap message is a row with status
  * {@linkcode SCAN_BAD_PROTOBUF}, and a DNS message cut short one with

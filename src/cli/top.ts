@@ -39,7 +39,8 @@ Usage: fstrm top [options] -r FILE
 
 Reads a dnstap file (- reads stdin) and reports: messages by type and
 protocol; queries by QTYPE; responses by rcode; the top query names, whole
-and by their last --depth labels; the top clients (query_address); queries
+and by their last --depth labels (ASCII letters lowercased, as DNS compares
+names, unless --case-sensitive); the top clients (query_address); queries
 per second (min, median, max over the seconds from the first query to the
 last); latency percentiles of responses that carry their query time;
 malformed messages.
