@@ -53,6 +53,7 @@ const TARGETS: Target[] = [
     sources: [
       "dnstap_scan.ts",
       "dnstap_layout.ts",
+      "dnstap_dns.ts",
       "dnstap_keys.ts",
       "assembly/frames.ts",
     ],

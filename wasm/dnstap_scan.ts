@@ -3,7 +3,8 @@
 // (layout in src/_dnstap_scan_layout.ts). Keep the two in step;
 // tests/dnstap_scan_parity_test.ts compares them.
 //
-// Memory layout: dnstap_layout.ts. Two ways in:
+// The DNS part (header, question, OPT record) is in dnstap_dns.ts, the key
+// lists in dnstap_keys.ts. Memory layout: dnstap_layout.ts. Two ways in:
 // - scan(count, base): the caller copies a frame table to TABLE and the
 //   window's bytes to INPUT (input[0] is the caller's buffer offset `base`).
 //   Offsets in the table and written to the columns are offsets in the
@@ -15,21 +16,16 @@
 //   lists the batch's distinct keys for `fstrm top`. Offsets are window
 //   offsets (base 0). The TypeScript twin: src/_dnstap_window_engine.ts.
 import { OUT, scanRange } from "./assembly/frames";
+import { dns, DNS_PR } from "./dnstap_dns";
 import { keys } from "./dnstap_keys";
 import {
-  ANCOUNT,
-  ARCOUNT,
   CAPACITY,
   COLUMNS,
   COLUMNS_END,
   DATA_TABLE,
   DNSTAP_TYPE,
-  DNS_SIZE,
-  EDNS_FLAGS,
   EDNS_RCODE,
-  EDNS_UDP_SIZE,
   EDNS_VERSION,
-  FLAGS,
   HAS_DNS,
   HAS_DNS_RESPONSE,
   HAS_EXTRA,
@@ -37,18 +33,13 @@ import {
   HAS_IDENTITY,
   HAS_MESSAGE,
   HAS_MESSAGE_TYPE,
-  HAS_OPT,
   HAS_POLICY,
-  HAS_QCLASS,
-  HAS_QNAME_POINTER,
-  HAS_QTYPE,
   HAS_QUERY_ADDRESS,
   HAS_QUERY_MESSAGE,
   HAS_QUERY_PORT,
   HAS_QUERY_TIME_NSEC,
   HAS_QUERY_TIME_SEC,
   HAS_QUERY_ZONE,
-  HAS_QUESTION,
   HAS_RESPONSE_ADDRESS,
   HAS_RESPONSE_MESSAGE,
   HAS_RESPONSE_PORT,
@@ -67,15 +58,9 @@ import {
   KEYS,
   MESSAGE_TYPE,
   N,
-  NSCOUNT,
   OPCODE,
   PRESENT,
-  QCLASS,
-  QDCOUNT,
   QNAME_LABELS,
-  QNAME_LENGTH,
-  QNAME_OFFSET,
-  QTYPE,
   QUERY_ADDRESS,
   QUERY_ADDRESS_LENGTH,
   QUERY_MESSAGE_LENGTH,
@@ -92,9 +77,7 @@ import {
   RESPONSE_TIME_NSEC,
   RESPONSE_TIME_SEC,
   ROW,
-  SCAN_BAD_DNS_HEADER,
   SCAN_BAD_PROTOBUF,
-  SCAN_BAD_QUESTION,
   SCAN_CONTROL,
   SCAN_OK,
   SOCKET_FAMILY,
@@ -108,7 +91,6 @@ const VARINT: u32 = 0;
 const FIXED64: u32 = 1;
 const LEN: u32 = 2;
 const FIXED32: u32 = 5;
-const MAX_POINTERS: u32 = 126;
 
 /** Read position (a memory address). */
 let P: u32 = 0;
@@ -166,11 +148,6 @@ export function ensureInput(size: u32): u32 {
 // @ts-ignore: decorator
 @inline function u8at(at: u32): u32 {
   return <u32>load<u8>(<usize>at);
-}
-
-// @ts-ignore: decorator
-@inline function be16(at: u32): u32 {
-  return <u32>bswap<u16>(load<u16>(<usize>at));
 }
 
 /**
@@ -462,164 +439,6 @@ function clearRow(i: u32): void {
   store<u64>(<usize>r, 0, 8);
 }
 
-/**
- * Where the name at `off` ends in place, or 0 where miekg/dns fails on it
- * (skipName in _dns_wire.ts); the message is memory [m, end).
- */
-function skipName(m: u32, end: u32, off: u32): u32 {
-  let next: u32 = 0;
-  let wire: u32 = 0;
-  let pointers: u32 = 0;
-  while (true) {
-    if (off >= end) return 0;
-    const x = u8at(off);
-    off++;
-    if (x < 0x40) {
-      if (x == 0) return next == 0 ? off : next;
-      if (off + x > end) return 0;
-      wire += x + 1;
-      if (wire >= 255) return 0;
-      off += x;
-    } else if (x >= 0xc0) {
-      if (off >= end) return 0;
-      const y = u8at(off);
-      off++;
-      if (next == 0) next = off;
-      if (++pointers > MAX_POINTERS) return 0;
-      off = m + (((x & 0x3f) << 8) | y);
-    } else return 0;
-  }
-  return 0;
-}
-
-/**
- * Walks the rest of the message memory [m, end) from `off` (questions 2 and
- * on, then the records) and fills the EDNS columns of row i from the last
- * OPT record of the additional section (see src/_dnstap_scan_layout.ts).
- */
-function edns(m: u32, end: u32, off: u32, i: u32): void {
-  const i2 = i << 1;
-  for (let k = <i32>be16(m + 4) - 1; k > 0; k--) {
-    off = skipName(m, end, off);
-    if (off == 0) return;
-    if (off == end) continue;
-    if (off + 2 > end) return;
-    off = off + 4 > end ? end : off + 4;
-  }
-  const records = be16(m + 6) + be16(m + 8);
-  const all = records + be16(m + 10);
-  let found: u32 = 0;
-  // The target of the last owner name that was one pointer and valid: the
-  // same pointer again is valid again (the walk from it does not depend on
-  // where it is), so its two bytes are skipped without a walk.
-  let known: u32 = 0;
-  for (let k: u32 = 0; k < all; k++) {
-    // A section that ends early ends the walk (miekg/dns stops at the end
-    // of the message without an error).
-    if (off == end) break;
-    const x = u8at(off);
-    if (x >= 0xc0 && off + 1 < end) {
-      const target = m + (((x & 0x3f) << 8) | u8at(off + 1));
-      if (target == known) off += 2;
-      else {
-        off = skipName(m, end, off);
-        if (off != 0) known = target;
-      }
-    } else off = skipName(m, end, off);
-    if (off == 0 || off + 10 > end) break;
-    const rdEnd = off + 10 + be16(off + 8);
-    if (rdEnd > end) break;
-    if (k >= records && be16(off) == 41) found = off;
-    off = rdEnd;
-  }
-  if (found == 0) return;
-  store<u16>(<usize>(EDNS_UDP_SIZE + i2), <u16>be16(found + 2));
-  store<u8>(<usize>(EDNS_RCODE + i), load<u8>(<usize>(found + 4)));
-  store<u8>(<usize>(EDNS_VERSION + i), load<u8>(<usize>(found + 5)));
-  store<u16>(<usize>(EDNS_FLAGS + i2), <u16>be16(found + 6));
-  PR |= HAS_OPT;
-}
-
-/**
- * Reads the DNS header, first question and OPT record of the message at
- * memory [m, m + n) into row i; returns the row's status.
- */
-function dns(m: u32, n: u32, i: u32): u8 {
-  const i2 = i << 1;
-  store<u32>(<usize>(DNS_SIZE + (i << 2)), n);
-  if (n < 12) return SCAN_BAD_DNS_HEADER;
-  const w = be16(m + 2);
-  const qd = be16(m + 4);
-  store<u16>(<usize>(ID + i2), <u16>be16(m));
-  store<u16>(<usize>(FLAGS + i2), <u16>w);
-  store<u8>(<usize>(OPCODE + i), <u8>((w >> 11) & 0xf));
-  store<u8>(<usize>(RCODE + i), <u8>(w & 0xf));
-  store<u16>(<usize>(QDCOUNT + i2), <u16>qd);
-  store<u16>(<usize>(ANCOUNT + i2), <u16>be16(m + 6));
-  store<u16>(<usize>(NSCOUNT + i2), <u16>be16(m + 8));
-  store<u16>(<usize>(ARCOUNT + i2), <u16>be16(m + 10));
-  if (n == 12) return SCAN_OK;
-  // Addresses stay below 2^32: memory ends below 0xffff_0000, and a pointer
-  // reaches at most m + 16383.
-  const end = m + n;
-  if (qd == 0) {
-    edns(m, end, m + 12, i);
-    return SCAN_OK;
-  }
-  // The name, as miekg/dns UnpackDomainName (skipName in _dns_wire.ts).
-  let off = m + 12;
-  let next: u32 = 0;
-  let wire: u32 = 0;
-  let pointers: u32 = 0;
-  let labels: u32 = 0;
-  while (true) {
-    if (off >= end) return SCAN_BAD_QUESTION;
-    const x = u8at(off);
-    off++;
-    if (x < 0x40) {
-      if (x == 0) break;
-      if (off + x > end) return SCAN_BAD_QUESTION;
-      wire += x + 1;
-      if (wire >= 255) return SCAN_BAD_QUESTION;
-      labels++;
-      off += x;
-    } else if (x >= 0xc0) {
-      if (off >= end) return SCAN_BAD_QUESTION;
-      const y = u8at(off);
-      off++;
-      if (next == 0) next = off;
-      if (++pointers > MAX_POINTERS) return SCAN_BAD_QUESTION;
-      off = m + (((x & 0x3f) << 8) | y);
-    } else return SCAN_BAD_QUESTION;
-  }
-  let pr = HAS_QUESTION;
-  if (next == 0) next = off;
-  else pr |= HAS_QNAME_POINTER;
-  // QTYPE and QCLASS as miekg/dns unpackQuestion: absent at the message's
-  // end; one byte left is an error before QTYPE, not before QCLASS.
-  let qtype: u32 = 0;
-  let qclass: u32 = 0;
-  let after = end;
-  if (next < end) {
-    if (next + 2 > end) return SCAN_BAD_QUESTION;
-    qtype = be16(next);
-    pr |= HAS_QTYPE;
-    if (next + 4 <= end) {
-      qclass = be16(next + 2);
-      pr |= HAS_QCLASS;
-      after = next + 4;
-    }
-  }
-  store<u32>(<usize>(QNAME_OFFSET + (i << 2)), m + 12 - DELTA);
-  store<u16>(<usize>(QNAME_LENGTH + i2), <u16>(next - (m + 12)));
-  store<u8>(<usize>(QNAME_LABELS + i), <u8>labels);
-  store<u16>(<usize>(QTYPE + i2), <u16>qtype);
-  store<u16>(<usize>(QCLASS + i2), <u16>qclass);
-  PR |= pr;
-  edns(m, end, after, i);
-  return SCAN_OK;
-}
-
 /** Zeroes rows 0 to n - 1 of every column: one fill per column. */
 function clearRows(n: u32): void {
   memory.fill(<usize>QUERY_TIME_SEC, 0, <usize>(n << 3));
@@ -716,7 +535,9 @@ function scanEntries(table: u32, count: u32): void {
           load<u32>(<usize>(RESPONSE_MESSAGE_OFFSET + (i << 2))) + DELTA,
           load<u32>(<usize>(RESPONSE_MESSAGE_LENGTH + (i << 2))),
           i,
+          DELTA,
         );
+        PR |= DNS_PR;
       }
     } else if (PR & HAS_QUERY_MESSAGE) {
       PR |= HAS_DNS;
@@ -724,7 +545,9 @@ function scanEntries(table: u32, count: u32): void {
         load<u32>(<usize>(QUERY_MESSAGE_OFFSET + (i << 2))) + DELTA,
         load<u32>(<usize>(QUERY_MESSAGE_LENGTH + (i << 2))),
         i,
+        DELTA,
       );
+      PR |= DNS_PR;
     }
     store<u8>(<usize>(STATUS + i), status);
     store<u32>(<usize>(PRESENT + (i << 2)), PR);
