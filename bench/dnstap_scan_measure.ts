@@ -160,10 +160,15 @@ function runOnePass(e: DnstapWindowEngine): [number, number, number] {
     for (let pos = 0; pos < w.length; pos = e.out[1]!) {
       e.scan(pos, w.length, 0xffff_ffff);
       rows += e.rows;
-      names += e.keys.counts[0]!;
+      if (e.keys.full) {
+        names += e.keys.counts[0]!;
+        e.keys.clear();
+      }
     }
     seconds += (performance.now() - t0) / 1000;
   }
+  names += e.keys.counts[0]!;
+  e.keys.clear();
   return [seconds, rows, names];
 }
 runOnePass(onePass[0]!);

@@ -1,9 +1,11 @@
 /**
- * The key lists of `fstrm top`: for one batch of rows of the dnstap scan,
- * the distinct query names, names cut to their last `depth` labels, and
- * client addresses, each with its count in the batch, in order of first
- * occurrence. `fstrm top` then counts a batch's few distinct keys instead of
- * its rows, and makes strings of keys only when it reports them.
+ * The key lists of `fstrm top`: for the batches of rows of the dnstap scan
+ * since the lists were last emptied, the distinct query names, names cut to
+ * their last `depth` labels, and client addresses, each with its count, in
+ * order of first occurrence. `fstrm top` then counts the few distinct keys
+ * instead of the rows, and empties the lists ({@linkcode DnstapKeys.clear})
+ * once one holds more than a batch's worth ({@linkcode DnstapKeys.full}), so
+ * that the next batch always fits.
  *
  * {@linkcode keysTs} is the twin of `keys()` in `wasm/dnstap_keys.ts`: same
  * rules, same order, same bytes in the same layout (the WebAssembly engine's
@@ -35,11 +37,11 @@ import {
   SCAN_CONTROL,
 } from "./_dnstap_scan_layout.ts";
 
-/** Entries a list holds: one batch's rows. */
-export const KEY_ROWS = SCAN_CAPACITY;
+/** Entries a list holds: two batches' rows. */
+export const KEY_ROWS = 2 * SCAN_CAPACITY;
 /** Hash slots of a list. */
 export const KEY_SLOTS = 2 * KEY_ROWS;
-/** Arena bytes of a list: 256 per row. */
+/** Arena bytes of a list: 256 per entry. */
 export const KEY_ARENA = 256 * KEY_ROWS;
 /** Bytes of one list. */
 export const KEY_LIST_BYTES = KEY_ROWS * 16 + KEY_SLOTS * 4 + KEY_ARENA;
@@ -75,11 +77,11 @@ export class KeyList {
   }
 }
 
-/** The three key lists of a batch and their distinct counts. */
+/** The three key lists, their distinct counts and arena bytes used. */
 export class DnstapKeys {
   /** Names, cut names, clients. */
   readonly lists: readonly [KeyList, KeyList, KeyList];
-  /** Distinct keys in each list after the last batch. */
+  /** Distinct keys in each list (words 0 to 2), arena bytes used (3 to 5). */
   readonly counts: Uint32Array;
 
   /**
@@ -87,7 +89,7 @@ export class DnstapKeys {
    * the counts at `countsOffset`.
    */
   constructor(
-    buffer: ArrayBufferLike = new ArrayBuffer(3 * KEY_LIST_BYTES + 16),
+    buffer: ArrayBufferLike = new ArrayBuffer(3 * KEY_LIST_BYTES + 24),
     byteOffset = 0,
     countsOffset: number = 3 * KEY_LIST_BYTES,
   ) {
@@ -96,7 +98,20 @@ export class DnstapKeys {
       new KeyList(buffer, byteOffset + KEY_LIST_BYTES),
       new KeyList(buffer, byteOffset + 2 * KEY_LIST_BYTES),
     ];
-    this.counts = new Uint32Array(buffer, countsOffset, 3);
+    this.counts = new Uint32Array(buffer, countsOffset, 6);
+  }
+
+  /** Whether a list holds more than a batch's worth: empty them now. */
+  get full(): boolean {
+    const c = this.counts;
+    const most = KEY_ROWS - SCAN_CAPACITY;
+    return c[0]! > most || c[1]! > most || c[2]! > most;
+  }
+
+  /** Empties the lists. */
+  clear(): void {
+    for (const list of this.lists) list.slots.fill(0);
+    this.counts.fill(0);
   }
 }
 
@@ -111,7 +126,6 @@ export interface KeyOptions {
 const NAME = new Uint8Array(256);
 const LABEL_AT = new Int32Array(128);
 let labelsOut = 0;
-const used = new Uint32Array(3);
 
 /**
  * The hash of `b[from, from + length)`: 4 bytes at a time (little endian),
@@ -155,13 +169,13 @@ function add(
     if (v === 0) {
       const count = keys.counts[k]!;
       const e = count << 2;
-      const at = used[k]!;
+      const at = keys.counts[3 + k]!;
       entries[e] = at;
       entries[e + 1] = length;
       entries[e + 2] = 1;
       entries[e + 3] = h;
       arena.set(b.subarray(from, to), at);
-      used[k] = at + length;
+      keys.counts[3 + k] = at + length;
       slots[slot] = count + 1;
       keys.counts[k] = count + 1;
       return;
@@ -223,9 +237,9 @@ function wireName(
 }
 
 /**
- * Lists the distinct keys of rows 0 to `rows - 1` of `c` (over `window`,
- * the buffer the columns' offsets are in) into `keys`, as the module doc
- * says.
+ * Adds the keys of rows 0 to `rows - 1` of `c` (over `window`, the buffer
+ * the columns' offsets are in) to `keys`, as the module doc says. The lists
+ * must not be {@linkcode DnstapKeys.full}.
  *
  * @param c The columns of a batch.
  * @param rows Its rows.
@@ -241,11 +255,6 @@ export function keysTs(
   keys: DnstapKeys,
 ): void {
   const { depth, fold } = options;
-  for (let k = 0; k < 3; k++) {
-    keys.lists[k]!.slots.fill(0);
-    keys.counts[k] = 0;
-    used[k] = 0;
-  }
   const status = c.status;
   const present = c.present;
   for (let i = 0; i < rows; i++) {

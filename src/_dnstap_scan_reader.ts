@@ -33,8 +33,10 @@ import type { DnstapColumns } from "./_dnstap_scan_layout.ts";
 
 /**
  * Takes a batch: rows 0 to `count - 1` of `cols`, offsets in `window`, and
- * the batch's key lists when the reader makes them. All are views valid
- * during the call (and until a returned promise settles).
+ * when the reader makes key lists, the lists the batch's keys were added to
+ * (they keep earlier batches' keys until the sink empties them; see
+ * `_dnstap_keys.ts`). The columns and window are views valid during the
+ * call (and until a returned promise settles).
  */
 export type DnstapBatchSink = (
   cols: DnstapColumns,

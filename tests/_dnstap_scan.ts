@@ -396,6 +396,8 @@ export function windowEnginesAgree(
 ): number {
   ts.keyOptions = keys;
   wasm.keyOptions = keys;
+  ts.keys.clear();
+  wasm.keys.clear();
   ts.window.set(bytes);
   wasm.window.set(bytes);
   let pos = 0;
@@ -416,7 +418,13 @@ export function windowEnginesAgree(
       }
     }
     if (keys !== null) {
+      // The lists of every scan so far, emptied once full (as top does).
       assert.deepEqual(keyListsOf(wasm.keys), keyListsOf(ts.keys), "keys");
+      assert.equal(wasm.keys.full, ts.keys.full);
+      if (ts.keys.full) {
+        ts.keys.clear();
+        wasm.keys.clear();
+      }
     }
     rows += ts.rows;
     if (ts.out[0] !== STATUS_TABLE_FULL) return rows;

@@ -428,3 +428,37 @@ Deno.test("fstrm top counts names case-insensitively unless caseSensitive, in bo
     }
   }
 });
+
+Deno.test("fstrm top counts exactly when key lists fill and are emptied many times, in both engines", async () => {
+  // 9,000 distinct names (and 256 clients) over 30,000 queries: the key
+  // lists fill (more than 4,096 names) and are counted and emptied often.
+  const frames: Uint8Array[] = [];
+  const truth = new Map<string, number>();
+  let x = 12345;
+  for (let k = 0; k < 30_000; k++) {
+    x = (x * 48271) % 2147483647;
+    const name = `h${x % 9000}.Example.net.`;
+    bump(truth, name.toLowerCase());
+    frames.push(queryFrame(name, x & 255));
+  }
+  const bytes = encodeFrameStream(frames);
+  const want = sorted(truth);
+  for (const engine of ["ts", "wasm"] as const) {
+    for (const via of ["reader", "batches"] as const) {
+      const r = await reportOf(bytes, engine, { via, n: 20_000 });
+      assert.equal(r.names.distinct, truth.size, `${engine} ${via}`);
+      // Ties are in wire order in the report: compare as sets of pairs.
+      const byName = (a: [string, number], b: [string, number]) =>
+        a[0] < b[0] ? -1 : 1;
+      assert.deepEqual(
+        r.names.rows.map((row): [string, number] => [row.name, row.count])
+          .sort(byName),
+        want.sort(byName),
+      );
+      assert.equal(r.clients.distinct, 256);
+      assert.deepEqual(r.domains.rows, [
+        { name: "example.net.", count: 30_000, error: 0 },
+      ]);
+    }
+  }
+});

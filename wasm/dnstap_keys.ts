@@ -1,8 +1,8 @@
 // The key lists of `fstrm top`, the AssemblyScript twin of keysTs
-// (src/_dnstap_keys.ts): for one batch of rows of the dnstap scan, the
-// distinct query names, names cut to their last `depth` labels, and client
-// addresses, each with its count in the batch, in order of first occurrence.
-// `fstrm top` then counts a batch's few distinct keys, not its rows. Same
+// (src/_dnstap_keys.ts): for the batches of rows of the dnstap scan since the
+// caller last emptied them, the distinct query names, names cut to their last
+// `depth` labels, and client addresses, each with its count, in order of
+// first occurrence. `fstrm top` then counts the few distinct keys, not rows. Same
 // rules, same order, same bytes as the twin (tests/dnstap_keys_test.ts).
 //
 // A row counts when it is a query (Message.type absent, 0, odd or negative)
@@ -45,10 +45,6 @@ const ENTRIES: u32 = 0;
 const SLOTS: u32 = KEY_ROWS * 16;
 const ARENA: u32 = SLOTS + KEY_SLOTS * 4;
 
-/** Arena bytes used by each list in this batch. */
-let used0: u32 = 0;
-let used1: u32 = 0;
-let used2: u32 = 0;
 
 /**
  * The hash of memory [from, from + length): 4 bytes at a time (little
@@ -82,15 +78,13 @@ function add(k: u32, from: u32, to: u32): void {
     if (v == 0) {
       const count = load<u32>(<usize>(KEY_COUNTS + (k << 2)));
       const e = <usize>(list + ENTRIES + (count << 4));
-      const at = k == 0 ? used0 : k == 1 ? used1 : used2;
+      const at = load<u32>(<usize>(KEY_COUNTS + 12 + (k << 2)));
       store<u32>(e, at);
       store<u32>(e, length, 4);
       store<u32>(e, 1, 8);
       store<u32>(e, h, 12);
       memory.copy(<usize>(list + ARENA + at), <usize>from, <usize>length);
-      if (k == 0) used0 += length;
-      else if (k == 1) used1 += length;
-      else used2 += length;
+      store<u32>(<usize>(KEY_COUNTS + 12 + (k << 2)), at + length);
       store<u32>(s, count + 1);
       store<u32>(<usize>(KEY_COUNTS + (k << 2)), count + 1);
       return;
@@ -167,17 +161,15 @@ function wireName(i: u32, fold: bool): i32 {
 }
 
 /**
- * Lists the distinct keys of rows 0 to rows - 1 (flags: bit 1 folds case,
- * bits 8 to 15 are the depth of the cut names).
+ * Adds the keys of rows 0 to rows - 1 to the lists (flags: bit 1 folds
+ * case, bits 8 to 15 are the depth of the cut names). The lists keep what
+ * earlier calls added until the caller empties them (zeroes their slots and
+ * the six words at KEY_COUNTS), which it does once a list holds more than a
+ * batch's worth, so that the next batch always fits.
  */
 export function keys(rows: u32, flags: u32): void {
   const fold = (flags & 2) != 0;
   const depth = (flags >>> 8) & 0xff;
-  for (let k: u32 = 0; k < 3; k++) {
-    memory.fill(<usize>(KEYS + k * KEY_LIST_BYTES + SLOTS), 0, KEY_SLOTS * 4);
-    store<u32>(<usize>(KEY_COUNTS + (k << 2)), 0);
-  }
-  used0 = used1 = used2 = 0;
   for (let i: u32 = 0; i < rows; i++) {
     const st = load<u8>(<usize>(STATUS + i));
     if (

@@ -97,11 +97,12 @@ export const HAS_QNAME_POINTER: u32 = 1 << 29;
 export const HAS_OPT: u32 = 1 << 30;
 /** The data entries of the frame table, for scanWindow's dnstap scan. */
 export const DATA_TABLE: u32 = COLUMNS_END;
-/** Rows a key list holds (one batch). */
-export const KEY_ROWS: u32 = CAPACITY;
+/** Entries a key list holds: two batches' worth (the caller empties a list
+ * holding more than one batch's worth). */
+export const KEY_ROWS: u32 = 2 * CAPACITY;
 /** Slots of a key list's hash table (a power of two, twice its rows). */
 export const KEY_SLOTS: u32 = 2 * KEY_ROWS;
-/** Key bytes a list can hold: 256 per row (a wire name is at most 255). */
+/** Key bytes a list can hold: 256 per entry (a wire name is at most 256). */
 export const KEY_ARENA: u32 = 256 * KEY_ROWS;
 /** Bytes of one key list: entries of 4 u32, hash slots, arena. */
 export const KEY_LIST_BYTES: u32 = KEY_ROWS * 16 + KEY_SLOTS * 4 + KEY_ARENA;
@@ -109,8 +110,8 @@ export const KEY_LIST_BYTES: u32 = KEY_ROWS * 16 + KEY_SLOTS * 4 + KEY_ARENA;
 export const KEYS: u32 = DATA_TABLE + CAPACITY * 12;
 /** The wire name scratch of keys(): 512 bytes, then 128 label offsets. */
 export const KEY_SCRATCH: u32 = KEYS + 3 * KEY_LIST_BYTES;
-/** Distinct keys of each list after keys(): 3 u32. */
+/** The lists' entries (3 u32), then their arena bytes used (3 u32). */
 export const KEY_COUNTS: u32 = KEY_SCRATCH + 512 + 128 * 4;
-export const KEYS_END: u32 = KEY_COUNTS + 16;
+export const KEYS_END: u32 = KEY_COUNTS + 24;
 /** The input region: KEYS_END rounded up to 64 KiB. */
 export const INPUT: u32 = (KEYS_END + 0xffff) & ~0xffff;

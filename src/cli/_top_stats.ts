@@ -170,6 +170,8 @@ export class TopCounter {
   readonly keyOptions: KeyOptions;
   readonly #caches = [new KeyCache(), new KeyCache(), new KeyCache()];
   #keys: DnstapKeys | null = null;
+  /** The lists keys were last added to, not yet counted. */
+  #pending: DnstapKeys | null = null;
 
   constructor(options: TopCounterOptions) {
     this.depth = options.depth;
@@ -187,8 +189,10 @@ export class TopCounter {
   }
 
   /**
-   * Counts rows 0 .. count-1 of a batch, given its key lists when the scan
-   * made them (with this counter's `keyOptions`); else they are made here.
+   * Counts rows 0 .. count-1 of a batch, given the key lists the scan added
+   * its keys to (with this counter's `keyOptions`); else they are added to
+   * lists of the counter's own. The counter empties lists once full, and
+   * at `finish`.
    */
   addBatch(
     c: DnstapColumns,
@@ -199,9 +203,20 @@ export class TopCounter {
     this.#rows(c, count);
     if (keys === null) {
       keys = this.#keys ??= new DnstapKeys();
+      if (keys.full) this.#flush(keys);
       keysTs(c, count, window, this.keyOptions, keys);
     }
+    if (keys !== this.#pending && this.#pending !== null) {
+      this.#flush(this.#pending);
+    }
+    this.#pending = keys;
+    if (keys.full) this.#flush(keys);
+  }
+
+  /** Counts the keys of `keys` and empties it. */
+  #flush(keys: DnstapKeys): void {
     this.#addKeys(keys);
+    keys.clear();
   }
 
   /** Counts rows 0 .. count-1 of a batch (its key lists made here). */
@@ -305,9 +320,11 @@ export class TopCounter {
     this.#inSecond = 0;
   }
 
-  /** Ends counting: folds the current second in. */
+  /** Ends counting: folds the current second and the pending keys in. */
   finish(): void {
     this.#flushSecond();
+    if (this.#pending !== null) this.#flush(this.#pending);
+    this.#pending = null;
   }
 
   /** The totals. */

@@ -333,6 +333,9 @@ export function toReport(
     error: TopReport["error"];
   },
 ): TopReport {
+  // Fold in what is pending (the current second, keys not yet counted), so
+  // that a report can be made at any time.
+  counter.finish();
   const totals = counter.totals();
   const seconds = [...counter.seconds.keys()].sort((a, b) => a - b);
   const first = seconds.length === 0 ? null : seconds[0]!;
