@@ -5,9 +5,9 @@
 // of N adds: every monitored key's true count lies in [count - error, count];
 // every error is at most the smallest count, which is at most N / capacity;
 // any key not monitored occurred at most that smallest count times, so every
-// key whose true count exceeds it is monitored. `fstrm top` adds a batch's
-// distinct keys with their counts in the batch (weighted Space-Saving, the
-// same guarantees with N the sum of the counts).
+// key whose true count exceeds it is monitored. `fstrm top` adds the
+// distinct keys of its key lists with their counts (weighted Space-Saving,
+// the same guarantees with N the sum of the counts).
 
 /** One reported key: its count and how much of it may be overestimate. */
 export interface HeavyItem {
