@@ -12,6 +12,8 @@
 // its cost, since it also brings each window into cache for the scan (on
 // 2026-12-03 the in-place scan of the cold file was no faster).
 //
+// A second table measures the one-pass engines of `fstrm top` (see there).
+//
 //   deno run --allow-read bench/dnstap_scan_measure.ts [FILE] [ROUNDS]
 import {
   type DnstapScanner,
@@ -20,6 +22,10 @@ import {
 } from "../src/_dnstap_scan_engine.ts";
 import { SCAN_OK } from "../src/_dnstap_scan_layout.ts";
 import { frameTables } from "../tests/_dnstap_scan.ts";
+import {
+  type DnstapWindowEngine,
+  makeDnstapWindowEngine,
+} from "../src/_dnstap_window_engine.ts";
 
 const path = Deno.args[0] ??
   decodeURIComponent(
@@ -110,6 +116,83 @@ for (let r = 1; r <= rounds; r++) {
       m(okPlace, place).padEnd(14),
       (ts / place).toFixed(2),
       ` (${okTs} messages)`,
+    ].join("  "),
+  );
+}
+
+// The one-pass engines of `fstrm top` (src/_dnstap_window_engine.ts): frame
+// scan, dnstap scan and key lists in one call per window. The file is cut
+// into windows of whole frames of at most 1 MiB (untimed); each is copied
+// into the engine's window (untimed: a reader reads it there), then scanned
+// (timed) as the reader does, call after call.
+const WINDOW = 1 << 20;
+const windows: Uint8Array[] = [];
+{
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  // After the START frame (escape, length, then its body).
+  let at = 8 + view.getUint32(4);
+  while (at + 4 <= buf.length) {
+    let end = at;
+    while (end + 4 <= buf.length) {
+      const length = view.getUint32(end);
+      if (length === 0 || end + 4 + length - at > WINDOW) break;
+      end += 4 + length;
+    }
+    if (end === at) break; // STOP, or a frame larger than a window
+    windows.push(buf.subarray(at, end));
+    at = end;
+  }
+}
+const onePass = [
+  makeDnstapWindowEngine("ts", WINDOW),
+  makeDnstapWindowEngine("wasm", WINDOW),
+];
+for (const e of onePass) e.keyOptions = { depth: 2, fold: true };
+
+/** Scans every window with `e`; returns [seconds, rows, distinct names]. */
+function runOnePass(e: DnstapWindowEngine): [number, number, number] {
+  let seconds = 0;
+  let rows = 0;
+  let names = 0;
+  for (const w of windows) {
+    e.window.set(w);
+    const t0 = performance.now();
+    for (let pos = 0; pos < w.length; pos = e.out[1]!) {
+      e.scan(pos, w.length, 0xffff_ffff);
+      rows += e.rows;
+      if (e.keys.full) {
+        names += e.keys.counts[0]!;
+        e.keys.clear();
+      }
+    }
+    seconds += (performance.now() - t0) / 1000;
+  }
+  names += e.keys.counts[0]!;
+  e.keys.clear();
+  return [seconds, rows, names];
+}
+runOnePass(onePass[0]!);
+runOnePass(onePass[1]!);
+console.log(
+  `\none pass (frame scan + dnstap scan + key lists), ${windows.length} windows of at most 1 MiB`,
+);
+console.log("round  ts msg/s  wasm msg/s  wasm/ts");
+for (let r = 1; r <= rounds; r++) {
+  const [ts, rowsTs, namesTs] = runOnePass(onePass[0]!);
+  const [wasm, rowsWasm, namesWasm] = runOnePass(onePass[1]!);
+  if (rowsTs !== rowsWasm || namesTs !== namesWasm) {
+    throw new Error(
+      `one pass disagrees: ${rowsTs}/${namesTs} vs ${rowsWasm}/${namesWasm}`,
+    );
+  }
+  const m = (n: number, sec: number) => (n / sec / 1e6).toFixed(2) + " M";
+  console.log(
+    [
+      String(r).padEnd(5),
+      m(rowsTs, ts).padEnd(8),
+      m(rowsWasm, wasm).padEnd(10),
+      (ts / wasm).toFixed(2),
+      ` (${rowsTs} messages)`,
     ].join("  "),
   );
 }

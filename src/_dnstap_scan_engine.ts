@@ -18,17 +18,19 @@ import {
   SCAN_CAPACITY,
 } from "./_dnstap_scan_layout.ts";
 import { DNSTAP_SCAN_WASM } from "./_dnstap_scan_wasm_bytes.ts";
+import {
+  compileOnce,
+  instantiate,
+  type ModuleExports,
+} from "./_wasm_loader.ts";
 
 /** What wasm/dnstap_scan.ts exports. */
-interface DnstapScanExports {
-  readonly memory: WebAssembly.Memory;
+interface DnstapScanExports extends ModuleExports {
   tableOffset(): number;
   capacity(): number;
   columnsOffset(): number;
   columnsBytes(): number;
-  inputOffset(): number;
   inputCapacity(): number;
-  ensureInput(size: number): number;
   scan(count: number, base: number): void;
 }
 
@@ -103,13 +105,11 @@ export class TsDnstapScanner implements DnstapScanner {
   }
 }
 
-let compiled: WebAssembly.Module | null = null;
-
 /** The compiled module, compiled once and shared. */
-function dnstapScanModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(DNSTAP_SCAN_WASM);
-  return compiled;
-}
+export const dnstapScanModule: () => WebAssembly.Module = compileOnce(
+  DNSTAP_SCAN_WASM,
+  "dnstap scanner",
+);
 
 /** The WebAssembly engine. */
 export class WasmDnstapScanner implements DnstapScanner {
@@ -126,26 +126,21 @@ export class WasmDnstapScanner implements DnstapScanner {
    *   its layout is not this module's.
    */
   constructor() {
-    try {
-      this.#exports = new WebAssembly.Instance(dnstapScanModule(), {})
-        .exports as unknown as DnstapScanExports;
-      const x = this.#exports;
-      if (
-        x.capacity() !== SCAN_CAPACITY ||
-        x.columnsBytes() !== columnsBytes(SCAN_CAPACITY)
-      ) {
-        throw new RangeError(
-          `its layout is ${x.capacity()} rows of ${x.columnsBytes()} bytes`,
-        );
-      }
-    } catch (cause) {
-      throw new Error(
-        `Cannot instantiate the WebAssembly dnstap scanner: ${
-          cause instanceof Error ? cause.message : String(cause)
-        }`,
-        { cause },
-      );
-    }
+    this.#exports = instantiate<DnstapScanExports>(
+      dnstapScanModule,
+      "dnstap scanner",
+      0,
+      (x) => {
+        if (
+          x.capacity() !== SCAN_CAPACITY ||
+          x.columnsBytes() !== columnsBytes(SCAN_CAPACITY)
+        ) {
+          throw new RangeError(
+            `its layout is ${x.capacity()} rows of ${x.columnsBytes()} bytes`,
+          );
+        }
+      },
+    );
     this.#views();
   }
 

@@ -13,6 +13,7 @@
 import { ENTRY_WORDS, KIND_DATA, scanFramesTs } from "./_scan.ts";
 import { TABLE_CAPACITY, type WindowEngine } from "./_engine.ts";
 import { limit, wasmModule } from "./_wasm_engine.ts";
+import { instantiate, type ModuleExports } from "./_wasm_loader.ts";
 import type { Engine } from "./engine.ts";
 
 /** Sizes counted one by one: 0 to DENSE_SIZES - 1. */
@@ -20,9 +21,6 @@ export const DENSE_SIZES = 65_536;
 
 /** The out word that holds the last scan's data frames of DENSE_SIZES bytes or more. */
 export const OUT_LARGE = 5;
-
-/** Windows ending past this are out of the WebAssembly scanner's range. */
-const MAX_END = 0xfffe_0000;
 
 /** A window engine that counts data frame sizes as it scans. */
 export interface SizesEngine extends WindowEngine {
@@ -34,13 +32,10 @@ export interface SizesEngine extends WindowEngine {
 }
 
 /** What wasm/assembly/index.ts exports that this engine uses. */
-interface SizesExports {
-  readonly memory: WebAssembly.Memory;
+interface SizesExports extends ModuleExports {
   outOffset(): number;
   tableOffset(): number;
-  inputOffset(): number;
   sizesBytes(): number;
-  ensureInput(size: number): number;
   scanSizes(
     from: number,
     to: number,
@@ -70,36 +65,24 @@ export class WasmSizesEngine implements SizesEngine {
    * counting, or memory cannot grow that far.
    */
   constructor(size: number) {
-    const module = wasmModule();
-    let exports: SizesExports;
-    try {
-      exports = new WebAssembly.Instance(module, {})
-        .exports as unknown as SizesExports;
-      if (typeof exports.scanSizes !== "function") {
-        throw new TypeError("the module does not count sizes");
-      }
-      if (exports.sizesBytes() !== DENSE_SIZES * 8) {
-        throw new RangeError(
-          `the module counts ${
-            exports.sizesBytes() / 8
-          } sizes, need ${DENSE_SIZES}`,
-        );
-      }
-      const need = exports.sizesBytes() + size;
-      if (
-        size > MAX_END - exports.inputOffset() - exports.sizesBytes() ||
-        exports.ensureInput(need) === 0
-      ) {
-        throw new RangeError(`cannot grow memory to a ${size}-byte window`);
-      }
-    } catch (cause) {
-      throw new Error(
-        `Cannot instantiate the WebAssembly scanner: ${
-          cause instanceof Error ? cause.message : String(cause)
-        }`,
-        { cause },
-      );
-    }
+    // The window follows the counts in the input region.
+    const exports = instantiate<SizesExports>(
+      wasmModule,
+      "scanner",
+      DENSE_SIZES * 8 + size,
+      (x) => {
+        if (typeof x.scanSizes !== "function") {
+          throw new TypeError("the module does not count sizes");
+        }
+        if (x.sizesBytes() !== DENSE_SIZES * 8) {
+          throw new RangeError(
+            `the module counts ${
+              x.sizesBytes() / 8
+            } sizes, need ${DENSE_SIZES}`,
+          );
+        }
+      },
+    );
     const buffer = exports.memory.buffer;
     const input = exports.inputOffset();
     this.sizes = new Float64Array(buffer, input, DENSE_SIZES);

@@ -2,7 +2,8 @@
 // (wasm/assembly/index.ts), behind the same ScanEngine contract, giving the
 // same counts, entries and out words on every input.
 //
-// One compiled module is shared; each engine has its own instance, so its own
+// One compiled module is shared (src/_wasm_loader.ts compiles and instantiates
+// every module); each engine has its own instance, so its own
 // memory, result table and out words, and decoders stay independent.
 //
 // The scanner reads only WebAssembly memory, so the window's bytes are copied
@@ -20,16 +21,19 @@ import {
   type WindowEngine,
 } from "./_engine.ts";
 import { SCANNER_WASM } from "./_wasm_scanner_bytes.ts";
+import {
+  compileOnce,
+  instantiate,
+  MAX_END,
+  type ModuleExports,
+} from "./_wasm_loader.ts";
 
 /** What wasm/assembly/index.ts exports. */
-interface ScannerExports {
-  readonly memory: WebAssembly.Memory;
+interface ScannerExports extends ModuleExports {
   outOffset(): number;
   tableOffset(): number;
   tableCapacity(): number;
-  inputOffset(): number;
   inputCapacity(): number;
-  ensureInput(size: number): number;
   scan(
     copied: number,
     length: number,
@@ -56,39 +60,18 @@ const PIECE = 16_384;
 const JUMP_PIECE = 16;
 /** Copies this short go byte by byte: cheaper than a subarray and set(). */
 const SHORT_COPY = 32;
-/** Windows ending past this go to the TS scanner: positions are u32 in the
- * scanner, and its input region starts at 64 KiB. */
-const MAX_END = 0xfffe_0000;
-
-let compiled: WebAssembly.Module | null = null;
-let failure: Error | null = null;
-let available: boolean | null = null;
 
 /**
  * The compiled scanner module, compiled once and shared.
  *
  * @throws {Error} If WebAssembly is missing or cannot compile the module.
  */
-export function wasmModule(): WebAssembly.Module {
-  if (compiled !== null) return compiled;
-  if (failure === null) {
-    try {
-      if (typeof WebAssembly !== "object") {
-        throw new TypeError("WebAssembly is not available in this runtime");
-      }
-      compiled = new WebAssembly.Module(SCANNER_WASM);
-      return compiled;
-    } catch (cause) {
-      failure = new Error(
-        `Cannot load the WebAssembly scanner: ${
-          cause instanceof Error ? cause.message : String(cause)
-        }`,
-        { cause },
-      );
-    }
-  }
-  throw failure;
-}
+export const wasmModule: () => WebAssembly.Module = compileOnce(
+  SCANNER_WASM,
+  "scanner",
+);
+
+let available: boolean | null = null;
 
 /**
  * Whether a {@linkcode WasmScanEngine} can be made here. Tries once, then
@@ -122,27 +105,18 @@ export class WasmScanEngine implements ScanEngine {
    * @throws {Error} If WebAssembly is missing or cannot instantiate it.
    */
   constructor() {
-    const module = wasmModule();
-    let exports: ScannerExports;
-    try {
-      exports = new WebAssembly.Instance(module, {})
-        .exports as unknown as ScannerExports;
-      if (exports.tableCapacity() < TABLE_CAPACITY) {
-        throw new RangeError(
-          `its table holds ${exports.tableCapacity()} entries, need ${TABLE_CAPACITY}`,
-        );
-      }
-      if (exports.ensureInput(PIECE) === 0) {
-        throw new RangeError(`cannot grow memory to ${PIECE} input bytes`);
-      }
-    } catch (cause) {
-      throw new Error(
-        `Cannot instantiate the WebAssembly scanner: ${
-          cause instanceof Error ? cause.message : String(cause)
-        }`,
-        { cause },
-      );
-    }
+    const exports = instantiate<ScannerExports>(
+      wasmModule,
+      "scanner",
+      PIECE,
+      (x) => {
+        if (x.tableCapacity() < TABLE_CAPACITY) {
+          throw new RangeError(
+            `its table holds ${x.tableCapacity()} entries, need ${TABLE_CAPACITY}`,
+          );
+        }
+      },
+    );
     const buffer = exports.memory.buffer;
     this.table = new Uint32Array(
       buffer,
@@ -221,25 +195,7 @@ export class WasmWindowEngine implements WindowEngine {
    * @throws {Error} If WebAssembly is missing or cannot give that memory.
    */
   constructor(size: number) {
-    const module = wasmModule();
-    let exports: ScannerExports;
-    try {
-      exports = new WebAssembly.Instance(module, {})
-        .exports as unknown as ScannerExports;
-      if (
-        size > MAX_END - exports.inputOffset() ||
-        exports.ensureInput(size) === 0
-      ) {
-        throw new RangeError(`cannot grow memory to a ${size}-byte window`);
-      }
-    } catch (cause) {
-      throw new Error(
-        `Cannot instantiate the WebAssembly scanner: ${
-          cause instanceof Error ? cause.message : String(cause)
-        }`,
-        { cause },
-      );
-    }
+    const exports = instantiate<ScannerExports>(wasmModule, "scanner", size);
     const buffer = exports.memory.buffer;
     this.window = new Uint8Array(buffer, exports.inputOffset(), size);
     this.table = new Uint32Array(

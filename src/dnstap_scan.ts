@@ -63,6 +63,9 @@ import {
 import { readName, WireCursor } from "./_dns_wire.ts";
 import { wasmAvailable } from "./_wasm_engine.ts";
 import { formatDnstapAddress } from "./_dnstap_text.ts";
+import { DnstapScanReader } from "./_dnstap_scan_reader.ts";
+import { DEFAULT_MAX_FRAME_LENGTH } from "./constants.ts";
+import { DEFAULT_WINDOW } from "./_reader_source.ts";
 
 export { DnstapColumns } from "./_dnstap_scan_layout.ts";
 export * from "./_dnstap_run_scanner.ts";
@@ -172,8 +175,12 @@ function makeDnstapScanner(engine: EngineOption): DnstapScanner {
 
 /**
  * Use this to aggregate a dnstap file or stream at memory speed: reads the
- * whole input with a {@linkcode FrameReader} and calls `callback` with the
- * columns of each batch of data frames (no object per message). Control
+ * whole input and calls `callback` with the columns of each batch of data
+ * frames (no object per message). Given a source, it reads in one pass: the
+ * source is read straight into the scan engine's window (WebAssembly memory
+ * for `"wasm"`), and one call per window scans its frames and their dnstap,
+ * with no copy. Given a {@linkcode FrameReader} (or `strict: true`), it
+ * reads with that reader and the engine copies each run into its memory. Control
  * frames are applied by the reader (content type, STOP) and are not rows.
  * A frame that is not a dnstap message is a row with status
  * {@linkcode SCAN_BAD_PROTOBUF}, and a DNS message cut short one with
@@ -231,6 +238,20 @@ export async function forEachDnstapBatch(
     throw new TypeError("Cannot scan dnstap: the callback must be a function");
   }
   const engine = options.engine ?? "auto";
+  if (!(source instanceof FrameReader) && options.strict !== true) {
+    // One pass: read straight into the scanner's window.
+    const reader = new DnstapScanReader(source, {
+      engine,
+      maxFrameLength: options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH,
+      oversize: options.oversize ?? "error",
+      windowSize: options.windowSize ?? DEFAULT_WINDOW,
+      readSync: options.readSync ?? true,
+    });
+    const summary = await reader.read((cols, count, window) =>
+      callback(cols, count, window)
+    );
+    return { ...summary, batches: reader.batches, scanEngine: reader.engine };
+  }
   const scanner = makeDnstapScanner(engine);
   const reader = source instanceof FrameReader
     ? source

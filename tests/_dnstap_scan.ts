@@ -38,6 +38,8 @@ import {
   SCAN_CONTROL,
 } from "../src/_dnstap_scan_layout.ts";
 import assert from "node:assert/strict";
+import type { DnstapKeys, KeyOptions } from "../src/_dnstap_keys.ts";
+import type { DnstapWindowEngine } from "../src/_dnstap_window_engine.ts";
 import { decodeDnstap, type Dnstap } from "../src/dnstap.ts";
 import { DnstapError } from "../src/_dnstap_error.ts";
 import { parseDnsMessage } from "../src/dns.ts";
@@ -360,4 +362,72 @@ export function expectedRow(
   }
   row.present = pr;
   return row;
+}
+
+/** The key lists of a batch as plain data: per list, [key hex, count, hash]. */
+export function keyListsOf(keys: DnstapKeys): [string, number, number][][] {
+  return keys.lists.map((list, k) => {
+    const out: [string, number, number][] = [];
+    for (let e = 0; e < keys.counts[k]! * 4; e += 4) {
+      const at = list.entries[e]!;
+      const bytes = list.arena.subarray(at, at + list.entries[e + 1]!);
+      out.push([
+        [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(""),
+        list.entries[e + 2]!,
+        list.entries[e + 3]!,
+      ]);
+    }
+    return out;
+  });
+}
+
+/**
+ * Runs both one-pass engines over `bytes` (copied into each window, which
+ * must hold them) scan after scan, as the reader does, and asserts equal
+ * out words, frame tables, rows, columns and key lists after each; returns
+ * the scans' data rows in all.
+ */
+export function windowEnginesAgree(
+  ts: DnstapWindowEngine,
+  wasm: DnstapWindowEngine,
+  bytes: Uint8Array,
+  keys: KeyOptions | null,
+  max = 0xffff_ffff,
+): number {
+  ts.keyOptions = keys;
+  wasm.keyOptions = keys;
+  ts.keys.clear();
+  wasm.keys.clear();
+  ts.window.set(bytes);
+  wasm.window.set(bytes);
+  let pos = 0;
+  let rows = 0;
+  for (;;) {
+    const n = ts.scan(pos, bytes.length, max);
+    assert.equal(wasm.scan(pos, bytes.length, max), n, "entries");
+    assert.deepEqual(wasm.out, ts.out, "out words");
+    assert.deepEqual(
+      wasm.table.subarray(0, 3 * n),
+      ts.table.subarray(0, 3 * n),
+      "frame table",
+    );
+    assert.equal(wasm.rows, ts.rows, "rows");
+    if (!rowsEqual(ts.columns, wasm.columns, ts.rows)) {
+      for (let i = 0; i < ts.rows; i++) {
+        assert.deepEqual(rowOf(wasm.columns, i), rowOf(ts.columns, i), `${i}`);
+      }
+    }
+    if (keys !== null) {
+      // The lists of every scan so far, emptied once full (as top does).
+      assert.deepEqual(keyListsOf(wasm.keys), keyListsOf(ts.keys), "keys");
+      assert.equal(wasm.keys.full, ts.keys.full);
+      if (ts.keys.full) {
+        ts.keys.clear();
+        wasm.keys.clear();
+      }
+    }
+    rows += ts.rows;
+    if (ts.out[0] !== STATUS_TABLE_FULL) return rows;
+    pos = ts.out[1]!;
+  }
 }

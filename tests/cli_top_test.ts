@@ -242,3 +242,68 @@ Deno.test("fstrm top rejects bad usage with exit code 2", async () => {
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: fstrm top/);
 });
+
+Deno.test("fstrm top counts names case-insensitively, --case-sensitive as written", async () => {
+  // One name in the case a 0x20-randomizing resolver writes it, three ways.
+  const query = (name: string): Uint8Array => {
+    const wire = [0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    for (const l of name.split(".").filter((x) => x !== "")) {
+      wire.push(l.length, ...new TextEncoder().encode(l));
+    }
+    wire.push(0, 0, 1, 0, 1);
+    return encodeDnstap({
+      type: "MESSAGE",
+      message: { type: "CLIENT_QUERY", queryMessage: new Uint8Array(wire) },
+    });
+  };
+  const path = await Deno.makeTempFile({ suffix: ".fstrm" });
+  try {
+    await Deno.writeFile(
+      path,
+      encodeFrameStream(
+        ["wWw.ExAmple.org.", "WWW.EXAMPLE.ORG.", "www.example.org."].map(
+          query,
+        ),
+      ),
+    );
+    for (const engine of ["wasm", "ts"]) {
+      const folded = await fstrm([
+        "top",
+        "--json",
+        "-r",
+        path,
+        "--engine",
+        engine,
+      ]);
+      assert.equal(folded.code, 0, folded.stderr);
+      const f = JSON.parse(folded.stdout) as TopReport;
+      assert.deepEqual(f.names.rows, [
+        { name: "www.example.org.", count: 3, error: 0 },
+      ]);
+      const kept = await fstrm([
+        "top",
+        "--json",
+        "--case-sensitive",
+        "-r",
+        path,
+        "--engine",
+        engine,
+      ]);
+      const k = JSON.parse(kept.stdout) as TopReport;
+      assert.deepEqual(
+        k.names.rows.map((r) => [r.name, r.count]).sort(),
+        [["WWW.EXAMPLE.ORG.", 1], ["wWw.ExAmple.org.", 1], [
+          "www.example.org.",
+          1,
+        ]],
+      );
+      assert.deepEqual(k.domains.rows.map((r) => r.name).sort(), [
+        "EXAMPLE.ORG.",
+        "ExAmple.org.",
+        "example.org.",
+      ]);
+    }
+  } finally {
+    await Deno.remove(path);
+  }
+});

@@ -152,3 +152,81 @@ Deno.test("dnstapAddress gives IPv4, IPv6 and response addresses", async () => {
   });
   assert.deepEqual(got, ["192.0.2.1", "2001:db8::1"]);
 });
+
+Deno.test("forEachDnstapBatch reads frames larger than its window, skips oversized ones when asked, and reads strictly through a FrameReader", async () => {
+  // Small queries around two of 100,000 bytes (a long identity): each large
+  // frame comes alone, in a buffer of its own, scanned by the TS scanner.
+  const query = (port: number, identity = 0): Uint8Array =>
+    encodeDnstap({
+      type: "MESSAGE",
+      ...(identity > 0 ? { identity: new Uint8Array(identity).fill(97) } : {}),
+      message: {
+        type: "CLIENT_QUERY",
+        queryPort: port,
+        queryMessage: new Uint8Array([
+          0,
+          1,
+          1,
+          0,
+          0,
+          1,
+          0,
+          0,
+          0,
+          0,
+          0,
+          0,
+          1,
+          97,
+          0,
+          0,
+          1,
+          0,
+          1,
+        ]),
+      },
+    });
+  const frames = [query(1), query(2, 100_000), query(3), query(4, 100_000)];
+  for (let k = 5; k < 3000; k++) frames.push(query(k));
+  const bytes = encodeFrameStream(frames);
+  for (const engine of ["ts", "wasm"] as const) {
+    const ports: number[] = [];
+    const names = new Set<string | null>();
+    const summary = await forEachDnstapBatch(
+      ReadableStream.from([bytes]),
+      (cols, count, window) => {
+        for (let i = 0; i < count; i++) {
+          assert.equal(cols.status[i], SCAN_OK);
+          ports.push(cols.queryPort[i]!);
+          names.add(dnstapQname(cols, i, window));
+        }
+      },
+      { engine, windowSize: 65_536 },
+    );
+    assert.deepEqual(ports, frames.map((_, k) => k + 1));
+    assert.deepEqual([...names], ["a."]);
+    assert.equal(summary.scanEngine, engine);
+    assert.equal(summary.frames, frames.length);
+    // Oversized frames skipped and counted.
+    const skipped: number[] = [];
+    const s2 = await forEachDnstapBatch(
+      ReadableStream.from([bytes]),
+      (cols, count) => {
+        for (let i = 0; i < count; i++) skipped.push(cols.queryPort[i]!);
+      },
+      { engine, maxFrameLength: 50_000, oversize: "skip" },
+    );
+    assert.equal(s2.oversizedFrames, 2);
+    assert.deepEqual(skipped, ports.filter((p) => p !== 2 && p !== 4));
+    // strict: read by a FrameReader, the same rows.
+    const strict: number[] = [];
+    await forEachDnstapBatch(
+      ReadableStream.from([bytes]),
+      (cols, count) => {
+        for (let i = 0; i < count; i++) strict.push(cols.queryPort[i]!);
+      },
+      { engine, strict: true },
+    );
+    assert.deepEqual(strict, ports);
+  }
+});

@@ -7,6 +7,10 @@
 // repeats that merge, overlong varints, policies) around real, mutated and
 // random DNS messages, random bytes and control entries.
 //
+// The one-pass window engines (frame scan, dnstap scan and key lists of
+// `fstrm top` in one call) run on the same bytes and must agree in every
+// out word, table entry, column and key.
+//
 // Each case is one window drawn from a seeded PRNG (fast-check draws the
 // seed, so a failure prints a seed that reproduces it). FSTRM_SEED=<n> sets
 // the run's seed, FSTRM_PARITY_SCALE=<x> multiplies the number of cases.
@@ -17,6 +21,10 @@ import {
   WasmDnstapScanner,
 } from "../src/_dnstap_scan_engine.ts";
 import { decodeDnstap } from "../src/dnstap.ts";
+import {
+  TsDnstapWindowEngine,
+  WasmDnstapWindowEngine,
+} from "../src/_dnstap_window_engine.ts";
 import { HAS_OPT } from "../src/_dnstap_scan_layout.ts";
 import { mutate, prng, randomMessage } from "./_dns_random.ts";
 import {
@@ -25,6 +33,7 @@ import {
   type Row,
   rowOf,
   rowsEqual,
+  windowEnginesAgree,
 } from "./_dnstap_scan.ts";
 
 function env(name: string): string | undefined {
@@ -328,6 +337,10 @@ Deno.test(`scanDnstap engines give identical columns on ${CASES} random and muta
   const ts = new TsDnstapScanner();
   const wasm = new WasmDnstapScanner();
   assert.equal(wasm.name, "wasm");
+  const tsWindow = new TsDnstapWindowEngine(1 << 20);
+  const wasmWindow = new WasmDnstapWindowEngine(1 << 20);
+  let oneWindow = 0;
+  let names = 0;
   const statuses = new Map<number, number>();
   let opts = 0;
   fc.assert(
@@ -335,6 +348,19 @@ Deno.test(`scanDnstap engines give identical columns on ${CASES} random and muta
       const [buf, table, n] = windowOf(seed);
       ts.scan(buf, table, n);
       wasm.scan(buf, table, n);
+      // The one-pass engines on the same bytes, with key lists (names cut
+      // to 1 to 3 labels, case folded or not), or without on one in four.
+      const bytes = buf.subarray(table[0]!);
+      oneWindow += windowEnginesAgree(
+        tsWindow,
+        wasmWindow,
+        bytes,
+        (seed & 3) === 1 ? null : {
+          depth: 1 + (seed >>> 2 & 1) + (seed >>> 3 & 1),
+          fold: (seed & 16) === 0,
+        },
+      );
+      names += tsWindow.keyOptions === null ? 0 : tsWindow.keys.counts[0]!;
       for (let i = 0; i < n; i++) {
         if (ts.columns.present[i]! & HAS_OPT) opts++;
         const s = ts.columns.status[i]!;
@@ -360,6 +386,10 @@ Deno.test(`scanDnstap engines give identical columns on ${CASES} random and muta
     { seed: SEED, numRuns: CASES },
   );
   assert.ok(opts > CASES / 10, `${opts} rows with an OPT record`);
+  assert.ok(
+    oneWindow > CASES,
+    `${oneWindow} rows through the one-pass engines`,
+  );
   // Every status occurs, each often enough to mean something.
   console.log("statuses", [...statuses].sort());
   for (let s = 0; s <= 4; s++) {

@@ -12,6 +12,9 @@ import {
 import { parseDnsMessage } from "../src/dns.ts";
 import { forEachDnstapBatch } from "../src/dnstap_scan.ts";
 import { TopCounter } from "../src/cli/_top_stats.ts";
+import { DnstapScanReader } from "../src/_dnstap_scan_reader.ts";
+import { encodeFrameStream } from "../src/encode.ts";
+import { encodeDnstap } from "../src/dnstap.ts";
 import { type TopReport, toReport } from "../src/cli/top.ts";
 import { HeavyHitters } from "../src/cli/_top_heavy.ts";
 import {
@@ -42,22 +45,48 @@ const TYPES = [
   "UPDATE_RESPONSE",
 ];
 
-/** top's report of `bytes` with `engine`. */
+/**
+ * top's report of `bytes` with `engine`: by default as `fstrm top` reads, in
+ * one pass with the engine's key lists; with `via: "batches"` through
+ * forEachDnstapBatch and TopCounter.add (the key lists made by keysTs), as
+ * a caller feeding batches of columns does.
+ */
 export async function reportOf(
   bytes: Uint8Array,
   engine: "ts" | "wasm",
-  options: { n?: number; depth?: number; memory?: number } = {},
+  options: {
+    n?: number;
+    depth?: number;
+    memory?: number;
+    caseSensitive?: boolean;
+    via?: "reader" | "batches";
+  } = {},
 ): Promise<TopReport> {
   const counter = new TopCounter({
     depth: options.depth ?? 2,
     memory: options.memory ?? 64 << 20,
+    caseSensitive: options.caseSensitive ?? false,
   });
-  const summary = await forEachDnstapBatch(
-    ReadableStream.from([bytes]),
-    (cols, count, window) => counter.add(cols, count, window),
-    { engine },
-  );
-  assert.equal(summary.scanEngine, engine);
+  if (options.via === "batches") {
+    const summary = await forEachDnstapBatch(
+      ReadableStream.from([bytes]),
+      (cols, count, window) => counter.add(cols, count, window),
+      { engine },
+    );
+    assert.equal(summary.scanEngine, engine);
+  } else {
+    const reader = new DnstapScanReader(ReadableStream.from([bytes]), {
+      engine,
+      maxFrameLength: 1 << 20,
+      windowSize: 1 << 16,
+      keys: counter.keyOptions,
+    });
+    assert.equal(reader.engine, engine);
+    await reader.read((cols, count, window, keys) => {
+      assert.ok(keys !== null);
+      counter.addBatch(cols, count, window, keys);
+    });
+  }
   counter.finish();
   return toReport(counter, {
     file: "x",
@@ -113,8 +142,10 @@ for (const name of CAPTURES) {
         if (q === null) continue;
         queries++;
         bump(qtypes, typeName(q.type));
-        bump(names, q.name);
-        bump(domains, lastLabels(q.name, 2));
+        // Names count case-insensitively (ASCII letters lowercased).
+        const name = q.name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+        bump(names, name);
+        bump(domains, lastLabels(name, 2));
         if (m.queryAddress !== undefined) {
           bump(clients, formatDnstapAddress(m.queryAddress));
         }
@@ -179,6 +210,12 @@ for (const name of CAPTURES) {
     const ts = await reportOf(bytes, "ts", { memory: 2000 });
     const wasm = await reportOf(bytes, "wasm", { memory: 2000 });
     assert.deepEqual({ ...wasm, engine: "ts" }, ts);
+    // Batches of columns fed to TopCounter.add count the same.
+    for (const engine of ["ts", "wasm"] as const) {
+      const exact = await reportOf(bytes, engine);
+      const batches = await reportOf(bytes, engine, { via: "batches" });
+      assert.deepEqual(batches, exact);
+    }
   });
 }
 
@@ -276,6 +313,38 @@ Deno.test("HeavyHitters under a tiny capacity keeps the true top keys and its bo
   }
 });
 
+Deno.test("HeavyHitters fed batches' distinct keys with their counts keeps its bounds", () => {
+  for (const seed of [1, 2, 3, 4]) {
+    const stream = zipfStream(20_000, 5_000, seed);
+    const capacity = 50;
+    const hh = new HeavyHitters(capacity);
+    const truth = new Map<string, number>();
+    // Batches of 300, each as its distinct keys in order of first occurrence.
+    for (let at = 0; at < stream.length; at += 300) {
+      const batch = new Map<string, number>();
+      for (const k of stream.slice(at, at + 300)) {
+        bump(batch, k);
+        bump(truth, k);
+      }
+      for (const [k, c] of batch) hh.add(k, c);
+    }
+    assert.equal(hh.total, stream.length);
+    assert.ok(hh.evictions > 0, "the budget was exceeded");
+    const bound = hh.bound;
+    assert.ok(bound <= stream.length / capacity, `bound ${bound}`);
+    const all = hh.top(capacity);
+    for (const item of all) {
+      const t = truth.get(item.key)!;
+      assert.ok(item.count - item.error <= t && t <= item.count, item.key);
+      assert.ok(item.error <= bound);
+    }
+    const monitored = new Set(all.map((i) => i.key));
+    for (const [k, t] of truth) {
+      if (t > bound) assert.ok(monitored.has(k), `${k} (${t}) kept`);
+    }
+  }
+});
+
 Deno.test("HeavyHitters is exact while it holds every key", () => {
   const hh = new HeavyHitters(10);
   for (const k of ["a", "b", "a", "c", "a", "b"]) hh.add(k);
@@ -301,6 +370,95 @@ Deno.test("fstrm top under a tiny memory budget reports estimates with bounds th
   for (const r of exact.names.rows) {
     if (r.count > small.names.bound) {
       assert.ok(small.names.rows.some((s) => s.name === r.name), r.name);
+    }
+  }
+});
+
+/** A query for `name` (presentation, no escapes) from 192.0.2.`last`. */
+function queryFrame(name: string, last: number, identity = 0): Uint8Array {
+  const labels = name.split(".").filter((l) => l !== "");
+  const wire = [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+  for (const l of labels) wire.push(l.length, ...new TextEncoder().encode(l));
+  wire.push(0, 0, 1, 0, 1);
+  return encodeDnstap({
+    type: "MESSAGE",
+    // A long identity makes a frame larger than the reader's window.
+    ...(identity > 0 ? { identity: new Uint8Array(identity) } : {}),
+    message: {
+      type: "CLIENT_QUERY",
+      queryAddress: new Uint8Array([192, 0, 2, last]),
+      queryMessage: new Uint8Array(wire),
+    },
+  });
+}
+
+Deno.test("fstrm top counts names case-insensitively unless caseSensitive, in both engines", async () => {
+  // A resolver's 0x20 randomization writes one name many ways.
+  const written = [
+    "www.Example.COM.",
+    "WWW.example.com.",
+    "www.example.com.",
+    "wWw.eXample.Com.",
+    "mail.EXAMPLE.com.",
+    "Mail.example.org.",
+  ];
+  // The second comes in a frame larger than the window (scanned apart).
+  const bytes = encodeFrameStream(
+    written.map((name, k) => queryFrame(name, k & 1, k === 1 ? 70_000 : 0)),
+  );
+  for (const engine of ["ts", "wasm"] as const) {
+    for (const via of ["reader", "batches"] as const) {
+      const folded = await reportOf(bytes, engine, { via });
+      assert.deepEqual(folded.names.rows, [
+        { name: "www.example.com.", count: 4, error: 0 },
+        { name: "mail.example.com.", count: 1, error: 0 },
+        { name: "mail.example.org.", count: 1, error: 0 },
+      ]);
+      assert.deepEqual(folded.domains.rows, [
+        { name: "example.com.", count: 5, error: 0 },
+        { name: "example.org.", count: 1, error: 0 },
+      ]);
+      const kept = await reportOf(bytes, engine, { via, caseSensitive: true });
+      assert.equal(kept.names.distinct, 6);
+      assert.deepEqual(
+        kept.names.rows.map((r) => r.name).sort(),
+        [...written].sort(),
+      );
+      assert.equal(kept.domains.distinct, 5);
+    }
+  }
+});
+
+Deno.test("fstrm top counts exactly when key lists fill and are emptied many times, in both engines", async () => {
+  // 9,000 distinct names (and 256 clients) over 30,000 queries: the key
+  // lists fill (more than 4,096 names) and are counted and emptied often.
+  const frames: Uint8Array[] = [];
+  const truth = new Map<string, number>();
+  let x = 12345;
+  for (let k = 0; k < 30_000; k++) {
+    x = (x * 48271) % 2147483647;
+    const name = `h${x % 9000}.Example.net.`;
+    bump(truth, name.toLowerCase());
+    frames.push(queryFrame(name, x & 255));
+  }
+  const bytes = encodeFrameStream(frames);
+  const want = sorted(truth);
+  for (const engine of ["ts", "wasm"] as const) {
+    for (const via of ["reader", "batches"] as const) {
+      const r = await reportOf(bytes, engine, { via, n: 20_000 });
+      assert.equal(r.names.distinct, truth.size, `${engine} ${via}`);
+      // Ties are in wire order in the report: compare as sets of pairs.
+      const byName = (a: [string, number], b: [string, number]) =>
+        a[0] < b[0] ? -1 : 1;
+      assert.deepEqual(
+        r.names.rows.map((row): [string, number] => [row.name, row.count])
+          .sort(byName),
+        want.sort(byName),
+      );
+      assert.equal(r.clients.distinct, 256);
+      assert.deepEqual(r.domains.rows, [
+        { name: "example.net.", count: 30_000, error: 0 },
+      ]);
     }
   }
 });

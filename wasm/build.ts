@@ -50,7 +50,13 @@ const TARGETS: Target[] = [
   },
   {
     config: "dnstap_scan.asconfig.json",
-    sources: ["dnstap_scan.ts"],
+    sources: [
+      "dnstap_scan.ts",
+      "dnstap_layout.ts",
+      "dnstap_dns.ts",
+      "dnstap_keys.ts",
+      "assembly/frames.ts",
+    ],
     wasmName: "wasm/build/dnstap_scan.wasm",
     tsName: "src/_dnstap_scan_wasm_bytes.ts",
     from: "wasm/dnstap_scan.ts",

@@ -3,105 +3,94 @@
 // (layout in src/_dnstap_scan_layout.ts). Keep the two in step;
 // tests/dnstap_scan_parity_test.ts compares them.
 //
-// Memory layout (fixed; no allocator, no data segments):
-//   [TABLE, TABLE + 12*CAPACITY)   the frame table, [frameOffset, length,
-//                                  kind] u32 each, copied in by the caller
-//   [COLUMNS, COLUMNS + ROW*CAP)   the columns
-//   [INPUT, memory end)            the window's bytes: input[0] is the
-//                                  caller's buffer offset `base`
-// Offsets in the table and written to the columns are offsets in the
-// caller's buffer; memory address = offset - base + INPUT.
+// The DNS part (header, question, OPT record) is in dnstap_dns.ts, the key
+// lists in dnstap_keys.ts. Memory layout: dnstap_layout.ts. Two ways in:
+// - scan(count, base): the caller copies a frame table to TABLE and the
+//   window's bytes to INPUT (input[0] is the caller's buffer offset `base`).
+//   Offsets in the table and written to the columns are offsets in the
+//   caller's buffer; memory address = offset - base + INPUT.
+// - scanWindow(from, to, ...): one pass over a window the caller has read
+//   straight into INPUT. The frame scan (frames.ts, as scanFramesTs) fills
+//   TABLE and the out words, its data entries are gathered in DATA_TABLE,
+//   the dnstap scan fills a row per data entry, and keys() (dnstap_keys.ts)
+//   lists the batch's distinct keys for `fstrm top`. Offsets are window
+//   offsets (base 0). The TypeScript twin: src/_dnstap_window_engine.ts.
+import { OUT, scanRange } from "./assembly/frames";
+import { dns, DNS_PR } from "./dnstap_dns";
+import { keys } from "./dnstap_keys";
+import {
+  CAPACITY,
+  COLUMNS,
+  COLUMNS_END,
+  DATA_TABLE,
+  DNSTAP_TYPE,
+  EDNS_RCODE,
+  EDNS_VERSION,
+  HAS_DNS,
+  HAS_DNS_RESPONSE,
+  HAS_EXTRA,
+  HAS_HTTP_PROTOCOL,
+  HAS_IDENTITY,
+  HAS_MESSAGE,
+  HAS_MESSAGE_TYPE,
+  HAS_POLICY,
+  HAS_QUERY_ADDRESS,
+  HAS_QUERY_MESSAGE,
+  HAS_QUERY_PORT,
+  HAS_QUERY_TIME_NSEC,
+  HAS_QUERY_TIME_SEC,
+  HAS_QUERY_ZONE,
+  HAS_RESPONSE_ADDRESS,
+  HAS_RESPONSE_MESSAGE,
+  HAS_RESPONSE_PORT,
+  HAS_RESPONSE_TIME_NSEC,
+  HAS_RESPONSE_TIME_SEC,
+  HAS_SOCKET_FAMILY,
+  HAS_SOCKET_PROTOCOL,
+  HAS_TYPE,
+  HAS_VERSION,
+  ID,
+  IDENTITY_LENGTH,
+  IDENTITY_OFFSET,
+  INPUT,
+  KEY_COUNTS,
+  KEY_LIST_BYTES,
+  KEYS,
+  MESSAGE_TYPE,
+  N,
+  OPCODE,
+  PRESENT,
+  QNAME_LABELS,
+  QUERY_ADDRESS,
+  QUERY_ADDRESS_LENGTH,
+  QUERY_MESSAGE_LENGTH,
+  QUERY_MESSAGE_OFFSET,
+  QUERY_PORT,
+  QUERY_TIME_NSEC,
+  QUERY_TIME_SEC,
+  RCODE,
+  RESPONSE_ADDRESS,
+  RESPONSE_ADDRESS_LENGTH,
+  RESPONSE_MESSAGE_LENGTH,
+  RESPONSE_MESSAGE_OFFSET,
+  RESPONSE_PORT,
+  RESPONSE_TIME_NSEC,
+  RESPONSE_TIME_SEC,
+  ROW,
+  SCAN_BAD_PROTOBUF,
+  SCAN_CONTROL,
+  SCAN_OK,
+  SOCKET_FAMILY,
+  SOCKET_PROTOCOL,
+  STATUS,
+  TABLE,
+} from "./dnstap_layout";
 
-const TABLE: u32 = 1024;
-const CAPACITY: u32 = 4096;
-const COLUMNS: u32 = 65536;
-const ROW: u32 = 152;
-const INPUT: u32 = 720896; // COLUMNS + ROW * CAPACITY, rounded up to 64 KiB
-
-const N: u32 = CAPACITY;
-// Column addresses, in layout order.
-const QUERY_TIME_SEC: u32 = COLUMNS;
-const RESPONSE_TIME_SEC: u32 = QUERY_TIME_SEC + N * 8;
-const PRESENT: u32 = RESPONSE_TIME_SEC + N * 8;
-const QUERY_TIME_NSEC: u32 = PRESENT + N * 4;
-const RESPONSE_TIME_NSEC: u32 = QUERY_TIME_NSEC + N * 4;
-const QUERY_PORT: u32 = RESPONSE_TIME_NSEC + N * 4;
-const RESPONSE_PORT: u32 = QUERY_PORT + N * 4;
-const QUERY_ADDRESS_LENGTH: u32 = RESPONSE_PORT + N * 4;
-const RESPONSE_ADDRESS_LENGTH: u32 = QUERY_ADDRESS_LENGTH + N * 4;
-const IDENTITY_OFFSET: u32 = RESPONSE_ADDRESS_LENGTH + N * 4;
-const IDENTITY_LENGTH: u32 = IDENTITY_OFFSET + N * 4;
-const QUERY_MESSAGE_OFFSET: u32 = IDENTITY_LENGTH + N * 4;
-const QUERY_MESSAGE_LENGTH: u32 = QUERY_MESSAGE_OFFSET + N * 4;
-const RESPONSE_MESSAGE_OFFSET: u32 = QUERY_MESSAGE_LENGTH + N * 4;
-const RESPONSE_MESSAGE_LENGTH: u32 = RESPONSE_MESSAGE_OFFSET + N * 4;
-const DNS_SIZE: u32 = RESPONSE_MESSAGE_LENGTH + N * 4;
-const QNAME_OFFSET: u32 = DNS_SIZE + N * 4;
-const DNSTAP_TYPE: u32 = QNAME_OFFSET + N * 4;
-const MESSAGE_TYPE: u32 = DNSTAP_TYPE + N * 4;
-const SOCKET_FAMILY: u32 = MESSAGE_TYPE + N * 4;
-const SOCKET_PROTOCOL: u32 = SOCKET_FAMILY + N * 4;
-const ID: u32 = SOCKET_PROTOCOL + N * 4;
-const FLAGS: u32 = ID + N * 2;
-const QDCOUNT: u32 = FLAGS + N * 2;
-const ANCOUNT: u32 = QDCOUNT + N * 2;
-const NSCOUNT: u32 = ANCOUNT + N * 2;
-const ARCOUNT: u32 = NSCOUNT + N * 2;
-const QTYPE: u32 = ARCOUNT + N * 2;
-const QCLASS: u32 = QTYPE + N * 2;
-const QNAME_LENGTH: u32 = QCLASS + N * 2;
-const EDNS_UDP_SIZE: u32 = QNAME_LENGTH + N * 2;
-const EDNS_FLAGS: u32 = EDNS_UDP_SIZE + N * 2;
-const STATUS: u32 = EDNS_FLAGS + N * 2;
-const OPCODE: u32 = STATUS + N;
-const RCODE: u32 = OPCODE + N;
-const QNAME_LABELS: u32 = RCODE + N;
-const EDNS_RCODE: u32 = QNAME_LABELS + N;
-const EDNS_VERSION: u32 = EDNS_RCODE + N;
-const QUERY_ADDRESS: u32 = EDNS_VERSION + N;
-const RESPONSE_ADDRESS: u32 = QUERY_ADDRESS + N * 16;
-const COLUMNS_END: u32 = RESPONSE_ADDRESS + N * 16;
-
-const SCAN_OK: u8 = 0;
-const SCAN_CONTROL: u8 = 1;
-const SCAN_BAD_PROTOBUF: u8 = 2;
-const SCAN_BAD_DNS_HEADER: u8 = 3;
-const SCAN_BAD_QUESTION: u8 = 4;
-
-const HAS_TYPE: u32 = 1 << 0;
-const HAS_IDENTITY: u32 = 1 << 1;
-const HAS_MESSAGE: u32 = 1 << 2;
-const HAS_MESSAGE_TYPE: u32 = 1 << 3;
-const HAS_SOCKET_FAMILY: u32 = 1 << 4;
-const HAS_SOCKET_PROTOCOL: u32 = 1 << 5;
-const HAS_QUERY_ADDRESS: u32 = 1 << 6;
-const HAS_RESPONSE_ADDRESS: u32 = 1 << 7;
-const HAS_QUERY_PORT: u32 = 1 << 8;
-const HAS_RESPONSE_PORT: u32 = 1 << 9;
-const HAS_QUERY_TIME_SEC: u32 = 1 << 10;
-const HAS_QUERY_TIME_NSEC: u32 = 1 << 11;
-const HAS_RESPONSE_TIME_SEC: u32 = 1 << 12;
-const HAS_RESPONSE_TIME_NSEC: u32 = 1 << 13;
-const HAS_QUERY_MESSAGE: u32 = 1 << 14;
-const HAS_RESPONSE_MESSAGE: u32 = 1 << 15;
-const HAS_QUERY_ZONE: u32 = 1 << 16;
-const HAS_POLICY: u32 = 1 << 17;
-const HAS_HTTP_PROTOCOL: u32 = 1 << 18;
-const HAS_VERSION: u32 = 1 << 19;
-const HAS_EXTRA: u32 = 1 << 20;
-const HAS_DNS: u32 = 1 << 24;
-const HAS_DNS_RESPONSE: u32 = 1 << 25;
-const HAS_QUESTION: u32 = 1 << 26;
-const HAS_QTYPE: u32 = 1 << 27;
-const HAS_QCLASS: u32 = 1 << 28;
-const HAS_QNAME_POINTER: u32 = 1 << 29;
-const HAS_OPT: u32 = 1 << 30;
 
 const VARINT: u32 = 0;
 const FIXED64: u32 = 1;
 const LEN: u32 = 2;
 const FIXED32: u32 = 5;
-const MAX_POINTERS: u32 = 126;
 
 /** Read position (a memory address). */
 let P: u32 = 0;
@@ -161,13 +150,26 @@ export function ensureInput(size: u32): u32 {
   return <u32>load<u8>(<usize>at);
 }
 
+/**
+ * Reads a varint at P into V (at most 10 bytes, as decodeDnstap): a byte
+ * below 0x80 inline (tags, enums: most varints), longer ones in varintLong.
+ */
 // @ts-ignore: decorator
-@inline function be16(at: u32): u32 {
-  return <u32>bswap<u16>(load<u16>(<usize>at));
+@inline function varint(end: u32): bool {
+  const p = P;
+  if (p < end) {
+    const x = u8at(p);
+    if (x < 0x80) {
+      V = <u64>x;
+      P = p + 1;
+      return true;
+    }
+  }
+  return varintLong(end);
 }
 
-/** Reads a varint at P into V (at most 10 bytes, as decodeDnstap). */
-function varint(end: u32): bool {
+/** varint's general case. */
+function varintLong(end: u32): bool {
   let p = P;
   if (p >= end) return false;
   let x = u8at(p++);
@@ -252,9 +254,21 @@ function policy(end: u32): bool {
 // @ts-ignore: decorator
 @inline function address(to: u32): void {
   const n = V < 16 ? <u32>V : 16;
-  store<u64>(<usize>to, 0);
-  store<u64>(<usize>to, 0, 8);
-  memory.copy(<usize>to, <usize>P, <usize>n);
+  // Loads and stores: memory.copy is a call into the engine, costly for
+  // the 4 or 16 bytes of an address.
+  if (n == 16) {
+    store<u64>(<usize>to, load<u64>(<usize>P));
+    store<u64>(<usize>to, load<u64>(<usize>P, 8), 8);
+  } else {
+    store<u64>(<usize>to, 0);
+    store<u64>(<usize>to, 0, 8);
+    if (n == 4) store<u32>(<usize>to, load<u32>(<usize>P));
+    else {
+      for (let k: u32 = 0; k < n; k++) {
+        store<u8>(<usize>(to + k), load<u8>(<usize>(P + k)));
+      }
+    }
+  }
 }
 
 /** Reads a Message in [P, end) into row i (merging, as decodeDnstap). */
@@ -425,152 +439,6 @@ function clearRow(i: u32): void {
   store<u64>(<usize>r, 0, 8);
 }
 
-/**
- * Where the name at `off` ends in place, or 0 where miekg/dns fails on it
- * (skipName in _dns_wire.ts); the message is memory [m, end).
- */
-function skipName(m: u32, end: u32, off: u32): u32 {
-  let next: u32 = 0;
-  let wire: u32 = 0;
-  let pointers: u32 = 0;
-  while (true) {
-    if (off >= end) return 0;
-    const x = u8at(off);
-    off++;
-    if (x < 0x40) {
-      if (x == 0) return next == 0 ? off : next;
-      if (off + x > end) return 0;
-      wire += x + 1;
-      if (wire >= 255) return 0;
-      off += x;
-    } else if (x >= 0xc0) {
-      if (off >= end) return 0;
-      const y = u8at(off);
-      off++;
-      if (next == 0) next = off;
-      if (++pointers > MAX_POINTERS) return 0;
-      off = m + (((x & 0x3f) << 8) | y);
-    } else return 0;
-  }
-  return 0;
-}
-
-/**
- * Walks the rest of the message memory [m, end) from `off` (questions 2 and
- * on, then the records) and fills the EDNS columns of row i from the last
- * OPT record of the additional section (see src/_dnstap_scan_layout.ts).
- */
-function edns(m: u32, end: u32, off: u32, i: u32): void {
-  const i2 = i << 1;
-  for (let k = <i32>be16(m + 4) - 1; k > 0; k--) {
-    off = skipName(m, end, off);
-    if (off == 0) return;
-    if (off == end) continue;
-    if (off + 2 > end) return;
-    off = off + 4 > end ? end : off + 4;
-  }
-  const records = be16(m + 6) + be16(m + 8);
-  const all = records + be16(m + 10);
-  let found: u32 = 0;
-  for (let k: u32 = 0; k < all; k++) {
-    // A section that ends early ends the walk (miekg/dns stops at the end
-    // of the message without an error).
-    if (off == end) break;
-    off = skipName(m, end, off);
-    if (off == 0 || off + 10 > end) break;
-    const rdEnd = off + 10 + be16(off + 8);
-    if (rdEnd > end) break;
-    if (k >= records && be16(off) == 41) found = off;
-    off = rdEnd;
-  }
-  if (found == 0) return;
-  store<u16>(<usize>(EDNS_UDP_SIZE + i2), <u16>be16(found + 2));
-  store<u8>(<usize>(EDNS_RCODE + i), load<u8>(<usize>(found + 4)));
-  store<u8>(<usize>(EDNS_VERSION + i), load<u8>(<usize>(found + 5)));
-  store<u16>(<usize>(EDNS_FLAGS + i2), <u16>be16(found + 6));
-  PR |= HAS_OPT;
-}
-
-/**
- * Reads the DNS header, first question and OPT record of the message at
- * memory [m, m + n) into row i; returns the row's status.
- */
-function dns(m: u32, n: u32, i: u32): u8 {
-  const i2 = i << 1;
-  store<u32>(<usize>(DNS_SIZE + (i << 2)), n);
-  if (n < 12) return SCAN_BAD_DNS_HEADER;
-  const w = be16(m + 2);
-  const qd = be16(m + 4);
-  store<u16>(<usize>(ID + i2), <u16>be16(m));
-  store<u16>(<usize>(FLAGS + i2), <u16>w);
-  store<u8>(<usize>(OPCODE + i), <u8>((w >> 11) & 0xf));
-  store<u8>(<usize>(RCODE + i), <u8>(w & 0xf));
-  store<u16>(<usize>(QDCOUNT + i2), <u16>qd);
-  store<u16>(<usize>(ANCOUNT + i2), <u16>be16(m + 6));
-  store<u16>(<usize>(NSCOUNT + i2), <u16>be16(m + 8));
-  store<u16>(<usize>(ARCOUNT + i2), <u16>be16(m + 10));
-  if (n == 12) return SCAN_OK;
-  // Addresses stay below 2^32: memory ends below 0xffff_0000, and a pointer
-  // reaches at most m + 16383.
-  const end = m + n;
-  if (qd == 0) {
-    edns(m, end, m + 12, i);
-    return SCAN_OK;
-  }
-  // The name, as miekg/dns UnpackDomainName (skipName in _dns_wire.ts).
-  let off = m + 12;
-  let next: u32 = 0;
-  let wire: u32 = 0;
-  let pointers: u32 = 0;
-  let labels: u32 = 0;
-  while (true) {
-    if (off >= end) return SCAN_BAD_QUESTION;
-    const x = u8at(off);
-    off++;
-    if (x < 0x40) {
-      if (x == 0) break;
-      if (off + x > end) return SCAN_BAD_QUESTION;
-      wire += x + 1;
-      if (wire >= 255) return SCAN_BAD_QUESTION;
-      labels++;
-      off += x;
-    } else if (x >= 0xc0) {
-      if (off >= end) return SCAN_BAD_QUESTION;
-      const y = u8at(off);
-      off++;
-      if (next == 0) next = off;
-      if (++pointers > MAX_POINTERS) return SCAN_BAD_QUESTION;
-      off = m + (((x & 0x3f) << 8) | y);
-    } else return SCAN_BAD_QUESTION;
-  }
-  let pr = HAS_QUESTION;
-  if (next == 0) next = off;
-  else pr |= HAS_QNAME_POINTER;
-  // QTYPE and QCLASS as miekg/dns unpackQuestion: absent at the message's
-  // end; one byte left is an error before QTYPE, not before QCLASS.
-  let qtype: u32 = 0;
-  let qclass: u32 = 0;
-  let after = end;
-  if (next < end) {
-    if (next + 2 > end) return SCAN_BAD_QUESTION;
-    qtype = be16(next);
-    pr |= HAS_QTYPE;
-    if (next + 4 <= end) {
-      qclass = be16(next + 2);
-      pr |= HAS_QCLASS;
-      after = next + 4;
-    }
-  }
-  store<u32>(<usize>(QNAME_OFFSET + (i << 2)), m + 12 - DELTA);
-  store<u16>(<usize>(QNAME_LENGTH + i2), <u16>(next - (m + 12)));
-  store<u8>(<usize>(QNAME_LABELS + i), <u8>labels);
-  store<u16>(<usize>(QTYPE + i2), <u16>qtype);
-  store<u16>(<usize>(QCLASS + i2), <u16>qclass);
-  PR |= pr;
-  edns(m, end, after, i);
-  return SCAN_OK;
-}
-
 /** Zeroes rows 0 to n - 1 of every column: one fill per column. */
 function clearRows(n: u32): void {
   memory.fill(<usize>QUERY_TIME_SEC, 0, <usize>(n << 3));
@@ -596,9 +464,57 @@ function clearRows(n: u32): void {
 export function scan(count: u32, base: u32): void {
   if (count > CAPACITY) count = CAPACITY;
   DELTA = INPUT - base;
+  scanEntries(TABLE, count);
+}
+
+/**
+ * One pass over input[from, to), read there by the caller: the frame scan
+ * (scanInPlace of the frame scanner: TABLE, out words, return value), then
+ * the dnstap scan of its data entries in order, row r for the r-th data
+ * entry (their count in out[6]), then, when `keyFlags` has bit 0, keys()
+ * with those flags. Offsets are input offsets.
+ */
+export function scanWindow(
+  from: u32,
+  to: u32,
+  maxFrameLength: u32,
+  keyFlags: u32,
+): u32 {
+  const room = inputCapacity();
+  if (to > room) to = room;
+  if (from > to) from = to;
+  const n = scanRange(
+    INPUT + from,
+    INPUT + to,
+    INPUT + to,
+    maxFrameLength,
+    0,
+    CAPACITY,
+    0 - INPUT,
+    false,
+    0,
+  );
+  let rows: u32 = 0;
+  for (let e = TABLE, last = TABLE + n * 12; e < last; e += 12) {
+    if (load<u32>(<usize>e, 8) != 0) continue;
+    const d = <usize>(DATA_TABLE + rows * 12);
+    store<u32>(d, load<u32>(<usize>e));
+    store<u32>(d, load<u32>(<usize>e, 4), 4);
+    store<u32>(d, 0, 8);
+    rows++;
+  }
+  store<u32>(<usize>OUT, rows, 24);
+  DELTA = INPUT;
+  scanEntries(DATA_TABLE, rows);
+  if ((keyFlags & 1) != 0) keys(rows, keyFlags);
+  return n;
+}
+
+/** The dnstap scan of `count` entries of the table at `table`. */
+function scanEntries(table: u32, count: u32): void {
   clearRows(count);
   for (let i: u32 = 0; i < count; i++) {
-    const e = TABLE + i * 12;
+    const e = table + i * 12;
     if (load<u32>(<usize>e, 8) != 0) {
       store<u8>(<usize>(STATUS + i), SCAN_CONTROL);
       continue;
@@ -619,7 +535,9 @@ export function scan(count: u32, base: u32): void {
           load<u32>(<usize>(RESPONSE_MESSAGE_OFFSET + (i << 2))) + DELTA,
           load<u32>(<usize>(RESPONSE_MESSAGE_LENGTH + (i << 2))),
           i,
+          DELTA,
         );
+        PR |= DNS_PR;
       }
     } else if (PR & HAS_QUERY_MESSAGE) {
       PR |= HAS_DNS;
@@ -627,9 +545,26 @@ export function scan(count: u32, base: u32): void {
         load<u32>(<usize>(QUERY_MESSAGE_OFFSET + (i << 2))) + DELTA,
         load<u32>(<usize>(QUERY_MESSAGE_LENGTH + (i << 2))),
         i,
+        DELTA,
       );
+      PR |= DNS_PR;
     }
     store<u8>(<usize>(STATUS + i), status);
     store<u32>(<usize>(PRESENT + (i << 2)), PR);
   }
+}
+
+/** Byte offset of the key lists (see dnstap_keys.ts). */
+export function keysOffset(): u32 {
+  return KEYS;
+}
+
+/** Bytes of one key list. */
+export function keyListBytes(): u32 {
+  return KEY_LIST_BYTES;
+}
+
+/** Byte offset of the three distinct-key counts of the last keys(). */
+export function keyCountsOffset(): u32 {
+  return KEY_COUNTS;
 }

@@ -5,7 +5,9 @@
 // of N adds: every monitored key's true count lies in [count - error, count];
 // every error is at most the smallest count, which is at most N / capacity;
 // any key not monitored occurred at most that smallest count times, so every
-// key whose true count exceeds it is monitored.
+// key whose true count exceeds it is monitored. `fstrm top` adds the
+// distinct keys of its key lists with their counts (weighted Space-Saving,
+// the same guarantees with N the sum of the counts).
 
 /** One reported key: its count and how much of it may be overestimate. */
 export interface HeavyItem {
@@ -65,12 +67,16 @@ export class HeavyHitters {
     return this.evictions === 0 ? 0 : this.#counts[this.#heap[0]!]!;
   }
 
-  /** Counts one occurrence of `key`. */
-  add(key: string): void {
-    this.total++;
+  /**
+   * Counts `count` occurrences of `key` (weighted Space-Saving: a new key
+   * replacing the smallest count c takes c + count, error c; the bounds
+   * above hold with N the sum of the counts).
+   */
+  add(key: string, count = 1): void {
+    this.total += count;
     const slot = this.#index.get(key);
     if (slot !== undefined) {
-      this.#counts[slot]!++;
+      this.#counts[slot]! += count;
       if (this.#full) this.#down(this.#pos[slot]!);
       return;
     }
@@ -78,7 +84,7 @@ export class HeavyHitters {
     if (keys.length < this.#capacity) {
       const s = keys.length;
       keys.push(key);
-      this.#counts[s] = 1;
+      this.#counts[s] = count;
       this.#errors[s] = 0;
       this.#index.set(key, s);
       if (keys.length === this.#capacity) this.#build();
@@ -90,7 +96,7 @@ export class HeavyHitters {
     keys[m] = key;
     this.#index.set(key, m);
     this.#errors[m] = this.#counts[m]!;
-    this.#counts[m]!++;
+    this.#counts[m]! += count;
     this.evictions++;
     this.#down(0);
   }

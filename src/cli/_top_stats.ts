@@ -1,5 +1,9 @@
 // Private: what `fstrm top` counts, fed the columns of the dnstap scan batch
-// by batch (sans I/O: the command reads, this counts). Per message: its
+// by batch (sans I/O: the command reads, this counts). Names and clients are
+// counted from a batch's key lists (_dnstap_keys.ts: its distinct keys with
+// their counts, made by the engine's scan or here by keysTs), so that a
+// string is made per distinct key of a batch, not per message; names with
+// their ASCII letters lowercased unless `caseSensitive`. Per message: its
 // Message.type and socket protocol; malformed ones by status. Per query (an
 // odd Message.type) whose DNS message has a question: its QTYPE, its name
 // whole and cut to its last `depth` labels, its client (query_address), and
@@ -12,9 +16,7 @@ import {
   HAS_DNS,
   HAS_MESSAGE_TYPE,
   HAS_OPT,
-  HAS_QNAME_POINTER,
   HAS_QTYPE,
-  HAS_QUERY_ADDRESS,
   HAS_QUERY_TIME_SEC,
   HAS_QUESTION,
   HAS_RESPONSE_TIME_SEC,
@@ -24,6 +26,7 @@ import {
   SCAN_BAD_QUESTION,
   SCAN_CONTROL,
 } from "../_dnstap_scan_layout.ts";
+import { DnstapKeys, type KeyOptions, keysTs } from "../_dnstap_keys.ts";
 import { HeavyHitters, type HeavyItem } from "./_top_heavy.ts";
 import { LatencyHistogram, type LatencySummary } from "./_top_latency.ts";
 
@@ -38,6 +41,14 @@ export interface TopCounterOptions {
   depth: number;
   /** Bytes for the three heavy-hitter tables together. */
   memory: number;
+  /**
+   * Count names as they are written: by default ASCII letters are
+   * lowercased first, since DNS names are case-insensitive and resolvers
+   * randomize case (0x20).
+   *
+   * @default {false}
+   */
+  caseSensitive?: boolean;
 }
 
 /** Counts by small integer (an enum or u16 value). */
@@ -66,10 +77,6 @@ export class IntCounts {
     return out.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   }
 }
-
-/** The wire name scratch: a name is at most 255 bytes, labels at most 127. */
-const NAME = new Uint8Array(256);
-const LABEL_AT = new Int32Array(128);
 
 /** Slots of a {@linkcode KeyCache}. */
 const CACHE_SLOTS = 4096;
@@ -104,53 +111,6 @@ export class KeyCache {
     return s;
   }
 }
-
-/** FNV-1a of `b[from, to)`. */
-function hashOf(b: Uint8Array, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let k = from; k < to; k++) h = Math.imul(h ^ b[k]!, 0x01000193);
-  return h >>> 0;
-}
-
-/**
- * Puts the question name of row `i` in `NAME` as wire bytes, pointers
- * followed; returns its length and sets `labelsOut[0]` to its labels, or -1
- * when a pointer loops or the name runs out (the scan has checked it, so
- * only on a broken invariant).
- */
-function wireName(
-  c: DnstapColumns,
-  i: number,
-  window: Uint8Array,
-  messageStart: number,
-  labelsOut: Int32Array,
-): number {
-  let at = c.qnameOffset[i]!;
-  const end = messageStart + c.dnsSize[i]!;
-  let n = 0;
-  let labels = 0;
-  let hops = 0;
-  for (;;) {
-    if (at >= end) return -1;
-    const len = window[at]!;
-    if (len === 0) break;
-    if (len >= 0xc0) {
-      if (at + 1 >= end || ++hops > 126) return -1;
-      at = messageStart + (((len & 0x3f) << 8) | window[at + 1]!);
-      continue;
-    }
-    if (at + 1 + len > end || n + 1 + len > 255 || labels >= 127) return -1;
-    LABEL_AT[labels++] = n;
-    NAME[n++] = len;
-    for (let k = 1; k <= len; k++) NAME[n++] = window[at + k]!;
-    at += 1 + len;
-  }
-  NAME[n++] = 0;
-  labelsOut[0] = labels;
-  return n;
-}
-
-const LABELS = new Int32Array(1);
 
 /** Bytes as a Latin-1 string (one char per byte). */
 function latin1(b: Uint8Array, from: number, to: number): string {
@@ -206,12 +166,19 @@ export class TopCounter {
   secondsDropped = 0;
   #second = -1;
   #inSecond = 0;
-  readonly #nameCache = new KeyCache();
-  readonly #domainCache = new KeyCache();
-  readonly #clientCache = new KeyCache();
+  /** How the key lists are made (depth, case folding). */
+  readonly keyOptions: KeyOptions;
+  readonly #caches = [new KeyCache(), new KeyCache(), new KeyCache()];
+  #keys: DnstapKeys | null = null;
+  /** The lists keys were last added to, not yet counted. */
+  #pending: DnstapKeys | null = null;
 
   constructor(options: TopCounterOptions) {
     this.depth = options.depth;
+    this.keyOptions = {
+      depth: options.depth,
+      fold: options.caseSensitive !== true,
+    };
     const each = Math.max(
       1,
       Math.floor(options.memory / 3 / BYTES_PER_KEY),
@@ -221,8 +188,63 @@ export class TopCounter {
     this.clients = new HeavyHitters(each);
   }
 
-  /** Counts rows 0 .. count-1 of a batch. */
+  /**
+   * Counts rows 0 .. count-1 of a batch, given the key lists the scan added
+   * its keys to (with this counter's `keyOptions`); else they are added to
+   * lists of the counter's own. The counter empties lists once full, and
+   * at `finish`.
+   */
+  addBatch(
+    c: DnstapColumns,
+    count: number,
+    window: Uint8Array,
+    keys: DnstapKeys | null = null,
+  ): void {
+    this.#rows(c, count);
+    if (keys === null) {
+      keys = this.#keys ??= new DnstapKeys();
+      if (keys.full) this.#flush(keys);
+      keysTs(c, count, window, this.keyOptions, keys);
+    }
+    if (keys !== this.#pending && this.#pending !== null) {
+      this.#flush(this.#pending);
+    }
+    this.#pending = keys;
+    if (keys.full) this.#flush(keys);
+  }
+
+  /** Counts the keys of `keys` and empties it. */
+  #flush(keys: DnstapKeys): void {
+    this.#addKeys(keys);
+    keys.clear();
+  }
+
+  /** Counts rows 0 .. count-1 of a batch (its key lists made here). */
   add(c: DnstapColumns, count: number, window: Uint8Array): void {
+    this.addBatch(c, count, window, null);
+  }
+
+  /** Counts a batch's distinct names, cut names and clients. */
+  #addKeys(keys: DnstapKeys): void {
+    const tables = [this.names, this.domains, this.clients];
+    for (let k = 0; k < 3; k++) {
+      const list = keys.lists[k]!;
+      const entries = list.entries;
+      const arena = list.arena;
+      const cache = this.#caches[k]!;
+      const table = tables[k]!;
+      for (let e = 0, last = keys.counts[k]! * 4; e < last; e += 4) {
+        const at = entries[e]!;
+        table.add(
+          cache.get(arena, at, at + entries[e + 1]!, entries[e + 3]!),
+          entries[e + 2]!,
+        );
+      }
+    }
+  }
+
+  /** The counts of each row but names and clients. */
+  #rows(c: DnstapColumns, count: number): void {
     const status = c.status;
     const present = c.present;
     const types = c.messageType;
@@ -248,7 +270,7 @@ export class TopCounter {
       if (t > 0 && (t & 1) === 0) {
         this.#response(c, i, p);
       } else if ((p & HAS_QUESTION) !== 0) {
-        this.#query(c, i, p, window);
+        this.#query(c, i, p);
       } else if ((p & HAS_DNS) === 0) this.noDns++;
     }
   }
@@ -273,40 +295,9 @@ export class TopCounter {
     }
   }
 
-  #query(c: DnstapColumns, i: number, p: number, window: Uint8Array): void {
+  #query(c: DnstapColumns, i: number, p: number): void {
     this.queries++;
     if ((p & HAS_QTYPE) !== 0) this.qtypes.add(c.qtype[i]!);
-    // The name's wire bytes: in place when it has no pointer, else copied
-    // with its pointers followed.
-    let b: Uint8Array;
-    let from: number;
-    let to: number;
-    let labels = 0;
-    if ((p & HAS_QNAME_POINTER) === 0) {
-      b = window;
-      from = c.qnameOffset[i]!;
-      to = from + c.qnameLength[i]!;
-      for (let at = from; at < to && window[at] !== 0; at += window[at]! + 1) {
-        LABEL_AT[labels++] = at;
-      }
-    } else {
-      b = NAME;
-      from = 0;
-      to = wireName(c, i, window, c.queryMessageOffset[i]!, LABELS);
-      labels = LABELS[0]!;
-    }
-    if (to >= 0) {
-      this.names.add(this.#nameCache.get(b, from, to, hashOf(b, from, to)));
-      const depth = this.depth;
-      const cut = labels > depth ? LABEL_AT[labels - depth]! : from;
-      this.domains.add(this.#domainCache.get(b, cut, to, hashOf(b, cut, to)));
-    }
-    if ((p & HAS_QUERY_ADDRESS) !== 0) {
-      const at = 16 * i;
-      const end = at + Math.min(c.queryAddressLength[i]!, 16);
-      const a = c.queryAddress;
-      this.clients.add(this.#clientCache.get(a, at, end, hashOf(a, at, end)));
-    }
     if ((p & HAS_QUERY_TIME_SEC) !== 0) {
       const s = c.queryTimeSec[i]!;
       if (s === this.#second) this.#inSecond++;
@@ -329,9 +320,11 @@ export class TopCounter {
     this.#inSecond = 0;
   }
 
-  /** Ends counting: folds the current second in. */
+  /** Ends counting: folds the current second and the pending keys in. */
   finish(): void {
     this.#flushSecond();
+    if (this.#pending !== null) this.#flush(this.#pending);
+    this.#pending = null;
   }
 
   /** The totals. */

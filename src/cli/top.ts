@@ -8,9 +8,7 @@
  *
  * @module
  */
-import { FrameReader } from "../frame_reader.ts";
-import { TruncatedFrameError } from "../errors.ts";
-import { forEachDnstapBatch } from "../dnstap_scan.ts";
+import { DnstapScanReader } from "../_dnstap_scan_reader.ts";
 import { integerOption, parseCommandArgs } from "./_args.ts";
 import { CliError, usageError } from "./_cli_error.ts";
 import {
@@ -47,7 +45,8 @@ Usage: fstrm top [options] (-r FILE | -u SOCKET | -l HOST:PORT)
 
 Reads a dnstap file (- reads stdin), or listens on a socket, and reports: messages by type and
 protocol; queries by QTYPE; responses by rcode; the top query names, whole
-and by their last --depth labels; the top clients (query_address); queries
+and by their last --depth labels (ASCII letters lowercased, as DNS compares
+names, unless --case-sensitive); the top clients (query_address); queries
 per second (min, median, max over the seconds from the first query to the
 last); latency percentiles of responses that carry their query time;
 malformed messages.
@@ -67,6 +66,8 @@ Options:
   --memory MB             the budget of the name and client tables, in MiB,
                           a decimal (default ${DEFAULT_MEMORY_MB}; each table holds
                           MB * 2^20 / 3 / ${BYTES_PER_KEY} keys)
+  --case-sensitive        count names as written (default: ASCII letters
+                          lowercased first, as DNS compares names)
   --json                  one JSON object
 ${INPUT_OPTIONS_HELP}  -h, --help              show this help
 
@@ -90,6 +91,7 @@ const OPTIONS = {
   depth: { type: "string" },
   memory: { type: "string" },
   json: { type: "boolean" },
+  "case-sensitive": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -231,30 +233,27 @@ async function run(args: string[]): Promise<number> {
   const counter = new TopCounter({
     depth,
     memory: Math.floor(memoryMb * 1024 * 1024),
+    caseSensitive: values["case-sensitive"] === true,
   });
   let error: TopReport["error"] = null;
   let scanEngine: string = engine;
   let dropped = 0;
   try {
-    const reader = new FrameReader(input.source, {
+    // One pass: read into the engine's window, scan frames, dnstap and the
+    // key lists in one call per window, count the batch.
+    const reader = new DnstapScanReader(input.source, {
       engine,
       maxFrameLength,
       windowSize: input.windowSize,
-      reuseWindow: true,
+      keys: counter.keyOptions,
     });
+    scanEngine = reader.engine;
     try {
-      const summary = await forEachDnstapBatch(
-        reader,
-        (cols, count, window) => counter.add(cols, count, window),
-        { engine },
+      await reader.read((cols, count, window, keys) =>
+        counter.addBatch(cols, count, window, keys)
       );
-      scanEngine = summary.scanEngine;
     } catch (e) {
       if (e instanceof CliError) throw e;
-      if (e instanceof TypeError && !(e instanceof TruncatedFrameError)) {
-        // An engine that cannot load is not a fault of the file.
-        if (String(e.message).startsWith("Cannot scan dnstap")) throw e;
-      }
       const offset = (e as { offset?: unknown }).offset;
       error = {
         message: describeReadError(e),
@@ -360,6 +359,9 @@ export function toReport(
     error: TopReport["error"];
   },
 ): TopReport {
+  // Fold in what is pending (the current second, keys not yet counted), so
+  // that a report can be made at any time.
+  counter.finish();
   const totals = counter.totals();
   const seconds = [...counter.seconds.keys()].sort((a, b) => a - b);
   const first = seconds.length === 0 ? null : seconds[0]!;

@@ -1,0 +1,287 @@
+/**
+ * The key lists of `fstrm top`: for the batches of rows of the dnstap scan
+ * since the lists were last emptied, the distinct query names, names cut to
+ * their last `depth` labels, and client addresses, each with its count, in
+ * order of first occurrence. `fstrm top` then counts the few distinct keys
+ * instead of the rows, and empties the lists ({@linkcode DnstapKeys.clear})
+ * once one holds more than a batch's worth ({@linkcode DnstapKeys.full}), so
+ * that the next batch always fits.
+ *
+ * {@linkcode keysTs} is the twin of `keys()` in `wasm/dnstap_keys.ts`: same
+ * rules, same order, same bytes in the same layout (the WebAssembly engine's
+ * lists are views of its memory, the TypeScript engine's of an
+ * `ArrayBuffer`), compared by tests/dnstap_keys_test.ts.
+ *
+ * A row counts when it is a query (Message.type absent, 0, odd or negative)
+ * with a parsed question ({@linkcode HAS_QUESTION}) and a status other than
+ * control, bad protobuf or bad header. Its name: the wire bytes of the
+ * question name with pointers followed, the final 0 included, ASCII letters
+ * lowercased when folding case. Its cut name: the name from its label
+ * `labels - depth` on (all of it with `depth` labels or fewer). Its client:
+ * the first min(length, 16) bytes of query_address, when present.
+ *
+ * Layout of a list: {@linkcode KEY_ROWS} entries of 4 u32 `[arena offset,
+ * length, count, FNV-1a hash]`, {@linkcode KEY_SLOTS} u32 hash slots (entry
+ * + 1, 0 empty; linear probing), then the arena of key bytes.
+ *
+ * @module
+ */
+import {
+  type DnstapColumns,
+  HAS_MESSAGE_TYPE,
+  HAS_QUERY_ADDRESS,
+  HAS_QUESTION,
+  SCAN_BAD_DNS_HEADER,
+  SCAN_BAD_PROTOBUF,
+  SCAN_CAPACITY,
+  SCAN_CONTROL,
+} from "./_dnstap_scan_layout.ts";
+
+/** Entries a list holds: two batches' rows. */
+export const KEY_ROWS = 2 * SCAN_CAPACITY;
+/** Hash slots of a list. */
+export const KEY_SLOTS = 2 * KEY_ROWS;
+/** Arena bytes of a list: 256 per entry. */
+export const KEY_ARENA = 256 * KEY_ROWS;
+/** Bytes of one list. */
+export const KEY_LIST_BYTES = KEY_ROWS * 16 + KEY_SLOTS * 4 + KEY_ARENA;
+/** The lists, by index. */
+export const KEY_NAMES = 0;
+/** Names cut to their last `depth` labels. */
+export const KEY_DOMAINS = 1;
+/** Client addresses. */
+export const KEY_CLIENTS = 2;
+
+/** One key list: views of its entries, slots and arena. */
+export class KeyList {
+  /** 4 u32 per entry: arena offset, length, count, hash. */
+  readonly entries: Uint32Array;
+  /** The hash slots. */
+  readonly slots: Uint32Array;
+  /** The key bytes. */
+  readonly arena: Uint8Array;
+
+  /** Views of the list at `byteOffset` of `buffer`. */
+  constructor(buffer: ArrayBufferLike, byteOffset: number) {
+    this.entries = new Uint32Array(buffer, byteOffset, KEY_ROWS * 4);
+    this.slots = new Uint32Array(
+      buffer,
+      byteOffset + KEY_ROWS * 16,
+      KEY_SLOTS,
+    );
+    this.arena = new Uint8Array(
+      buffer,
+      byteOffset + KEY_ROWS * 16 + KEY_SLOTS * 4,
+      KEY_ARENA,
+    );
+  }
+}
+
+/** The three key lists, their distinct counts and arena bytes used. */
+export class DnstapKeys {
+  /** Names, cut names, clients. */
+  readonly lists: readonly [KeyList, KeyList, KeyList];
+  /** Distinct keys in each list (words 0 to 2), arena bytes used (3 to 5). */
+  readonly counts: Uint32Array;
+
+  /**
+   * Views over `buffer` (a new one by default): the lists from `byteOffset`,
+   * the counts at `countsOffset`.
+   */
+  constructor(
+    buffer: ArrayBufferLike = new ArrayBuffer(3 * KEY_LIST_BYTES + 24),
+    byteOffset = 0,
+    countsOffset: number = 3 * KEY_LIST_BYTES,
+  ) {
+    this.lists = [
+      new KeyList(buffer, byteOffset),
+      new KeyList(buffer, byteOffset + KEY_LIST_BYTES),
+      new KeyList(buffer, byteOffset + 2 * KEY_LIST_BYTES),
+    ];
+    this.counts = new Uint32Array(buffer, countsOffset, 6);
+  }
+
+  /** Whether a list holds more than a batch's worth: empty them now. */
+  get full(): boolean {
+    const c = this.counts;
+    const most = KEY_ROWS - SCAN_CAPACITY;
+    return c[0]! > most || c[1]! > most || c[2]! > most;
+  }
+
+  /** Empties the lists. */
+  clear(): void {
+    for (const list of this.lists) list.slots.fill(0);
+    this.counts.fill(0);
+  }
+}
+
+/** The options of {@linkcode keysTs}. */
+export interface KeyOptions {
+  /** Labels kept by the cut names (1 to 127). */
+  depth: number;
+  /** Lowercase ASCII letters of names. */
+  fold: boolean;
+}
+
+const NAME = new Uint8Array(256);
+const LABEL_AT = new Int32Array(128);
+let labelsOut = 0;
+
+/**
+ * The hash of `b[from, from + length)`: 4 bytes at a time (little endian),
+ * then the last 0 to 3, each step h = rotl(h ^ w, 5) * 0x9e3779b1, then the
+ * length mixed in (`hash` of wasm/dnstap_keys.ts).
+ */
+export function keyHash(b: Uint8Array, from: number, length: number): number {
+  let h = 0x811c9dc5;
+  let a = from;
+  const end = from + length;
+  for (; a + 4 <= end; a += 4) {
+    h ^= b[a]! | (b[a + 1]! << 8) | (b[a + 2]! << 16) | (b[a + 3]! << 24);
+    h = Math.imul((h << 5) | (h >>> 27), 0x9e3779b1);
+  }
+  for (; a < end; a++) {
+    h ^= b[a]!;
+    h = Math.imul((h << 5) | (h >>> 27), 0x9e3779b1);
+  }
+  h ^= length;
+  h ^= h >>> 16;
+  return Math.imul(h, 0x85ebca6b) >>> 0;
+}
+
+/** Counts one occurrence of `b[from, to)` in list `k`. */
+function add(
+  keys: DnstapKeys,
+  k: number,
+  b: Uint8Array,
+  from: number,
+  to: number,
+): void {
+  const list = keys.lists[k]!;
+  const length = to - from;
+  const h = keyHash(b, from, length);
+  const slots = list.slots;
+  const entries = list.entries;
+  const arena = list.arena;
+  let slot = h & (KEY_SLOTS - 1);
+  for (;;) {
+    const v = slots[slot]!;
+    if (v === 0) {
+      const count = keys.counts[k]!;
+      const e = count << 2;
+      const at = keys.counts[3 + k]!;
+      entries[e] = at;
+      entries[e + 1] = length;
+      entries[e + 2] = 1;
+      entries[e + 3] = h;
+      arena.set(b.subarray(from, to), at);
+      keys.counts[3 + k] = at + length;
+      slots[slot] = count + 1;
+      keys.counts[k] = count + 1;
+      return;
+    }
+    const e = (v - 1) << 2;
+    if (entries[e + 3] === h && entries[e + 1] === length) {
+      const key = entries[e]!;
+      let j = 0;
+      while (j < length && arena[key + j] === b[from + j]) j++;
+      if (j === length) {
+        entries[e + 2]!++;
+        return;
+      }
+    }
+    slot = (slot + 1) & (KEY_SLOTS - 1);
+  }
+}
+
+/**
+ * Puts the question name of row `i` in `NAME` as wire bytes, pointers
+ * followed (lowercased with `fold`); returns its length, or -1 where a
+ * pointer loops or the name runs out (never after the scan's checks), and
+ * sets `labelsOut`.
+ */
+function wireName(
+  c: DnstapColumns,
+  i: number,
+  window: Uint8Array,
+  fold: boolean,
+): number {
+  const m = c.queryMessageOffset[i]!;
+  const end = m + c.dnsSize[i]!;
+  let at = c.qnameOffset[i]!;
+  let n = 0;
+  let labels = 0;
+  let hops = 0;
+  for (;;) {
+    if (at >= end) return -1;
+    const len = window[at]!;
+    if (len === 0) break;
+    if (len >= 0xc0) {
+      if (at + 1 >= end || ++hops > 126) return -1;
+      at = m + (((len & 0x3f) << 8) | window[at + 1]!);
+      continue;
+    }
+    if (at + 1 + len > end || n + 1 + len > 255 || labels >= 127) return -1;
+    LABEL_AT[labels++] = n;
+    NAME[n++] = len;
+    for (let k = 1; k <= len; k++) {
+      let x = window[at + k]!;
+      if (fold && x - 0x41 < 26 && x >= 0x41) x += 0x20;
+      NAME[n++] = x;
+    }
+    at += 1 + len;
+  }
+  NAME[n++] = 0;
+  labelsOut = labels;
+  return n;
+}
+
+/**
+ * Adds the keys of rows 0 to `rows - 1` of `c` (over `window`, the buffer
+ * the columns' offsets are in) to `keys`, as the module doc says. The lists
+ * must not be {@linkcode DnstapKeys.full}.
+ *
+ * @param c The columns of a batch.
+ * @param rows Its rows.
+ * @param window The buffer of its offsets.
+ * @param options Depth of the cut names, case folding.
+ * @param keys Where the lists go.
+ */
+export function keysTs(
+  c: DnstapColumns,
+  rows: number,
+  window: Uint8Array,
+  options: KeyOptions,
+  keys: DnstapKeys,
+): void {
+  const { depth, fold } = options;
+  const status = c.status;
+  const present = c.present;
+  for (let i = 0; i < rows; i++) {
+    const st = status[i]!;
+    if (
+      st === SCAN_CONTROL || st === SCAN_BAD_PROTOBUF ||
+      st === SCAN_BAD_DNS_HEADER
+    ) continue;
+    const p = present[i]!;
+    const t = (p & HAS_MESSAGE_TYPE) !== 0 ? c.messageType[i]! : 0;
+    if ((t > 0 && (t & 1) === 0) || (p & HAS_QUESTION) === 0) continue;
+    const n = wireName(c, i, window, fold);
+    if (n >= 0) {
+      add(keys, KEY_NAMES, NAME, 0, n);
+      const cut = labelsOut > depth ? LABEL_AT[labelsOut - depth]! : 0;
+      add(keys, KEY_DOMAINS, NAME, cut, n);
+    }
+    if ((p & HAS_QUERY_ADDRESS) !== 0) {
+      const length = c.queryAddressLength[i]!;
+      const at = 16 * i;
+      add(
+        keys,
+        KEY_CLIENTS,
+        c.queryAddress,
+        at,
+        at + (length < 16 ? length : 16),
+      );
+    }
+  }
+}

@@ -1,0 +1,199 @@
+// The key lists of `fstrm top`, the AssemblyScript twin of keysTs
+// (src/_dnstap_keys.ts): for the batches of rows of the dnstap scan since the
+// caller last emptied them, the distinct query names, names cut to their last
+// `depth` labels, and client addresses, each with its count, in order of
+// first occurrence. `fstrm top` then counts the few distinct keys, not rows. Same
+// rules, same order, same bytes as the twin (tests/dnstap_keys_test.ts).
+//
+// A row counts when it is a query (Message.type absent, 0, odd or negative)
+// with a parsed question and a status other than control, bad protobuf or
+// bad header. Its name: the wire bytes of the question name with pointers
+// followed, the final 0 included, ASCII letters lowercased when folding
+// (flag bit 1). The cut name: the name from its label `labels - depth` on
+// (all of it when it has `depth` labels or fewer). The client: the first
+// min(length, 16) bytes of query_address, when present.
+//
+// Each list at KEYS + k * KEY_LIST_BYTES: KEY_ROWS entries of 4 u32 [arena
+// offset, length, count, FNV-1a hash], KEY_SLOTS u32 hash slots (entry + 1,
+// 0 empty; linear probing), then the arena of key bytes.
+import {
+  HAS_MESSAGE_TYPE,
+  HAS_QUERY_ADDRESS,
+  HAS_QUESTION,
+  INPUT,
+  KEY_COUNTS,
+  KEY_LIST_BYTES,
+  KEY_ROWS,
+  KEY_SCRATCH,
+  KEY_SLOTS,
+  KEYS,
+  MESSAGE_TYPE,
+  PRESENT,
+  QNAME_OFFSET,
+  QUERY_ADDRESS,
+  QUERY_ADDRESS_LENGTH,
+  QUERY_MESSAGE_OFFSET,
+  SCAN_BAD_DNS_HEADER,
+  SCAN_BAD_PROTOBUF,
+  SCAN_CONTROL,
+  STATUS,
+  DNS_SIZE,
+} from "./dnstap_layout";
+
+const LABEL_AT: u32 = KEY_SCRATCH + 512;
+const ENTRIES: u32 = 0;
+const SLOTS: u32 = KEY_ROWS * 16;
+const ARENA: u32 = SLOTS + KEY_SLOTS * 4;
+
+
+/**
+ * The hash of memory [from, from + length): 4 bytes at a time (little
+ * endian), then the last 0 to 3, each step h = rotl(h ^ w, 5) * 0x9e3779b1,
+ * then the length mixed in (the twin's keyHash).
+ */
+function hash(from: u32, length: u32): u32 {
+  let h: u32 = 0x811c9dc5;
+  let a = from;
+  const end = from + length;
+  for (; a + 4 <= end; a += 4) {
+    h = rotl<u32>(h ^ load<u32>(<usize>a), 5) * 0x9e3779b1;
+  }
+  for (; a < end; a++) {
+    h = rotl<u32>(h ^ <u32>load<u8>(<usize>a), 5) * 0x9e3779b1;
+  }
+  h ^= length;
+  h ^= h >>> 16;
+  return h * 0x85ebca6b;
+}
+
+/** Counts one occurrence of memory [from, to) in list k. */
+function add(k: u32, from: u32, to: u32): void {
+  const list = KEYS + k * KEY_LIST_BYTES;
+  const length = to - from;
+  const h = hash(from, length);
+  let slot = h & (KEY_SLOTS - 1);
+  while (true) {
+    const s = <usize>(list + SLOTS + (slot << 2));
+    const v = load<u32>(s);
+    if (v == 0) {
+      const count = load<u32>(<usize>(KEY_COUNTS + (k << 2)));
+      const e = <usize>(list + ENTRIES + (count << 4));
+      const at = load<u32>(<usize>(KEY_COUNTS + 12 + (k << 2)));
+      store<u32>(e, at);
+      store<u32>(e, length, 4);
+      store<u32>(e, 1, 8);
+      store<u32>(e, h, 12);
+      memory.copy(<usize>(list + ARENA + at), <usize>from, <usize>length);
+      store<u32>(<usize>(KEY_COUNTS + 12 + (k << 2)), at + length);
+      store<u32>(s, count + 1);
+      store<u32>(<usize>(KEY_COUNTS + (k << 2)), count + 1);
+      return;
+    }
+    const e = <usize>(list + ENTRIES + ((v - 1) << 4));
+    if (load<u32>(e, 12) == h && load<u32>(e, 4) == length) {
+      const key = list + ARENA + load<u32>(e);
+      let j: u32 = 0;
+      while (
+        j + 8 <= length &&
+        load<u64>(<usize>(key + j)) == load<u64>(<usize>(from + j))
+      ) j += 8;
+      while (
+        j < length &&
+        load<u8>(<usize>(key + j)) == load<u8>(<usize>(from + j))
+      ) j++;
+      if (j == length) {
+        store<u32>(e, load<u32>(e, 8) + 1, 8);
+        return;
+      }
+    }
+    slot = (slot + 1) & (KEY_SLOTS - 1);
+  }
+}
+
+/**
+ * Puts the question name of row i in the scratch as wire bytes, pointers
+ * followed (lowercased with `fold`); returns its length, or -1 where a
+ * pointer loops or the name runs out (never after the scan's checks), and
+ * sets LABELS.
+ */
+let LABELS: u32 = 0;
+function wireName(i: u32, fold: bool): i32 {
+  const m = INPUT + load<u32>(<usize>(QUERY_MESSAGE_OFFSET + (i << 2)));
+  const end = m + load<u32>(<usize>(DNS_SIZE + (i << 2)));
+  let at = INPUT + load<u32>(<usize>(QNAME_OFFSET + (i << 2)));
+  let n: u32 = 0;
+  let labels: u32 = 0;
+  let hops: u32 = 0;
+  while (true) {
+    if (at >= end) return -1;
+    const len = <u32>load<u8>(<usize>at);
+    if (len == 0) break;
+    if (len >= 0xc0) {
+      if (at + 1 >= end || ++hops > 126) return -1;
+      at = m + (((len & 0x3f) << 8) | <u32>load<u8>(<usize>(at + 1)));
+      continue;
+    }
+    if (at + 1 + len > end || n + 1 + len > 255 || labels >= 127) return -1;
+    store<u32>(<usize>(LABEL_AT + (labels << 2)), n);
+    labels++;
+    store<u8>(<usize>(KEY_SCRATCH + n), <u8>len);
+    n++;
+    // 8 bytes at a time (the scratch has room past 256 for the overrun),
+    // ASCII capitals lowercased by bit tricks when folding.
+    for (let k: u32 = 0; k < len; k += 8) {
+      let x = load<u64>(<usize>(at + 1 + k));
+      if (fold) {
+        const low = x & 0x7f7f7f7f7f7f7f7f;
+        const geA = low + 0x3f3f3f3f3f3f3f3f; // bit 7 set from 'A' (0x41)
+        const gtZ = low + 0x2525252525252525; // bit 7 set past 'Z' (0x5a)
+        const upper = ~x & (geA ^ gtZ) & 0x8080808080808080;
+        x |= upper >> 2;
+      }
+      store<u64>(<usize>(KEY_SCRATCH + n + k), x);
+    }
+    n += len;
+    at += 1 + len;
+  }
+  store<u8>(<usize>(KEY_SCRATCH + n), 0);
+  n++;
+  LABELS = labels;
+  return <i32>n;
+}
+
+/**
+ * Adds the keys of rows 0 to rows - 1 to the lists (flags: bit 1 folds
+ * case, bits 8 to 15 are the depth of the cut names). The lists keep what
+ * earlier calls added until the caller empties them (zeroes their slots and
+ * the six words at KEY_COUNTS), which it does once a list holds more than a
+ * batch's worth, so that the next batch always fits.
+ */
+export function keys(rows: u32, flags: u32): void {
+  const fold = (flags & 2) != 0;
+  const depth = (flags >>> 8) & 0xff;
+  for (let i: u32 = 0; i < rows; i++) {
+    const st = load<u8>(<usize>(STATUS + i));
+    if (
+      st == SCAN_CONTROL || st == SCAN_BAD_PROTOBUF ||
+      st == SCAN_BAD_DNS_HEADER
+    ) continue;
+    const p = load<u32>(<usize>(PRESENT + (i << 2)));
+    const t = (p & HAS_MESSAGE_TYPE) != 0
+      ? load<i32>(<usize>(MESSAGE_TYPE + (i << 2)))
+      : 0;
+    if ((t > 0 && (t & 1) == 0) || (p & HAS_QUESTION) == 0) continue;
+    const n = wireName(i, fold);
+    if (n >= 0) {
+      const to = KEY_SCRATCH + <u32>n;
+      add(0, KEY_SCRATCH, to);
+      const cut = LABELS > depth
+        ? KEY_SCRATCH + load<u32>(<usize>(LABEL_AT + ((LABELS - depth) << 2)))
+        : KEY_SCRATCH;
+      add(1, cut, to);
+    }
+    if ((p & HAS_QUERY_ADDRESS) != 0) {
+      const length = load<u32>(<usize>(QUERY_ADDRESS_LENGTH + (i << 2)));
+      const at = QUERY_ADDRESS + (i << 4);
+      add(2, at, at + (length < 16 ? length : 16));
+    }
+  }
+}
