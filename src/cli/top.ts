@@ -212,6 +212,7 @@ async function run(args: string[]): Promise<number> {
     const counter = new TopCounter({
       depth,
       memory: Math.floor(memoryMb * 1024 * 1024),
+      caseSensitive: values["case-sensitive"] === true,
     });
     return await runTopLive(live, {
       engine,
