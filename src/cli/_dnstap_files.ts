@@ -123,7 +123,7 @@ async function readOne(
   };
   try {
     if (sink.full) return null;
-    if ("takeRun" in sink) {
+    if ("drain" in sink) {
       // Threads: runs of frames go out in batches, output comes back in
       // order; every batch of this input is written before the next input
       // (or this one's fault) is taken up.
@@ -141,6 +141,14 @@ async function readOne(
       if (failure === LIMIT_REACHED || sink.full) return null;
       await sink.drain();
       if (failure !== null) throw failure;
+      return null;
+    }
+    if (sink.takesRuns) {
+      // -q: runs of frames to the quiet scan, no call per frame.
+      await reader.forEachRun((window, start, end) => {
+        check();
+        if (!sink.takeRun(window, start, end)) throw LIMIT_REACHED;
+      });
       return null;
     }
     await reader.forEachFrame((window, offset, length) => {

@@ -228,6 +228,7 @@ export async function dnstap(args: string[]): Promise<number> {
           output,
           filter: config.filter,
           limit: config.limit,
+          engine,
         });
         outcome = await readFiles(first, rest, sink, out, {
           engine,
