@@ -31,8 +31,9 @@ export const PROTOCOLS_AT = 520 * ROW;
 export const EXTRA_TYPES_AT = 648 * ROW;
 export const PLAIN_AT = 652 * ROW;
 export const SCHEMAS_AT = PLAIN_AT + 256;
+export const DIGITS_AT = SCHEMAS_AT + 262 * ROW;
 /** The tables' size in bytes. */
-export const TABLES_BYTES = SCHEMAS_AT + 262 * ROW;
+export const TABLES_BYTES = DIGITS_AT + 256 * 4;
 
 /** Writes `text` (ASCII, at most 15 bytes) as a row at `at`. */
 function writeRow(t: Uint8Array, at: number, text: string): void {
@@ -44,7 +45,8 @@ function writeRow(t: Uint8Array, at: number, text: string): void {
 /**
  * The tables: type and class names 0 to 259, the protocols' names 0 to
  * 127, the named types from 260 (number, then a row), the bytes a name
- * prints as themselves, and the rdata schema of each type below 260.
+ * prints as themselves, the rdata schema of each type below 260, and each
+ * byte in decimal (three bytes of digits, then how many are used).
  *
  * @returns The tables' bytes ({@linkcode TABLES_BYTES} long).
  */
@@ -76,6 +78,14 @@ export function quietTables(): Uint8Array {
     const at = SCHEMAS_AT + v * ROW;
     t[at] = fields.length;
     fields.forEach((k, i) => t[at + 1 + i] = k);
+  }
+  for (let v = 0; v < 256; v++) {
+    const digits = String(v);
+    const at = DIGITS_AT + v * 4;
+    for (let i = 0; i < digits.length; i++) {
+      t[at + i] = digits.charCodeAt(i);
+    }
+    t[at + 3] = digits.length;
   }
   return t;
 }

@@ -8,8 +8,9 @@
 //   [RESULTS, +32)               f64 words: input offset reached, output
 //                                bytes, lines written, the second wanted
 //   [VALS, +64)                  u32 scratch: rdata field values
-//   [TABLES, TABLES_END)         names and rdata schemas, written by the
-//                                caller (src/_dnstap_quiet_tables.ts)
+//   [TABLES, TABLES_END)         names, rdata schemas and the bytes in
+//                                decimal, written by the caller
+//                                (src/_dnstap_quiet_tables.ts)
 //   [CLOCKS, +16 * 1024)         the clock cache: f64 second, 8 bytes text
 //   [OUTPUT, +OUTPUT_SIZE)       the lines of the last call
 //   [INPUT, memory end)          the run: big-endian length, payload, ...
@@ -24,8 +25,9 @@ const PROTOCOLS: u32 = TABLES + 8320;
 const EXTRA_TYPES: u32 = TABLES + 10368;
 const PLAIN: u32 = TABLES + 10432;
 const SCHEMAS: u32 = TABLES + 10688;
-const TABLES_END: u32 = TABLES + 14880;
-const CLOCKS: u32 = 16384;
+const DIGITS: u32 = TABLES + 14880;
+const TABLES_END: u32 = TABLES + 15904;
+const CLOCKS: u32 = 32768;
 const OUTPUT: u32 = 65536;
 const OUTPUT_SIZE: u32 = 262144;
 const INPUT: u32 = 327680;
@@ -58,9 +60,6 @@ const NAMES: u32 = 25;
 const APL: u32 = 26;
 const SVCB: u32 = 27;
 
-const REC_STOP: u32 = 0;
-const REC_OK: u32 = 1;
-const REC_BAD: u32 = 2;
 
 // The record being read: addresses, -1 absent.
 let dnstapType: i64 = -1;
@@ -78,17 +77,15 @@ let qSec: i64 = -1;
 let rSec: i64 = -1;
 let qNsec: i64 = -1;
 let rNsec: i64 = -1;
-/** The protobuf read address, the last varint, a length field's start. */
-let P: u32 = 0;
+/** The last long varint. */
 let V: u64 = 0;
-let S: u32 = 0;
 /** The second a line waits for. */
 let wantSec: i64 = -1;
-/** The DNS message: its address and length; the cursor (offsets in it). */
+/** The DNS message: its address and length. */
 let MB: u32 = 0;
 let N: u32 = 0;
-let OFF: u32 = 0;
-let END: u32 = 0;
+/** The first question name's labels' wire length (its bytes less the 0). */
+let QNAME_WIRE: u32 = 0;
 
 export function resultsOffset(): u32 {
   return RESULTS;
@@ -131,91 +128,91 @@ export function ensureInput(size: u32): u32 {
 }
 
 // ---------------------------------------------------------------------------
-// Protobuf
+// Protobuf (hot loops keep the read position in a local: the one-byte
+// varint inline, longer ones through varintAt)
 
-/** A varint of at most 7 bytes at P into V; false if cut or longer. */
-@inline
-function varint(end: u32): bool {
+/** A varint of at most 7 bytes at p: its value in V; the end, or 0. */
+function varintAt(p: u32, end: u32): u32 {
   let value: u64 = 0;
   let shift: u64 = 0;
   for (let i = 0; i < 7; i++) {
-    if (P >= end) return false;
-    const b = <u64>load<u8>(P++);
+    if (p >= end) return 0;
+    const b = <u64>load<u8>(p++);
     value |= (b & 0x7f) << shift;
     if (b < 0x80) {
       V = value;
-      return true;
+      return p;
     }
     shift += 7;
   }
-  return false;
-}
-
-/** A length prefix at P: the payload's start in S, P past it; or false. */
-@inline
-function lengthField(end: u32): bool {
-  if (!varint(end)) return false;
-  if (V > <u64>(end - P)) return false;
-  S = P;
-  P += <u32>V;
-  return true;
+  return 0;
 }
 
 function readMessage(start: u32, end: u32): bool {
-  P = start;
-  while (P < end) {
-    let t = <u32>load<u8>(P++);
+  let p = start;
+  while (p < end) {
+    let t = <u32>load<u8>(p++);
     if (t >= 0x80) {
-      if (t != 0x80 || P >= end || load<u8>(P) != 0x01) return false;
-      P++;
-      if (!varint(end) || V >= 0x80000000) return false;
+      if (t != 0x80 || p >= end || load<u8>(p) != 0x01) return false;
+      p = varintAt(p + 1, end);
+      if (p == 0 || V >= 0x80000000) return false;
       continue;
     }
     const wire = t & 7;
     t >>>= 3;
+    let v: u64 = 0;
+    if (wire == 0 || wire == 2) {
+      if (p < end && load<u8>(p) < 0x80) v = <u64>load<u8>(p++);
+      else {
+        p = varintAt(p, end);
+        if (p == 0) return false;
+        v = V;
+      }
+    }
     if (wire == 0) {
-      if (!varint(end)) return false;
       switch (t) {
         case 1:
-          if (V >= 0x80000000) return false;
-          messageType = <i64>V;
+          if (v >= 0x80000000) return false;
+          messageType = <i64>v;
           break;
         case 2:
         case 6:
         case 7:
-          if (V >= 0x80000000) return false;
+          if (v >= 0x80000000) return false;
           break;
         case 3:
-          if (V >= 0x80) return false;
-          protocol = <i64>V;
+          if (v >= 0x80) return false;
+          protocol = <i64>v;
           break;
         case 8:
-          qSec = <i64>V;
+          qSec = <i64>v;
           break;
         case 12:
-          rSec = <i64>V;
+          rSec = <i64>v;
           break;
         default:
           return false;
       }
     } else if (wire == 2) {
-      if (!lengthField(end)) return false;
+      if (v > <u64>(end - p)) return false;
+      const s = <i32>p;
+      p += <u32>v;
       switch (t) {
         case 4:
-          qaStart = <i32>S;
-          qaEnd = <i32>P;
+          qaStart = s;
+          qaEnd = <i32>p;
           break;
         case 5:
-          raStart = <i32>S;
-          raEnd = <i32>P;
+          raStart = s;
+          raEnd = <i32>p;
           break;
         case 10:
-          qmStart = <i32>S;
-          qmEnd = <i32>P;
+          qmStart = s;
+          qmEnd = <i32>p;
           break;
         case 14:
-          rmStart = <i32>S;
-          rmEnd = <i32>P;
+          rmStart = s;
+          rmEnd = <i32>p;
           break;
         case 11:
           break;
@@ -223,11 +220,11 @@ function readMessage(start: u32, end: u32): bool {
           return false;
       }
     } else if (wire == 5) {
-      if (end - P < 4) return false;
-      const v = <i64>load<u32>(P);
-      P += 4;
-      if (t == 9) qNsec = v;
-      else if (t == 13) rNsec = v;
+      if (end - p < 4) return false;
+      const v4 = <i64>load<u32>(p);
+      p += 4;
+      if (t == 9) qNsec = v4;
+      else if (t == 13) rNsec = v4;
       else return false;
     } else return false;
   }
@@ -239,50 +236,60 @@ function readRecord(start: u32, end: u32): bool {
   qaStart = qaEnd = raStart = raEnd = -1;
   qmStart = qmEnd = rmStart = rmEnd = -1;
   qSec = rSec = qNsec = rNsec = -1;
-  let msgStart: i32 = -1;
+  let msgStart: u32 = 0;
   let msgEnd: u32 = 0;
-  P = start;
-  while (P < end) {
-    const t = load<u8>(P++);
-    if (t == 0x0a || t == 0x12 || t == 0x1a) {
-      if (!lengthField(end)) return false;
-    } else if (t == 0x72) {
-      if (msgStart >= 0) return false;
-      if (!lengthField(end)) return false;
-      msgStart = <i32>S;
-      msgEnd = P;
+  let p = start;
+  while (p < end) {
+    const t = load<u8>(p++);
+    if (t == 0x0a || t == 0x12 || t == 0x1a || t == 0x72) {
+      let n: u64 = 0;
+      if (p < end && load<u8>(p) < 0x80) n = <u64>load<u8>(p++);
+      else {
+        p = varintAt(p, end);
+        if (p == 0) return false;
+        n = V;
+      }
+      if (n > <u64>(end - p)) return false;
+      if (t == 0x72) {
+        if (msgStart != 0) return false; // a repeat merges: object path
+        msgStart = p;
+        msgEnd = p + <u32>n;
+      }
+      p += <u32>n;
     } else if (t == 0x78) {
-      if (!varint(end) || V >= 0x80000000) return false;
+      p = varintAt(p, end);
+      if (p == 0 || V >= 0x80000000) return false;
       dnstapType = <i64>V;
     } else return false;
   }
-  if (dnstapType != 1 || msgStart < 0) return false;
-  return readMessage(<u32>msgStart, msgEnd);
+  if (dnstapType != 1 || msgStart == 0) return false;
+  return readMessage(msgStart, msgEnd);
 }
 
 // ---------------------------------------------------------------------------
 // Text
 
-/** Writes an integer in decimal, at least `min` digits; returns the end. */
-function decimal(p: u32, n: u64, min: u32): u32 {
+/** Writes n in decimal, at least `min` digits; returns the end. */
+function decimal(p: u32, n: u32, min: u32): u32 {
   let digits: u32 = 1;
   for (let v = n / 10; v > 0; v /= 10) digits++;
   if (digits < min) digits = min;
   const end = p + digits;
-  for (let i = end - 1; i >= p; i--) {
+  let i = end;
+  while (i > p) {
     const q = n / 10;
-    store<u8>(i, <u8>(48 + (n - q * 10)));
+    store<u8>(--i, <u8>(48 + n - q * 10));
     n = q;
-    if (i == 0) break;
   }
   return end;
 }
 
-/** Writes a table row (length byte, then the text); returns the end. */
+/** Writes a table row (a length byte, then up to 15 bytes); the end. */
 @inline
 function row(p: u32, at: u32): u32 {
   const n = <u32>load<u8>(at);
-  memory.copy(p, at + 1, n);
+  store<u64>(p, load<u64>(at + 1));
+  if (n > 8) store<u64>(p + 8, load<u64>(at + 9));
   return p + n;
 }
 
@@ -293,12 +300,22 @@ function put4(p: u32, word: u32, n: u32): u32 {
   return p + n;
 }
 
+/** A byte in decimal from the table (three digits, then the length). */
+@inline
+function byteText(p: u32, v: u32): u32 {
+  const w = load<u32>(DIGITS + v * 4);
+  store<u32>(p, w);
+  return p + (w >>> 24);
+}
+
 function ipv4(p: u32, a: u32): u32 {
-  for (let i: u32 = 0; i < 4; i++) {
-    p = decimal(p, <u64>load<u8>(a + i), 1);
-    if (i < 3) store<u8>(p++, 0x2e);
-  }
-  return p;
+  p = byteText(p, load<u8>(a));
+  store<u8>(p++, 0x2e);
+  p = byteText(p, load<u8>(a + 1));
+  store<u8>(p++, 0x2e);
+  p = byteText(p, load<u8>(a + 2));
+  store<u8>(p++, 0x2e);
+  return byteText(p, load<u8>(a + 3));
 }
 
 function hex16(p: u32, v: u32): u32 {
@@ -328,9 +345,7 @@ function ipv6(p: u32, a: u32): u32 {
   let bestEnd: i32 = -1;
   for (let i: i32 = 0; i < 16; i += 2) {
     let j = i;
-    while (j < 16 && load<u8>(a + <u32>j) == 0 && load<u8>(a + <u32>j + 1) == 0) {
-      j += 2;
-    }
+    while (j < 16 && load<u16>(a + <u32>j) == 0) j += 2;
     if (j > i && j - i > bestEnd - best) {
       best = i;
       bestEnd = j;
@@ -355,63 +370,65 @@ function ipv6(p: u32, a: u32): u32 {
 }
 
 // ---------------------------------------------------------------------------
-// DNS validity (as skipRecord of src/_dns_record.ts)
+// DNS validity (as skipRecord of src/_dns_record.ts). Positions are memory
+// addresses; a function that checks returns where it stopped, or 0 (the
+// message does not unpack: never an address of the input).
 
+/** A big-endian u16 at an address. */
 @inline
-function b(off: u32): u32 {
-  return <u32>load<u8>(MB + off);
+function be16(a: u32): u32 {
+  return (<u32>load<u8>(a) << 8) | <u32>load<u8>(a + 1);
 }
 
-@inline
-function w16(off: u32): u32 {
-  return (b(off) << 8) | b(off + 1);
-}
-
-function skipName(): bool {
-  const end = END;
-  let off = OFF;
-  let next: i32 = -1;
+/** Skips a name as readName reads it, up to `end`; pointers from MB. */
+function skipName(off: u32, end: u32): u32 {
+  const base = MB;
+  let next: u32 = 0;
   let wire: u32 = 0;
   let pointers: u32 = 0;
   for (;;) {
-    if (off >= end) return false;
-    const c = b(off++);
+    if (off >= end) return 0;
+    const c = <u32>load<u8>(off++);
     if (c < 0x40) {
       if (c == 0) break;
-      if (off + c > end) return false;
+      if (off + c > end) return 0;
       wire += c + 1;
-      if (wire >= 255) return false;
+      if (wire >= 255) return 0;
       off += c;
     } else if (c >= 0xc0) {
-      if (off >= end) return false;
-      const c1 = b(off++);
-      if (next < 0) next = <i32>off;
-      if (++pointers > 126) return false;
-      const to = ((c & 0x3f) << 8) | c1;
-      if (to >= end) return false;
+      if (off >= end) return 0;
+      const c1 = <u32>load<u8>(off++);
+      if (next == 0) next = off;
+      if (++pointers > 126) return 0;
+      const to = base + (((c & 0x3f) << 8) | c1);
+      if (to >= end) return 0;
+      if (to == base + 12) {
+        // The first question's name (labels in place, checked, before
+        // any end given here): its labels' wire length at once.
+        wire += QNAME_WIRE;
+        if (wire >= 255) return 0;
+        break;
+      }
       off = to;
-    } else return false;
+    } else return 0;
   }
-  OFF = next < 0 ? off : <u32>next;
-  return true;
+  return next == 0 ? off : next;
 }
 
-function skipQuestion(): bool {
-  if (!skipName()) return false;
-  const n = N;
-  if (OFF == n) return true;
-  if (OFF + 2 > n) return false;
-  OFF += 2;
-  OFF = OFF + 2 > n ? n : OFF + 2;
-  return true;
+function skipQuestion(off: u32, n: u32): u32 {
+  off = skipName(off, n);
+  if (off == 0 || off == n) return off;
+  if (off + 2 > n) return 0;
+  off += 2;
+  return off + 2 > n ? n : off + 2;
 }
 
 function optCheck(from: u32, to: u32): bool {
   let off = from;
   while (off < to) {
     if (off + 4 > to) return false;
-    const code = w16(off);
-    const end = off + 4 + w16(off + 2);
+    const code = be16(off);
+    const end = off + 4 + be16(off + 2);
     if (end > to) return false;
     const len = end - off - 4;
     switch (code) {
@@ -423,9 +440,9 @@ function optCheck(from: u32, to: u32): bool {
         break;
       case 8: {
         if (len < 4) return false;
-        const family = w16(off + 4);
-        const mask = b(off + 6);
-        const scope = b(off + 7);
+        const family = be16(off + 4);
+        const mask = <u32>load<u8>(off + 6);
+        const scope = <u32>load<u8>(off + 7);
         if (family == 0) {
           if (mask != 0) return false;
         } else if (family == 1 || family == 2) {
@@ -449,47 +466,41 @@ function optCheck(from: u32, to: u32): bool {
   return true;
 }
 
-function bitmap(): bool {
-  let off = OFF;
-  const end = END;
+function bitmap(off: u32, end: u32): u32 {
   let last: i32 = -1;
   while (off < end) {
-    if (off + 2 > end) return false;
-    const window = <i32>b(off);
-    const length = b(off + 1);
-    if (window <= last) return false;
-    if (length == 0 || length > 32) return false;
+    if (off + 2 > end) return 0;
+    const window = <i32>load<u8>(off);
+    const length = <u32>load<u8>(off + 1);
+    if (window <= last) return 0;
+    if (length == 0 || length > 32) return 0;
     off += 2;
-    if (off + length > end) return false;
+    if (off + length > end) return 0;
     off += length;
     last = window;
   }
-  OFF = off;
-  return true;
+  return off;
 }
 
-function apl(): bool {
-  let off = OFF;
-  const end = END;
+function apl(off: u32, end: u32): u32 {
   while (off < end) {
-    if (off + 4 > end) return false;
-    const family = w16(off);
-    const prefix = b(off + 2);
-    const nlen = b(off + 3);
+    if (off + 4 > end) return 0;
+    const family = be16(off);
+    const prefix = <u32>load<u8>(off + 2);
+    const nlen = <u32>load<u8>(off + 3);
     off += 4;
     let size: u32 = 0;
     if (family == 1) size = 4;
     else if (family == 2) size = 16;
-    else return false;
-    if (prefix > 8 * size) return false;
+    else return 0;
+    if (prefix > 8 * size) return 0;
     const afd = nlen & 0x7f;
-    if (afd > size) return false;
-    if (off + afd > end) return false;
-    if (afd > 0 && b(off + afd - 1) == 0) return false;
+    if (afd > size) return 0;
+    if (off + afd > end) return 0;
+    if (afd > 0 && load<u8>(off + afd - 1) == 0) return 0;
     off += afd;
   }
-  OFF = off;
-  return true;
+  return off;
 }
 
 function svcbValue(key: u32, from: u32, to: u32): bool {
@@ -500,7 +511,7 @@ function svcbValue(key: u32, from: u32, to: u32): bool {
     case 1: {
       let i = from;
       while (i < to) {
-        const l = b(i++);
+        const l = <u32>load<u8>(i++);
         if (i + l > to) return false;
         i += l;
       }
@@ -515,9 +526,9 @@ function svcbValue(key: u32, from: u32, to: u32): bool {
     case 6: {
       if (n == 0 || n % 16 != 0) return false;
       for (let i = from; i < to; i += 16) {
-        let mapped = b(i + 10) == 0xff && b(i + 11) == 0xff;
+        let mapped = load<u8>(i + 10) == 0xff && load<u8>(i + 11) == 0xff;
         for (let j: u32 = 0; mapped && j < 10; j++) {
-          if (b(i + j) != 0) mapped = false;
+          if (load<u8>(i + j) != 0) mapped = false;
         }
         if (mapped) return false;
       }
@@ -527,130 +538,126 @@ function svcbValue(key: u32, from: u32, to: u32): bool {
   return true;
 }
 
-function svcb(): bool {
-  let off = OFF;
-  const end = END;
+function svcb(off: u32, end: u32): u32 {
   let last: i32 = -1;
   while (off < end) {
-    if (off + 4 > end) return false;
-    const key = w16(off);
-    const len = w16(off + 2);
-    if (off + 4 + len > end) return false;
-    if (key == 65535) return false;
-    if (!svcbValue(key, off + 4, off + 4 + len)) return false;
-    if (<i32>key <= last) return false;
+    if (off + 4 > end) return 0;
+    const key = be16(off);
+    const len = be16(off + 2);
+    if (off + 4 + len > end) return 0;
+    if (key == 65535) return 0;
+    if (!svcbValue(key, off + 4, off + 4 + len)) return 0;
+    if (<i32>key <= last) return 0;
     last = <i32>key;
     off += 4 + len;
   }
-  OFF = off;
-  return true;
+  return off;
 }
 
-/** Checks rdata [OFF, END) of `type` as rdataValid; OFF where it stopped. */
-function rdataValid(type: u32): bool {
+/** Checks the rdata [off, end) of `type` as rdataValid; where it stopped. */
+function rdataValid(type: u32, off: u32, end: u32): u32 {
   let schema: u32 = 0;
   if (type < 260) schema = SCHEMAS + type * 16;
   else if (type == 32768 || type == 32769) schema = SCHEMAS + 43 * 16;
-  else {
-    OFF = END;
-    return true;
-  }
+  else return end;
   const count = <u32>load<u8>(schema);
-  const end = END;
   let prev: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {
     const k = <u32>load<u8>(schema + 1 + i);
-    if (OFF == end && (i == 0 || prev < REST)) return true;
+    // miekg's early stop: at the end before a field that follows a scalar.
+    if (off == end && (i == 0 || prev < REST)) return off;
     prev = k;
-    const off = OFF;
     switch (k) {
       case U8:
       case U16:
       case U32:
       case U48:
       case U64: {
-        if (off + k > end) return false;
+        if (off + k > end) return 0;
         store<u32>(
           VALS + i * 4,
-          k == U8 ? b(off) : k == U16 ? w16(off) : 0,
+          k == U8 ? <u32>load<u8>(off) : k == U16 ? be16(off) : 0,
         );
-        OFF = off + k;
+        off += k;
         break;
       }
       case A4:
-        if (off + 4 > end) return false;
-        OFF = off + 4;
+        if (off + 4 > end) return 0;
+        off += 4;
         break;
       case A16:
-        if (off + 16 > end) return false;
-        OFF = off + 16;
+        if (off + 16 > end) return 0;
+        off += 16;
         break;
       case NAME:
-        if (!skipName()) return false;
+        off = skipName(off, end);
+        if (off == 0) return 0;
         break;
-      case STR:
-        if (off + 1 > end || off + 1 + b(off) > end) return false;
-        OFF = off + 1 + b(off);
+      case STR: {
+        if (off + 1 > end) return 0;
+        const next = off + 1 + <u32>load<u8>(off);
+        if (next > end) return 0;
+        off = next;
         break;
+      }
       case TXT:
-        while (OFF < end) {
-          const o = OFF;
-          if (o + 1 + b(o) > end) return false;
-          OFF = o + 1 + b(o);
+        while (off < end) {
+          const next = off + 1 + <u32>load<u8>(off);
+          if (next > end) return 0;
+          off = next;
         }
         break;
       case REST:
-        OFF = end;
+        off = end;
         break;
       case SIZED_PREV:
       case SIZED_2BACK: {
         const size = k == SIZED_PREV
           ? load<u32>(VALS + (i - 1) * 4)
           : load<u32>(VALS + (i == 3 ? 0 : 8));
-        if (off + size > end) return false;
-        OFF = off + size;
+        if (off + size > end) return 0;
+        off += size;
         break;
       }
       case BITMAP:
-        if (!bitmap()) return false;
+        off = bitmap(off, end);
+        if (off == 0) return 0;
         break;
       case NAMES:
-        while (OFF < end) if (!skipName()) return false;
+        while (off < end) {
+          off = skipName(off, end);
+          if (off == 0) return 0;
+        }
         break;
       case APL:
-        if (!apl()) return false;
+        off = apl(off, end);
+        if (off == 0) return 0;
         break;
       case SVCB:
-        if (!svcb()) return false;
+        off = svcb(off, end);
+        if (off == 0) return 0;
         break;
     }
   }
-  return true;
+  return off;
 }
 
-function skipRecord(): u32 {
-  const n = N;
-  if (OFF == n) return REC_STOP;
-  if (!skipName()) return REC_BAD;
-  if (OFF + 2 > n) return REC_BAD;
-  const type = w16(OFF);
-  OFF += 2;
-  if (OFF + 8 > n) return REC_BAD;
-  const rdlength = w16(OFF + 6);
-  const start = OFF + 8;
-  const end = start + rdlength;
-  if (end > n) return REC_BAD;
-  OFF = start;
+/** Checks one record at off (before n); past it, or 0. */
+function skipRecord(off: u32, n: u32): u32 {
+  off = skipName(off, n);
+  if (off == 0 || off + 2 > n) return 0;
+  const type = be16(off);
+  off += 2;
+  if (off + 8 > n) return 0;
+  const start = off + 8;
+  const end = start + be16(off + 6);
+  if (end > n) return 0;
   if (type == 41) {
-    if (!optCheck(start, end)) return REC_BAD;
-  } else if (rdlength != 0) {
-    END = end;
-    const ok = rdataValid(type);
-    END = n;
-    if (!ok || OFF != end) return REC_BAD;
+    if (!optCheck(start, end)) return 0;
+  } else if (end != start) {
+    if (rdataValid(type, start, end) != end) return 0;
   }
-  OFF = end;
-  return REC_OK;
+  return end;
 }
 
 // ---------------------------------------------------------------------------
@@ -664,62 +671,69 @@ function xLine(p: u32): i32 {
 
 /** The quiet question of the message at MB (N > 12 bytes), or -1. */
 function question(p: u32): i32 {
-  const n = N;
-  const qd = w16(4);
+  const mb = MB;
+  const n = mb + N;
+  const qd = be16(mb + 4);
   if (qd == 0) return xLine(p);
-  let off: u32 = 12;
-  let plain = true;
+  let off: u32 = mb + 12;
+  let plain: u32 = 1;
   for (;;) {
     if (off >= n) return -1;
-    const c = b(off);
+    const c = <u32>load<u8>(off);
     if (c == 0) break;
-    if (c >= 0x40 || off + 1 + c > n || off + c - 12 >= 254) return -1;
+    if (c >= 0x40 || off + 1 + c > n || off - mb + c - 12 >= 254) return -1;
     for (let i = off + 1; i <= off + c; i++) {
-      if (load<u8>(PLAIN + b(i)) == 0) plain = false;
+      plain &= <u32>load<u8>(PLAIN + <u32>load<u8>(i));
     }
     off += c + 1;
   }
   const nameEnd = off;
+  QNAME_WIRE = nameEnd - mb - 12;
   let type: u32 = 0;
   let cls: u32 = 0;
-  OFF = off + 1;
-  END = n;
-  if (OFF != n) {
-    if (OFF + 2 > n) return xLine(p);
-    type = w16(OFF);
-    OFF += 2;
-    if (OFF != n) {
-      if (OFF + 2 > n) OFF = n;
+  off++;
+  if (off != n) {
+    if (off + 2 > n) return xLine(p);
+    type = be16(off);
+    off += 2;
+    if (off != n) {
+      if (off + 2 > n) off = n;
       else {
-        cls = w16(OFF);
-        OFF += 2;
+        cls = be16(off);
+        off += 2;
       }
     }
   }
-  for (let i: u32 = 1; i < qd; i++) if (!skipQuestion()) return xLine(p);
+  for (let i: u32 = 1; i < qd; i++) {
+    off = skipQuestion(off, n);
+    if (off == 0) return xLine(p);
+  }
   for (let k: u32 = 6; k < 12; k += 2) {
-    const count = w16(k);
-    for (let i: u32 = 0; i < count; i++) {
-      const r = skipRecord();
-      if (r == REC_STOP) break;
-      if (r == REC_BAD) return xLine(p);
+    const count = be16(mb + k);
+    for (let i: u32 = 0; i < count && off != n; i++) {
+      off = skipRecord(off, n);
+      if (off == 0) return xLine(p);
     }
   }
   store<u8>(p++, 0x22);
-  if (nameEnd == 12) store<u8>(p++, 0x2e);
+  if (nameEnd == mb + 12) store<u8>(p++, 0x2e);
   else if (plain) {
-    const from = p;
-    memory.copy(p, MB + 13, nameEnd - 13);
-    p += nameEnd - 13;
-    for (let i: u32 = 12 + b(12) + 1; i < nameEnd; i += b(i) + 1) {
-      store<u8>(from + i - 13, 0x2e);
+    const from = p - (mb + 13);
+    memory.copy(p, mb + 13, nameEnd - mb - 13);
+    p += nameEnd - mb - 13;
+    for (
+      let i: u32 = mb + 12 + <u32>load<u8>(mb + 12) + 1;
+      i < nameEnd;
+      i += <u32>load<u8>(i) + 1
+    ) {
+      store<u8>(from + i, 0x2e);
     }
     store<u8>(p++, 0x2e);
   } else {
-    for (let o: u32 = 12; o < nameEnd; o += b(o) + 1) {
-      const last = o + b(o);
+    for (let o: u32 = mb + 12; o < nameEnd; o += <u32>load<u8>(o) + 1) {
+      const last = o + <u32>load<u8>(o);
       for (let i = o + 1; i <= last; i++) {
-        const c = b(i);
+        const c = <u32>load<u8>(i);
         if (load<u8>(PLAIN + c) == 1) store<u8>(p++, <u8>c);
         else if (c < 0x20 || c > 0x7e) {
           store<u8>(p++, 0x5c);
@@ -740,7 +754,7 @@ function question(p: u32): i32 {
   else {
     p = put4(p, 0x53414c43, 4); // CLAS
     store<u8>(p++, 0x53); // S
-    p = decimal(p, <u64>cls, 1);
+    p = decimal(p, cls, 1);
   }
   store<u8>(p++, 0x20);
   if (type < 260) p = row(p, TYPE_NAMES + type * 16);
@@ -748,7 +762,7 @@ function question(p: u32): i32 {
     let named = false;
     for (let e: u32 = 0; e < 4; e++) {
       const at = EXTRA_TYPES + e * 16;
-      if (load<u8>(at + 2) != 0 && ((<u32>load<u8>(at) << 8) | load<u8>(at + 1)) == type) {
+      if (load<u8>(at + 2) != 0 && be16(at) == type) {
         p = row(p, at + 2);
         named = true;
         break;
@@ -756,7 +770,7 @@ function question(p: u32): i32 {
     }
     if (!named) {
       p = put4(p, 0x45505954, 4); // TYPE
-      p = decimal(p, <u64>type, 1);
+      p = decimal(p, type, 1);
     }
   }
   store<u8>(p++, 0x0a);
@@ -795,7 +809,7 @@ function line(start: u32, end: u32, p: u32): i32 {
     p += 8;
   } else {
     store<u8>(p++, 0x2e);
-    p = decimal(p, <u64>nsec / 1000, 6);
+    p = decimal(p, <u32>(nsec / 1000), 6);
     store<u8>(p++, 0x20);
   }
   const letter: u32 = t <= 2 ? 0x41 : t <= 4 ? 0x52 : t <= 6 ? 0x43 : t <= 8
@@ -819,7 +833,7 @@ function line(start: u32, end: u32, p: u32): i32 {
     ? 0
     : <u32>((isQuery ? qmEnd : rmEnd) - mStart);
   store<u8>(p++, 0x20);
-  p = decimal(p, <u64>mLength, 1);
+  p = decimal(p, mLength, 1);
   p = put4(p, 0x2062, 2); // "b "
   if (mLength <= 12) return xLine(p);
   MB = <u32>mStart;

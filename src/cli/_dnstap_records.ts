@@ -79,7 +79,8 @@ export class RecordSink {
    *
    * @param out Where text or frames go.
    * @param options The output, the filters, the most records to output,
-   *   and the quiet scan's engine (default `"auto"`).
+   *   and the quiet scan's engine (default `"auto"`), or one to share (an
+   *   earlier sink's {@linkcode RecordSink.prototype.quietEngine}).
    */
   constructor(
     out: OutputBuffer,
@@ -88,6 +89,7 @@ export class RecordSink {
       filter: DnstapFilterSpec;
       limit: number;
       engine?: EngineOption;
+      quietEngine?: QuietEngine;
     },
   ) {
     this.#out = out;
@@ -99,6 +101,7 @@ export class RecordSink {
     this.#limit = options.limit;
     this.#quietFast = this.#format === formatDnstapQuiet && !this.#filtering;
     this.#engineOption = options.engine ?? "auto";
+    this.#engine = options.quietEngine ?? null;
     const counts = this.counts;
     this.#runSink = {
       lines: (bytes, n) => {
@@ -157,6 +160,11 @@ export class RecordSink {
    */
   get takesRuns(): boolean {
     return this.#quietFast;
+  }
+
+  /** The quiet scan's engine, once a run has been taken; else null. */
+  get quietEngine(): QuietEngine | null {
+    return this.#engine;
   }
 
   /**
