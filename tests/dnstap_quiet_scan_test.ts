@@ -464,6 +464,62 @@ Deno.test("quiet scan: the engines agree on the rdata and EDNS options miekg che
   assert.ok(x > 1000 && lines - x > 1000, `${x} of ${lines} lines with X`);
 });
 
+Deno.test("quiet scan: names at miekg's 255-octet limit, through pointers to the question's name and not", () => {
+  /** Labels of `wire` octets in all (each label's length byte included). */
+  const labels = (wire: number): number[] => {
+    const out: number[] = [];
+    while (wire > 0) {
+      const n = Math.min(63, wire - 1);
+      out.push(n, ...new Array<number>(n).fill(0x61));
+      wire -= n + 1;
+    }
+    return out;
+  };
+  const frames: Uint8Array[] = [];
+  for (const qwire of [0, 2, 100, 200, 253]) {
+    for (const total of [253, 254, 255, 256]) {
+      const prefix = total - qwire;
+      if (prefix < 0 || prefix === 1) continue;
+      const qname = [...labels(qwire), 0];
+      // An owner name of `prefix` octets then a pointer to the question's
+      // name, in the answer and in a CNAME's rdata; and the same in place.
+      const pointed = [...labels(prefix), 0xc0, 12];
+      const inPlace = [...labels(prefix), ...qname];
+      for (const name of [pointed, inPlace]) {
+        for (const inRdata of [false, true]) {
+          const rr = inRdata
+            ? [0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 1, 0, name.length, ...name]
+            : [...name, 0, 1, 0, 1, 0, 0, 0, 1, 0, 4, 192, 0, 2, 1];
+          frames.push(encodeDnstap({
+            type: "MESSAGE",
+            message: {
+              type: "CLIENT_RESPONSE",
+              responseTimeSec: 1_700_000_000,
+              responseMessage: new Uint8Array([
+                ...[0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0],
+                ...qname,
+                ...[0, 1, 0, 1],
+                ...rr,
+              ]),
+            },
+          }));
+        }
+      }
+    }
+  }
+  const engines: [QuietEngine, QuietEngine] = [
+    new TsQuietEngine(),
+    new WasmQuietEngine(),
+  ];
+  const [window, from, to] = runOf(frames);
+  lockstep(window, from, to, Infinity, engines);
+  const expected = slowText(frames);
+  // Both kinds: names that unpack and names one octet too long.
+  const x = expected.split(" X \n").length - 1;
+  assert.ok(x > 10 && frames.length - x > 10, `${x} of ${frames.length}`);
+  for (const e of engines) assert.equal(runText(e, frames).text, expected);
+});
+
 Deno.test("quiet scan: a run whose length word runs past its end is refused by both", async () => {
   const [record] = await captureRecords("knot");
   const [window, from, to] = runOf([record!, record!]);
