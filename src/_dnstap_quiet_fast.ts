@@ -8,6 +8,12 @@
 // object path (decodeDnstap then formatDnstapQuiet), which is the
 // reference: a test checks that both give the same bytes on every capture
 // record and on random and mutated records.
+//
+// quietScanTs runs it over a whole run of frames, with the clock from a
+// per-second cache: the TypeScript twin of the WebAssembly quiet scan
+// (wasm/dnstap_quiet.ts), held to it call by call by
+// tests/dnstap_quiet_scan_test.ts and the dnstap-quiet fuzz target. Change
+// one, change the other.
 import { className, typeName } from "./_dns_names.ts";
 import { skipQuestion, skipRecord } from "./_dns_record.ts";
 import { DnsMessageError, readU16, WireCursor } from "./_dns_wire.ts";
