@@ -6,7 +6,8 @@
 //   the dnstap scan, from wasm/dnstap_scan.ts and its asconfig:
 //     wasm/build/dnstap_scan.wasm
 //     src/_dnstap_scan_wasm_bytes.ts
-//   the quiet scan (`fstrm dnstap -q`), from wasm/dnstap_quiet.ts:
+//   the quiet scan (`fstrm dnstap -q`), from wasm/dnstap_quiet.ts and
+//   wasm/dns_valid.ts:
 //     wasm/build/dnstap_quiet.wasm
 //     src/_dnstap_quiet_wasm_bytes.ts
 //
@@ -62,7 +63,7 @@ const TARGETS: Target[] = [
   },
   {
     config: "dnstap_quiet.asconfig.json",
-    sources: ["dnstap_quiet.ts"],
+    sources: ["dnstap_quiet.ts", "dns_valid.ts"],
     wasmName: "wasm/build/dnstap_quiet.wasm",
     tsName: "src/_dnstap_quiet_wasm_bytes.ts",
     from: "wasm/dnstap_quiet.ts",
