@@ -103,21 +103,32 @@ interface QuietExports {
 
 let compiled: WebAssembly.Module | null = null;
 
-/** The WebAssembly engine. */
+/**
+ * The WebAssembly engine. A run its memory cannot hold (more than
+ * `inputLimit` bytes, or memory that cannot grow) is scanned by a
+ * TypeScript engine of its own instead: the same results, the slow way.
+ */
 export class WasmQuietEngine implements QuietEngine {
   readonly name = "wasm" as const;
   readonly results: Float64Array = new Float64Array(4);
   #x: QuietExports;
   #base = 0;
   #to = 0;
+  #inputLimit: number;
+  /** The engine of the run loaded, when it is not this one. */
+  #slow: TsQuietEngine | null = null;
+  #useSlow = false;
 
   /**
    * Instantiates the module, with memory of its own, and writes its tables.
    *
+   * @param inputLimit The longest run copied into WebAssembly memory
+   *   (longer ones are scanned in TypeScript).
    * @throws {Error} If WebAssembly is missing or cannot instantiate it, or
    *   its layout is not this module's.
    */
-  constructor() {
+  constructor(inputLimit: number = 0x7fff_0000) {
+    this.#inputLimit = inputLimit;
     try {
       compiled ??= new WebAssembly.Module(DNSTAP_QUIET_WASM);
       this.#x = new WebAssembly.Instance(compiled, {})
@@ -145,12 +156,12 @@ export class WasmQuietEngine implements QuietEngine {
   load(window: Uint8Array, from: number, to: number): void {
     checkRun(window, from, to);
     const x = this.#x;
-    if (to - from > x.inputCapacity() && x.ensureInput(to - from) === 0) {
-      throw new RangeError(
-        `Cannot scan: a run of ${
-          to - from
-        } bytes is more than WebAssembly memory holds`,
-      );
+    this.#useSlow = to - from > this.#inputLimit ||
+      (to - from > x.inputCapacity() && x.ensureInput(to - from) === 0);
+    if (this.#useSlow) {
+      this.#slow ??= new TsQuietEngine();
+      this.#slow.load(window, from, to);
+      return;
     }
     new Uint8Array(x.memory.buffer, x.inputOffset(), to - from).set(
       window.subarray(from, to),
@@ -160,6 +171,11 @@ export class WasmQuietEngine implements QuietEngine {
   }
 
   scan(pos: number, maxLines: number): number {
+    if (this.#useSlow) {
+      const status = this.#slow!.scan(pos, maxLines);
+      this.results.set(this.#slow!.results);
+      return status;
+    }
     const x = this.#x;
     const status = x.scan(
       pos - this.#base,
@@ -176,11 +192,13 @@ export class WasmQuietEngine implements QuietEngine {
   }
 
   output(): Uint8Array {
+    if (this.#useSlow) return this.#slow!.output();
     const x = this.#x;
     return new Uint8Array(x.memory.buffer, x.outputOffset(), this.results[1]);
   }
 
   setClock(sec: number, text: string): void {
+    this.#slow?.setClock(sec, text);
     const x = this.#x;
     const at = x.clocksOffset() + (sec % CLOCK_SLOTS) * 16;
     new DataView(x.memory.buffer).setFloat64(at, sec, true);

@@ -542,3 +542,25 @@ Deno.test("quiet scan: a run whose length word runs past its end is refused by b
     assert.throws(() => e.load(window, from, window.length + 1), RangeError);
   }
 });
+
+Deno.test("WasmQuietEngine scans a run longer than its input limit in TypeScript, with the same results", async () => {
+  const records = await captureRecords("unbound");
+  const frames = [...records, ...records];
+  const expected = slowText(frames);
+  // Runs of up to 8 frames (600 bytes each, on average; up to 58 kB):
+  // most fit 16 KiB, some do not; both ways in one engine.
+  const engine = new WasmQuietEngine(16_384);
+  let fit = 0;
+  for (let i = 0; i < frames.length; i += 8) {
+    const part = frames.slice(i, i + 8);
+    if (part.reduce((n, f) => n + 4 + f.length, 0) <= 16_384) fit++;
+    assert.equal(runText(engine, part).text, slowText(part));
+  }
+  assert.ok(fit > 10 && fit < Math.ceil(frames.length / 8), `${fit} fit`);
+  assert.equal(runText(engine, frames).text, expected);
+  const [window, from, to] = runOf(frames.slice(0, 30));
+  lockstep(window, from, to, Infinity, [
+    new TsQuietEngine(),
+    new WasmQuietEngine(2_000),
+  ]);
+});
