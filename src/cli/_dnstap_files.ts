@@ -31,6 +31,9 @@ export interface FileReadOptions {
 /** What reading the files came to. */
 export type FilesOutcome = "ok" | "failed" | "stdout-closed";
 
+/** The window of `-q`'s reads. */
+const QUIET_WINDOW = 256 << 10;
+
 /** Thrown from the frame callback to stop reading at --limit. */
 const LIMIT_REACHED = Symbol("limit reached");
 
@@ -106,7 +109,12 @@ async function readOne(
   const reader = new FrameReader(new FlushingSource(source, out), {
     engine: options.engine,
     maxFrameLength: options.maxFrameLength,
-    windowSize: input.windowSize,
+    // -q: smaller reads keep the window, its copy in the quiet scan's
+    // memory and the lines in the core's cache (measured: 10 % less time
+    // than 1 MiB on the real-server file; 128 to 512 KiB alike).
+    windowSize: !("drain" in sink) && sink.takesRuns
+      ? Math.min(input.windowSize, QUIET_WINDOW)
+      : input.windowSize,
   });
   let checked = false;
   const check = () => {
