@@ -13,6 +13,7 @@ import { fail } from "./_assert.ts";
 import { defineTarget } from "./_target.ts";
 import { dnstapTarget } from "./_check_dnstap.ts";
 import { dnsMessageTarget } from "./_check_dns_message.ts";
+import { dnstapQuietTarget } from "./_check_dnstap_quiet.ts";
 
 /** Every target, in the order `--target all` runs them. */
 export const TARGETS: readonly FuzzTarget[] = [
@@ -23,6 +24,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   defineTarget(readerSessionTarget(fail)),
   dnstapTarget,
   dnsMessageTarget,
+  dnstapQuietTarget,
 ];
 
 /** The targets' names, in order. */

@@ -19,7 +19,8 @@ import { readTypeBitmap } from "./_dns_rdata_format.ts";
 import { apl } from "./_dns_rdata_basic.ts";
 import { svcbParams } from "./_dns_rdata_svcb.ts";
 
-// Field kinds of miekg's rdata structs.
+// Field kinds of miekg's rdata structs (wasm/dnstap_quiet.ts has the same
+// numbers: it reads the schemas from rdataFields).
 const U8 = 1, U16 = 2, U32 = 4, U48 = 6, U64 = 8; // sizes
 const NAME = 10, STR = 11, A4 = 12, A16 = 13; // scalars
 // Without an early stop after them:
@@ -96,6 +97,22 @@ BY_NUMBER[106] = BY_NUMBER[104];
 const REST_ONLY: readonly number[] = [REST];
 const DS = BY_NUMBER[43]!;
 
+/**
+ * The field kinds rdataValid checks a type's rdata with (numbers as the
+ * constants above; a type without a schema is `[REST]`).
+ *
+ * @param type The record's type.
+ * @returns Its fields, in order.
+ */
+export function rdataFields(type: number): readonly number[] {
+  const fields = type < 260
+    ? BY_NUMBER[type]
+    : type === 32768 || type === 32769
+    ? DS
+    : undefined;
+  return fields ?? REST_ONLY;
+}
+
 function fail(off: number, text: string): never {
   throw new DnsMessageError(off, text);
 }
@@ -150,12 +167,7 @@ export function rdataValid(
   type: number,
   cur: WireCursor,
 ): void {
-  const fields = type < 260
-    ? BY_NUMBER[type]
-    : type === 32768 || type === 32769
-    ? DS
-    : undefined;
-  const f = fields ?? REST_ONLY;
+  const f = rdataFields(type);
   const end = cur.end;
   const vals = VALS;
   for (let i = 0; i < f.length; i++) {

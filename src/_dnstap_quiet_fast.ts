@@ -8,11 +8,26 @@
 // object path (decodeDnstap then formatDnstapQuiet), which is the
 // reference: a test checks that both give the same bytes on every capture
 // record and on random and mutated records.
+//
+// quietScanTs runs it over a whole run of frames, with the clock from a
+// per-second cache: the TypeScript twin of the WebAssembly quiet scan
+// (wasm/dnstap_quiet.ts), held to it call by call by
+// tests/dnstap_quiet_scan_test.ts and the dnstap-quiet fuzz target. Change
+// one, change the other.
 import { className, typeName } from "./_dns_names.ts";
 import { skipQuestion, skipRecord } from "./_dns_record.ts";
 import { DnsMessageError, readU16, WireCursor } from "./_dns_wire.ts";
 import { goIPString, goSocketProtocol } from "./_go_text.ts";
 import { goLocalClock } from "./_go_time.ts";
+import {
+  CLOCK_SLOTS,
+  QS_BAD_RUN,
+  QS_DONE,
+  QS_FALLBACK,
+  QS_LIMIT,
+  QS_NEED_CLOCK,
+  QS_OUT_FULL,
+} from "./_dnstap_quiet_tables.ts";
 
 /** What {@linkcode quietLineInto} returns when the object path must print. */
 export const QUIET_FALLBACK = -1;
@@ -377,7 +392,16 @@ export function quietLineInto(
   const sec = isQuery ? qSec : rSec;
   const nsec = isQuery ? qNsec : rNsec;
   if (sec < 0) p = ascii(out, p, "??:??:??");
-  else {
+  else if (cache !== null) {
+    // In a scan: the clock from the cache, or ask for it.
+    const slot = sec % CLOCK_SLOTS;
+    if (cache.secs[slot] !== sec) {
+      wantSec = sec;
+      return NEED_CLOCK;
+    }
+    const text = cache.text;
+    for (let i = slot * 8, e = i + 8; i < e; i++) out[p++] = text[i]!;
+  } else {
     // goLocalClock keeps its last text (and drops it when the zone is set).
     const text = goLocalClock(sec);
     if (text !== clockText) {
@@ -416,4 +440,100 @@ export function quietLineInto(
   out[p++] = 0x20;
   if (mLength <= 12) return ascii(out, p, "X \n");
   return questionInto(bytes.subarray(mStart, mStart + mLength), out, p);
+}
+
+/**
+ * The clock cache of a scan: by slot (`sec % CLOCK_SLOTS`), the second and
+ * its `hh:mm:ss` text, as the WebAssembly scan keeps it in its memory.
+ */
+export class QuietClocks {
+  /** The second of each slot; -1 for none. */
+  readonly secs: Float64Array = new Float64Array(CLOCK_SLOTS).fill(-1);
+  /** Eight bytes of text per slot. */
+  readonly text: Uint8Array = new Uint8Array(CLOCK_SLOTS * 8);
+
+  /** Sets the clock text (8 ASCII characters) of `sec`. */
+  set(sec: number, text: string): void {
+    const slot = sec % CLOCK_SLOTS;
+    this.secs[slot] = sec;
+    for (let i = 0; i < 8; i++) this.text[slot * 8 + i] = text.charCodeAt(i);
+  }
+}
+
+/** What quietLineInto's body returns when the clock is not cached. */
+const NEED_CLOCK = -2;
+/** The scan's clock cache while it runs, else null (goLocalClock). */
+let cache: QuietClocks | null = null;
+/** The second a line waits for. */
+let wantSec = -1;
+
+/**
+ * Writes the quiet lines of the run of data frames `input[from, to)` (each
+ * a big-endian length word, then the payload) into `out` from `outFrom`,
+ * until the run ends, `out` has no room for another line before `outTo`,
+ * `maxLines` lines are written, a line needs a clock `clocks` lacks, or a
+ * record takes the object path: the TypeScript twin of `scan` in
+ * wasm/dnstap_quiet.ts, same lines, statuses and results.
+ *
+ * @param results Filled with: the offset of the frame not yet done, the
+ *   end of the output, the lines written, the second wanted.
+ * @returns One of the `QS_` statuses.
+ */
+export function quietScanTs(
+  input: Uint8Array,
+  from: number,
+  to: number,
+  out: Uint8Array,
+  outFrom: number,
+  outTo: number,
+  maxLines: number,
+  clocks: QuietClocks,
+  results: Float64Array,
+): number {
+  let pos = from;
+  let o = outFrom;
+  let lines = 0;
+  let status = QS_DONE;
+  cache = clocks;
+  try {
+    while (pos < to) {
+      if (lines >= maxLines) {
+        status = QS_LIMIT;
+        break;
+      }
+      if (o + QUIET_LINE_MAX > outTo) {
+        status = QS_OUT_FULL;
+        break;
+      }
+      if (to - pos < 4) {
+        status = QS_BAD_RUN;
+        break;
+      }
+      const length = (input[pos]! << 24 | input[pos + 1]! << 16 |
+        input[pos + 2]! << 8 | input[pos + 3]!) >>> 0;
+      if (length > to - pos - 4) {
+        status = QS_BAD_RUN;
+        break;
+      }
+      const r = quietLineInto(input, pos + 4, pos + 4 + length, out, o);
+      if (r === QUIET_FALLBACK) {
+        status = QS_FALLBACK;
+        break;
+      }
+      if (r === NEED_CLOCK) {
+        status = QS_NEED_CLOCK;
+        break;
+      }
+      o = r;
+      lines++;
+      pos += 4 + length;
+    }
+  } finally {
+    cache = null;
+  }
+  results[0] = pos;
+  results[1] = o;
+  results[2] = lines;
+  results[3] = wantSec;
+  return status;
 }

@@ -269,3 +269,67 @@ Deno.test("OutputBuffer.text writes long text (a YAML record) as UTF-8, across f
     texts.join(""),
   );
 });
+
+Deno.test("RecordSink.takeRun gives take's output and counts, runs cut anywhere, --limit anywhere, on either engine", () => {
+  const next = rng(7);
+  const random = () => next() / 2 ** 32;
+  // Mutated and cut records: lines, fallbacks, malformed, not printable.
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const p = PAYLOADS[i % PAYLOADS.length]!.slice();
+    if (random() < 0.3) p[Math.floor(random() * p.length)] = next() & 0xff;
+    frames.push(random() < 0.1 ? p.subarray(0, next() % p.length) : p);
+  }
+  const wire = new Uint8Array(frames.reduce((n, f) => n + 4 + f.length, 0));
+  const starts: number[] = [];
+  let at = 0;
+  for (const f of frames) {
+    starts.push(at);
+    new DataView(wire.buffer).setUint32(at, f.length);
+    wire.set(f, at + 4);
+    at += 4 + f.length;
+  }
+  starts.push(at);
+  const sinkOf = (limit: number, engine: "ts" | "wasm") => {
+    const parts: Uint8Array[] = [];
+    const out = new OutputBuffer({
+      writeSync: (p) => {
+        parts.push(p.slice());
+        return p.length;
+      },
+    });
+    const sink = new RecordSink(out, {
+      output: { kind: "text", format: goFormatter("-q") },
+      filter: { types: null, suffixes: null, rcodes: null, clients: null },
+      limit,
+      engine,
+    });
+    const text = () => {
+      sink.finish();
+      return parts.map((p) => new TextDecoder().decode(p)).join("");
+    };
+    return { sink, text };
+  };
+  for (const engine of ["ts", "wasm"] as const) {
+    for (const limit of [Infinity, 0, 1, 7, 500, 2999]) {
+      const one = sinkOf(limit, engine);
+      for (let i = 0; i < frames.length; i++) {
+        if (!one.sink.take(wire, starts[i]! + 4, frames[i]!.length)) break;
+      }
+      const runs = sinkOf(limit, engine);
+      assert.ok(runs.sink.takesRuns);
+      // Runs of 0 to 99 frames.
+      for (let i = 0; i < frames.length;) {
+        const j = Math.min(frames.length, i + (next() % 100));
+        if (!runs.sink.takeRun(wire, starts[i]!, starts[j]!)) break;
+        i = j;
+      }
+      assert.equal(runs.text(), one.text(), `${engine}, limit ${limit}`);
+      assert.deepEqual(runs.sink.counts, one.sink.counts);
+      if (limit === Infinity) {
+        const c = runs.sink.counts;
+        assert.ok(c.output > 1000 && c.malformed > 0, JSON.stringify(c));
+      }
+    }
+  }
+});

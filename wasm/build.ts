@@ -6,6 +6,10 @@
 //   the dnstap scan, from wasm/dnstap_scan.ts and its asconfig:
 //     wasm/build/dnstap_scan.wasm
 //     src/_dnstap_scan_wasm_bytes.ts
+//   the quiet scan (`fstrm dnstap -q`), from wasm/dnstap_quiet.ts and
+//   wasm/dns_valid.ts:
+//     wasm/build/dnstap_quiet.wasm
+//     src/_dnstap_quiet_wasm_bytes.ts
 //
 //   deno run -A wasm/build.ts           rebuild and write both files
 //   deno run -A wasm/build.ts --check   rebuild into a temp dir; exit 1 if
@@ -62,6 +66,15 @@ const TARGETS: Target[] = [
     from: "wasm/dnstap_scan.ts",
     prefix: "DNSTAP_SCAN",
     what: "dnstap scan",
+  },
+  {
+    config: "dnstap_quiet.asconfig.json",
+    sources: ["dnstap_quiet.ts", "dns_valid.ts"],
+    wasmName: "wasm/build/dnstap_quiet.wasm",
+    tsName: "src/_dnstap_quiet_wasm_bytes.ts",
+    from: "wasm/dnstap_quiet.ts",
+    prefix: "DNSTAP_QUIET",
+    what: "quiet scan",
   },
 ];
 

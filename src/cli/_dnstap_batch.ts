@@ -8,6 +8,7 @@ import { OutputBuffer, type SyncWriter } from "./_dump_output.ts";
 import type { DnstapFilterSpec } from "./_dnstap_filter.ts";
 import { type GoFormatFlag, goFormatter } from "./_dnstap_formats.ts";
 import { type RecordCounts, RecordSink } from "./_dnstap_records.ts";
+import type { QuietEngine } from "../_dnstap_quiet_engine.ts";
 
 /** What a thread needs to format batches: the format and the filters. */
 export interface BatchSettings {
@@ -83,6 +84,8 @@ export class BatchFormatter {
   #settings: BatchSettings;
   #collector = new Collector();
   #out = new OutputBuffer(this.#collector, 8 << 20);
+  /** The quiet scan's engine, kept from batch to batch. */
+  #engine: QuietEngine | null = null;
 
   /** Makes a formatter of batches with `settings`. */
   constructor(settings: BatchSettings) {
@@ -99,8 +102,13 @@ export class BatchFormatter {
       output: { kind: "text", format: goFormatter(this.#settings.format) },
       filter: this.#settings.filter,
       limit: Infinity,
+      ...(this.#engine === null ? {} : { quietEngine: this.#engine }),
     });
-    takeFrames(batch, length, sink);
+    if (sink.takesRuns) {
+      // -q: the batch is a run of frames, for the quiet scan.
+      sink.takeRun(batch, 0, length);
+      this.#engine = sink.quietEngine;
+    } else takeFrames(batch, length, sink);
     this.#out.flush();
     return { bytes: this.#collector.take(), counts: sink.counts };
   }

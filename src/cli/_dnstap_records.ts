@@ -6,6 +6,13 @@
 import { decodeDnstap } from "../_dnstap_decode.ts";
 import { type Dnstap, formatDnstapQuiet } from "../dnstap.ts";
 import { QUIET_LINE_MAX, quietLineInto } from "../_dnstap_quiet_fast.ts";
+import {
+  makeQuietEngine,
+  type QuietEngine,
+  quietRun,
+  type QuietRunSink,
+} from "../_dnstap_quiet_engine.ts";
+import type { EngineOption } from "../engine.ts";
 import { ControlType, DNSTAP_CONTENT_TYPE } from "../constants.ts";
 import { encodeControlFrame } from "../encode.ts";
 import type { OutputBuffer } from "./_dump_output.ts";
@@ -53,6 +60,11 @@ export class RecordSink {
   #finished = false;
   /** Quiet text without filters: written from the bytes where it can be. */
   #quietFast: boolean;
+  /** The quiet scan's engine option, and the engine once made. */
+  #engineOption: EngineOption;
+  #engine: QuietEngine | null = null;
+  /** What the quiet scan hands its lines and the frames it leaves to. */
+  #runSink: QuietRunSink;
   /** The counts so far. */
   readonly counts: RecordCounts = {
     frames: 0,
@@ -66,11 +78,19 @@ export class RecordSink {
    * Makes a sink writing to `out`.
    *
    * @param out Where text or frames go.
-   * @param options The output, the filters, and the most records to output.
+   * @param options The output, the filters, the most records to output,
+   *   and the quiet scan's engine (default `"auto"`), or one to share (an
+   *   earlier sink's {@linkcode RecordSink.prototype.quietEngine}).
    */
   constructor(
     out: OutputBuffer,
-    options: { output: RecordOutput; filter: DnstapFilterSpec; limit: number },
+    options: {
+      output: RecordOutput;
+      filter: DnstapFilterSpec;
+      limit: number;
+      engine?: EngineOption;
+      quietEngine?: QuietEngine;
+    },
   ) {
     this.#out = out;
     this.#filter = options.filter;
@@ -80,6 +100,22 @@ export class RecordSink {
       : null;
     this.#limit = options.limit;
     this.#quietFast = this.#format === formatDnstapQuiet && !this.#filtering;
+    this.#engineOption = options.engine ?? "auto";
+    this.#engine = options.quietEngine ?? null;
+    const counts = this.counts;
+    this.#runSink = {
+      lines: (bytes, n) => {
+        out.raw(bytes, 0, bytes.length);
+        counts.frames += n;
+        counts.output += n;
+      },
+      fallback: (window, offset, length) => {
+        counts.frames++;
+        const before = counts.output;
+        this.#takeObject(window, offset, length);
+        return counts.output > before;
+      },
+    };
     if (this.#format === null) out.raw(START, 0, START.length);
   }
 
@@ -114,24 +150,65 @@ export class RecordSink {
         return counts.output < this.#limit;
       }
     }
+    this.#takeObject(window, offset, length);
+    return counts.output < this.#limit;
+  }
+
+  /**
+   * Whether {@linkcode RecordSink.prototype.takeRun} may be used: quiet
+   * text without filters, written from runs of frames by the quiet scan.
+   */
+  get takesRuns(): boolean {
+    return this.#quietFast;
+  }
+
+  /** The quiet scan's engine, once a run has been taken; else null. */
+  get quietEngine(): QuietEngine | null {
+    return this.#engine;
+  }
+
+  /**
+   * Takes the run of data frames `window[start, end)` (each a big-endian
+   * length word, then the payload; a view valid during the call), when
+   * {@linkcode RecordSink.prototype.takesRuns}. Returns whether more frames
+   * are wanted (`false` once --limit records are out).
+   */
+  takeRun(window: Uint8Array, start: number, end: number): boolean {
+    const counts = this.counts;
+    if (counts.output >= this.#limit) return false;
+    this.#engine ??= makeQuietEngine(this.#engineOption);
+    quietRun(
+      this.#engine,
+      window,
+      start,
+      end,
+      this.#limit - counts.output,
+      this.#runSink,
+    );
+    return counts.output < this.#limit;
+  }
+
+  /** The object path for one frame: decode, filter, format, count. */
+  #takeObject(window: Uint8Array, offset: number, length: number): void {
+    const counts = this.counts;
     const payload = window.subarray(offset, offset + length);
     let record: Dnstap;
     try {
       record = decodeDnstap(payload);
     } catch {
       counts.malformed++;
-      return true;
+      return;
     }
     if (this.#filtering && !matches(this.#filter, record)) {
       counts.filtered++;
-      return true;
+      return;
     }
     const format = this.#format;
     if (format === null) {
       this.#out.dataFrameHeader(length);
       this.#out.raw(window, offset, length);
       counts.output++;
-      return counts.output < this.#limit;
+      return;
     }
     let text: string | null;
     try {
@@ -142,11 +219,10 @@ export class RecordSink {
     }
     if (text === null) {
       counts.unprintable++;
-      return true;
+      return;
     }
     this.#out.text(text);
     counts.output++;
-    return counts.output < this.#limit;
   }
 
   /** Ends the output (STOP, for frames) and flushes it; once. */

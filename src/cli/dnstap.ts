@@ -33,13 +33,14 @@ import {
   RecordSink,
 } from "./_dnstap_records.ts";
 import { type FilesOutcome, logLine, readFiles } from "./_dnstap_files.ts";
-import { runLive } from "./_dnstap_live.ts";
 import {
   ACCESS_OPTIONS,
   ACCESS_OPTIONS_HELP,
   accessOptions,
 } from "./_listen_access.ts";
-import { type ParallelOptions, ParallelSink } from "./_dnstap_parallel.ts";
+// The socket and thread modules load only when used: -q on a file starts
+// sooner without them.
+import type { ParallelOptions, ParallelSink } from "./_dnstap_parallel.ts";
 import { useGoLocalZone } from "./_go_local_zone.ts";
 
 const HELP = `\
@@ -227,7 +228,7 @@ export async function dnstap(args: string[]): Promise<number> {
             ? 1
             : defaultThreads(first.size, rest));
         if (!frames && threads > 1) {
-          sink = startThreads(out, {
+          sink = await startThreads(out, {
             threads,
             format: config.format ?? "-q",
             filter: config.filter,
@@ -239,6 +240,7 @@ export async function dnstap(args: string[]): Promise<number> {
           output,
           filter: config.filter,
           limit: config.limit,
+          engine,
         });
         outcome = await readFiles(first, rest, sink, out, {
           engine,
@@ -250,7 +252,7 @@ export async function dnstap(args: string[]): Promise<number> {
           else out.flush();
         }
       } finally {
-        if (sink instanceof ParallelSink) sink.close();
+        if (sink !== null && !(sink instanceof RecordSink)) sink.close();
         close();
       }
     } catch (error) {
@@ -269,6 +271,7 @@ export async function dnstap(args: string[]): Promise<number> {
   }
   const { out, close } = openOutput(config, []);
   try {
+    const { runLive } = await import("./_dnstap_live.ts");
     return await runLive({
       target: source.target,
       ...access,
@@ -292,10 +295,11 @@ export async function dnstap(args: string[]): Promise<number> {
  * Starts the worker threads; `null` (one thread, with a line on stderr)
  * where workers cannot be started.
  */
-function startThreads(
+async function startThreads(
   out: OutputBuffer,
   options: ParallelOptions,
-): ParallelSink | null {
+): Promise<ParallelSink | null> {
+  const { ParallelSink } = await import("./_dnstap_parallel.ts");
   try {
     return new ParallelSink(out, options);
   } catch (error) {
