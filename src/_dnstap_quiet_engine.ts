@@ -25,6 +25,7 @@ import {
   TABLES_BYTES,
 } from "./_dnstap_quiet_tables.ts";
 import { DNSTAP_QUIET_WASM } from "./_dnstap_quiet_wasm_bytes.ts";
+import { compileOnce, instantiate } from "./_wasm_loader.ts";
 
 /** A quiet scan engine (either implementation). */
 export interface QuietEngine {
@@ -101,7 +102,8 @@ interface QuietExports {
   scan(from: number, to: number, maxLines: number): number;
 }
 
-let compiled: WebAssembly.Module | null = null;
+/** The module, compiled once (by the shared loader). */
+const quietModule = compileOnce(DNSTAP_QUIET_WASM, "quiet scan");
 
 /**
  * The WebAssembly engine. A run its memory cannot hold (more than
@@ -129,28 +131,23 @@ export class WasmQuietEngine implements QuietEngine {
    */
   constructor(inputLimit: number = 0x7fff_0000) {
     this.#inputLimit = inputLimit;
-    try {
-      compiled ??= new WebAssembly.Module(DNSTAP_QUIET_WASM);
-      this.#x = new WebAssembly.Instance(compiled, {})
-        .exports as unknown as QuietExports;
-      const x = this.#x;
-      if (
-        x.tablesBytes() !== TABLES_BYTES || x.outputBytes() !== OUTPUT_BYTES
-      ) {
-        throw new RangeError(`its layout is not this module's`);
-      }
-      const mem = x.memory.buffer;
-      new Uint8Array(mem, x.tablesOffset(), TABLES_BYTES).set(quietTables());
-      const clocks = new DataView(mem, x.clocksOffset(), CLOCK_SLOTS * 16);
-      for (let s = 0; s < CLOCK_SLOTS; s++) clocks.setFloat64(s * 16, -1, true);
-    } catch (cause) {
-      throw new Error(
-        `Cannot instantiate the WebAssembly quiet scan: ${
-          cause instanceof Error ? cause.message : String(cause)
-        }`,
-        { cause },
-      );
-    }
+    this.#x = instantiate<QuietExports>(
+      quietModule,
+      "quiet scan",
+      0,
+      (x) => {
+        if (
+          x.tablesBytes() !== TABLES_BYTES || x.outputBytes() !== OUTPUT_BYTES
+        ) {
+          throw new RangeError(`its layout is not this module's`);
+        }
+      },
+    );
+    const x = this.#x;
+    const mem = x.memory.buffer;
+    new Uint8Array(mem, x.tablesOffset(), TABLES_BYTES).set(quietTables());
+    const clocks = new DataView(mem, x.clocksOffset(), CLOCK_SLOTS * 16);
+    for (let s = 0; s < CLOCK_SLOTS; s++) clocks.setFloat64(s * 16, -1, true);
   }
 
   load(window: Uint8Array, from: number, to: number): void {

@@ -1,6 +1,6 @@
 /**
- * The one loader of the WebAssembly modules (the frame scanner and the
- * dnstap scan): each module compiled once and shared, a failure to compile
+ * The one loader of the WebAssembly modules (the frame scanner, the
+ * dnstap scan and the quiet scan): each module compiled once and shared, a failure to compile
  * remembered, and every instance made the same way: no imports, memory of
  * its own grown once to what the engine needs, its exports checked, any
  * failure wrapped in one `Error` that says which module and why.
