@@ -5,7 +5,9 @@
  * @module
  */
 import type { Dnstap, DnstapMessage } from "./_dnstap_types.ts";
-import { dnsMessageText } from "./_dns_text.ts";
+import { dnsMessageTextIndented, goTrimSpace } from "./_dns_text.ts";
+
+export { goTrimSpace };
 import { DnsMessageError, readName, WireCursor } from "./_dns_wire.ts";
 import { DNSTAP_TYPES } from "./_dnstap_names.ts";
 import {
@@ -23,22 +25,6 @@ import { goTimeUTC } from "./_go_time.ts";
 
 const IDENTITY = new BytesTextCache(goQuote);
 const VERSION = new BytesTextCache(goQuote);
-
-/** Whether a UTF-16 code unit is white space to Go's `unicode.IsSpace`. */
-function isSpace(c: number): boolean {
-  return (c >= 9 && c <= 13) || c === 32 || c === 0x85 || c === 0xa0 ||
-    c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 ||
-    c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
-}
-
-/** Go's `strings.TrimSpace`. */
-export function goTrimSpace(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && isSpace(s.charCodeAt(a))) a++;
-  while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
-}
 
 /**
  * A wire-format name as miekg/dns `UnpackDomainName(bytes, 0)` gives it,
@@ -58,15 +44,14 @@ export function unpackZone(zone: Uint8Array): [string, string | null] {
 function dnsBlock(key: string, msg: Uint8Array): string {
   let text: string;
   try {
-    text = dnsMessageText(msg);
+    text = dnsMessageTextIndented(msg, "    ");
   } catch (e) {
     if (e instanceof DnsMessageError) {
       return "  # " + key + ": parse failed: " + e.goError + "\n";
     }
     throw e;
   }
-  return "  " + key + ": |\n    " +
-    goTrimSpace(text).replaceAll("\n", "\n    ") + "\n";
+  return "  " + key + ": |\n    " + text + "\n";
 }
 
 function yamlMessage(m: DnstapMessage): string {
