@@ -12,6 +12,7 @@ import { DnsMessageError, readName, WireCursor } from "./_dns_wire.ts";
 import { DNSTAP_TYPES } from "./_dnstap_names.ts";
 import {
   BytesTextCache,
+  EnumTextCache,
   enumValue,
   goDnstapType,
   goIPString,
@@ -25,6 +26,22 @@ import { goTimeUTC } from "./_go_time.ts";
 
 const IDENTITY = new BytesTextCache(goQuote);
 const VERSION = new BytesTextCache(goQuote);
+// The lines of fields that repeat from record to record, each made once.
+const TYPE_LINE = new EnumTextCache((v) =>
+  "  type: " + goMessageType(v) + "\n"
+);
+const FAMILY_LINE = new EnumTextCache((v) =>
+  "  socket_family: " + goSocketFamily(v) + "\n"
+);
+const PROTOCOL_LINE = new EnumTextCache((v) =>
+  "  socket_protocol: " + goSocketProtocol(v) + "\n"
+);
+const QUERY_ADDRESS_LINE = new BytesTextCache((b) =>
+  "  query_address: " + goIPString(b) + "\n"
+);
+const RESPONSE_ADDRESS_LINE = new BytesTextCache((b) =>
+  "  response_address: " + goIPString(b) + "\n"
+);
 
 /**
  * A wire-format name as miekg/dns `UnpackDomainName(bytes, 0)` gives it,
@@ -55,7 +72,7 @@ function dnsBlock(key: string, msg: Uint8Array): string {
 }
 
 function yamlMessage(m: DnstapMessage): string {
-  let s = "  type: " + goMessageType(m.type) + "\n";
+  let s = TYPE_LINE.get(m.type);
   if (m.queryTimeSec !== undefined && m.queryTimeNsec !== undefined) {
     s += "  query_time: !!timestamp " +
       goTimeUTC(m.queryTimeSec, m.queryTimeNsec, " ") + "\n";
@@ -65,16 +82,16 @@ function yamlMessage(m: DnstapMessage): string {
       goTimeUTC(m.responseTimeSec, m.responseTimeNsec, " ") + "\n";
   }
   if (m.socketFamily !== undefined) {
-    s += "  socket_family: " + goSocketFamily(m.socketFamily) + "\n";
+    s += FAMILY_LINE.get(m.socketFamily);
   }
   if (m.socketProtocol !== undefined) {
-    s += "  socket_protocol: " + goSocketProtocol(m.socketProtocol) + "\n";
+    s += PROTOCOL_LINE.get(m.socketProtocol);
   }
   if (m.queryAddress !== undefined) {
-    s += "  query_address: " + goIPString(m.queryAddress) + "\n";
+    s += QUERY_ADDRESS_LINE.get(m.queryAddress);
   }
   if (m.responseAddress !== undefined) {
-    s += "  response_address: " + goIPString(m.responseAddress) + "\n";
+    s += RESPONSE_ADDRESS_LINE.get(m.responseAddress);
   }
   if (m.queryPort !== undefined) s += "  query_port: " + m.queryPort + "\n";
   if (m.responsePort !== undefined) {
