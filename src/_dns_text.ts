@@ -137,9 +137,15 @@ export function goTrimSpace(s: string): string {
   return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
-/** `line` with each newline in it as `nl`. */
-function withNl(line: string, nl: string): string {
-  return nl === "\n" || line.indexOf("\n") < 0
+/**
+ * A record's line with each newline in it as `nl`. Only NULL rdata (printed
+ * raw) and an OPT record (a pseudo-section of several lines, some bytes
+ * printed raw; also in the answer or authority section) have newlines of
+ * their own, and TSIG's line starts with two; every other type's text
+ * escapes control bytes. Looking into other lines would flatten each.
+ */
+function recordNl(line: string, type: number, nl: string): string {
+  return nl === "\n" || (type !== 10 && type !== 41 && type !== 250)
     ? line
     : line.replaceAll("\n", nl);
 }
@@ -162,14 +168,14 @@ function messageText(msg: Uint8Array, nl: string): string {
   const qdcount = (msg[4]! << 8) | msg[5]!;
   for (let i = 0; i < qdcount; i++) {
     unpackQuestion(msg, cur, q);
-    const line = withNl(questionLine(q), nl);
+    const line = questionLine(q); // no newline: the name is escaped
     qText = i === 0 ? line : qText + nl + line;
   }
   let anText = "";
   let an = 0;
   const ancount = (msg[6]! << 8) | msg[7]!;
   while (an < ancount && unpackRecord(msg, cur, r)) {
-    const line = withNl(recordLine(r), nl);
+    const line = recordNl(recordLine(r), r.type, nl);
     anText = an === 0 ? line : anText + nl + line;
     an++;
   }
@@ -177,7 +183,7 @@ function messageText(msg: Uint8Array, nl: string): string {
   let ns = 0;
   const nscount = (msg[8]! << 8) | msg[9]!;
   while (ns < nscount && unpackRecord(msg, cur, r)) {
-    const line = withNl(recordLine(r), nl);
+    const line = recordNl(recordLine(r), r.type, nl);
     nsText = ns === 0 ? line : nsText + nl + line;
     ns++;
   }
@@ -192,7 +198,7 @@ function messageText(msg: Uint8Array, nl: string): string {
       opt = r.data;
       optTtl = r.ttl;
     } else {
-      const line = withNl(recordLine(r), nl);
+      const line = recordNl(recordLine(r), r.type, nl);
       arText = arLines === 0 ? line : arText + nl + line;
       arLines++;
     }
@@ -201,7 +207,9 @@ function messageText(msg: Uint8Array, nl: string): string {
   const rcode = (b3 & 0xf) | (optTtl < 0 ? 0 : (optTtl >>> 24) << 4);
   let s = headerText(msg, rcode, nl) + " QUERY: " + qdcount + ", ANSWER: " +
     an + ", AUTHORITY: " + ns + ", ADDITIONAL: " + ar;
-  if (optTtl >= 0) s += nl + withNl(opt, nl);
+  if (optTtl >= 0) {
+    s += nl + (nl === "\n" ? opt : opt.replaceAll("\n", nl));
+  }
   if (qdcount > 0) s += nl + nl + ";; QUESTION SECTION:" + nl + qText;
   if (an > 0) s += nl + nl + ";; ANSWER SECTION:" + nl + anText;
   if (ns > 0) s += nl + nl + ";; AUTHORITY SECTION:" + nl + nsText;
