@@ -189,14 +189,48 @@ for (let b = 0; b < 256; b++) {
   for (let i = 0; i < t.length; i++) TXT_CODES[4 * b + i] = t.charCodeAt(i);
 }
 
+// Keeps a leading U+FEFF (the default decoder drops it).
+const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * A character-string's bytes quoted, when every byte prints as itself
+ * (printable ASCII but `"` and `\\`); else null. Natively: decoded, then
+ * checked by its length (a byte above 0x7F decodes into a wider character,
+ * shortening the text, or into U+FFFD), for U+007F and U+FFFD, and by
+ * `JSON.stringify`, which lengthens a text holding `"`, `\\` or a control
+ * character and otherwise adds just the quotes.
+ */
+function plainQuoted(msg: Uint8Array, from: number, to: number): string | null {
+  const t = UTF8.decode(msg.subarray(from, to));
+  if (
+    t.length !== to - from || t.indexOf("\x7f") >= 0 ||
+    t.indexOf("\ufffd") >= 0
+  ) return null;
+  const q = JSON.stringify(t);
+  return q.length === t.length + 2 ? q : null;
+}
+
 /**
  * miekg `sprintTxt` of `unpackTxt`: the character-strings from `cur.off` to
- * `cur.end`, each escaped and quoted, joined by spaces; written as bytes
- * and decoded once. Fails with "dns: overflow unpacking txt" as
- * {@linkcode readCharString}, `cur.off` at the string that fails.
+ * `cur.end`, each escaped and quoted, joined by spaces. Long strings that
+ * print as they are go through {@linkcode plainQuoted}; the rest are
+ * written as bytes and decoded once. Fails with "dns: overflow unpacking
+ * txt" as {@linkcode readCharString}, `cur.off` at the string that fails.
  */
 export function txtStrings(msg: Uint8Array, cur: WireCursor): string {
   const end = cur.end;
+  const first = cur.off;
+  // A single long string (the usual long TXT record) needs no buffer.
+  if (first < end) {
+    const l = msg[first]!;
+    if (first + 1 + l === end && l >= 32) {
+      const q = plainQuoted(msg, first + 1, end);
+      if (q !== null) {
+        cur.off = end;
+        return q;
+      }
+    }
+  }
   // Each byte at most 4 (\DDD), and per string 2 quotes and a space.
   const out = buffer(4 * (end - cur.off) + 3);
   let o = 0;
