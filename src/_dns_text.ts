@@ -48,20 +48,71 @@ export function checkHeader(msg: Uint8Array): void {
  * @returns `;; opcode: QUERY, status: NOERROR, id: 1\n;; flags: qr rd;`
  */
 export function headerText(msg: Uint8Array, rcode: number, nl = "\n"): string {
-  const b2 = msg[2]!;
-  const b3 = msg[3]!;
-  let flags = "";
-  if (b2 & 0x80) flags += " qr";
-  if (b2 & 0x04) flags += " aa";
-  if (b2 & 0x02) flags += " tc";
-  if (b2 & 0x01) flags += " rd";
-  if (b3 & 0x80) flags += " ra";
-  if (b3 & 0x40) flags += " z";
-  if (b3 & 0x20) flags += " ad";
-  if (b3 & 0x10) flags += " cd";
-  return ";; opcode: " + opcodeName((b2 >> 3) & 0xf) + ", status: " +
-    rcodeName(rcode) + ", id: " + ((msg[0]! << 8) | msg[1]!) + nl +
-    ";; flags:" + flags + ";";
+  const layout = layoutOf(nl);
+  return statusText((msg[2]! >> 3) & 0xf, rcode) + ((msg[0]! << 8) | msg[1]!) +
+    layout.flagsText(msg[2]!, msg[3]!);
+}
+
+// ";; opcode: QUERY, status: NOERROR, id: " per opcode and rcode seen.
+const STATUS: string[] = [];
+
+function statusText(opcode: number, rcode: number): string {
+  const key = opcode * 4096 + rcode;
+  return STATUS[key] ??= ";; opcode: " + opcodeName(opcode) + ", status: " +
+    rcodeName(rcode) + ", id: ";
+}
+
+/**
+ * The fixed pieces of a message's text for one newline string, made once
+ * each (fewer pieces to join, and to copy when the text is flattened).
+ */
+class Layout {
+  readonly question: string;
+  readonly answer: string;
+  readonly authority: string;
+  readonly additional: string;
+  readonly #nl: string;
+  // nl + ";; flags: qr rd ra;" per combination of the eight flag bits.
+  readonly #flags: string[] = [];
+
+  constructor(nl: string) {
+    this.#nl = nl;
+    this.question = nl + nl + ";; QUESTION SECTION:" + nl;
+    this.answer = nl + nl + ";; ANSWER SECTION:" + nl;
+    this.authority = nl + nl + ";; AUTHORITY SECTION:" + nl;
+    this.additional = nl + nl + ";; ADDITIONAL SECTION:";
+  }
+
+  /** The header's second line, nl first, from header bytes 2 and 3. */
+  flagsText(b2: number, b3: number): string {
+    const key = (b2 & 0x87) | ((b3 & 0xf0) >> 1);
+    let t = this.#flags[key];
+    if (t === undefined) {
+      t = this.#nl + ";; flags:";
+      if (b2 & 0x80) t += " qr";
+      if (b2 & 0x04) t += " aa";
+      if (b2 & 0x02) t += " tc";
+      if (b2 & 0x01) t += " rd";
+      if (b3 & 0x80) t += " ra";
+      if (b3 & 0x40) t += " z";
+      if (b3 & 0x20) t += " ad";
+      if (b3 & 0x10) t += " cd";
+      t += ";";
+      this.#flags[key] = t;
+    }
+    return t;
+  }
+}
+
+const LAYOUTS = new Map<string, Layout>();
+
+function layoutOf(nl: string): Layout {
+  let l = LAYOUTS.get(nl);
+  if (l === undefined) {
+    l = new Layout(nl);
+    if (LAYOUTS.size < 16) LAYOUTS.set(nl, l);
+  }
+  return l;
 }
 
 const scratchQ = new QuestionScratch();
@@ -205,17 +256,17 @@ function messageText(msg: Uint8Array, nl: string): string {
     ar++;
   }
   const rcode = (b3 & 0xf) | (optTtl < 0 ? 0 : (optTtl >>> 24) << 4);
+  const layout = layoutOf(nl);
   let s = headerText(msg, rcode, nl) + " QUERY: " + qdcount + ", ANSWER: " +
     an + ", AUTHORITY: " + ns + ", ADDITIONAL: " + ar;
   if (optTtl >= 0) {
     s += nl + (nl === "\n" ? opt : opt.replaceAll("\n", nl));
   }
-  if (qdcount > 0) s += nl + nl + ";; QUESTION SECTION:" + nl + qText;
-  if (an > 0) s += nl + nl + ";; ANSWER SECTION:" + nl + anText;
-  if (ns > 0) s += nl + nl + ";; AUTHORITY SECTION:" + nl + nsText;
+  if (qdcount > 0) s += layout.question + qText;
+  if (an > 0) s += layout.answer + anText;
+  if (ns > 0) s += layout.authority + nsText;
   if (ar > 0 && (optTtl < 0 || ar > 1)) {
-    s += nl + nl + ";; ADDITIONAL SECTION:" +
-      (arLines === 0 ? "" : nl + arText);
+    s += layout.additional + (arLines === 0 ? "" : nl + arText);
   }
   return s;
 }
