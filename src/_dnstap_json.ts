@@ -155,12 +155,35 @@ export function formatDnstapJson(dnstap: Dnstap): string | null {
   if (dnstap.message === undefined) return null;
   const m = jsonMessage(dnstap.message);
   if (m === null) return null;
-  let s = DNSTAP_TYPE.get(dnstap.type);
-  if (dnstap.identity !== undefined && dnstap.identity.length > 0) {
-    s += ',"identity":' + IDENTITY.get(dnstap.identity);
+  const type = dnstap.type;
+  const id = dnstap.identity !== undefined && dnstap.identity.length > 0
+    ? IDENTITY.get(dnstap.identity)
+    : undefined;
+  const version = dnstap.version !== undefined && dnstap.version.length > 0
+    ? VERSION.get(dnstap.version)
+    : undefined;
+  const h = HEAD;
+  if (type !== h.type || id !== h.identity || version !== h.version) {
+    let s = DNSTAP_TYPE.get(type);
+    if (id !== undefined) s += ',"identity":' + id;
+    if (version !== undefined) s += ',"version":' + version;
+    s += ',"message":';
+    s.charCodeAt(0); // flattens it: one piece in every record's text
+    h.text = s;
+    h.type = type;
+    h.identity = id;
+    h.version = version;
   }
-  if (dnstap.version !== undefined && dnstap.version.length > 0) {
-    s += ',"version":' + VERSION.get(dnstap.version);
-  }
-  return s + ',"message":' + m + "}\n";
+  return h.text + m + "}\n";
 }
+
+/**
+ * The record's text before its message for the last type, identity and
+ * version seen (the same from record to record in a capture).
+ */
+const HEAD: {
+  type: string | number | null;
+  identity: string | undefined;
+  version: string | undefined;
+  text: string;
+} = { type: null, identity: undefined, version: undefined, text: "" };

@@ -58,18 +58,36 @@ export function unpackZone(zone: Uint8Array): [string, string | null] {
   }
 }
 
-function dnsBlock(key: string, msg: Uint8Array): string {
+/** The block of a DNS message, or its parse-failed comment. */
+function dnsBlock(key: DnsKey, msg: Uint8Array): string {
   let text: string;
   try {
     text = dnsMessageTextIndented(msg, "    ");
   } catch (e) {
     if (e instanceof DnsMessageError) {
-      return "  # " + key + ": parse failed: " + e.goError + "\n";
+      return key.failed + e.goError + "\n";
     }
     throw e;
   }
-  return "  " + key + ": |\n    " + text + "\n";
+  return key.block + text + "\n";
 }
+
+/** A DNS message field's fixed texts. */
+interface DnsKey {
+  /** Before the indented text. */
+  block: string;
+  /** Before the error. */
+  failed: string;
+}
+
+const QUERY_MESSAGE: DnsKey = {
+  block: "  query_message: |\n    ",
+  failed: "  # query_message: parse failed: ",
+};
+const RESPONSE_MESSAGE: DnsKey = {
+  block: "  response_message: |\n    ",
+  failed: "  # response_message: parse failed: ",
+};
 
 function yamlMessage(m: DnstapMessage): string {
   let s = TYPE_LINE.get(m.type);
@@ -104,10 +122,10 @@ function yamlMessage(m: DnstapMessage): string {
       : "  # query_zone: parse failed: " + err + "\n";
   }
   if (m.queryMessage !== undefined) {
-    s += dnsBlock("query_message", m.queryMessage);
+    s += dnsBlock(QUERY_MESSAGE, m.queryMessage);
   }
   if (m.responseMessage !== undefined) {
-    s += dnsBlock("response_message", m.responseMessage);
+    s += dnsBlock(RESPONSE_MESSAGE, m.responseMessage);
   }
   return s + "---\n";
 }
@@ -152,14 +170,45 @@ function yamlMessage(m: DnstapMessage): string {
  * tool crashes (and so prints nothing more).
  */
 export function formatDnstapYaml(dnstap: Dnstap): string | null {
-  let s = "type: " + goDnstapType(dnstap.type) + "\n";
-  if (dnstap.identity !== undefined) {
-    s += "identity: " + IDENTITY.get(dnstap.identity) + "\n";
+  const type = dnstap.type;
+  const id = dnstap.identity === undefined
+    ? undefined
+    : IDENTITY.get(dnstap.identity);
+  const version = dnstap.version === undefined
+    ? undefined
+    : VERSION.get(dnstap.version);
+  const h = HEAD;
+  if (type !== h.type || id !== h.identity || version !== h.version) {
+    let s = "type: " + goDnstapType(type) + "\n";
+    if (id !== undefined) s += "identity: " + id + "\n";
+    if (version !== undefined) s += "version: " + version + "\n";
+    h.message = enumValue(DNSTAP_TYPES, type) === 1;
+    if (h.message) s += "message:\n";
+    s.charCodeAt(0); // flattens it: one piece in every record's text
+    h.text = s;
+    h.type = type;
+    h.identity = id;
+    h.version = version;
   }
-  if (dnstap.version !== undefined) {
-    s += "version: " + VERSION.get(dnstap.version) + "\n";
-  }
-  if (enumValue(DNSTAP_TYPES, dnstap.type) !== 1) return s;
+  if (!h.message) return h.text;
   if (dnstap.message === undefined) return null;
-  return s + "message:\n" + yamlMessage(dnstap.message);
+  return h.text + yamlMessage(dnstap.message);
 }
+
+/**
+ * The lines before the message for the last type, identity and version
+ * seen (the same from record to record in a capture).
+ */
+const HEAD: {
+  type: string | number | null;
+  identity: string | undefined;
+  version: string | undefined;
+  message: boolean;
+  text: string;
+} = {
+  type: null,
+  identity: undefined,
+  version: undefined,
+  message: false,
+  text: "",
+};
