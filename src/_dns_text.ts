@@ -71,12 +71,13 @@ class Layout {
   readonly answer: string;
   readonly authority: string;
   readonly additional: string;
-  readonly #nl: string;
+  /** The newline string. */
+  readonly nl: string;
   // nl + ";; flags: qr rd ra;" per combination of the eight flag bits.
   readonly #flags: string[] = [];
 
   constructor(nl: string) {
-    this.#nl = nl;
+    this.nl = nl;
     this.question = nl + nl + ";; QUESTION SECTION:" + nl;
     this.answer = nl + nl + ";; ANSWER SECTION:" + nl;
     this.authority = nl + nl + ";; AUTHORITY SECTION:" + nl;
@@ -88,7 +89,7 @@ class Layout {
     const key = (b2 & 0x87) | ((b3 & 0xf0) >> 1);
     let t = this.#flags[key];
     if (t === undefined) {
-      t = this.#nl + ";; flags:";
+      t = this.nl + ";; flags:";
       if (b2 & 0x80) t += " qr";
       if (b2 & 0x04) t += " aa";
       if (b2 & 0x02) t += " tc";
@@ -105,13 +106,17 @@ class Layout {
 }
 
 const LAYOUTS = new Map<string, Layout>();
+let lastLayout = new Layout("\n");
 
 function layoutOf(nl: string): Layout {
+  // The same newline string message after message: no lookup.
+  if (nl === lastLayout.nl) return lastLayout;
   let l = LAYOUTS.get(nl);
   if (l === undefined) {
     l = new Layout(nl);
     if (LAYOUTS.size < 16) LAYOUTS.set(nl, l);
   }
+  lastLayout = l;
   return l;
 }
 
