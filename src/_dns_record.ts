@@ -255,6 +255,19 @@ export function unpackRecord(
   return true;
 }
 
+// "\tIN\tA\t" and the like, made once per class and type seen (bounded).
+const CLASS_TYPE = new Map<number, string>();
+
+function classTypeText(cls: number, type: number): string {
+  const key = cls * 65536 + type;
+  let t = CLASS_TYPE.get(key);
+  if (t === undefined) {
+    t = "\t" + className(cls) + "\t" + typeName(type) + "\t";
+    if (CLASS_TYPE.size < 4096) CLASS_TYPE.set(key, t);
+  }
+  return t;
+}
+
 /**
  * A record as miekg/dns `RR.String()` prints it: the header
  * (`name<TAB>ttl<TAB>class<TAB>type<TAB>`, or `CLASSn` and `TYPEn` for a
@@ -271,8 +284,7 @@ export function recordLine(r: RecordScratch): string {
     return r.name + "\t" + r.ttl + "\tCLASS" + r.cls + "\tTYPE" + type +
       "\t" + r.data;
   }
-  const line = r.name + "\t" + r.ttl + "\t" + className(r.cls) + "\t" +
-    typeName(type) + "\t" + r.data;
+  const line = r.name + "\t" + r.ttl + classTypeText(r.cls, type) + r.data;
   if (type === 10 || type === 249) return ";" + line;
   if (type === 250) return "\n;; TSIG PSEUDOSECTION:\n; " + line;
   return line;

@@ -44,22 +44,80 @@ export function checkHeader(msg: Uint8Array): void {
  *
  * @param msg The DNS message (at least 12 bytes).
  * @param rcode The rcode, extended bits included.
+ * @param nl What stands for the newline between its two lines.
  * @returns `;; opcode: QUERY, status: NOERROR, id: 1\n;; flags: qr rd;`
  */
-export function headerText(msg: Uint8Array, rcode: number): string {
-  const b2 = msg[2]!;
-  const b3 = msg[3]!;
-  let s = ";; opcode: " + opcodeName((b2 >> 3) & 0xf) + ", status: " +
-    rcodeName(rcode) + ", id: " + ((msg[0]! << 8) | msg[1]!) + "\n;; flags:";
-  if (b2 & 0x80) s += " qr";
-  if (b2 & 0x04) s += " aa";
-  if (b2 & 0x02) s += " tc";
-  if (b2 & 0x01) s += " rd";
-  if (b3 & 0x80) s += " ra";
-  if (b3 & 0x40) s += " z";
-  if (b3 & 0x20) s += " ad";
-  if (b3 & 0x10) s += " cd";
-  return s + ";";
+export function headerText(msg: Uint8Array, rcode: number, nl = "\n"): string {
+  const layout = layoutOf(nl);
+  return statusText((msg[2]! >> 3) & 0xf, rcode) + ((msg[0]! << 8) | msg[1]!) +
+    layout.flagsText(msg[2]!, msg[3]!);
+}
+
+// ";; opcode: QUERY, status: NOERROR, id: " per opcode and rcode seen.
+const STATUS: string[] = [];
+
+function statusText(opcode: number, rcode: number): string {
+  const key = opcode * 4096 + rcode;
+  return STATUS[key] ??= ";; opcode: " + opcodeName(opcode) + ", status: " +
+    rcodeName(rcode) + ", id: ";
+}
+
+/**
+ * The fixed pieces of a message's text for one newline string, made once
+ * each (fewer pieces to join, and to copy when the text is flattened).
+ */
+class Layout {
+  readonly question: string;
+  readonly answer: string;
+  readonly authority: string;
+  readonly additional: string;
+  /** The newline string. */
+  readonly nl: string;
+  // nl + ";; flags: qr rd ra;" per combination of the eight flag bits.
+  readonly #flags: string[] = [];
+
+  constructor(nl: string) {
+    this.nl = nl;
+    this.question = nl + nl + ";; QUESTION SECTION:" + nl;
+    this.answer = nl + nl + ";; ANSWER SECTION:" + nl;
+    this.authority = nl + nl + ";; AUTHORITY SECTION:" + nl;
+    this.additional = nl + nl + ";; ADDITIONAL SECTION:";
+  }
+
+  /** The header's second line, nl first, from header bytes 2 and 3. */
+  flagsText(b2: number, b3: number): string {
+    const key = (b2 & 0x87) | ((b3 & 0xf0) >> 1);
+    let t = this.#flags[key];
+    if (t === undefined) {
+      t = this.nl + ";; flags:";
+      if (b2 & 0x80) t += " qr";
+      if (b2 & 0x04) t += " aa";
+      if (b2 & 0x02) t += " tc";
+      if (b2 & 0x01) t += " rd";
+      if (b3 & 0x80) t += " ra";
+      if (b3 & 0x40) t += " z";
+      if (b3 & 0x20) t += " ad";
+      if (b3 & 0x10) t += " cd";
+      t += ";";
+      this.#flags[key] = t;
+    }
+    return t;
+  }
+}
+
+const LAYOUTS = new Map<string, Layout>();
+let lastLayout = new Layout("\n");
+
+function layoutOf(nl: string): Layout {
+  // The same newline string message after message: no lookup.
+  if (nl === lastLayout.nl) return lastLayout;
+  let l = LAYOUTS.get(nl);
+  if (l === undefined) {
+    l = new Layout(nl);
+    if (LAYOUTS.size < 16) LAYOUTS.set(nl, l);
+  }
+  lastLayout = l;
+  return l;
 }
 
 const scratchQ = new QuestionScratch();
@@ -80,45 +138,113 @@ export function dnsMessageText(msg: Uint8Array): string {
   checkHeader(msg);
   beginMessage(msg);
   try {
-    return messageText(msg);
+    return messageText(msg, "\n") + "\n";
   } finally {
     endMessage();
   }
 }
 
-function messageText(msg: Uint8Array): string {
+/**
+ * What the Go `dnstap` tool's YAML does with {@linkcode dnsMessageText}:
+ * `strings.TrimSpace`, then every newline followed by `indent`; made in one
+ * pass (the lines are joined with the indented newline as they are made).
+ *
+ * @param msg The DNS message in wire format.
+ * @param indent What follows each newline (YAML's block indentation).
+ * @returns The text, trimmed and indented.
+ * @throws {DnsMessageError} As {@linkcode dnsMessageText}.
+ */
+export function dnsMessageTextIndented(
+  msg: Uint8Array,
+  indent: string,
+): string {
+  checkHeader(msg);
+  beginMessage(msg);
+  let s: string;
+  try {
+    s = messageText(msg, "\n" + indent);
+  } finally {
+    endMessage();
+  }
+  // The text starts with ";;"; only its end can need trimming. Trimming
+  // after indenting is the same as before: indenting adds white space
+  // after white space only.
+  return isSpace(s.charCodeAt(s.length - 1)) ? goTrimSpace(s) : s;
+}
+
+/** Whether a UTF-16 code unit is white space to Go's `unicode.IsSpace`. */
+function isSpace(c: number): boolean {
+  return (c >= 9 && c <= 13) || c === 32 || c === 0x85 || c === 0xa0 ||
+    c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 ||
+    c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
+/**
+ * Go's `strings.TrimSpace`.
+ *
+ * @param s The text.
+ * @returns `s` without white space at either end.
+ */
+export function goTrimSpace(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isSpace(s.charCodeAt(a))) a++;
+  while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/**
+ * A record's line with each newline in it as `nl`. Only NULL rdata (printed
+ * raw) and an OPT record (a pseudo-section of several lines, some bytes
+ * printed raw; also in the answer or authority section) have newlines of
+ * their own, and TSIG's line starts with two; every other type's text
+ * escapes control bytes. Looking into other lines would flatten each.
+ */
+function recordNl(line: string, type: number, nl: string): string {
+  return nl === "\n" || (type !== 10 && type !== 41 && type !== 250)
+    ? line
+    : line.replaceAll("\n", nl);
+}
+
+// Msg.String() with `nl` for each newline, less the final one.
+function messageText(msg: Uint8Array, nl: string): string {
   const n = msg.length;
   const b3 = msg[3]!;
   if (n === 12) {
-    return headerText(msg, b3 & 0xf) +
-      " QUERY: 0, ANSWER: 0, AUTHORITY: 0, ADDITIONAL: 0\n";
+    return headerText(msg, b3 & 0xf, nl) +
+      " QUERY: 0, ANSWER: 0, AUTHORITY: 0, ADDITIONAL: 0";
   }
   const cur = new WireCursor();
   cur.off = 12;
   cur.end = n;
   const q = scratchQ;
   const r = scratchR;
+  // Each section's lines joined by nl (no separator after the last).
   let qText = "";
   const qdcount = (msg[4]! << 8) | msg[5]!;
   for (let i = 0; i < qdcount; i++) {
     unpackQuestion(msg, cur, q);
-    qText += questionLine(q) + "\n";
+    const line = questionLine(q); // no newline: the name is escaped
+    qText = i === 0 ? line : qText + nl + line;
   }
   let anText = "";
   let an = 0;
   const ancount = (msg[6]! << 8) | msg[7]!;
   while (an < ancount && unpackRecord(msg, cur, r)) {
-    anText += recordLine(r) + "\n";
+    const line = recordNl(recordLine(r), r.type, nl);
+    anText = an === 0 ? line : anText + nl + line;
     an++;
   }
   let nsText = "";
   let ns = 0;
   const nscount = (msg[8]! << 8) | msg[9]!;
   while (ns < nscount && unpackRecord(msg, cur, r)) {
-    nsText += recordLine(r) + "\n";
+    const line = recordNl(recordLine(r), r.type, nl);
+    nsText = ns === 0 ? line : nsText + nl + line;
     ns++;
   }
   let arText = "";
+  let arLines = 0;
   let ar = 0;
   let opt = "";
   let optTtl = -1;
@@ -128,19 +254,24 @@ function messageText(msg: Uint8Array): string {
       opt = r.data;
       optTtl = r.ttl;
     } else {
-      arText += recordLine(r) + "\n";
+      const line = recordNl(recordLine(r), r.type, nl);
+      arText = arLines === 0 ? line : arText + nl + line;
+      arLines++;
     }
     ar++;
   }
   const rcode = (b3 & 0xf) | (optTtl < 0 ? 0 : (optTtl >>> 24) << 4);
-  let s = headerText(msg, rcode) + " QUERY: " + qdcount + ", ANSWER: " + an +
-    ", AUTHORITY: " + ns + ", ADDITIONAL: " + ar + "\n";
-  if (optTtl >= 0) s += opt + "\n";
-  if (qdcount > 0) s += "\n;; QUESTION SECTION:\n" + qText;
-  if (an > 0) s += "\n;; ANSWER SECTION:\n" + anText;
-  if (ns > 0) s += "\n;; AUTHORITY SECTION:\n" + nsText;
+  const layout = layoutOf(nl);
+  let s = headerText(msg, rcode, nl) + " QUERY: " + qdcount + ", ANSWER: " +
+    an + ", AUTHORITY: " + ns + ", ADDITIONAL: " + ar;
+  if (optTtl >= 0) {
+    s += nl + (nl === "\n" ? opt : opt.replaceAll("\n", nl));
+  }
+  if (qdcount > 0) s += layout.question + qText;
+  if (an > 0) s += layout.answer + anText;
+  if (ns > 0) s += layout.authority + nsText;
   if (ar > 0 && (optTtl < 0 || ar > 1)) {
-    s += "\n;; ADDITIONAL SECTION:\n" + arText;
+    s += layout.additional + (arLines === 0 ? "" : nl + arText);
   }
   return s;
 }

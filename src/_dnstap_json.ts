@@ -10,6 +10,7 @@ import { dnsMessageText } from "./_dns_text.ts";
 import { DnsMessageError } from "./_dns_wire.ts";
 import {
   BytesTextCache,
+  EnumTextCache,
   goDnstapType,
   goIPString,
   goMessageType,
@@ -23,6 +24,25 @@ import { unpackZone } from "./_dnstap_yaml.ts";
 
 const IDENTITY = new BytesTextCache(jsonStringOfBytes);
 const VERSION = new BytesTextCache(jsonStringOfBytes);
+// The JSON of fields that repeat from record to record, each made once.
+const TYPE = new EnumTextCache((v) =>
+  '{"type":' + jsonString(goMessageType(v))
+);
+const FAMILY = new EnumTextCache((v) =>
+  ',"socket_family":' + jsonString(goSocketFamily(v))
+);
+const PROTOCOL = new EnumTextCache((v) =>
+  ',"socket_protocol":' + jsonString(goSocketProtocol(v))
+);
+const DNSTAP_TYPE = new EnumTextCache((v) =>
+  '{"type":' + jsonString(goDnstapType(v))
+);
+const QUERY_ADDRESS = new BytesTextCache((b) =>
+  ',"query_address":' + jsonIP(b)
+);
+const RESPONSE_ADDRESS = new BytesTextCache((b) =>
+  ',"response_address":' + jsonIP(b)
+);
 
 /** `"<nil>"` as encoding/json writes it (HTML-escaped). */
 const NIL = '"\\u003cnil\\u003e"';
@@ -38,16 +58,19 @@ function dnsText(msg: Uint8Array): string {
   }
 }
 
-/** net.IP's MarshalText as a JSON string; null when it fails. */
-function jsonIP(ip: Uint8Array): string | null {
+/** net.IP's MarshalText as a JSON string (4, 16 or no bytes). */
+function jsonIP(ip: Uint8Array): string {
+  return ip.length === 0 ? '""' : '"' + goIPString(ip) + '"';
+}
+
+/** Whether net.IP's MarshalText fails: a length other than 0, 4 and 16. */
+function badIP(ip: Uint8Array): boolean {
   const n = ip.length;
-  if (n === 0) return '""';
-  if (n !== 4 && n !== 16) return null;
-  return '"' + goIPString(ip) + '"';
+  return n !== 0 && n !== 4 && n !== 16;
 }
 
 function jsonMessage(m: DnstapMessage): string | null {
-  let s = '{"type":' + jsonString(goMessageType(m.type));
+  let s = TYPE.get(m.type);
   if (m.queryTimeSec !== undefined && m.queryTimeNsec !== undefined) {
     s += ',"query_time":"' + goTimeUTC(m.queryTimeSec, m.queryTimeNsec, "T") +
       'Z"';
@@ -56,23 +79,19 @@ function jsonMessage(m: DnstapMessage): string | null {
     s += ',"response_time":"' +
       goTimeUTC(m.responseTimeSec, m.responseTimeNsec, "T") + 'Z"';
   }
-  s += ',"socket_family":' +
-    (m.socketFamily === undefined
-      ? NIL
-      : jsonString(goSocketFamily(m.socketFamily)));
-  s += ',"socket_protocol":' +
-    (m.socketProtocol === undefined
-      ? NIL
-      : jsonString(goSocketProtocol(m.socketProtocol)));
+  s += m.socketFamily === undefined
+    ? ',"socket_family":' + NIL
+    : FAMILY.get(m.socketFamily);
+  s += m.socketProtocol === undefined
+    ? ',"socket_protocol":' + NIL
+    : PROTOCOL.get(m.socketProtocol);
   if (m.queryAddress !== undefined) {
-    const a = jsonIP(m.queryAddress);
-    if (a === null) return null;
-    s += ',"query_address":' + a;
+    if (badIP(m.queryAddress)) return null;
+    s += QUERY_ADDRESS.get(m.queryAddress);
   }
   if (m.responseAddress !== undefined) {
-    const a = jsonIP(m.responseAddress);
-    if (a === null) return null;
-    s += ',"response_address":' + a;
+    if (badIP(m.responseAddress)) return null;
+    s += RESPONSE_ADDRESS.get(m.responseAddress);
   }
   if (m.queryPort) s += ',"query_port":' + m.queryPort;
   if (m.responsePort) s += ',"response_port":' + m.responsePort;
@@ -136,12 +155,35 @@ export function formatDnstapJson(dnstap: Dnstap): string | null {
   if (dnstap.message === undefined) return null;
   const m = jsonMessage(dnstap.message);
   if (m === null) return null;
-  let s = '{"type":' + jsonString(goDnstapType(dnstap.type));
-  if (dnstap.identity !== undefined && dnstap.identity.length > 0) {
-    s += ',"identity":' + IDENTITY.get(dnstap.identity);
+  const type = dnstap.type;
+  const id = dnstap.identity !== undefined && dnstap.identity.length > 0
+    ? IDENTITY.get(dnstap.identity)
+    : undefined;
+  const version = dnstap.version !== undefined && dnstap.version.length > 0
+    ? VERSION.get(dnstap.version)
+    : undefined;
+  const h = HEAD;
+  if (type !== h.type || id !== h.identity || version !== h.version) {
+    let s = DNSTAP_TYPE.get(type);
+    if (id !== undefined) s += ',"identity":' + id;
+    if (version !== undefined) s += ',"version":' + version;
+    s += ',"message":';
+    s.charCodeAt(0); // flattens it: one piece in every record's text
+    h.text = s;
+    h.type = type;
+    h.identity = id;
+    h.version = version;
   }
-  if (dnstap.version !== undefined && dnstap.version.length > 0) {
-    s += ',"version":' + VERSION.get(dnstap.version);
-  }
-  return s + ',"message":' + m + "}\n";
+  return h.text + m + "}\n";
 }
+
+/**
+ * The record's text before its message for the last type, identity and
+ * version seen (the same from record to record in a capture).
+ */
+const HEAD: {
+  type: string | number | null;
+  identity: string | undefined;
+  version: string | undefined;
+  text: string;
+} = { type: null, identity: undefined, version: undefined, text: "" };

@@ -5,11 +5,14 @@
  * @module
  */
 import type { Dnstap, DnstapMessage } from "./_dnstap_types.ts";
-import { dnsMessageText } from "./_dns_text.ts";
+import { dnsMessageTextIndented, goTrimSpace } from "./_dns_text.ts";
+
+export { goTrimSpace };
 import { DnsMessageError, readName, WireCursor } from "./_dns_wire.ts";
 import { DNSTAP_TYPES } from "./_dnstap_names.ts";
 import {
   BytesTextCache,
+  EnumTextCache,
   enumValue,
   goDnstapType,
   goIPString,
@@ -23,22 +26,22 @@ import { goTimeUTC } from "./_go_time.ts";
 
 const IDENTITY = new BytesTextCache(goQuote);
 const VERSION = new BytesTextCache(goQuote);
-
-/** Whether a UTF-16 code unit is white space to Go's `unicode.IsSpace`. */
-function isSpace(c: number): boolean {
-  return (c >= 9 && c <= 13) || c === 32 || c === 0x85 || c === 0xa0 ||
-    c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 ||
-    c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
-}
-
-/** Go's `strings.TrimSpace`. */
-export function goTrimSpace(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && isSpace(s.charCodeAt(a))) a++;
-  while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
-}
+// The lines of fields that repeat from record to record, each made once.
+const TYPE_LINE = new EnumTextCache((v) =>
+  "  type: " + goMessageType(v) + "\n"
+);
+const FAMILY_LINE = new EnumTextCache((v) =>
+  "  socket_family: " + goSocketFamily(v) + "\n"
+);
+const PROTOCOL_LINE = new EnumTextCache((v) =>
+  "  socket_protocol: " + goSocketProtocol(v) + "\n"
+);
+const QUERY_ADDRESS_LINE = new BytesTextCache((b) =>
+  "  query_address: " + goIPString(b) + "\n"
+);
+const RESPONSE_ADDRESS_LINE = new BytesTextCache((b) =>
+  "  response_address: " + goIPString(b) + "\n"
+);
 
 /**
  * A wire-format name as miekg/dns `UnpackDomainName(bytes, 0)` gives it,
@@ -55,22 +58,39 @@ export function unpackZone(zone: Uint8Array): [string, string | null] {
   }
 }
 
-function dnsBlock(key: string, msg: Uint8Array): string {
+/** The block of a DNS message, or its parse-failed comment. */
+function dnsBlock(key: DnsKey, msg: Uint8Array): string {
   let text: string;
   try {
-    text = dnsMessageText(msg);
+    text = dnsMessageTextIndented(msg, "    ");
   } catch (e) {
     if (e instanceof DnsMessageError) {
-      return "  # " + key + ": parse failed: " + e.goError + "\n";
+      return key.failed + e.goError + "\n";
     }
     throw e;
   }
-  return "  " + key + ": |\n    " +
-    goTrimSpace(text).replaceAll("\n", "\n    ") + "\n";
+  return key.block + text + "\n";
 }
 
+/** A DNS message field's fixed texts. */
+interface DnsKey {
+  /** Before the indented text. */
+  block: string;
+  /** Before the error. */
+  failed: string;
+}
+
+const QUERY_MESSAGE: DnsKey = {
+  block: "  query_message: |\n    ",
+  failed: "  # query_message: parse failed: ",
+};
+const RESPONSE_MESSAGE: DnsKey = {
+  block: "  response_message: |\n    ",
+  failed: "  # response_message: parse failed: ",
+};
+
 function yamlMessage(m: DnstapMessage): string {
-  let s = "  type: " + goMessageType(m.type) + "\n";
+  let s = TYPE_LINE.get(m.type);
   if (m.queryTimeSec !== undefined && m.queryTimeNsec !== undefined) {
     s += "  query_time: !!timestamp " +
       goTimeUTC(m.queryTimeSec, m.queryTimeNsec, " ") + "\n";
@@ -80,16 +100,16 @@ function yamlMessage(m: DnstapMessage): string {
       goTimeUTC(m.responseTimeSec, m.responseTimeNsec, " ") + "\n";
   }
   if (m.socketFamily !== undefined) {
-    s += "  socket_family: " + goSocketFamily(m.socketFamily) + "\n";
+    s += FAMILY_LINE.get(m.socketFamily);
   }
   if (m.socketProtocol !== undefined) {
-    s += "  socket_protocol: " + goSocketProtocol(m.socketProtocol) + "\n";
+    s += PROTOCOL_LINE.get(m.socketProtocol);
   }
   if (m.queryAddress !== undefined) {
-    s += "  query_address: " + goIPString(m.queryAddress) + "\n";
+    s += QUERY_ADDRESS_LINE.get(m.queryAddress);
   }
   if (m.responseAddress !== undefined) {
-    s += "  response_address: " + goIPString(m.responseAddress) + "\n";
+    s += RESPONSE_ADDRESS_LINE.get(m.responseAddress);
   }
   if (m.queryPort !== undefined) s += "  query_port: " + m.queryPort + "\n";
   if (m.responsePort !== undefined) {
@@ -102,10 +122,10 @@ function yamlMessage(m: DnstapMessage): string {
       : "  # query_zone: parse failed: " + err + "\n";
   }
   if (m.queryMessage !== undefined) {
-    s += dnsBlock("query_message", m.queryMessage);
+    s += dnsBlock(QUERY_MESSAGE, m.queryMessage);
   }
   if (m.responseMessage !== undefined) {
-    s += dnsBlock("response_message", m.responseMessage);
+    s += dnsBlock(RESPONSE_MESSAGE, m.responseMessage);
   }
   return s + "---\n";
 }
@@ -150,14 +170,45 @@ function yamlMessage(m: DnstapMessage): string {
  * tool crashes (and so prints nothing more).
  */
 export function formatDnstapYaml(dnstap: Dnstap): string | null {
-  let s = "type: " + goDnstapType(dnstap.type) + "\n";
-  if (dnstap.identity !== undefined) {
-    s += "identity: " + IDENTITY.get(dnstap.identity) + "\n";
+  const type = dnstap.type;
+  const id = dnstap.identity === undefined
+    ? undefined
+    : IDENTITY.get(dnstap.identity);
+  const version = dnstap.version === undefined
+    ? undefined
+    : VERSION.get(dnstap.version);
+  const h = HEAD;
+  if (type !== h.type || id !== h.identity || version !== h.version) {
+    let s = "type: " + goDnstapType(type) + "\n";
+    if (id !== undefined) s += "identity: " + id + "\n";
+    if (version !== undefined) s += "version: " + version + "\n";
+    h.message = enumValue(DNSTAP_TYPES, type) === 1;
+    if (h.message) s += "message:\n";
+    s.charCodeAt(0); // flattens it: one piece in every record's text
+    h.text = s;
+    h.type = type;
+    h.identity = id;
+    h.version = version;
   }
-  if (dnstap.version !== undefined) {
-    s += "version: " + VERSION.get(dnstap.version) + "\n";
-  }
-  if (enumValue(DNSTAP_TYPES, dnstap.type) !== 1) return s;
+  if (!h.message) return h.text;
   if (dnstap.message === undefined) return null;
-  return s + "message:\n" + yamlMessage(dnstap.message);
+  return h.text + yamlMessage(dnstap.message);
 }
+
+/**
+ * The lines before the message for the last type, identity and version
+ * seen (the same from record to record in a capture).
+ */
+const HEAD: {
+  type: string | number | null;
+  identity: string | undefined;
+  version: string | undefined;
+  message: boolean;
+  text: string;
+} = {
+  type: null,
+  identity: undefined,
+  version: undefined,
+  message: false,
+  text: "",
+};

@@ -174,6 +174,31 @@ export class BytesTextCache {
   }
 }
 
+/**
+ * The text of enum values (names or numbers), computed once per value: a
+ * record's type, socket family and protocol repeat record after record.
+ */
+export class EnumTextCache {
+  readonly #map = new Map<string | number, string>();
+  readonly #f: (v: string | number) => string;
+
+  /** @param f What to compute for a value not seen before. */
+  constructor(f: (v: string | number) => string) {
+    this.#f = f;
+  }
+
+  /** `f(v)`, computed once per value. */
+  get(v: string | number): string {
+    let t = this.#map.get(v);
+    if (t === undefined) {
+      t = this.#f(v);
+      // Bounded: names are few, and numbers seen are kept up to a limit.
+      if (this.#map.size < 1024) this.#map.set(v, t);
+    }
+    return t;
+  }
+}
+
 // encoding/json's text of each ASCII byte, HTML escaping on (Go 1.19: no
 // \b or \f short forms yet).
 const JSON_ASCII: string[] = [];
