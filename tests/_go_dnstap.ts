@@ -98,5 +98,5 @@ export async function goDnsText(
  * @returns The text Go's JSON output decodes to.
  */
 export function asGoJsonText(text: string): string {
-  return text.replace(/[\udc80-\udcff]/g, "\ufffd");
+  return text.replace(/[\udc80-\udcff]/gu, "\ufffd");
 }
