@@ -348,6 +348,21 @@ Deno.test("fstrm top --threads: the command on a 16 MiB file, default and forced
     assert.equal(text2.stdout, text1.stdout);
     const bad = await fstrm(["top", "-r", path, "--threads", "3"]);
     assert.equal(bad.code, 2);
+    // A socket is read on one thread: --threads there is a usage error.
+    const live = await fstrm(["top", "-u", `${path}.sock`, "--threads", "2"]);
+    assert.equal(live.code, 2);
+    assert.match(live.stderr, /--threads reads a file/);
+    // Permission to read the file only: the worker cannot load its
+    // modules; one line says so, one thread reads.
+    const alone = await fstrm(["top", "-r", path, "--json"], {
+      permissions: [`--allow-read=${path}`],
+    });
+    assert.equal(alone.code, 0, alone.stderr);
+    assert.match(
+      alone.stderr,
+      /^fstrm top: no worker thread \(no read access to [^)]*\); reading on one\n$/,
+    );
+    assert.equal(alone.stdout, one.stdout);
   } finally {
     await Deno.remove(path);
   }
