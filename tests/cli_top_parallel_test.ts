@@ -17,8 +17,10 @@ import {
   findSplit,
   MAIN_SHARE,
   readTop,
+  type TopReadOptions,
   type TopReadResult,
 } from "../src/cli/_top_parallel.ts";
+import { readPart } from "../src/cli/_top_worker.ts";
 import { TopCounter, type TopCounterOptions } from "../src/cli/_top_stats.ts";
 import { HeavyHitters } from "../src/cli/_top_heavy.ts";
 import { toReport, toText } from "../src/cli/top.ts";
@@ -74,6 +76,7 @@ async function report(
   engine: "wasm" | "ts",
   options: TopCounterOptions = OPTIONS,
   identity?: string,
+  extra: Partial<TopReadOptions> = {},
 ): Promise<{ json: string; text: string; read: TopReadResult }> {
   const opened = await openInput(path, MAX);
   const input = identity === undefined ? opened : { ...opened, identity };
@@ -87,6 +90,7 @@ async function report(
       threads,
       counter: options,
       warn: (line) => warnings.push(line),
+      ...extra,
     });
   } finally {
     opened.close();
@@ -111,6 +115,7 @@ async function assertSameAsOne(
   bytes: Uint8Array,
   how: TopReadResult["how"] | null,
   options: TopCounterOptions = OPTIONS,
+  extra: Partial<TopReadOptions> = {},
 ): Promise<TopReadResult["how"]> {
   let shared: TopReadResult["how"] = "one";
   const path = await Deno.makeTempFile({ suffix: ".fstrm" });
@@ -118,7 +123,7 @@ async function assertSameAsOne(
     await Deno.writeFile(path, bytes);
     for (const engine of ENGINES) {
       const one = await report(path, 1, engine, options);
-      const two = await report(path, 2, engine, options);
+      const two = await report(path, 2, engine, options, undefined, extra);
       assert.equal(one.read.how, "one");
       if (how !== null) {
         assert.equal(two.read.how, how, `${engine}: ${two.read.how}`);
@@ -313,6 +318,80 @@ Deno.test("fstrm top on two threads reports as one on files cut and overwritten 
     seen.add(await assertSameAsOne(b, null));
   }
   assert.ok(seen.has("split"), [...seen].join());
+});
+
+// The main thread reads 2 % first, then takes the end of the worker's part
+// (the worker is still starting: it takes 15 ms and more).
+const STEAL = { share: 0.02, stealMin: 1 << 20 };
+
+Deno.test("fstrm top on two threads: the main thread takes the end of a busy worker's part, the report is one thread's", async () => {
+  const bytes = captures(8);
+  await assertSameAsOne(bytes, "stolen", OPTIONS, STEAL);
+  // Cut short: the error is found by the main thread's second read.
+  await assertSameAsOne(
+    bytes.subarray(0, bytes.length - 30),
+    "stolen",
+    OPTIONS,
+    STEAL,
+  );
+  // Cut and overwritten at random: whichever way the threads share it.
+  const next = unit(5);
+  for (let k = 0; k < 8; k++) {
+    const b = bytes.slice(0, bytes.length - Math.floor(next() * 2000));
+    for (let w = 0; w < 3; w++) {
+      const at = Math.floor(next() * (b.length - 4));
+      new DataView(b.buffer).setUint32(at, Math.floor(next() * 2 ** 32));
+    }
+    await assertSameAsOne(b, null, OPTIONS, STEAL);
+  }
+});
+
+Deno.test("readPart ends at a cut on a frame start, and reads on to the end past a cut inside a frame", async () => {
+  const bytes = captures(4);
+  const path = await Deno.makeTempFile({ suffix: ".fstrm" });
+  try {
+    await Deno.writeFile(path, bytes);
+    const info = await Deno.stat(path);
+    const starts = frameStarts(bytes);
+    const from = starts.find((p) => p > bytes.length / 3)!;
+    const to = starts.find((p) => p > (bytes.length * 2) / 3)!;
+    const part = async (cut: number | null, offset = from) => {
+      let word: SharedArrayBuffer | null = null;
+      if (cut !== null) {
+        word = new SharedArrayBuffer(8);
+        new BigInt64Array(word)[0] = BigInt(cut) * 2n + 1n;
+      }
+      const { result } = await readPart({
+        path,
+        identity: `${info.dev}:${info.ino}`,
+        offset,
+        engine: "wasm",
+        maxFrameLength: MAX,
+        windowSize: 1 << 16,
+        counter: OPTIONS,
+        cut: word,
+      });
+      return result;
+    };
+    const whole = await part(null);
+    assert.equal(whole.endedAtCut, false);
+    // Cut at a frame start: [from, to), then [to, end) add up to the whole.
+    const head = await part(to);
+    assert.equal(head.endedAtCut, true);
+    assert.equal(head.error, null);
+    const tail = await part(null, to);
+    assert.equal(
+      head.state.scalars[0]! + tail.state.scalars[0]!,
+      whole.state.scalars[0],
+    );
+    // Cut inside a frame: read on to the end, as without a cut.
+    const inside = await part(to + 3);
+    assert.equal(inside.endedAtCut, false);
+    assert.deepEqual(inside.state, whole.state);
+    assert.deepEqual(inside.error, whole.error);
+  } finally {
+    await Deno.remove(path);
+  }
 });
 
 Deno.test("fstrm top on two threads: a worker that fails leaves one thread to read on, with a warning", async () => {

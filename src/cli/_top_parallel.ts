@@ -18,6 +18,15 @@
 //   dropped and the main thread reads on from that frame's start;
 // - the main thread's part ends in an error of its own: one thread would
 //   have stopped there too; the worker's result is dropped.
+// When the main thread is done and the worker is not (another process has
+// the second core, say), the main thread takes the end of the worker's
+// part: it finds a split point halfway into what the worker has not yet
+// read (steal), cuts the worker's part there through a shared word (the
+// worker reserves each read in it first: _top_worker.ts CutSource), and
+// reads from there to the end into a counter of its own. That read counts
+// only if the worker's part ends exactly at the cut; else (the cut was
+// inside a frame) the worker reads on to the end itself and the main
+// thread's read is dropped.
 // The worker failing (no permission to load its modules, a file changed)
 // leaves the main thread to read on itself, with one line on stderr. So the
 // counts are always those of one thread; the output is byte for byte the
@@ -25,15 +34,16 @@
 // bounds printed, see docs/top.md).
 //
 // Memory: each thread has its own counter (its tables of the --memory
-// budget) and its own window (at most 1 MiB), and the main thread the probe
-// (PROBE bytes) while it looks for the split.
+// budget) and its own window (at most 1 MiB), the main thread a third
+// counter when it takes the end of the worker's part, and the probe (PROBE
+// bytes) while it looks for a split.
 import { DnstapScanReader } from "../_dnstap_scan_reader.ts";
 import type { FrameSource } from "../_reader_types.ts";
 import type { EngineOption } from "../engine.ts";
 import { TruncatedFrameError } from "../errors.ts";
 import { CliError } from "./_cli_error.ts";
 import { describeReadError, type Input } from "./_file_input.ts";
-import type { TopCounter, TopCounterOptions } from "./_top_stats.ts";
+import { TopCounter, type TopCounterOptions } from "./_top_stats.ts";
 import type {
   TopWorkerReply,
   TopWorkerResult,
@@ -51,6 +61,8 @@ export const MAIN_SHARE = 0.52;
 export const PROBE = 1 << 20;
 /** Frames a chain must hold for its end to be taken as a split point. */
 export const SPLIT_HOPS = 32;
+/** The least the main thread takes from the end of the worker's part. */
+export const STEAL_MIN = 8 << 20;
 /** Files smaller than this are read on one thread unless asked. */
 export const THREADS_MIN_BYTES = 16 << 20;
 
@@ -66,6 +78,18 @@ export interface TopReadOptions {
   counter: TopCounterOptions;
   /** Says one line on stderr (a worker that could not help). */
   warn: (line: string) => void;
+  /**
+   * The share of the file the main thread reads first (tests take less).
+   *
+   * @default {MAIN_SHARE}
+   */
+  share?: number;
+  /**
+   * The least the main thread takes from the end of the worker's part.
+   *
+   * @default {STEAL_MIN}
+   */
+  stealMin?: number;
 }
 
 /** How the read went. */
@@ -80,9 +104,18 @@ export interface TopReadResult {
    * How the threads shared the file: "one" (one thread), "split" (the
    * worker's part merged), "crossed" (the candidate was inside a frame),
    * "stopped" (an error, or the end, before the candidate), "no-split" (no
-   * candidate found), "failed" (the worker could not read its part).
+   * candidate found), "failed" (the worker could not read its part),
+   * "stolen" (split, and the main thread read the end of the worker's part
+   * too).
    */
-  how: "one" | "split" | "crossed" | "stopped" | "no-split" | "failed";
+  how:
+    | "one"
+    | "split"
+    | "crossed"
+    | "stopped"
+    | "no-split"
+    | "failed"
+    | "stolen";
   /** The candidate split point, or null. */
   split: number | null;
 }
@@ -141,6 +174,29 @@ export function findSplit(
     if (k === hops) return q;
   }
   return -1;
+}
+
+/**
+ * A split point near `at` in `file` of `size` bytes (see findSplit), or -1;
+ * the file's position is left where the probe ended.
+ */
+function probeSplit(
+  file: Deno.FsFile,
+  at: number,
+  size: number,
+  maxFrameLength: number,
+): number {
+  const probe = new Uint8Array(Math.min(PROBE, size - at));
+  file.seekSync(at, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < probe.length) {
+    const n = file.readSync(probe.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  const found = findSplit(probe.subarray(0, got), maxFrameLength);
+  const split = found < 0 ? -1 : at + found;
+  return split > 0 && split < size ? split : -1;
 }
 
 /** A file's bytes up to `limit`, then the end. */
@@ -243,22 +299,19 @@ export async function readTop(
     return { ...oneResult(span), how: "one", split: null };
   }
   // Look for the split in PROBE bytes at MAIN_SHARE of the file.
-  const at = Math.floor(size * MAIN_SHARE);
-  const probe = new Uint8Array(Math.min(PROBE, size - at));
-  file.seekSync(at, Deno.SeekMode.Start);
-  let got = 0;
-  while (got < probe.length) {
-    const n = file.readSync(probe.subarray(got));
-    if (n === null) break;
-    got += n;
-  }
+  const split = probeSplit(
+    file,
+    Math.floor(size * (options.share ?? MAIN_SHARE)),
+    size,
+    options.maxFrameLength,
+  );
   file.seekSync(0, Deno.SeekMode.Start);
-  const found = findSplit(probe.subarray(0, got), options.maxFrameLength);
-  const split = found < 0 ? -1 : at + found;
-  if (split <= 0 || split >= size) {
+  if (split < 0) {
     const span = await readSpan(file, counter, options, input.windowSize, 0);
     return { ...oneResult(span), how: "no-split", split: null };
   }
+  const cut = new BigInt64Array(new SharedArrayBuffer(8));
+  cut[0] = BigInt(split) * 2n;
   const worker = startWorker({
     path: input.name,
     identity: input.identity,
@@ -267,6 +320,7 @@ export async function readTop(
     maxFrameLength: options.maxFrameLength,
     windowSize: input.windowSize,
     counter: options.counter,
+    cut: cut.buffer as SharedArrayBuffer,
   });
   let resume: number;
   let how: TopReadResult["how"];
@@ -276,8 +330,31 @@ export async function readTop(
     first = await readSpan(limited, counter, options, input.windowSize, 0);
     if (first.thrown === null && limited.reachedLimit) {
       // The main part ends exactly at the split: the worker's part follows.
+      // While the worker is busy, take the end of its part.
+      const tail = worker.settled ? null : await steal(
+        file,
+        size,
+        cut,
+        options,
+        input.windowSize,
+      );
       const reply = await worker.result;
-      if (!("failed" in reply)) return merged(counter, first, reply, split);
+      if (!("failed" in reply)) {
+        counter.merge(reply.state);
+        let last: TopWorkerResult | Span = reply;
+        if (tail !== null && reply.endedAtCut) {
+          counter.merge(tail.counter.state().state);
+          last = tail.span;
+        }
+        return {
+          engine: first.engine,
+          dropped: first.dropped + reply.dropped +
+            (last === reply ? 0 : last.dropped),
+          error: "thrown" in last ? reported(last.thrown) : last.error,
+          how: last === reply ? "split" : "stolen",
+          split,
+        };
+      }
       options.warn(
         `fstrm top: no worker thread (${reply.failed}); reading on one`,
       );
@@ -307,6 +384,43 @@ export async function readTop(
   };
 }
 
+/**
+ * Takes the second half of what the worker has not yet reserved to read, at
+ * a split point found there, if it is worth it (`stealMin`) and the worker
+ * has not moved past it: cuts the worker's part there and reads from it to
+ * the end into a counter of its own. Valid only if the worker's part ends
+ * exactly at the cut (`endedAtCut`).
+ */
+async function steal(
+  file: Deno.FsFile,
+  size: number,
+  cut: BigInt64Array,
+  options: TopReadOptions,
+  windowSize: number,
+): Promise<{ counter: TopCounter; span: Span } | null> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const w = Atomics.load(cut, 0);
+    const reserved = Number(w >> 1n);
+    const left = size - reserved;
+    if (left < (options.stealMin ?? STEAL_MIN)) return null;
+    const y = probeSplit(
+      file,
+      reserved + Math.floor(left / 2),
+      size,
+      options.maxFrameLength,
+    );
+    if (y < 0) return null;
+    if (Atomics.compareExchange(cut, 0, w, BigInt(y) * 2n + 1n) !== w) {
+      continue;
+    }
+    file.seekSync(y, Deno.SeekMode.Start);
+    const tail = new TopCounter(options.counter);
+    const span = await readSpan(file, tail, options, windowSize, y);
+    return { counter: tail, span };
+  }
+  return null;
+}
+
 function oneResult(span: Span): Omit<TopReadResult, "how" | "split"> {
   return {
     engine: span.engine,
@@ -315,27 +429,12 @@ function oneResult(span: Span): Omit<TopReadResult, "how" | "split"> {
   };
 }
 
-/** The main part and the worker's, merged. */
-function merged(
-  counter: TopCounter,
-  first: Span,
-  part: TopWorkerResult,
-  split: number,
-): TopReadResult {
-  counter.merge(part.state);
-  return {
-    engine: first.engine,
-    dropped: first.dropped + part.dropped,
-    error: part.error,
-    how: "split",
-    split,
-  };
-}
-
 /** A worker started on a task: its reply to come, and how to stop it. */
 interface StartedWorker {
   /** The reply; `failed` when the worker could not start or read. */
   readonly result: Promise<TopWorkerReply>;
+  /** Whether the reply has come. */
+  readonly settled: boolean;
   /** Ends the worker (idempotent). */
   terminate(): void;
 }
@@ -370,8 +469,13 @@ function startWorker(task: TopWorkerTask): StartedWorker {
       });
     }
   });
+  let settled = false;
+  void result.then(() => settled = true);
   return {
     result,
+    get settled(): boolean {
+      return settled;
+    },
     terminate: () => {
       worker?.terminate();
       worker = null;

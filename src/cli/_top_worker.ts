@@ -9,7 +9,9 @@
 // other failure is answered as `failed`: the main thread then reads the
 // part itself.
 import { DnstapScanReader } from "../_dnstap_scan_reader.ts";
+import type { FrameSource } from "../_reader_types.ts";
 import type { EngineOption } from "../engine.ts";
+import { TruncatedFrameError } from "../errors.ts";
 import { describeReadError } from "./_file_input.ts";
 import {
   TopCounter,
@@ -34,6 +36,11 @@ export interface TopWorkerTask {
   readonly windowSize: number;
   /** The counter's options (the main thread's). */
   readonly counter: TopCounterOptions;
+  /**
+   * The cut word (a BigInt64Array's buffer, see {@linkcode CutSource}), by
+   * which the main thread may take the end of the part; null: none.
+   */
+  readonly cut: SharedArrayBuffer | null;
 }
 
 /** The part read: its counts and how the read ended. */
@@ -46,10 +53,66 @@ export interface TopWorkerResult {
   readonly dropped: number;
   /** The read error, as one thread words it, or null. */
   readonly error: { message: string; offset: number | null } | null;
+  /**
+   * Whether the part ended exactly at the main thread's cut (which is then a
+   * frame start, the main thread's read from it valid); false when the
+   * worker read to the file's end (a cut inside a frame, an error first, no
+   * cut).
+   */
+  readonly endedAtCut: boolean;
 }
 
 /** The answer: the part's result, or why the worker could not give one. */
 export type TopWorkerReply = TopWorkerResult | { readonly failed: string };
+
+/**
+ * The file from `offset`, read under a cut word shared with the main thread:
+ * `2 * R` while not cut, where R is the end of what this source has
+ * reserved to read (it reserves each read before it makes it, with a
+ * compare-and-exchange), or `2 * Y + 1` once the main thread has cut it at
+ * Y (always past R, so never inside a read made): reads then end at Y.
+ */
+export class CutSource implements FrameSource {
+  #file: Deno.FsFile;
+  #pos: number;
+  #word: BigInt64Array | null;
+  /** Whether the reads ended at a cut (not at the file's end). */
+  reachedCut = false;
+
+  constructor(file: Deno.FsFile, offset: number, word: BigInt64Array | null) {
+    this.#file = file;
+    this.#pos = offset;
+    this.#word = word;
+  }
+
+  readSync(buffer: Uint8Array): number | null {
+    let end = this.#pos + buffer.length;
+    const word = this.#word;
+    if (word !== null) {
+      for (;;) {
+        const w = Atomics.load(word, 0);
+        if ((w & 1n) === 1n) {
+          end = Math.min(end, Number(w >> 1n));
+          if (end <= this.#pos) {
+            this.reachedCut = true;
+            return null;
+          }
+          break;
+        }
+        if (Number(w >> 1n) >= end) break;
+        const reserve = BigInt(end) * 2n;
+        if (Atomics.compareExchange(word, 0, w, reserve) === w) break;
+      }
+    }
+    const n = this.#file.readSync(buffer.subarray(0, end - this.#pos));
+    if (n !== null) this.#pos += n;
+    return n;
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    return Promise.resolve(this.readSync(buffer));
+  }
+}
 
 /** Reads `task`'s part of its file into a counter. */
 export async function readPart(
@@ -63,22 +126,30 @@ export async function readPart(
     }
     file.seekSync(task.offset, Deno.SeekMode.Start);
     const counter = new TopCounter(task.counter);
-    const reader = new DnstapScanReader(file, {
-      engine: task.engine,
-      maxFrameLength: task.maxFrameLength,
-      windowSize: task.windowSize,
-      keys: counter.keyOptions,
-      offset: task.offset,
-    });
+    const source = new CutSource(
+      file,
+      task.offset,
+      task.cut === null ? null : new BigInt64Array(task.cut),
+    );
+    let read = await readFrom(source, task.offset, counter, task);
+    let endedAtCut = false;
+    if (source.reachedCut) {
+      if (read.thrown === null) endedAtCut = true;
+      else if (read.thrown instanceof TruncatedFrameError) {
+        // The cut is inside a frame: read on to the end from its start
+        // (the main thread drops what it read from the cut).
+        const from = read.thrown.offset;
+        file.seekSync(from, Deno.SeekMode.Start);
+        const rest = await readFrom(file, from, counter, task);
+        read = { ...rest, dropped: read.dropped + rest.dropped };
+      }
+    }
+    const thrown = read.thrown;
     let error: TopWorkerResult["error"] = null;
-    try {
-      await reader.read((cols, count, window, keys) =>
-        counter.addBatch(cols, count, window, keys)
-      );
-    } catch (e) {
-      const offset = (e as { offset?: unknown }).offset;
+    if (thrown !== null) {
+      const offset = (thrown as { offset?: unknown }).offset;
       error = {
-        message: describeReadError(e),
+        message: describeReadError(thrown),
         offset: typeof offset === "number" ? offset : null,
       };
     }
@@ -86,15 +157,45 @@ export async function readPart(
     return {
       result: {
         state,
-        engine: reader.engine,
-        dropped: reader.summary.oversizedFrames,
+        engine: read.engine,
+        dropped: read.dropped,
         error,
+        endedAtCut,
       },
       transfer,
     };
   } finally {
     file.close();
   }
+}
+
+/** Reads `source` (from stream offset `offset`) into `counter`. */
+async function readFrom(
+  source: FrameSource,
+  offset: number,
+  counter: TopCounter,
+  task: TopWorkerTask,
+): Promise<{ engine: string; dropped: number; thrown: unknown }> {
+  const reader = new DnstapScanReader(source, {
+    engine: task.engine,
+    maxFrameLength: task.maxFrameLength,
+    windowSize: task.windowSize,
+    keys: counter.keyOptions,
+    offset,
+  });
+  let thrown: unknown = null;
+  try {
+    await reader.read((cols, count, window, keys) =>
+      counter.addBatch(cols, count, window, keys)
+    );
+  } catch (e) {
+    thrown = e;
+  }
+  return {
+    engine: reader.engine,
+    dropped: reader.summary.oversizedFrames,
+    thrown,
+  };
 }
 
 /** The worker's global scope, as far as this module uses it. */
