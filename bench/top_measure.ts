@@ -1,9 +1,10 @@
-// Whole-process time of `fstrm top -r FILE` (each engine) against the Go
-// tool's `dnstap -r FILE -q > /dev/null`, interleaved in rounds so that the
-// machine's load hits all alike. Prints each round (wall seconds, CPU
-// seconds user+sys, peak RSS from /usr/bin/time) and, over the rounds, the
-// median and min–max of each time and of the per-round ratios Go / top and
-// ts / wasm (ratios from one round, then summarized).
+// Whole-process time of `fstrm top -r FILE` (each engine, on one thread and
+// on two) against the Go tool's `dnstap -r FILE -q > /dev/null`,
+// interleaved in rounds so that the machine's load hits all alike. Prints
+// each round (wall seconds, CPU seconds user+sys, peak RSS from
+// /usr/bin/time) and, over the rounds, the median and min–max of each time
+// and of the per-round ratios Go / top, one thread / two, ts / wasm (ratios
+// from one round, then summarized).
 //
 //   deno run -A bench/top_measure.ts [FILE] [ROUNDS]
 //
@@ -53,26 +54,44 @@ async function run(cmd: string, args: string[]): Promise<Run> {
     : { wall, cpu: Number(m[1]) + Number(m[2]), rss: Number(m[3]) / 1024 };
 }
 
-const top = (engine: string): [string, string[]] => [
+const top = (engine: string, threads: number): [string, string[]] => [
   Deno.execPath(),
-  ["run", "-A", cli, "top", "-r", path, "--engine", engine],
+  [
+    "run",
+    "-A",
+    cli,
+    "top",
+    "-r",
+    path,
+    "--engine",
+    engine,
+    "--threads",
+    String(threads),
+  ],
 ];
 const commands: [string, [string, string[]]][] = [
   ["go dnstap -q", ["dnstap", ["-r", path, "-q"]]],
-  ["top wasm", top("wasm")],
-  ["top ts", top("ts")],
+  ["top wasm 1t", top("wasm", 1)],
+  ["top wasm 2t", top("wasm", 2)],
+  ["top ts 1t", top("ts", 1)],
+  ["top ts 2t", top("ts", 2)],
 ];
 
 const runs = new Map<string, Run[]>(commands.map(([n]) => [n, []]));
-const goWasm: number[] = [];
-const goTs: number[] = [];
-const tsWasm: number[] = [];
-const cpuGoWasm: number[] = [];
+/** Per-round ratios, by name. */
+const ratios = new Map<string, number[]>();
+const ratio = (name: string, x: number | null, y: number | null): void => {
+  if (x === null || y === null) return;
+  const xs = ratios.get(name) ?? [];
+  xs.push(x / y);
+  ratios.set(name, xs);
+};
 
 const f = (x: number | null, d = 2): string => x === null ? "-" : x.toFixed(d);
 console.log(`${path}, ${rounds} rounds (wall s / cpu s / RSS MiB)`);
 console.log(
-  "round  go -q               top wasm            top ts              go/wasm  go/ts  ts/wasm",
+  "round  " + commands.map(([n]) => n.padEnd(20)).join("") +
+    "go/w1  go/w2  w1/w2",
 );
 for (let r = 1; r <= rounds; r++) {
   const got: Run[] = [];
@@ -81,17 +100,23 @@ for (let r = 1; r <= rounds; r++) {
     runs.get(name)!.push(x);
     got.push(x);
   }
-  const [g, w, t] = got as [Run, Run, Run];
-  goWasm.push(g.wall / w.wall);
-  goTs.push(g.wall / t.wall);
-  tsWasm.push(t.wall / w.wall);
-  if (g.cpu !== null && w.cpu !== null) cpuGoWasm.push(g.cpu / w.cpu);
+  const [g, w1, w2, t1, t2] = got as [Run, Run, Run, Run, Run];
+  ratio("go / top wasm 1t", g.wall, w1.wall);
+  ratio("go / top wasm 2t", g.wall, w2.wall);
+  ratio("go / top ts 1t", g.wall, t1.wall);
+  ratio("go / top ts 2t", g.wall, t2.wall);
+  ratio("wasm 1t / 2t", w1.wall, w2.wall);
+  ratio("ts 1t / 2t", t1.wall, t2.wall);
+  ratio("ts / wasm, 1t", t1.wall, w1.wall);
+  ratio("go / top wasm 1t, CPU", g.cpu, w1.cpu);
+  ratio("go / top wasm 2t, CPU", g.cpu, w2.cpu);
+  ratio("wasm 2t / 1t, CPU", w2.cpu, w1.cpu);
   const cell = (x: Run): string =>
     `${f(x.wall)} / ${f(x.cpu)} / ${f(x.rss, 0)}`.padEnd(20);
   console.log(
-    `${String(r).padEnd(7)}${cell(g)}${cell(w)}${cell(t)}${
-      f(g.wall / w.wall, 1).padEnd(9)
-    }${f(g.wall / t.wall, 1).padEnd(7)}${f(t.wall / w.wall)}`,
+    `${String(r).padEnd(7)}${got.map(cell).join("")}${
+      f(g.wall / w1.wall, 1).padEnd(7)
+    }${f(g.wall / w2.wall, 1).padEnd(7)}${f(w1.wall / w2.wall)}`,
   );
 }
 
@@ -114,9 +139,9 @@ for (const [name] of commands) {
       (rss.length > 0 ? `, RSS ${spread(rss, 0)} MiB` : ""),
   );
 }
-console.log(`  go / top wasm  ${spread(goWasm, 1)}`);
-console.log(`  go / top ts    ${spread(goTs, 1)}`);
-console.log(`  ts / wasm      ${spread(tsWasm)}`);
-if (cpuGoWasm.length > 0) {
-  console.log(`  go / top wasm, CPU time  ${spread(cpuGoWasm, 1)}`);
+console.log("per-round ratios, median (min–max):");
+for (const [name, xs] of ratios) {
+  console.log(
+    `  ${name.padEnd(24)} ${spread(xs, name.startsWith("go") ? 1 : 2)}`,
+  );
 }

@@ -71,6 +71,15 @@ export interface DnstapScanReaderOptions {
    * @default {null}
    */
   keys?: KeyOptions | null;
+  /**
+   * The stream offset of the source's first byte, for a source that starts
+   * part-way into a stream known to have a frame start there: errors and
+   * offsets count from it (the phase starts before START, which lenient
+   * mode does not hold against data frames).
+   *
+   * @default {0}
+   */
+  offset?: number;
 }
 
 /** Reads a Frame Streams source of dnstap once, a batch of columns per scan. */
@@ -121,6 +130,7 @@ export class DnstapScanReader {
       this.#state,
       maxFrameLength,
       skip,
+      options.offset ?? 0,
     );
   }
 

@@ -60,19 +60,24 @@ export class WindowLoop {
   readonly #state: StreamState;
   readonly #max: number;
   readonly #skipOversize: boolean;
+  readonly #offset: number;
 
+  /** `offset`: the stream offset of the source's first byte (errors and
+   * frame offsets count from it). */
   constructor(
     source: ByteSource,
     sync: boolean,
     state: StreamState,
     maxFrameLength: number,
     skipOversize: boolean,
+    offset = 0,
   ) {
     this.#source = source;
     this.#sync = sync;
     this.#state = state;
     this.#max = maxFrameLength;
     this.#skipOversize = skipOversize;
+    this.#offset = offset;
   }
 
   #read(into: Uint8Array): Promise<number | null> | number | null {
@@ -98,7 +103,7 @@ export class WindowLoop {
     const max = this.#max;
     const { onData, onRun } = sinks;
     const toFrames = sinks.frames !== undefined;
-    let base = 0; // stream offset of buf[0]
+    let base = this.#offset; // stream offset of buf[0]
     let have = 0; // bytes in the window
     let pos = 0; // where the next frame starts
     let eof = false;

@@ -8,6 +8,14 @@
 // key whose true count exceeds it is monitored. `fstrm top` adds the
 // distinct keys of its key lists with their counts (weighted Space-Saving,
 // the same guarantees with N the sum of the counts).
+//
+// Two tables of one capacity merge (`merge`, the second thread of `fstrm
+// top -r`): a key in both adds its counts and errors; a key in one only
+// adds the other's bound (the most it can have occurred there unmonitored)
+// to its count and error; the keys of highest count are kept, up to the
+// capacity. The bound of keys not kept is the sum of the two bounds, or the
+// largest count dropped if larger. While neither table evicted and the keys
+// together fit, the merge is exact: the table one thread would have made.
 
 /** One reported key: its count and how much of it may be overestimate. */
 export interface HeavyItem {
@@ -17,6 +25,26 @@ export interface HeavyItem {
   readonly count: number;
   /** The true count is at least `count - error`. */
   readonly error: number;
+}
+
+/** A table as plain data (keys and numbers), to send between threads. */
+export interface HeavyState {
+  /** The capacity. */
+  readonly capacity: number;
+  /** The keys, one after another (Latin-1: one char per byte). */
+  readonly keys: string;
+  /** The length of each key in `keys`. */
+  readonly lengths: Uint32Array<ArrayBuffer>;
+  /** The count of each key. */
+  readonly counts: Float64Array<ArrayBuffer>;
+  /** The error of each key. */
+  readonly errors: Float64Array<ArrayBuffer>;
+  /** The table's bound (0: exact). */
+  readonly bound: number;
+  /** Its evictions. */
+  readonly evictions: number;
+  /** Its adds. */
+  readonly total: number;
 }
 
 /** Space-Saving over string keys, exact until `capacity` keys. */
@@ -34,6 +62,8 @@ export class HeavyHitters {
   readonly #heap: Int32Array;
   readonly #pos: Int32Array;
   #full = false;
+  /** The most a key not monitored may have occurred (set by a merge). */
+  #floor = 0;
 
   /** @param capacity The most keys monitored at once (at least 1). */
   constructor(capacity: number) {
@@ -64,7 +94,10 @@ export class HeavyHitters {
    * reported: the smallest monitored count once full, else 0.
    */
   get bound(): number {
-    return this.evictions === 0 ? 0 : this.#counts[this.#heap[0]!]!;
+    if (this.evictions === 0) return 0;
+    return this.#full
+      ? Math.max(this.#floor, this.#counts[this.#heap[0]!]!)
+      : this.#floor;
   }
 
   /**
@@ -84,8 +117,9 @@ export class HeavyHitters {
     if (keys.length < this.#capacity) {
       const s = keys.length;
       keys.push(key);
-      this.#counts[s] = count;
-      this.#errors[s] = 0;
+      // After a merge, a new key may have occurred up to the floor before.
+      this.#counts[s] = this.#floor + count;
+      this.#errors[s] = this.#floor;
       this.#index.set(key, s);
       if (keys.length === this.#capacity) this.#build();
       return;
@@ -115,6 +149,97 @@ export class HeavyHitters {
       b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
     );
     return items.slice(0, n);
+  }
+
+  /** The table as plain data (`transfer`: its buffers). */
+  state(): { state: HeavyState; transfer: ArrayBuffer[] } {
+    const n = this.#keys.length;
+    const lengths = new Uint32Array(n);
+    for (let s = 0; s < n; s++) lengths[s] = this.#keys[s]!.length;
+    const state: HeavyState = {
+      capacity: this.#capacity,
+      keys: this.#keys.join(""),
+      lengths,
+      counts: this.#counts.slice(0, n),
+      errors: this.#errors.slice(0, n),
+      bound: this.bound,
+      evictions: this.evictions,
+      total: this.total,
+    };
+    return {
+      state,
+      transfer: [lengths.buffer, state.counts.buffer, state.errors.buffer],
+    };
+  }
+
+  /**
+   * Merges the table `other` (of the same capacity) into this one: see the
+   * module's note for how, and the bounds that hold after.
+   *
+   * @throws {RangeError} If the capacities differ.
+   */
+  merge(other: HeavyState): void {
+    if (other.capacity !== this.#capacity) {
+      throw new RangeError(
+        `Cannot merge heavy hitters: capacity ${other.capacity}, this table's is ${this.#capacity}`,
+      );
+    }
+    const floorA = this.bound;
+    const floorB = other.bound;
+    const keys: string[] = [];
+    const counts: number[] = [];
+    const errors: number[] = [];
+    const index = new Map<string, number>();
+    for (let s = 0; s < this.#keys.length; s++) {
+      const key = this.#keys[s]!;
+      index.set(key, keys.length);
+      keys.push(key);
+      counts.push(this.#counts[s]! + floorB);
+      errors.push(this.#errors[s]! + floorB);
+    }
+    for (let s = 0, at = 0; s < other.lengths.length; s++) {
+      const key = other.keys.slice(at, at + other.lengths[s]!);
+      at += other.lengths[s]!;
+      const c = other.counts[s]!;
+      const e = other.errors[s]!;
+      const i = index.get(key);
+      if (i !== undefined) {
+        // Take back the floor added above: the key was monitored in both.
+        counts[i] = counts[i]! - floorB + c;
+        errors[i] = errors[i]! - floorB + e;
+      } else {
+        index.set(key, keys.length);
+        keys.push(key);
+        counts.push(c + floorA);
+        errors.push(e + floorA);
+      }
+    }
+    let order = keys.map((_, i) => i);
+    let floor = floorA + floorB;
+    let dropped = 0;
+    if (order.length > this.#capacity) {
+      order.sort((a, b) =>
+        counts[b]! - counts[a]! ||
+        (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0)
+      );
+      dropped = order.length - this.#capacity;
+      floor = Math.max(floor, counts[order[this.#capacity]!]!);
+      order = order.slice(0, this.#capacity);
+    }
+    this.#index.clear();
+    this.#keys.length = 0;
+    for (const i of order) {
+      const s = this.#keys.length;
+      this.#keys.push(keys[i]!);
+      this.#index.set(keys[i]!, s);
+      this.#counts[s] = counts[i]!;
+      this.#errors[s] = errors[i]!;
+    }
+    this.total += other.total;
+    this.evictions += other.evictions + dropped;
+    this.#floor = floor;
+    this.#full = false;
+    if (this.#keys.length === this.#capacity) this.#build();
   }
 
   #build(): void {

@@ -58,6 +58,18 @@ export interface LatencySummary {
   readonly max: number | null;
 }
 
+/** A histogram as plain data, to send between threads. */
+export interface LatencyState {
+  /** The bucket counts. */
+  readonly buckets: Float64Array<ArrayBuffer>;
+  /** Values counted. */
+  readonly count: number;
+  /** The smallest (Infinity without values). */
+  readonly min: number;
+  /** The largest (-Infinity without values). */
+  readonly max: number;
+}
+
 /** A log-linear histogram of non-negative integer nanoseconds. */
 export class LatencyHistogram {
   /** Values counted. */
@@ -74,6 +86,25 @@ export class LatencyHistogram {
     this.count++;
     if (ns < this.min) this.min = ns;
     if (ns > this.max) this.max = ns;
+  }
+
+  /** The histogram as plain data (a copy). */
+  state(): LatencyState {
+    return {
+      buckets: this.#buckets.slice(),
+      count: this.count,
+      min: this.min,
+      max: this.max,
+    };
+  }
+
+  /** Adds the values of `other` (exact: the buckets add). */
+  merge(other: LatencyState): void {
+    const b = this.#buckets;
+    for (let i = 0; i < BUCKETS; i++) b[i]! += other.buckets[i]!;
+    this.count += other.count;
+    if (other.min < this.min) this.min = other.min;
+    if (other.max > this.max) this.max = other.max;
   }
 
   /**

@@ -27,8 +27,12 @@ import {
   SCAN_CONTROL,
 } from "../_dnstap_scan_layout.ts";
 import { DnstapKeys, type KeyOptions, keysTs } from "../_dnstap_keys.ts";
-import { HeavyHitters, type HeavyItem } from "./_top_heavy.ts";
-import { LatencyHistogram, type LatencySummary } from "./_top_latency.ts";
+import { HeavyHitters, type HeavyItem, type HeavyState } from "./_top_heavy.ts";
+import {
+  LatencyHistogram,
+  type LatencyState,
+  type LatencySummary,
+} from "./_top_latency.ts";
 
 /** Bytes one monitored key is budgeted (key string, map entry, arrays). */
 export const BYTES_PER_KEY = 160;
@@ -75,6 +79,29 @@ export class IntCounts {
     });
     for (const e of this.#large) out.push(e);
     return out.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  }
+
+  /** The counts as plain data: the array's counts, then value, count pairs. */
+  state(): Float64Array<ArrayBuffer> {
+    const small = this.#small;
+    const out = new Float64Array(small.length + 2 * this.#large.size);
+    out.set(small);
+    let at = small.length;
+    for (const [v, c] of this.#large) {
+      out[at++] = v;
+      out[at++] = c;
+    }
+    return out;
+  }
+
+  /** Adds counts made by `state` of a table of the same size. */
+  merge(state: Float64Array): void {
+    const small = this.#small;
+    for (let v = 0; v < small.length; v++) small[v]! += state[v]!;
+    for (let at = small.length; at + 1 < state.length; at += 2) {
+      const v = state[at]!;
+      this.#large.set(v, (this.#large.get(v) ?? 0) + state[at + 1]!);
+    }
   }
 }
 
@@ -140,6 +167,23 @@ export interface TopTotals {
   readonly negativeLatency: number;
   /** Queries whose second did not fit the per-second table. */
   readonly secondsDropped: number;
+}
+
+/**
+ * A {@linkcode TopCounter} as plain data (numbers, typed arrays, strings),
+ * for a worker thread to send (see `_top_parallel.ts`).
+ */
+export interface TopCounterState {
+  /** The scalar counts, in the order of `TopCounter.state`. */
+  readonly scalars: Float64Array<ArrayBuffer>;
+  /** messageTypes, protocols, qtypes, rcodes (`IntCounts.state`). */
+  readonly ints: Float64Array<ArrayBuffer>[];
+  /** names, domains, clients. */
+  readonly tables: HeavyState[];
+  /** The latency histogram. */
+  readonly latency: LatencyState;
+  /** Second, count pairs, in the order the seconds were first seen. */
+  readonly seconds: Float64Array<ArrayBuffer>;
 }
 
 /** The counters of `fstrm top`. */
@@ -325,6 +369,82 @@ export class TopCounter {
     this.#flushSecond();
     if (this.#pending !== null) this.#flush(this.#pending);
     this.#pending = null;
+  }
+
+  /**
+   * The counts as plain data, after `finish`; `transfer` lists its buffers
+   * (to move, not copy, them to another thread).
+   */
+  state(): { state: TopCounterState; transfer: ArrayBuffer[] } {
+    this.finish();
+    const ints = [this.messageTypes, this.protocols, this.qtypes, this.rcodes]
+      .map((t) => t.state());
+    const transfer: ArrayBuffer[] = ints.map((a) => a.buffer);
+    const tables = [this.names, this.domains, this.clients].map((t) => {
+      const made = t.state();
+      transfer.push(...made.transfer);
+      return made.state;
+    });
+    const seconds = new Float64Array(2 * this.seconds.size);
+    let at = 0;
+    for (const [s, c] of this.seconds) {
+      seconds[at++] = s;
+      seconds[at++] = c;
+    }
+    const scalars = Float64Array.of(
+      this.messages,
+      this.queries,
+      this.responses,
+      this.badProtobuf,
+      this.badHeader,
+      this.badQuestion,
+      this.noDns,
+      this.negativeLatency,
+      this.secondsDropped,
+    );
+    const latency = this.latency.state();
+    transfer.push(
+      seconds.buffer,
+      scalars.buffer,
+      latency.buckets.buffer,
+    );
+    return {
+      state: { scalars, ints, tables, latency, seconds },
+      transfer,
+    };
+  }
+
+  /**
+   * Adds the counts of `state`, made by a counter of the same options over
+   * the input that follows this one's: after it, this counter holds what
+   * one counter reading both would (exact counts add; the seconds keep
+   * their order, so the per-second table drops what one counter would; the
+   * name and client tables merge as `HeavyHitters.merge` says: exactly while
+   * neither evicted and their keys together fit).
+   */
+  merge(state: TopCounterState): void {
+    this.finish();
+    const s = state.scalars;
+    this.messages += s[0]!;
+    this.queries += s[1]!;
+    this.responses += s[2]!;
+    this.badProtobuf += s[3]!;
+    this.badHeader += s[4]!;
+    this.badQuestion += s[5]!;
+    this.noDns += s[6]!;
+    this.negativeLatency += s[7]!;
+    this.secondsDropped += s[8]!;
+    [this.messageTypes, this.protocols, this.qtypes, this.rcodes]
+      .forEach((t, k) => t.merge(state.ints[k]!));
+    [this.names, this.domains, this.clients]
+      .forEach((t, k) => t.merge(state.tables[k]!));
+    this.latency.merge(state.latency);
+    const pairs = state.seconds;
+    for (let at = 0; at + 1 < pairs.length; at += 2) {
+      this.#second = pairs[at]!;
+      this.#inSecond = pairs[at + 1]!;
+      this.#flushSecond();
+    }
   }
 
   /** The totals. */
