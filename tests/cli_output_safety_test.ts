@@ -3,7 +3,9 @@
 // is that input under another name (a link), whatever permissions the
 // command runs with.
 import assert from "node:assert/strict";
-import { PAYLOADS } from "./_cli_dnstap.ts";
+import { fstrm } from "./_cli.ts";
+import { withTempDir } from "./_support.ts";
+import { dnstapFile, PAYLOADS, readBack } from "./_cli_dnstap.ts";
 import { OutputBuffer } from "../src/cli/_dump_output.ts";
 import { RecordSink } from "../src/cli/_dnstap_records.ts";
 import { formatDnstapQuiet } from "../src/dnstap.ts";
@@ -81,4 +83,131 @@ Deno.test("RecordSink prints -q lines through a 64-byte buffer exactly as throug
     assert.equal(want.split("\n").length, 201);
     assert.equal(run(64, engine), want, engine);
   }
+});
+
+// ---------------------------------------------------------------------------
+// An output that is an input under another name
+
+/** The commands that write an output file, and how each names it. */
+const WRITERS = [
+  {
+    name: "dump FILE OUT",
+    args: (input: string, out: string) => ["dump", input, out],
+    isInput: /OUT is the input file/,
+  },
+  {
+    name: "dnstap -r FILE -w OUT",
+    args: (input: string, out: string) => ["dnstap", "-r", input, "-w", out],
+    isInput: /-w names an input file/,
+  },
+  {
+    name: "dnstap -r FILE -w OUT -a -y",
+    args: (input: string, out: string) => [
+      "dnstap",
+      "-r",
+      input,
+      "-w",
+      out,
+      "-a",
+      "-y",
+    ],
+    isInput: /-w names an input file/,
+  },
+] as const;
+
+const LINKS = {
+  "a hard link": (target: string, path: string) => Deno.link(target, path),
+  "a symbolic link": (target: string, path: string) =>
+    Deno.symlink(target, path),
+} as const;
+
+Deno.test("fstrm dump and dnstap -w refuse an OUT that links to the input, with or without read on OUT, and leave the input intact", async () => {
+  const bytes = dnstapFile(PAYLOADS);
+  for (const writer of WRITERS) {
+    for (const [kind, link] of Object.entries(LINKS)) {
+      await withTempDir(async (dir) => {
+        const input = `${dir}/in.fstrm`;
+        const out = `${dir}/out.fstrm`;
+        await Deno.writeFile(input, bytes);
+        await link(input, out);
+        const what = `${writer.name}, OUT ${kind}`;
+        // Least privilege: the identity of OUT cannot be read.
+        const blind = await fstrm(writer.args(input, out), {
+          permissions: [`--allow-read=${input}`, `--allow-write=${out}`],
+        });
+        assert.equal(blind.code, 1, `${what}: ${blind.stderr}`);
+        assert.equal(
+          blind.stderr,
+          `fstrm ${writer.args(input, out)[0]}: ${out}: cannot check that ${
+            writer.name.startsWith("dump") ? "OUT" : "-w"
+          } is not an input without --allow-read=${out}; nothing written\n`,
+          what,
+        );
+        assert.deepEqual(await Deno.readFile(input), bytes, what);
+        // With read on OUT: it is found to be the input.
+        const seen = await fstrm(writer.args(input, out), {
+          permissions: [
+            `--allow-read=${input},${out}`,
+            `--allow-write=${out}`,
+          ],
+        });
+        assert.equal(seen.code, 1, `${what}: ${seen.stderr}`);
+        assert.match(seen.stderr, writer.isInput, what);
+        assert.equal(seen.stderr.split("\n").length, 2, what);
+        assert.deepEqual(await Deno.readFile(input), bytes, what);
+      });
+    }
+  }
+});
+
+Deno.test("fstrm dump and dnstap -w write a new OUT with write permission alone, and replace an existing one only with read on it too", async () => {
+  const bytes = dnstapFile(PAYLOADS);
+  for (const writer of WRITERS.slice(0, 2)) {
+    await withTempDir(async (dir) => {
+      const input = `${dir}/in.fstrm`;
+      const out = `${dir}/out.fstrm`;
+      await Deno.writeFile(input, bytes);
+      const least = [`--allow-read=${input}`, `--allow-write=${out}`];
+      // A new OUT: write permission is enough.
+      const fresh = await fstrm(writer.args(input, out), {
+        permissions: least,
+      });
+      assert.equal(fresh.code, 0, fresh.stderr);
+      const written = await Deno.readFile(out);
+      assert.deepEqual(readBack(written).payloads, PAYLOADS);
+      // An existing OUT (another file) longer than what replaces it.
+      const old = new Uint8Array(written.length + 1000).fill(7);
+      await Deno.writeFile(out, old);
+      const refused = await fstrm(writer.args(input, out), {
+        permissions: least,
+      });
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /without --allow-read=/);
+      assert.deepEqual(await Deno.readFile(out), old, "left as it was");
+      const replaced = await fstrm(writer.args(input, out), {
+        permissions: [`--allow-read=${input},${out}`, `--allow-write=${out}`],
+      });
+      assert.equal(replaced.code, 0, replaced.stderr);
+      assert.deepEqual(await Deno.readFile(out), written, writer.name);
+      assert.deepEqual(await Deno.readFile(input), bytes);
+    });
+  }
+});
+
+Deno.test("fstrm dnstap -w -a appends to an existing OUT that is not an input", async () => {
+  await withTempDir(async (dir) => {
+    const a = `${dir}/a.fstrm`;
+    const out = `${dir}/out.yaml`;
+    await Deno.writeFile(a, dnstapFile(PAYLOADS.slice(0, 2)));
+    const once = await fstrm(["dnstap", "-r", a, "-y"]);
+    assert.equal(once.code, 0, once.stderr);
+    assert.ok(once.stdout.length > 0);
+    const args = ["dnstap", "-r", a, "-w", out, "-a", "-y"];
+    const permissions = [`--allow-read=${a},${out}`, `--allow-write=${out}`];
+    for (let i = 0; i < 2; i++) {
+      const run = await fstrm(args, { permissions });
+      assert.equal(run.code, 0, run.stderr);
+    }
+    assert.equal(await Deno.readTextFile(out), once.stdout + once.stdout);
+  });
 });
