@@ -29,7 +29,7 @@ export const MAX_BATCH = 1 << 20;
 const MIN_BATCH = 16 << 10;
 /** Batches out at a time per worker. */
 const IN_FLIGHT_PER_WORKER = 2;
-/** How long the reader waits for an answer before it takes a worker for dead. */
+/** How long the reader waits for an answer, twice, before it takes a worker for dead. */
 const STALL_MS = 60_000;
 
 /** How to run the workers. */
@@ -42,9 +42,9 @@ export interface ParallelOptions extends BatchSettings {
   goZone: boolean;
   /**
    * How long (ms) the reader may wait with batches out and no answer from
-   * any worker before it fails: a worker that is terminated sends no
-   * event at all, so only time tells that it will never answer. Answers
-   * take milliseconds (a batch is at most 1 MiB).
+   * any worker, twice in a row, before it fails: a worker that is
+   * terminated sends no event at all, so only time tells that it will
+   * never answer. Answers take milliseconds (a batch is at most 1 MiB).
    * @default {60000}
    */
   stallMs?: number;
@@ -268,23 +268,32 @@ export class ParallelSink {
 
   /**
    * Resolves once fewer than `n` batches are out; throws on a failure, and
-   * when no answer comes for `stallMs` (a worker that was terminated).
+   * when no answer comes for two periods of `stallMs` (a worker that was
+   * terminated). Two, because a process stopped (Ctrl-Z) and resumed
+   * finds its first timer due before the answers that wait in its queue.
    */
   async #waitBelow(n: number): Promise<void> {
     const stallMs = this.#options.stallMs ?? STALL_MS;
     while (this.#pending.size >= n && !this.full) {
       this.#check();
       const answers = this.#answers;
-      const timer = setTimeout(() => {
+      let silent = 0;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const watch = () => {
         if (this.#answers !== answers) return;
+        if (++silent < 2) {
+          timer = setTimeout(watch, stallMs);
+          return;
+        }
         this.#fail(
           new CliError(
             `a worker thread stopped answering: no batch back in ${
-              stallMs / 1000
+              2 * stallMs / 1000
             } s`,
           ),
         );
-      }, stallMs);
+      };
+      timer = setTimeout(watch, stallMs);
       try {
         await new Promise<void>((resolve) => this.#wake = resolve);
       } finally {
