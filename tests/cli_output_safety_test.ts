@@ -3,7 +3,7 @@
 // is that input under another name (a link), whatever permissions the
 // command runs with.
 import assert from "node:assert/strict";
-import { fstrm } from "./_cli.ts";
+import { CLI, fstrm } from "./_cli.ts";
 import { withTempDir } from "./_support.ts";
 import { dnstapFile, PAYLOADS, readBack } from "./_cli_dnstap.ts";
 import { OutputBuffer } from "../src/cli/_dump_output.ts";
@@ -210,4 +210,30 @@ Deno.test("fstrm dnstap -w -a appends to an existing OUT that is not an input", 
     }
     assert.equal(await Deno.readTextFile(out), once.stdout + once.stdout);
   });
+});
+
+Deno.test("fstrm dump - OUT and dnstap -r - -w OUT refuse an OUT that standard input reads (< OUT), where /proc/self/fd/0 may be read", async () => {
+  const bytes = dnstapFile(PAYLOADS);
+  for (const args of [["dump", "-"], ["dnstap", "-r", "-", "-w"]]) {
+    await withTempDir(async (dir) => {
+      const input = `${dir}/in.fstrm`;
+      await Deno.writeFile(input, bytes);
+      const run = await new Deno.Command("sh", {
+        args: [
+          "-c",
+          'deno="$0" cli="$1" in="$2"; shift 2; exec "$deno" run -A "$cli" "$@" "$in" < "$in"',
+          Deno.execPath(),
+          CLI,
+          input,
+          ...args,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(run.stderr);
+      assert.equal(run.code, 1, stderr);
+      assert.match(stderr, /is the input file|names an input file/);
+      assert.deepEqual(await Deno.readFile(input), bytes, args.join(" "));
+    });
+  }
 });

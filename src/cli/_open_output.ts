@@ -109,3 +109,22 @@ function fileIdentity(file: Deno.FsFile, path: string): string | null {
     return null;
   }
 }
+
+/**
+ * `dev:ino` of the file standard input reads (`< FILE`), or `null`: not a
+ * file (a pipe, a terminal), or not known (Linux only, and only with read
+ * permission on `/proc/self/fd/0`, which is never asked for).
+ */
+export function stdinIdentity(): string | null {
+  const path = "/proc/self/fd/0";
+  try {
+    const state = Deno.permissions.querySync({ name: "read", path }).state;
+    if (state !== "granted") return null;
+    const info = Deno.statSync(path);
+    return info.isFile && info.dev !== null && info.ino !== null
+      ? `${info.dev}:${info.ino}`
+      : null;
+  } catch {
+    return null;
+  }
+}

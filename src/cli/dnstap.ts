@@ -16,7 +16,7 @@ import {
   openInput,
 } from "./_file_input.ts";
 import { isBrokenPipe, OutputBuffer } from "./_dump_output.ts";
-import { openOutputFile } from "./_open_output.ts";
+import { openOutputFile, stdinIdentity } from "./_open_output.ts";
 import { writeAll } from "./_write_all.ts";
 import {
   type DnstapFilterSpec,
@@ -507,9 +507,9 @@ function openOutput(
   };
 }
 
-/** `dev:ino` of an existing file, or `null` (stdin, or no such file). */
+/** `dev:ino` of an existing file (or stdin's), or `null` (no such file). */
 function fileIdentity(path: string): string | null {
-  if (path === "-") return null;
+  if (path === "-") return stdinIdentity();
   try {
     const info = Deno.statSync(path);
     return `${info.dev}:${info.ino}`;

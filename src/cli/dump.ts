@@ -18,7 +18,7 @@ import {
   openInput,
 } from "./_file_input.ts";
 import { isBrokenPipe, OutputBuffer, stdoutIsStderr } from "./_dump_output.ts";
-import { openOutputFile } from "./_open_output.ts";
+import { openOutputFile, stdinIdentity } from "./_open_output.ts";
 import { writeAll } from "./_write_all.ts";
 
 const HELP = `\
@@ -127,7 +127,10 @@ export async function dump(args: string[]): Promise<number> {
       ? null
       : toStdout
       ? { buffer: out, close: () => {} }
-      : openCopy(outPath, input);
+      : openCopy(
+        outPath,
+        input.identity ?? (path === "-" ? stdinIdentity() : null),
+      );
     try {
       return await run(reader, input, {
         out,
@@ -158,13 +161,16 @@ function integerLimit(value: string): number {
   return n;
 }
 
-/** Opens OUT for the copy, refusing the input file, whatever its name. */
+/**
+ * Opens OUT for the copy, refusing the input file (`identity`, its
+ * `dev:ino`), whatever its name.
+ */
 function openCopy(
   path: string,
-  input: Input,
+  identity: string | null,
 ): { buffer: OutputBuffer; close: () => void } {
   const file = openOutputFile(path, {
-    inputs: [input.identity],
+    inputs: [identity],
     name: "OUT",
     isInput: "OUT is the input file; writing it would destroy what is read",
   });
