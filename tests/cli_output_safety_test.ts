@@ -49,6 +49,22 @@ Deno.test("OutputBuffer.reserve grows the buffer when asked more than its size, 
   assert.equal(text(), `head|${want}|tail!`);
 });
 
+Deno.test("OutputBuffer.position refuses a position past the buffer's end (bytes written where there was no room)", () => {
+  const { out, text } = collect(64);
+  const buf = out.reserve(10);
+  buf[0] = 0x61;
+  out.position = 1;
+  assert.throws(
+    () => out.position = buf.length,
+    (e: unknown) =>
+      e instanceof RangeError &&
+      e.message ===
+        `Cannot move past the output buffer's end: position ${buf.length}, size 64`,
+  );
+  out.position = 64; // the end itself is fine
+  assert.equal(text().length, 64);
+});
+
 Deno.test("OutputBuffer.text keeps every byte of short non-ASCII text in a 64-byte buffer", () => {
   // 60 UTF-16 units, 180 UTF-8 bytes: more than the buffer holds.
   const cases = ["€".repeat(60), "a" + "é".repeat(62), "x😀".repeat(21)];

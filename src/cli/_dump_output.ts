@@ -130,8 +130,19 @@ export class OutputBuffer {
     return this.#pos;
   }
 
-  /** Moves past bytes written in place (after {@linkcode reserve}). */
+  /**
+   * Moves past bytes written in place (after {@linkcode reserve}).
+   *
+   * @throws {RangeError} Past the end of the buffer: bytes were written
+   * where there was no room for them (more than `reserve` asked), and are
+   * lost.
+   */
   set position(pos: number) {
+    if (pos > this.#size) {
+      throw new RangeError(
+        `Cannot move past the output buffer's end: position ${pos}, size ${this.#size}`,
+      );
+    }
     this.#pos = pos;
   }
 
