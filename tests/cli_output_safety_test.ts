@@ -210,6 +210,19 @@ Deno.test("fstrm dump and dnstap -w write a new OUT with write permission alone,
   }
 });
 
+Deno.test("fstrm dump and dnstap -w write to /dev/null with write permission on it alone", async () => {
+  await withTempDir(async (dir) => {
+    const input = `${dir}/in.fstrm`;
+    await Deno.writeFile(input, dnstapFile(PAYLOADS));
+    for (const writer of WRITERS.slice(0, 2)) {
+      const run = await fstrm(writer.args(input, "/dev/null"), {
+        permissions: [`--allow-read=${input}`, "--allow-write=/dev/null"],
+      });
+      assert.equal(run.code, 0, `${writer.name}: ${run.stderr}`);
+    }
+  });
+});
+
 Deno.test("fstrm dnstap -w -a appends to an existing OUT that is not an input", async () => {
   await withTempDir(async (dir) => {
     const a = `${dir}/a.fstrm`;

@@ -12,6 +12,9 @@
 //   `--allow-read=OUT`), it is refused, untouched, with the flag that
 //   allows it.
 //
+// With no input that is a file (stdin from a pipe, a socket), or OUT
+// /dev/null, there is nothing to protect: OUT is opened as it always was.
+//
 // Writing a temporary file beside OUT and renaming it would need write
 // permission on OUT's directory: more than a command that writes one file
 // should ask for.
@@ -54,6 +57,20 @@ export function openOutputFile(
 ): Deno.FsFile {
   const fail = (error: unknown) =>
     new CliError(`${path}: ${describeFsError(error)}`);
+  const append = options.append === true;
+  if (!options.inputs.some((i) => i !== null) || path === "/dev/null") {
+    // Nothing to protect (no input is a file), or the one device that
+    // cannot be an input: opened as it always was.
+    try {
+      return Deno.openSync(path, {
+        write: true,
+        create: true,
+        ...(append ? { append } : { truncate: true }),
+      });
+    } catch (error) {
+      throw fail(error);
+    }
+  }
   try {
     // A new file: it cannot be an input.
     return Deno.openSync(path, { write: true, createNew: true });
@@ -63,27 +80,23 @@ export function openOutputFile(
   let file: Deno.FsFile;
   try {
     // No truncation before the check: that would destroy an input.
-    file = Deno.openSync(path, {
-      write: true,
-      create: true,
-      append: options.append === true,
-    });
+    file = Deno.openSync(path, { write: true, create: true, append });
   } catch (error) {
     throw fail(error);
   }
   try {
-    if (options.inputs.some((i) => i !== null)) {
-      const identity = fileIdentity(file, path);
-      if (identity === null) {
-        throw new CliError(
-          `${path}: cannot check that ${options.name} is not an input without --allow-read=${path}; nothing written`,
-        );
-      }
-      if (options.inputs.includes(identity)) {
-        throw new CliError(`${path}: ${options.isInput}`);
-      }
+    const info = statOf(file, path);
+    if (info === null) {
+      throw new CliError(
+        `${path}: cannot check that ${options.name} is not an input without --allow-read=${path}; nothing written`,
+      );
     }
-    if (options.append !== true) file.truncateSync(0);
+    if (options.inputs.includes(info.identity)) {
+      throw new CliError(`${path}: ${options.isInput}`);
+    }
+    // Not a file (a device, a FIFO): nothing to empty (O_TRUNC ignores
+    // them too; ftruncate fails).
+    if (!append && info.isFile) file.truncateSync(0);
     return file;
   } catch (error) {
     file.close();
@@ -93,17 +106,21 @@ export function openOutputFile(
 }
 
 /**
- * `dev:ino` of an open file, or `null` when Deno may not read it (reading
- * a file's status needs read permission on its path; the permission is
- * queried first so that Deno never prompts for it).
+ * `dev:ino` of an open file and whether it is a regular file, or `null`
+ * when Deno may not read them (reading a file's status needs read
+ * permission on its path; the permission is queried first so that Deno
+ * never prompts for it).
  */
-function fileIdentity(file: Deno.FsFile, path: string): string | null {
+function statOf(
+  file: Deno.FsFile,
+  path: string,
+): { identity: string; isFile: boolean } | null {
   try {
     const state = Deno.permissions.querySync({ name: "read", path }).state;
     if (state !== "granted") return null;
     const info = file.statSync();
     return info.dev !== null && info.ino !== null
-      ? `${info.dev}:${info.ino}`
+      ? { identity: `${info.dev}:${info.ino}`, isFile: info.isFile }
       : null;
   } catch {
     return null;

@@ -507,12 +507,12 @@ function openOutput(
   };
 }
 
-/** `dev:ino` of an existing file (or stdin's), or `null` (no such file). */
+/** `dev:ino` of an existing file (or stdin's), or `null` (no such file, not a file). */
 function fileIdentity(path: string): string | null {
   if (path === "-") return stdinIdentity();
   try {
     const info = Deno.statSync(path);
-    return `${info.dev}:${info.ino}`;
+    return info.isFile ? `${info.dev}:${info.ino}` : null;
   } catch {
     return null;
   }
