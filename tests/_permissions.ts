@@ -58,7 +58,7 @@ export const CLI_PERMISSIONS: readonly PermissionRow[] = [
     command: "fstrm dump FILE OUT",
     flags: ["--allow-read=FILE", "--allow-write=OUT"],
     note:
-      "an OUT that is FILE is refused; one that is FILE under another name (a link) only with `--allow-read=FILE,OUT`",
+      "an OUT that is FILE, or FILE under another name (a link), is refused; an OUT that exists already is replaced only with `--allow-read=FILE,OUT` (to check that it is not FILE), else refused and left as it is",
   },
   {
     command: "fstrm dump - -",
@@ -109,7 +109,7 @@ export const CLI_PERMISSIONS: readonly PermissionRow[] = [
     command: "fstrm dnstap -r FILE -w OUT",
     flags: ["--allow-read=FILE", "--allow-write=OUT"],
     note:
-      "an OUT that is an input is refused; one that is an input under another name (a link) only with `--allow-read=FILE,OUT`",
+      "an OUT that is an input, or an input under another name (a link), is refused; an OUT that exists already is replaced (or appended to, `-a`) only with `--allow-read=FILE,OUT` (to check that it is no input), else refused and left as it is",
   },
   {
     command: "fstrm dnstap -r - -w -",

@@ -29,6 +29,8 @@ export const MAX_BATCH = 1 << 20;
 const MIN_BATCH = 16 << 10;
 /** Batches out at a time per worker. */
 const IN_FLIGHT_PER_WORKER = 2;
+/** How long the reader waits for an answer, twice, before it takes a worker for dead. */
+const STALL_MS = 60_000;
 
 /** How to run the workers. */
 export interface ParallelOptions extends BatchSettings {
@@ -38,6 +40,14 @@ export interface ParallelOptions extends BatchSettings {
   limit: number;
   /** Whether the main thread uses Go's local zone (workers do the same). */
   goZone: boolean;
+  /**
+   * How long (ms) the reader may wait with batches out and no answer from
+   * any worker, twice in a row, before it fails: a worker that is
+   * terminated sends no event at all, so only time tells that it will
+   * never answer. Answers take milliseconds (a batch is at most 1 MiB).
+   * @default {60000}
+   */
+  stallMs?: number;
 }
 
 /** The length word of the frame at `window[p]`. */
@@ -73,6 +83,8 @@ export class ParallelSink {
   #free: ArrayBuffer[] = [];
   #failure: unknown = null;
   #wake: (() => void) | null = null;
+  /** Answers received, to tell whether any came while the reader waited. */
+  #answers = 0;
   /** The counts so far (of what was written). */
   #counts: RecordCounts = {
     frames: 0,
@@ -228,10 +240,13 @@ export class ParallelSink {
     await this.#waitBelow(1);
   }
 
-  /** Ends the workers (what is out is dropped). */
+  /** Ends the workers (what is out is dropped: a reader waiting fails). */
   close(): void {
     for (const worker of this.#workers) worker.terminate();
     this.#workers = [];
+    if (this.#pending.size > 0) {
+      this.#fail(new CliError("the worker threads were ended"));
+    }
     this.#wake?.();
   }
 
@@ -251,11 +266,39 @@ export class ParallelSink {
     });
   }
 
-  /** Resolves once fewer than `n` batches are out, or on a failure. */
+  /**
+   * Resolves once fewer than `n` batches are out; throws on a failure, and
+   * when no answer comes for two periods of `stallMs` (a worker that was
+   * terminated). Two, because a process stopped (Ctrl-Z) and resumed
+   * finds its first timer due before the answers that wait in its queue.
+   */
   async #waitBelow(n: number): Promise<void> {
+    const stallMs = this.#options.stallMs ?? STALL_MS;
     while (this.#pending.size >= n && !this.full) {
       this.#check();
-      await new Promise<void>((resolve) => this.#wake = resolve);
+      const answers = this.#answers;
+      let silent = 0;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const watch = () => {
+        if (this.#answers !== answers) return;
+        if (++silent < 2) {
+          timer = setTimeout(watch, stallMs);
+          return;
+        }
+        this.#fail(
+          new CliError(
+            `a worker thread stopped answering: no batch back in ${
+              2 * stallMs / 1000
+            } s`,
+          ),
+        );
+      };
+      timer = setTimeout(watch, stallMs);
+      try {
+        await new Promise<void>((resolve) => this.#wake = resolve);
+      } finally {
+        clearTimeout(timer);
+      }
       this.#wake = null;
     }
     this.#check();
@@ -293,14 +336,14 @@ export class ParallelSink {
 
   /** A worker's answer: keep it, and write every answer now in order. */
   #answer(reply: WorkerReply): void {
-    const pending = this.#pending.get(reply.seq);
-    if (pending === undefined || this.#failure !== null) return;
+    this.#answers++;
     if ("error" in reply) {
-      this.#fail(
-        new CliError(`a worker thread failed: ${reply.error}`),
-      );
+      // Whatever batch it was (if any): its output is lost.
+      this.#fail(new CliError(`a worker thread failed: ${reply.error}`));
       return;
     }
+    const pending = this.#pending.get(reply.seq);
+    if (pending === undefined || this.#failure !== null) return;
     pending.reply = reply;
     pending.buffer = reply.buffer;
     this.#load[pending.worker]!--;

@@ -40,7 +40,7 @@ export interface WorkerOutput {
   counts: [number, number, number, number, number];
 }
 
-/** The answer to a batch: its output, or why it failed. */
+/** The answer to a batch: its output, or why it failed (`seq` -1: no batch). */
 export type WorkerReply = WorkerOutput | { seq: number; error: string };
 
 let formatter: BatchFormatter | null = null;
@@ -54,23 +54,32 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 
 scope.onmessage = (event: MessageEvent<WorkerInit | WorkerBatch>) => {
-  const data = event.data;
-  if ("settings" in data) {
-    formatter = new BatchFormatter(data.settings);
-    if (data.goZone) useGoLocalZone();
-    scope.postMessage("ready");
-    return;
-  }
+  const data = event.data as unknown;
+  // Nothing escapes: every failure is answered (an uncaught error would
+  // end the worker, and Deno would print its stack).
+  let seq = -1;
   try {
+    if (typeof data !== "object" || data === null) {
+      throw new TypeError(`not a message of fstrm dnstap: ${String(data)}`);
+    }
+    if ("settings" in data) {
+      const init = data as WorkerInit;
+      formatter = new BatchFormatter(init.settings);
+      if (init.goZone) useGoLocalZone();
+      scope.postMessage("ready");
+      return;
+    }
+    const batch = data as WorkerBatch;
+    seq = batch.seq;
     if (formatter === null) throw new Error("no init message");
     const { bytes, counts } = formatter.format(
-      new Uint8Array(data.buffer),
-      data.length,
+      new Uint8Array(batch.buffer),
+      batch.length,
     );
     const output = bytes.buffer as ArrayBuffer;
     const reply: WorkerReply = {
-      seq: data.seq,
-      buffer: data.buffer,
+      seq: batch.seq,
+      buffer: batch.buffer,
       output,
       outputLength: bytes.length,
       counts: [
@@ -81,10 +90,10 @@ scope.onmessage = (event: MessageEvent<WorkerInit | WorkerBatch>) => {
         counts.unprintable,
       ],
     };
-    scope.postMessage(reply, [data.buffer, output]);
+    scope.postMessage(reply, [batch.buffer, output]);
   } catch (error) {
     const reply: WorkerReply = {
-      seq: data.seq,
+      seq,
       error: error instanceof Error ? error.message : String(error),
     };
     scope.postMessage(reply);

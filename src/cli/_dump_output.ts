@@ -57,9 +57,21 @@ export class OutputBuffer {
     while (p < end) p += this.#target.writeSync(buf.subarray(p, end));
   }
 
-  /** Makes room for `n` bytes (`n` at most the buffer's size). */
+  /**
+   * Makes room for `n` bytes: writes the buffer out when they do not fit,
+   * and grows it when `n` is more than its size (so a caller that writes in
+   * place never writes past its end: a typed array drops such bytes
+   * silently).
+   */
   #room(n: number): void {
-    if (this.#pos + n > this.#size) this.flush();
+    if (this.#pos + n > this.#size) {
+      this.flush();
+      if (n > this.#size) {
+        this.#size = n;
+        this.#buf = new Uint8Array(n + 4);
+        this.#view = new DataView(this.#buf.buffer);
+      }
+    }
   }
 
   /** Adds a string, as UTF-8 (ASCII, the usual case, is copied directly). */
@@ -102,9 +114,11 @@ export class OutputBuffer {
   }
 
   /**
-   * Makes room for `n` bytes (at most the buffer's size) and returns the
-   * buffer itself, for a caller that writes bytes in place: from
+   * Makes room for `n` bytes and returns the buffer itself, for a caller
+   * that writes bytes in place: from
    * {@linkcode OutputBuffer.prototype.position}, then sets it past them.
+   * The buffer grows when `n` is more than its size, so the array returned
+   * may be a new one: use it, not one returned before.
    */
   reserve(n: number): Uint8Array {
     this.#room(n);
@@ -116,8 +130,19 @@ export class OutputBuffer {
     return this.#pos;
   }
 
-  /** Moves past bytes written in place (after {@linkcode reserve}). */
+  /**
+   * Moves past bytes written in place (after {@linkcode reserve}).
+   *
+   * @throws {RangeError} Past the end of the buffer: bytes were written
+   * where there was no room for them (more than `reserve` asked), and are
+   * lost.
+   */
   set position(pos: number) {
+    if (pos > this.#size) {
+      throw new RangeError(
+        `Cannot move past the output buffer's end: position ${pos}, size ${this.#size}`,
+      );
+    }
     this.#pos = pos;
   }
 
@@ -167,12 +192,12 @@ export class OutputBuffer {
    */
   escaped(src: Uint8Array, offset: number, length: number): void {
     const chunk = this.#size >> 2; // the most a chunk can grow is 4 times
-    const view = this.#view;
     let i = offset;
     const end = offset + length;
     while (i < end) {
       const stop = Math.min(end, i + chunk);
       this.#room(4 * (stop - i));
+      const view = this.#view;
       let p = this.#pos;
       // One 32-bit store per byte, whatever its width: measured twice as
       // fast as storing its 1, 2 or 4 bytes one by one.
@@ -188,12 +213,12 @@ export class OutputBuffer {
   /** Adds `src[offset, offset + length)` as lowercase hex. */
   hex(src: Uint8Array, offset: number, length: number): void {
     const chunk = this.#size >> 1;
-    const view = this.#view;
     let i = offset;
     const end = offset + length;
     while (i < end) {
       const stop = Math.min(end, i + chunk);
       this.#room(2 * (stop - i));
+      const view = this.#view;
       let p = this.#pos;
       for (; i < stop; i++, p += 2) view.setUint16(p, HEX_WORD[src[i]!]!, true);
       this.#pos = p;
@@ -205,12 +230,12 @@ export class OutputBuffer {
     // Whole 3-byte groups chunk by chunk, then the tail with padding.
     const groupsPerChunk = Math.floor(this.#size / 4);
     const digits = BASE64_DIGITS;
-    const buf = this.#buf;
     let i = offset;
     const whole = offset + length - (length % 3);
     while (i < whole) {
       const stop = Math.min(whole, i + 3 * groupsPerChunk);
       this.#room(((stop - i) / 3) * 4);
+      const buf = this.#buf;
       let p = this.#pos;
       for (; i < stop; i += 3) {
         const v = (src[i]! << 16) | (src[i + 1]! << 8) | src[i + 2]!;
@@ -224,6 +249,7 @@ export class OutputBuffer {
     const rest = offset + length - whole;
     if (rest === 0) return;
     this.#room(4);
+    const buf = this.#buf;
     const v = (src[whole]! << 16) | (rest === 2 ? src[whole + 1]! << 8 : 0);
     const p = this.#pos;
     buf[p] = digits[v >>> 18]!;

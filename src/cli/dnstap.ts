@@ -8,15 +8,15 @@
  */
 import type { ListenTarget } from "../frame_receiver.ts";
 import { integerOption, parseCommandArgs } from "./_args.ts";
-import { CliError, usageError } from "./_cli_error.ts";
+import { usageError } from "./_cli_error.ts";
 import {
-  describeFsError,
   INPUT_OPTIONS,
   INPUT_OPTIONS_HELP,
   inputOptions,
   openInput,
 } from "./_file_input.ts";
 import { isBrokenPipe, OutputBuffer } from "./_dump_output.ts";
+import { openOutputFile, stdinIdentity } from "./_open_output.ts";
 import { writeAll } from "./_write_all.ts";
 import {
   type DnstapFilterSpec,
@@ -488,23 +488,12 @@ function openOutput(
   if (path === null || path === "-") {
     return { out: new OutputBuffer(Deno.stdout), close: () => {} };
   }
-  const target = fileIdentity(path);
-  if (target !== null && inputs.some((i) => fileIdentity(i) === target)) {
-    throw new CliError(
-      `${path}: -w names an input file; writing it would destroy what is read`,
-    );
-  }
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(
-      path,
-      config.append
-        ? { write: true, create: true, append: true }
-        : { write: true, create: true, truncate: true },
-    );
-  } catch (error) {
-    throw new CliError(`${path}: ${describeFsError(error)}`);
-  }
+  const file = openOutputFile(path, {
+    inputs: inputs.map(fileIdentity),
+    name: "-w",
+    isInput: "-w names an input file; writing it would destroy what is read",
+    append: config.append,
+  });
   const out = new OutputBuffer(file);
   return {
     out,
@@ -518,12 +507,12 @@ function openOutput(
   };
 }
 
-/** `dev:ino` of an existing file, or `null` (stdin, or no such file). */
+/** `dev:ino` of an existing file (or stdin's), or `null` (no such file, not a file). */
 function fileIdentity(path: string): string | null {
-  if (path === "-") return null;
+  if (path === "-") return stdinIdentity();
   try {
     const info = Deno.statSync(path);
-    return `${info.dev}:${info.ino}`;
+    return info.isFile ? `${info.dev}:${info.ino}` : null;
   } catch {
     return null;
   }

@@ -10,7 +10,6 @@ import { FrameReader } from "../frame_reader.ts";
 import { parseCommandArgs } from "./_args.ts";
 import { CliError, usageError } from "./_cli_error.ts";
 import {
-  describeFsError,
   describeReadError,
   type Input,
   INPUT_OPTIONS,
@@ -19,6 +18,7 @@ import {
   openInput,
 } from "./_file_input.ts";
 import { isBrokenPipe, OutputBuffer, stdoutIsStderr } from "./_dump_output.ts";
+import { openOutputFile, stdinIdentity } from "./_open_output.ts";
 import { writeAll } from "./_write_all.ts";
 
 const HELP = `\
@@ -127,7 +127,10 @@ export async function dump(args: string[]): Promise<number> {
       ? null
       : toStdout
       ? { buffer: out, close: () => {} }
-      : openCopy(outPath, input);
+      : openCopy(
+        outPath,
+        input.identity ?? (path === "-" ? stdinIdentity() : null),
+      );
     try {
       return await run(reader, input, {
         out,
@@ -158,31 +161,19 @@ function integerLimit(value: string): number {
   return n;
 }
 
-/** Opens OUT for the copy, refusing the input file itself. */
+/**
+ * Opens OUT for the copy, refusing the input file (`identity`, its
+ * `dev:ino`), whatever its name.
+ */
 function openCopy(
   path: string,
-  input: Input,
+  identity: string | null,
 ): { buffer: OutputBuffer; close: () => void } {
-  if (input.identity !== null) {
-    let same = false;
-    try {
-      const info = Deno.statSync(path);
-      same = `${info.dev}:${info.ino}` === input.identity;
-    } catch {
-      // OUT does not exist yet: it cannot be the input.
-    }
-    if (same) {
-      throw new CliError(
-        `${path}: OUT is the input file; writing it would destroy what is read`,
-      );
-    }
-  }
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(path, { write: true, create: true, truncate: true });
-  } catch (error) {
-    throw new CliError(`${path}: ${describeFsError(error)}`);
-  }
+  const file = openOutputFile(path, {
+    inputs: [identity],
+    name: "OUT",
+    isInput: "OUT is the input file; writing it would destroy what is read",
+  });
   const buffer = new OutputBuffer(file);
   return {
     buffer,
