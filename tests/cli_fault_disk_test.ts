@@ -171,8 +171,12 @@ async function fillUp(
   assert.equal(Number(last[2]) - Number(last[1]), kept);
   // The writers lost what the disk did not take (their writes failed,
   // close() threw their queue away, or the frames were in the socket
-  // buffers, which they cannot see: no FINISH came for those).
-  assert.ok(kept < feed.written, `${kept} of ${feed.written} frames kept`);
+  // buffers, which they cannot see: no FINISH came for those). Compared
+  // with what they meant to send: their `stats.frames` counts whole batches
+  // written, so a batch the failure cut reached the capture uncounted (seen
+  // once: 4,240 kept of 2,148 counted).
+  assert.ok(kept < 2 * frames, `${kept} of ${2 * frames} frames kept`);
+  assert.ok(feed.written <= 2 * frames);
   // Each closed line gives the file's frames and bytes.
   for (const f of files) {
     const closed = capture.matching(
