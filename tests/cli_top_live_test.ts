@@ -324,6 +324,48 @@ Deno.test("fstrm top -u --limit N stops by itself after exactly N messages", asy
   });
 });
 
+for (const engine of ["wasm", "ts"]) {
+  Deno.test(`fstrm top -u --limit past a batch counts exactly the first N messages, as top -r (${engine})`, async () => {
+    // Over 4096 messages: the scan's key lists are on for the first batches,
+    // off for the last ones before the limit, which may be cut.
+    const payloads = (await Promise.all(CAPTURES.map(payloadsOf))).flat();
+    const many: Uint8Array[] = [];
+    while (many.length < 9000) many.push(...payloads);
+    const limit = 7001;
+    await withTempDir(async (dir) => {
+      const path = `${dir}/dnstap.sock`;
+      const live = new LiveCommand([
+        "top",
+        "-u",
+        path,
+        "--json",
+        "--engine",
+        engine,
+        "--limit",
+        String(limit),
+      ]);
+      try {
+        await live.line(/listening on unix socket /);
+        await sendAll({ transport: "unix", path }, many).catch(() => {});
+      } catch (error) {
+        await live.kill();
+        throw error;
+      }
+      const run = await live.end();
+      assert.equal(run.code, 0, run.stderr);
+      const got = reportOf(run.stdout);
+      assert.equal(got.messages, limit);
+      assert.equal(got.live.stopped, "limit");
+      assert.deepEqual(
+        comparable(got),
+        comparable(
+          await fileReport(dir, many.slice(0, limit), ["--engine", engine]),
+        ),
+      );
+    });
+  });
+}
+
 Deno.test("fstrm top -u --duration stops by itself", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/dnstap.sock`;

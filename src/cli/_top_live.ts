@@ -1,6 +1,7 @@
 // Private: `fstrm top -u SOCKET` and `-l HOST:PORT`: a FrameReceiver whose
-// runs of frames go through the columnar dnstap scan (DnstapRunScanner)
-// into top's counters, with no object per message; every --interval a
+// runs of frames go through the one-pass scan of `top -r` (columns and key
+// lists, _top_live_scan.ts) into top's counters, with no object per
+// message; every --interval a
 // report (the same as `top -r`'s, plus a live part: time, rates,
 // connections, drops): redrawn in place on a terminal, appended otherwise;
 // with --json one object at the end, or one line every --interval when that
@@ -18,8 +19,9 @@ import {
   type ListenTarget,
   type ReceiverStats,
 } from "../frame_receiver.ts";
-import { DnstapRunScanner } from "../_dnstap_run_scanner.ts";
-import type { DnstapColumns } from "../_dnstap_scan_layout.ts";
+import type { DnstapKeys, KeyOptions } from "../_dnstap_keys.ts";
+import { type DnstapColumns, SCAN_CAPACITY } from "../_dnstap_scan_layout.ts";
+import { LiveWindowScanner } from "./_top_live_scan.ts";
 import { integerOption, type OptionsConfig } from "./_args.ts";
 import { CliError, usageError } from "./_cli_error.ts";
 import { isBrokenPipe } from "./_dump_output.ts";
@@ -179,8 +181,19 @@ export function liveOptions(
 
 /** What the live loop counts into (top's counters). */
 export interface LiveCounter {
-  /** Counts rows 0 .. count-1 of a batch. */
-  add(cols: DnstapColumns, count: number, window: Uint8Array): void;
+  /** How the key lists of `addBatch` are made. */
+  readonly keyOptions: KeyOptions;
+  /**
+   * Counts rows 0 .. count-1 of a batch, given the key lists the scan
+   * added its keys to (with `keyOptions`), or `null`: the counter makes
+   * them.
+   */
+  addBatch(
+    cols: DnstapColumns,
+    count: number,
+    window: Uint8Array,
+    keys: DnstapKeys | null,
+  ): void;
   /** Folds what is pending in (before each report; counting goes on). */
   finish(): void;
 }
@@ -343,12 +356,16 @@ export async function runTopLive<R extends object>(
   const limit = options.limit;
   let failed = false;
 
-  const scanner = new DnstapRunScanner<ConnectionInfo>(
-    (cols, count, window) => {
+  // The scan makes the key lists (one engine call a batch) but for the
+  // last batches before --limit: those rows may be counted in part, so
+  // the counter lists their keys itself.
+  const scanner = new LiveWindowScanner<ConnectionInfo>(
+    (cols, count, window, keys) => {
       if (counted >= limit) return;
       const take = Math.min(count, limit - counted);
       try {
-        counter.add(cols, take, window);
+        counter.addBatch(cols, take, window, take === count ? keys : null);
+        if (limit - counted - take < SCAN_CAPACITY) scanner.keyOptions = null;
       } catch (error) {
         // A bug, not the input's fault: say it and stop (exit 1).
         failed = true;
@@ -359,7 +376,10 @@ export async function runTopLive<R extends object>(
       counted += take;
       if (counted >= limit) void stop("limit");
     },
-    { engine: run.engine },
+    {
+      engine: run.engine,
+      keyOptions: limit < SCAN_CAPACITY ? null : counter.keyOptions,
+    },
   );
 
   // Called before the receiver listens (a signal then), it only marks the

@@ -1,0 +1,236 @@
+// LiveWindowScanner (src/cli/_top_live_scan.ts), the live scan of `fstrm top
+// -u`: for runs of the four captures' frames, mutated and cut among them,
+// cut into runs at random, it gives DnstapRunScanner's rows (both engines,
+// windows small enough that runs go in pieces and grow for long frames), and
+// its key lists (the WebAssembly engine's keys() or keysTs) count the same
+// keys as keysTs over DnstapRunScanner's columns; runs that do not hold their
+// frames whole are refused.
+import assert from "node:assert/strict";
+import { encodeDataFrame } from "../mod.ts";
+import {
+  type DnstapColumns,
+  DnstapRunScanner,
+  HAS_QUESTION,
+  SCAN_OK,
+} from "../src/dnstap_scan.ts";
+import { DnstapKeys, type KeyOptions, keysTs } from "../src/_dnstap_keys.ts";
+import { LiveWindowScanner } from "../src/cli/_top_live_scan.ts";
+import { decodeFrames } from "../src/frame_decoder.ts";
+import { encodeDnstap } from "../src/dnstap.ts";
+import { rowOf } from "./_dnstap_scan.ts";
+import { rng } from "./_support.ts";
+
+const DIR = new URL("./data/dnstap/", import.meta.url);
+const CAPTURES = ["knot", "bind", "unbound", "dnsdist"] as const;
+const ENGINES = ["ts", "wasm"] as const;
+const KEYS: KeyOptions = { depth: 2, fold: true };
+
+function hex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** Row `i` with its window offsets replaced by the bytes they point at. */
+function canonicalRow(
+  c: DnstapColumns,
+  i: number,
+  window: Uint8Array,
+): string {
+  const row = rowOf(c, i);
+  for (
+    const [offset, length] of [
+      ["identityOffset", c.identityLength[i]!],
+      ["queryMessageOffset", c.queryMessageLength[i]!],
+      ["responseMessageOffset", c.responseMessageLength[i]!],
+    ] as const
+  ) {
+    const at = c[offset][i]!;
+    row[offset] = hex(window.subarray(at, at + length));
+  }
+  if ((c.present[i]! & HAS_QUESTION) !== 0) {
+    const at = c.qnameOffset[i]!;
+    row.qnameOffset = hex(window.subarray(at, at + c.qnameLength[i]!));
+  }
+  return JSON.stringify(row);
+}
+
+/** Adds the keys of `keys` (list, hex, count) to `into`, and clears it. */
+function takeKeys(keys: DnstapKeys, into: Map<string, number>): void {
+  for (let k = 0; k < 3; k++) {
+    const list = keys.lists[k]!;
+    for (let e = 0; e < keys.counts[k]! * 4; e += 4) {
+      const at = list.entries[e]!;
+      const key = `${k}:${
+        hex(list.arena.subarray(at, at + list.entries[e + 1]!))
+      }`;
+      into.set(key, (into.get(key) ?? 0) + list.entries[e + 2]!);
+    }
+  }
+  keys.clear();
+}
+
+/** The captures' payloads, with two that are no dnstap. */
+async function pool(): Promise<Uint8Array[]> {
+  const all: Uint8Array[] = [];
+  for (const name of CAPTURES) {
+    const bytes = await Deno.readFile(new URL(`${name}.fstrm`, DIR));
+    for (const f of decodeFrames(bytes)) {
+      if (f.kind === "data") all.push(f.data);
+    }
+  }
+  all.push(new Uint8Array([0xff, 0xff]));
+  all.push(encodeDnstap({
+    type: "MESSAGE",
+    message: { type: "CLIENT_QUERY", queryMessage: new Uint8Array(5) },
+  }));
+  return all;
+}
+
+Deno.test("LiveWindowScanner gives DnstapRunScanner's rows and keysTs's keys however runs are cut (both engines, windows that split runs and grow)", async () => {
+  const next = rng(41);
+  const payloadPool = await pool();
+  let malformed = 0;
+  let grown = 0;
+  for (let round = 0; round < 40; round++) {
+    const payloads: Uint8Array[] = [];
+    const n = 1 + (next() % 400);
+    for (let k = 0; k < n; k++) {
+      const p = payloadPool[next() % payloadPool.length]!.slice();
+      const what = next() % 4;
+      if (what === 0 && p.length > 0) p[next() % p.length] = next() & 0xff;
+      payloads.push(what === 1 ? p.subarray(0, 1 + (next() % p.length)) : p);
+    }
+    const frames = payloads.map((p) => encodeDataFrame(p));
+    // Runs of 1 to 60 frames, each in a window with other bytes around.
+    const runs: [Uint8Array, number, number, number][] = [];
+    for (let k = 0; k < frames.length;) {
+      const m = Math.min(frames.length - k, 1 + (next() % 60));
+      const size = frames.slice(k, k + m).reduce((a, f) => a + f.length, 0);
+      const pad = next() % 8;
+      const window = new Uint8Array(pad + size + 3).fill(0xee);
+      let at = pad;
+      for (const f of frames.slice(k, k + m)) {
+        window.set(f, at);
+        at += f.length;
+      }
+      runs.push([window, pad, at, m]);
+      k += m;
+    }
+    const wantRows: string[] = [];
+    const wantKeys = new Map<string, number>();
+    const lists = new DnstapKeys();
+    const reference = new DnstapRunScanner((c, count, w) => {
+      for (let i = 0; i < count; i++) wantRows.push(canonicalRow(c, i, w));
+      keysTs(c, count, w, KEYS, lists);
+      takeKeys(lists, wantKeys);
+    }, { engine: "ts" });
+    for (const [w, s, e, m] of runs) reference.onRun(w, s, e, m);
+    assert.ok(wantKeys.size > 0);
+    malformed += wantRows.filter((r) => !r.includes(`"status":${SCAN_OK},`))
+      .length;
+    for (const engine of ENGINES) {
+      for (const windowSize of [64 + (next() % 2000), 1 << 18]) {
+        const rows: string[] = [];
+        const keys = new Map<string, number>();
+        const scanner = new LiveWindowScanner((c, count, w, k) => {
+          for (let i = 0; i < count; i++) rows.push(canonicalRow(c, i, w));
+          assert.notEqual(k, null);
+          takeKeys(k!, keys);
+        }, { engine, keyOptions: KEYS, windowSize });
+        assert.equal(scanner.engine, engine);
+        for (const [w, s, e, m] of runs) scanner.onRun(w, s, e, m);
+        const what = `round ${round}, ${engine}, window ${windowSize}`;
+        assert.deepEqual(rows, wantRows, what);
+        assert.deepEqual(
+          [...keys].sort(),
+          [...wantKeys].sort(),
+          what,
+        );
+        assert.equal(scanner.messages, payloads.length, what);
+        if (scanner.windowSize > windowSize) grown++;
+      }
+    }
+  }
+  // The mutations reached the error paths, and long frames grew windows.
+  assert.ok(malformed > 300, `${malformed} malformed rows`);
+  assert.ok(grown > 10, `${grown} windows grown`);
+});
+
+Deno.test("LiveWindowScanner without keyOptions passes no key lists; keyOptions can be turned off between runs", () => {
+  const frame = encodeDataFrame(encodeDnstap({
+    type: "MESSAGE",
+    message: { type: "CLIENT_QUERY", queryPort: 53 },
+  }));
+  for (const engine of ENGINES) {
+    const got: (DnstapKeys | null)[] = [];
+    const scanner = new LiveWindowScanner((_c, _n, _w, k) => {
+      got.push(k);
+      k?.clear();
+    }, { engine, keyOptions: KEYS });
+    scanner.onRun(frame, 0, frame.length, 1);
+    scanner.keyOptions = null;
+    scanner.onRun(frame, 0, frame.length, 1);
+    assert.equal(got.length, 2);
+    assert.ok(got[0] instanceof DnstapKeys);
+    assert.equal(got[1], null);
+    assert.equal(new LiveWindowScanner(() => {}, { engine }).keyOptions, null);
+  }
+});
+
+Deno.test("LiveWindowScanner splits a run of more frames than a batch", () => {
+  const frame = encodeDataFrame(encodeDnstap({
+    type: "MESSAGE",
+    message: { type: "CLIENT_QUERY", queryPort: 53 },
+  }));
+  const count = 9000;
+  const run = new Uint8Array(frame.length * count);
+  for (let k = 0; k < count; k++) run.set(frame, k * frame.length);
+  for (const engine of ENGINES) {
+    const sizes: number[] = [];
+    let ports = 0;
+    const scanner = new LiveWindowScanner((c, n) => {
+      sizes.push(n);
+      for (let i = 0; i < n; i++) ports += c.queryPort[i]!;
+    }, { engine, windowSize: run.length });
+    scanner.onRun(run, 0, run.length, count);
+    assert.deepEqual(sizes, [4096, 4096, 808]);
+    assert.equal(ports, 53 * count);
+    assert.equal(scanner.batches, 3);
+  }
+});
+
+Deno.test("LiveWindowScanner refuses a run that does not hold its frames whole", () => {
+  const frame = encodeDataFrame(encodeDnstap({
+    type: "MESSAGE",
+    message: { type: "CLIENT_QUERY", queryPort: 53 },
+  }));
+  const run = new Uint8Array(3 * frame.length);
+  for (let k = 0; k < 3; k++) run.set(frame, k * frame.length);
+  const one = frame.length;
+  const control = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 5]);
+  for (const engine of ENGINES) {
+    for (const windowSize of [16, 1 << 18]) {
+      const scanner = new LiveWindowScanner(() => {}, { engine, windowSize });
+      const cases: [string, Uint8Array, number, number, number][] = [
+        ["4 frames said, 3 there", run, 0, run.length, 4],
+        ["2 frames said, 3 there", run, 0, run.length, 2],
+        ["the end inside a frame", run, 0, run.length - 1, 3],
+        ["the end inside a length", run, 0, one + 2, 2],
+        ["past the window", run, 0, run.length + 1, 3],
+        ["0 frames said", run, 0, one, 0],
+        ["a control frame", control, 0, control.length, 1],
+      ];
+      for (const [what, window, start, end, frames] of cases) {
+        assert.throws(
+          () => scanner.onRun(window, start, end, frames),
+          RangeError,
+          `${what} (${engine}, window ${windowSize})`,
+        );
+      }
+      scanner.onRun(run, one, one, 0);
+    }
+  }
+  assert.throws(
+    () => new LiveWindowScanner(() => {}, { engine: "x" as "ts" }),
+    TypeError,
+  );
+});
