@@ -539,6 +539,14 @@ export function readTypeBitmap(
 }
 
 /**
+ * How many raw-byte marks {@linkcode goUtf8} has made in this thread: a
+ * writer that reads it before and after formatting a record knows, without
+ * scanning the text, whether the text may hold marks to write as raw bytes
+ * (the Go tool's YAML does).
+ */
+export let rawByteMarks = 0;
+
+/**
  * Bytes that Go holds in a string (miekg/dns prints NULL rdata and EDE text
  * unescaped) as text: valid UTF-8 sequences as their characters, and each
  * byte of an invalid one, 0x80 to 0xFF, as the lone surrogate U+DC00 + byte
@@ -576,6 +584,7 @@ export function goUtf8(msg: Uint8Array, from: number, to: number): string {
       !ok || cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)
     ) {
       s += String.fromCharCode(0xdc00 + b);
+      rawByteMarks++;
       i++;
       continue;
     }

@@ -1,7 +1,7 @@
 // NULL rdata and other raw bytes miekg/dns prints unescaped: the JSON output
 // equals the Go tool's (valid UTF-8 kept, each invalid byte U+FFFD); YAML
-// equals it when the bytes are valid UTF-8 (Go writes invalid ones raw, which
-// a string cannot hold: docs/dnstap.md says so).
+// equals it when the bytes are valid UTF-8 (Go writes invalid ones raw: the
+// string holds them as U+DC00 + byte; tests/cli_dnstap_raw_bytes_test.ts).
 import assert from "node:assert/strict";
 import {
   decodeDnstap,

@@ -4,6 +4,7 @@
 // Nothing here stops on a bad frame: a payload that is no dnstap message is
 // counted and skipped, a record the format cannot print is counted.
 import { decodeDnstap } from "../_dnstap_decode.ts";
+import { rawByteMarks } from "../_dns_rdata_format.ts";
 import { type Dnstap, formatDnstapQuiet } from "../dnstap.ts";
 import { QUIET_LINE_MAX, quietLineInto } from "../_dnstap_quiet_fast.ts";
 import {
@@ -211,6 +212,7 @@ export class RecordSink {
       return;
     }
     let text: string | null;
+    const marks = rawByteMarks;
     try {
       text = format(record);
     } catch {
@@ -221,7 +223,10 @@ export class RecordSink {
       counts.unprintable++;
       return;
     }
-    this.#out.text(text);
+    // Raw bytes (NULL rdata, EDE text that is not UTF-8) as the Go tool
+    // writes them; checked by a count, not a scan of every text.
+    if (rawByteMarks !== marks) this.#out.goText(text);
+    else this.#out.text(text);
     counts.output++;
   }
 

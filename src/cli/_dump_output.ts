@@ -9,6 +9,9 @@ import {
 } from "./_dump_format.ts";
 import { writeU32 } from "../_wire.ts";
 
+/** A raw byte held in text (goUtf8's lone surrogates U+DC80 to U+DCFF). */
+const RAW_BYTE_MARK = /[\udc80-\udcff]/gu;
+
 /** Where an {@linkcode OutputBuffer} writes: stdout, stderr, a file. */
 export interface SyncWriter {
   /** Writes some of `p`; returns how many bytes were written. */
@@ -72,6 +75,21 @@ export class OutputBuffer {
         this.#view = new DataView(this.#buf.buffer);
       }
     }
+  }
+
+  /**
+   * Adds a string as the Go tool writes its text: UTF-8, except each lone
+   * surrogate U+DC80 to U+DCFF (a byte that was not UTF-8, held so by
+   * `goUtf8`), which is written as that raw byte.
+   */
+  goText(text: string): void {
+    let last = 0;
+    for (const m of text.matchAll(RAW_BYTE_MARK)) {
+      this.text(text.slice(last, m.index));
+      this.byte(text.charCodeAt(m.index) & 0xff);
+      last = m.index + 1;
+    }
+    this.text(text.slice(last));
   }
 
   /** Adds a string, as UTF-8 (ASCII, the usual case, is copied directly). */
