@@ -7,11 +7,9 @@ import type { RunCallback } from "./callbacks.ts";
 import type { Engine, EngineOption } from "./engine.ts";
 import {
   type DnstapScanner,
-  TsDnstapScanner,
-  WasmDnstapScanner,
+  makeDnstapScanner,
 } from "./_dnstap_scan_engine.ts";
 import { type DnstapColumns, SCAN_CAPACITY } from "./_dnstap_scan_layout.ts";
-import { wasmAvailable } from "./_wasm_engine.ts";
 
 /**
  * Called by {@linkcode DnstapRunScanner} once per batch of up to
@@ -53,37 +51,6 @@ export interface DnstapRunScannerOptions {
    * @default {"auto"}
    */
   engine?: EngineOption;
-}
-
-/**
- * Makes a scanner of the columnar dnstap scan (`"auto"`: WebAssembly where
- * it loads).
- *
- * @throws {Error} If `engine` is `"wasm"` and WebAssembly cannot load it.
- * @throws {TypeError} For an unknown engine.
- */
-function makeScanner(engine: EngineOption): DnstapScanner {
-  switch (engine) {
-    case "ts":
-      return new TsDnstapScanner();
-    case "wasm":
-      return new WasmDnstapScanner();
-    case "auto":
-      if (wasmAvailable()) {
-        try {
-          return new WasmDnstapScanner();
-        } catch {
-          // Falls back below.
-        }
-      }
-      return new TsDnstapScanner();
-    default:
-      throw new TypeError(
-        `Cannot scan dnstap: engine must be "auto", "wasm" or "ts", got ${
-          String(engine)
-        }`,
-      );
-  }
 }
 
 /**
@@ -181,7 +148,7 @@ export class DnstapRunScanner<C = void> {
       );
     }
     this.#callback = callback;
-    this.#scanner = makeScanner(options.engine ?? "auto");
+    this.#scanner = makeDnstapScanner(options.engine ?? "auto");
   }
 
   /**

@@ -23,6 +23,8 @@ import {
   instantiate,
   type ModuleExports,
 } from "./_wasm_loader.ts";
+import type { EngineOption } from "./engine.ts";
+import { wasmAvailable } from "./_wasm_engine.ts";
 
 /** What wasm/dnstap_scan.ts exports. */
 interface DnstapScanExports extends ModuleExports {
@@ -226,5 +228,37 @@ export class WasmDnstapScanner implements DnstapScanner {
     dataSpan(input, table, count, SCAN_CAPACITY);
     this.#table.set(table.subarray(0, count * 3));
     x.scan(count, 0);
+  }
+}
+
+/**
+ * Makes a scanner of the columnar dnstap scan.
+ *
+ * @param engine Which: `"auto"` takes WebAssembly where it loads.
+ * @returns The scanner.
+ * @throws {Error} If `engine` is `"wasm"` and WebAssembly cannot load it.
+ * @throws {TypeError} For an unknown engine.
+ */
+export function makeDnstapScanner(engine: EngineOption): DnstapScanner {
+  switch (engine) {
+    case "ts":
+      return new TsDnstapScanner();
+    case "wasm":
+      return new WasmDnstapScanner();
+    case "auto":
+      if (wasmAvailable()) {
+        try {
+          return new WasmDnstapScanner();
+        } catch {
+          // Falls back below.
+        }
+      }
+      return new TsDnstapScanner();
+    default:
+      throw new TypeError(
+        `Cannot scan dnstap: engine must be "auto", "wasm" or "ts", got ${
+          String(engine)
+        }`,
+      );
   }
 }

@@ -51,8 +51,7 @@ import type {
 import type { Engine, EngineOption } from "./engine.ts";
 import {
   type DnstapScanner,
-  TsDnstapScanner,
-  WasmDnstapScanner,
+  makeDnstapScanner,
 } from "./_dnstap_scan_engine.ts";
 import {
   type DnstapColumns,
@@ -61,7 +60,6 @@ import {
   SCAN_CAPACITY,
 } from "./_dnstap_scan_layout.ts";
 import { readName, WireCursor } from "./_dns_wire.ts";
-import { wasmAvailable } from "./_wasm_engine.ts";
 import { formatDnstapAddress } from "./_dnstap_text.ts";
 import { DnstapScanReader } from "./_dnstap_scan_reader.ts";
 import { DEFAULT_MAX_FRAME_LENGTH } from "./constants.ts";
@@ -139,38 +137,6 @@ export interface DnstapScanSummary extends FrameReaderSummary {
   readonly batches: number;
   /** The engine of the dnstap scan. */
   readonly scanEngine: Engine;
-}
-
-/**
- * Makes a scanner of the columnar dnstap scan.
- *
- * @param engine Which: `"auto"` takes WebAssembly where it loads.
- * @returns The scanner.
- * @throws {Error} If `engine` is `"wasm"` and WebAssembly cannot load it.
- * @throws {TypeError} For an unknown engine.
- */
-function makeDnstapScanner(engine: EngineOption): DnstapScanner {
-  switch (engine) {
-    case "ts":
-      return new TsDnstapScanner();
-    case "wasm":
-      return new WasmDnstapScanner();
-    case "auto":
-      if (wasmAvailable()) {
-        try {
-          return new WasmDnstapScanner();
-        } catch {
-          // Falls back below.
-        }
-      }
-      return new TsDnstapScanner();
-    default:
-      throw new TypeError(
-        `Cannot scan dnstap: engine must be "auto", "wasm" or "ts", got ${
-          String(engine)
-        }`,
-      );
-  }
 }
 
 /**
