@@ -49,10 +49,7 @@ import type {
   FrameSource,
 } from "./_reader_types.ts";
 import type { Engine, EngineOption } from "./engine.ts";
-import {
-  type DnstapScanner,
-  makeDnstapScanner,
-} from "./_dnstap_scan_engine.ts";
+import { makeDnstapScanner } from "./_dnstap_scan_engine.ts";
 import {
   type DnstapColumns,
   HAS_DNS_RESPONSE,
