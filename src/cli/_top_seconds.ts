@@ -141,28 +141,69 @@ export class SecondsTable {
     const last = this.last;
     const span = last - first + 1;
     const zeros = span <= 4 * d + seriesMax ? span - d : 0;
-    const kept = this.#kept(span);
-    let min = Infinity;
+    const tags = this.#tags!;
+    const counts = this.#counts!;
+    const capacity = this.capacity;
+    // The slots that may be taken: those of the span (from first's slot,
+    // wrapping), or all of them.
+    const ranges = span >= capacity ? [0, capacity] : wrap(
+      first % capacity,
+      span,
+      capacity,
+    );
+    // One pass: min, max, and the histogram of every count.
+    const displaced = this.#displaced;
+    const h = displaced?.slice() ?? new Float64Array(BUCKETS);
+    let min = this.#displacedMin;
     let max = this.#displacedMax;
-    for (const v of kept) {
-      if (v < min) min = v;
-      if (v > max) max = v;
+    for (let r = 0; r < ranges.length; r += 2) {
+      for (let slot = ranges[r]!, end = ranges[r + 1]!; slot < end; slot++) {
+        if (tags[slot] === 0) continue;
+        const v = counts[slot]!;
+        if (v < min) min = v;
+        if (v > max) max = v;
+        h[latencyBucket(v)]!++;
+      }
     }
-    if (this.#displacedMin < min) min = this.#displacedMin;
     if (zeros > 0) min = 0;
     let series: number[] | null = null;
     if (span <= seriesMax) {
       // Nothing displaced (span < capacity): every second is in its slot.
       series = new Array<number>(span).fill(0);
-      const tags = this.#tags!;
-      const counts = this.#counts!;
       for (let s = first; s <= last; s++) {
-        const slot = s % this.capacity;
+        const slot = s % capacity;
         if (tags[slot] === s + 1) series[s - first] = counts[slot]!;
       }
     }
+    // The lower median of the counts and the zeros.
     const m = Math.floor((zeros + d - 1) / 2);
-    const median = m < zeros ? 0 : this.#nth(kept, m - zeros, min);
+    let median = 0;
+    if (m >= zeros) {
+      const k = m - zeros;
+      let b = 0;
+      let before = 0;
+      while (before + h[b]! <= k) before += h[b++]!;
+      if (b < EXACT_BELOW) median = b;
+      else if (displaced !== null && displaced[b]! > 0) {
+        median = Math.max(latencyBucketLow(b), min);
+      } else {
+        // Only kept counts in its bucket: the exact one among them.
+        const inBucket: number[] = [];
+        for (let r = 0; r < ranges.length; r += 2) {
+          for (
+            let slot = ranges[r]!, end = ranges[r + 1]!;
+            slot < end;
+            slot++
+          ) {
+            if (tags[slot] === 0) continue;
+            const v = counts[slot]!;
+            if (latencyBucket(v) === b) inBucket.push(v);
+          }
+        }
+        inBucket.sort((x, y) => x - y);
+        median = inBucket[k - before]!;
+      }
+    }
     return {
       first,
       last,
@@ -173,51 +214,6 @@ export class SecondsTable {
       series,
       dropped: this.dropped,
     };
-  }
-
-  /** The counts of the seconds in the ring. */
-  #kept(span: number): Float64Array {
-    const tags = this.#tags!;
-    const counts = this.#counts!;
-    const out = new Float64Array(this.distinct - this.#displacedCount);
-    let n = 0;
-    if (span <= this.capacity) {
-      for (let s = this.first; s <= this.last; s++) {
-        const slot = s % this.capacity;
-        if (tags[slot] === s + 1) out[n++] = counts[slot]!;
-      }
-    } else {
-      for (let slot = 0; slot < tags.length; slot++) {
-        if (tags[slot] !== 0) out[n++] = counts[slot]!;
-      }
-    }
-    return out;
-  }
-
-  /**
-   * The `k`-th smallest (from 0) of the kept and displaced counts: found
-   * by bucket, then exactly among the kept counts of that bucket, unless
-   * a displaced count shares it (then the bucket's lower bound, or `min`).
-   */
-  #nth(kept: Float64Array, k: number, min: number): number {
-    const displaced = this.#displaced;
-    const h = displaced?.slice() ?? new Float64Array(BUCKETS);
-    for (const v of kept) h[latencyBucket(v)]!++;
-    let before = 0;
-    for (let b = 0; b < BUCKETS; b++) {
-      const here = h[b]!;
-      if (before + here <= k) {
-        before += here;
-        continue;
-      }
-      if (b < EXACT_BELOW) return b;
-      if (displaced !== null && displaced[b]! > 0) {
-        return Math.max(latencyBucketLow(b), min);
-      }
-      const inBucket = kept.filter((v) => latencyBucket(v) === b).sort();
-      return inBucket[k - before]!;
-    }
-    return this.#displacedMax;
   }
 
   /**
@@ -288,4 +284,11 @@ export class SecondsTable {
     if (state[1]! < this.first) this.first = state[1]!;
     if (state[2]! > this.last) this.last = state[2]!;
   }
+}
+
+/** `[from, to)` slot ranges of `n` slots from `start`, wrapping at `size`. */
+function wrap(start: number, n: number, size: number): number[] {
+  return start + n <= size
+    ? [start, start + n]
+    : [start, size, 0, start + n - size];
 }
