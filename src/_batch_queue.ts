@@ -370,6 +370,28 @@ export class BatchQueue {
     this.#admitWaiters();
   }
 
+  /**
+   * The head batch's write failed after `written` of its bytes reached the
+   * socket: its whole frames among them are counted as written (`frames`,
+   * `bytes`), and, as the batch stays at the head to be written again whole
+   * on the next connection, as put back (`resent`).
+   */
+  cut(batch: Batch, written: number): void {
+    const view = batch.view;
+    let frames = 0;
+    let payload = 0;
+    for (let at = 0; at + 4 <= written;) {
+      const length = view.getUint32(at);
+      if (at + 4 + length > written) break;
+      frames++;
+      payload += length;
+      at += 4 + length;
+    }
+    this.frames += frames;
+    this.bytes += payload;
+    this.resent += frames;
+  }
+
   /** Moves waiting writes into the queue while there is room. */
   #admitWaiters(): void {
     const waiters = this.#waiters;

@@ -54,9 +54,25 @@ export class WriterConnection {
     return this.#started.promise;
   }
 
-  /** Writes encoded data frames (the caller checks `session.canSendData`). */
-  write(bytes: Uint8Array): Promise<void> {
-    return writeAll(this.#conn, bytes);
+  /**
+   * Writes encoded data frames (the caller checks `session.canSendData`).
+   * Never rejects: resolves with the bytes the socket took, and the error
+   * that stopped it short (null when all were written).
+   */
+  async write(
+    bytes: Uint8Array,
+  ): Promise<{ written: number; error: unknown }> {
+    let written = 0;
+    try {
+      while (written < bytes.length) {
+        written += await this.#conn.write(
+          written === 0 ? bytes : bytes.subarray(written),
+        );
+      }
+      return { written, error: null };
+    } catch (error) {
+      return { written, error: error ?? new Error("write failed") };
+    }
   }
 
   /**

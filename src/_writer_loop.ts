@@ -39,15 +39,21 @@ export class WriterLoop {
   #aborted = false;
   #failure: Error | null = null;
   #reconnects = 0;
+  #dial: (target: ConnectTarget) => Promise<Deno.Conn>;
 
+  /**
+   * @param dialer How to connect: `dial`, or a test's own connections.
+   */
   constructor(
     target: ConnectTarget,
     settings: WriterSettings,
     queue: BatchQueue,
+    dialer: (target: ConnectTarget) => Promise<Deno.Conn> = dial,
   ) {
     this.#target = target;
     this.#settings = settings;
     this.#queue = queue;
+    this.#dial = dialer;
   }
 
   /** The content type of the last START, or null. */
@@ -149,7 +155,7 @@ export class WriterLoop {
     for (;;) {
       let conn: Deno.Conn;
       try {
-        conn = await dial(this.#target);
+        conn = await this.#dial(this.#target);
       } catch (error) {
         const left = until - performance.now();
         if (
@@ -167,7 +173,7 @@ export class WriterLoop {
 
   /** Dials and runs one handshake; on success, the connection is current. */
   async #connectOnce(): Promise<void> {
-    await this.#handshake(await dial(this.#target));
+    await this.#handshake(await this.#dial(this.#target));
   }
 
   async #handshake(conn: Deno.Conn): Promise<void> {
@@ -282,9 +288,13 @@ export class WriterLoop {
           session.close(session.session.error);
           continue;
         }
-        try {
-          await session.write(batch.bytes.subarray(0, batch.length));
-        } catch (error) {
+        const { written, error } = await session.write(
+          batch.bytes.subarray(0, batch.length),
+        );
+        if (error !== null) {
+          // Cut by the failure: its whole frames written so far count;
+          // the batch is written again, whole, on the next connection.
+          queue.cut(batch, written);
           if (!this.#aborted) session.close(asError(error));
           continue;
         }

@@ -163,19 +163,29 @@ export interface FrameWriterOptions extends WriterSessionOptions {
  * ```
  */
 export interface WriterStats {
-  /** Data frames written to sockets: counted once each, when the socket write carrying them completed. */
+  /**
+   * Data frames written whole to sockets, each time one is: those of every
+   * batch whose socket write completed, and those that a write cut by a
+   * connection failure had passed on whole (counted once the failure is
+   * seen). Written to the socket is not received: a collector that closes
+   * loses what sat unread in the socket buffers, so it may have read fewer.
+   */
   readonly frames: number;
   /** Payload bytes of those data frames (4-byte length words not included). */
   readonly bytes: number;
-  /** Socket writes of data frames (batches): far fewer than frames. */
+  /** Socket writes of data frames (batches) that completed: far fewer than frames. */
   readonly batches: number;
   /** Frames `write()` refused because the queue was full (drop mode only). */
   readonly dropped: number;
   /** Frames thrown away unwritten because the writer was aborted or gave up. */
   readonly discarded: number;
   /**
-   * Frames written again after a reconnection, from the `resendWindow`
-   * (also counted in `frames` and `bytes` each time).
+   * Frames put back to be written again after a reconnection: the batches
+   * of the `resendWindow`, and the whole frames that a write cut by a
+   * failure had passed on (its batch is written again whole). Counted in
+   * `frames` and `bytes` each time they are written, so
+   * `frames - resent + discarded + queued` counts each frame given to the
+   * writer and not dropped once (those still waiting for room aside).
    */
   readonly resent: number;
   /** Successful connections after the first one. */

@@ -98,7 +98,9 @@ export type {
  * (the protocol has no acknowledgement but FINISH at the very end):
  *
  * - a frame of a batch whose write failed part-way may arrive twice: at the
- *   end of the old connection and again at the start of the next;
+ *   end of the old connection and again at the start of the next (counted
+ *   in {@linkcode WriterStats.frames} both times, and in
+ *   {@linkcode WriterStats.resent});
  * - a completed socket write is not a delivery: if the collector dies before
  *   reading them, the frames in flight in the socket buffers are lost. Only a
  *   FINISH in answer to STOP (on `close()`) proves that the collector read

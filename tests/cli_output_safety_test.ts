@@ -3,12 +3,14 @@
 // is that input under another name (a link), whatever permissions the
 // command runs with.
 import assert from "node:assert/strict";
-import { CLI, fstrm } from "./_cli.ts";
+import { CLI, fstrm, fstrmArgs } from "./_cli.ts";
 import { withTempDir } from "./_support.ts";
 import { dnstapFile, PAYLOADS, readBack } from "./_cli_dnstap.ts";
 import { OutputBuffer } from "../src/cli/_dump_output.ts";
 import { RecordSink } from "../src/cli/_dnstap_records.ts";
 import { formatDnstapQuiet } from "../src/dnstap.ts";
+import { openOutputFile, UNKNOWN_STDIN } from "../src/cli/_open_output.ts";
+import { CliError } from "../src/cli/_cli_error.ts";
 
 /** An OutputBuffer of `size` bytes that keeps everything written. */
 function collect(size?: number): { out: OutputBuffer; text: () => string } {
@@ -241,7 +243,7 @@ Deno.test("fstrm dnstap -w -a appends to an existing OUT that is not an input", 
   });
 });
 
-Deno.test("fstrm dump - OUT and dnstap -r - -w OUT refuse an OUT that standard input reads (< OUT), where /proc/self/fd/0 may be read", async () => {
+Deno.test("fstrm dump - OUT and dnstap -r - -w OUT refuse an OUT that standard input reads (< OUT), with all permissions", async () => {
   const bytes = dnstapFile(PAYLOADS);
   for (const args of [["dump", "-"], ["dnstap", "-r", "-", "-w"]]) {
     await withTempDir(async (dir) => {
@@ -265,4 +267,143 @@ Deno.test("fstrm dump - OUT and dnstap -r - -w OUT refuse an OUT that standard i
       assert.deepEqual(await Deno.readFile(input), bytes, args.join(" "));
     });
   }
+});
+
+/**
+ * Runs `fstrm ...args` with standard input redirected from the file
+ * `stdin` (`< FILE`, as a shell does: a regular file, not a pipe).
+ */
+async function fstrmFromFile(
+  args: string[],
+  stdin: string,
+  permissions: string[],
+): Promise<{ code: number; stderr: string }> {
+  const run = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      'deno="$0" in="$1"; shift 2; exec "$deno" "$@" < "$in"',
+      Deno.execPath(),
+      stdin,
+      ...fstrmArgs(args, permissions),
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  return { code: run.code, stderr: new TextDecoder().decode(run.stderr) };
+}
+
+/** The commands that read standard input and write OUT. */
+const STDIN_WRITERS = [
+  { name: "OUT", args: (out: string) => ["dump", "-", out] },
+  { name: "-w", args: (out: string) => ["dnstap", "-r", "-", "-w", out] },
+] as const;
+
+Deno.test("fstrm dump - OUT and dnstap -r - -w OUT refuse an OUT that standard input reads (< OUT) with write permission alone, or read and write on OUT, and leave it intact", async () => {
+  const bytes = dnstapFile(PAYLOADS);
+  for (const writer of STDIN_WRITERS) {
+    await withTempDir(async (dir) => {
+      const out = `${dir}/out.fstrm`;
+      await Deno.writeFile(out, bytes);
+      const what = writer.args(out).join(" ");
+      // Write alone: stdin is a file, so an existing OUT might be it; its
+      // identity cannot be read, so it is refused, untouched.
+      const blind = await fstrmFromFile(writer.args(out), out, [
+        `--allow-write=${out}`,
+      ]);
+      assert.equal(blind.code, 1, `${what}: ${blind.stderr}`);
+      assert.equal(
+        blind.stderr,
+        `fstrm ${
+          writer.args(out)[0]
+        }: ${out}: cannot check that ${writer.name} is not an input without --allow-read=${out}; nothing written\n`,
+        what,
+      );
+      assert.deepEqual(await Deno.readFile(out), bytes, what);
+      // Read and write on OUT (none on /proc): found to be standard input.
+      const seen = await fstrmFromFile(writer.args(out), out, [
+        `--allow-read=${out}`,
+        `--allow-write=${out}`,
+      ]);
+      assert.equal(seen.code, 1, `${what}: ${seen.stderr}`);
+      assert.match(seen.stderr, /is the input file|names an input file/, what);
+      assert.equal(seen.stderr.split("\n").length, 2, what);
+      assert.deepEqual(await Deno.readFile(out), bytes, what);
+    });
+  }
+});
+
+Deno.test("fstrm dump - OUT and dnstap -r - -w OUT with stdin from another file write a new OUT with write permission alone, and replace an existing one with read on it", async () => {
+  const bytes = dnstapFile(PAYLOADS);
+  for (const writer of STDIN_WRITERS) {
+    await withTempDir(async (dir) => {
+      const input = `${dir}/in.fstrm`;
+      const out = `${dir}/out.fstrm`;
+      await Deno.writeFile(input, bytes);
+      const fresh = await fstrmFromFile(writer.args(out), input, [
+        `--allow-write=${out}`,
+      ]);
+      assert.equal(fresh.code, 0, fresh.stderr);
+      const written = await Deno.readFile(out);
+      assert.deepEqual(readBack(written).payloads, PAYLOADS);
+      const old = new Uint8Array(written.length + 1000).fill(7);
+      await Deno.writeFile(out, old);
+      const refused = await fstrmFromFile(writer.args(out), input, [
+        `--allow-write=${out}`,
+      ]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /without --allow-read=/);
+      assert.deepEqual(await Deno.readFile(out), old, "left as it was");
+      const replaced = await fstrmFromFile(writer.args(out), input, [
+        `--allow-read=${out}`,
+        `--allow-write=${out}`,
+      ]);
+      assert.equal(replaced.code, 0, replaced.stderr);
+      assert.deepEqual(await Deno.readFile(out), written, writer.name);
+      assert.deepEqual(await Deno.readFile(input), bytes);
+    });
+  }
+});
+
+Deno.test("fstrm dump - OUT and dnstap -r - -w OUT with stdin from a pipe replace an existing OUT with write permission alone (a pipe cannot be OUT)", async () => {
+  const bytes = dnstapFile(PAYLOADS);
+  for (const writer of STDIN_WRITERS) {
+    await withTempDir(async (dir) => {
+      const out = `${dir}/out.fstrm`;
+      await Deno.writeFile(out, new Uint8Array(5000).fill(7));
+      const run = await fstrm(writer.args(out), {
+        input: bytes,
+        permissions: [`--allow-write=${out}`],
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(readBack(await Deno.readFile(out)).payloads, PAYLOADS);
+    });
+  }
+});
+
+Deno.test("openOutputFile refuses an existing OUT when standard input is a file of unknown identity, and creates a new one", async () => {
+  await withTempDir(async (dir) => {
+    const out = `${dir}/out.fstrm`;
+    const options = {
+      inputs: [UNKNOWN_STDIN],
+      name: "OUT",
+      isInput: "OUT is the input file",
+    };
+    // New: it cannot be what stdin reads.
+    const fresh = openOutputFile(out, options);
+    fresh.writeSync(new Uint8Array([1, 2, 3]));
+    fresh.close();
+    // Existing: it might be; refused, left as it is.
+    assert.throws(
+      () => openOutputFile(out, options),
+      (e: unknown) =>
+        e instanceof CliError &&
+        e.message ===
+          `${out}: cannot check that OUT is not standard input (a file whose identity Deno does not give) without --allow-read=/proc/self/fd/0; nothing written`,
+    );
+    assert.deepEqual(await Deno.readFile(out), new Uint8Array([1, 2, 3]));
+    // An identity that is known and differs: replaced.
+    const other = openOutputFile(out, { ...options, inputs: ["1:2"] });
+    other.close();
+    assert.equal((await Deno.readFile(out)).length, 0);
+  });
 });

@@ -14,6 +14,9 @@
 //
 // With no input that is a file (stdin from a pipe, a socket), or OUT
 // /dev/null, there is nothing to protect: OUT is opened as it always was.
+// Standard input redirected from a file (`fstrm dump - OUT < OUT`) is
+// such an input: its identity comes from `fstat` of descriptor 0, which
+// needs no permission (stdinIdentity).
 //
 // Writing a temporary file beside OUT and renaming it would need write
 // permission on OUT's directory: more than a command that writes one file
@@ -25,7 +28,9 @@ import { describeFsError } from "./_file_input.ts";
 export interface OpenOutputOptions {
   /**
    * The identities (`dev:ino`) of the input files; `null` for one that has
-   * none (stdin, a pipe).
+   * none (stdin from a pipe); {@linkcode UNKNOWN_STDIN} for a standard
+   * input that may be a file of unknown identity (an existing output is
+   * then refused).
    */
   inputs: readonly (string | null)[];
   /** What the command calls the output in messages (`OUT`, `-w`). */
@@ -48,7 +53,7 @@ export interface OpenOutputOptions {
  * @param options The inputs and the words of the messages.
  * @returns The file, positioned where writing starts.
  * @throws {CliError} When `path` is an input, when that cannot be checked
- * (no read permission on it), or when it cannot be opened; the file is
+ * (no read permission on it, or standard input of unknown identity), or when it cannot be opened; the file is
  * then left as it was.
  */
 export function openOutputFile(
@@ -94,6 +99,11 @@ export function openOutputFile(
     if (options.inputs.includes(info.identity)) {
       throw new CliError(`${path}: ${options.isInput}`);
     }
+    if (options.inputs.includes(UNKNOWN_STDIN)) {
+      throw new CliError(
+        `${path}: cannot check that ${options.name} is not standard input (a file whose identity Deno does not give) without --allow-read=/proc/self/fd/0; nothing written`,
+      );
+    }
     // Not a file (a device, a FIFO): nothing to empty (O_TRUNC ignores
     // them too; ftruncate fails).
     if (!append && info.isFile) file.truncateSync(0);
@@ -128,20 +138,46 @@ function statOf(
 }
 
 /**
- * `dev:ino` of the file standard input reads (`< FILE`), or `null`: not a
- * file (a pipe, a terminal), or not known (Linux only, and only with read
- * permission on `/proc/self/fd/0`, which is never asked for).
+ * What {@linkcode stdinIdentity} says of a standard input that may be a
+ * file whose identity is not known: an existing output is then refused.
  */
-export function stdinIdentity(): string | null {
+export const UNKNOWN_STDIN = "stdin:?";
+
+/**
+ * `dev:ino` of the file standard input reads (`< FILE`); `null` when it is
+ * no regular file (a pipe, a terminal, a socket); {@linkcode UNKNOWN_STDIN}
+ * when that cannot be told.
+ *
+ * `fstat` of descriptor 0 (through `node:fs`, loaded only here: it costs
+ * some 20 ms of start-up) needs no permission: it names no path, and the
+ * descriptor is the process's own. Where it fails, `/proc/self/fd/0` is
+ * read if read on it is granted (never asked for).
+ */
+export async function stdinIdentity(): Promise<string | null> {
+  try {
+    const { fstatSync } = await import("node:fs");
+    const info = fstatSync(0);
+    return info.isFile() ? `${info.dev}:${info.ino}` : null;
+  } catch {
+    // Not given: try /proc below.
+  }
   const path = "/proc/self/fd/0";
   try {
     const state = Deno.permissions.querySync({ name: "read", path }).state;
-    if (state !== "granted") return null;
-    const info = Deno.statSync(path);
-    return info.isFile && info.dev !== null && info.ino !== null
-      ? `${info.dev}:${info.ino}`
-      : null;
+    if (state === "granted") {
+      const info = Deno.statSync(path);
+      if (info.dev !== null && info.ino !== null) {
+        return info.isFile ? `${info.dev}:${info.ino}` : null;
+      }
+    }
   } catch {
+    // Not known either.
+  }
+  try {
+    if (Deno.stdin.isTerminal()) return null;
+  } catch {
+    // Closed: nothing is read from it.
     return null;
   }
+  return UNKNOWN_STDIN;
 }

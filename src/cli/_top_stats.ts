@@ -33,11 +33,14 @@ import {
   type LatencyState,
   type LatencySummary,
 } from "./_top_latency.ts";
+import {
+  DEFAULT_SECONDS_KEPT,
+  type QpsSummary,
+  SecondsTable,
+} from "./_top_seconds.ts";
 
 /** Bytes one monitored key is budgeted (key string, map entry, arrays). */
 export const BYTES_PER_KEY = 160;
-/** Distinct seconds kept for queries per second (about 12 days). */
-export const MAX_SECONDS = 1 << 20;
 
 /** Options of {@linkcode TopCounter}. */
 export interface TopCounterOptions {
@@ -53,6 +56,15 @@ export interface TopCounterOptions {
    * @default {false}
    */
   caseSensitive?: boolean;
+  /**
+   * Seconds of queries per second kept one by one: the last ones of a
+   * run (16 bytes each, at most). Older seconds are folded into a
+   * histogram of per-second counts, so the summary stays over the whole
+   * run (see `_top_seconds.ts`); at least 1,024.
+   *
+   * @default {1048576} (about 12 days)
+   */
+  secondsKept?: number;
 }
 
 /** Counts by small integer (an enum or u16 value). */
@@ -165,7 +177,7 @@ export interface TopTotals {
   readonly noDns: number;
   /** Responses whose response time is before their query time. */
   readonly negativeLatency: number;
-  /** Queries whose second did not fit the per-second table. */
+  /** Queries of a second the per-second table no longer kept. */
   readonly secondsDropped: number;
 }
 
@@ -182,7 +194,7 @@ export interface TopCounterState {
   readonly tables: HeavyState[];
   /** The latency histogram. */
   readonly latency: LatencyState;
-  /** Second, count pairs, in the order the seconds were first seen. */
+  /** The per-second table (`SecondsTable.state`). */
   readonly seconds: Float64Array<ArrayBuffer>;
 }
 
@@ -197,7 +209,7 @@ export class TopCounter {
   readonly clients: HeavyHitters;
   readonly latency = new LatencyHistogram();
   /** Queries per second, by query_time_sec. */
-  readonly seconds = new Map<number, number>();
+  readonly seconds: SecondsTable;
   readonly depth: number;
   messages = 0;
   queries = 0;
@@ -207,7 +219,6 @@ export class TopCounter {
   badQuestion = 0;
   noDns = 0;
   negativeLatency = 0;
-  secondsDropped = 0;
   #second = -1;
   #inSecond = 0;
   /** How the key lists are made (depth, case folding). */
@@ -219,6 +230,9 @@ export class TopCounter {
 
   constructor(options: TopCounterOptions) {
     this.depth = options.depth;
+    this.seconds = new SecondsTable(
+      options.secondsKept ?? DEFAULT_SECONDS_KEPT,
+    );
     this.keyOptions = {
       depth: options.depth,
       fold: options.caseSensitive !== true,
@@ -355,13 +369,22 @@ export class TopCounter {
 
   #flushSecond(): void {
     if (this.#inSecond === 0) return;
-    const s = this.#second;
-    const had = this.seconds.get(s);
-    if (had !== undefined) this.seconds.set(s, had + this.#inSecond);
-    else if (this.seconds.size < MAX_SECONDS) {
-      this.seconds.set(s, this.#inSecond);
-    } else this.secondsDropped += this.#inSecond;
+    this.seconds.add(this.#second, this.#inSecond);
     this.#inSecond = 0;
+  }
+
+  /** Queries of a second the per-second table no longer kept. */
+  get secondsDropped(): number {
+    return this.seconds.dropped;
+  }
+
+  /**
+   * Queries per second over the run (after `finish`): see
+   * `SecondsTable.summary`.
+   */
+  qps(seriesMax: number): QpsSummary {
+    this.finish();
+    return this.seconds.summary(seriesMax);
   }
 
   /** Ends counting: folds the current second and the pending keys in. */
@@ -385,12 +408,7 @@ export class TopCounter {
       transfer.push(...made.transfer);
       return made.state;
     });
-    const seconds = new Float64Array(2 * this.seconds.size);
-    let at = 0;
-    for (const [s, c] of this.seconds) {
-      seconds[at++] = s;
-      seconds[at++] = c;
-    }
+    const seconds = this.seconds.state();
     const scalars = Float64Array.of(
       this.messages,
       this.queries,
@@ -417,8 +435,9 @@ export class TopCounter {
   /**
    * Adds the counts of `state`, made by a counter of the same options over
    * the input that follows this one's: after it, this counter holds what
-   * one counter reading both would (exact counts add; the seconds keep
-   * their order, so the per-second table drops what one counter would; the
+   * one counter reading both would (exact counts add; the seconds are
+   * added in time order, as one counter would while the run spans at most
+   * `secondsKept`; the
    * name and client tables merge as `HeavyHitters.merge` says: exactly while
    * neither evicted and their keys together fit).
    */
@@ -433,18 +452,13 @@ export class TopCounter {
     this.badQuestion += s[5]!;
     this.noDns += s[6]!;
     this.negativeLatency += s[7]!;
-    this.secondsDropped += s[8]!;
+    this.seconds.dropped += s[8]!;
     [this.messageTypes, this.protocols, this.qtypes, this.rcodes]
       .forEach((t, k) => t.merge(state.ints[k]!));
     [this.names, this.domains, this.clients]
       .forEach((t, k) => t.merge(state.tables[k]!));
     this.latency.merge(state.latency);
-    const pairs = state.seconds;
-    for (let at = 0; at + 1 < pairs.length; at += 2) {
-      this.#second = pairs[at]!;
-      this.#inSecond = pairs[at + 1]!;
-      this.#flushSecond();
-    }
+    this.seconds.merge(state.seconds);
   }
 
   /** The totals. */

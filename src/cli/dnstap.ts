@@ -221,7 +221,7 @@ export async function dnstap(args: string[]): Promise<number> {
     let outcome: FilesOutcome;
     let sink: RecordSink | ParallelSink | null = null;
     try {
-      const { out, close } = openOutput(config, source.paths);
+      const { out, close } = await openOutput(config, source.paths);
       try {
         const threads = config.threads ??
           (config.format === "-q" || config.format === null
@@ -269,7 +269,7 @@ export async function dnstap(args: string[]): Promise<number> {
     await logLine(countsText(sink!.counts, frames));
     return outcome === "failed" ? 1 : 0;
   }
-  const { out, close } = openOutput(config, []);
+  const { out, close } = await openOutput(config, []);
   try {
     const { runLive } = await import("./_dnstap_live.ts");
     return await runLive({
@@ -480,16 +480,16 @@ function tcpTarget(text: string): ListenTarget {
 }
 
 /** Opens where records go: stdout, or -w FILE (never one of the inputs). */
-function openOutput(
+async function openOutput(
   config: Config,
   inputs: readonly string[],
-): { out: OutputBuffer; close: () => void } {
+): Promise<{ out: OutputBuffer; close: () => void }> {
   const path = config.write;
   if (path === null || path === "-") {
     return { out: new OutputBuffer(Deno.stdout), close: () => {} };
   }
   const file = openOutputFile(path, {
-    inputs: inputs.map(fileIdentity),
+    inputs: await Promise.all(inputs.map(fileIdentity)),
     name: "-w",
     isInput: "-w names an input file; writing it would destroy what is read",
     append: config.append,
@@ -508,7 +508,7 @@ function openOutput(
 }
 
 /** `dev:ino` of an existing file (or stdin's), or `null` (no such file, not a file). */
-function fileIdentity(path: string): string | null {
+function fileIdentity(path: string): Promise<string | null> | string | null {
   if (path === "-") return stdinIdentity();
   try {
     const info = Deno.statSync(path);

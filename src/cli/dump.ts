@@ -129,7 +129,7 @@ export async function dump(args: string[]): Promise<number> {
       ? { buffer: out, close: () => {} }
       : openCopy(
         outPath,
-        input.identity ?? (path === "-" ? stdinIdentity() : null),
+        input.identity ?? (path === "-" ? await stdinIdentity() : null),
       );
     try {
       return await run(reader, input, {

@@ -344,11 +344,6 @@ function table(
   };
 }
 
-/** The middle of sorted numbers (the lower one of an even count). */
-function median(sorted: number[]): number | null {
-  return sorted.length === 0 ? null : sorted[(sorted.length - 1) >> 1]!;
-}
-
 /** Builds the report from the counters. */
 export function toReport(
   counter: TopCounter,
@@ -364,20 +359,6 @@ export function toReport(
   // that a report can be made at any time.
   counter.finish();
   const totals = counter.totals();
-  const seconds = [...counter.seconds.keys()].sort((a, b) => a - b);
-  const first = seconds.length === 0 ? null : seconds[0]!;
-  const last = seconds.length === 0 ? null : seconds[seconds.length - 1]!;
-  const span = first === null ? 0 : last! - first + 1;
-  // Over every second from the first to the last (zeros included) when the
-  // span is not absurd; over the seconds seen otherwise.
-  let perSecond: number[];
-  let series: number[] | null = null;
-  if (first !== null && span <= 4 * seconds.length + SERIES_MAX) {
-    perSecond = new Array<number>(span).fill(0);
-    for (const [s, c] of counter.seconds) perSecond[s - first] = c;
-    if (span <= SERIES_MAX) series = perSecond.slice();
-  } else perSecond = [...counter.seconds.values()];
-  perSecond.sort((a, b) => a - b);
   const lat = counter.latencySummary();
   return {
     file: context.file,
@@ -404,16 +385,7 @@ export function toReport(
       ...table(counter.domains, context.n, nameText),
     },
     clients: table(counter.clients, context.n, addressKeyText),
-    qps: {
-      first,
-      last,
-      seconds: span,
-      min: perSecond.length === 0 ? null : perSecond[0]!,
-      median: median(perSecond),
-      max: perSecond.length === 0 ? null : perSecond[perSecond.length - 1]!,
-      series,
-      dropped: totals.secondsDropped,
-    },
+    qps: counter.qps(SERIES_MAX),
     latency: {
       unit: "ns",
       relativeError: LATENCY_RELATIVE_ERROR,
