@@ -19,7 +19,15 @@
 // own process.
 //
 //   deno run -A bench/top_live_bench.ts [--file PATH] [--rounds N]
-//       [--engine auto|wasm|ts]
+//       [--engine auto|wasm|ts] [--breakdown]
+//
+// --breakdown: where a receiving process's time goes instead, in this
+// process (a receiver per round and way, the writer a child as above): a
+// null receiver, then top's live scan (LiveWindowScanner with top's key
+// lists, no counting) fed runs copied into its window, then read into its
+// slots (readBuffers) and scanned in place. Per way: this process's CPU
+// seconds (user, sys) while the writer sends, the seconds inside the scan,
+// and the writer's seconds.
 //
 // FILE defaults to bench/data/dnstap_real.fstrm (1,000,262 real-server
 // messages, 712 MB).
@@ -27,6 +35,7 @@ import { openFrameReader } from "../src/file.ts";
 import { FrameReceiver } from "../src/frame_receiver.ts";
 import { FrameWriter } from "../src/frame_writer.ts";
 import { arg } from "./_util.ts";
+import { LiveWindowScanner } from "../src/cli/_top_live_scan.ts";
 import process from "node:process";
 
 const DNSTAP = "protobuf:dnstap.Dnstap";
@@ -122,6 +131,78 @@ const file = arg(
 const rounds = Number(arg("rounds", "3"));
 const engine = arg("engine", "auto");
 
+/** The --breakdown measure (see the header). */
+async function breakdown(): Promise<void> {
+  const ways = ["null", "copy", "in place"] as const;
+  const got = new Map<string, number[][]>(ways.map((w) => [w, []]));
+  const dir = await Deno.makeTempDir();
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const way of ways) {
+        let frames = 0;
+        let inScan = 0;
+        const scanner = new LiveWindowScanner(
+          (_c, n) => void (frames += n),
+          {
+            engine: engine as "auto",
+            keyOptions: { depth: 2, fold: true },
+          },
+        );
+        const path = `${dir}/${round}.sock`;
+        const receiver = await FrameReceiver.listen(
+          { transport: "unix", path },
+          {
+            contentTypes: [DNSTAP],
+            onRun: way === "null"
+              ? (_w, _s, _e, n) => void (frames += n)
+              : (w, s, e, n) => {
+                const t = performance.now();
+                scanner.onRun(w, s, e, n);
+                inScan += performance.now() - t;
+              },
+            ...(way === "in place" ? { readBuffers: scanner.readBuffers } : {}),
+          },
+        );
+        const cpu0 = process.cpuUsage();
+        const w = await send(path);
+        const cpu = process.cpuUsage(cpu0);
+        await receiver.close();
+        if (frames !== w.frames) {
+          throw new Error(`${way}: ${frames} of ${w.frames} frames`);
+        }
+        const perM = 1e6 / w.frames;
+        got.get(way)!.push([
+          (cpu.user + cpu.system) / 1e6 * perM,
+          cpu.user / 1e6 * perM,
+          cpu.system / 1e6 * perM,
+          inScan / 1e3 * perM,
+          w.seconds * perM,
+          scanner.inPlace / Math.max(1, scanner.messages),
+        ]);
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  console.log(
+    `${file}, ${rounds} rounds, engine ${engine}; seconds per 1 M messages, median (min–max)`,
+  );
+  console.log(
+    "| receiving | CPU s | user s | sys s | in the scan s | writer s | rows in place |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const [way, rows] of got) {
+    const cells = [0, 1, 2, 3, 4].map((k) => {
+      const xs = rows.map((r) => r[k]!);
+      return `${median(xs).toFixed(3)} (${spread(xs, 3)})`;
+    });
+    const share = median(rows.map((r) => r[5]!));
+    console.log(
+      `| ${way} | ${cells.join(" | ")} | ${(100 * share).toFixed(1)} % |`,
+    );
+  }
+}
+
 /** A receiver child running until stopped. */
 interface Receiver {
   child: Deno.ChildProcess;
@@ -198,6 +279,11 @@ const median = (xs: number[]): number =>
   [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!;
 const spread = (xs: number[], digits: number): string =>
   `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+
+if (Deno.args.includes("--breakdown")) {
+  await breakdown();
+  Deno.exit(0);
+}
 
 const dir = await Deno.makeTempDir();
 const results: Round[] = [];

@@ -1,15 +1,18 @@
 // Private (re-exported by src/dnstap_scan.ts): the columnar dnstap scan fed
 // runs of encoded data frames, as FrameReceiver's `onRun`, FrameReader's
-// `forEachRun` and ReaderSession's `nextRun` hand them out. Sans I/O: it
-// holds no bytes between runs, so a batch is scanned and passed on while the
-// run's window is still valid, with the connection the run came from.
+// `forEachRun` and ReaderSession's `nextRun` hand them out, on the one-pass
+// engine (_dnstap_run_window.ts, which `fstrm top -u` uses too). Sans I/O:
+// it holds no bytes between runs, so a batch is scanned and passed on while
+// the run's window is still valid, with the connection the run came from.
 import type { RunCallback } from "./callbacks.ts";
 import type { Engine, EngineOption } from "./engine.ts";
+import type { ReadBufferPool } from "./_receiver_types.ts";
 import {
-  type DnstapScanner,
-  makeDnstapScanner,
-} from "./_dnstap_scan_engine.ts";
-import { type DnstapColumns, SCAN_CAPACITY } from "./_dnstap_scan_layout.ts";
+  RUN_SLOT_SIZE,
+  RUN_SLOTS,
+  RunWindowScanner,
+} from "./_dnstap_run_window.ts";
+import type { DnstapColumns } from "./_dnstap_scan_layout.ts";
 
 /**
  * Called by {@linkcode DnstapRunScanner} once per batch of up to
@@ -17,8 +20,10 @@ import { type DnstapColumns, SCAN_CAPACITY } from "./_dnstap_scan_layout.ts";
  * of `cols`, in order, as {@linkcode DnstapBatchCallback}'s (so a
  * `DnstapBatchCallback` can be passed as one), plus the connection the run
  * came from (a `FrameReceiver`'s {@linkcode ConnectionInfo}; `undefined`
- * for sources of one stream). `cols` and `window` are views valid only
- * during the call. A returned promise is awaited before the next batch, and
+ * for sources of one stream). `window` holds the batch's frames where the
+ * columns' offsets point (the scanner's memory: the run was read there or
+ * copied there). `cols` and `window` are views valid only during the
+ * call. A returned promise is awaited before the next batch, and
  * the run's caller (the receiver's connection) waits for it: flow control.
  *
  * @typeParam C What `connection` is.
@@ -51,6 +56,22 @@ export interface DnstapRunScannerOptions {
    * @default {"auto"}
    */
   engine?: EngineOption;
+  /**
+   * Read buffers that {@linkcode DnstapRunScanner.prototype.readBuffers}
+   * lends to a receiver's connections (one each; beyond them, connections
+   * read into their own buffers and their runs are copied). Each takes
+   * `slotSize` bytes of the engine's memory.
+   *
+   * @default {16}
+   */
+  slots?: number;
+  /**
+   * A lent buffer's size in bytes: the receiver's `readSize` (a connection
+   * asking for more is declined).
+   *
+   * @default {262144}
+   */
+  slotSize?: number;
 }
 
 /**
@@ -60,11 +81,15 @@ export interface DnstapRunScannerOptions {
  * a {@linkcode FrameReceiver}'s `onRun` (or to
  * {@linkcode FrameReader.prototype.forEachRun}, or
  * {@linkcode ReaderSession.prototype.nextRun}): each run (a socket read's
- * whole frames) is scanned where it lies, at most {@linkcode SCAN_CAPACITY}
- * frames a batch, and `callback` gets the columns with the run's
- * connection. No object per message, no copy (the WebAssembly engine copies
- * the run's bytes into its memory once); nothing is held between runs, so
- * there is nothing to flush: a batch is passed on before `onRun` returns.
+ * whole frames) is scanned, at most {@linkcode SCAN_CAPACITY} frames a
+ * batch, in one engine call (frame scan and dnstap scan), and `callback`
+ * gets the columns with the run's connection. No object per message; with
+ * the receiver's `readBuffers` set to
+ * {@linkcode DnstapRunScanner.prototype.readBuffers}, connections read into
+ * the engine's memory and their runs are scanned where they were read, with
+ * no copy (other runs are copied into it once). Nothing is held between
+ * runs, so there is nothing to flush: a batch is passed on before `onRun`
+ * returns.
  * Malformed messages are rows with their `SCAN_*` status, never thrown.
  *
  * Sans I/O and portable: no `Deno` API (the example's receiver is Deno's).
@@ -92,6 +117,7 @@ export interface DnstapRunScannerOptions {
  * const receiver = await FrameReceiver.listen({ transport: "unix", path }, {
  *   contentTypes: [DNSTAP_CONTENT_TYPE],
  *   onRun: scanner.onRun,
+ *   readBuffers: scanner.readBuffers, // scanned where they are read
  * });
  * // A query for "a." type AAAA (28), sent three times.
  * const query = new Uint8Array([
@@ -113,21 +139,17 @@ export interface DnstapRunScannerOptions {
  * ```
  */
 export class DnstapRunScanner<C = void> {
-  readonly #scanner: DnstapScanner;
-  readonly #callback: DnstapRunCallback<C>;
-  readonly #table = new Uint32Array(SCAN_CAPACITY * 3);
-  #batches = 0;
-  #messages = 0;
-  /** Frames in the last batch. */
-  #lastCount = 0;
+  readonly #scan: RunWindowScanner<C>;
 
   /**
    * Makes the scanner (and its engine).
    *
    * @param callback Called once per batch, in order per connection.
-   * @param options The engine.
-   * @throws {TypeError} If `callback` is not a function, or the engine is
-   *   unknown.
+   * @param options The engine and the read buffers.
+   * @throws {TypeError} If `callback` is not a function, the engine is
+   *   unknown, or `slots` or `slotSize` is not an integer.
+   * @throws {RangeError} If `slots` is negative or `slotSize` is under
+   *   65,536 or over 67,108,864 (FrameReceiver's read sizes).
    * @throws {Error} If `engine` is `"wasm"` where WebAssembly cannot load.
    *
    * @example
@@ -147,8 +169,20 @@ export class DnstapRunScanner<C = void> {
         "Cannot scan dnstap: the callback must be a function",
       );
     }
-    this.#callback = callback;
-    this.#scanner = makeDnstapScanner(options.engine ?? "auto");
+    const slots = integer(options.slots, RUN_SLOTS, "slots", 0, 1_024);
+    const slotSize = integer(
+      options.slotSize,
+      RUN_SLOT_SIZE,
+      "slotSize",
+      65_536,
+      1 << 26,
+    );
+    this.#scan = new RunWindowScanner<C>(
+      (cols, count, window, _keys, connection) =>
+        callback(cols, count, window, connection),
+      { engine: options.engine ?? "auto", slots, slotSize },
+    );
+    this.onRun = this.#scan.onRun;
   }
 
   /**
@@ -162,7 +196,31 @@ export class DnstapRunScanner<C = void> {
    * ```
    */
   get engine(): Engine {
-    return this.#scanner.name;
+    return this.#scan.engine;
+  }
+
+  /**
+   * Read buffers in the engine's memory, for a {@linkcode FrameReceiver}'s
+   * `readBuffers`: a connection reads into one (`slots` of them, one per
+   * connection, `slotSize` bytes each) and its runs are scanned where they
+   * lie, with no copy. A connection that finds none free, or asks for more
+   * than `slotSize`, reads into its own buffers and its runs are copied.
+   *
+   * @example
+   * ```ts
+   * import { DnstapRunScanner } from "@fstrm/fstrm/dnstap-scan";
+   * import type { ConnectionInfo } from "@fstrm/fstrm/frame-receiver";
+   *
+   * const scanner = new DnstapRunScanner<ConnectionInfo>(() => {}, { slots: 1 });
+   * const connection = {} as ConnectionInfo;
+   * const buffer = scanner.readBuffers.acquire(65_536, connection);
+   * console.log(buffer?.length); // 65536
+   * console.log(scanner.readBuffers.acquire(65_536, connection)); // null: none left
+   * scanner.readBuffers.release(buffer!, connection);
+   * ```
+   */
+  get readBuffers(): ReadBufferPool {
+    return this.#scan.readBuffers;
   }
 
   /**
@@ -176,7 +234,7 @@ export class DnstapRunScanner<C = void> {
    * ```
    */
   get batches(): number {
-    return this.#batches;
+    return this.#scan.batches;
   }
 
   /**
@@ -190,7 +248,7 @@ export class DnstapRunScanner<C = void> {
    * ```
    */
   get messages(): number {
-    return this.#messages;
+    return this.#scan.messages;
   }
 
   /**
@@ -229,93 +287,27 @@ export class DnstapRunScanner<C = void> {
    * assert.deepEqual(statuses, [SCAN_OK]);
    * ```
    */
-  readonly onRun: RunCallback<C> = (
-    window,
-    start,
-    end,
-    frames,
-    connection,
-  ) => {
-    if (
-      !(Number.isInteger(start) && Number.isInteger(end) && 0 <= start &&
-        start <= end && end <= window.length)
-    ) {
-      throw new RangeError(
-        `Cannot scan dnstap: the run [${start}, ${end}) is not within the window's ${window.length} bytes`,
-      );
-    }
-    let at = start;
-    let left = frames;
-    while (at < end || left > 0) {
-      at = this.#batch(window, at, end, Math.min(left, SCAN_CAPACITY));
-      left -= this.#lastCount;
-      const returned = this.#callback(
-        this.#scanner.columns,
-        this.#lastCount,
-        window,
-        connection,
-      );
-      if (returned !== undefined && typeof returned.then === "function") {
-        return at >= end && left === 0
-          ? returned
-          : this.#chain(returned, window, at, end, left, connection);
-      }
-    }
-    return undefined;
-  };
+  readonly onRun: RunCallback<C>;
+}
 
-  /**
-   * Fills the table with up to `max` frames from `at` and scans them; the
-   * offset after the last.
-   */
-  #batch(window: Uint8Array, at: number, end: number, max: number): number {
-    const table = this.#table;
-    let n = 0;
-    for (; n < max && at < end; n++) {
-      if (at + 4 > end) break;
-      const length = ((window[at]! << 24) | (window[at + 1]! << 16) |
-        (window[at + 2]! << 8) | window[at + 3]!) >>> 0;
-      if (at + 4 + length > end) break;
-      table[3 * n] = at;
-      table[3 * n + 1] = length;
-      table[3 * n + 2] = 0;
-      at += 4 + length;
-    }
-    if (n < max || (n === 0 && at < end)) {
-      throw new RangeError(
-        `Cannot scan dnstap: the run does not hold its frames whole (frame ${
-          this.#messages + n
-        } at ${at})`,
-      );
-    }
-    this.#scanner.scan(window, table, n);
-    this.#lastCount = n;
-    this.#batches++;
-    this.#messages += n;
-    return at;
+/** An integer option from `min` to `max`, or `fallback`. */
+function integer(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(
+      `Cannot scan dnstap: ${name} must be an integer, got ${value}`,
+    );
   }
-
-  /** The rest of a run after a callback's promise. */
-  async #chain(
-    wait: PromiseLike<void>,
-    window: Uint8Array,
-    from: number,
-    end: number,
-    frames: number,
-    connection: C,
-  ): Promise<void> {
-    await wait;
-    let at = from;
-    let left = frames;
-    while (at < end || left > 0) {
-      at = this.#batch(window, at, end, Math.min(left, SCAN_CAPACITY));
-      left -= this.#lastCount;
-      await this.#callback(
-        this.#scanner.columns,
-        this.#lastCount,
-        window,
-        connection,
-      );
-    }
+  if (value < min || value > max) {
+    throw new RangeError(
+      `Cannot scan dnstap: ${name} must be from ${min} to ${max}, got ${value}`,
+    );
   }
+  return value;
 }

@@ -4,7 +4,11 @@
 // on a timer, and hands the data frames to the application (the receiver's
 // queue, or onData / onRun, waiting for the promises they return).
 import type { DataCallback, RunCallback } from "./callbacks.ts";
-import type { ConnectionEvent, ConnectionInfo } from "./_receiver_types.ts";
+import type {
+  ConnectionEvent,
+  ConnectionInfo,
+  ReadBufferPool,
+} from "./_receiver_types.ts";
 import type { ContentTypeInput } from "./frame.ts";
 import type { ReaderSession } from "./reader_session.ts";
 import type { FrameQueue, ReadBufferOwner } from "./_frame_queue.ts";
@@ -24,6 +28,8 @@ export interface ConnectionHost {
   readonly queue: FrameQueue;
   readonly onData: DataCallback<ConnectionInfo> | null;
   readonly onRun: RunCallback<ConnectionInfo> | null;
+  /** Who lends the read buffers of the data phase, or null. */
+  readonly readBuffers: ReadBufferPool | null;
   /** Whether the receiver failed: callbacks are no longer called. */
   readonly status: { failed: boolean };
   /** A callback failed: the receiver closes everything. */
@@ -45,6 +51,8 @@ export class ReceiverConnection implements ReadBufferOwner {
    */
   buffer: Uint8Array = new Uint8Array(HANDSHAKE_READ_SIZE);
   bufferTaken = false;
+  /** Whether `buffer` was lent by the host's `readBuffers`. */
+  bufferLent = false;
   /** How much the next read buffer of the data phase holds. */
   readSize: number = READ_BUFFER_SIZE;
   /** Set when we close the socket ourselves: why. */
@@ -168,8 +176,7 @@ export class ReceiverConnection implements ReadBufferOwner {
           this.#syncTimer();
         }
         if (this.bufferTaken || (data && this.buffer.length < this.readSize)) {
-          this.buffer = new Uint8Array(this.readSize);
-          this.bufferTaken = false;
+          if (!this.#newBuffer(data)) return this.closedBy ?? CLEAN;
         }
         const buffer = this.buffer;
         let n: number | null;
@@ -182,6 +189,14 @@ export class ReceiverConnection implements ReadBufferOwner {
           if (data) this.#disarm();
         }
         if (this.closed) return this.closedBy ?? CLEAN;
+        if (this.bufferLent && buffer.length === 0) {
+          this.#host.fail(
+            new TypeError(
+              "Cannot read: the read buffer lent by readBuffers was detached (its memory grew) while the connection read into it",
+            ),
+          );
+          return this.closedBy ?? CLEAN;
+        }
         if (n === null) {
           session.end(performance.now());
         } else {
@@ -207,6 +222,63 @@ export class ReceiverConnection implements ReadBufferOwner {
     } finally {
       this.#disarm();
     }
+  }
+
+  /**
+   * Gives back the lent read buffer, if any (after the last callback on its
+   * bytes); false if the pool failed (the receiver fails).
+   */
+  releaseBuffer(): boolean {
+    if (!this.bufferLent) return true;
+    this.bufferLent = false;
+    const old = this.buffer;
+    this.buffer = EMPTY;
+    try {
+      this.#host.readBuffers!.release(old, this.info);
+    } catch (error) {
+      this.#host.fail(error);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The next read buffer, `readSize` bytes: lent by the host's pool in the
+   * data phase when it lends one, else new. False if the pool failed (the
+   * receiver fails).
+   */
+  #newBuffer(data: boolean): boolean {
+    this.bufferTaken = false;
+    if (!this.releaseBuffer()) return false;
+    const pool = this.#host.readBuffers;
+    const size = this.readSize;
+    if (data && pool !== null) {
+      let lent: Uint8Array | null;
+      try {
+        lent = pool.acquire(size, this.info);
+        if (
+          lent !== null && !(lent instanceof Uint8Array && lent.length === size)
+        ) {
+          throw new TypeError(
+            `Cannot read: readBuffers.acquire must return null or a Uint8Array of ${size} bytes, got ${
+              lent instanceof Uint8Array
+                ? `one of ${lent.length} bytes`
+                : typeof lent
+            }`,
+          );
+        }
+      } catch (error) {
+        this.#host.fail(error);
+        return false;
+      }
+      if (lent !== null) {
+        this.buffer = lent;
+        this.bufferLent = true;
+        return true;
+      }
+    }
+    this.buffer = new Uint8Array(size);
+    return true;
   }
 
   /**
@@ -370,6 +442,8 @@ export class ReceiverConnection implements ReadBufferOwner {
     else this.#syncTimer(); // early: wait on
   };
 }
+
+const EMPTY = new Uint8Array(0);
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value instanceof Promise ||

@@ -132,6 +132,22 @@ export function resolveOptions(
       );
     }
   }
+  const pool = options.readBuffers;
+  if (pool !== undefined) {
+    if (
+      typeof pool !== "object" || pool === null ||
+      typeof pool.acquire !== "function" || typeof pool.release !== "function"
+    ) {
+      throw new TypeError(
+        "Cannot listen: readBuffers must be an object with acquire and release functions",
+      );
+    }
+    if (options.onData === undefined && options.onRun === undefined) {
+      throw new TypeError(
+        "Cannot listen: readBuffers goes with onData or onRun (async iteration hands out copies)",
+      );
+    }
+  }
   if (options.onData !== undefined && options.onRun !== undefined) {
     throw new TypeError(
       "Cannot listen: give one of onData and onRun, not onData and onRun",

@@ -122,10 +122,92 @@ export interface FrameReceiverOptions
    */
   onRun?: RunCallback<ConnectionInfo>;
   /**
+   * Use this to have each run scanned where it was read: the memory a
+   * started connection reads its socket into, given by the application
+   * (for instance slots of a WebAssembly engine's memory, so that the
+   * engine scans the `window` of `onData` and `onRun` in place instead of
+   * copying it in). See {@linkcode ReadBufferPool}. Only with `onData` or
+   * `onRun` (async iteration hands frames out as copies): a TypeError
+   * otherwise.
+   *
+   * @default {undefined} (every connection reads into buffers of its own)
+   */
+  readBuffers?: ReadBufferPool;
+  /**
    * Called when a connection opens, starts its stream, and closes. If it
    * throws, the receiver fails as for `onData`.
    */
   onConnection?: (event: ConnectionEvent) => void;
+}
+
+/**
+ * Read buffers that the application lends to a {@linkcode FrameReceiver}'s
+ * connections ({@linkcode FrameReceiverOptions.readBuffers}), so that the
+ * windows of `onData` and `onRun` lie in memory of its choosing.
+ *
+ * A started connection (after START) asks `acquire` for a buffer of its
+ * read size before its first read of data, and again when its read size
+ * grows (64 KiB, doubling while reads come back full, up to `readSize`).
+ * It gives the old buffer back to `release` first, and its last one when
+ * it closes, each time after every `onData` or `onRun` call on its bytes
+ * (and the promises they returned) has settled. The handshake's reads, and
+ * a frame that spans reads (it is assembled in a buffer of the
+ * receiver's), never lie in a lent buffer.
+ *
+ * A pool must not lend one buffer (or overlapping ones) to two
+ * connections at once, nor change the bytes of a buffer it has lent, nor
+ * detach its memory while it is lent (a WebAssembly memory must not grow:
+ * a connection is reading into its buffer whenever it is not in a
+ * callback). If `acquire` or `release` throws, if `acquire` returns
+ * something other than `null` or a `Uint8Array` of exactly `size` bytes
+ * (a TypeError), or if a lent buffer is found detached after a read (a
+ * TypeError), the receiver fails as for `onData`: it closes its
+ * connections and `close()` rejects with that error.
+ *
+ * @example Four slots of one memory, then buffers of the receiver's own
+ * ```ts
+ * import type { ConnectionInfo, ReadBufferPool } from "@fstrm/fstrm/frame-receiver";
+ * import assert from "node:assert/strict";
+ *
+ * const SLOT = 262_144; // FrameReceiver's default readSize
+ * const memory = new Uint8Array(4 * SLOT);
+ * const free = [0, 1, 2, 3];
+ * const pool: ReadBufferPool = {
+ *   acquire(size: number, _connection: ConnectionInfo): Uint8Array | null {
+ *     const slot = free.pop();
+ *     if (slot === undefined || size > SLOT) return null; // the receiver's own
+ *     return memory.subarray(slot * SLOT, slot * SLOT + size);
+ *   },
+ *   release(buffer: Uint8Array): void {
+ *     free.push((buffer.byteOffset - memory.byteOffset) / SLOT);
+ *   },
+ * };
+ * const buffer = pool.acquire(65_536, {} as ConnectionInfo)!;
+ * assert.equal(buffer.buffer, memory.buffer);
+ * pool.release(buffer, {} as ConnectionInfo);
+ * assert.equal(free.length, 4);
+ * ```
+ */
+export interface ReadBufferPool {
+  /**
+   * A buffer of exactly `size` bytes for `connection` to read into, or
+   * `null`: the connection reads into a buffer of its own until its read
+   * size next grows.
+   *
+   * @param size The bytes wanted: from 65,536 up to the receiver's
+   *   `readSize`.
+   * @param connection The (started) connection.
+   * @returns The buffer, lent until `release` gets it back, or `null`.
+   */
+  acquire(size: number, connection: ConnectionInfo): Uint8Array | null;
+  /**
+   * Takes back a buffer `acquire` lent: the connection reads into it no
+   * more, and no callback will see its bytes again.
+   *
+   * @param buffer The buffer, as `acquire` returned it (or detached).
+   * @param connection The connection it was lent to.
+   */
+  release(buffer: Uint8Array, connection: ConnectionInfo): void;
 }
 
 /**

@@ -48,6 +48,7 @@ import type {
   ConnectionEvent,
   ConnectionInfo,
   FrameReceiverOptions,
+  ReadBufferPool,
   ReceivedFrame,
   ReceiverStats,
   Refusal,
@@ -76,6 +77,7 @@ export type {
   ConnectionEvent,
   ConnectionInfo,
   FrameReceiverOptions,
+  ReadBufferPool,
   ReceivedFrame,
   ReceiverStats,
   Refusal,
@@ -152,6 +154,7 @@ export class FrameReceiver
   #options: ResolvedOptions;
   #onData: DataCallback<ConnectionInfo> | null;
   #onRun: RunCallback<ConnectionInfo> | null;
+  #readBuffers: ReadBufferPool | null;
   #onConnection: ((event: ConnectionEvent) => void) | null;
   #onRefused: ((refusal: Refusal) => void) | null;
   #refusals: RefusalLog;
@@ -190,6 +193,7 @@ export class FrameReceiver
     this.#options = resolved;
     this.#onData = options.onData ?? null;
     this.#onRun = options.onRun ?? null;
+    this.#readBuffers = options.readBuffers ?? null;
     this.#onConnection = options.onConnection ?? null;
     this.#onRefused = options.onRefused ?? null;
     this.#refusals = new RefusalLog(resolved.refusalInterval);
@@ -377,6 +381,7 @@ export class FrameReceiver
       queue: this.#queue,
       onData: this.#onData,
       onRun: this.#onRun,
+      readBuffers: this.#readBuffers,
       status: this.#status,
       fail: (error) => this.#fail(error),
       emit: (event) => this.#emit(event),
@@ -530,6 +535,7 @@ export class FrameReceiver
     }
     if (c.closedBy !== null) outcome = c.closedBy;
     c.close(null);
+    c.releaseBuffer();
     this.#connections.delete(c);
     this.#release(conn.remoteAddr);
     this.#readGrowth -= c.readSize - READ_BUFFER_SIZE;

@@ -3,8 +3,9 @@
 // cut into runs at random, it gives DnstapRunScanner's rows (both engines,
 // windows small enough that runs go in pieces and grow for long frames), and
 // its key lists (the WebAssembly engine's keys() or keysTs) count the same
-// keys as keysTs over DnstapRunScanner's columns; runs that do not hold their
-// frames whole are refused.
+// keys as keysTs over DnstapRunScanner's columns, whether runs are copied in
+// or scanned in place (read into the slots it lends); runs that do not hold
+// their frames whole are refused.
 import assert from "node:assert/strict";
 import { encodeDataFrame } from "../mod.ts";
 import {
@@ -148,11 +149,80 @@ Deno.test("LiveWindowScanner gives DnstapRunScanner's rows and keysTs's keys how
         assert.equal(scanner.messages, payloads.length, what);
         if (scanner.windowSize > windowSize) grown++;
       }
+      // In place: each run in one of two slots lent by readBuffers, as a
+      // receiver's connection reads it (but runs longer than a slot).
+      const rows: string[] = [];
+      const keys = new Map<string, number>();
+      const scanner = new LiveWindowScanner((c, count, w, k) => {
+        for (let i = 0; i < count; i++) rows.push(canonicalRow(c, i, w));
+        takeKeys(k!, keys);
+      }, { engine, keyOptions: KEYS, slots: 2, slotSize: 1 << 20 });
+      const slots = [1, 2].map(() =>
+        scanner.readBuffers.acquire(1 << 20, undefined!)!
+      );
+      assert.equal(
+        scanner.readBuffers.acquire(1 << 16, undefined!),
+        null,
+        "no slot left",
+      );
+      let fit = 0;
+      runs.forEach(([w, s, e, m], k) => {
+        if (e > 1 << 20) return void scanner.onRun(w, s, e, m);
+        const slot = slots[k % 2]!;
+        slot.set(w.subarray(0, e), 0);
+        scanner.onRun(slot, s, e, m);
+        fit += m;
+      });
+      const what = `round ${round}, ${engine}, in place`;
+      assert.deepEqual(rows, wantRows, what);
+      assert.deepEqual([...keys].sort(), [...wantKeys].sort(), what);
+      assert.equal(scanner.inPlace, fit, what);
+      assert.ok(fit > 0, what);
+      for (const slot of slots) scanner.readBuffers.release(slot, undefined!);
     }
   }
   // The mutations reached the error paths, and long frames grew windows.
   assert.ok(malformed > 300, `${malformed} malformed rows`);
   assert.ok(grown > 10, `${grown} windows grown`);
+});
+
+Deno.test("LiveWindowScanner.readBuffers lends its slots once each, declines beyond them, and takes back only what it lent", () => {
+  for (const engine of ENGINES) {
+    const scanner = new LiveWindowScanner(() => {}, {
+      engine,
+      slots: 2,
+      slotSize: 1 << 16,
+      windowSize: 100,
+    });
+    const pool = scanner.readBuffers;
+    const none = undefined!;
+    assert.equal(pool.acquire((1 << 16) + 1, none), null, "above a slot");
+    const a = pool.acquire(1 << 16, none)!;
+    const b = pool.acquire(1 << 15, none)!;
+    assert.equal(a.length, 1 << 16);
+    assert.equal(b.length, 1 << 15);
+    // Apart, after the copy region.
+    assert.ok(
+      Math.min(a.byteOffset, b.byteOffset) >= 100 &&
+        Math.abs(a.byteOffset - b.byteOffset) >= 1 << 16,
+    );
+    assert.equal(pool.acquire(1024, none), null, "none left");
+    assert.throws(() => pool.release(a.slice(), none), TypeError);
+    pool.release(a, none);
+    assert.throws(() => pool.release(a, none), TypeError, "twice");
+    const c = pool.acquire(1024, none)!;
+    assert.equal(c.byteOffset, a.byteOffset, "a freed slot is lent again");
+    // A run in a slot is scanned there; one elsewhere is copied.
+    const frame = encodeDataFrame(encodeDnstap({
+      type: "MESSAGE",
+      message: { type: "CLIENT_QUERY", queryPort: 53 },
+    }));
+    c.set(frame, 10);
+    scanner.onRun(c, 10, 10 + frame.length, 1);
+    scanner.onRun(frame, 0, frame.length, 1);
+    assert.equal(scanner.messages, 2);
+    assert.equal(scanner.inPlace, 1);
+  }
 });
 
 Deno.test("LiveWindowScanner without keyOptions passes no key lists; keyOptions can be turned off between runs", () => {
@@ -219,6 +289,13 @@ Deno.test("LiveWindowScanner refuses a run that does not hold its frames whole",
         ["0 frames said", run, 0, one, 0],
         ["a control frame", control, 0, control.length, 1],
       ];
+      // The same runs in place: read into a slot it lent.
+      const slot = scanner.readBuffers.acquire(65_536, undefined!)!;
+      for (const [what, window, start, end, frames] of [...cases]) {
+        slot.set(window, 0);
+        cases.push([`${what}, in place`, slot, start, end, frames]);
+      }
+      cases[cases.length - 3]![3] = slot.length + 1; // past the window
       for (const [what, window, start, end, frames] of cases) {
         assert.throws(
           () => scanner.onRun(window, start, end, frames),

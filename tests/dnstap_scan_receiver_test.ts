@@ -97,8 +97,12 @@ async function fileRows(
   return rows;
 }
 
-for (const engine of ENGINES) {
-  Deno.test(`DnstapRunScanner on a FrameReceiver gives forEachDnstapBatch's columns for the four captures (${engine})`, async () => {
+for (
+  const [engine, lend] of ENGINES.flatMap((e) =>
+    [[e, false], [e, true]] as const
+  )
+) {
+  Deno.test(`DnstapRunScanner on a FrameReceiver gives forEachDnstapBatch's columns for the four captures (${engine}${lend ? ", read into its readBuffers" : ""})`, async () => {
     await withTempDir(async (dir) => {
       const path = `${dir}/dnstap.sock`;
       const rows = new Map<number, string[]>();
@@ -108,9 +112,24 @@ for (const engine of ENGINES) {
         for (let i = 0; i < n; i++) list.push(canonicalRow(c, i, w));
       }, { engine });
       assert.equal(scanner.engine, engine);
+      // Its read buffers, counted as connections take them.
+      const pool = scanner.readBuffers;
+      let lent = 0;
       const receiver = await FrameReceiver.listen({ transport: "unix", path }, {
         contentTypes: [DNSTAP_CONTENT_TYPE],
         onRun: scanner.onRun,
+        ...(lend
+          ? {
+            readBuffers: {
+              acquire: (size: number, c: ConnectionInfo) => {
+                const buffer = pool.acquire(size, c);
+                if (buffer !== null) lent++;
+                return buffer;
+              },
+              release: pool.release,
+            },
+          }
+          : {}),
       });
       const all: Uint8Array[][] = [];
       try {
@@ -135,6 +154,7 @@ for (const engine of ENGINES) {
       assert.equal(scanner.messages, total);
       assert.equal(receiver.stats.frames, total);
       assert.ok(scanner.batches >= CAPTURES.length);
+      assert.ok(lend ? lent >= CAPTURES.length : lent === 0, `${lent} lent`);
     });
   });
 }
@@ -322,5 +342,23 @@ Deno.test("DnstapRunScanner refuses a run that does not hold its frames whole", 
   assert.throws(
     () => new DnstapRunScanner(() => {}, { engine: "x" as "ts" }),
     TypeError,
+  );
+  // Read buffers: a count of them, and FrameReceiver's read sizes.
+  for (
+    const [options, error] of [
+      [{ slots: -1 }, RangeError],
+      [{ slots: 1.5 }, TypeError],
+      [{ slotSize: 65_535 }, RangeError],
+      [{ slotSize: "1" as unknown as number }, TypeError],
+    ] as const
+  ) {
+    assert.throws(() => new DnstapRunScanner(() => {}, options), error);
+  }
+  assert.equal(
+    new DnstapRunScanner(() => {}, { slots: 0 }).readBuffers.acquire(
+      65_536,
+      undefined!,
+    ),
+    null,
   );
 });

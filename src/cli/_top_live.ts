@@ -1,7 +1,7 @@
 // Private: `fstrm top -u SOCKET` and `-l HOST:PORT`: a FrameReceiver whose
 // runs of frames go through the one-pass scan of `top -r` (columns and key
-// lists, _top_live_scan.ts) into top's counters, with no object per
-// message; every --interval a
+// lists, _top_live_scan.ts; read into its window, scanned in place) into
+// top's counters, with no object per message; every --interval a
 // report (the same as `top -r`'s, plus a live part: time, rates,
 // connections, drops): redrawn in place on a terminal, appended otherwise;
 // with --json one object at the end, or one line every --interval when that
@@ -426,6 +426,9 @@ export async function runTopLive<R extends object>(
         oversize: "skip",
         gracePeriod: options.graceMs,
         onRun: scanner.onRun,
+        // Connections read into slots of the scan's window: their runs
+        // are scanned where they were read, not copied.
+        readBuffers: scanner.readBuffers,
         onRefused: (r) => void log(refusalLine(r)),
         ...(options.allow === undefined ? {} : { allow: options.allow }),
         ...(options.maxConnectionsPerSource === undefined
