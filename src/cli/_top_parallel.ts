@@ -34,7 +34,7 @@
 // bounds printed, see docs/top.md).
 //
 // Memory: each thread has its own counter (its tables of the --memory
-// budget) and its own window (at most 1 MiB), the main thread a third
+// budget) and its own window (at most TOP_WINDOW), the main thread a third
 // counter when it takes the end of the worker's part, and the probe (PROBE
 // bytes) while it looks for a split.
 import { DnstapScanReader } from "../_dnstap_scan_reader.ts";
@@ -65,6 +65,15 @@ export const SPLIT_HOPS = 32;
 export const STEAL_MIN = 8 << 20;
 /** Files smaller than this are read on one thread unless asked. */
 export const THREADS_MIN_BYTES = 16 << 20;
+/**
+ * The window of each thread's reader (at most: a smaller file gets a
+ * smaller one). 256 KiB holds the largest dnstap message (two DNS messages
+ * of 64 KiB) with room, and the kernel's copy into a window that stays in
+ * the L2 cache costs less than into 1 MiB: on the bench file, 30 ms less
+ * CPU in 0.45 s on one thread (2026-12-03; 128 KiB and 512 KiB did as
+ * well, 4 MiB worse).
+ */
+export const TOP_WINDOW = 256 << 10;
 
 /** How `fstrm top` reads. */
 export interface TopReadOptions {
@@ -291,11 +300,12 @@ export async function readTop(
 ): Promise<TopReadResult> {
   const file = input.source;
   const size = input.size;
+  const windowSize = Math.min(input.windowSize, TOP_WINDOW);
   if (
     options.threads < 2 || size === null || input.identity === null ||
     !(file instanceof Deno.FsFile)
   ) {
-    const span = await readSpan(file, counter, options, input.windowSize, 0);
+    const span = await readSpan(file, counter, options, windowSize, 0);
     return { ...oneResult(span), how: "one", split: null };
   }
   // Look for the split in PROBE bytes at MAIN_SHARE of the file.
@@ -307,7 +317,7 @@ export async function readTop(
   );
   file.seekSync(0, Deno.SeekMode.Start);
   if (split < 0) {
-    const span = await readSpan(file, counter, options, input.windowSize, 0);
+    const span = await readSpan(file, counter, options, windowSize, 0);
     return { ...oneResult(span), how: "no-split", split: null };
   }
   const cut = new BigInt64Array(new SharedArrayBuffer(8));
@@ -318,7 +328,7 @@ export async function readTop(
     offset: split,
     engine: options.engine,
     maxFrameLength: options.maxFrameLength,
-    windowSize: input.windowSize,
+    windowSize,
     counter: options.counter,
     cut: cut.buffer as SharedArrayBuffer,
   });
@@ -327,7 +337,7 @@ export async function readTop(
   let first: Span;
   try {
     const limited = new LimitedSource(file, split);
-    first = await readSpan(limited, counter, options, input.windowSize, 0);
+    first = await readSpan(limited, counter, options, windowSize, 0);
     if (first.thrown === null && limited.reachedLimit) {
       // The main part ends exactly at the split: the worker's part follows.
       // While the worker is busy, take the end of its part.
@@ -336,7 +346,7 @@ export async function readTop(
         size,
         cut,
         options,
-        input.windowSize,
+        windowSize,
       );
       const reply = await worker.result;
       if (!("failed" in reply)) {
@@ -374,7 +384,7 @@ export async function readTop(
     worker.terminate();
   }
   file.seekSync(resume, Deno.SeekMode.Start);
-  const rest = await readSpan(file, counter, options, input.windowSize, resume);
+  const rest = await readSpan(file, counter, options, windowSize, resume);
   return {
     engine: first.engine,
     dropped: first.dropped + rest.dropped,
