@@ -51,12 +51,14 @@ import type {
 } from "./_top_worker.ts";
 
 /**
- * The share of the file the main thread reads: a little over half, since
- * the worker starts 30-60 ms later (its isolate, its modules) while the
- * main thread spends 15-30 ms creating it (measured on the bench file, both
- * parts then end within about 20 ms of each other).
+ * The share of the file the main thread reads first: a little under half.
+ * The worker reaches its first read 7-30 ms after the main thread (its
+ * isolate, its modules), but only the main thread can rebalance (it takes
+ * the end of the worker's part when it is done first, see steal), so the
+ * main thread's part is made the one likely to end first (on the bench
+ * file, 2026-12-03).
  */
-export const MAIN_SHARE = 0.52;
+export const MAIN_SHARE = 0.48;
 /** Bytes read where the split is looked for. */
 export const PROBE = 1 << 20;
 /** Frames a chain must hold for its end to be taken as a split point. */
@@ -395,6 +397,25 @@ export async function readTop(
 }
 
 /**
+ * Cuts the worker's part at `y` through the cut word (see _top_worker.ts
+ * CutSource): done unless the part is cut already or the worker has
+ * reserved reads up to `y`. The worker reserves on (a window at a time)
+ * while the main thread reads its probe, so the word is read again until
+ * the exchange takes.
+ *
+ * @returns Whether the part is cut at `y`.
+ */
+export function cutAt(cut: BigInt64Array, y: number): boolean {
+  let w = Atomics.load(cut, 0);
+  while ((w & 1n) === 0n && Number(w >> 1n) < y) {
+    const seen = Atomics.compareExchange(cut, 0, w, BigInt(y) * 2n + 1n);
+    if (seen === w) return true;
+    w = seen;
+  }
+  return false;
+}
+
+/**
  * Takes the second half of what the worker has not yet reserved to read, at
  * a split point found there, if it is worth it (`stealMin`) and the worker
  * has not moved past it: cuts the worker's part there and reads from it to
@@ -409,8 +430,7 @@ async function steal(
   windowSize: number,
 ): Promise<{ counter: TopCounter; span: Span } | null> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const w = Atomics.load(cut, 0);
-    const reserved = Number(w >> 1n);
+    const reserved = Number(Atomics.load(cut, 0) >> 1n);
     const left = size - reserved;
     if (left < (options.stealMin ?? STEAL_MIN)) return null;
     const y = probeSplit(
@@ -420,9 +440,7 @@ async function steal(
       options.maxFrameLength,
     );
     if (y < 0) return null;
-    if (Atomics.compareExchange(cut, 0, w, BigInt(y) * 2n + 1n) !== w) {
-      continue;
-    }
+    if (!cutAt(cut, y)) continue;
     file.seekSync(y, Deno.SeekMode.Start);
     const tail = new TopCounter(options.counter);
     const span = await readSpan(file, tail, options, windowSize, y);
