@@ -21,7 +21,11 @@ import {
   type TopReadResult,
 } from "../src/cli/_top_parallel.ts";
 import { CutSource, readPart } from "../src/cli/_top_worker.ts";
-import { TopCounter, type TopCounterOptions } from "../src/cli/_top_stats.ts";
+import {
+  IntCounts,
+  TopCounter,
+  type TopCounterOptions,
+} from "../src/cli/_top_stats.ts";
 import { HeavyHitters } from "../src/cli/_top_heavy.ts";
 import { toReport, toText } from "../src/cli/top.ts";
 
@@ -152,6 +156,36 @@ Deno.test("findSplit finds a frame start of the chain, not in garbage", () => {
   assert.equal(findSplit(noise, MAX), -1);
   // Nor does a chain cut short by the probe's end.
   assert.equal(findSplit(bytes.subarray(0, 2000), MAX), -1);
+});
+
+Deno.test("IntCounts: state and merge give the counts of both, in the array and beyond it", () => {
+  const next = unit(11);
+  // Values in the array (0..255), beyond it, and negative.
+  const values = Array.from(
+    { length: 5000 },
+    () => ((next() * 300) | 0) - 20,
+  );
+  const whole = new IntCounts(256);
+  const a = new IntCounts(256);
+  const b = new IntCounts(256);
+  values.forEach((v, i) => {
+    whole.add(v);
+    (i < 1700 ? a : b).add(v);
+  });
+  const state = b.state();
+  // Sent as value, count pairs of the values seen only.
+  assert.equal(state.length, 2 * b.entries().length);
+  a.merge(state);
+  assert.deepEqual(a.entries(), whole.entries());
+  // Into an empty table, and an empty state.
+  const empty = new IntCounts(256);
+  empty.merge(whole.state());
+  empty.merge(new IntCounts(256).state());
+  assert.deepEqual(empty.entries(), whole.entries());
+  assert.equal(
+    whole.entries().reduce((n, [, c]) => n + c, 0),
+    values.length,
+  );
 });
 
 Deno.test("HeavyHitters.merge of exact tables is the table of both", () => {
