@@ -380,6 +380,8 @@ function edns(
   c: DnstapColumns,
   i: number,
 ): void {
+  // No additional section: no OPT record, and the walk finds nothing else.
+  if (c.arcount[i] === 0) return;
   for (let k = c.qdcount[i]! - 1; k > 0; k--) {
     off = skipName(b, m, end, off);
     if (off < 0) return;

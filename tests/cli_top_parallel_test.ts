@@ -14,14 +14,18 @@ function unit(seed: number): () => number {
 }
 import { openInput } from "../src/cli/_file_input.ts";
 import {
+  cutAt,
   findSplit,
-  MAIN_SHARE,
   readTop,
   type TopReadOptions,
   type TopReadResult,
 } from "../src/cli/_top_parallel.ts";
-import { readPart } from "../src/cli/_top_worker.ts";
-import { TopCounter, type TopCounterOptions } from "../src/cli/_top_stats.ts";
+import { CutSource, readPart } from "../src/cli/_top_worker.ts";
+import {
+  IntCounts,
+  TopCounter,
+  type TopCounterOptions,
+} from "../src/cli/_top_stats.ts";
 import { HeavyHitters } from "../src/cli/_top_heavy.ts";
 import { toReport, toText } from "../src/cli/top.ts";
 
@@ -154,6 +158,36 @@ Deno.test("findSplit finds a frame start of the chain, not in garbage", () => {
   assert.equal(findSplit(bytes.subarray(0, 2000), MAX), -1);
 });
 
+Deno.test("IntCounts: state and merge give the counts of both, in the array and beyond it", () => {
+  const next = unit(11);
+  // Values in the array (0..255), beyond it, and negative.
+  const values = Array.from(
+    { length: 5000 },
+    () => ((next() * 300) | 0) - 20,
+  );
+  const whole = new IntCounts(256);
+  const a = new IntCounts(256);
+  const b = new IntCounts(256);
+  values.forEach((v, i) => {
+    whole.add(v);
+    (i < 1700 ? a : b).add(v);
+  });
+  const state = b.state();
+  // Sent as value, count pairs of the values seen only.
+  assert.equal(state.length, 2 * b.entries().length);
+  a.merge(state);
+  assert.deepEqual(a.entries(), whole.entries());
+  // Into an empty table, and an empty state.
+  const empty = new IntCounts(256);
+  empty.merge(whole.state());
+  empty.merge(new IntCounts(256).state());
+  assert.deepEqual(empty.entries(), whole.entries());
+  assert.equal(
+    whole.entries().reduce((n, [, c]) => n + c, 0),
+    values.length,
+  );
+});
+
 Deno.test("HeavyHitters.merge of exact tables is the table of both", () => {
   const next = unit(3);
   const keys = Array.from({ length: 5000 }, () => `k${(next() * 300) | 0}`);
@@ -277,10 +311,13 @@ Deno.test("fstrm top on two threads: a candidate inside a large frame is dropped
   const start = head.subarray(0, 8 + u32(head, 4));
   const body = concat(CAPTURES.map(dataFrames));
   const bytes = concat([start, body, body, big, body, head.subarray(-12)]);
-  const at = Math.floor(bytes.length * MAIN_SHARE);
+  // The split looked for 50 KB into the big frame's payload, whatever
+  // MAIN_SHARE is.
   const bigAt = start.length + 2 * body.length;
+  const share = (bigAt + 4 + 50_000) / bytes.length;
+  const at = Math.floor(bytes.length * share);
   assert.ok(at > bigAt + 4 && at < bigAt + 4 + payload.length - 200_000);
-  await assertSameAsOne(bytes, "crossed");
+  await assertSameAsOne(bytes, "crossed", OPTIONS, { share });
 });
 
 Deno.test("fstrm top on two threads: a file cut short, without STOP, or with an error before the split", async () => {
@@ -343,6 +380,41 @@ Deno.test("fstrm top on two threads: the main thread takes the end of a busy wor
       new DataView(b.buffer).setUint32(at, Math.floor(next() * 2 ** 32));
     }
     await assertSameAsOne(b, null, OPTIONS, STEAL);
+  }
+});
+
+Deno.test("cutAt cuts past what the worker reserved, also after it reserved more, never before it or twice", async () => {
+  const cut = new BigInt64Array(new SharedArrayBuffer(8));
+  cut[0] = 1000n * 2n;
+  // Not at or before what is reserved.
+  assert.equal(cutAt(cut, 1000), false);
+  assert.equal(cutAt(cut, 10), false);
+  assert.equal(cut[0], 2000n);
+  // The worker's source reserves window after window; a cut far ahead is
+  // made wherever it has got to (the cut once failed whenever the worker
+  // had reserved a window since the main thread first read the word).
+  const path = await Deno.makeTempFile({ suffix: ".fstrm" });
+  try {
+    const bytes = captures(2);
+    await Deno.writeFile(path, bytes);
+    using file = await Deno.open(path);
+    file.seekSync(1000, Deno.SeekMode.Start);
+    const source = new CutSource(file, 1000, cut);
+    const window = new Uint8Array(4096);
+    assert.equal(source.readSync(window), 4096);
+    assert.equal(source.readSync(window), 4096);
+    assert.equal(cut[0], BigInt(1000 + 2 * 4096) * 2n);
+    const y = 1000 + 2 * 4096 + 10_000;
+    assert.equal(cutAt(cut, y), true);
+    assert.equal(cut[0], BigInt(y) * 2n + 1n);
+    // Cut once: no second cut, and the source stops at y.
+    assert.equal(cutAt(cut, y + 5000), false);
+    let read = 1000 + 2 * 4096;
+    for (let n; (n = source.readSync(window)) !== null;) read += n;
+    assert.equal(read, y);
+    assert.equal(source.reachedCut, true);
+  } finally {
+    await Deno.remove(path);
   }
 });
 

@@ -84,6 +84,8 @@ function skipName(m: u32, end: u32, off: u32): u32 {
  * OPT record of the additional section (see src/_dnstap_scan_layout.ts).
  */
 function edns(m: u32, end: u32, off: u32, i: u32): void {
+  // No additional section: no OPT record, and the walk finds nothing else.
+  if (be16(m + 10) == 0) return;
   const i2 = i << 1;
   for (let k = <i32>be16(m + 4) - 1; k > 0; k--) {
     off = skipName(m, end, off);

@@ -8,6 +8,9 @@ import { DEFAULT_MAX_FRAME_LENGTH, MAX_FRAME_LENGTH } from "../constants.ts";
 import { CliError, usageError } from "./_cli_error.ts";
 import { readU32 } from "../_wire.ts";
 import { integerOption, type OptionsConfig, type ParsedArgs } from "./_args.ts";
+import { describeFsError } from "./_read_errors.ts";
+
+export { describeFsError, describeReadError } from "./_read_errors.ts";
 
 /** The reading options `dump` and `stats` share. */
 export const INPUT_OPTIONS: OptionsConfig = {
@@ -65,22 +68,6 @@ const MIN_WINDOW = 65_536;
 const DEFAULT_WINDOW = 1 << 20;
 /** Bytes looked at before reading: escape, length and type of START. */
 const HEAD = 12;
-
-/** Words for an error of the file system, as `cat` would say them. */
-export function describeFsError(error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.NotCapable) {
-    // Deno's message names the flag: --allow-write for an output file.
-    const flag = /--allow-[a-z]+/.exec(error.message)?.[0] ?? "--allow-read";
-    return `Deno has no permission for it (run with ${flag})`;
-  }
-  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
-  const message = error instanceof Error ? error.message : String(error);
-  // Deno's messages end in ": path" or "(os error N)": keep the words.
-  return message.replace(/,? ?(open|stat|read) '[^']*'$/, "")
-    .replace(/ \(os error \d+\)/, "").toLowerCase();
-}
 
 /** Reads until `buffer` is full or the input ends; the bytes read. */
 function readFully(
@@ -240,19 +227,4 @@ export function notFrameStreams(
     }
   }
   return said;
-}
-
-/**
- * One line for an error met while reading frames: the decoder's message
- * (which names the byte offset), starting lower case to follow a file name.
- */
-export function describeReadError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  if (
-    error instanceof Deno.errors.NotFound ||
-    error instanceof Deno.errors.PermissionDenied ||
-    error instanceof Deno.errors.IsADirectory
-  ) return describeFsError(error);
-  const m = error.message;
-  return m.charAt(0).toLowerCase() + m.slice(1);
 }

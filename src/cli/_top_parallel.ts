@@ -34,7 +34,7 @@
 // bounds printed, see docs/top.md).
 //
 // Memory: each thread has its own counter (its tables of the --memory
-// budget) and its own window (at most 1 MiB), the main thread a third
+// budget) and its own window (at most TOP_WINDOW), the main thread a third
 // counter when it takes the end of the worker's part, and the probe (PROBE
 // bytes) while it looks for a split.
 import { DnstapScanReader } from "../_dnstap_scan_reader.ts";
@@ -51,12 +51,14 @@ import type {
 } from "./_top_worker.ts";
 
 /**
- * The share of the file the main thread reads: a little over half, since
- * the worker starts 30-60 ms later (its isolate, its modules) while the
- * main thread spends 15-30 ms creating it (measured on the bench file, both
- * parts then end within about 20 ms of each other).
+ * The share of the file the main thread reads first: a little under half.
+ * The worker reaches its first read 7-30 ms after the main thread (its
+ * isolate, its modules), but only the main thread can rebalance (it takes
+ * the end of the worker's part when it is done first, see steal), so the
+ * main thread's part is made the one likely to end first (on the bench
+ * file, 2026-12-03).
  */
-export const MAIN_SHARE = 0.52;
+export const MAIN_SHARE = 0.48;
 /** Bytes read where the split is looked for. */
 export const PROBE = 1 << 20;
 /** Frames a chain must hold for its end to be taken as a split point. */
@@ -65,6 +67,15 @@ export const SPLIT_HOPS = 32;
 export const STEAL_MIN = 8 << 20;
 /** Files smaller than this are read on one thread unless asked. */
 export const THREADS_MIN_BYTES = 16 << 20;
+/**
+ * The window of each thread's reader (at most: a smaller file gets a
+ * smaller one). 256 KiB holds the largest dnstap message (two DNS messages
+ * of 64 KiB) with room, and the kernel's copy into a window that stays in
+ * the L2 cache costs less than into 1 MiB: on the bench file, 30 ms less
+ * CPU in 0.45 s on one thread (2026-12-03; 128 KiB and 512 KiB did as
+ * well, 4 MiB worse).
+ */
+export const TOP_WINDOW = 256 << 10;
 
 /** How `fstrm top` reads. */
 export interface TopReadOptions {
@@ -291,11 +302,12 @@ export async function readTop(
 ): Promise<TopReadResult> {
   const file = input.source;
   const size = input.size;
+  const windowSize = Math.min(input.windowSize, TOP_WINDOW);
   if (
     options.threads < 2 || size === null || input.identity === null ||
     !(file instanceof Deno.FsFile)
   ) {
-    const span = await readSpan(file, counter, options, input.windowSize, 0);
+    const span = await readSpan(file, counter, options, windowSize, 0);
     return { ...oneResult(span), how: "one", split: null };
   }
   // Look for the split in PROBE bytes at MAIN_SHARE of the file.
@@ -307,7 +319,7 @@ export async function readTop(
   );
   file.seekSync(0, Deno.SeekMode.Start);
   if (split < 0) {
-    const span = await readSpan(file, counter, options, input.windowSize, 0);
+    const span = await readSpan(file, counter, options, windowSize, 0);
     return { ...oneResult(span), how: "no-split", split: null };
   }
   const cut = new BigInt64Array(new SharedArrayBuffer(8));
@@ -318,7 +330,7 @@ export async function readTop(
     offset: split,
     engine: options.engine,
     maxFrameLength: options.maxFrameLength,
-    windowSize: input.windowSize,
+    windowSize,
     counter: options.counter,
     cut: cut.buffer as SharedArrayBuffer,
   });
@@ -327,7 +339,7 @@ export async function readTop(
   let first: Span;
   try {
     const limited = new LimitedSource(file, split);
-    first = await readSpan(limited, counter, options, input.windowSize, 0);
+    first = await readSpan(limited, counter, options, windowSize, 0);
     if (first.thrown === null && limited.reachedLimit) {
       // The main part ends exactly at the split: the worker's part follows.
       // While the worker is busy, take the end of its part.
@@ -336,7 +348,7 @@ export async function readTop(
         size,
         cut,
         options,
-        input.windowSize,
+        windowSize,
       );
       const reply = await worker.result;
       if (!("failed" in reply)) {
@@ -374,7 +386,7 @@ export async function readTop(
     worker.terminate();
   }
   file.seekSync(resume, Deno.SeekMode.Start);
-  const rest = await readSpan(file, counter, options, input.windowSize, resume);
+  const rest = await readSpan(file, counter, options, windowSize, resume);
   return {
     engine: first.engine,
     dropped: first.dropped + rest.dropped,
@@ -382,6 +394,25 @@ export async function readTop(
     how,
     split,
   };
+}
+
+/**
+ * Cuts the worker's part at `y` through the cut word (see _top_worker.ts
+ * CutSource): done unless the part is cut already or the worker has
+ * reserved reads up to `y`. The worker reserves on (a window at a time)
+ * while the main thread reads its probe, so the word is read again until
+ * the exchange takes.
+ *
+ * @returns Whether the part is cut at `y`.
+ */
+export function cutAt(cut: BigInt64Array, y: number): boolean {
+  let w = Atomics.load(cut, 0);
+  while ((w & 1n) === 0n && Number(w >> 1n) < y) {
+    const seen = Atomics.compareExchange(cut, 0, w, BigInt(y) * 2n + 1n);
+    if (seen === w) return true;
+    w = seen;
+  }
+  return false;
 }
 
 /**
@@ -399,8 +430,7 @@ async function steal(
   windowSize: number,
 ): Promise<{ counter: TopCounter; span: Span } | null> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const w = Atomics.load(cut, 0);
-    const reserved = Number(w >> 1n);
+    const reserved = Number(Atomics.load(cut, 0) >> 1n);
     const left = size - reserved;
     if (left < (options.stealMin ?? STEAL_MIN)) return null;
     const y = probeSplit(
@@ -410,9 +440,7 @@ async function steal(
       options.maxFrameLength,
     );
     if (y < 0) return null;
-    if (Atomics.compareExchange(cut, 0, w, BigInt(y) * 2n + 1n) !== w) {
-      continue;
-    }
+    if (!cutAt(cut, y)) continue;
     file.seekSync(y, Deno.SeekMode.Start);
     const tail = new TopCounter(options.counter);
     const span = await readSpan(file, tail, options, windowSize, y);

@@ -12,7 +12,7 @@ import { DnstapScanReader } from "../_dnstap_scan_reader.ts";
 import type { FrameSource } from "../_reader_types.ts";
 import type { EngineOption } from "../engine.ts";
 import { TruncatedFrameError } from "../errors.ts";
-import { describeReadError } from "./_file_input.ts";
+import { describeReadError } from "./_read_errors.ts";
 import {
   TopCounter,
   type TopCounterOptions,
