@@ -40,7 +40,7 @@ import {
   MIN_WINDOW,
   SHORT_FEEDS,
 } from "./_reader_harness.ts";
-import { PAYLOADS } from "./_cli_dnstap.ts";
+import { dnstapFile, PAYLOADS } from "./_cli_dnstap.ts";
 
 const ENGINES = ["ts", "wasm"] as const;
 
@@ -371,7 +371,7 @@ Deno.test("DnstapQuietReader through RecordSink.takeRun prints FrameReader's -q 
     ["cut inside a frame", whole.subarray(0, whole.length - 100), Infinity],
     [
       "a bad control frame",
-      concat(whole.subarray(0, whole.length - 12), words(0, 5, 7)),
+      concat(whole.subarray(0, whole.length - 12), words(0, 3, 0)),
       Infinity,
     ],
   ];
@@ -439,4 +439,57 @@ Deno.test("WasmQuietEngine with a window attached: a run elsewhere is scanned wi
   engine.load(window, 0, frames[0]!.length);
   engine.scan(0, Infinity);
   assert.equal(engine.results[2], 1);
+});
+
+Deno.test("fstrm dnstap -q: a cut file, a bad control frame, an oversized frame: the lines before the fault, FrameReader's message, exit 1", async () => {
+  const { execRaw, fstrmArgs } = await import("./_cli.ts");
+  // Enough records to fill a few windows, so the fault is past the first.
+  const payloads: Uint8Array[] = [];
+  for (let i = 0; i < 2000; i++) payloads.push(PAYLOADS[i % PAYLOADS.length]!);
+  const file = dnstapFile(payloads);
+  const big = concat(
+    file.subarray(0, file.length - 12),
+    encodeDataFrame(new Uint8Array(5000)),
+    file.subarray(file.length - 12),
+  );
+  const cases: [string, Uint8Array, string[], RegExp][] = [
+    [
+      "cut",
+      file.subarray(0, file.length - 40),
+      [],
+      /^fstrm dnstap: stdin: cannot decode frame: input ended inside the frame at byte \d+/,
+    ],
+    [
+      "bad control frame",
+      concat(file.subarray(0, file.length - 12), words(0, 3, 0)),
+      [],
+      /^fstrm dnstap: stdin: cannot decode control frame at byte \d+: its length is 3, it must be from 4 to 512/,
+    ],
+    [
+      "oversized frame",
+      big,
+      ["--max-frame-length", "4000"],
+      /^fstrm dnstap: stdin: cannot decode frame: data frame at byte \d+ is 5000 bytes, limit 4000\n/,
+    ],
+  ];
+  for (const [name, bytes, extra, message] of cases) {
+    for (const engine of ENGINES) {
+      const args = ["dnstap", "-r", "-", "-q", "--engine", engine, ...extra];
+      const run = await execRaw(Deno.execPath(), fstrmArgs(args), bytes);
+      // FrameReader's path: the same file through worker threads.
+      const threads = await execRaw(
+        Deno.execPath(),
+        fstrmArgs([...args, "--threads", "2"]),
+        bytes,
+      );
+      const stderr = new TextDecoder().decode(run.stderr);
+      const what = `${name} [${engine}]: ${stderr}`;
+      assert.equal(run.code, 1, what);
+      assert.match(stderr, message, what);
+      assert.equal(stderr, new TextDecoder().decode(threads.stderr), what);
+      assert.equal(threads.code, 1, what);
+      assert.ok(run.stdout.length > 0, what);
+      assert.deepEqual(run.stdout, threads.stdout, `stdout: ${what}`);
+    }
+  }
 });
