@@ -192,7 +192,10 @@ export class WasmQuietEngine implements QuietEngine {
           x.tablesBytes() !== TABLES_BYTES ||
           x.outputBytes() !== OUTPUT_BYTES ||
           typeof x.scanFrames !== "function" ||
-          x.tableCapacity() !== TABLE_CAPACITY
+          x.tableCapacity() !== TABLE_CAPACITY ||
+          // The frame table (wasm/assembly/frames.ts) ends before the
+          // quiet scan's tables start.
+          x.tableOffset() + TABLE_CAPACITY * ENTRY_WORDS * 4 > x.tablesOffset()
         ) {
           throw new RangeError(`its layout is not this module's`);
         }
