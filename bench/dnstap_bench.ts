@@ -2,7 +2,7 @@
 // processes, and the dnstap and DNS paths in process.
 //
 //   deno task bench:dnstap [--runs N] [--flags -q,-y,-j] [--files real,unbound]
-//     [--threads default,1] [--in-process yes|no|only]
+//     [--threads default,1] [--in-process yes|no|only] [--baseline DIR]
 //
 // Files (written first if missing, see bench/make_dnstap_data.ts):
 //   real     bench/data/dnstap_real.fstrm: the four real-server captures
@@ -18,8 +18,12 @@
 // FLAG [--threads N]`, the command `deno task fstrm` runs; `deno run` does
 // not type-check). The ratio of a round is the Go time over ours in that
 // round; the table gives, per setting, the median time of each, the median
-// ratio with its min and max over the rounds, and the peak RSS of each
-// (`/usr/bin/time -v`, max over the rounds).
+// ratio with its min and max over the rounds, the median CPU time (user +
+// sys) and the peak RSS of each (`/usr/bin/time -v`, max over the rounds).
+//
+// --baseline DIR: also runs DIR/cli.ts (another checkout, say main's as
+// `git archive main | tar -x -C DIR`) in each round, after the Go tool and
+// before ours, as a setting of its own ("baseline", its default threads).
 //
 // In process (one run over the whole real file, loaded in memory first):
 // decodeDnstap of every frame (objects built), parseDnsMessage(...).question
@@ -64,11 +68,22 @@ const runs = Number(arg("runs", "3"));
 const flags = arg("flags", "-q,-y,-j").split(",");
 const files = arg("files", "real,unbound").split(",");
 const inProcess = arg("in-process", "yes");
+const baseline = arg("baseline", "");
 const threads = arg("threads", "default,1").split(",");
+// Each setting: a label, the cli.ts to run, the --threads to give.
+const settings: [string, string, string][] = [
+  ...(baseline === "" ? [] : [[
+    "baseline",
+    `${baseline.replace(/\/$/, "")}/cli.ts`,
+    "default",
+  ] as [string, string, string]]),
+  ...threads.map((t): [string, string, string] => [t, CLI, t]),
+];
 
-/** One timed child: wall seconds and peak RSS in KiB (-1 if unknown). */
+/** One timed child: wall and CPU seconds, peak RSS in KiB (-1 if unknown). */
 interface Timed {
   seconds: number;
+  cpu: number;
   rssKiB: number;
 }
 
@@ -93,7 +108,13 @@ async function run(cmd: string, args: string[]): Promise<Timed> {
   const err = new TextDecoder().decode(stderr);
   if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${err}`);
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
-  return { seconds, rssKiB: m === null ? -1 : Number(m[1]) };
+  const user = /User time \(seconds\): ([\d.]+)/.exec(err);
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(err);
+  return {
+    seconds,
+    cpu: user === null || sys === null ? NaN : Number(user[1]) + Number(sys[1]),
+    rssKiB: m === null ? -1 : Number(m[1]),
+  };
 }
 
 function median(xs: number[]): number {
@@ -118,38 +139,44 @@ if (inProcess !== "only") {
     const path = await make();
     for (const flag of flags) {
       const go: Timed[] = [];
-      const ours: Timed[][] = threads.map(() => []);
+      const ours: Timed[][] = settings.map(() => []);
       for (let i = 0; i < runs; i++) {
         go.push(await run(GO, ["-r", path, flag]));
         let line = `${name} ${flag} round ${i + 1}: Go ${
           go[i]!.seconds.toFixed(2)
         } s`;
-        for (const [k, t] of threads.entries()) {
+        for (const [k, [label, cli, t]] of settings.entries()) {
           const extra = t === "default" ? [] : ["--threads", t];
           ours[k]!.push(
             await run(Deno.execPath(), [
-              ...DENO_ARGS,
+              ...DENO_ARGS.slice(0, -2),
+              cli,
+              "dnstap",
               "-r",
               path,
               flag,
               ...extra,
             ]),
           );
-          line += `, ours (threads ${t}) ${ours[k]![i]!.seconds.toFixed(2)} s`;
+          line += `, ${
+            label === "baseline" ? "baseline" : "ours"
+          } (threads ${t}) ${ours[k]![i]!.seconds.toFixed(2)} s`;
         }
         console.error(line);
       }
-      for (const [k, t] of threads.entries()) {
+      for (const [k, [label]] of settings.entries()) {
         const mine = ours[k]!;
         const ratios = go.map((g, i) => g.seconds / mine[i]!.seconds);
         rows.push(
-          `| ${flag} | ${name} | ${t} | ${
+          `| ${flag} | ${name} | ${label} | ${
             median(go.map((t) => t.seconds)).toFixed(2)
           } | ${median(mine.map((t) => t.seconds)).toFixed(2)} | ${
             median(ratios).toFixed(1)
           }x [${Math.min(...ratios).toFixed(1)}–${
             Math.max(...ratios).toFixed(1)
-          }] | ${mib(Math.max(...go.map((t) => t.rssKiB)))} | ${
+          }] | ${median(go.map((t) => t.cpu)).toFixed(2)} | ${
+            median(mine.map((t) => t.cpu)).toFixed(2)
+          } | ${mib(Math.max(...go.map((t) => t.rssKiB)))} | ${
             mib(Math.max(...mine.map((t) => t.rssKiB)))
           } |`,
         );
@@ -158,8 +185,8 @@ if (inProcess !== "only") {
   }
   console.log(
     `\nWhole processes, ${runs} round(s), stdout to /dev/null:\n\n` +
-      "| flag | file | our threads | Go s (median) | ours s (median) | Go/ours median [min–max] | Go peak RSS | ours peak RSS |\n" +
-      "| --- | --- | --- | --- | --- | --- | --- | --- |\n" +
+      "| flag | file | our threads | Go s (median) | ours s (median) | Go/ours median [min–max] | Go CPU s | ours CPU s | Go peak RSS | ours peak RSS |\n" +
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n" +
       rows.join("\n"),
   );
 }

@@ -3,9 +3,15 @@
 //
 // - TsQuietEngine runs quietScanTs (src/_dnstap_quiet_fast.ts) on the
 //   window in place.
-// - WasmQuietEngine copies the run into its WebAssembly instance's memory
-//   (wasm/dnstap_quiet.ts) and scans there; its tables are written once,
-//   from src/_dnstap_quiet_tables.ts.
+// - WasmQuietEngine scans in its WebAssembly instance's memory
+//   (wasm/dnstap_quiet.ts): a run in the window it gave a reader
+//   (attachWindow: the reader reads straight into that memory) where it
+//   lies, any other run copied in first. Its tables are written once, from
+//   src/_dnstap_quiet_tables.ts.
+//
+// attachWindow gives a window to read into and scan frames in: a
+// WindowLoop scanner (src/_window_loop.ts) whose runs of data frames the
+// engine then scans in place (src/_dnstap_quiet_reader.ts).
 //
 // Both keep a clock cache (the `hh:mm:ss` of each second, in the local zone
 // as goLocalClock gives it), filled by the driver when a scan asks; make an
@@ -25,7 +31,22 @@ import {
   TABLES_BYTES,
 } from "./_dnstap_quiet_tables.ts";
 import { DNSTAP_QUIET_WASM } from "./_dnstap_quiet_wasm_bytes.ts";
-import { compileOnce, instantiate } from "./_wasm_loader.ts";
+import { compileOnce, instantiate, MAX_END } from "./_wasm_loader.ts";
+import { ENTRY_WORDS, scanFramesTs } from "./_scan.ts";
+import { TABLE_CAPACITY } from "./_engine.ts";
+import { limit } from "./_wasm_engine.ts";
+import type { Scanner } from "./_window_loop.ts";
+
+/**
+ * A window a reader reads into, and its frame scan (as a WindowLoop
+ * scanner: `scan` ignores its buffer argument and scans `window`).
+ */
+export interface QuietWindow extends Scanner {
+  /** The window: a view valid until the engine's next attachWindow. */
+  readonly window: Uint8Array;
+  /** Entries the table holds. */
+  readonly capacity: number;
+}
 
 /** A quiet scan engine (either implementation). */
 export interface QuietEngine {
@@ -44,6 +65,14 @@ export interface QuietEngine {
   output(): Uint8Array;
   /** Sets the clock text (8 characters) of a second. */
   setClock(sec: number, text: string): void;
+  /**
+   * Gives a window of `size` bytes to read into: a run loaded from it is
+   * scanned where it lies. Replaces the window of an earlier call (whose
+   * views are no longer valid).
+   *
+   * @throws {RangeError} If the engine's memory cannot hold it.
+   */
+  attachWindow(size: number): QuietWindow;
 }
 
 /** Bytes of output per scan (the WebAssembly module's too). */
@@ -85,6 +114,20 @@ export class TsQuietEngine implements QuietEngine {
   setClock(sec: number, text: string): void {
     this.#clocks.set(sec, text);
   }
+
+  attachWindow(size: number): QuietWindow {
+    const window = new Uint8Array(size);
+    const table = new Uint32Array(TABLE_CAPACITY * ENTRY_WORDS);
+    const out = new Uint32Array(8);
+    return {
+      window,
+      table,
+      out,
+      capacity: TABLE_CAPACITY,
+      scan: (_buf, start, end, max) =>
+        scanFramesTs(window, start, end, max, table, TABLE_CAPACITY, out),
+    };
+  }
 }
 
 /** What wasm/dnstap_quiet.ts exports. */
@@ -100,6 +143,10 @@ interface QuietExports {
   inputCapacity(): number;
   ensureInput(size: number): number;
   scan(from: number, to: number, maxLines: number): number;
+  outOffset(): number;
+  tableOffset(): number;
+  tableCapacity(): number;
+  scanFrames(from: number, to: number, maxFrameLength: number): number;
 }
 
 /** The module, compiled once (by the shared loader). */
@@ -109,6 +156,9 @@ const quietModule = compileOnce(DNSTAP_QUIET_WASM, "quiet scan");
  * The WebAssembly engine. A run its memory cannot hold (more than
  * `inputLimit` bytes, or memory that cannot grow) is scanned by a
  * TypeScript engine of its own instead: the same results, the slow way.
+ * So is any run not in the window, once a window is attached: memory
+ * never grows under the window, and the window's bytes are never
+ * overwritten by a copy.
  */
 export class WasmQuietEngine implements QuietEngine {
   readonly name = "wasm" as const;
@@ -120,6 +170,8 @@ export class WasmQuietEngine implements QuietEngine {
   /** The engine of the run loaded, when it is not this one. */
   #slow: TsQuietEngine | null = null;
   #useSlow = false;
+  /** The attached window, or null. */
+  #window: Uint8Array | null = null;
 
   /**
    * Instantiates the module, with memory of its own, and writes its tables.
@@ -137,7 +189,13 @@ export class WasmQuietEngine implements QuietEngine {
       0,
       (x) => {
         if (
-          x.tablesBytes() !== TABLES_BYTES || x.outputBytes() !== OUTPUT_BYTES
+          x.tablesBytes() !== TABLES_BYTES ||
+          x.outputBytes() !== OUTPUT_BYTES ||
+          typeof x.scanFrames !== "function" ||
+          x.tableCapacity() !== TABLE_CAPACITY ||
+          // The frame table (wasm/assembly/frames.ts) ends before the
+          // quiet scan's tables start.
+          x.tableOffset() + TABLE_CAPACITY * ENTRY_WORDS * 4 > x.tablesOffset()
         ) {
           throw new RangeError(`its layout is not this module's`);
         }
@@ -152,8 +210,15 @@ export class WasmQuietEngine implements QuietEngine {
 
   load(window: Uint8Array, from: number, to: number): void {
     checkRun(window, from, to);
+    if (window === this.#window) {
+      // Read into this memory: scanned where it lies.
+      this.#useSlow = false;
+      this.#base = 0;
+      this.#to = to;
+      return;
+    }
     const x = this.#x;
-    this.#useSlow = to - from > this.#inputLimit ||
+    this.#useSlow = this.#window !== null || to - from > this.#inputLimit ||
       (to - from > x.inputCapacity() && x.ensureInput(to - from) === 0);
     if (this.#useSlow) {
       this.#slow ??= new TsQuietEngine();
@@ -201,6 +266,36 @@ export class WasmQuietEngine implements QuietEngine {
     new DataView(x.memory.buffer).setFloat64(at, sec, true);
     const bytes = new Uint8Array(x.memory.buffer, at + 8, 8);
     for (let i = 0; i < 8; i++) bytes[i] = text.charCodeAt(i);
+  }
+
+  attachWindow(size: number): QuietWindow {
+    const x = this.#x;
+    this.#window = null;
+    if (
+      size > this.#inputLimit || size > MAX_END - x.inputOffset() ||
+      x.ensureInput(size) === 0
+    ) {
+      throw new RangeError(
+        `Cannot attach a window: the quiet scan's memory cannot grow to ${size} bytes of input`,
+      );
+    }
+    const buffer = x.memory.buffer;
+    const window = new Uint8Array(buffer, x.inputOffset(), size);
+    const table = new Uint32Array(
+      buffer,
+      x.tableOffset(),
+      TABLE_CAPACITY * ENTRY_WORDS,
+    );
+    const out = new Uint32Array(buffer, x.outOffset(), 8);
+    const scanFrames = x.scanFrames;
+    this.#window = window;
+    return {
+      window,
+      table,
+      out,
+      capacity: TABLE_CAPACITY,
+      scan: (_buf, start, end, max) => scanFrames(start, end, limit(max)),
+    };
   }
 }
 

@@ -9,8 +9,11 @@
 
 /** u32 scratch for rdata field values (16 of them). */
 const VALS: u32 = 128;
-/** The rdata schemas: per type below 260, a count then the field kinds. */
-const SCHEMAS: u32 = 1024 + 10688;
+/**
+ * The rdata schemas: per type below 260, a count then the field kinds
+ * (at TABLES + 10688 of wasm/dnstap_quiet.ts).
+ */
+const SCHEMAS: u32 = 65536 + 10688;
 
 // Rdata field kinds (as src/_dns_rdata_valid.ts).
 const U8: u32 = 1;

@@ -5,18 +5,33 @@
 // tests/dnstap_quiet_scan_test.ts compares them.
 //
 // Memory layout (fixed; no allocator, no data segments):
+//   [OUT, +32)                   the frame scan's out words (frames.ts)
 //   [RESULTS, +32)               f64 words: input offset reached, output
 //                                bytes, lines written, the second wanted
 //   [VALS, +64)                  u32 scratch: rdata field values (the
 //                                DNS validity walk, wasm/dns_valid.ts)
+//   [TABLE, +12 * TABLE_CAPACITY) the frame scan's table (frames.ts)
 //   [TABLES, TABLES_END)         names, rdata schemas and the bytes in
 //                                decimal, written by the caller
 //                                (src/_dnstap_quiet_tables.ts)
 //   [CLOCKS, +16 * 1024)         the clock cache: f64 second, 8 bytes text
 //   [OUTPUT, +OUTPUT_SIZE)       the lines of the last call
-//   [INPUT, memory end)          the run: big-endian length, payload, ...
+//   [INPUT, memory end)          the run, or the reader's window: frames,
+//                                each a big-endian length, then its bytes
 // Offsets given and returned are input offsets (address - INPUT).
+//
+// Two ways in: the caller copies a run of data frames to INPUT and calls
+// scan(); or a reader (src/_dnstap_quiet_reader.ts) reads its window
+// straight into INPUT, finds the frames with scanFrames() (the frame scan
+// of every module, scanFramesTs's twin) and calls scan() on each run of
+// data frames where it lies: no copy.
 
+import {
+  OUT,
+  scanRange,
+  TABLE,
+  TABLE_CAPACITY,
+} from "./assembly/frames";
 import {
   be16,
   beginMessage,
@@ -25,7 +40,8 @@ import {
 } from "./dns_valid";
 
 const RESULTS: u32 = 64;
-const TABLES: u32 = 1024;
+// After the frame table (TABLE + 12 * TABLE_CAPACITY = 50176).
+const TABLES: u32 = 65536;
 const TYPE_NAMES: u32 = TABLES;
 const CLASS_NAMES: u32 = TABLES + 4160;
 const PROTOCOLS: u32 = TABLES + 8320;
@@ -34,10 +50,10 @@ const PLAIN: u32 = TABLES + 10432;
 // SCHEMAS, at TABLES + 10688, and VALS are dns_valid.ts's.
 const DIGITS: u32 = TABLES + 14880;
 const TABLES_END: u32 = TABLES + 15904;
-const CLOCKS: u32 = 32768;
-const OUTPUT: u32 = 65536;
+const CLOCKS: u32 = 81920;
+const OUTPUT: u32 = 98304;
 const OUTPUT_SIZE: u32 = 262144;
-const INPUT: u32 = 327680;
+const INPUT: u32 = 360448;
 const INPUT_MAX: u32 = 0x7fff0000;
 const LINE_MAX: u32 = 1536;
 
@@ -95,6 +111,18 @@ export function lineMax(): u32 {
 }
 export function inputOffset(): u32 {
   return INPUT;
+}
+/** Byte offset of the frame scan's 8 out words. */
+export function outOffset(): u32 {
+  return OUT;
+}
+/** Byte offset of the frame scan's table. */
+export function tableOffset(): u32 {
+  return TABLE;
+}
+/** Entries the frame scan's table holds. */
+export function tableCapacity(): u32 {
+  return TABLE_CAPACITY;
 }
 
 /** Bytes the input region holds now. */
@@ -589,4 +617,29 @@ export function scan(from: u32, to: u32, maxLines: u32): u32 {
   store<f64>(RESULTS + 16, <f64>lines);
   store<f64>(RESULTS + 24, <f64>wantSec);
   return status;
+}
+
+/**
+ * The frame scan of the window at input offsets [from, to), as
+ * scanFramesTs (src/_scan.ts) with the table's capacity: the table and the
+ * out words filled, positions input offsets. `to` past the input region is
+ * taken as its end.
+ *
+ * @returns The table's entries.
+ */
+export function scanFrames(from: u32, to: u32, maxFrameLength: u32): u32 {
+  const room = inputCapacity();
+  if (to > room) to = room;
+  if (from > to) from = to;
+  return scanRange(
+    INPUT + from,
+    INPUT + to,
+    INPUT + to,
+    maxFrameLength,
+    0,
+    TABLE_CAPACITY,
+    0 - INPUT,
+    false,
+    0,
+  );
 }

@@ -169,6 +169,18 @@ export class RecordSink {
   }
 
   /**
+   * The quiet scan's engine, made now if it is not yet: the engine whose
+   * window a reader reads into (src/_dnstap_quiet_reader.ts), so that
+   * {@linkcode RecordSink.prototype.takeRun} scans its runs in place.
+   *
+   * @throws {Error} If the engine option is `"wasm"` and WebAssembly
+   * cannot load.
+   */
+  runEngine(): QuietEngine {
+    return this.#engine ??= makeQuietEngine(this.#engineOption);
+  }
+
+  /**
    * Takes the run of data frames `window[start, end)` (each a big-endian
    * length word, then the payload; a view valid during the call), when
    * {@linkcode RecordSink.prototype.takesRuns}. Returns whether more frames
