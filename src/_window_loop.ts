@@ -116,6 +116,14 @@ export class WindowLoop {
         const into = have === 0 ? buf : buf.subarray(have);
         let n = this.#read(into);
         if (typeof n !== "number" && n !== null) n = await n;
+        if (buf.byteLength !== size) {
+          // A fixed window in memory that grew (WebAssembly) or was
+          // transferred: its bytes are gone, and every read would give 0
+          // bytes, for ever.
+          throw new TypeError(
+            "Cannot read frames: the read window was detached (its memory grew or was transferred)",
+          );
+        }
         if (n === null) eof = true;
         else {
           have += n;
