@@ -69,7 +69,13 @@ const TARGETS: Target[] = [
   },
   {
     config: "dnstap_quiet.asconfig.json",
-    sources: ["dnstap_quiet.ts", "dns_valid.ts", "assembly/frames.ts"],
+    sources: [
+      "dnstap_quiet.ts",
+      "quiet_layout.ts",
+      "quiet_text.ts",
+      "dns_valid.ts",
+      "assembly/frames.ts",
+    ],
     wasmName: "wasm/build/dnstap_quiet.wasm",
     tsName: "src/_dnstap_quiet_wasm_bytes.ts",
     from: "wasm/dnstap_quiet.ts",

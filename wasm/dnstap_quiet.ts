@@ -25,6 +25,9 @@
 // straight into INPUT, finds the frames with scanFrames() (the frame scan
 // of every module, scanFramesTs's twin) and calls scan() on each run of
 // data frames where it lies: no copy.
+//
+// The addresses above are in quiet_layout.ts, the text writers (numbers,
+// table rows, addresses) in quiet_text.ts.
 
 import {
   OUT,
@@ -38,24 +41,29 @@ import {
   skipQuestion,
   skipRecord,
 } from "./dns_valid";
-
-const RESULTS: u32 = 64;
-// After the frame table (TABLE + 12 * TABLE_CAPACITY = 50176).
-const TABLES: u32 = 65536;
-const TYPE_NAMES: u32 = TABLES;
-const CLASS_NAMES: u32 = TABLES + 4160;
-const PROTOCOLS: u32 = TABLES + 8320;
-const EXTRA_TYPES: u32 = TABLES + 10368;
-const PLAIN: u32 = TABLES + 10432;
-// SCHEMAS, at TABLES + 10688, and VALS are dns_valid.ts's.
-const DIGITS: u32 = TABLES + 14880;
-const TABLES_END: u32 = TABLES + 15904;
-const CLOCKS: u32 = 81920;
-const OUTPUT: u32 = 98304;
-const OUTPUT_SIZE: u32 = 262144;
-const INPUT: u32 = 360448;
-const INPUT_MAX: u32 = 0x7fff0000;
-const LINE_MAX: u32 = 1536;
+import {
+  RESULTS,
+  TABLES,
+  TYPE_NAMES,
+  CLASS_NAMES,
+  PROTOCOLS,
+  EXTRA_TYPES,
+  PLAIN,
+  TABLES_END,
+  CLOCKS,
+  OUTPUT,
+  OUTPUT_SIZE,
+  INPUT,
+  INPUT_MAX,
+  LINE_MAX,
+} from "./quiet_layout";
+import {
+  decimal,
+  row,
+  put4,
+  ipv4,
+  ipv6,
+} from "./quiet_text";
 
 const DONE: u32 = 0;
 const OUT_FULL: u32 = 1;
@@ -277,109 +285,6 @@ function readRecord(start: u32, end: u32): bool {
   }
   if (dnstapType != 1 || msgStart == 0) return false;
   return readMessage(msgStart, msgEnd);
-}
-
-// ---------------------------------------------------------------------------
-// Text
-
-/** Writes n in decimal, at least `min` digits; returns the end. */
-function decimal(p: u32, n: u32, min: u32): u32 {
-  let digits: u32 = 1;
-  for (let v = n / 10; v > 0; v /= 10) digits++;
-  if (digits < min) digits = min;
-  const end = p + digits;
-  let i = end;
-  while (i > p) {
-    const q = n / 10;
-    store<u8>(--i, <u8>(48 + n - q * 10));
-    n = q;
-  }
-  return end;
-}
-
-/** Writes a table row (a length byte, then up to 15 bytes); the end. */
-@inline
-function row(p: u32, at: u32): u32 {
-  const n = <u32>load<u8>(at);
-  store<u64>(p, load<u64>(at + 1));
-  if (n > 8) store<u64>(p + 8, load<u64>(at + 9));
-  return p + n;
-}
-
-/** Writes `word` (up to 4 ASCII bytes, little-endian) and returns p + n. */
-@inline
-function put4(p: u32, word: u32, n: u32): u32 {
-  store<u32>(p, word);
-  return p + n;
-}
-
-/** A byte in decimal from the table (three digits, then the length). */
-@inline
-function byteText(p: u32, v: u32): u32 {
-  const w = load<u32>(DIGITS + v * 4);
-  store<u32>(p, w);
-  return p + (w >>> 24);
-}
-
-function ipv4(p: u32, a: u32): u32 {
-  p = byteText(p, load<u8>(a));
-  store<u8>(p++, 0x2e);
-  p = byteText(p, load<u8>(a + 1));
-  store<u8>(p++, 0x2e);
-  p = byteText(p, load<u8>(a + 2));
-  store<u8>(p++, 0x2e);
-  return byteText(p, load<u8>(a + 3));
-}
-
-function hex16(p: u32, v: u32): u32 {
-  let started = false;
-  for (let s: i32 = 12; s >= 0; s -= 4) {
-    const d = (v >>> <u32>s) & 15;
-    if (d == 0 && !started && s > 0) continue;
-    started = true;
-    store<u8>(p++, <u8>(d < 10 ? 48 + d : 87 + d));
-  }
-  return p;
-}
-
-/** Sixteen bytes as Go's net.IP.String(). */
-function ipv6(p: u32, a: u32): u32 {
-  let zeros10 = true;
-  for (let i: u32 = 0; i < 10; i++) {
-    if (load<u8>(a + i) != 0) {
-      zeros10 = false;
-      break;
-    }
-  }
-  if (zeros10 && load<u8>(a + 10) == 0xff && load<u8>(a + 11) == 0xff) {
-    return ipv4(p, a + 12);
-  }
-  let best: i32 = -1;
-  let bestEnd: i32 = -1;
-  for (let i: i32 = 0; i < 16; i += 2) {
-    let j = i;
-    while (j < 16 && load<u16>(a + <u32>j) == 0) j += 2;
-    if (j > i && j - i > bestEnd - best) {
-      best = i;
-      bestEnd = j;
-      i = j;
-    }
-  }
-  if (bestEnd - best <= 2) best = bestEnd = -1;
-  for (let i: i32 = 0; i < 16; i += 2) {
-    if (i == best) {
-      store<u16>(p, 0x3a3a);
-      p += 2;
-      i = bestEnd - 2;
-      continue;
-    }
-    if (i > 0 && i != bestEnd) store<u8>(p++, 0x3a);
-    p = hex16(
-      p,
-      (<u32>load<u8>(a + <u32>i) << 8) | <u32>load<u8>(a + <u32>i + 1),
-    );
-  }
-  return p;
 }
 
 // ---------------------------------------------------------------------------
