@@ -39,8 +39,7 @@ import {
   LIVE_OPTIONS,
   LIVE_OPTIONS_HELP,
   liveOptions,
-  runTopLive,
-} from "./_top_live.ts";
+} from "./_top_live_options.ts";
 
 const DEFAULT_TOP = 10;
 const DEFAULT_DEPTH = 2;
@@ -234,6 +233,8 @@ async function run(args: string[]): Promise<number> {
       throw usageError("top", "--threads reads a file (-r FILE)");
     }
     const counter = new TopCounter(counterOptions);
+    // The live path (the receiver) loads only for a live run.
+    const { runTopLive } = await import("./_top_live.ts");
     return await runTopLive(live, {
       engine,
       maxFrameLength,
