@@ -242,6 +242,8 @@ export class SecondsTable {
    * aside (-1: none); then (bucket, count) pairs of the displaced
    * histogram, their number first; then (second, count) pairs of the kept
    * seconds in time order. `dropped` is not in it (the caller carries it).
+   * Walks the span's slots only (all of them, sorted, once it spans the
+   * capacity), as {@linkcode SecondsTable.summary} does.
    */
   state(): Float64Array<ArrayBuffer> {
     const tags = this.#tags;
@@ -254,11 +256,20 @@ export class SecondsTable {
       }
     }
     const slots: number[] = [];
-    if (tags !== null) {
-      for (let slot = 0; slot < tags.length; slot++) {
-        if (tags[slot] !== 0) slots.push(slot);
+    if (tags !== null && this.distinct > 0) {
+      const capacity = this.capacity;
+      const span = this.last - this.first + 1;
+      // Under the capacity, the span's slots from the first one's are in
+      // time order.
+      const ranges = span >= capacity
+        ? [0, capacity]
+        : wrap(this.first % capacity, span, capacity);
+      for (let r = 0; r < ranges.length; r += 2) {
+        for (let slot = ranges[r]!, end = ranges[r + 1]!; slot < end; slot++) {
+          if (tags[slot] !== 0) slots.push(slot);
+        }
       }
-      slots.sort((a, b) => tags[a]! - tags[b]!);
+      if (span >= capacity) slots.sort((a, b) => tags[a]! - tags[b]!);
     }
     const out = new Float64Array(HEAD + 1 + pairs.length + 2 * slots.length);
     out.set([
