@@ -7,18 +7,28 @@ export interface Writable {
   write(bytes: Uint8Array): Promise<number>;
 }
 
+/** How far a {@linkcode writeAll} got: its bytes taken so far. */
+export interface WriteProgress {
+  /** The bytes of the call's `bytes` the connection has taken. */
+  written: number;
+}
+
 /**
  * Writes all of `bytes` to `conn`, however many writes it takes.
  *
  * @param conn The connection.
  * @param bytes What to write.
+ * @param progress Set to the bytes the connection took after each write:
+ *   how far it got when a write throws.
  */
 export async function writeAll(
   conn: Writable,
   bytes: Uint8Array,
+  progress?: WriteProgress,
 ): Promise<void> {
   for (let off = 0; off < bytes.length;) {
     off += await conn.write(off === 0 ? bytes : bytes.subarray(off));
+    if (progress !== undefined) progress.written = off;
   }
 }
 

@@ -62,16 +62,15 @@ export class WriterConnection {
   async write(
     bytes: Uint8Array,
   ): Promise<{ written: number; error: unknown }> {
-    let written = 0;
+    const progress = { written: 0 };
     try {
-      while (written < bytes.length) {
-        written += await this.#conn.write(
-          written === 0 ? bytes : bytes.subarray(written),
-        );
-      }
-      return { written, error: null };
+      await writeAll(this.#conn, bytes, progress);
+      return { written: bytes.length, error: null };
     } catch (error) {
-      return { written, error: error ?? new Error("write failed") };
+      return {
+        written: progress.written,
+        error: error ?? new Error("write failed"),
+      };
     }
   }
 

@@ -10,6 +10,7 @@ import {
   encodeControlFrame,
 } from "../mod.ts";
 import { BatchQueue } from "../src/_batch_queue.ts";
+import { writeAll } from "../src/_io.ts";
 import { WriterLoop } from "../src/_writer_loop.ts";
 import {
   type FrameWriterOptions,
@@ -262,4 +263,22 @@ Deno.test("FrameWriter.stats.frames counts at least the frames a collector read 
     assert.equal(stats.bytes, 100 * stats.frames);
     assert.equal(accounted(stats), COUNT);
   });
+});
+
+Deno.test("writeAll reports the bytes the connection took before a write failed, whatever the write sizes", async () => {
+  const bytes = new Uint8Array(1000).map((_, i) => i);
+  for (const limit of [0, 1, 7, 500, 999, 1000]) {
+    for (const chunk of [1, 7, 64, Infinity]) {
+      const what = `limit ${limit}, writes of ${chunk}`;
+      const conn = new CutConn(limit, chunk);
+      const progress = { written: 0 };
+      let error: unknown = null;
+      await writeAll(conn, bytes, progress).catch((e) => error = e);
+      if (limit < bytes.length) {
+        assert.ok(error instanceof Deno.errors.BrokenPipe, what);
+      } else assert.equal(error, null, what);
+      assert.equal(progress.written, limit, what);
+      assert.deepEqual(conn.bytes, bytes.subarray(0, limit), what);
+    }
+  }
 });

@@ -205,6 +205,77 @@ Deno.test("SecondsTable.merge of the part that follows gives one table's summary
   }
 });
 
+Deno.test("SecondsTable.merge joins the second split between two parts when the second part spans more than the capacity", () => {
+  const capacity = MIN_SECONDS_KEPT;
+  const next = random(17);
+  for (let k = 0; k < 20; k++) {
+    // In time order (as a file is split), counts under 256 (exact), one
+    // second split in the middle of its queries, the second part longer
+    // than the capacity (its first second displaced).
+    const start = 1_800_000_000 + Math.floor(next() * capacity);
+    const before = 1 + Math.floor(next() * 2 * capacity);
+    const after = capacity + 1 + Math.floor(next() * 2 * capacity);
+    const adds: [number, number][] = [];
+    for (let s = start; s < start + before + after; s++) {
+      if (next() < 0.05) continue;
+      adds.push([s, 20 + Math.floor(next() * 200)]);
+    }
+    const split = adds.findIndex(([s]) => s >= start + before);
+    const [shared, count] = adds[split]!;
+    const half = Math.floor(count / 2);
+    adds.splice(split, 1, [shared, half], [shared, count - half]);
+    const a = table(adds.slice(0, split + 1), capacity);
+    const b = table(adds.slice(split + 1), capacity);
+    a.merge(b.state());
+    const whole = table(adds, capacity);
+    assert.equal(a.distinct, whole.distinct, `case ${k}`);
+    assert.equal(a.displaced, whole.displaced, `case ${k}`);
+    assert.deepEqual(a.summary(SERIES_MAX), whole.summary(SERIES_MAX));
+    assert.deepEqual(
+      (({ dropped: _, ...rest }) => rest)(a.summary(SERIES_MAX)),
+      reference(adds),
+      `case ${k}`,
+    );
+  }
+});
+
+Deno.test("SecondsTable.state lists the kept seconds in time order, the span wrapping round the ring or not", () => {
+  const capacity = MIN_SECONDS_KEPT;
+  // Spans from the ring's start, across its end, and longer than it.
+  const cases: [number, number][] = [
+    [0, 700],
+    [capacity - 100, 700],
+    [5 * capacity + 3, capacity + 300],
+  ];
+  for (const [start, span] of cases) {
+    const adds: [number, number][] = [];
+    for (let s = start; s < start + span; s++) {
+      if (s % 7 !== 3) adds.push([s, 1 + (s % 11)]);
+    }
+    const t = table(adds, capacity);
+    const state = t.state();
+    // Kept: the seconds no later one displaced from their slot; their
+    // pairs end the state, after 8 scalars, the number of histogram
+    // pairs, and those pairs.
+    const seconds = new Set(adds.map(([s]) => s));
+    const kept = adds.filter(([s]) => {
+      for (let later = s + capacity; later < start + span; later += capacity) {
+        if (seconds.has(later)) return false;
+      }
+      return true;
+    });
+    const from = 9 + 2 * state[8]!;
+    const got: [number, number][] = [];
+    for (let i = from; i < state.length; i += 2) {
+      got.push([state[i]!, state[i + 1]!]);
+    }
+    assert.deepEqual(got, kept, `from ${start}`);
+    const copy = new SecondsTable(capacity);
+    copy.merge(state);
+    assert.deepEqual(copy.summary(SERIES_MAX), t.summary(SERIES_MAX));
+  }
+});
+
 Deno.test("SecondsTable refuses a capacity below the minimum", () => {
   for (const bad of [0, 600, MIN_SECONDS_KEPT - 1, 1.5e3 + 0.5, NaN]) {
     assert.throws(() => new SecondsTable(bad), RangeError);

@@ -12,7 +12,10 @@
 // second would be.
 //
 // A query of a second older than the one that now holds its slot (late by
-// `capacity` seconds or more) is counted in `dropped`.
+// `capacity` seconds or more) is counted in `dropped`. The first second,
+// when displaced, is set aside with its count rather than folded, so that
+// `merge` joins it to the part before (a split falls inside a second: the
+// last second of one part may be the first of the next).
 import { latencyBucket, latencyBucketLow } from "./_top_latency.ts";
 
 /** Seconds a table keeps by default: 2^20, about 12 days (16 MiB at most). */
@@ -24,7 +27,7 @@ const EXACT_BELOW = 256;
 /** Buckets of the histogram of displaced seconds' counts. */
 const BUCKETS = latencyBucket(2 ** 53 - 1) + 1;
 /** Scalars at the head of a state: see {@linkcode SecondsTable.state}. */
-const HEAD = 7;
+const HEAD = 8;
 
 /** What `fstrm top` reports of queries per second (the JSON `qps`). */
 export interface QpsSummary {
@@ -66,6 +69,8 @@ export class SecondsTable {
   #displacedCount = 0;
   #displacedMin = Infinity;
   #displacedMax = -Infinity;
+  /** The first second's count once displaced (set aside), else -1. */
+  #aside = -1;
 
   /**
    * @param capacity Seconds kept with their counts, at least
@@ -80,9 +85,9 @@ export class SecondsTable {
     this.capacity = capacity;
   }
 
-  /** Seconds displaced from the ring into the histogram. */
+  /** Seconds displaced from the ring (into the histogram, or aside). */
   get displaced(): number {
-    return this.#displacedCount;
+    return this.#displacedCount + (this.#aside >= 0 ? 1 : 0);
   }
 
   /** Counts `count` queries of `second` (a non-negative integer). */
@@ -101,11 +106,19 @@ export class SecondsTable {
       this.dropped += count;
       return;
     }
-    if (tag !== 0) this.#displace(counts[slot]!);
+    if (tag !== 0) {
+      if (tag - 1 === this.first) this.#aside = counts[slot]!;
+      else this.#displace(counts[slot]!);
+    }
     tags[slot] = want;
     counts[slot] = count;
     this.distinct++;
-    if (second < this.first) this.first = second;
+    if (second < this.first) {
+      // The old first second is no longer first: fold its count.
+      if (this.#aside >= 0) this.#displace(this.#aside);
+      this.#aside = -1;
+      this.first = second;
+    }
     if (second > this.last) this.last = second;
   }
 
@@ -156,6 +169,12 @@ export class SecondsTable {
     const h = displaced?.slice() ?? new Float64Array(BUCKETS);
     let min = this.#displacedMin;
     let max = this.#displacedMax;
+    const aside = this.#aside;
+    if (aside >= 0) {
+      h[latencyBucket(aside)]!++;
+      if (aside < min) min = aside;
+      if (aside > max) max = aside;
+    }
     for (let r = 0; r < ranges.length; r += 2) {
       for (let slot = ranges[r]!, end = ranges[r + 1]!; slot < end; slot++) {
         if (tags[slot] === 0) continue;
@@ -189,6 +208,7 @@ export class SecondsTable {
       } else {
         // Only kept counts in its bucket: the exact one among them.
         const inBucket: number[] = [];
+        if (aside >= 0 && latencyBucket(aside) === b) inBucket.push(aside);
         for (let r = 0; r < ranges.length; r += 2) {
           for (
             let slot = ranges[r]!, end = ranges[r + 1]!;
@@ -218,9 +238,12 @@ export class SecondsTable {
 
   /**
    * The table as plain data: capacity, first, last, distinct, displaced
-   * count, min and max; then (bucket, count) pairs of the displaced
+   * count, min and max (of the histogram), the first second's count set
+   * aside (-1: none); then (bucket, count) pairs of the displaced
    * histogram, their number first; then (second, count) pairs of the kept
    * seconds in time order. `dropped` is not in it (the caller carries it).
+   * Walks the span's slots only (all of them, sorted, once it spans the
+   * capacity), as {@linkcode SecondsTable.summary} does.
    */
   state(): Float64Array<ArrayBuffer> {
     const tags = this.#tags;
@@ -233,11 +256,20 @@ export class SecondsTable {
       }
     }
     const slots: number[] = [];
-    if (tags !== null) {
-      for (let slot = 0; slot < tags.length; slot++) {
-        if (tags[slot] !== 0) slots.push(slot);
+    if (tags !== null && this.distinct > 0) {
+      const capacity = this.capacity;
+      const span = this.last - this.first + 1;
+      // Under the capacity, the span's slots from the first one's are in
+      // time order.
+      const ranges = span >= capacity
+        ? [0, capacity]
+        : wrap(this.first % capacity, span, capacity);
+      for (let r = 0; r < ranges.length; r += 2) {
+        for (let slot = ranges[r]!, end = ranges[r + 1]!; slot < end; slot++) {
+          if (tags[slot] !== 0) slots.push(slot);
+        }
       }
-      slots.sort((a, b) => tags[a]! - tags[b]!);
+      if (span >= capacity) slots.sort((a, b) => tags[a]! - tags[b]!);
     }
     const out = new Float64Array(HEAD + 1 + pairs.length + 2 * slots.length);
     out.set([
@@ -248,6 +280,7 @@ export class SecondsTable {
       this.#displacedCount,
       this.#displacedMin,
       this.#displacedMax,
+      this.#aside,
       pairs.length / 2,
     ]);
     out.set(pairs, HEAD + 1);
@@ -263,7 +296,8 @@ export class SecondsTable {
    * Adds a table's `state`, made over the input that follows this one's:
    * its kept seconds are added in time order, as one table reading both
    * would (the same result while the run spans at most `capacity`); its
-   * displaced counts join this one's.
+   * displaced counts join this one's, and its first second, if set aside,
+   * is added first (joining this one's last second when they are one).
    */
   merge(state: Float64Array): void {
     const nPairs = state[HEAD]!;
@@ -278,6 +312,7 @@ export class SecondsTable {
       this.#displacedMin = Math.min(this.#displacedMin, state[5]!);
       this.#displacedMax = Math.max(this.#displacedMax, state[6]!);
     }
+    if (state[7]! >= 0) this.add(state[1]!, state[7]!);
     for (let at = HEAD + 1 + 2 * nPairs; at + 1 < state.length; at += 2) {
       this.add(state[at]!, state[at + 1]!);
     }
