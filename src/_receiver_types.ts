@@ -160,9 +160,11 @@ export interface FrameReceiverOptions
  * a connection is reading into its buffer whenever it is not in a
  * callback). If `acquire` or `release` throws, if `acquire` returns
  * something other than `null` or a `Uint8Array` of exactly `size` bytes
- * (a TypeError), or if a lent buffer is found detached after a read (a
- * TypeError), the receiver fails as for `onData`: it closes its
- * connections and `close()` rejects with that error.
+ * (a TypeError), or if a lent buffer is found detached after a read or
+ * after an `onData` or `onRun` call (or its promise) on its bytes (a
+ * TypeError: the frames after it are not decoded), the receiver fails as
+ * for `onData`: it closes its connections and `close()` rejects with that
+ * error.
  *
  * @example Four slots of one memory, then buffers of the receiver's own
  * ```ts
