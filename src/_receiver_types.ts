@@ -176,8 +176,9 @@ export interface FrameReceiverOptions
  * const free = [0, 1, 2, 3];
  * const pool: ReadBufferPool = {
  *   acquire(size: number, _connection: ConnectionInfo): Uint8Array | null {
+ *     if (size > SLOT) return null; // the receiver's own (before taking a slot)
  *     const slot = free.pop();
- *     if (slot === undefined || size > SLOT) return null; // the receiver's own
+ *     if (slot === undefined) return null; // none free: the receiver's own
  *     return memory.subarray(slot * SLOT, slot * SLOT + size);
  *   },
  *   release(buffer: Uint8Array): void {
@@ -187,7 +188,8 @@ export interface FrameReceiverOptions
  * const buffer = pool.acquire(65_536, {} as ConnectionInfo)!;
  * assert.equal(buffer.buffer, memory.buffer);
  * pool.release(buffer, {} as ConnectionInfo);
- * assert.equal(free.length, 4);
+ * assert.equal(pool.acquire(2 * SLOT, {} as ConnectionInfo), null); // too big
+ * assert.equal(free.length, 4); // no slot lost
  * ```
  */
 export interface ReadBufferPool {
