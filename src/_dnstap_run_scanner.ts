@@ -60,14 +60,16 @@ export interface DnstapRunScannerOptions {
    * Read buffers that {@linkcode DnstapRunScanner.prototype.readBuffers}
    * lends to a receiver's connections (one each; beyond them, connections
    * read into their own buffers and their runs are copied). Each takes
-   * `slotSize` bytes of the engine's memory.
+   * `slotSize` bytes of the engine's memory: from 0 to 1,024 of them, at
+   * most 1 GiB in all (`slots × slotSize`).
    *
    * @default {16}
    */
   slots?: number;
   /**
    * A lent buffer's size in bytes: the receiver's `readSize` (a connection
-   * asking for more is declined).
+   * asking for more is declined), from 65,536 to 67,108,864, with
+   * `slots × slotSize` at most 1 GiB.
    *
    * @default {262144}
    */
@@ -148,8 +150,9 @@ export class DnstapRunScanner<C = void> {
    * @param options The engine and the read buffers.
    * @throws {TypeError} If `callback` is not a function, the engine is
    *   unknown, or `slots` or `slotSize` is not an integer.
-   * @throws {RangeError} If `slots` is negative or `slotSize` is under
-   *   65,536 or over 67,108,864 (FrameReceiver's read sizes).
+   * @throws {RangeError} If `slots` is negative or over 1,024, `slotSize`
+   *   is under 65,536 or over 67,108,864 (FrameReceiver's read sizes), or
+   *   `slots × slotSize` is over 1 GiB.
    * @throws {Error} If `engine` is `"wasm"` where WebAssembly cannot load.
    *
    * @example
@@ -177,6 +180,11 @@ export class DnstapRunScanner<C = void> {
       65_536,
       1 << 26,
     );
+    if (slots * slotSize > MAX_SLOT_BYTES) {
+      throw new RangeError(
+        `Cannot scan dnstap: slots × slotSize must be at most ${MAX_SLOT_BYTES} bytes (1 GiB), got ${slots} × ${slotSize}`,
+      );
+    }
     this.#scan = new RunWindowScanner<C>(
       (cols, count, window, _keys, connection) =>
         callback(cols, count, window, connection),
@@ -289,6 +297,9 @@ export class DnstapRunScanner<C = void> {
    */
   readonly onRun: RunCallback<C>;
 }
+
+/** The most bytes of read slots a scanner's engine holds (1 GiB). */
+const MAX_SLOT_BYTES = 1 << 30;
 
 /** An integer option from `min` to `max`, or `fallback`. */
 function integer(

@@ -354,6 +354,24 @@ Deno.test("DnstapRunScanner refuses a run that does not hold its frames whole", 
   ) {
     assert.throws(() => new DnstapRunScanner(() => {}, options), error);
   }
+  // At most 1 GiB of slots in all, refused before any memory is taken.
+  for (const engine of ["auto", ...ENGINES] as const) {
+    for (
+      const [slots, slotSize] of [
+        [1_024, 1 << 26],
+        [17, 1 << 26],
+        [1_024, (1 << 20) + 1],
+      ] as const
+    ) {
+      assert.throws(
+        () => new DnstapRunScanner(() => {}, { engine, slots, slotSize }),
+        (e) =>
+          e instanceof RangeError &&
+          /slots × slotSize must be at most 1073741824/.test(e.message),
+        `${engine} ${slots} × ${slotSize}`,
+      );
+    }
+  }
   assert.equal(
     new DnstapRunScanner(() => {}, { slots: 0 }).readBuffers.acquire(
       65_536,
