@@ -1,8 +1,9 @@
 // DnstapRunScanner (src/_dnstap_run_scanner.ts): the columns a FrameReceiver's
 // runs give equal forEachDnstapBatch's on the same frames (the four
 // captures, malformed frames among them, through a real Unix socket, both
-// engines; offsets compared as the bytes they point at); each batch comes
-// with its connection; promises are awaited, runs longer than a batch
+// engines; offsets compared as the bytes they point at); with its
+// readBuffers, runs are scanned in the buffer they were read into (the
+// columns point there); each batch comes with its connection; promises are awaited, runs longer than a batch
 // split; runs that do not hold their frames are refused.
 import assert from "node:assert/strict";
 import {
@@ -106,10 +107,27 @@ for (
     await withTempDir(async (dir) => {
       const path = `${dir}/dnstap.sock`;
       const rows = new Map<number, string[]>();
+      // The buffer each connection holds, and the rows whose message lies
+      // in it: scanned where the connection read it, not copied.
+      const holds = new Map<number, Uint8Array>();
+      let inPlace = 0;
       const scanner = new DnstapRunScanner<ConnectionInfo>((c, n, w, conn) => {
         let list = rows.get(conn.id);
         if (list === undefined) rows.set(conn.id, list = []);
         for (let i = 0; i < n; i++) list.push(canonicalRow(c, i, w));
+        const held = holds.get(conn.id);
+        if (held === undefined || held.buffer !== w.buffer) return;
+        for (let i = 0; i < n; i++) {
+          if (c.queryMessageLength[i]! === 0) continue;
+          const at = w.byteOffset + c.queryMessageOffset[i]!;
+          const length = c.queryMessageLength[i]!;
+          if (
+            at >= held.byteOffset &&
+            at + length <= held.byteOffset + held.length
+          ) {
+            inPlace++;
+          }
+        }
       }, { engine });
       assert.equal(scanner.engine, engine);
       // Its read buffers, counted as connections take them.
@@ -123,10 +141,17 @@ for (
             readBuffers: {
               acquire: (size: number, c: ConnectionInfo) => {
                 const buffer = pool.acquire(size, c);
-                if (buffer !== null) lent++;
+                if (buffer !== null) {
+                  lent++;
+                  holds.set(c.id, buffer);
+                }
                 return buffer;
               },
-              release: pool.release,
+              release: (buffer: Uint8Array, c: ConnectionInfo) => {
+                assert.equal(holds.get(c.id), buffer);
+                holds.delete(c.id);
+                pool.release(buffer, c);
+              },
             },
           }
           : {}),
@@ -155,6 +180,9 @@ for (
       assert.equal(receiver.stats.frames, total);
       assert.ok(scanner.batches >= CAPTURES.length);
       assert.ok(lend ? lent >= CAPTURES.length : lent === 0, `${lent} lent`);
+      // With them, runs were scanned in the buffers they were read into.
+      assert.ok(lend ? inPlace > 0 : inPlace === 0, `${inPlace} in place`);
+      assert.equal(holds.size, 0);
     });
   });
 }
