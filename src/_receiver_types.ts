@@ -115,7 +115,9 @@ export interface FrameReceiverOptions
    * (to a file, or to {@linkcode FrameWriter.prototype.writeRun}). Called
    * from a connection's read loop with `window[start, end)` holding `frames`
    * consecutive whole data frames (length words included), a view of the
-   * read buffer valid only during the call, and the connection. A run ends
+   * read buffer valid during the call (and, if it returns a promise, until
+   * that settles: the connection reads nothing more meanwhile), and the
+   * connection. A run ends
    * at a control frame and at the end of a read; a frame that spans reads
    * comes as a run of one. Flow control and failures as for `onData`; async
    * iteration and `onData` are refused with it.

@@ -338,6 +338,69 @@ for (const engine of ENGINES) {
   });
 }
 
+Deno.test("DnstapRunScanner refuses a connection's run passed before its last run's promise settled", async () => {
+  const count = SCAN_CAPACITY + 5; // two batches
+  const run = tinyRun(count);
+  const small = tinyRun(3);
+  // Each connection's pending batch, settled by `release`.
+  const settle = new Map<string, () => void>();
+  const release = (conn: string): void => {
+    const f = settle.get(conn);
+    assert.ok(f !== undefined, `no batch of ${conn} pending`);
+    settle.delete(conn);
+    f();
+  };
+  let fail = false;
+  const seen: string[] = [];
+  const scanner = new DnstapRunScanner<string>((_c, n, _w, conn) => {
+    seen.push(`${conn}:${n}`);
+    return new Promise<void>((resolve, reject) => {
+      settle.set(
+        conn,
+        () => fail ? reject(new Error("callback failed")) : resolve(),
+      );
+    });
+  }, { engine: "ts" });
+  const first = scanner.onRun(run, 0, run.length, count, "a");
+  assert.ok(first !== undefined);
+  // Its second batch still reads `run`: no run of "a" until it settles.
+  assert.throws(
+    () => scanner.onRun(small, 0, small.length, 3, "a"),
+    (e) => e instanceof TypeError && /settled/.test(e.message),
+  );
+  // Another connection's run goes on (as a receiver's connections do).
+  const other = scanner.onRun(small, 0, small.length, 3, "b");
+  release("b");
+  await other;
+  release("a"); // its first batch; then its second is scanned
+  await new Promise((r) => setTimeout(r, 0));
+  assert.throws(
+    () => scanner.onRun(small, 0, small.length, 3, "a"),
+    TypeError,
+  );
+  release("a");
+  await first;
+  assert.deepEqual(seen, [`a:${SCAN_CAPACITY}`, "b:3", "a:5"]);
+  // Settled: "a" may pass runs again; a rejected promise settles too.
+  fail = true;
+  const again = scanner.onRun(small, 0, small.length, 3, "a");
+  release("a");
+  await assert.rejects(Promise.resolve(again), /callback failed/);
+  fail = false;
+  const last = scanner.onRun(small, 0, small.length, 3, "a");
+  release("a");
+  await last;
+  assert.equal(scanner.messages, count + 9);
+  // Sources of one stream (no connection) count as one.
+  const single = new DnstapRunScanner(() => Promise.resolve(), {
+    engine: "ts",
+  });
+  const pending = single.onRun(small, 0, small.length, 3);
+  assert.throws(() => single.onRun(small, 0, small.length, 3), TypeError);
+  await pending;
+  await single.onRun(small, 0, small.length, 3);
+});
+
 Deno.test("DnstapRunScanner refuses a run that does not hold its frames whole", () => {
   const run = tinyRun(3);
   const one = run.length / 3;
