@@ -20,6 +20,7 @@ import {
   type ResolvedOptions,
 } from "./_receiver_options.ts";
 import { closeQuietly, isPeerGone, writeAll } from "./_io.ts";
+import { isThenable } from "./_thenable.ts";
 
 /** What a connection needs of its receiver. */
 export interface ConnectionHost {
@@ -465,9 +466,3 @@ export class ReceiverConnection implements ReadBufferOwner {
 }
 
 const EMPTY = new Uint8Array(0);
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value instanceof Promise ||
-    (typeof value === "object" && value !== null &&
-      typeof (value as { then?: unknown }).then === "function");
-}
