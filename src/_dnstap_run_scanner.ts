@@ -292,8 +292,9 @@ export class DnstapRunScanner<C = void> {
    * Scans a run: `window[start, end)` holds `frames` whole data frames
    * (each a 4-byte big-endian length and its payload), as a
    * {@linkcode RunCallback} gets them. A bound function: pass it as it is.
-   * Returns the callback's promise (chained over the run's later batches)
-   * when it returns one, for the caller to await: until it settles,
+   * Returns a promise when the callback returns one (settled after the
+   * run's later batches and their promises), for the caller to await:
+   * until it settles,
    * `window[start, end)` must stay unchanged (later batches are read from
    * it) and no other run of `connection` may be passed (FrameReceiver and
    * FrameReader wait for it).
