@@ -294,10 +294,9 @@ export class DnstapRunScanner<C = void> {
    * {@linkcode RunCallback} gets them. A bound function: pass it as it is.
    * Returns a promise when the callback returns one (settled after the
    * run's later batches and their promises), for the caller to await:
-   * until it settles,
-   * `window[start, end)` must stay unchanged (later batches are read from
-   * it) and no other run of `connection` may be passed (FrameReceiver and
-   * FrameReader wait for it).
+   * until it settles, `window[start, end)` must stay unchanged (later
+   * batches are read from it) and no other run of `connection` may be
+   * passed (FrameReceiver and FrameReader wait for it).
    *
    * @param window The bytes: read during the call, and until the returned
    *   promise settles if it returns one.
