@@ -2,8 +2,10 @@
 // runs of encoded data frames, as FrameReceiver's `onRun`, FrameReader's
 // `forEachRun` and ReaderSession's `nextRun` hand them out, on the one-pass
 // engine (_dnstap_run_window.ts, which `fstrm top -u` uses too). Sans I/O:
-// it holds no bytes between runs, so a batch is scanned and passed on while
-// the run's window is still valid, with the connection the run came from.
+// it holds no bytes between runs. A callback's promise is awaited before the
+// run's next batch, which is read from the run's window then: the caller
+// keeps the window unchanged, and passes no other run of the connection,
+// until the promise onRun returned settles (a run passed sooner is refused).
 import type { RunCallback } from "./callbacks.ts";
 import type { Engine, EngineOption } from "./engine.ts";
 import type { ReadBufferPool } from "./_receiver_types.ts";
@@ -23,8 +25,9 @@ import type { DnstapColumns } from "./_dnstap_scan_layout.ts";
  * for sources of one stream). `window` holds the batch's frames where the
  * columns' offsets point (the scanner's memory: the run was read there or
  * copied there). `cols` and `window` are views valid only during the
- * call. A returned promise is awaited before the next batch, and
- * the run's caller (the receiver's connection) waits for it: flow control.
+ * call. A returned promise is awaited before the run's next batch, and
+ * `onRun` returns a promise that settles after the run's last batch, which
+ * the run's caller (the receiver's connection) waits for: flow control.
  *
  * @typeParam C What `connection` is.
  *
@@ -60,14 +63,16 @@ export interface DnstapRunScannerOptions {
    * Read buffers that {@linkcode DnstapRunScanner.prototype.readBuffers}
    * lends to a receiver's connections (one each; beyond them, connections
    * read into their own buffers and their runs are copied). Each takes
-   * `slotSize` bytes of the engine's memory.
+   * `slotSize` bytes of the engine's memory: from 0 to 1,024 of them, at
+   * most 1 GiB in all (`slots × slotSize`).
    *
    * @default {16}
    */
   slots?: number;
   /**
    * A lent buffer's size in bytes: the receiver's `readSize` (a connection
-   * asking for more is declined).
+   * asking for more is declined), from 65,536 to 67,108,864, with
+   * `slots × slotSize` at most 1 GiB.
    *
    * @default {262144}
    */
@@ -79,17 +84,24 @@ export interface DnstapRunScannerOptions {
  * columnar dnstap scan of {@linkcode forEachDnstapBatch}, fed runs of
  * encoded data frames. Pass {@linkcode DnstapRunScanner.prototype.onRun} as
  * a {@linkcode FrameReceiver}'s `onRun` (or to
- * {@linkcode FrameReader.prototype.forEachRun}, or
- * {@linkcode ReaderSession.prototype.nextRun}): each run (a socket read's
- * whole frames) is scanned, at most {@linkcode SCAN_CAPACITY} frames a
- * batch, in one engine call (frame scan and dnstap scan), and `callback`
- * gets the columns with the run's connection. No object per message; with
- * the receiver's `readBuffers` set to
- * {@linkcode DnstapRunScanner.prototype.readBuffers}, connections read into
- * the engine's memory and their runs are scanned where they were read, with
- * no copy (other runs are copied into it once). Nothing is held between
- * runs, so there is nothing to flush: a batch is passed on before `onRun`
- * returns.
+ * {@linkcode FrameReader.prototype.forEachRun}; both wait for the promise
+ * it returns): each run (a socket read's whole frames) is scanned, at most
+ * {@linkcode SCAN_CAPACITY} frames a batch, in one engine call (frame scan
+ * and dnstap scan), and `callback` gets the columns with the run's
+ * connection. No object per message; with the receiver's `readBuffers` set
+ * to {@linkcode DnstapRunScanner.prototype.readBuffers}, connections read
+ * into the engine's memory and their runs are scanned where they were read,
+ * with no copy (other runs are copied into it once). Nothing is held between
+ * runs, so there is nothing to flush: with a callback that returns no
+ * promise, every batch is passed on before `onRun` returns. One that returns
+ * a promise is waited for before the run's next batch, which is read from
+ * the run's window then: until the promise `onRun` returned settles, the
+ * caller must keep `window[start, end)` unchanged and pass no other run of
+ * that connection (one passed sooner is refused with a TypeError; runs of
+ * other connections may come meanwhile). Driving
+ * {@linkcode ReaderSession.prototype.nextRun}, which does not wait, is fine
+ * with a callback that returns no promise; with one that does, hold the
+ * session's runs until it settles (as FrameReceiver does).
  * Malformed messages are rows with their `SCAN_*` status, never thrown.
  *
  * Sans I/O and portable: no `Deno` API (the example's receiver is Deno's).
@@ -148,8 +160,9 @@ export class DnstapRunScanner<C = void> {
    * @param options The engine and the read buffers.
    * @throws {TypeError} If `callback` is not a function, the engine is
    *   unknown, or `slots` or `slotSize` is not an integer.
-   * @throws {RangeError} If `slots` is negative or `slotSize` is under
-   *   65,536 or over 67,108,864 (FrameReceiver's read sizes).
+   * @throws {RangeError} If `slots` is negative or over 1,024, `slotSize`
+   *   is under 65,536 or over 67,108,864 (FrameReceiver's read sizes), or
+   *   `slots × slotSize` is over 1 GiB.
    * @throws {Error} If `engine` is `"wasm"` where WebAssembly cannot load.
    *
    * @example
@@ -177,12 +190,36 @@ export class DnstapRunScanner<C = void> {
       65_536,
       1 << 26,
     );
+    if (slots * slotSize > MAX_SLOT_BYTES) {
+      throw new RangeError(
+        `Cannot scan dnstap: slots × slotSize must be at most ${MAX_SLOT_BYTES} bytes (1 GiB), got ${slots} × ${slotSize}`,
+      );
+    }
     this.#scan = new RunWindowScanner<C>(
       (cols, count, window, _keys, connection) =>
         callback(cols, count, window, connection),
       { engine: options.engine ?? "auto", slots, slotSize },
     );
-    this.onRun = this.#scan.onRun;
+    const scan = this.#scan.onRun;
+    // Connections whose last run's promise is pending.
+    const pending = new Set<C>();
+    this.onRun = (window, start, end, frames, connection) => {
+      if (pending.has(connection)) {
+        throw new TypeError(
+          "Cannot scan dnstap: a run was passed before the promise returned for its connection's last run settled",
+        );
+      }
+      const returned = scan(window, start, end, frames, connection);
+      if (returned === undefined) return undefined;
+      pending.add(connection);
+      return returned.then(
+        () => void pending.delete(connection),
+        (error: unknown) => {
+          pending.delete(connection);
+          throw error;
+        },
+      );
+    };
   }
 
   /**
@@ -255,18 +292,26 @@ export class DnstapRunScanner<C = void> {
    * Scans a run: `window[start, end)` holds `frames` whole data frames
    * (each a 4-byte big-endian length and its payload), as a
    * {@linkcode RunCallback} gets them. A bound function: pass it as it is.
-   * Returns the callback's promise (chained over the run's later batches)
-   * when it returns one, for the caller to await.
+   * Returns a promise when the callback returns one (settled after the
+   * run's later batches and their promises), for the caller to await:
+   * until it settles, `window[start, end)` must stay unchanged (later
+   * batches are read from it) and no other run of `connection` may be
+   * passed (FrameReceiver and FrameReader wait for it).
    *
-   * @param window The bytes (read during the call only).
+   * @param window The bytes: read during the call, and until the returned
+   *   promise settles if it returns one.
    * @param start The run's first byte.
    * @param end One past its last byte.
    * @param frames Frames in the run.
-   * @param connection Passed on to the callback.
+   * @param connection Passed on to the callback; runs of one connection
+   *   (`undefined` counts as one) are scanned one at a time.
    * @returns `undefined`, or a promise that settles after the run's last
    *   batch.
    * @throws {RangeError} If a frame runs past `end` or the run has not
    *   `frames` frames (a caller's bug: the receiver's runs never do).
+   * @throws {TypeError} If the promise returned for the last run of
+   *   `connection` has not settled (a caller's bug: the receiver and the
+   *   reader wait for it).
    *
    * @example
    * ```ts
@@ -289,6 +334,9 @@ export class DnstapRunScanner<C = void> {
    */
   readonly onRun: RunCallback<C>;
 }
+
+/** The most bytes of read slots a scanner's engine holds (1 GiB). */
+const MAX_SLOT_BYTES = 1 << 30;
 
 /** An integer option from `min` to `max`, or `fallback`. */
 function integer(

@@ -24,7 +24,8 @@ import {
 import type { DnstapKeys, KeyOptions } from "./_dnstap_keys.ts";
 import type { DnstapColumns } from "./_dnstap_scan_layout.ts";
 import { STATUS_END, STATUS_NEED_MORE, STATUS_TABLE_FULL } from "./_scan.ts";
-import { wasmAvailable } from "./_wasm_engine.ts";
+import { pickDnstapEngine } from "./_dnstap_scan_engine.ts";
+import { isThenable } from "./_thenable.ts";
 
 /** The copy region's size: a receiver's runs are at most its read size
  * (256 KiB) but for one frame assembled across reads. */
@@ -89,26 +90,7 @@ export interface RunWindowScannerOptions {
 
 /** The engine for `engine` ("auto": WebAssembly where it loads). */
 function makeEngine(engine: EngineOption, size: number): DnstapWindowEngine {
-  switch (engine) {
-    case "ts":
-    case "wasm":
-      return makeDnstapWindowEngine(engine, size);
-    case "auto":
-      if (wasmAvailable()) {
-        try {
-          return makeDnstapWindowEngine("wasm", size);
-        } catch {
-          // Falls back below.
-        }
-      }
-      return makeDnstapWindowEngine("ts", size);
-    default:
-      throw new TypeError(
-        `Cannot scan dnstap: engine must be "auto", "wasm" or "ts", got ${
-          String(engine)
-        }`,
-      );
-  }
+  return pickDnstapEngine(engine, (e) => makeDnstapWindowEngine(e, size));
 }
 
 /** A run being scanned. */
@@ -126,12 +108,6 @@ interface Run<C> {
 
 /** A batch needs a window that holds its first frame. */
 const LONGER = Symbol("longer");
-
-/** Whether `value` is a promise (or another thenable). */
-function isThenable(value: unknown): value is PromiseLike<void> {
-  return typeof value === "object" && value !== null &&
-    typeof (value as { then?: unknown }).then === "function";
-}
 
 /**
  * The scan of runs of whole data frames into columns (and key lists), one

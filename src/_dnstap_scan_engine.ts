@@ -23,7 +23,7 @@ import {
   instantiate,
   type ModuleExports,
 } from "./_wasm_loader.ts";
-import type { EngineOption } from "./engine.ts";
+import type { Engine, EngineOption } from "./engine.ts";
 import { wasmAvailable } from "./_wasm_engine.ts";
 
 /** What wasm/dnstap_scan.ts exports. */
@@ -232,6 +232,43 @@ export class WasmDnstapScanner implements DnstapScanner {
 }
 
 /**
+ * `make(engine)` for `engine`, `"auto"` taking WebAssembly where it loads
+ * (TypeScript if it does not, or if `make("wasm")` throws): the one engine
+ * switch of the dnstap scans.
+ *
+ * @param engine Which.
+ * @param make Makes the thing for a resolved engine.
+ * @returns What `make` made.
+ * @throws {Error} If `engine` is `"wasm"` and `make` throws.
+ * @throws {TypeError} For an unknown engine.
+ */
+export function pickDnstapEngine<T>(
+  engine: EngineOption,
+  make: (engine: Engine) => T,
+): T {
+  switch (engine) {
+    case "ts":
+    case "wasm":
+      return make(engine);
+    case "auto":
+      if (wasmAvailable()) {
+        try {
+          return make("wasm");
+        } catch {
+          // Falls back below.
+        }
+      }
+      return make("ts");
+    default:
+      throw new TypeError(
+        `Cannot scan dnstap: engine must be "auto", "wasm" or "ts", got ${
+          String(engine)
+        }`,
+      );
+  }
+}
+
+/**
  * Makes a scanner of the columnar dnstap scan.
  *
  * @param engine Which: `"auto"` takes WebAssembly where it loads.
@@ -240,25 +277,8 @@ export class WasmDnstapScanner implements DnstapScanner {
  * @throws {TypeError} For an unknown engine.
  */
 export function makeDnstapScanner(engine: EngineOption): DnstapScanner {
-  switch (engine) {
-    case "ts":
-      return new TsDnstapScanner();
-    case "wasm":
-      return new WasmDnstapScanner();
-    case "auto":
-      if (wasmAvailable()) {
-        try {
-          return new WasmDnstapScanner();
-        } catch {
-          // Falls back below.
-        }
-      }
-      return new TsDnstapScanner();
-    default:
-      throw new TypeError(
-        `Cannot scan dnstap: engine must be "auto", "wasm" or "ts", got ${
-          String(engine)
-        }`,
-      );
-  }
+  return pickDnstapEngine<DnstapScanner>(
+    engine,
+    (e) => e === "wasm" ? new WasmDnstapScanner() : new TsDnstapScanner(),
+  );
 }

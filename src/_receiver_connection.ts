@@ -20,6 +20,7 @@ import {
   type ResolvedOptions,
 } from "./_receiver_options.ts";
 import { closeQuietly, isPeerGone, writeAll } from "./_io.ts";
+import { isThenable } from "./_thenable.ts";
 
 /** What a connection needs of its receiver. */
 export interface ConnectionHost {
@@ -73,6 +74,8 @@ export class ReceiverConnection implements ReadBufferOwner {
   #status: { failed: boolean };
   /** With onData or onRun: the promise it returned, that the next frame waits for. */
   #waiting: PromiseLike<unknown> | null = null;
+  /** Whether the lent read buffer was found detached (the receiver failed). */
+  #lost = false;
   /**
    * With onData or onRun: frames (or runs) decoded while `waiting`, held (as
    * places in the read buffer, intact until the next read, or in an
@@ -189,12 +192,7 @@ export class ReceiverConnection implements ReadBufferOwner {
           if (data) this.#disarm();
         }
         if (this.closed) return this.closedBy ?? CLEAN;
-        if (this.bufferLent && buffer.length === 0) {
-          this.#host.fail(
-            new TypeError(
-              "Cannot read: the read buffer lent by readBuffers was detached (its memory grew) while the connection read into it",
-            ),
-          );
+        if (this.#detached("while the connection read into it")) {
           return this.closedBy ?? CLEAN;
         }
         if (n === null) {
@@ -296,9 +294,12 @@ export class ReceiverConnection implements ReadBufferOwner {
       const event = runSink !== null
         ? session.nextRun(runSink)
         : session.next(sink);
+      // A callback detached the lent buffer: the session decoded nothing
+      // (or zeros) after it; the receiver fails, the peer is not blamed.
+      if (this.#lost) return this.closedBy ?? CLEAN;
       if (this.#waiting !== null) {
         await this.#settle();
-        if (this.closed) return this.closedBy ?? CLEAN;
+        if (this.closed || this.#lost) return this.closedBy ?? CLEAN;
       }
       // Copied out before anything else happens, and before the read
       // buffer is read into again.
@@ -346,6 +347,7 @@ export class ReceiverConnection implements ReadBufferOwner {
       this.#host.fail(error);
       return;
     }
+    if (this.#detached("by onData")) return;
     if (returned !== undefined && isThenable(returned)) {
       this.#waiting = returned;
     }
@@ -368,6 +370,7 @@ export class ReceiverConnection implements ReadBufferOwner {
       this.#host.fail(error);
       return;
     }
+    if (this.#detached("by onRun")) return;
     if (returned !== undefined && isThenable(returned)) {
       this.#waiting = returned;
     }
@@ -387,6 +390,8 @@ export class ReceiverConnection implements ReadBufferOwner {
       } catch (error) {
         this.#host.fail(error);
       }
+      // The held frames are views of the lent buffer.
+      if (this.#detached("while a callback's promise was pending")) break;
       while (this.#waiting === null && i < this.#heldWindows.length) {
         if (this.#runSink !== null) {
           this.#callOnRun(
@@ -410,6 +415,23 @@ export class ReceiverConnection implements ReadBufferOwner {
       this.#heldLengths.length =
       this.#heldFrames.length =
         0;
+  }
+
+  /**
+   * Whether the lent read buffer was detached (its memory grew: a
+   * WebAssembly memory grown by a callback, say) `when`; the first time,
+   * fails the receiver with a TypeError, as its views hold no bytes.
+   */
+  #detached(when: string): boolean {
+    if (this.#lost) return true;
+    if (!this.bufferLent || this.buffer.length !== 0) return false;
+    this.#lost = true;
+    this.#host.fail(
+      new TypeError(
+        `Cannot read: the read buffer lent by readBuffers was detached (its memory grew) ${when}`,
+      ),
+    );
+    return true;
   }
 
   /** Runs a timer for the session's deadline, if it changed. */
@@ -444,9 +466,3 @@ export class ReceiverConnection implements ReadBufferOwner {
 }
 
 const EMPTY = new Uint8Array(0);
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value instanceof Promise ||
-    (typeof value === "object" && value !== null &&
-      typeof (value as { then?: unknown }).then === "function");
-}

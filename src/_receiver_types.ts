@@ -115,7 +115,9 @@ export interface FrameReceiverOptions
    * (to a file, or to {@linkcode FrameWriter.prototype.writeRun}). Called
    * from a connection's read loop with `window[start, end)` holding `frames`
    * consecutive whole data frames (length words included), a view of the
-   * read buffer valid only during the call, and the connection. A run ends
+   * read buffer valid during the call (and, if it returns a promise, until
+   * that settles: the connection reads nothing more meanwhile), and the
+   * connection. A run ends
    * at a control frame and at the end of a read; a frame that spans reads
    * comes as a run of one. Flow control and failures as for `onData`; async
    * iteration and `onData` are refused with it.
@@ -160,9 +162,11 @@ export interface FrameReceiverOptions
  * a connection is reading into its buffer whenever it is not in a
  * callback). If `acquire` or `release` throws, if `acquire` returns
  * something other than `null` or a `Uint8Array` of exactly `size` bytes
- * (a TypeError), or if a lent buffer is found detached after a read (a
- * TypeError), the receiver fails as for `onData`: it closes its
- * connections and `close()` rejects with that error.
+ * (a TypeError), or if a lent buffer is found detached after a read or
+ * after an `onData` or `onRun` call (or its promise) on its bytes (a
+ * TypeError: the frames after it are not decoded), the receiver fails as
+ * for `onData`: it closes its connections and `close()` rejects with that
+ * error.
  *
  * @example Four slots of one memory, then buffers of the receiver's own
  * ```ts
@@ -174,8 +178,9 @@ export interface FrameReceiverOptions
  * const free = [0, 1, 2, 3];
  * const pool: ReadBufferPool = {
  *   acquire(size: number, _connection: ConnectionInfo): Uint8Array | null {
+ *     if (size > SLOT) return null; // the receiver's own (before taking a slot)
  *     const slot = free.pop();
- *     if (slot === undefined || size > SLOT) return null; // the receiver's own
+ *     if (slot === undefined) return null; // none free: the receiver's own
  *     return memory.subarray(slot * SLOT, slot * SLOT + size);
  *   },
  *   release(buffer: Uint8Array): void {
@@ -185,7 +190,8 @@ export interface FrameReceiverOptions
  * const buffer = pool.acquire(65_536, {} as ConnectionInfo)!;
  * assert.equal(buffer.buffer, memory.buffer);
  * pool.release(buffer, {} as ConnectionInfo);
- * assert.equal(free.length, 4);
+ * assert.equal(pool.acquire(2 * SLOT, {} as ConnectionInfo), null); // too big
+ * assert.equal(free.length, 4); // no slot lost
  * ```
  */
 export interface ReadBufferPool {

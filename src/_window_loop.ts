@@ -25,6 +25,9 @@ import { frameSize, scanFault } from "./_scan_status.ts";
 import { PHASE_DATA, type StreamState } from "./_stream_state.ts";
 import type { ByteSource } from "./_reader_source.ts";
 import type { DataSink, RunSink } from "./_sinks.ts";
+import { isThenable } from "./_thenable.ts";
+
+export { isThenable };
 
 /** Where the loop delivers: exactly one of the three is set. */
 export interface Sinks {
@@ -263,13 +266,6 @@ export class WindowLoop {
       }
     }
   }
-}
-
-/** Whether `value` is a promise (or any thenable). */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value instanceof Promise ||
-    (typeof value === "object" && value !== null &&
-      typeof (value as { then?: unknown }).then === "function");
 }
 
 /**

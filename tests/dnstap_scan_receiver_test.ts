@@ -1,8 +1,9 @@
 // DnstapRunScanner (src/_dnstap_run_scanner.ts): the columns a FrameReceiver's
 // runs give equal forEachDnstapBatch's on the same frames (the four
 // captures, malformed frames among them, through a real Unix socket, both
-// engines; offsets compared as the bytes they point at); each batch comes
-// with its connection; promises are awaited, runs longer than a batch
+// engines; offsets compared as the bytes they point at); with its
+// readBuffers, runs are scanned in the buffer they were read into (the
+// columns point there); each batch comes with its connection; promises are awaited, runs longer than a batch
 // split; runs that do not hold their frames are refused.
 import assert from "node:assert/strict";
 import {
@@ -106,10 +107,27 @@ for (
     await withTempDir(async (dir) => {
       const path = `${dir}/dnstap.sock`;
       const rows = new Map<number, string[]>();
+      // The buffer each connection holds, and the rows whose message lies
+      // in it: scanned where the connection read it, not copied.
+      const holds = new Map<number, Uint8Array>();
+      let inPlace = 0;
       const scanner = new DnstapRunScanner<ConnectionInfo>((c, n, w, conn) => {
         let list = rows.get(conn.id);
         if (list === undefined) rows.set(conn.id, list = []);
         for (let i = 0; i < n; i++) list.push(canonicalRow(c, i, w));
+        const held = holds.get(conn.id);
+        if (held === undefined || held.buffer !== w.buffer) return;
+        for (let i = 0; i < n; i++) {
+          if (c.queryMessageLength[i]! === 0) continue;
+          const at = w.byteOffset + c.queryMessageOffset[i]!;
+          const length = c.queryMessageLength[i]!;
+          if (
+            at >= held.byteOffset &&
+            at + length <= held.byteOffset + held.length
+          ) {
+            inPlace++;
+          }
+        }
       }, { engine });
       assert.equal(scanner.engine, engine);
       // Its read buffers, counted as connections take them.
@@ -123,10 +141,17 @@ for (
             readBuffers: {
               acquire: (size: number, c: ConnectionInfo) => {
                 const buffer = pool.acquire(size, c);
-                if (buffer !== null) lent++;
+                if (buffer !== null) {
+                  lent++;
+                  holds.set(c.id, buffer);
+                }
                 return buffer;
               },
-              release: pool.release,
+              release: (buffer: Uint8Array, c: ConnectionInfo) => {
+                assert.equal(holds.get(c.id), buffer);
+                holds.delete(c.id);
+                pool.release(buffer, c);
+              },
             },
           }
           : {}),
@@ -155,6 +180,9 @@ for (
       assert.equal(receiver.stats.frames, total);
       assert.ok(scanner.batches >= CAPTURES.length);
       assert.ok(lend ? lent >= CAPTURES.length : lent === 0, `${lent} lent`);
+      // With them, runs were scanned in the buffers they were read into.
+      assert.ok(lend ? inPlace > 0 : inPlace === 0, `${inPlace} in place`);
+      assert.equal(holds.size, 0);
     });
   });
 }
@@ -310,6 +338,69 @@ for (const engine of ENGINES) {
   });
 }
 
+Deno.test("DnstapRunScanner refuses a connection's run passed before its last run's promise settled", async () => {
+  const count = SCAN_CAPACITY + 5; // two batches
+  const run = tinyRun(count);
+  const small = tinyRun(3);
+  // Each connection's pending batch, settled by `release`.
+  const settle = new Map<string, () => void>();
+  const release = (conn: string): void => {
+    const f = settle.get(conn);
+    assert.ok(f !== undefined, `no batch of ${conn} pending`);
+    settle.delete(conn);
+    f();
+  };
+  let fail = false;
+  const seen: string[] = [];
+  const scanner = new DnstapRunScanner<string>((_c, n, _w, conn) => {
+    seen.push(`${conn}:${n}`);
+    return new Promise<void>((resolve, reject) => {
+      settle.set(
+        conn,
+        () => fail ? reject(new Error("callback failed")) : resolve(),
+      );
+    });
+  }, { engine: "ts" });
+  const first = scanner.onRun(run, 0, run.length, count, "a");
+  assert.ok(first !== undefined);
+  // Its second batch still reads `run`: no run of "a" until it settles.
+  assert.throws(
+    () => scanner.onRun(small, 0, small.length, 3, "a"),
+    (e) => e instanceof TypeError && /settled/.test(e.message),
+  );
+  // Another connection's run goes on (as a receiver's connections do).
+  const other = scanner.onRun(small, 0, small.length, 3, "b");
+  release("b");
+  await other;
+  release("a"); // its first batch; then its second is scanned
+  await new Promise((r) => setTimeout(r, 0));
+  assert.throws(
+    () => scanner.onRun(small, 0, small.length, 3, "a"),
+    TypeError,
+  );
+  release("a");
+  await first;
+  assert.deepEqual(seen, [`a:${SCAN_CAPACITY}`, "b:3", "a:5"]);
+  // Settled: "a" may pass runs again; a rejected promise settles too.
+  fail = true;
+  const again = scanner.onRun(small, 0, small.length, 3, "a");
+  release("a");
+  await assert.rejects(Promise.resolve(again), /callback failed/);
+  fail = false;
+  const last = scanner.onRun(small, 0, small.length, 3, "a");
+  release("a");
+  await last;
+  assert.equal(scanner.messages, count + 9);
+  // Sources of one stream (no connection) count as one.
+  const single = new DnstapRunScanner(() => Promise.resolve(), {
+    engine: "ts",
+  });
+  const pending = single.onRun(small, 0, small.length, 3);
+  assert.throws(() => single.onRun(small, 0, small.length, 3), TypeError);
+  await pending;
+  await single.onRun(small, 0, small.length, 3);
+});
+
 Deno.test("DnstapRunScanner refuses a run that does not hold its frames whole", () => {
   const run = tinyRun(3);
   const one = run.length / 3;
@@ -353,6 +444,24 @@ Deno.test("DnstapRunScanner refuses a run that does not hold its frames whole", 
     ] as const
   ) {
     assert.throws(() => new DnstapRunScanner(() => {}, options), error);
+  }
+  // At most 1 GiB of slots in all, refused before any memory is taken.
+  for (const engine of ["auto", ...ENGINES] as const) {
+    for (
+      const [slots, slotSize] of [
+        [1_024, 1 << 26],
+        [17, 1 << 26],
+        [1_024, (1 << 20) + 1],
+      ] as const
+    ) {
+      assert.throws(
+        () => new DnstapRunScanner(() => {}, { engine, slots, slotSize }),
+        (e) =>
+          e instanceof RangeError &&
+          /slots × slotSize must be at most 1073741824/.test(e.message),
+        `${engine} ${slots} × ${slotSize}`,
+      );
+    }
   }
   assert.equal(
     new DnstapRunScanner(() => {}, { slots: 0 }).readBuffers.acquire(

@@ -7,14 +7,16 @@
 // memory grow fails the receiver with a TypeError (or its error).
 import assert from "node:assert/strict";
 import { delay, waitFor } from "./_support.ts";
-import { encodeFrameStream } from "../mod.ts";
+import { ControlFrameError, encodeFrameStream } from "../mod.ts";
 import {
+  type ConnectionEvent,
   type ConnectionInfo,
   FrameReceiver,
   type ReadBufferPool,
 } from "../src/frame_receiver.ts";
 import {
   assertSamePayloads,
+  closedEvents,
   connect,
   DNSTAP,
   makePayloads,
@@ -242,6 +244,71 @@ Deno.test("FrameReceiver readBuffers: a lent buffer detached by its memory's gro
   );
   assert.ok(grown && frames < 2_000, `${frames} frames`);
 });
+
+for (const how of ["onRun", "onRun's promise", "onData"] as const) {
+  Deno.test(`FrameReceiver readBuffers: a lent buffer detached inside ${how} fails the receiver with a TypeError, not a decoding error`, async () => {
+    const memory = new WebAssembly.Memory({ initial: 8, maximum: 64 }); // 512 KiB
+    const pool: ReadBufferPool = {
+      // From the memory's current buffer: after the growth, a good one.
+      acquire: (size) => new Uint8Array(memory.buffer, 0, size),
+      release: () => {},
+    };
+    const got: Uint8Array[] = [];
+    let grown = false;
+    const grow = (window: Uint8Array): void => {
+      if (!grown && window.buffer === memory.buffer) {
+        grown = true;
+        memory.grow(1); // detaches the buffer the connection reads into
+      }
+    };
+    const events: ConnectionEvent[] = [];
+    const onConnection = (e: ConnectionEvent) => void events.push(e);
+    const receiver = await FrameReceiver.listen(
+      TCP,
+      how === "onData"
+        ? {
+          readBuffers: pool,
+          onConnection,
+          onData: (window, offset, length) => {
+            got.push(window.slice(offset, offset + length));
+            grow(window);
+          },
+        }
+        : {
+          readBuffers: pool,
+          onConnection,
+          onRun: (window, start, end, n) => {
+            got.push(...takeRun(window, start, end, n));
+            if (how === "onRun") return grow(window);
+            return Promise.resolve().then(() => grow(window));
+          },
+        },
+    );
+    const conn = await connect(receiver);
+    const payloads = makePayloads(20_000, 82);
+    const bytes = encodeFrameStream(payloads);
+    for (let p = 0; p < bytes.length && !grown; p += 50_000) {
+      await writeAll(conn, bytes.subarray(p, p + 50_000)).catch(() => {});
+      await delay(2);
+    }
+    conn.close();
+    await assert.rejects(
+      receiver.close(),
+      (e) => e instanceof TypeError && /detached/.test(e.message),
+    );
+    assert.ok(grown);
+    // The frames before it, as sent; none after.
+    assert.ok(got.length > 0 && got.length < payloads.length);
+    assertSamePayloads(got, payloads.slice(0, got.length));
+    // The peer is not blamed.
+    const closed = closedEvents(events);
+    assert.equal(closed.length, 1);
+    assert.ok(
+      !(closed[0]!.error instanceof ControlFrameError),
+      String(closed[0]!.error),
+    );
+  });
+}
 
 Deno.test("FrameReceiver readBuffers: a wrong buffer (TypeError) or a throwing pool fails the receiver; bad options are refused", async () => {
   const boom = new Error("boom");
