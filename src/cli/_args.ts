@@ -1,9 +1,8 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type OptionsConfig, parseStrictArgs } from "./_parse_args.ts";
 import { usageError } from "./_cli_error.ts";
 import { MAX_CONTENT_TYPE_LENGTH } from "../constants.ts";
 
-/** The options of `parseArgs`, as every command gives them. */
-export type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
+export type { OptionsConfig };
 
 /** What {@linkcode parseCommandArgs} returns. */
 export interface ParsedArgs {
@@ -14,8 +13,9 @@ export interface ParsedArgs {
 }
 
 /**
- * Parses a command's arguments with `node:util`'s `parseArgs` (strict),
- * turning its errors into one-line usage errors.
+ * Parses a command's arguments strictly, as `node:util`'s `parseArgs`
+ * would (see `_parse_args.ts`, which spares loading `node:util`), turning
+ * its errors into one-line usage errors.
  */
 export function parseCommandArgs(
   command: string,
@@ -23,13 +23,7 @@ export function parseCommandArgs(
   options: OptionsConfig,
 ): ParsedArgs {
   try {
-    const { values, positionals } = parseArgs({
-      args,
-      options,
-      strict: true,
-      allowPositionals: true,
-    });
-    return { values: values as ParsedArgs["values"], positionals };
+    return parseStrictArgs(args, options);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // parseArgs' messages run on with advice for a script's author: keep

@@ -118,7 +118,8 @@ Exit status: 0 after a clean stop; 1 when it cannot listen or open or write
 the output; 2 on a usage error.
 `;
 
-const OPTIONS = {
+/** The options of `fstrm capture`, for `parseCommandArgs` (exported for tests). */
+export const OPTIONS = {
   type: { type: "string", short: "t", multiple: true },
   unix: { type: "string", short: "u" },
   tcp: { type: "string", short: "a" },

@@ -132,7 +132,8 @@ cannot be listened on; an output that cannot be written); 2 on a usage
 error.
 `;
 
-const OPTIONS = {
+/** The options of `fstrm dnstap`, for `parseCommandArgs` (exported for tests). */
+export const OPTIONS = {
   ...INPUT_OPTIONS,
   ...ACCESS_OPTIONS,
   read: { type: "string", short: "r", multiple: true },

@@ -51,7 +51,8 @@ or until stdout was closed, as by | head); 1 on an error, after printing
 every frame before it (a truncated file is one); 2 on a usage error.
 `;
 
-const OPTIONS = {
+/** The options of `fstrm dump`, for `parseCommandArgs` (exported for tests). */
+export const OPTIONS = {
   ...INPUT_OPTIONS,
   json: { type: "boolean" },
   encoding: { type: "string" },

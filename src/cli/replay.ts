@@ -86,7 +86,8 @@ closing the stream cleanly (with --loop an interruption is the normal end:
 0).
 `;
 
-const OPTIONS = {
+/** The options of `fstrm replay`, for `parseCommandArgs` (exported for tests). */
+export const OPTIONS = {
   type: { type: "string", short: "t", multiple: true },
   unix: { type: "string", short: "u" },
   tcp: { type: "string", short: "a" },

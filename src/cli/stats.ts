@@ -49,7 +49,8 @@ opened or read to its end (an error, or a frame cut short), after reporting
 what was read before; 2 on a usage error.
 `;
 
-const OPTIONS = {
+/** The options of `fstrm stats`, for `parseCommandArgs` (exported for tests). */
+export const OPTIONS = {
   ...INPUT_OPTIONS,
   json: { type: "boolean" },
   progress: { type: "string" },

@@ -94,7 +94,8 @@ when it could not be opened or read to its end (after reporting what was
 read), or a socket could not be listened on; 2 on a usage error.
 `;
 
-const OPTIONS = {
+/** The options of `fstrm top`, for `parseCommandArgs` (exported for tests). */
+export const OPTIONS = {
   ...INPUT_OPTIONS,
   ...LIVE_OPTIONS,
   read: { type: "string", short: "r" },
