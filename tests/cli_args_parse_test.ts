@@ -269,3 +269,19 @@ Deno.test("parseCommandArgs keeps the first sentence of the error", () => {
     "Option '-r' argument is ambiguous (see 'fstrm top --help')",
   );
 });
+
+Deno.test("every command's options config is valid for node:util (which checks configs; ours does not), no short letter twice", () => {
+  for (const [label, options] of CONFIGS.slice(0, 6)) {
+    // node:util throws on a config whose `short` is not one character or
+    // whose `type` is neither "string" nor "boolean".
+    assert.doesNotThrow(
+      () =>
+        parseArgs({ args: [], options, strict: true, allowPositionals: true }),
+      label,
+    );
+    const shorts = Object.values(options).flatMap((o) =>
+      o.short === undefined ? [] : [o.short]
+    );
+    assert.equal(new Set(shorts).size, shorts.length, `${label}: ${shorts}`);
+  }
+});
