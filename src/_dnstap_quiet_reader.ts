@@ -17,8 +17,7 @@
 import type { EngineOption } from "./engine.ts";
 import type { FrameReaderSummary, FrameSource } from "./_reader_types.ts";
 import type { RunCallback } from "./callbacks.ts";
-import { contentTypeText } from "./_bytes.ts";
-import { PHASE_IDLE, PHASE_STOPPED, StreamState } from "./_stream_state.ts";
+import { StreamState } from "./_stream_state.ts";
 import {
   closerOf,
   MAX_WINDOW,
@@ -161,20 +160,7 @@ export class DnstapQuietReader {
 
   /** What has been seen so far (also after an error), as FrameReader's. */
   get summary(): FrameReaderSummary {
-    const state = this.#state;
-    return {
-      engine: this.#scanned,
-      contentType: contentTypeText(state.contentType),
-      contentTypeBytes: state.contentType,
-      started: state.phase !== PHASE_IDLE,
-      stopped: state.phase === PHASE_STOPPED,
-      frames: state.frames,
-      bytes: state.bytes,
-      controlFrames: state.controlFrames,
-      skippedFrames: state.skippedFrames,
-      oversizedFrames: this.#loop.oversized,
-      bytesRead: this.#loop.bytesRead,
-    };
+    return this.#loop.summary(this.#scanned);
   }
 
   /** Closes the source if the reader owns it (a file opened by path). */

@@ -17,9 +17,8 @@
  */
 import type { EngineOption } from "./engine.ts";
 import type { FrameReaderSummary, FrameSource } from "./_reader_types.ts";
-import { contentTypeText } from "./_bytes.ts";
 import { resolveEngine } from "./_select_engine.ts";
-import { PHASE_IDLE, PHASE_STOPPED, StreamState } from "./_stream_state.ts";
+import { StreamState } from "./_stream_state.ts";
 import { closerOf, toByteSource } from "./_reader_source.ts";
 import { isThenable, type Scanner, WindowLoop } from "./_window_loop.ts";
 import { checkFrameLimits } from "./_options.ts";
@@ -204,20 +203,7 @@ export class DnstapScanReader {
 
   /** What has been seen so far (also after an error), as FrameReader's. */
   get summary(): FrameReaderSummary {
-    const state = this.#state;
-    return {
-      engine: this.#engine.name,
-      contentType: contentTypeText(state.contentType),
-      contentTypeBytes: state.contentType,
-      started: state.phase !== PHASE_IDLE,
-      stopped: state.phase === PHASE_STOPPED,
-      frames: state.frames,
-      bytes: state.bytes,
-      controlFrames: state.controlFrames,
-      skippedFrames: state.skippedFrames,
-      oversizedFrames: this.#loop.oversized,
-      bytesRead: this.#loop.bytesRead,
-    };
+    return this.#loop.summary(this.#engine.name);
   }
 
   /** Closes the source if the reader owns it (a file opened by path). */

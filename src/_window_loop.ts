@@ -22,7 +22,15 @@ import {
   STATUS_TABLE_FULL,
 } from "./_scan.ts";
 import { frameSize, scanFault } from "./_scan_status.ts";
-import { PHASE_DATA, type StreamState } from "./_stream_state.ts";
+import {
+  PHASE_DATA,
+  PHASE_IDLE,
+  PHASE_STOPPED,
+  type StreamState,
+} from "./_stream_state.ts";
+import { contentTypeText } from "./_bytes.ts";
+import type { Engine } from "./engine.ts";
+import type { FrameReaderSummary } from "./_reader_types.ts";
 import type { ByteSource } from "./_reader_source.ts";
 import type { DataSink, RunSink } from "./_sinks.ts";
 import { isThenable } from "./_thenable.ts";
@@ -81,6 +89,27 @@ export class WindowLoop {
     this.#max = maxFrameLength;
     this.#skipOversize = skipOversize;
     this.#offset = offset;
+  }
+
+  /**
+   * What has been read so far (also after an error), as FrameReader's
+   * summary says it; `engine` names the engine that scanned.
+   */
+  summary(engine: Engine): FrameReaderSummary {
+    const state = this.#state;
+    return {
+      engine,
+      contentType: contentTypeText(state.contentType),
+      contentTypeBytes: state.contentType,
+      started: state.phase !== PHASE_IDLE,
+      stopped: state.phase === PHASE_STOPPED,
+      frames: state.frames,
+      bytes: state.bytes,
+      controlFrames: state.controlFrames,
+      skippedFrames: state.skippedFrames,
+      oversizedFrames: this.oversized,
+      bytesRead: this.bytesRead,
+    };
   }
 
   #read(into: Uint8Array): Promise<number | null> | number | null {

@@ -34,7 +34,6 @@ import type {
   FrameSource,
 } from "./_reader_types.ts";
 import type { DataCallback, RunCallback } from "./callbacks.ts";
-import { contentTypeText } from "./_bytes.ts";
 import {
   type ScanEngine,
   TABLE_CAPACITY,
@@ -45,7 +44,7 @@ import {
   makeWindowEngine,
   resolveEngine,
 } from "./_select_engine.ts";
-import { PHASE_IDLE, PHASE_STOPPED, StreamState } from "./_stream_state.ts";
+import { StreamState } from "./_stream_state.ts";
 import { checkFrameLimits } from "./_options.ts";
 import {
   closerOf,
@@ -223,20 +222,7 @@ export class FrameReader implements AsyncIterable<Frame>, AsyncDisposable {
    * ```
    */
   get summary(): FrameReaderSummary {
-    const state = this.#state;
-    return {
-      engine: this.#scanned,
-      contentType: contentTypeText(state.contentType),
-      contentTypeBytes: state.contentType,
-      started: state.phase !== PHASE_IDLE,
-      stopped: state.phase === PHASE_STOPPED,
-      frames: state.frames,
-      bytes: state.bytes,
-      controlFrames: state.controlFrames,
-      skippedFrames: state.skippedFrames,
-      oversizedFrames: this.#loop.oversized,
-      bytesRead: this.#loop.bytesRead,
-    };
+    return this.#loop.summary(this.#scanned);
   }
 
   /**

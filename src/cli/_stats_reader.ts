@@ -11,7 +11,6 @@
 // engine's counts are those of the frames the summary counts.
 import type { EngineOption } from "../engine.ts";
 import type { FrameReaderSummary, FrameSource } from "../_reader_types.ts";
-import { contentTypeText } from "../_bytes.ts";
 import { ENTRY_WORDS, KIND_DATA } from "../_scan.ts";
 import { resolveEngine } from "../_select_engine.ts";
 import {
@@ -20,7 +19,7 @@ import {
   OUT_LARGE,
   type SizesEngine,
 } from "../_stats_engine.ts";
-import { PHASE_IDLE, PHASE_STOPPED, StreamState } from "../_stream_state.ts";
+import { StreamState } from "../_stream_state.ts";
 import { toByteSource } from "../_reader_source.ts";
 import { type Scanner, WindowLoop } from "../_window_loop.ts";
 import { SizeHistogram } from "./_stats_histogram.ts";
@@ -113,20 +112,7 @@ export class SizeReader {
 
   /** What has been seen so far (also after an error), as FrameReader's. */
   get summary(): FrameReaderSummary {
-    const state = this.#state;
-    return {
-      engine: this.#engine.name,
-      contentType: contentTypeText(state.contentType),
-      contentTypeBytes: state.contentType,
-      started: state.phase !== PHASE_IDLE,
-      stopped: state.phase === PHASE_STOPPED,
-      frames: state.frames,
-      bytes: state.bytes,
-      controlFrames: state.controlFrames,
-      skippedFrames: state.skippedFrames,
-      oversizedFrames: this.#loop.oversized,
-      bytesRead: this.#loop.bytesRead,
-    };
+    return this.#loop.summary(this.#engine.name);
   }
 }
 
