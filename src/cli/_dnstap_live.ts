@@ -5,9 +5,8 @@
 // SIGINT or SIGTERM stops cleanly (open streams get the grace period, then
 // the output is flushed and the summary printed); a second one stops at
 // once; --limit stops as the first does.
-import { DNSTAP_CONTENT_TYPE } from "../constants.ts";
 import {
-  FrameReceiver,
+  type FrameReceiver,
   type ListenTarget,
   type ReceiverStats,
 } from "../frame_receiver.ts";
@@ -22,15 +21,13 @@ import {
   RecordSink,
 } from "./_dnstap_records.ts";
 import {
-  describeListen,
   describeListenAddr,
-  listenProblem,
   plainError,
   removeUnixSocket,
 } from "./_targets.ts";
 import { writeAll } from "./_write_all.ts";
 import type { AccessOptions } from "./_listen_access.ts";
-import { refusalLine } from "./_capture_log.ts";
+import { listenForDnstap } from "./_dnstap_listen.ts";
 
 /** What a live run needs (and who may connect: --allow, per source). */
 export interface LiveConfig extends AccessOptions {
@@ -206,26 +203,17 @@ export async function runLive(config: LiveConfig): Promise<number> {
       }
       if (sink.full) void stop();
     };
-    try {
-      receiver = await FrameReceiver.listen(config.target, {
-        contentTypes: [DNSTAP_CONTENT_TYPE],
-        maxFrameLength: config.maxFrameLength,
-        oversize: "skip",
-        gracePeriod: config.graceMs,
-        onRun,
-        onRefused: (r) => void log(refusalLine(r)),
-        ...(config.allow === undefined ? {} : { allow: config.allow }),
-        ...(config.maxConnectionsPerSource === undefined
-          ? {}
-          : { maxConnectionsPerSource: config.maxConnectionsPerSource }),
-      });
-    } catch (error) {
-      throw new CliError(
-        `cannot listen on ${describeListen(config.target)}: ${
-          listenProblem(error)
-        }`,
-      );
-    }
+    receiver = await listenForDnstap({
+      target: config.target,
+      maxFrameLength: config.maxFrameLength,
+      graceMs: config.graceMs,
+      onRun,
+      log,
+      ...(config.allow === undefined ? {} : { allow: config.allow }),
+      ...(config.maxConnectionsPerSource === undefined
+        ? {}
+        : { maxConnectionsPerSource: config.maxConnectionsPerSource }),
+    });
     await log(
       `listening on ${describeListenAddr(receiver.addr, config.target)}`,
     );

@@ -12,11 +12,10 @@
 // The counters and the report come from top.ts (passed in: top.ts loads
 // this file, so this one cannot import it back). The options are checked in
 // _top_live_options.ts, which top.ts imports without loading this file.
-import { DNSTAP_CONTENT_TYPE } from "../constants.ts";
 import type { EngineOption } from "../engine.ts";
 import {
   type ConnectionInfo,
-  FrameReceiver,
+  type FrameReceiver,
   type ReceiverStats,
 } from "../frame_receiver.ts";
 import type { DnstapKeys, KeyOptions } from "../_dnstap_keys.ts";
@@ -24,11 +23,9 @@ import { type DnstapColumns, SCAN_CAPACITY } from "../_dnstap_scan_layout.ts";
 import { LiveWindowScanner } from "./_top_live_scan.ts";
 import { CliError } from "./_cli_error.ts";
 import { isBrokenPipe } from "./_dump_output.ts";
-import { refusalLine } from "./_capture_log.ts";
+import { listenForDnstap } from "./_dnstap_listen.ts";
 import {
-  describeListen,
   describeListenAddr,
-  listenProblem,
   plainError,
   removeUnixSocket,
 } from "./_targets.ts";
@@ -275,29 +272,20 @@ export async function runTopLive<R extends object>(
   }
   const timers: ReturnType<typeof setTimeout>[] = [];
   try {
-    try {
-      receiver = await FrameReceiver.listen(options.target, {
-        contentTypes: [DNSTAP_CONTENT_TYPE],
-        maxFrameLength: run.maxFrameLength,
-        oversize: "skip",
-        gracePeriod: options.graceMs,
-        onRun: scanner.onRun,
-        // Connections read into slots of the scan's window: their runs
-        // are scanned where they were read, not copied.
-        readBuffers: scanner.readBuffers,
-        onRefused: (r) => void log(refusalLine(r)),
-        ...(options.allow === undefined ? {} : { allow: options.allow }),
-        ...(options.maxConnectionsPerSource === undefined
-          ? {}
-          : { maxConnectionsPerSource: options.maxConnectionsPerSource }),
-      });
-    } catch (error) {
-      throw new CliError(
-        `cannot listen on ${describeListen(options.target)}: ${
-          listenProblem(error)
-        }`,
-      );
-    }
+    receiver = await listenForDnstap({
+      target: options.target,
+      maxFrameLength: run.maxFrameLength,
+      graceMs: options.graceMs,
+      onRun: scanner.onRun,
+      // Connections read into slots of the scan's window: their runs are
+      // scanned where they were read, not copied.
+      readBuffers: scanner.readBuffers,
+      log,
+      ...(options.allow === undefined ? {} : { allow: options.allow }),
+      ...(options.maxConnectionsPerSource === undefined
+        ? {}
+        : { maxConnectionsPerSource: options.maxConnectionsPerSource }),
+    });
     const r = receiver;
     const listen = describeListenAddr(r.addr, options.target);
     await log(`listening on ${listen}`);
