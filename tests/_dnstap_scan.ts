@@ -141,6 +141,45 @@ export function rowOf(c: DnstapColumns, i: number): Row {
   return row;
 }
 
+/** Bytes as lowercase hex. */
+export function hexBytes(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Row `i` with its window offsets replaced by what they point at (the
+ * identity's and DNS messages' bytes; the name's offset in its message and
+ * its bytes): equal whatever window the frame lay in.
+ */
+export function canonicalRow(
+  c: DnstapColumns,
+  i: number,
+  window: Uint8Array,
+): string {
+  const row = rowOf(c, i);
+  const span = (
+    offset: "identityOffset" | "queryMessageOffset" | "responseMessageOffset",
+    length: number,
+  ): void => {
+    const at = c[offset][i]!;
+    row[offset] = hexBytes(window.subarray(at, at + length));
+  };
+  span("identityOffset", c.identityLength[i]!);
+  span("queryMessageOffset", c.queryMessageLength[i]!);
+  span("responseMessageOffset", c.responseMessageLength[i]!);
+  const p = c.present[i]!;
+  if ((p & HAS_QUESTION) !== 0) {
+    const start = (p & HAS_DNS_RESPONSE) !== 0
+      ? c.responseMessageOffset[i]!
+      : c.queryMessageOffset[i]!;
+    const at = c.qnameOffset[i]!;
+    row.qnameOffset = `${at - start}:${
+      hexBytes(window.subarray(at, at + c.qnameLength[i]!))
+    }`;
+  }
+  return JSON.stringify(row);
+}
+
 /** An all-zero row. */
 export function zeroRow(): Row {
   const row: Row = {};

@@ -8,51 +8,18 @@
 // their frames whole are refused.
 import assert from "node:assert/strict";
 import { encodeDataFrame } from "../mod.ts";
-import {
-  type DnstapColumns,
-  DnstapRunScanner,
-  HAS_QUESTION,
-  SCAN_OK,
-} from "../src/dnstap_scan.ts";
+import { DnstapRunScanner, SCAN_OK } from "../src/dnstap_scan.ts";
 import { DnstapKeys, type KeyOptions, keysTs } from "../src/_dnstap_keys.ts";
 import { LiveWindowScanner } from "../src/cli/_top_live_scan.ts";
 import { decodeFrames } from "../src/frame_decoder.ts";
 import { encodeDnstap } from "../src/dnstap.ts";
-import { rowOf } from "./_dnstap_scan.ts";
+import { canonicalRow, hexBytes } from "./_dnstap_scan.ts";
 import { rng } from "./_support.ts";
 
 const DIR = new URL("./data/dnstap/", import.meta.url);
 const CAPTURES = ["knot", "bind", "unbound", "dnsdist"] as const;
 const ENGINES = ["ts", "wasm"] as const;
 const KEYS: KeyOptions = { depth: 2, fold: true };
-
-function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-/** Row `i` with its window offsets replaced by the bytes they point at. */
-function canonicalRow(
-  c: DnstapColumns,
-  i: number,
-  window: Uint8Array,
-): string {
-  const row = rowOf(c, i);
-  for (
-    const [offset, length] of [
-      ["identityOffset", c.identityLength[i]!],
-      ["queryMessageOffset", c.queryMessageLength[i]!],
-      ["responseMessageOffset", c.responseMessageLength[i]!],
-    ] as const
-  ) {
-    const at = c[offset][i]!;
-    row[offset] = hex(window.subarray(at, at + length));
-  }
-  if ((c.present[i]! & HAS_QUESTION) !== 0) {
-    const at = c.qnameOffset[i]!;
-    row.qnameOffset = hex(window.subarray(at, at + c.qnameLength[i]!));
-  }
-  return JSON.stringify(row);
-}
 
 /** Adds the keys of `keys` (list, hex, count) to `into`, and clears it. */
 function takeKeys(keys: DnstapKeys, into: Map<string, number>): void {
@@ -61,7 +28,7 @@ function takeKeys(keys: DnstapKeys, into: Map<string, number>): void {
     for (let e = 0; e < keys.counts[k]! * 4; e += 4) {
       const at = list.entries[e]!;
       const key = `${k}:${
-        hex(list.arena.subarray(at, at + list.entries[e + 1]!))
+        hexBytes(list.arena.subarray(at, at + list.entries[e + 1]!))
       }`;
       into.set(key, (into.get(key) ?? 0) + list.entries[e + 2]!);
     }

@@ -13,11 +13,8 @@ import {
   FrameReader,
 } from "../mod.ts";
 import {
-  type DnstapColumns,
   DnstapRunScanner,
   forEachDnstapBatch,
-  HAS_DNS_RESPONSE,
-  HAS_QUESTION,
   SCAN_BAD_PROTOBUF,
   SCAN_CAPACITY,
   SCAN_OK,
@@ -25,48 +22,13 @@ import {
 import { type ConnectionInfo, FrameReceiver } from "../src/frame_receiver.ts";
 import { decodeFrames } from "../src/frame_decoder.ts";
 import { encodeDnstap } from "../src/dnstap.ts";
-import { rowOf } from "./_dnstap_scan.ts";
+import { canonicalRow } from "./_dnstap_scan.ts";
 import { sendAll } from "./_cli.ts";
 import { rng, withTempDir } from "./_support.ts";
 
 const DIR = new URL("./data/dnstap/", import.meta.url);
 const CAPTURES = ["knot", "bind", "unbound", "dnsdist"] as const;
 const ENGINES = ["ts", "wasm"] as const;
-
-function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * Row `i` with its window offsets replaced by what they point at (the
- * identity and DNS messages' bytes, the name's offset in its message):
- * equal whatever window the frame lay in.
- */
-function canonicalRow(
-  c: DnstapColumns,
-  i: number,
-  window: Uint8Array,
-): string {
-  const row = rowOf(c, i);
-  const span = (
-    offset: "identityOffset" | "queryMessageOffset" | "responseMessageOffset",
-    length: number,
-  ) => {
-    const at = c[offset][i]!;
-    row[offset] = hex(window.subarray(at, at + length));
-  };
-  span("identityOffset", c.identityLength[i]!);
-  span("queryMessageOffset", c.queryMessageLength[i]!);
-  span("responseMessageOffset", c.responseMessageLength[i]!);
-  const p = c.present[i]!;
-  if ((p & HAS_QUESTION) !== 0) {
-    const start = (p & HAS_DNS_RESPONSE) !== 0
-      ? c.responseMessageOffset[i]!
-      : c.queryMessageOffset[i]!;
-    row.qnameOffset = c.qnameOffset[i]! - start;
-  }
-  return JSON.stringify(row);
-}
 
 /** A capture's data payloads, with two frames that are no dnstap. */
 async function payloadsOf(name: string): Promise<Uint8Array[]> {

@@ -5,10 +5,10 @@
 // SIGINT or SIGTERM stops cleanly (open streams get the grace period, then
 // the output is flushed and the summary printed); a second one stops at
 // once; --limit stops as the first does.
-import {
-  type FrameReceiver,
-  type ListenTarget,
-  type ReceiverStats,
+import type {
+  FrameReceiver,
+  ListenTarget,
+  ReceiverStats,
 } from "../frame_receiver.ts";
 import { forEachDataFrame } from "../_wire.ts";
 import { CliError } from "./_cli_error.ts";

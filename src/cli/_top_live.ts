@@ -13,15 +13,14 @@
 // this file, so this one cannot import it back). The options are checked in
 // _top_live_options.ts, which top.ts imports without loading this file.
 import type { EngineOption } from "../engine.ts";
-import {
-  type ConnectionInfo,
-  type FrameReceiver,
-  type ReceiverStats,
+import type {
+  ConnectionInfo,
+  FrameReceiver,
+  ReceiverStats,
 } from "../frame_receiver.ts";
 import type { DnstapKeys, KeyOptions } from "../_dnstap_keys.ts";
 import { type DnstapColumns, SCAN_CAPACITY } from "../_dnstap_scan_layout.ts";
 import { LiveWindowScanner } from "./_top_live_scan.ts";
-import { CliError } from "./_cli_error.ts";
 import { isBrokenPipe } from "./_dump_output.ts";
 import { listenForDnstap } from "./_dnstap_listen.ts";
 import {
