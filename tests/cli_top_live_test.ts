@@ -63,11 +63,16 @@ function comparable(r: TopReport): Omit<TopReport, "file"> {
  * Starts `fstrm top -u` in `dir` with `args`, lets `send` write to its
  * socket, stops it with `signal`; its end.
  */
+/**
+ * Runs `fstrm top -u SOCK ARGS` in `dir`, sends with `send` once it
+ * listens, then stops it with `signal` (null: it stops by itself, by
+ * --limit or --duration); a failure kills it.
+ */
 async function liveRun(
   dir: string,
   args: string[],
   send: (path: string) => Promise<void>,
-  signal: Deno.Signal = "SIGINT",
+  signal: Deno.Signal | null = "SIGINT",
 ): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
   const path = `${dir}/dnstap.sock`;
   const live = new LiveCommand(["top", "-u", path, ...args]);
@@ -75,7 +80,7 @@ async function liveRun(
     await live.line(/listening on unix socket /);
     await send(path);
     // FINISH came for every writer: every frame was taken.
-    live.child.kill(signal);
+    if (signal !== null) live.child.kill(signal);
   } catch (error) {
     await live.kill();
     throw error;
@@ -302,16 +307,12 @@ Deno.test("fstrm top -l: a writer over TCP on the allow-list is counted; a secon
 
 Deno.test("fstrm top -u --limit N stops by itself after exactly N messages", async () => {
   await withTempDir(async (dir) => {
-    const path = `${dir}/dnstap.sock`;
-    const live = new LiveCommand(["top", "-u", path, "--json", "--limit", "5"]);
-    try {
-      await live.line(/listening on unix socket /);
-      await sendAll({ transport: "unix", path }, [...PAYLOADS]);
-    } catch (error) {
-      await live.kill();
-      throw error;
-    }
-    const run = await live.end();
+    const run = await liveRun(
+      dir,
+      ["--json", "--limit", "5"],
+      (path) => sendAll({ transport: "unix", path }, [...PAYLOADS]),
+      null,
+    );
     assert.equal(run.code, 0, run.stderr);
     const got = reportOf(run.stdout);
     assert.equal(got.messages, 5);
@@ -333,25 +334,12 @@ for (const engine of ["wasm", "ts"]) {
     while (many.length < 9000) many.push(...payloads);
     const limit = 7001;
     await withTempDir(async (dir) => {
-      const path = `${dir}/dnstap.sock`;
-      const live = new LiveCommand([
-        "top",
-        "-u",
-        path,
-        "--json",
-        "--engine",
-        engine,
-        "--limit",
-        String(limit),
-      ]);
-      try {
-        await live.line(/listening on unix socket /);
-        await sendAll({ transport: "unix", path }, many).catch(() => {});
-      } catch (error) {
-        await live.kill();
-        throw error;
-      }
-      const run = await live.end();
+      const run = await liveRun(
+        dir,
+        ["--json", "--engine", engine, "--limit", String(limit)],
+        (path) => sendAll({ transport: "unix", path }, many).catch(() => {}),
+        null,
+      );
       assert.equal(run.code, 0, run.stderr);
       const got = reportOf(run.stdout);
       assert.equal(got.messages, limit);
@@ -387,18 +375,10 @@ Deno.test("fstrm top -u --duration stops by itself", async () => {
 
 Deno.test("fstrm top -u off a terminal prints a text report every --interval, the last one final", async () => {
   await withTempDir(async (dir) => {
-    const path = `${dir}/dnstap.sock`;
-    const live = new LiveCommand(["top", "-u", path, "--interval", "0.1"]);
-    try {
-      await live.line(/listening on unix socket /);
+    const run = await liveRun(dir, ["--interval", "0.1"], async (path) => {
       await sendAll({ transport: "unix", path }, [...PAYLOADS]);
       await new Promise((r) => setTimeout(r, 400));
-      live.child.kill("SIGTERM");
-    } catch (error) {
-      await live.kill();
-      throw error;
-    }
-    const run = await live.end();
+    }, "SIGTERM");
     assert.equal(run.code, 0, run.stderr);
     const text = dec.decode(run.stdout);
     // No terminal: no escape sequences, reports one after another.
@@ -420,25 +400,12 @@ Deno.test("fstrm top -u off a terminal prints a text report every --interval, th
 
 Deno.test("fstrm top -u --json --interval prints a JSON line every interval, the last one final", async () => {
   await withTempDir(async (dir) => {
-    const path = `${dir}/dnstap.sock`;
-    const live = new LiveCommand([
-      "top",
-      "-u",
-      path,
-      "--json",
-      "--interval",
-      "0.1",
-      "--duration",
-      "0.6",
-    ]);
-    try {
-      await live.line(/listening on unix socket /);
-      await sendAll({ transport: "unix", path }, [...PAYLOADS]);
-    } catch (error) {
-      await live.kill();
-      throw error;
-    }
-    const run = await live.end();
+    const run = await liveRun(
+      dir,
+      ["--json", "--interval", "0.1", "--duration", "0.6"],
+      (path) => sendAll({ transport: "unix", path }, [...PAYLOADS]),
+      null,
+    );
     assert.equal(run.code, 0, run.stderr);
     const lines = dec.decode(run.stdout).trimEnd().split("\n");
     assert.ok(lines.length >= 3, lines.join("\n"));
