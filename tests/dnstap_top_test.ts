@@ -47,7 +47,8 @@ const TYPES = [
 
 /**
  * top's report of `bytes` with `engine`: by default as `fstrm top` reads, in
- * one pass with the engine's key lists; with `via: "batches"` through
+ * one pass with the engine's key lists and row counts (with `counts: false`,
+ * the rows counted by TopCounter itself); with `via: "batches"` through
  * forEachDnstapBatch and TopCounter.add (the key lists made by keysTs), as
  * a caller feeding batches of columns does.
  */
@@ -60,6 +61,7 @@ export async function reportOf(
     memory?: number;
     caseSensitive?: boolean;
     via?: "reader" | "batches";
+    counts?: boolean;
   } = {},
 ): Promise<TopReport> {
   const counter = new TopCounter({
@@ -80,11 +82,13 @@ export async function reportOf(
       maxFrameLength: 1 << 20,
       windowSize: 1 << 16,
       keys: counter.keyOptions,
+      counts: options.counts ?? true,
     });
     assert.equal(reader.engine, engine);
-    await reader.read((cols, count, window, keys) => {
+    await reader.read((cols, count, window, keys, counts) => {
       assert.ok(keys !== null);
-      counter.addBatch(cols, count, window, keys);
+      assert.equal(counts !== null, options.counts ?? true);
+      counter.addBatch(cols, count, window, keys, counts);
     });
   }
   counter.finish();
@@ -210,11 +214,14 @@ for (const name of CAPTURES) {
     const ts = await reportOf(bytes, "ts", { memory: 2000 });
     const wasm = await reportOf(bytes, "wasm", { memory: 2000 });
     assert.deepEqual({ ...wasm, engine: "ts" }, ts);
-    // Batches of columns fed to TopCounter.add count the same.
+    // Batches of columns fed to TopCounter.add count the same, and so
+    // does TopCounter counting the rows itself.
     for (const engine of ["ts", "wasm"] as const) {
       const exact = await reportOf(bytes, engine);
       const batches = await reportOf(bytes, engine, { via: "batches" });
       assert.deepEqual(batches, exact);
+      const uncounted = await reportOf(bytes, engine, { counts: false });
+      assert.deepEqual(uncounted, exact);
     }
   });
 }
@@ -409,6 +416,9 @@ Deno.test("fstrm top counts names case-insensitively unless caseSensitive, in bo
   for (const engine of ["ts", "wasm"] as const) {
     for (const via of ["reader", "batches"] as const) {
       const folded = await reportOf(bytes, engine, { via });
+      // The large frame is counted by the TypeScript counter into the
+      // engine's counts, the others by the engine.
+      assert.equal(folded.queries, written.length);
       assert.deepEqual(folded.names.rows, [
         { name: "www.example.com.", count: 4, error: 0 },
         { name: "mail.example.com.", count: 1, error: 0 },
