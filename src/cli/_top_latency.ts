@@ -98,7 +98,10 @@ export class LatencyHistogram {
     },
   ): void {
     const b = this.#buckets;
-    for (let i = 0; i < BUCKETS; i++) b[i]! += other.buckets[i]!;
+    if (this.count === 0) b.set(other.buckets.subarray(0, BUCKETS));
+    else {
+      for (let i = 0; i < BUCKETS; i++) b[i]! += other.buckets[i]!;
+    }
     this.count += other.count;
     if (other.min < this.min) this.min = other.min;
     if (other.max > this.max) this.max = other.max;

@@ -287,9 +287,10 @@ export class TopCounter {
    * its keys to (with this counter's `keyOptions`); else they are added to
    * lists of the counter's own. The counter empties lists once full, and
    * at `finish`. Given `counts`, the rows were counted there by the scan
-   * (`_dnstap_counts.ts`): the counter drains them (scalars, runs,
-   * outliers) and folds in the rest at `finish`; else it counts the rows
-   * itself, with the TypeScript counter.
+   * (`_dnstap_counts.ts`): the counter drains their runs of seconds and
+   * outliers and folds in the rest at `finish`; else it counts the rows
+   * itself, with the TypeScript counter. The counts (`messages`, the
+   * tables, ...) are the rows' once `finish` has run.
    */
   addBatch(
     c: DnstapColumns,
@@ -352,21 +353,12 @@ export class TopCounter {
   }
 
   /**
-   * Folds in what `counts` holds since it was last drained: the scalars,
-   * the finished runs of seconds (in row order) and the outliers; empties
-   * them there.
+   * Folds in the lists of the last count into `counts`: the finished runs
+   * of seconds (in row order) and the outliers; empties them there.
    */
   #drain(counts: RowCounts): void {
     const f = counts.f;
-    this.messages += f[C_MESSAGES]!;
-    this.badProtobuf += f[C_BAD_PROTOBUF]!;
-    this.badHeader += f[C_BAD_HEADER]!;
-    this.badQuestion += f[C_BAD_QUESTION]!;
-    this.noDns += f[C_NO_DNS]!;
-    this.queries += f[C_QUERIES]!;
-    this.responses += f[C_RESPONSES]!;
-    this.negativeLatency += f[C_NEGATIVE_LATENCY]!;
-    f.fill(0, 0, C_SCALARS);
+    if (f[C_RUNS] === 0 && f[C_OUTLIERS] === 0) return;
     for (let r = L_RUNS, last = L_RUNS + 2 * f[C_RUNS]!; r < last; r += 2) {
       this.seconds.add(f[r]!, f[r + 1]!);
     }
@@ -379,12 +371,21 @@ export class TopCounter {
   }
 
   /**
-   * Folds in the rest of `counts` (drained already): the open run of
-   * seconds, the tables (the entries listed as used, not the whole tables)
-   * and the latency histogram; empties them there.
+   * Folds in the rest of `counts` (drained already): the scalars, the open
+   * run of seconds, the tables (the entries listed as used, not the whole
+   * tables) and the latency histogram; empties them there.
    */
   #fold(counts: RowCounts): void {
     const f = counts.f;
+    this.messages += f[C_MESSAGES]!;
+    this.badProtobuf += f[C_BAD_PROTOBUF]!;
+    this.badHeader += f[C_BAD_HEADER]!;
+    this.badQuestion += f[C_BAD_QUESTION]!;
+    this.noDns += f[C_NO_DNS]!;
+    this.queries += f[C_QUERIES]!;
+    this.responses += f[C_RESPONSES]!;
+    this.negativeLatency += f[C_NEGATIVE_LATENCY]!;
+    f.fill(0, 0, C_SCALARS);
     if (f[C_RUN_COUNT]! > 0) {
       this.seconds.add(f[C_RUN_SECOND]!, f[C_RUN_COUNT]!);
     }
