@@ -117,7 +117,8 @@ let OUTLIERS: u32 = 0;
 
 /**
  * Counts rows 0 to rows - 1 of the columns (at most CAPACITY) into the
- * counts; the runs and outliers lists then hold this call's.
+ * counts; the runs and outliers lists then hold this call's. The scalars
+ * are kept in locals while counting (stores to memory would not be).
  */
 export function countRows(rows: u32): void {
   USED = <u32>get(C_USED);
@@ -125,12 +126,23 @@ export function countRows(rows: u32): void {
   let runs: u32 = 0;
   let second = get(C_RUN_SECOND);
   let inSecond = get(C_RUN_COUNT);
+  let messages: f64 = 0;
+  let badProtobuf: f64 = 0;
+  let badHeader: f64 = 0;
+  let badQuestion: f64 = 0;
+  let noDns: f64 = 0;
+  let queries: f64 = 0;
+  let responses: f64 = 0;
+  let negative: f64 = 0;
+  let latencies: f64 = 0;
+  let min = get(C_LATENCY_MIN);
+  let max = get(C_LATENCY_MAX);
   for (let i: u32 = 0; i < rows; i++) {
     const st = load<u8>(<usize>(STATUS + i));
     if (st == SCAN_CONTROL) continue;
-    bump(C_MESSAGES);
+    messages++;
     if (st == SCAN_BAD_PROTOBUF) {
-      bump(C_BAD_PROTOBUF);
+      badProtobuf++;
       continue;
     }
     const i4 = i << 2;
@@ -147,17 +159,17 @@ export function countRows(rows: u32): void {
         : 0,
     );
     if (st == SCAN_BAD_DNS_HEADER) {
-      bump(C_BAD_HEADER);
+      badHeader++;
       continue;
     }
-    if (st == SCAN_BAD_QUESTION) bump(C_BAD_QUESTION);
+    if (st == SCAN_BAD_QUESTION) badQuestion++;
     if (t > 0 && (t & 1) == 0) {
       // A response.
       if ((p & HAS_DNS) == 0) {
-        bump(C_NO_DNS);
+        noDns++;
         continue;
       }
-      bump(C_RESPONSES);
+      responses++;
       let rcode = <u32>load<u8>(<usize>(RCODE + i));
       if ((p & HAS_OPT) != 0) {
         rcode |= <u32>load<u8>(<usize>(EDNS_RCODE + i)) << 4;
@@ -171,16 +183,16 @@ export function countRows(rows: u32): void {
               load<f64>(<usize>(QUERY_TIME_SEC + i8))) * 1e9 +
           (<f64>load<u32>(<usize>(RESPONSE_TIME_NSEC + i4)) -
             <f64>load<u32>(<usize>(QUERY_TIME_NSEC + i4)));
-        if (ns < 0) bump(C_NEGATIVE_LATENCY);
+        if (ns < 0) negative++;
         else if (ns < 9007199254740992.0) {
           bump(T_LATENCY + bucket(ns));
-          bump(C_LATENCY_COUNT);
-          if (ns < get(C_LATENCY_MIN)) put(C_LATENCY_MIN, ns);
-          if (ns > get(C_LATENCY_MAX)) put(C_LATENCY_MAX, ns);
+          latencies++;
+          if (ns < min) min = ns;
+          if (ns > max) max = ns;
         }
       }
     } else if ((p & HAS_QUESTION) != 0) {
-      bump(C_QUERIES);
+      queries++;
       if ((p & HAS_QTYPE) != 0) {
         tally(T_QTYPES + <u32>load<u16>(<usize>(QTYPE + (i << 1))));
       }
@@ -198,8 +210,19 @@ export function countRows(rows: u32): void {
           inSecond = 1;
         }
       }
-    } else if ((p & HAS_DNS) == 0) bump(C_NO_DNS);
+    } else if ((p & HAS_DNS) == 0) noDns++;
   }
+  put(C_MESSAGES, get(C_MESSAGES) + messages);
+  put(C_BAD_PROTOBUF, get(C_BAD_PROTOBUF) + badProtobuf);
+  put(C_BAD_HEADER, get(C_BAD_HEADER) + badHeader);
+  put(C_BAD_QUESTION, get(C_BAD_QUESTION) + badQuestion);
+  put(C_NO_DNS, get(C_NO_DNS) + noDns);
+  put(C_QUERIES, get(C_QUERIES) + queries);
+  put(C_RESPONSES, get(C_RESPONSES) + responses);
+  put(C_NEGATIVE_LATENCY, get(C_NEGATIVE_LATENCY) + negative);
+  put(C_LATENCY_COUNT, get(C_LATENCY_COUNT) + latencies);
+  put(C_LATENCY_MIN, min);
+  put(C_LATENCY_MAX, max);
   put(C_USED, <f64>USED);
   put(C_RUN_SECOND, second);
   put(C_RUN_COUNT, inSecond);
