@@ -146,23 +146,30 @@ export class RowCounts {
   readonly f: Float64Array;
 
   /**
-   * Counts in `buffer` at `byteOffset` (as they are there), or new ones
-   * (empty) without a buffer.
+   * Empty counts: in `buffer` at `byteOffset`, which must be zeroes there
+   * (fresh memory), or in a buffer of their own. Only the few slots whose
+   * empty value is not 0 are written, so that the tables' pages stay
+   * untouched until counted in.
    */
   constructor(buffer?: ArrayBufferLike, byteOffset = 0) {
-    if (buffer === undefined) {
-      this.f = new Float64Array(COUNTS_LENGTH);
-      this.clear();
-    } else this.f = new Float64Array(buffer, byteOffset, COUNTS_LENGTH);
+    this.f = buffer === undefined
+      ? new Float64Array(COUNTS_LENGTH)
+      : new Float64Array(buffer, byteOffset, COUNTS_LENGTH);
+    this.#start();
+  }
+
+  /** Writes the slots whose empty value is not 0. */
+  #start(): void {
+    const f = this.f;
+    f[C_LATENCY_MIN] = Infinity;
+    f[C_LATENCY_MAX] = -Infinity;
+    f[C_RUN_SECOND] = -1;
   }
 
   /** Empties the counts (and the open run). */
   clear(): void {
-    const f = this.f;
-    f.fill(0);
-    f[C_LATENCY_MIN] = Infinity;
-    f[C_LATENCY_MAX] = -Infinity;
-    f[C_RUN_SECOND] = -1;
+    this.f.fill(0);
+    this.#start();
   }
 }
 

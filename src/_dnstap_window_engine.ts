@@ -155,8 +155,8 @@ export class WasmDnstapWindowEngine implements DnstapWindowEngine {
       x.columnsOffset(),
     );
     this.keys = new DnstapKeys(buffer, x.keysOffset(), x.keyCountsOffset());
+    // Fresh memory: zeroes.
     this.counts = new RowCounts(buffer, x.countsOffset());
-    this.counts.clear();
     this.#scan = x.scanWindow;
     this.#count = x.countRows;
   }
