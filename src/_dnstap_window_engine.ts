@@ -14,9 +14,8 @@
  *
  * Both fill the same frame table and out words as the frame scanners, and
  * the same columns, key lists and counts (tests/dnstap_scan_parity_test.ts,
- * tests/dnstap_counts_test.ts). Row
- * `r` of the columns is the `r`-th data frame of the table; offsets are
- * window offsets.
+ * tests/dnstap_counts_test.ts). Row `r` of the columns is the `r`-th data
+ * frame of the table; offsets are window offsets.
  *
  * @module
  */
