@@ -15,7 +15,9 @@ import { TopCounter } from "../src/cli/_top_stats.ts";
 import { DnstapScanReader } from "../src/_dnstap_scan_reader.ts";
 import { encodeFrameStream } from "../src/encode.ts";
 import { encodeDnstap } from "../src/dnstap.ts";
-import { type TopReport, toReport } from "../src/cli/top.ts";
+import { type TopReport, toReport, toText } from "../src/cli/top.ts";
+import { openInput } from "../src/cli/_file_input.ts";
+import { readTop } from "../src/cli/_top_parallel.ts";
 import { HeavyHitters } from "../src/cli/_top_heavy.ts";
 import {
   LATENCY_RELATIVE_ERROR,
@@ -470,5 +472,58 @@ Deno.test("fstrm top counts exactly when key lists fill and are emptied many tim
         { name: "example.net.", count: 30_000, error: 0 },
       ]);
     }
+  }
+});
+
+Deno.test("fstrm top reports the same with the wasm engine on two threads as with the ts engine on one, the engines counting the rows", async () => {
+  // The four captures, then again (a second pass back in time): 1.8 MB,
+  // read on two threads (forced), split in the middle.
+  const parts: Uint8Array[] = [];
+  for (let k = 0; k < 2; k++) {
+    for (const name of CAPTURES) {
+      parts.push(await Deno.readFile(new URL(`${name}.fstrm`, DIR)));
+    }
+  }
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.length;
+  }
+  const path = await Deno.makeTempFile({ suffix: ".fstrm" });
+  try {
+    await Deno.writeFile(path, bytes);
+    const options = { depth: 2, memory: 64 << 20 };
+    const reports: string[] = [];
+    for (const [engine, threads] of [["wasm", 2], ["ts", 1]] as const) {
+      const input = await openInput(path, 1 << 20);
+      const counter = new TopCounter(options);
+      try {
+        const read = await readTop(input, counter, {
+          engine,
+          maxFrameLength: 1 << 20,
+          threads,
+          counter: options,
+          warn: (line) => assert.fail(line),
+        });
+        assert.equal(read.engine, engine);
+        assert.equal(read.how, threads === 2 ? "split" : "one");
+      } finally {
+        input.close();
+      }
+      counter.finish();
+      const report = toReport(counter, {
+        file: path,
+        engine: "either",
+        n: 10,
+        dropped: 0,
+        error: null,
+      });
+      assert.ok(report.messages > 2000 && report.latency.count > 500);
+      reports.push(JSON.stringify(report) + toText(report));
+    }
+    assert.equal(reports[0], reports[1]);
+  } finally {
+    await Deno.remove(path);
   }
 });
