@@ -11,7 +11,8 @@
  * table, and this reader's run sink does not), so a batch is exactly the
  * frames the summary counts. A data frame larger than the window comes in a
  * buffer of its own and is scanned by the TypeScript scanner, whose columns
- * are the same.
+ * are the same (and counted, when asked, by the TypeScript counter into the
+ * engine's counts, in row order).
  *
  * @module
  */
@@ -29,19 +30,24 @@ import {
 import { DnstapKeys, type KeyOptions, keysTs } from "./_dnstap_keys.ts";
 import { TsDnstapScanner } from "./_dnstap_scan_engine.ts";
 import type { DnstapColumns } from "./_dnstap_scan_layout.ts";
+import { countRowsTs, type RowCounts } from "./_dnstap_counts.ts";
 
 /**
  * Takes a batch: rows 0 to `count - 1` of `cols`, offsets in `window`, and
  * when the reader makes key lists, the lists the batch's keys were added to
  * (they keep earlier batches' keys until the sink empties them; see
- * `_dnstap_keys.ts`). The columns and window are views valid during the
- * call (and until a returned promise settles).
+ * `_dnstap_keys.ts`); when the reader counts rows, the counts the batch's
+ * rows were added to (the runs and outliers lists hold the batch's; see
+ * `_dnstap_counts.ts`), the same object for every batch of a read. The
+ * columns and window are views valid during the call (and until a returned
+ * promise settles).
  */
 export type DnstapBatchSink = (
   cols: DnstapColumns,
   count: number,
   window: Uint8Array,
   keys: DnstapKeys | null,
+  counts: RowCounts | null,
 ) => void | PromiseLike<void>;
 
 /** How to read. */
@@ -70,6 +76,13 @@ export interface DnstapScanReaderOptions {
    * @default {null}
    */
   keys?: KeyOptions | null;
+  /**
+   * Count each batch's rows in the engine (`fstrm top`'s row counts, see
+   * `_dnstap_counts.ts`) and pass the counts to the sink.
+   *
+   * @default {false}
+   */
+  counts?: boolean;
   /**
    * The stream offset of the source's first byte, for a source that starts
    * part-way into a stream known to have a frame start there: errors and
@@ -121,6 +134,7 @@ export class DnstapScanReader {
     }
     this.#keys = options.keys ?? null;
     made.keyOptions = this.#keys;
+    made.countRows = options.counts === true;
     this.#engine = made;
     this.#close = closerOf(input);
     this.#loop = new WindowLoop(
@@ -149,6 +163,7 @@ export class DnstapScanReader {
     const engine = this.#engine;
     const window = engine.window;
     const keyOptions = this.#keys;
+    const counts = engine.countRows ? engine.counts : null;
     let pending: PromiseLike<void> | undefined;
     let big: TsDnstapScanner | null = null;
     let bigKeys: DnstapKeys | null = null;
@@ -166,6 +181,7 @@ export class DnstapScanReader {
             rows,
             window,
             keyOptions === null ? null : engine.keys,
+            counts,
           );
           if (returned !== undefined && isThenable(returned)) {
             pending = returned;
@@ -193,8 +209,9 @@ export class DnstapScanReader {
           keys = bigKeys ??= new DnstapKeys();
           keysTs(big.columns, 1, buf, keyOptions, keys);
         }
+        if (counts !== null) countRowsTs(big.columns, 0, 1, counts);
         this.batches++;
-        return sink(big.columns, 1, buf, keys);
+        return sink(big.columns, 1, buf, keys, counts);
       },
     });
     while (!(await run.next()).done);

@@ -2,18 +2,20 @@
  * The one-pass engines of the dnstap scan: window engines of the bulk path
  * (see `_engine.ts`) whose `scan` runs the frame scan over the window, then
  * the columnar dnstap scan of its data frames, then (when asked) the key
- * lists of `fstrm top` (`_dnstap_keys.ts`), in one call.
+ * lists of `fstrm top` (`_dnstap_keys.ts`) and its row counts
+ * (`_dnstap_counts.ts`), in one call.
  *
  * - {@linkcode WasmDnstapWindowEngine}: the window is in the WebAssembly
  *   instance's memory, which the reader fills straight from its source; one
- *   call (`scanWindow` of `wasm/dnstap_scan.ts`) does all three, with no copy.
+ *   call (`scanWindow` of `wasm/dnstap_scan.ts`) does it all, with no copy.
  * - {@linkcode TsDnstapWindowEngine}: its twin over a JavaScript buffer:
- *   `scanFramesTs`, the data entries gathered, `scanDnstapTs`, `keysTs`.
+ *   `scanFramesTs`, the data entries gathered, `scanDnstapTs`, `keysTs`,
+ *   `countRowsTs`.
  *
  * Both fill the same frame table and out words as the frame scanners, and
- * the same columns and key lists (tests/dnstap_window_engine_test.ts). Row
- * `r` of the columns is the `r`-th data frame of the table; offsets are
- * window offsets.
+ * the same columns, key lists and counts (tests/dnstap_scan_parity_test.ts,
+ * tests/dnstap_counts_test.ts). Row `r` of the columns is the `r`-th data
+ * frame of the table; offsets are window offsets.
  *
  * @module
  */
@@ -33,6 +35,7 @@ import {
   keysTs,
 } from "./_dnstap_keys.ts";
 import { dnstapScanModule } from "./_dnstap_scan_engine.ts";
+import { countRowsTs, COUNTS_BYTES, RowCounts } from "./_dnstap_counts.ts";
 import type { Engine } from "./engine.ts";
 import { instantiate, type ModuleExports } from "./_wasm_loader.ts";
 
@@ -47,8 +50,21 @@ export interface DnstapWindowEngine extends WindowEngine {
   readonly keys: DnstapKeys;
   /** Key lists to make on each scan, or null for none. */
   keyOptions: KeyOptions | null;
+  /**
+   * The counts each scan adds its rows to when `countRows` is set (empty
+   * at first; their reader empties them, see `_top_stats.ts`).
+   */
+  readonly counts: RowCounts;
+  /**
+   * Whether each scan counts its rows into `counts`.
+   *
+   * @default {false}
+   */
+  countRows: boolean;
   /** Data rows of the last scan (`out[OUT_ROWS]`). */
   readonly rows: number;
+  /** Counts rows 0 to `rows - 1` of `columns` into `counts` (tests). */
+  count(rows: number): void;
 }
 
 /** What wasm/dnstap_scan.ts exports that this engine uses. */
@@ -60,6 +76,9 @@ interface WindowExports extends ModuleExports {
   keysOffset(): number;
   keyListBytes(): number;
   keyCountsOffset(): number;
+  countsOffset(): number;
+  countsBytes(): number;
+  countRows(rows: number): void;
   scanWindow(
     from: number,
     to: number,
@@ -68,10 +87,15 @@ interface WindowExports extends ModuleExports {
   ): number;
 }
 
-/** The flags of scanWindow's keys() for `options` (0: no keys). */
-function keyFlags(options: KeyOptions | null): number {
-  if (options === null) return 0;
-  return 1 | (options.fold ? 2 : 0) | ((options.depth & 0xff) << 8);
+/**
+ * The flags of scanWindow: keys() for `options` (bit 0 and the bits of
+ * its options; none for null), countRows() with `count` (bit 2).
+ */
+function scanFlags(options: KeyOptions | null, count: boolean): number {
+  const counting = count ? 4 : 0;
+  if (options === null) return counting;
+  return 1 | (options.fold ? 2 : 0) | ((options.depth & 0xff) << 8) |
+    counting;
 }
 
 /**
@@ -85,9 +109,12 @@ export class WasmDnstapWindowEngine implements DnstapWindowEngine {
   readonly out: Uint32Array;
   readonly columns: DnstapColumns;
   readonly keys: DnstapKeys;
+  readonly counts: RowCounts;
   readonly capacity: number = TABLE_CAPACITY;
   keyOptions: KeyOptions | null = null;
+  countRows = false;
   #scan: WindowExports["scanWindow"];
+  #count: WindowExports["countRows"];
 
   /**
    * Instantiates the module with a window of `size` bytes.
@@ -106,7 +133,8 @@ export class WasmDnstapWindowEngine implements DnstapWindowEngine {
           typeof x.scanWindow !== "function" ||
           x.capacity() !== SCAN_CAPACITY ||
           x.columnsBytes() !== columnsBytes(SCAN_CAPACITY) ||
-          x.keyListBytes() !== KEY_LIST_BYTES
+          x.keyListBytes() !== KEY_LIST_BYTES ||
+          x.countsBytes() !== COUNTS_BYTES
         ) {
           throw new RangeError("its layout is not this engine's");
         }
@@ -126,7 +154,10 @@ export class WasmDnstapWindowEngine implements DnstapWindowEngine {
       x.columnsOffset(),
     );
     this.keys = new DnstapKeys(buffer, x.keysOffset(), x.keyCountsOffset());
+    // Fresh memory: zeroes.
+    this.counts = new RowCounts(buffer, x.countsOffset());
     this.#scan = x.scanWindow;
+    this.#count = x.countRows;
   }
 
   /** Data rows of the last scan. */
@@ -140,8 +171,18 @@ export class WasmDnstapWindowEngine implements DnstapWindowEngine {
       start,
       end,
       limit(maxFrameLength),
-      keyFlags(this.keyOptions),
+      scanFlags(this.keyOptions, this.countRows),
     );
+  }
+
+  /** Counts rows 0 to `rows - 1` of `columns` into `counts`. */
+  count(rows: number): void {
+    if (!(rows >= 0 && rows <= SCAN_CAPACITY)) {
+      throw new RangeError(
+        `Cannot count ${rows} rows: at most ${SCAN_CAPACITY}`,
+      );
+    }
+    this.#count(rows);
   }
 }
 
@@ -153,8 +194,10 @@ export class TsDnstapWindowEngine implements DnstapWindowEngine {
   readonly out: Uint32Array = new Uint32Array(8);
   readonly columns: DnstapColumns = new DnstapColumns(SCAN_CAPACITY);
   readonly keys: DnstapKeys = new DnstapKeys();
+  readonly counts: RowCounts = new RowCounts();
   readonly capacity: number = TABLE_CAPACITY;
   keyOptions: KeyOptions | null = null;
+  countRows = false;
   readonly #data = new Uint32Array(SCAN_CAPACITY * ENTRY_WORDS);
 
   /** Makes the engine with a window of `size` bytes. */
@@ -193,7 +236,13 @@ export class TsDnstapWindowEngine implements DnstapWindowEngine {
     if (this.keyOptions !== null) {
       keysTs(this.columns, rows, this.window, this.keyOptions, this.keys);
     }
+    if (this.countRows) countRowsTs(this.columns, 0, rows, this.counts);
     return n;
+  }
+
+  /** Counts rows 0 to `rows - 1` of `columns` into `counts`. */
+  count(rows: number): void {
+    countRowsTs(this.columns, 0, rows, this.counts);
   }
 }
 

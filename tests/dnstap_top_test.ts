@@ -15,7 +15,9 @@ import { TopCounter } from "../src/cli/_top_stats.ts";
 import { DnstapScanReader } from "../src/_dnstap_scan_reader.ts";
 import { encodeFrameStream } from "../src/encode.ts";
 import { encodeDnstap } from "../src/dnstap.ts";
-import { type TopReport, toReport } from "../src/cli/top.ts";
+import { type TopReport, toReport, toText } from "../src/cli/top.ts";
+import { openInput } from "../src/cli/_file_input.ts";
+import { readTop } from "../src/cli/_top_parallel.ts";
 import { HeavyHitters } from "../src/cli/_top_heavy.ts";
 import {
   LATENCY_RELATIVE_ERROR,
@@ -47,7 +49,8 @@ const TYPES = [
 
 /**
  * top's report of `bytes` with `engine`: by default as `fstrm top` reads, in
- * one pass with the engine's key lists; with `via: "batches"` through
+ * one pass with the engine's key lists and row counts (with `counts: false`,
+ * the rows counted by TopCounter itself); with `via: "batches"` through
  * forEachDnstapBatch and TopCounter.add (the key lists made by keysTs), as
  * a caller feeding batches of columns does.
  */
@@ -60,6 +63,7 @@ export async function reportOf(
     memory?: number;
     caseSensitive?: boolean;
     via?: "reader" | "batches";
+    counts?: boolean;
   } = {},
 ): Promise<TopReport> {
   const counter = new TopCounter({
@@ -80,11 +84,13 @@ export async function reportOf(
       maxFrameLength: 1 << 20,
       windowSize: 1 << 16,
       keys: counter.keyOptions,
+      counts: options.counts ?? true,
     });
     assert.equal(reader.engine, engine);
-    await reader.read((cols, count, window, keys) => {
+    await reader.read((cols, count, window, keys, counts) => {
       assert.ok(keys !== null);
-      counter.addBatch(cols, count, window, keys);
+      assert.equal(counts !== null, options.counts ?? true);
+      counter.addBatch(cols, count, window, keys, counts);
     });
   }
   counter.finish();
@@ -210,11 +216,14 @@ for (const name of CAPTURES) {
     const ts = await reportOf(bytes, "ts", { memory: 2000 });
     const wasm = await reportOf(bytes, "wasm", { memory: 2000 });
     assert.deepEqual({ ...wasm, engine: "ts" }, ts);
-    // Batches of columns fed to TopCounter.add count the same.
+    // Batches of columns fed to TopCounter.add count the same, and so
+    // does TopCounter counting the rows itself.
     for (const engine of ["ts", "wasm"] as const) {
       const exact = await reportOf(bytes, engine);
       const batches = await reportOf(bytes, engine, { via: "batches" });
       assert.deepEqual(batches, exact);
+      const uncounted = await reportOf(bytes, engine, { counts: false });
+      assert.deepEqual(uncounted, exact);
     }
   });
 }
@@ -409,6 +418,9 @@ Deno.test("fstrm top counts names case-insensitively unless caseSensitive, in bo
   for (const engine of ["ts", "wasm"] as const) {
     for (const via of ["reader", "batches"] as const) {
       const folded = await reportOf(bytes, engine, { via });
+      // The large frame is counted by the TypeScript counter into the
+      // engine's counts, the others by the engine.
+      assert.equal(folded.queries, written.length);
       assert.deepEqual(folded.names.rows, [
         { name: "www.example.com.", count: 4, error: 0 },
         { name: "mail.example.com.", count: 1, error: 0 },
@@ -460,5 +472,58 @@ Deno.test("fstrm top counts exactly when key lists fill and are emptied many tim
         { name: "example.net.", count: 30_000, error: 0 },
       ]);
     }
+  }
+});
+
+Deno.test("fstrm top reports the same with the wasm engine on two threads as with the ts engine on one, the engines counting the rows", async () => {
+  // The four captures, then again (a second pass back in time): 1.8 MB,
+  // read on two threads (forced), split in the middle.
+  const parts: Uint8Array[] = [];
+  for (let k = 0; k < 2; k++) {
+    for (const name of CAPTURES) {
+      parts.push(await Deno.readFile(new URL(`${name}.fstrm`, DIR)));
+    }
+  }
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.length;
+  }
+  const path = await Deno.makeTempFile({ suffix: ".fstrm" });
+  try {
+    await Deno.writeFile(path, bytes);
+    const options = { depth: 2, memory: 64 << 20 };
+    const reports: string[] = [];
+    for (const [engine, threads] of [["wasm", 2], ["ts", 1]] as const) {
+      const input = await openInput(path, 1 << 20);
+      const counter = new TopCounter(options);
+      try {
+        const read = await readTop(input, counter, {
+          engine,
+          maxFrameLength: 1 << 20,
+          threads,
+          counter: options,
+          warn: (line) => assert.fail(line),
+        });
+        assert.equal(read.engine, engine);
+        assert.equal(read.how, threads === 2 ? "split" : "one");
+      } finally {
+        input.close();
+      }
+      counter.finish();
+      const report = toReport(counter, {
+        file: path,
+        engine: "either",
+        n: 10,
+        dropped: 0,
+        error: null,
+      });
+      assert.ok(report.messages > 2000 && report.latency.count > 500);
+      reports.push(JSON.stringify(report) + toText(report));
+    }
+    assert.equal(reports[0], reports[1]);
+  } finally {
+    await Deno.remove(path);
   }
 });

@@ -59,6 +59,7 @@ const TARGETS: Target[] = [
       "dnstap_layout.ts",
       "dnstap_dns.ts",
       "dnstap_keys.ts",
+      "dnstap_counts.ts",
       "assembly/frames.ts",
     ],
     wasmName: "wasm/build/dnstap_scan.wasm",

@@ -9,6 +9,8 @@
 //   [COLUMNS, COLUMNS_END)         the columns
 //   [DATA_TABLE, + 12*CAPACITY)    scanWindow's data entries of TABLE
 //   [KEYS, KEYS_END)               the key lists of keys() (dnstap_keys.ts)
+//   [COUNTS, COUNTS_END)           the row counts of countRows()
+//                                  (dnstap_counts.ts)
 //   [INPUT, memory end)            the window's bytes
 import { TABLE } from "./assembly/frames";
 
@@ -113,5 +115,37 @@ export const KEY_SCRATCH: u32 = KEYS + 3 * KEY_LIST_BYTES;
 /** The lists' entries (3 u32), then their arena bytes used (3 u32). */
 export const KEY_COUNTS: u32 = KEY_SCRATCH + 512 + 128 * 4;
 export const KEYS_END: u32 = KEY_COUNTS + 24;
-/** The input region: KEYS_END rounded up to 64 KiB. */
-export const INPUT: u32 = (KEYS_END + 0xffff) & ~0xffff;
+/** The row counts of countRows(): f64 each, at these indices (as
+ * src/_dnstap_counts.ts documents them; dnstap_counts.ts fills them). */
+export const COUNTS: u32 = (KEYS_END + 7) & ~7;
+export const C_MESSAGES: u32 = 0;
+export const C_BAD_PROTOBUF: u32 = 1;
+export const C_BAD_HEADER: u32 = 2;
+export const C_BAD_QUESTION: u32 = 3;
+export const C_NO_DNS: u32 = 4;
+export const C_QUERIES: u32 = 5;
+export const C_RESPONSES: u32 = 6;
+export const C_NEGATIVE_LATENCY: u32 = 7;
+export const C_LATENCY_COUNT: u32 = 8;
+export const C_LATENCY_MIN: u32 = 9;
+export const C_LATENCY_MAX: u32 = 10;
+export const C_RUN_SECOND: u32 = 11;
+export const C_RUN_COUNT: u32 = 12;
+export const C_RUNS: u32 = 13;
+export const C_OUTLIERS: u32 = 14;
+export const C_USED: u32 = 15;
+export const T_MESSAGE_TYPES: u32 = 32;
+export const T_PROTOCOLS: u32 = T_MESSAGE_TYPES + 32;
+export const T_RCODES: u32 = T_PROTOCOLS + 32;
+export const T_QTYPES: u32 = T_RCODES + 4096;
+export const T_LATENCY: u32 = T_QTYPES + 65536;
+/** Latency buckets: 256 exact, then 128 per power of two up to 2^53. */
+export const LATENCY_BUCKETS: u32 = 256 + 45 * 128;
+export const L_USED: u32 = T_LATENCY + LATENCY_BUCKETS;
+export const L_RUNS: u32 = L_USED + 32 + 32 + 4096 + 65536;
+export const L_OUTLIERS: u32 = L_RUNS + 2 * CAPACITY;
+export const COUNTS_LENGTH: u32 = L_OUTLIERS + 4 * CAPACITY;
+export const COUNTS_BYTES: u32 = COUNTS_LENGTH * 8;
+export const COUNTS_END: u32 = COUNTS + COUNTS_BYTES;
+/** The input region: COUNTS_END rounded up to 64 KiB. */
+export const INPUT: u32 = (COUNTS_END + 0xffff) & ~0xffff;

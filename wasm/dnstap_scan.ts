@@ -12,16 +12,20 @@
 // - scanWindow(from, to, ...): one pass over a window the caller has read
 //   straight into INPUT. The frame scan (frames.ts, as scanFramesTs) fills
 //   TABLE and the out words, its data entries are gathered in DATA_TABLE,
-//   the dnstap scan fills a row per data entry, and keys() (dnstap_keys.ts)
-//   lists the batch's distinct keys for `fstrm top`. Offsets are window
-//   offsets (base 0). The TypeScript twin: src/_dnstap_window_engine.ts.
+//   the dnstap scan fills a row per data entry, keys() (dnstap_keys.ts)
+//   lists the batch's distinct keys for `fstrm top`, and countRows()
+//   (dnstap_counts.ts) counts its rows for it. Offsets are window offsets
+//   (base 0). The TypeScript twin: src/_dnstap_window_engine.ts.
 import { OUT, scanRange } from "./assembly/frames";
 import { dns, DNS_PR } from "./dnstap_dns";
 import { keys } from "./dnstap_keys";
+import { countRows } from "./dnstap_counts";
 import {
   CAPACITY,
   COLUMNS,
   COLUMNS_END,
+  COUNTS,
+  COUNTS_BYTES,
   DATA_TABLE,
   DNSTAP_TYPE,
   EDNS_RCODE,
@@ -472,7 +476,8 @@ export function scan(count: u32, base: u32): void {
  * (scanInPlace of the frame scanner: TABLE, out words, return value), then
  * the dnstap scan of its data entries in order, row r for the r-th data
  * entry (their count in out[6]), then, when `keyFlags` has bit 0, keys()
- * with those flags. Offsets are input offsets.
+ * with those flags, and when it has bit 2, countRows() of the rows.
+ * Offsets are input offsets.
  */
 export function scanWindow(
   from: u32,
@@ -507,6 +512,7 @@ export function scanWindow(
   DELTA = INPUT;
   scanEntries(DATA_TABLE, rows);
   if ((keyFlags & 1) != 0) keys(rows, keyFlags);
+  if ((keyFlags & 4) != 0) countRows(rows);
   return n;
 }
 
@@ -568,3 +574,15 @@ export function keyListBytes(): u32 {
 export function keyCountsOffset(): u32 {
   return KEY_COUNTS;
 }
+
+/** Byte offset of the row counts (see dnstap_counts.ts). */
+export function countsOffset(): u32 {
+  return COUNTS;
+}
+
+/** Bytes of the row counts. */
+export function countsBytes(): u32 {
+  return COUNTS_BYTES;
+}
+
+export { countRows };

@@ -6,33 +6,20 @@
 // less than 0.79 %. Memory is fixed (6,016 buckets, 48 KiB) for values up
 // to 2^53 ns; min and max are kept exactly.
 
+import { LATENCY_BUCKETS, latencyBucket } from "../_dnstap_counts.ts";
+
+export { latencyBucket };
+
 /** Sub-buckets per power of two. */
 const SUB = 128;
 const SUB_BITS = 7;
 /** Values below this have a bucket each. */
 const LINEAR = 2 * SUB;
 /** Buckets in all: 256 exact, then 128 per power of two from 2^8 to 2^52. */
-const BUCKETS = LINEAR + (53 - 8) * SUB;
+const BUCKETS = LATENCY_BUCKETS;
 
 /** The relative error bound of a reported percentile (under, never over). */
 export const LATENCY_RELATIVE_ERROR = 1 / SUB;
-
-/** The bucket of a non-negative integer `v` (below 2^53). */
-export function latencyBucket(v: number): number {
-  if (v < LINEAR) return v;
-  // e = floor(log2 v), m = the top 8 bits of v (128 .. 255): integer
-  // operations below 2^32 (Math.log2 and powers cost ten times more).
-  let e: number;
-  let m: number;
-  if (v < 0x1_0000_0000) {
-    e = 31 - Math.clz32(v);
-    m = v >>> (e - SUB_BITS);
-  } else {
-    e = 63 - Math.clz32(Math.floor(v / 0x1_0000_0000));
-    m = Math.floor(v / 2 ** (e - SUB_BITS));
-  }
-  return LINEAR + (e - 8) * SUB + (m - SUB);
-}
 
 /** The lower bound of bucket `b`. */
 export function latencyBucketLow(b: number): number {
@@ -98,10 +85,23 @@ export class LatencyHistogram {
     };
   }
 
-  /** Adds the values of `other` (exact: the buckets add). */
-  merge(other: LatencyState): void {
+  /**
+   * Adds the values of `other` (exact: the buckets add); its buckets may
+   * be a view (of row counts, see `_dnstap_counts.ts`).
+   */
+  merge(
+    other: {
+      readonly buckets: Float64Array;
+      readonly count: number;
+      readonly min: number;
+      readonly max: number;
+    },
+  ): void {
     const b = this.#buckets;
-    for (let i = 0; i < BUCKETS; i++) b[i]! += other.buckets[i]!;
+    if (this.count === 0) b.set(other.buckets.subarray(0, BUCKETS));
+    else {
+      for (let i = 0; i < BUCKETS; i++) b[i]! += other.buckets[i]!;
+    }
     this.count += other.count;
     if (other.min < this.min) this.min = other.min;
     if (other.max > this.max) this.max = other.max;

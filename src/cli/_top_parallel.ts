@@ -261,12 +261,13 @@ async function readSpan(
     maxFrameLength: options.maxFrameLength,
     windowSize,
     keys: counter.keyOptions,
+    counts: true,
     offset,
   });
   let thrown: unknown = null;
   try {
-    await reader.read((cols, count, window, keys) =>
-      counter.addBatch(cols, count, window, keys)
+    await reader.read((cols, count, window, keys, counts) =>
+      counter.addBatch(cols, count, window, keys, counts)
     );
   } catch (e) {
     if (e instanceof CliError) throw e;

@@ -10,22 +10,42 @@
 // its second (query_time_sec) for queries per second. Per response (an even
 // Message.type > 0) with a DNS header: its rcode (extended by the OPT
 // record's bits), and its latency when it carries both query and response
-// times.
+// times. Those per-row counts are made by the engine that scanned the rows
+// (_dnstap_counts.ts: in WebAssembly on the wasm engine), or here by
+// countRowsTs when a batch comes without them; the counter folds them in
+// batch by batch (scalars, runs of seconds, outliers) and at `finish` (the
+// tables), so that no JavaScript runs per row on the wasm path.
+import { type DnstapColumns, SCAN_CAPACITY } from "../_dnstap_scan_layout.ts";
 import {
-  type DnstapColumns,
-  HAS_DNS,
-  HAS_MESSAGE_TYPE,
-  HAS_OPT,
-  HAS_QTYPE,
-  HAS_QUERY_TIME_SEC,
-  HAS_QUESTION,
-  HAS_RESPONSE_TIME_SEC,
-  HAS_SOCKET_PROTOCOL,
-  SCAN_BAD_DNS_HEADER,
-  SCAN_BAD_PROTOBUF,
-  SCAN_BAD_QUESTION,
-  SCAN_CONTROL,
-} from "../_dnstap_scan_layout.ts";
+  C_BAD_HEADER,
+  C_BAD_PROTOBUF,
+  C_BAD_QUESTION,
+  C_LATENCY_COUNT,
+  C_LATENCY_MAX,
+  C_LATENCY_MIN,
+  C_MESSAGES,
+  C_NEGATIVE_LATENCY,
+  C_NO_DNS,
+  C_OUTLIERS,
+  C_QUERIES,
+  C_RESPONSES,
+  C_RUN_COUNT,
+  C_RUN_SECOND,
+  C_RUNS,
+  C_SCALARS,
+  C_USED,
+  countRowsTs,
+  L_OUTLIERS,
+  L_RUNS,
+  L_USED,
+  LATENCY_BUCKETS,
+  RowCounts,
+  T_LATENCY,
+  T_MESSAGE_TYPES,
+  T_PROTOCOLS,
+  T_QTYPES,
+  T_RCODES,
+} from "../_dnstap_counts.ts";
 import { DnstapKeys, type KeyOptions, keysTs } from "../_dnstap_keys.ts";
 import { HeavyHitters, type HeavyItem, type HeavyState } from "./_top_heavy.ts";
 import {
@@ -92,7 +112,7 @@ export class IntCounts {
   }
 
   /** Counts `v` `count` times (`count` above 0). */
-  #addCount(v: number, count: number): void {
+  addCount(v: number, count: number): void {
     if (v >= 0 && v < this.#small.length) {
       if (this.#small[v] === 0) this.#used.push(v);
       this.#small[v]! += count;
@@ -126,7 +146,7 @@ export class IntCounts {
   /** Adds counts made by `state` of a table of the same size. */
   merge(state: Float64Array): void {
     for (let at = 0; at + 1 < state.length; at += 2) {
-      if (state[at + 1]! > 0) this.#addCount(state[at]!, state[at + 1]!);
+      if (state[at + 1]! > 0) this.addCount(state[at]!, state[at + 1]!);
     }
   }
 }
@@ -233,8 +253,10 @@ export class TopCounter {
   badQuestion = 0;
   noDns = 0;
   negativeLatency = 0;
-  #second = -1;
-  #inSecond = 0;
+  /** Counts of the rows this counter counts itself, made on first use. */
+  #own: RowCounts | null = null;
+  /** The counts the last batch came with (or `#own`), not folded in. */
+  #source: RowCounts | null = null;
   /** How the key lists are made (depth, case folding). */
   readonly keyOptions: KeyOptions;
   readonly #caches = [new KeyCache(), new KeyCache(), new KeyCache()];
@@ -264,15 +286,30 @@ export class TopCounter {
    * Counts rows 0 .. count-1 of a batch, given the key lists the scan added
    * its keys to (with this counter's `keyOptions`); else they are added to
    * lists of the counter's own. The counter empties lists once full, and
-   * at `finish`.
+   * at `finish`. Given `counts`, the rows were counted there by the scan
+   * (`_dnstap_counts.ts`): the counter drains their runs of seconds and
+   * outliers and folds in the rest at `finish`; else it counts the rows
+   * itself, with the TypeScript counter. The counts (`messages`, the
+   * tables, ...) are the rows' once `finish` has run.
    */
   addBatch(
     c: DnstapColumns,
     count: number,
     window: Uint8Array,
     keys: DnstapKeys | null = null,
+    counts: RowCounts | null = null,
   ): void {
-    this.#rows(c, count);
+    if (counts === null) {
+      const own = this.#own ??= new RowCounts();
+      this.#use(own);
+      for (let from = 0; from < count; from += SCAN_CAPACITY) {
+        countRowsTs(c, from, Math.min(count, from + SCAN_CAPACITY), own);
+        this.#drain(own);
+      }
+    } else {
+      this.#use(counts);
+      this.#drain(counts);
+    }
     if (keys === null) {
       keys = this.#keys ??= new DnstapKeys();
       if (keys.full) this.#flush(keys);
@@ -315,76 +352,79 @@ export class TopCounter {
     }
   }
 
-  /** The counts of each row but names and clients. */
-  #rows(c: DnstapColumns, count: number): void {
-    const status = c.status;
-    const present = c.present;
-    const types = c.messageType;
-    for (let i = 0; i < count; i++) {
-      const st = status[i]!;
-      if (st === SCAN_CONTROL) continue;
-      this.messages++;
-      if (st === SCAN_BAD_PROTOBUF) {
-        this.badProtobuf++;
-        continue;
-      }
-      const p = present[i]!;
-      const t = (p & HAS_MESSAGE_TYPE) !== 0 ? types[i]! : 0;
-      this.messageTypes.add(t);
-      this.protocols.add(
-        (p & HAS_SOCKET_PROTOCOL) !== 0 ? c.socketProtocol[i]! : 0,
-      );
-      if (st === SCAN_BAD_DNS_HEADER) {
-        this.badHeader++;
-        continue;
-      }
-      if (st === SCAN_BAD_QUESTION) this.badQuestion++;
-      if (t > 0 && (t & 1) === 0) {
-        this.#response(c, i, p);
-      } else if ((p & HAS_QUESTION) !== 0) {
-        this.#query(c, i, p);
-      } else if ((p & HAS_DNS) === 0) this.noDns++;
+  /**
+   * Folds in the lists of the last count into `counts`: the finished runs
+   * of seconds (in row order) and the outliers; empties them there.
+   */
+  #drain(counts: RowCounts): void {
+    const f = counts.f;
+    if (f[C_RUNS] === 0 && f[C_OUTLIERS] === 0) return;
+    for (let r = L_RUNS, last = L_RUNS + 2 * f[C_RUNS]!; r < last; r += 2) {
+      this.seconds.add(f[r]!, f[r + 1]!);
+    }
+    const outliers = L_OUTLIERS + 2 * f[C_OUTLIERS]!;
+    for (let o = L_OUTLIERS; o < outliers; o += 2) {
+      (f[o] === 0 ? this.messageTypes : this.protocols).add(f[o + 1]!);
+    }
+    f[C_RUNS] = 0;
+    f[C_OUTLIERS] = 0;
+  }
+
+  /**
+   * Folds in the rest of `counts` (drained already): the scalars, the open
+   * run of seconds, the tables (the entries listed as used, not the whole
+   * tables) and the latency histogram; empties them there.
+   */
+  #fold(counts: RowCounts): void {
+    const f = counts.f;
+    this.messages += f[C_MESSAGES]!;
+    this.badProtobuf += f[C_BAD_PROTOBUF]!;
+    this.badHeader += f[C_BAD_HEADER]!;
+    this.badQuestion += f[C_BAD_QUESTION]!;
+    this.noDns += f[C_NO_DNS]!;
+    this.queries += f[C_QUERIES]!;
+    this.responses += f[C_RESPONSES]!;
+    this.negativeLatency += f[C_NEGATIVE_LATENCY]!;
+    f.fill(0, 0, C_SCALARS);
+    if (f[C_RUN_COUNT]! > 0) {
+      this.seconds.add(f[C_RUN_SECOND]!, f[C_RUN_COUNT]!);
+    }
+    f[C_RUN_COUNT] = 0;
+    f[C_RUN_SECOND] = -1;
+    for (let u = L_USED, last = L_USED + f[C_USED]!; u < last; u++) {
+      const at = f[u]!;
+      const n = f[at]!;
+      f[at] = 0;
+      if (at < T_PROTOCOLS) {
+        this.messageTypes.addCount(at - T_MESSAGE_TYPES, n);
+      } else if (at < T_RCODES) this.protocols.addCount(at - T_PROTOCOLS, n);
+      else if (at < T_QTYPES) this.rcodes.addCount(at - T_RCODES, n);
+      else this.qtypes.addCount(at - T_QTYPES, n);
+    }
+    f[C_USED] = 0;
+    if (f[C_LATENCY_COUNT]! > 0) {
+      const buckets = f.subarray(T_LATENCY, T_LATENCY + LATENCY_BUCKETS);
+      this.latency.merge({
+        buckets,
+        count: f[C_LATENCY_COUNT]!,
+        min: f[C_LATENCY_MIN]!,
+        max: f[C_LATENCY_MAX]!,
+      });
+      buckets.fill(0);
+      f[C_LATENCY_COUNT] = 0;
+      f[C_LATENCY_MIN] = Infinity;
+      f[C_LATENCY_MAX] = -Infinity;
     }
   }
 
-  #response(c: DnstapColumns, i: number, p: number): void {
-    if ((p & HAS_DNS) === 0) {
-      this.noDns++;
-      return;
-    }
-    this.responses++;
-    const rcode = (p & HAS_OPT) !== 0
-      ? (c.ednsRcode[i]! << 4) | c.rcode[i]!
-      : c.rcode[i]!;
-    this.rcodes.add(rcode);
-    if (
-      (p & HAS_QUERY_TIME_SEC) !== 0 && (p & HAS_RESPONSE_TIME_SEC) !== 0
-    ) {
-      const ns = (c.responseTimeSec[i]! - c.queryTimeSec[i]!) * 1e9 +
-        (c.responseTimeNsec[i]! - c.queryTimeNsec[i]!);
-      if (ns < 0) this.negativeLatency++;
-      else if (ns < 2 ** 53) this.latency.add(ns);
-    }
-  }
-
-  #query(c: DnstapColumns, i: number, p: number): void {
-    this.queries++;
-    if ((p & HAS_QTYPE) !== 0) this.qtypes.add(c.qtype[i]!);
-    if ((p & HAS_QUERY_TIME_SEC) !== 0) {
-      const s = c.queryTimeSec[i]!;
-      if (s === this.#second) this.#inSecond++;
-      else {
-        this.#flushSecond();
-        this.#second = s;
-        this.#inSecond = 1;
-      }
-    }
-  }
-
-  #flushSecond(): void {
-    if (this.#inSecond === 0) return;
-    this.seconds.add(this.#second, this.#inSecond);
-    this.#inSecond = 0;
+  /**
+   * Makes `counts` the counts batches come with, folding in the ones
+   * before (rows are counted in order, the runs of seconds too).
+   */
+  #use(counts: RowCounts): void {
+    if (counts === this.#source) return;
+    if (this.#source !== null) this.#fold(this.#source);
+    this.#source = counts;
   }
 
   /** Queries of a second the per-second table no longer kept. */
@@ -401,9 +441,12 @@ export class TopCounter {
     return this.seconds.summary(seriesMax);
   }
 
-  /** Ends counting: folds the current second and the pending keys in. */
+  /**
+   * Ends counting: folds the counts (the current second, the tables) and
+   * the pending keys in. Counting may go on after it.
+   */
   finish(): void {
-    this.#flushSecond();
+    if (this.#source !== null) this.#fold(this.#source);
     if (this.#pending !== null) this.#flush(this.#pending);
     this.#pending = null;
   }

@@ -181,12 +181,13 @@ async function readFrom(
     maxFrameLength: task.maxFrameLength,
     windowSize: task.windowSize,
     keys: counter.keyOptions,
+    counts: true,
     offset,
   });
   let thrown: unknown = null;
   try {
-    await reader.read((cols, count, window, keys) =>
-      counter.addBatch(cols, count, window, keys)
+    await reader.read((cols, count, window, keys, counts) =>
+      counter.addBatch(cols, count, window, keys, counts)
     );
   } catch (e) {
     thrown = e;
