@@ -22,6 +22,7 @@ import {
   makeDnstapWindowEngine,
 } from "./_dnstap_window_engine.ts";
 import type { DnstapKeys, KeyOptions } from "./_dnstap_keys.ts";
+import type { RowCounts } from "./_dnstap_counts.ts";
 import type { DnstapColumns } from "./_dnstap_scan_layout.ts";
 import { STATUS_END, STATUS_NEED_MORE, STATUS_TABLE_FULL } from "./_scan.ts";
 import { pickDnstapEngine } from "./_dnstap_scan_engine.ts";
@@ -40,9 +41,11 @@ export const RUN_SLOT_SIZE = 1 << 18;
 /**
  * Called once per batch: rows `0` to `count - 1` of `cols` over `window`,
  * `keys` (the engine's key lists, to which the scan added the batch's keys,
- * or `null` without `keyOptions`) and the run's connection. All are valid
- * during the call only, but `keys`, which keeps its lists until its owner
- * clears them. A returned promise is awaited before the run's next batch.
+ * or `null` without `keyOptions`), the run's connection, and `counts` (the
+ * engine's row counts, to which the scan added the batch's rows, or `null`
+ * without `countRows`). All are valid during the call only, but `keys` and
+ * `counts`, which keep what they hold until their owner empties them. A
+ * returned promise is awaited before the run's next batch.
  */
 export type RunWindowCallback<C> = (
   cols: DnstapColumns,
@@ -50,6 +53,7 @@ export type RunWindowCallback<C> = (
   window: Uint8Array,
   keys: DnstapKeys | null,
   connection: C,
+  counts: RowCounts | null,
 ) => void | PromiseLike<void>;
 
 /** Options of {@linkcode RunWindowScanner}. */
@@ -67,6 +71,14 @@ export interface RunWindowScannerOptions {
    * @default {null}
    */
   keyOptions?: KeyOptions | null;
+  /**
+   * Whether each scan also counts its rows (`fstrm top`'s per-message
+   * counts, `_dnstap_counts.ts`) into the engine's counts, passed to the
+   * callback.
+   *
+   * @default {false}
+   */
+  countRows?: boolean;
   /**
    * The copy region's size in bytes (a frame longer than it goes through
    * a second engine, grown to hold it).
@@ -120,6 +132,7 @@ export class RunWindowScanner<C = void> {
   #big: DnstapWindowEngine | null = null;
   readonly #callback: RunWindowCallback<C>;
   #keyOptions: KeyOptions | null;
+  #countRows: boolean;
   readonly #copySize: number;
   readonly #slotSize: number;
   /** Free slots, and the slot of each buffer lent. */
@@ -145,6 +158,7 @@ export class RunWindowScanner<C = void> {
   ) {
     this.#callback = callback;
     this.#keyOptions = options.keyOptions ?? null;
+    this.#countRows = options.countRows ?? false;
     this.#copySize = options.windowSize ?? RUN_WINDOW;
     this.#slotSize = options.slotSize ?? RUN_SLOT_SIZE;
     const slots = options.slots ?? RUN_SLOTS;
@@ -154,6 +168,7 @@ export class RunWindowScanner<C = void> {
       this.#copySize + slots * this.#slotSize,
     );
     this.#engine.keyOptions = this.#keyOptions;
+    this.#engine.countRows = this.#countRows;
   }
 
   /** The engine (`"auto"` resolved). */
@@ -190,6 +205,17 @@ export class RunWindowScanner<C = void> {
     this.#keyOptions = options;
     this.#engine.keyOptions = options;
     if (this.#big !== null) this.#big.keyOptions = options;
+  }
+
+  /** Whether the next scans count their rows (see the option). */
+  get countRows(): boolean {
+    return this.#countRows;
+  }
+
+  set countRows(on: boolean) {
+    this.#countRows = on;
+    this.#engine.countRows = on;
+    if (this.#big !== null) this.#big.countRows = on;
   }
 
   /**
@@ -353,6 +379,7 @@ export class RunWindowScanner<C = void> {
         Math.max(size, 2 * (big?.window.length ?? this.#copySize)),
       );
       big.keyOptions = this.#keyOptions;
+      big.countRows = this.#countRows;
       this.#big = big;
     }
     big.window.set(window.subarray(at, at + size), 0);
@@ -397,6 +424,7 @@ export class RunWindowScanner<C = void> {
       engine.window,
       this.#keyOptions === null ? null : engine.keys,
       run.connection,
+      this.#countRows ? engine.counts : null,
     );
   }
 

@@ -5,12 +5,19 @@
 // its key lists (the WebAssembly engine's keys() or keysTs) count the same
 // keys as keysTs over DnstapRunScanner's columns, whether runs are copied in
 // or scanned in place (read into the slots it lends); runs that do not hold
-// their frames whole are refused.
+// their frames whole are refused. With countRows, the engine's row counts
+// handed to a TopCounter give the counts it makes from the columns itself.
 import assert from "node:assert/strict";
 import { encodeDataFrame } from "../mod.ts";
 import { DnstapRunScanner, SCAN_OK } from "../src/dnstap_scan.ts";
 import { DnstapKeys, type KeyOptions, keysTs } from "../src/_dnstap_keys.ts";
 import { LiveWindowScanner } from "../src/cli/_top_live_scan.ts";
+import {
+  TopCounter,
+  type TopCounterOptions,
+  type TopCounterState,
+} from "../src/cli/_top_stats.ts";
+import type { RowCounts } from "../src/_dnstap_counts.ts";
 import { decodeFrames } from "../src/frame_decoder.ts";
 import { encodeDnstap } from "../src/dnstap.ts";
 import { canonicalRow, hexBytes } from "./_dnstap_scan.ts";
@@ -20,6 +27,12 @@ const DIR = new URL("./data/dnstap/", import.meta.url);
 const CAPTURES = ["knot", "bind", "unbound", "dnsdist"] as const;
 const ENGINES = ["ts", "wasm"] as const;
 const KEYS: KeyOptions = { depth: 2, fold: true };
+const COUNTER: TopCounterOptions = { depth: 2, memory: 64 << 20 };
+
+/** A counter's counts, to compare (its keys made by keysTs either way). */
+function counted(counter: TopCounter): TopCounterState {
+  return counter.state().state;
+}
 
 /** Adds the keys of `keys` (list, hex, count) to `into`, and clears it. */
 function takeKeys(keys: DnstapKeys, into: Map<string, number>): void {
@@ -86,12 +99,16 @@ Deno.test("LiveWindowScanner gives DnstapRunScanner's rows and keysTs's keys how
     const wantRows: string[] = [];
     const wantKeys = new Map<string, number>();
     const lists = new DnstapKeys();
+    // The row counts as TopCounter makes them from the columns.
+    const wantCounter = new TopCounter(COUNTER);
     const reference = new DnstapRunScanner((c, count, w) => {
       for (let i = 0; i < count; i++) wantRows.push(canonicalRow(c, i, w));
       keysTs(c, count, w, KEYS, lists);
       takeKeys(lists, wantKeys);
+      wantCounter.add(c, count, w);
     }, { engine: "ts" });
     for (const [w, s, e, m] of runs) reference.onRun(w, s, e, m);
+    const wantCounts = counted(wantCounter);
     assert.ok(wantKeys.size > 0);
     malformed += wantRows.filter((r) => !r.includes(`"status":${SCAN_OK},`))
       .length;
@@ -99,11 +116,15 @@ Deno.test("LiveWindowScanner gives DnstapRunScanner's rows and keysTs's keys how
       for (const windowSize of [64 + (next() % 2000), 1 << 18]) {
         const rows: string[] = [];
         const keys = new Map<string, number>();
-        const scanner = new LiveWindowScanner((c, count, w, k) => {
+        // The engine's row counts, handed to a counter as top -u does.
+        const counter = new TopCounter(COUNTER);
+        const scanner = new LiveWindowScanner((c, count, w, k, _, counts) => {
           for (let i = 0; i < count; i++) rows.push(canonicalRow(c, i, w));
           assert.notEqual(k, null);
           takeKeys(k!, keys);
-        }, { engine, keyOptions: KEYS, windowSize });
+          assert.notEqual(counts, null);
+          counter.addBatch(c, count, w, null, counts);
+        }, { engine, keyOptions: KEYS, windowSize, countRows: true });
         assert.equal(scanner.engine, engine);
         for (const [w, s, e, m] of runs) scanner.onRun(w, s, e, m);
         const what = `round ${round}, ${engine}, window ${windowSize}`;
@@ -114,16 +135,26 @@ Deno.test("LiveWindowScanner gives DnstapRunScanner's rows and keysTs's keys how
           what,
         );
         assert.equal(scanner.messages, payloads.length, what);
+        assert.deepEqual(counted(counter), wantCounts, what);
         if (scanner.windowSize > windowSize) grown++;
       }
       // In place: each run in one of two slots lent by readBuffers, as a
       // receiver's connection reads it (but runs longer than a slot).
       const rows: string[] = [];
       const keys = new Map<string, number>();
-      const scanner = new LiveWindowScanner((c, count, w, k) => {
+      const counter = new TopCounter(COUNTER);
+      const scanner = new LiveWindowScanner((c, count, w, k, _, counts) => {
         for (let i = 0; i < count; i++) rows.push(canonicalRow(c, i, w));
         takeKeys(k!, keys);
-      }, { engine, keyOptions: KEYS, slots: 2, slotSize: 1 << 20 });
+        assert.notEqual(counts, null);
+        counter.addBatch(c, count, w, null, counts);
+      }, {
+        engine,
+        keyOptions: KEYS,
+        countRows: true,
+        slots: 2,
+        slotSize: 1 << 20,
+      });
       const slots = [1, 2].map(() =>
         scanner.readBuffers.acquire(1 << 20, undefined!)!
       );
@@ -144,6 +175,7 @@ Deno.test("LiveWindowScanner gives DnstapRunScanner's rows and keysTs's keys how
       assert.deepEqual(rows, wantRows, what);
       assert.deepEqual([...keys].sort(), [...wantKeys].sort(), what);
       assert.equal(scanner.inPlace, fit, what);
+      assert.deepEqual(counted(counter), wantCounts, what);
       assert.ok(fit > 0, what);
       for (const slot of slots) scanner.readBuffers.release(slot, undefined!);
     }
@@ -192,24 +224,38 @@ Deno.test("LiveWindowScanner.readBuffers lends its slots once each, declines bey
   }
 });
 
-Deno.test("LiveWindowScanner without keyOptions passes no key lists; keyOptions can be turned off between runs", () => {
+Deno.test("LiveWindowScanner without keyOptions or countRows passes no key lists or counts; both can be turned off between runs", () => {
   const frame = encodeDataFrame(encodeDnstap({
     type: "MESSAGE",
     message: { type: "CLIENT_QUERY", queryPort: 53 },
   }));
   for (const engine of ENGINES) {
     const got: (DnstapKeys | null)[] = [];
-    const scanner = new LiveWindowScanner((_c, _n, _w, k) => {
+    const counts: (RowCounts | null)[] = [];
+    const counter = new TopCounter(COUNTER);
+    const scanner = new LiveWindowScanner((c, count, w, k, _, n) => {
       got.push(k);
+      counts.push(n);
       k?.clear();
-    }, { engine, keyOptions: KEYS });
+      if (n !== null) counter.addBatch(c, count, w, null, n);
+    }, { engine, keyOptions: KEYS, countRows: true });
     scanner.onRun(frame, 0, frame.length, 1);
     scanner.keyOptions = null;
+    scanner.countRows = false;
     scanner.onRun(frame, 0, frame.length, 1);
     assert.equal(got.length, 2);
     assert.ok(got[0] instanceof DnstapKeys);
     assert.equal(got[1], null);
-    assert.equal(new LiveWindowScanner(() => {}, { engine }).keyOptions, null);
+    // The first run's message (a query without a DNS message) is in the
+    // engine's counts; the second run was not counted.
+    assert.notEqual(counts[0], null);
+    assert.equal(counts[1], null);
+    counter.finish();
+    assert.equal(counter.messages, 1, engine);
+    assert.equal(counter.noDns, 1, engine);
+    const plain = new LiveWindowScanner(() => {}, { engine });
+    assert.equal(plain.keyOptions, null);
+    assert.equal(plain.countRows, false);
   }
 });
 

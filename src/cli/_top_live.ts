@@ -19,6 +19,7 @@ import type {
   ReceiverStats,
 } from "../frame_receiver.ts";
 import type { DnstapKeys, KeyOptions } from "../_dnstap_keys.ts";
+import type { RowCounts } from "../_dnstap_counts.ts";
 import { type DnstapColumns, SCAN_CAPACITY } from "../_dnstap_scan_layout.ts";
 import { LiveWindowScanner } from "./_top_live_scan.ts";
 import { isBrokenPipe } from "./_dump_output.ts";
@@ -37,14 +38,15 @@ export interface LiveCounter {
   readonly keyOptions: KeyOptions;
   /**
    * Counts rows 0 .. count-1 of a batch, given the key lists the scan
-   * added its keys to (with `keyOptions`), or `null`: the counter makes
-   * them.
+   * added its keys to (with `keyOptions`) and the row counts it added the
+   * rows to, or `null` for either: the counter makes them.
    */
   addBatch(
     cols: DnstapColumns,
     count: number,
     window: Uint8Array,
     keys: DnstapKeys | null,
+    counts: RowCounts | null,
   ): void;
   /** Folds what is pending in (before each report; counting goes on). */
   finish(): void;
@@ -208,16 +210,28 @@ export async function runTopLive<R extends object>(
   const limit = options.limit;
   let failed = false;
 
-  // The scan makes the key lists (one engine call a batch) but for the
-  // last batches before --limit: those rows may be counted in part, so
-  // the counter lists their keys itself.
+  // The scan makes the key lists and counts the rows (in the engine's one
+  // call a batch) but for the last batches before --limit: those rows may
+  // be counted in part, so the counter lists their keys and counts them
+  // itself. (A batch is at most SCAN_CAPACITY rows: while the scan makes
+  // them, every batch is taken whole.)
   const scanner = new LiveWindowScanner<ConnectionInfo>(
-    (cols, count, window, keys) => {
+    (cols, count, window, keys, _connection, counts) => {
       if (counted >= limit) return;
       const take = Math.min(count, limit - counted);
       try {
-        counter.addBatch(cols, take, window, take === count ? keys : null);
-        if (limit - counted - take < SCAN_CAPACITY) scanner.keyOptions = null;
+        const whole = take === count;
+        counter.addBatch(
+          cols,
+          take,
+          window,
+          whole ? keys : null,
+          whole ? counts : null,
+        );
+        if (limit - counted - take < SCAN_CAPACITY) {
+          scanner.keyOptions = null;
+          scanner.countRows = false;
+        }
       } catch (error) {
         // A bug, not the input's fault: say it and stop (exit 1).
         failed = true;
@@ -231,6 +245,7 @@ export async function runTopLive<R extends object>(
     {
       engine: run.engine,
       keyOptions: limit < SCAN_CAPACITY ? null : counter.keyOptions,
+      countRows: limit >= SCAN_CAPACITY,
     },
   );
 
