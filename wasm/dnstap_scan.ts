@@ -254,170 +254,390 @@ function policy(end: u32): bool {
   return true;
 }
 
-/** Copies an address field (payload at P, V bytes) into a 16-byte slot. */
+/** Copies an address field (payload at p, n bytes) into a 16-byte slot. */
 // @ts-ignore: decorator
-@inline function address(to: u32): void {
-  const n = V < 16 ? <u32>V : 16;
+@inline function address(to: u32, p: u32, n: u32): void {
   // Loads and stores: memory.copy is a call into the engine, costly for
   // the 4 or 16 bytes of an address.
-  if (n == 16) {
-    store<u64>(<usize>to, load<u64>(<usize>P));
-    store<u64>(<usize>to, load<u64>(<usize>P, 8), 8);
+  if (n >= 16) {
+    store<u64>(<usize>to, load<u64>(<usize>p));
+    store<u64>(<usize>to, load<u64>(<usize>p, 8), 8);
   } else {
     store<u64>(<usize>to, 0);
     store<u64>(<usize>to, 0, 8);
-    if (n == 4) store<u32>(<usize>to, load<u32>(<usize>P));
+    if (n == 4) store<u32>(<usize>to, load<u32>(<usize>p));
     else {
       for (let k: u32 = 0; k < n; k++) {
-        store<u8>(<usize>(to + k), load<u8>(<usize>(P + k)));
+        store<u8>(<usize>(to + k), load<u8>(<usize>(p + k)));
       }
     }
   }
 }
 
-/** Reads a Message in [P, end) into row i (merging, as decodeDnstap). */
-function message(end: u32, i: u32): bool {
+/**
+ * Reads a varint at p (at most 10 bytes) into V; returns the position
+ * after it, or 0 where varint() fails (positions are never 0).
+ */
+function varintAt(p: u32, end: u32): u32 {
+  P = p;
+  return varintLong(end) ? P : 0;
+}
+
+// The fast paths below read fields by their one-byte tag on locals (the
+// position, the presence bits), one jump per field; anything else (a tag of
+// two bytes or more, a wrong wire type, an unknown field) goes to the
+// general code on the globals P, V and PR (messageField, dnstapField), which
+// decides as before. Which check fails first does not matter: a failing
+// row is cleared whole.
+
+/** Tags of one byte: field << 3 | wire. */
+const T1_VARINT: u32 = 0x08;
+const T2_VARINT: u32 = 0x10;
+const T3_VARINT: u32 = 0x18;
+const T4_LEN: u32 = 0x22;
+const T5_LEN: u32 = 0x2a;
+const T6_VARINT: u32 = 0x30;
+const T7_VARINT: u32 = 0x38;
+const T8_VARINT: u32 = 0x40;
+const T9_FIXED32: u32 = 0x4d;
+const T10_LEN: u32 = 0x52;
+const T11_LEN: u32 = 0x5a;
+const T12_VARINT: u32 = 0x60;
+const T13_FIXED32: u32 = 0x6d;
+const T14_LEN: u32 = 0x72;
+const T15_LEN: u32 = 0x7a;
+const T15_VARINT: u32 = 0x78;
+const T1_LEN: u32 = 0x0a;
+const T2_LEN: u32 = 0x12;
+const T3_LEN: u32 = 0x1a;
+
+/**
+ * Reads one field of a Message (tag already read into V, P after it) into
+ * row i, as decodeDnstap: the general case of message().
+ */
+function messageField(end: u32, i: u32): bool {
   const i4 = i << 2;
   const i8 = i << 3;
-  while (P < end) {
-    if (!tag(end)) return false;
-    const t = <u32>V;
-    const field = t >>> 3;
-    const wire = t & 7;
-    switch (field) {
-      case 1:
-      case 2:
-      case 3:
-      case 16: {
-        if (wire != VARINT || !varint(end)) return false;
-        const v = <u32>V;
-        if (field == 1) {
-          store<u32>(<usize>(MESSAGE_TYPE + i4), v);
-          PR |= HAS_MESSAGE_TYPE;
-        } else if (field == 2) {
-          store<u32>(<usize>(SOCKET_FAMILY + i4), v);
-          PR |= HAS_SOCKET_FAMILY;
-        } else if (field == 3) {
-          store<u32>(<usize>(SOCKET_PROTOCOL + i4), v);
-          PR |= HAS_SOCKET_PROTOCOL;
-        } else PR |= HAS_HTTP_PROTOCOL;
-        break;
-      }
-      case 6:
-      case 7:
-        if (wire != VARINT || !varint(end)) return false;
-        if (field == 6) {
-          store<u32>(<usize>(QUERY_PORT + i4), <u32>V);
-          PR |= HAS_QUERY_PORT;
-        } else {
-          store<u32>(<usize>(RESPONSE_PORT + i4), <u32>V);
-          PR |= HAS_RESPONSE_PORT;
-        }
-        break;
-      case 8:
-      case 12:
-        if (wire != VARINT || !varint(end)) return false;
-        if (field == 8) {
-          store<f64>(<usize>(QUERY_TIME_SEC + i8), <f64>V);
-          PR |= HAS_QUERY_TIME_SEC;
-        } else {
-          store<f64>(<usize>(RESPONSE_TIME_SEC + i8), <f64>V);
-          PR |= HAS_RESPONSE_TIME_SEC;
-        }
-        break;
-      case 9:
-      case 13:
-        if (wire != FIXED32 || !fixed32(end)) return false;
-        if (field == 9) {
-          store<u32>(<usize>(QUERY_TIME_NSEC + i4), <u32>V);
-          PR |= HAS_QUERY_TIME_NSEC;
-        } else {
-          store<u32>(<usize>(RESPONSE_TIME_NSEC + i4), <u32>V);
-          PR |= HAS_RESPONSE_TIME_NSEC;
-        }
-        break;
-      case 4:
-      case 5:
-      case 10:
-      case 11:
-      case 14: {
-        if (wire != LEN || !length(end)) return false;
-        const n = <u32>V;
-        if (field == 4) {
-          store<u32>(<usize>(QUERY_ADDRESS_LENGTH + i4), n);
-          address(QUERY_ADDRESS + (i << 4));
-          PR |= HAS_QUERY_ADDRESS;
-        } else if (field == 5) {
-          store<u32>(<usize>(RESPONSE_ADDRESS_LENGTH + i4), n);
-          address(RESPONSE_ADDRESS + (i << 4));
-          PR |= HAS_RESPONSE_ADDRESS;
-        } else if (field == 10) {
-          store<u32>(<usize>(QUERY_MESSAGE_OFFSET + i4), P - DELTA);
-          store<u32>(<usize>(QUERY_MESSAGE_LENGTH + i4), n);
-          PR |= HAS_QUERY_MESSAGE;
-        } else if (field == 14) {
-          store<u32>(<usize>(RESPONSE_MESSAGE_OFFSET + i4), P - DELTA);
-          store<u32>(<usize>(RESPONSE_MESSAGE_LENGTH + i4), n);
-          PR |= HAS_RESPONSE_MESSAGE;
-        } else PR |= HAS_QUERY_ZONE;
-        P += n;
-        break;
-      }
-      case 15: {
-        if (wire != LEN || !length(end)) return false;
-        const stop = P + <u32>V;
-        if (!policy(stop)) return false;
-        PR |= HAS_POLICY;
-        break;
-      }
-      default:
-        if (!skip(end, wire)) return false;
+  const t = <u32>V;
+  const field = t >>> 3;
+  const wire = t & 7;
+  switch (field) {
+    case 1:
+    case 2:
+    case 3:
+    case 16: {
+      if (wire != VARINT || !varint(end)) return false;
+      const v = <u32>V;
+      if (field == 1) {
+        store<u32>(<usize>(MESSAGE_TYPE + i4), v);
+        PR |= HAS_MESSAGE_TYPE;
+      } else if (field == 2) {
+        store<u32>(<usize>(SOCKET_FAMILY + i4), v);
+        PR |= HAS_SOCKET_FAMILY;
+      } else if (field == 3) {
+        store<u32>(<usize>(SOCKET_PROTOCOL + i4), v);
+        PR |= HAS_SOCKET_PROTOCOL;
+      } else PR |= HAS_HTTP_PROTOCOL;
+      break;
     }
+    case 6:
+    case 7:
+      if (wire != VARINT || !varint(end)) return false;
+      if (field == 6) {
+        store<u32>(<usize>(QUERY_PORT + i4), <u32>V);
+        PR |= HAS_QUERY_PORT;
+      } else {
+        store<u32>(<usize>(RESPONSE_PORT + i4), <u32>V);
+        PR |= HAS_RESPONSE_PORT;
+      }
+      break;
+    case 8:
+    case 12:
+      if (wire != VARINT || !varint(end)) return false;
+      if (field == 8) {
+        store<f64>(<usize>(QUERY_TIME_SEC + i8), <f64>V);
+        PR |= HAS_QUERY_TIME_SEC;
+      } else {
+        store<f64>(<usize>(RESPONSE_TIME_SEC + i8), <f64>V);
+        PR |= HAS_RESPONSE_TIME_SEC;
+      }
+      break;
+    case 9:
+    case 13:
+      if (wire != FIXED32 || !fixed32(end)) return false;
+      if (field == 9) {
+        store<u32>(<usize>(QUERY_TIME_NSEC + i4), <u32>V);
+        PR |= HAS_QUERY_TIME_NSEC;
+      } else {
+        store<u32>(<usize>(RESPONSE_TIME_NSEC + i4), <u32>V);
+        PR |= HAS_RESPONSE_TIME_NSEC;
+      }
+      break;
+    case 4:
+    case 5:
+    case 10:
+    case 11:
+    case 14: {
+      if (wire != LEN || !length(end)) return false;
+      const n = <u32>V;
+      if (field == 4) {
+        store<u32>(<usize>(QUERY_ADDRESS_LENGTH + i4), n);
+        address(QUERY_ADDRESS + (i << 4), P, n);
+        PR |= HAS_QUERY_ADDRESS;
+      } else if (field == 5) {
+        store<u32>(<usize>(RESPONSE_ADDRESS_LENGTH + i4), n);
+        address(RESPONSE_ADDRESS + (i << 4), P, n);
+        PR |= HAS_RESPONSE_ADDRESS;
+      } else if (field == 10) {
+        store<u32>(<usize>(QUERY_MESSAGE_OFFSET + i4), P - DELTA);
+        store<u32>(<usize>(QUERY_MESSAGE_LENGTH + i4), n);
+        PR |= HAS_QUERY_MESSAGE;
+      } else if (field == 14) {
+        store<u32>(<usize>(RESPONSE_MESSAGE_OFFSET + i4), P - DELTA);
+        store<u32>(<usize>(RESPONSE_MESSAGE_LENGTH + i4), n);
+        PR |= HAS_RESPONSE_MESSAGE;
+      } else PR |= HAS_QUERY_ZONE;
+      P += n;
+      break;
+    }
+    case 15: {
+      if (wire != LEN || !length(end)) return false;
+      const stop = P + <u32>V;
+      if (!policy(stop)) return false;
+      PR |= HAS_POLICY;
+      break;
+    }
+    default:
+      if (!skip(end, wire)) return false;
   }
   return true;
 }
 
-/** Reads a Dnstap in [P, end) into row i. */
-function dnstap(end: u32, i: u32): bool {
+/**
+ * Reads a Message in memory [p, end) into row i (merging, as decodeDnstap);
+ * returns the presence bits it found, or -1 where decodeDnstap fails.
+ */
+function message(p: u32, end: u32, i: u32): i32 {
   const i4 = i << 2;
-  while (P < end) {
-    if (!tag(end)) return false;
-    const t = <u32>V;
-    const field = t >>> 3;
-    const wire = t & 7;
-    switch (field) {
-      case 1:
-      case 2:
-      case 3: {
-        if (wire != LEN || !length(end)) return false;
-        const n = <u32>V;
-        if (field == 1) {
-          store<u32>(<usize>(IDENTITY_OFFSET + i4), P - DELTA);
-          store<u32>(<usize>(IDENTITY_LENGTH + i4), n);
-          PR |= HAS_IDENTITY;
-        } else PR |= field == 2 ? HAS_VERSION : HAS_EXTRA;
-        P += n;
+  const i8 = i << 3;
+  let pr: u32 = 0;
+  while (p < end) {
+    const at = p;
+    const t = u8at(p);
+    p++;
+    // A varint field's value (v) or a length field's length (v, checked),
+    // read for every one-byte tag of those wire types: where this fails,
+    // the general case fails too.
+    let v: u64 = 0;
+    if (t < 0x80 && ((t & 7) == VARINT || (t & 7) == LEN)) {
+      if (p >= end) return -1;
+      const x = u8at(p);
+      if (x < 0x80) {
+        v = <u64>x;
+        p++;
+      } else {
+        p = varintAt(p, end);
+        if (p == 0) return -1;
+        v = V;
+      }
+      if ((t & 7) == LEN && v > <u64>(end - p)) return -1;
+    }
+    switch (t) {
+      case T1_VARINT:
+        store<u32>(<usize>(MESSAGE_TYPE + i4), <u32>v);
+        pr |= HAS_MESSAGE_TYPE;
+        break;
+      case T2_VARINT:
+        store<u32>(<usize>(SOCKET_FAMILY + i4), <u32>v);
+        pr |= HAS_SOCKET_FAMILY;
+        break;
+      case T3_VARINT:
+        store<u32>(<usize>(SOCKET_PROTOCOL + i4), <u32>v);
+        pr |= HAS_SOCKET_PROTOCOL;
+        break;
+      case T6_VARINT:
+        store<u32>(<usize>(QUERY_PORT + i4), <u32>v);
+        pr |= HAS_QUERY_PORT;
+        break;
+      case T7_VARINT:
+        store<u32>(<usize>(RESPONSE_PORT + i4), <u32>v);
+        pr |= HAS_RESPONSE_PORT;
+        break;
+      case T8_VARINT:
+        store<f64>(<usize>(QUERY_TIME_SEC + i8), <f64>v);
+        pr |= HAS_QUERY_TIME_SEC;
+        break;
+      case T12_VARINT:
+        store<f64>(<usize>(RESPONSE_TIME_SEC + i8), <f64>v);
+        pr |= HAS_RESPONSE_TIME_SEC;
+        break;
+      case T9_FIXED32:
+        if (end - p < 4) return -1;
+        store<u32>(<usize>(QUERY_TIME_NSEC + i4), load<u32>(<usize>p));
+        p += 4;
+        pr |= HAS_QUERY_TIME_NSEC;
+        break;
+      case T13_FIXED32:
+        if (end - p < 4) return -1;
+        store<u32>(<usize>(RESPONSE_TIME_NSEC + i4), load<u32>(<usize>p));
+        p += 4;
+        pr |= HAS_RESPONSE_TIME_NSEC;
+        break;
+      case T4_LEN:
+        store<u32>(<usize>(QUERY_ADDRESS_LENGTH + i4), <u32>v);
+        address(QUERY_ADDRESS + (i << 4), p, <u32>v);
+        p += <u32>v;
+        pr |= HAS_QUERY_ADDRESS;
+        break;
+      case T5_LEN:
+        store<u32>(<usize>(RESPONSE_ADDRESS_LENGTH + i4), <u32>v);
+        address(RESPONSE_ADDRESS + (i << 4), p, <u32>v);
+        p += <u32>v;
+        pr |= HAS_RESPONSE_ADDRESS;
+        break;
+      case T10_LEN:
+        store<u32>(<usize>(QUERY_MESSAGE_OFFSET + i4), p - DELTA);
+        store<u32>(<usize>(QUERY_MESSAGE_LENGTH + i4), <u32>v);
+        p += <u32>v;
+        pr |= HAS_QUERY_MESSAGE;
+        break;
+      case T14_LEN:
+        store<u32>(<usize>(RESPONSE_MESSAGE_OFFSET + i4), p - DELTA);
+        store<u32>(<usize>(RESPONSE_MESSAGE_LENGTH + i4), <u32>v);
+        p += <u32>v;
+        pr |= HAS_RESPONSE_MESSAGE;
+        break;
+      case T11_LEN:
+        p += <u32>v;
+        pr |= HAS_QUERY_ZONE;
+        break;
+      default: {
+        // The general case, from the tag again.
+        P = at;
+        if (!tag(end)) return -1;
+        PR = pr;
+        if (!messageField(end, i)) return -1;
+        p = P;
+        pr = PR;
+      }
+    }
+  }
+  return <i32>pr;
+}
+/**
+ * Reads one field of a Dnstap (tag already read into V, P after it) into
+ * row i, as decodeDnstap: the general case of dnstap().
+ */
+function dnstapField(end: u32, i: u32): bool {
+  const i4 = i << 2;
+  const t = <u32>V;
+  const field = t >>> 3;
+  const wire = t & 7;
+  switch (field) {
+    case 1:
+    case 2:
+    case 3: {
+      if (wire != LEN || !length(end)) return false;
+      const n = <u32>V;
+      if (field == 1) {
+        store<u32>(<usize>(IDENTITY_OFFSET + i4), P - DELTA);
+        store<u32>(<usize>(IDENTITY_LENGTH + i4), n);
+        PR |= HAS_IDENTITY;
+      } else PR |= field == 2 ? HAS_VERSION : HAS_EXTRA;
+      P += n;
+      break;
+    }
+    case 14: {
+      if (wire != LEN || !length(end)) return false;
+      const stop = P + <u32>V;
+      const saved = PR; // message() may use PR
+      const pr = message(P, stop, i);
+      if (pr < 0) return false;
+      P = stop;
+      PR = saved | <u32>pr | HAS_MESSAGE;
+      break;
+    }
+    case 15:
+      if (wire != VARINT || !varint(end)) return false;
+      store<u32>(<usize>(DNSTAP_TYPE + i4), <u32>V);
+      PR |= HAS_TYPE;
+      break;
+    default:
+      if (!skip(end, wire)) return false;
+  }
+  return true;
+}
+
+/**
+ * Reads a Dnstap in memory [p, end) into row i; returns its presence bits,
+ * or -1 where decodeDnstap fails.
+ */
+function dnstap(p: u32, end: u32, i: u32): i32 {
+  const i4 = i << 2;
+  let pr: u32 = 0;
+  while (p < end) {
+    const at = p;
+    const t = u8at(p);
+    p++;
+    // As in message(): the value or length of a one-byte tag's field.
+    let v: u64 = 0;
+    if (t < 0x80 && ((t & 7) == VARINT || (t & 7) == LEN)) {
+      if (p >= end) return -1;
+      const x = u8at(p);
+      if (x < 0x80) {
+        v = <u64>x;
+        p++;
+      } else {
+        p = varintAt(p, end);
+        if (p == 0) return -1;
+        v = V;
+      }
+      if ((t & 7) == LEN && v > <u64>(end - p)) return -1;
+    }
+    switch (t) {
+      case T1_LEN:
+        store<u32>(<usize>(IDENTITY_OFFSET + i4), p - DELTA);
+        store<u32>(<usize>(IDENTITY_LENGTH + i4), <u32>v);
+        p += <u32>v;
+        pr |= HAS_IDENTITY;
+        break;
+      case T2_LEN:
+        p += <u32>v;
+        pr |= HAS_VERSION;
+        break;
+      case T3_LEN:
+        p += <u32>v;
+        pr |= HAS_EXTRA;
+        break;
+      case T14_LEN: {
+        const stop = p + <u32>v;
+        const m = message(p, stop, i);
+        if (m < 0) return -1;
+        p = stop;
+        pr |= <u32>m | HAS_MESSAGE;
         break;
       }
-      case 14: {
-        if (wire != LEN || !length(end)) return false;
-        const stop = P + <u32>V;
-        if (!message(stop, i)) return false;
-        PR |= HAS_MESSAGE;
+      case T15_VARINT:
+        store<u32>(<usize>(DNSTAP_TYPE + i4), <u32>v);
+        pr |= HAS_TYPE;
         break;
+      default: {
+        // The general case, from the tag again.
+        P = at;
+        if (!tag(end)) return -1;
+        PR = pr;
+        if (!dnstapField(end, i)) return -1;
+        p = P;
+        pr = PR;
       }
-      case 15:
-        if (wire != VARINT || !varint(end)) return false;
-        store<u32>(<usize>(DNSTAP_TYPE + i4), <u32>V);
-        PR |= HAS_TYPE;
-        break;
-      default:
-        if (!skip(end, wire)) return false;
     }
   }
   // Required fields, checked once the message repeats have merged.
-  return (PR & HAS_TYPE) != 0 &&
-    (PR & (HAS_MESSAGE | HAS_MESSAGE_TYPE)) != HAS_MESSAGE;
+  if (
+    (pr & HAS_TYPE) == 0 ||
+    (pr & (HAS_MESSAGE | HAS_MESSAGE_TYPE)) == HAS_MESSAGE
+  ) return -1;
+  return <i32>pr;
 }
 
 /** Zeroes row i of every column. */
@@ -525,13 +745,14 @@ function scanEntries(table: u32, count: u32): void {
       store<u8>(<usize>(STATUS + i), SCAN_CONTROL);
       continue;
     }
-    P = load<u32>(<usize>e) + 4 + DELTA;
-    PR = 0;
-    if (!dnstap(P + load<u32>(<usize>e, 4), i)) {
+    const p = load<u32>(<usize>e) + 4 + DELTA;
+    const pr = dnstap(p, p + load<u32>(<usize>e, 4), i);
+    if (pr < 0) {
       clearRow(i);
       store<u8>(<usize>(STATUS + i), SCAN_BAD_PROTOBUF);
       continue;
     }
+    PR = <u32>pr;
     const t = load<i32>(<usize>(MESSAGE_TYPE + (i << 2)));
     let status = SCAN_OK;
     if (t > 0 && (t & 1) == 0) {
