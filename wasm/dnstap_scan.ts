@@ -104,8 +104,6 @@ let V: u64 = 0;
 let PR: u32 = 0;
 /** Memory address - delta = buffer offset. */
 let DELTA: u32 = 0;
-/** The last address where memory holds 16 bytes (set by scanEntries). */
-let LIMIT: u32 = 0;
 
 /** Byte offset of the frame table. */
 export function tableOffset(): u32 {
@@ -278,27 +276,9 @@ function policy(end: u32): bool {
 
 /**
  * Reads a varint at p (at most 10 bytes) into V; returns the position
- * after it, or 0 where varint() fails (positions are never 0). One that
- * ends within 8 bytes is read as a word where memory holds 8 bytes at p.
+ * after it, or 0 where varint() fails (positions are never 0).
  */
 function varintAt(p: u32, end: u32): u32 {
-  if (p <= LIMIT) {
-    const w = load<u64>(<usize>p);
-    // The top bit of each byte that ends a varint; the first one ends it.
-    const stops = ~w & 0x8080_8080_8080_8080;
-    if (stops != 0) {
-      const bits = <u32>ctz(stops) + 1; // 8 * bytes
-      const q = p + (bits >>> 3);
-      if (q > end) return 0; // as varint(): the bytes run out first
-      let x = bits == 64 ? w : w & ((<u64>1 << <u64>bits) - 1);
-      x &= 0x7f7f_7f7f_7f7f_7f7f;
-      x = ((x & 0x7f00_7f00_7f00_7f00) >> 1) | (x & 0x007f_007f_007f_007f);
-      x = ((x & 0x3fff_0000_3fff_0000) >> 2) | (x & 0x0000_3fff_0000_3fff);
-      x = ((x & 0x0fff_ffff_0000_0000) >> 4) | (x & 0x0000_0000_0fff_ffff);
-      V = x;
-      return q;
-    }
-  }
   P = p;
   return varintLong(end) ? P : 0;
 }
@@ -758,7 +738,6 @@ export function scanWindow(
 
 /** The dnstap scan of `count` entries of the table at `table`. */
 function scanEntries(table: u32, count: u32): void {
-  LIMIT = (<u32>memory.size() << 16) - 16;
   clearRows(count);
   for (let i: u32 = 0; i < count; i++) {
     const e = table + i * 12;
