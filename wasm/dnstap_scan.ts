@@ -421,6 +421,48 @@ function message(p: u32, end: u32, i: u32): i32 {
   const i4 = i << 2;
   const i8 = i << 3;
   let pr: u32 = 0;
+  // Most messages begin as the loop below would read them fastest: type,
+  // socket family and protocol as one-byte varints, then the two addresses
+  // (4 or 16 bytes each). Read that prefix straight, checked as a whole;
+  // the loop reads the rest (or all, where the prefix differs).
+  if (p + 8 <= end) {
+    const w = load<u64>(<usize>p);
+    if ((w & 0x0000_80ff_80ff_80ff) == 0x0000_0018_0010_0008) {
+      store<u32>(<usize>(MESSAGE_TYPE + i4), <u32>(w >> 8) & 0xff);
+      store<u32>(<usize>(SOCKET_FAMILY + i4), <u32>(w >> 24) & 0xff);
+      store<u32>(<usize>(SOCKET_PROTOCOL + i4), <u32>(w >> 40) & 0xff);
+      pr = HAS_MESSAGE_TYPE | HAS_SOCKET_FAMILY | HAS_SOCKET_PROTOCOL;
+      p += 6;
+      if (p + 12 <= end && load<u16>(<usize>p) == 0x0422) {
+        if (load<u16>(<usize>p, 6) == 0x042a) {
+          const q = QUERY_ADDRESS + (i << 4);
+          const r = RESPONSE_ADDRESS + (i << 4);
+          // The whole slot: a repeated message may have filled it.
+          store<u32>(<usize>(QUERY_ADDRESS_LENGTH + i4), 4);
+          store<u64>(<usize>q, <u64>load<u32>(<usize>p, 2));
+          store<u64>(<usize>q, 0, 8);
+          store<u32>(<usize>(RESPONSE_ADDRESS_LENGTH + i4), 4);
+          store<u64>(<usize>r, <u64>load<u32>(<usize>p, 8));
+          store<u64>(<usize>r, 0, 8);
+          pr |= HAS_QUERY_ADDRESS | HAS_RESPONSE_ADDRESS;
+          p += 12;
+        }
+      } else if (p + 36 <= end && load<u16>(<usize>p) == 0x1022) {
+        if (load<u16>(<usize>p, 18) == 0x102a) {
+          const q = QUERY_ADDRESS + (i << 4);
+          const r = RESPONSE_ADDRESS + (i << 4);
+          store<u32>(<usize>(QUERY_ADDRESS_LENGTH + i4), 16);
+          store<u64>(<usize>q, load<u64>(<usize>p, 2));
+          store<u64>(<usize>q, load<u64>(<usize>p, 10), 8);
+          store<u32>(<usize>(RESPONSE_ADDRESS_LENGTH + i4), 16);
+          store<u64>(<usize>r, load<u64>(<usize>p, 20));
+          store<u64>(<usize>r, load<u64>(<usize>p, 28), 8);
+          pr |= HAS_QUERY_ADDRESS | HAS_RESPONSE_ADDRESS;
+          p += 36;
+        }
+      }
+    }
+  }
   while (p < end) {
     const at = p;
     const t = u8at(p);
