@@ -283,6 +283,27 @@ function varintAt(p: u32, end: u32): u32 {
   return varintLong(end) ? P : 0;
 }
 
+/**
+ * The bytes of the varint at the start of word w (little-endian memory
+ * order), or 0 where it does not end within the bytes `tops` covers (the
+ * top bit of each).
+ */
+// @ts-ignore: decorator
+@inline function varintBytes(w: u64, tops: u64): u32 {
+  const stops = ~w & tops;
+  return stops == 0 ? 0 : (<u32>ctz(stops) + 1) >>> 3;
+}
+
+/** The value of the varint of k bytes (1 to 8) at the start of word w. */
+// @ts-ignore: decorator
+@inline function varintValue(w: u64, k: u32): u64 {
+  let x = k == 8 ? w : w & ((<u64>1 << (<u64>k << 3)) - 1);
+  x &= 0x7f7f_7f7f_7f7f_7f7f;
+  x = ((x & 0x7f00_7f00_7f00_7f00) >> 1) | (x & 0x007f_007f_007f_007f);
+  x = ((x & 0x3fff_0000_3fff_0000) >> 2) | (x & 0x0000_3fff_0000_3fff);
+  return ((x & 0x0fff_ffff_0000_0000) >> 4) | (x & 0x0000_0000_0fff_ffff);
+}
+
 // The fast paths below read fields by their one-byte tag on locals (the
 // position, the presence bits), one jump per field; anything else (a tag of
 // two bytes or more, a wrong wire type, an unknown field) goes to the
@@ -460,6 +481,61 @@ function message(p: u32, end: u32, i: u32): i32 {
           pr |= HAS_QUERY_ADDRESS | HAS_RESPONSE_ADDRESS;
           p += 36;
         }
+      }
+      // Then, mostly, the ports and the times, read straight where the
+      // bytes left hold them all: each tag as expected or on to the loop.
+      if (p + 40 <= end) {
+        do {
+          let t = u8at(p);
+          if (t == T6_VARINT) {
+            const w = <u64>load<u32>(<usize>p, 1);
+            const k = varintBytes(w, 0x80_8080); // a port: 1 to 3 bytes
+            if (k == 0) break;
+            store<u32>(<usize>(QUERY_PORT + i4), <u32>varintValue(w, k));
+            pr |= HAS_QUERY_PORT;
+            p += 1 + k;
+            t = u8at(p);
+          }
+          if (t == T7_VARINT) {
+            const w = <u64>load<u32>(<usize>p, 1);
+            const k = varintBytes(w, 0x80_8080); // a port: 1 to 3 bytes
+            if (k == 0) break;
+            store<u32>(<usize>(RESPONSE_PORT + i4), <u32>varintValue(w, k));
+            pr |= HAS_RESPONSE_PORT;
+            p += 1 + k;
+            t = u8at(p);
+          }
+          if (t == T8_VARINT) {
+            const w = load<u64>(<usize>p, 1);
+            const k = varintBytes(w, 0x8080_8080_8080_8080);
+            if (k == 0) break;
+            store<f64>(<usize>(QUERY_TIME_SEC + i8), <f64>varintValue(w, k));
+            pr |= HAS_QUERY_TIME_SEC;
+            p += 1 + k;
+            t = u8at(p);
+          }
+          if (t == T9_FIXED32) {
+            store<u32>(<usize>(QUERY_TIME_NSEC + i4), load<u32>(<usize>p, 1));
+            pr |= HAS_QUERY_TIME_NSEC;
+            p += 5;
+            t = u8at(p);
+          }
+          if (t == T12_VARINT) {
+            const w = load<u64>(<usize>p, 1);
+            const k = varintBytes(w, 0x8080_8080_8080_8080);
+            if (k == 0) break;
+            store<f64>(<usize>(RESPONSE_TIME_SEC + i8), <f64>varintValue(w, k));
+            pr |= HAS_RESPONSE_TIME_SEC;
+            p += 1 + k;
+            t = u8at(p);
+          }
+          if (t == T13_FIXED32) {
+            const ns = load<u32>(<usize>p, 1);
+            store<u32>(<usize>(RESPONSE_TIME_NSEC + i4), ns);
+            pr |= HAS_RESPONSE_TIME_NSEC;
+            p += 5;
+          }
+        } while (false);
       }
     }
   }
