@@ -326,7 +326,6 @@ const T11_LEN: u32 = 0x5a;
 const T12_VARINT: u32 = 0x60;
 const T13_FIXED32: u32 = 0x6d;
 const T14_LEN: u32 = 0x72;
-const T15_LEN: u32 = 0x7a;
 const T15_VARINT: u32 = 0x78;
 const T1_LEN: u32 = 0x0a;
 const T2_LEN: u32 = 0x12;
