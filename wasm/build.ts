@@ -57,6 +57,7 @@ const TARGETS: Target[] = [
     sources: [
       "dnstap_scan.ts",
       "dnstap_layout.ts",
+      "dnstap_protobuf.ts",
       "dnstap_dns.ts",
       "dnstap_keys.ts",
       "dnstap_counts.ts",

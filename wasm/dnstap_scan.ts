@@ -3,8 +3,9 @@
 // (layout in src/_dnstap_scan_layout.ts). Keep the two in step;
 // tests/dnstap_scan_parity_test.ts compares them.
 //
-// The DNS part (header, question, OPT record) is in dnstap_dns.ts, the key
-// lists in dnstap_keys.ts. Memory layout: dnstap_layout.ts. Two ways in:
+// The protobuf part (Dnstap, Message) is in dnstap_protobuf.ts, the DNS
+// part (header, question, OPT record) in dnstap_dns.ts, the key lists in
+// dnstap_keys.ts. Memory layout: dnstap_layout.ts. Two ways in:
 // - scan(count, base): the caller copies a frame table to TABLE and the
 //   window's bytes to INPUT (input[0] is the caller's buffer offset `base`).
 //   Offsets in the table and written to the columns are offsets in the
@@ -27,35 +28,13 @@ import {
   COUNTS,
   COUNTS_BYTES,
   DATA_TABLE,
-  DNSTAP_TYPE,
   EDNS_RCODE,
   EDNS_VERSION,
   HAS_DNS,
   HAS_DNS_RESPONSE,
-  HAS_EXTRA,
-  HAS_HTTP_PROTOCOL,
-  HAS_IDENTITY,
-  HAS_MESSAGE,
-  HAS_MESSAGE_TYPE,
-  HAS_POLICY,
-  HAS_QUERY_ADDRESS,
   HAS_QUERY_MESSAGE,
-  HAS_QUERY_PORT,
-  HAS_QUERY_TIME_NSEC,
-  HAS_QUERY_TIME_SEC,
-  HAS_QUERY_ZONE,
-  HAS_RESPONSE_ADDRESS,
   HAS_RESPONSE_MESSAGE,
-  HAS_RESPONSE_PORT,
-  HAS_RESPONSE_TIME_NSEC,
-  HAS_RESPONSE_TIME_SEC,
-  HAS_SOCKET_FAMILY,
-  HAS_SOCKET_PROTOCOL,
-  HAS_TYPE,
-  HAS_VERSION,
   ID,
-  IDENTITY_LENGTH,
-  IDENTITY_OFFSET,
   INPUT,
   KEY_COUNTS,
   KEY_LIST_BYTES,
@@ -66,44 +45,22 @@ import {
   PRESENT,
   QNAME_LABELS,
   QUERY_ADDRESS,
-  QUERY_ADDRESS_LENGTH,
   QUERY_MESSAGE_LENGTH,
   QUERY_MESSAGE_OFFSET,
-  QUERY_PORT,
-  QUERY_TIME_NSEC,
   QUERY_TIME_SEC,
   RCODE,
   RESPONSE_ADDRESS,
-  RESPONSE_ADDRESS_LENGTH,
   RESPONSE_MESSAGE_LENGTH,
   RESPONSE_MESSAGE_OFFSET,
-  RESPONSE_PORT,
-  RESPONSE_TIME_NSEC,
   RESPONSE_TIME_SEC,
   ROW,
   SCAN_BAD_PROTOBUF,
   SCAN_CONTROL,
   SCAN_OK,
-  SOCKET_FAMILY,
-  SOCKET_PROTOCOL,
   STATUS,
   TABLE,
 } from "./dnstap_layout";
-
-
-const VARINT: u32 = 0;
-const FIXED64: u32 = 1;
-const LEN: u32 = 2;
-const FIXED32: u32 = 5;
-
-/** Read position (a memory address). */
-let P: u32 = 0;
-/** The last varint. */
-let V: u64 = 0;
-/** Presence bits of the row being read. */
-let PR: u32 = 0;
-/** Memory address - delta = buffer offset. */
-let DELTA: u32 = 0;
+import { DELTA, dnstap, setDelta } from "./dnstap_protobuf";
 
 /** Byte offset of the frame table. */
 export function tableOffset(): u32 {
@@ -147,277 +104,6 @@ export function ensureInput(size: u32): u32 {
     if (memory.grow(<i32>((need - have + 0xffff) >>> 16)) < 0) return 0;
   }
   return INPUT;
-}
-
-// @ts-ignore: decorator
-@inline function u8at(at: u32): u32 {
-  return <u32>load<u8>(<usize>at);
-}
-
-/**
- * Reads a varint at P into V (at most 10 bytes, as decodeDnstap): a byte
- * below 0x80 inline (tags, enums: most varints), longer ones in varintLong.
- */
-// @ts-ignore: decorator
-@inline function varint(end: u32): bool {
-  const p = P;
-  if (p < end) {
-    const x = u8at(p);
-    if (x < 0x80) {
-      V = <u64>x;
-      P = p + 1;
-      return true;
-    }
-  }
-  return varintLong(end);
-}
-
-/** varint's general case. */
-function varintLong(end: u32): bool {
-  let p = P;
-  if (p >= end) return false;
-  let x = u8at(p++);
-  if (x < 0x80) {
-    V = <u64>x;
-    P = p;
-    return true;
-  }
-  let v: u64 = <u64>(x & 0x7f);
-  let s: u64 = 7;
-  for (let i = 1; i < 10; i++) {
-    if (p >= end) return false;
-    x = u8at(p++);
-    if (i == 9 && x > 1) return false;
-    v |= <u64>(x & 0x7f) << s;
-    if (x < 0x80) {
-      V = v;
-      P = p;
-      return true;
-    }
-    s += 7;
-  }
-  return false;
-}
-
-/** Reads a length prefix: V is the length, P the payload start. */
-// @ts-ignore: decorator
-@inline function length(end: u32): bool {
-  return varint(end) && V <= <u64>(end - P);
-}
-
-/** Reads a little-endian fixed32 into V. */
-// @ts-ignore: decorator
-@inline function fixed32(end: u32): bool {
-  if (end - P < 4) return false;
-  V = <u64>load<u32>(<usize>P);
-  P += 4;
-  return true;
-}
-
-/** Reads a tag into V; false at a bad one. */
-// @ts-ignore: decorator
-@inline function tag(end: u32): bool {
-  return varint(end) && V <= 0xffff_ffff && V >= 8;
-}
-
-/** Skips a field's value of wire type `wire`. */
-function skip(end: u32, wire: u32): bool {
-  if (wire == VARINT) return varint(end);
-  if (wire == FIXED64) {
-    if (end - P < 8) return false;
-    P += 8;
-    return true;
-  }
-  if (wire == LEN) {
-    if (!length(end)) return false;
-    P += <u32>V;
-    return true;
-  }
-  if (wire == FIXED32) return fixed32(end);
-  return false;
-}
-
-/** Validates a Policy in [P, end) as decodeDnstap reads it. */
-function policy(end: u32): bool {
-  while (P < end) {
-    if (!tag(end)) return false;
-    const t = <u32>V;
-    const field = t >>> 3;
-    const wire = t & 7;
-    if (field == 1 || field == 2 || field == 5) {
-      if (wire != LEN || !length(end)) return false;
-      P += <u32>V;
-    } else if (field == 3 || field == 4) {
-      if (wire != VARINT || !varint(end)) return false;
-    } else if (!skip(end, wire)) return false;
-  }
-  return true;
-}
-
-/** Copies an address field (payload at P, V bytes) into a 16-byte slot. */
-// @ts-ignore: decorator
-@inline function address(to: u32): void {
-  const n = V < 16 ? <u32>V : 16;
-  // Loads and stores: memory.copy is a call into the engine, costly for
-  // the 4 or 16 bytes of an address.
-  if (n == 16) {
-    store<u64>(<usize>to, load<u64>(<usize>P));
-    store<u64>(<usize>to, load<u64>(<usize>P, 8), 8);
-  } else {
-    store<u64>(<usize>to, 0);
-    store<u64>(<usize>to, 0, 8);
-    if (n == 4) store<u32>(<usize>to, load<u32>(<usize>P));
-    else {
-      for (let k: u32 = 0; k < n; k++) {
-        store<u8>(<usize>(to + k), load<u8>(<usize>(P + k)));
-      }
-    }
-  }
-}
-
-/** Reads a Message in [P, end) into row i (merging, as decodeDnstap). */
-function message(end: u32, i: u32): bool {
-  const i4 = i << 2;
-  const i8 = i << 3;
-  while (P < end) {
-    if (!tag(end)) return false;
-    const t = <u32>V;
-    const field = t >>> 3;
-    const wire = t & 7;
-    switch (field) {
-      case 1:
-      case 2:
-      case 3:
-      case 16: {
-        if (wire != VARINT || !varint(end)) return false;
-        const v = <u32>V;
-        if (field == 1) {
-          store<u32>(<usize>(MESSAGE_TYPE + i4), v);
-          PR |= HAS_MESSAGE_TYPE;
-        } else if (field == 2) {
-          store<u32>(<usize>(SOCKET_FAMILY + i4), v);
-          PR |= HAS_SOCKET_FAMILY;
-        } else if (field == 3) {
-          store<u32>(<usize>(SOCKET_PROTOCOL + i4), v);
-          PR |= HAS_SOCKET_PROTOCOL;
-        } else PR |= HAS_HTTP_PROTOCOL;
-        break;
-      }
-      case 6:
-      case 7:
-        if (wire != VARINT || !varint(end)) return false;
-        if (field == 6) {
-          store<u32>(<usize>(QUERY_PORT + i4), <u32>V);
-          PR |= HAS_QUERY_PORT;
-        } else {
-          store<u32>(<usize>(RESPONSE_PORT + i4), <u32>V);
-          PR |= HAS_RESPONSE_PORT;
-        }
-        break;
-      case 8:
-      case 12:
-        if (wire != VARINT || !varint(end)) return false;
-        if (field == 8) {
-          store<f64>(<usize>(QUERY_TIME_SEC + i8), <f64>V);
-          PR |= HAS_QUERY_TIME_SEC;
-        } else {
-          store<f64>(<usize>(RESPONSE_TIME_SEC + i8), <f64>V);
-          PR |= HAS_RESPONSE_TIME_SEC;
-        }
-        break;
-      case 9:
-      case 13:
-        if (wire != FIXED32 || !fixed32(end)) return false;
-        if (field == 9) {
-          store<u32>(<usize>(QUERY_TIME_NSEC + i4), <u32>V);
-          PR |= HAS_QUERY_TIME_NSEC;
-        } else {
-          store<u32>(<usize>(RESPONSE_TIME_NSEC + i4), <u32>V);
-          PR |= HAS_RESPONSE_TIME_NSEC;
-        }
-        break;
-      case 4:
-      case 5:
-      case 10:
-      case 11:
-      case 14: {
-        if (wire != LEN || !length(end)) return false;
-        const n = <u32>V;
-        if (field == 4) {
-          store<u32>(<usize>(QUERY_ADDRESS_LENGTH + i4), n);
-          address(QUERY_ADDRESS + (i << 4));
-          PR |= HAS_QUERY_ADDRESS;
-        } else if (field == 5) {
-          store<u32>(<usize>(RESPONSE_ADDRESS_LENGTH + i4), n);
-          address(RESPONSE_ADDRESS + (i << 4));
-          PR |= HAS_RESPONSE_ADDRESS;
-        } else if (field == 10) {
-          store<u32>(<usize>(QUERY_MESSAGE_OFFSET + i4), P - DELTA);
-          store<u32>(<usize>(QUERY_MESSAGE_LENGTH + i4), n);
-          PR |= HAS_QUERY_MESSAGE;
-        } else if (field == 14) {
-          store<u32>(<usize>(RESPONSE_MESSAGE_OFFSET + i4), P - DELTA);
-          store<u32>(<usize>(RESPONSE_MESSAGE_LENGTH + i4), n);
-          PR |= HAS_RESPONSE_MESSAGE;
-        } else PR |= HAS_QUERY_ZONE;
-        P += n;
-        break;
-      }
-      case 15: {
-        if (wire != LEN || !length(end)) return false;
-        const stop = P + <u32>V;
-        if (!policy(stop)) return false;
-        PR |= HAS_POLICY;
-        break;
-      }
-      default:
-        if (!skip(end, wire)) return false;
-    }
-  }
-  return true;
-}
-
-/** Reads a Dnstap in [P, end) into row i. */
-function dnstap(end: u32, i: u32): bool {
-  const i4 = i << 2;
-  while (P < end) {
-    if (!tag(end)) return false;
-    const t = <u32>V;
-    const field = t >>> 3;
-    const wire = t & 7;
-    switch (field) {
-      case 1:
-      case 2:
-      case 3: {
-        if (wire != LEN || !length(end)) return false;
-        const n = <u32>V;
-        if (field == 1) {
-          store<u32>(<usize>(IDENTITY_OFFSET + i4), P - DELTA);
-          store<u32>(<usize>(IDENTITY_LENGTH + i4), n);
-          PR |= HAS_IDENTITY;
-        } else PR |= field == 2 ? HAS_VERSION : HAS_EXTRA;
-        P += n;
-        break;
-      }
-      case 14: {
-        if (wire != LEN || !length(end)) return false;
-        const stop = P + <u32>V;
-        if (!message(stop, i)) return false;
-        PR |= HAS_MESSAGE;
-        break;
-      }
-      case 15:
-        if (wire != VARINT || !varint(end)) return false;
-        store<u32>(<usize>(DNSTAP_TYPE + i4), <u32>V);
-        PR |= HAS_TYPE;
-        break;
-      default:
-        if (!skip(end, wire)) return false;
-    }
-  }
-  // Required fields, checked once the message repeats have merged.
-  return (PR & HAS_TYPE) != 0 &&
-    (PR & (HAS_MESSAGE | HAS_MESSAGE_TYPE)) != HAS_MESSAGE;
 }
 
 /** Zeroes row i of every column. */
@@ -467,7 +153,7 @@ function clearRows(n: u32): void {
  */
 export function scan(count: u32, base: u32): void {
   if (count > CAPACITY) count = CAPACITY;
-  DELTA = INPUT - base;
+  setDelta(INPUT - base);
   scanEntries(TABLE, count);
 }
 
@@ -509,7 +195,7 @@ export function scanWindow(
     rows++;
   }
   store<u32>(<usize>OUT, rows, 24);
-  DELTA = INPUT;
+  setDelta(INPUT);
   scanEntries(DATA_TABLE, rows);
   if ((keyFlags & 1) != 0) keys(rows, keyFlags);
   if ((keyFlags & 4) != 0) countRows(rows);
@@ -525,38 +211,39 @@ function scanEntries(table: u32, count: u32): void {
       store<u8>(<usize>(STATUS + i), SCAN_CONTROL);
       continue;
     }
-    P = load<u32>(<usize>e) + 4 + DELTA;
-    PR = 0;
-    if (!dnstap(P + load<u32>(<usize>e, 4), i)) {
+    const p = load<u32>(<usize>e) + 4 + DELTA;
+    const bits = dnstap(p, p + load<u32>(<usize>e, 4), i);
+    if (bits < 0) {
       clearRow(i);
       store<u8>(<usize>(STATUS + i), SCAN_BAD_PROTOBUF);
       continue;
     }
+    let pr = <u32>bits;
     const t = load<i32>(<usize>(MESSAGE_TYPE + (i << 2)));
     let status = SCAN_OK;
     if (t > 0 && (t & 1) == 0) {
-      if (PR & HAS_RESPONSE_MESSAGE) {
-        PR |= HAS_DNS | HAS_DNS_RESPONSE;
+      if (pr & HAS_RESPONSE_MESSAGE) {
+        pr |= HAS_DNS | HAS_DNS_RESPONSE;
         status = dns(
           load<u32>(<usize>(RESPONSE_MESSAGE_OFFSET + (i << 2))) + DELTA,
           load<u32>(<usize>(RESPONSE_MESSAGE_LENGTH + (i << 2))),
           i,
           DELTA,
         );
-        PR |= DNS_PR;
+        pr |= DNS_PR;
       }
-    } else if (PR & HAS_QUERY_MESSAGE) {
-      PR |= HAS_DNS;
+    } else if (pr & HAS_QUERY_MESSAGE) {
+      pr |= HAS_DNS;
       status = dns(
         load<u32>(<usize>(QUERY_MESSAGE_OFFSET + (i << 2))) + DELTA,
         load<u32>(<usize>(QUERY_MESSAGE_LENGTH + (i << 2))),
         i,
         DELTA,
       );
-      PR |= DNS_PR;
+      pr |= DNS_PR;
     }
     store<u8>(<usize>(STATUS + i), status);
-    store<u32>(<usize>(PRESENT + (i << 2)), PR);
+    store<u32>(<usize>(PRESENT + (i << 2)), pr);
   }
 }
 
