@@ -24,11 +24,18 @@
  * length, count, FNV-1a hash]`, {@linkcode KEY_SLOTS} u32 hash slots (entry
  * + 1, 0 empty; linear probing), then the arena of key bytes.
  *
+ * Keys repeat row after row (a client's queries come in runs, most names
+ * share their cut name), so each key is first compared with the last row's
+ * in the same call: a name with the same bytes in place (no pointer) as the
+ * last row's has its keys, and a cut name or client equal to the last row's
+ * counts in its entry, without hashing or probing.
+ *
  * @module
  */
 import {
   type DnstapColumns,
   HAS_MESSAGE_TYPE,
+  HAS_QNAME_POINTER,
   HAS_QUERY_ADDRESS,
   HAS_QUESTION,
   SCAN_BAD_DNS_HEADER,
@@ -149,14 +156,33 @@ export function keyHash(b: Uint8Array, from: number, length: number): number {
   return Math.imul(h, 0x85ebca6b) >>> 0;
 }
 
-/** Counts one occurrence of `b[from, to)` in list `k`. */
+/** Whether the entry at word `e` of `list` holds `b[from, from + length)`. */
+function holds(
+  list: KeyList,
+  e: number,
+  b: Uint8Array,
+  from: number,
+  length: number,
+): boolean {
+  if (list.entries[e + 1] !== length) return false;
+  const arena = list.arena;
+  const key = list.entries[e]!;
+  let j = 0;
+  while (j < length && arena[key + j] === b[from + j]) j++;
+  return j === length;
+}
+
+/**
+ * Counts one occurrence of `b[from, to)` in list `k`; returns the index of
+ * its entry's first word.
+ */
 function add(
   keys: DnstapKeys,
   k: number,
   b: Uint8Array,
   from: number,
   to: number,
-): void {
+): number {
   const list = keys.lists[k]!;
   const length = to - from;
   const h = keyHash(b, from, length);
@@ -178,20 +204,27 @@ function add(
       keys.counts[3 + k] = at + length;
       slots[slot] = count + 1;
       keys.counts[k] = count + 1;
-      return;
+      return e;
     }
     const e = (v - 1) << 2;
-    if (entries[e + 3] === h && entries[e + 1] === length) {
-      const key = entries[e]!;
-      let j = 0;
-      while (j < length && arena[key + j] === b[from + j]) j++;
-      if (j === length) {
-        entries[e + 2]!++;
-        return;
-      }
+    if (entries[e + 3] === h && holds(list, e, b, from, length)) {
+      entries[e + 2]!++;
+      return e;
     }
     slot = (slot + 1) & (KEY_SLOTS - 1);
   }
+}
+
+/** Whether `b[a, a + length)` equals `b[from, from + length)`. */
+function sameBytes(
+  b: Uint8Array,
+  a: number,
+  from: number,
+  length: number,
+): boolean {
+  let j = 0;
+  while (j < length && b[a + j] === b[from + j]) j++;
+  return j === length;
 }
 
 /**
@@ -257,6 +290,16 @@ export function keysTs(
   const { depth, fold } = options;
   const status = c.status;
   const present = c.present;
+  const [names, cuts, clients] = keys.lists;
+  // The entries of the last row's keys (-1: none), and its name in place
+  // when it has no pointer (length 0: none): a row whose name has the same
+  // bytes in place has the same keys, and the cut name and the client
+  // often repeat, so each is first compared with the last row's.
+  let lastName = -1;
+  let lastCut = -1;
+  let lastClient = -1;
+  let lastAt = 0;
+  let lastLength = 0;
   for (let i = 0; i < rows; i++) {
     const st = status[i]!;
     if (
@@ -266,22 +309,33 @@ export function keysTs(
     const p = present[i]!;
     const t = (p & HAS_MESSAGE_TYPE) !== 0 ? c.messageType[i]! : 0;
     if ((t > 0 && (t & 1) === 0) || (p & HAS_QUESTION) === 0) continue;
-    const n = wireName(c, i, window, fold);
-    if (n >= 0) {
-      add(keys, KEY_NAMES, NAME, 0, n);
-      const cut = labelsOut > depth ? LABEL_AT[labelsOut - depth]! : 0;
-      add(keys, KEY_DOMAINS, NAME, cut, n);
+    const at = c.qnameOffset[i]!;
+    const length = (p & HAS_QNAME_POINTER) === 0 ? c.qnameLength[i]! : 0;
+    if (
+      length !== 0 && length === lastLength &&
+      sameBytes(window, at, lastAt, length)
+    ) {
+      names.entries[lastName + 2]!++;
+      cuts.entries[lastCut + 2]!++;
+    } else {
+      const n = wireName(c, i, window, fold);
+      if (n >= 0) {
+        lastName = add(keys, KEY_NAMES, NAME, 0, n);
+        const cut = labelsOut > depth ? LABEL_AT[labelsOut - depth]! : 0;
+        if (lastCut >= 0 && holds(cuts, lastCut, NAME, cut, n - cut)) {
+          cuts.entries[lastCut + 2]!++;
+        } else lastCut = add(keys, KEY_DOMAINS, NAME, cut, n);
+        lastAt = at;
+        lastLength = length;
+      } else lastLength = 0;
     }
     if ((p & HAS_QUERY_ADDRESS) !== 0) {
-      const length = c.queryAddressLength[i]!;
+      const length = Math.min(c.queryAddressLength[i]!, 16);
       const at = 16 * i;
-      add(
-        keys,
-        KEY_CLIENTS,
-        c.queryAddress,
-        at,
-        at + (length < 16 ? length : 16),
-      );
+      const b = c.queryAddress;
+      if (lastClient >= 0 && holds(clients, lastClient, b, at, length)) {
+        clients.entries[lastClient + 2]!++;
+      } else lastClient = add(keys, KEY_CLIENTS, b, at, at + length);
     }
   }
 }

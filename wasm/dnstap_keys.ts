@@ -16,9 +16,16 @@
 // Each list at KEYS + k * KEY_LIST_BYTES: KEY_ROWS entries of 4 u32 [arena
 // offset, length, count, FNV-1a hash], KEY_SLOTS u32 hash slots (entry + 1,
 // 0 empty; linear probing), then the arena of key bytes.
+//
+// Keys repeat row after row (a client's queries come in runs, most names
+// share their cut name), so each key is first compared with the last row's
+// in this call: a name with the same bytes in place (no pointer) as the
+// last row's has its keys, and a cut name or client equal to the last
+// row's counts in its entry, without hashing or probing.
 import {
   HAS_MESSAGE_TYPE,
   HAS_QUERY_ADDRESS,
+  HAS_QNAME_POINTER,
   HAS_QUESTION,
   INPUT,
   KEY_COUNTS,
@@ -29,6 +36,7 @@ import {
   KEYS,
   MESSAGE_TYPE,
   PRESENT,
+  QNAME_LENGTH,
   QNAME_OFFSET,
   QUERY_ADDRESS,
   QUERY_ADDRESS_LENGTH,
@@ -66,8 +74,42 @@ function hash(from: u32, length: u32): u32 {
   return h * 0x85ebca6b;
 }
 
-/** Counts one occurrence of memory [from, to) in list k. */
-function add(k: u32, from: u32, to: u32): void {
+/**
+ * Whether memory [a, a + length) equals [b, b + length), 8 bytes at a time
+ * (both may be read up to 7 bytes past their end).
+ */
+// @ts-ignore: decorator
+@inline
+function same(a: u32, b: u32, length: u32): bool {
+  let j: u32 = 0;
+  for (; j + 8 <= length; j += 8) {
+    if (load<u64>(<usize>(a + j)) != load<u64>(<usize>(b + j))) return false;
+  }
+  if (j == length) return true;
+  const d = load<u64>(<usize>(a + j)) ^ load<u64>(<usize>(b + j));
+  return (d << <u64>(64 - ((length - j) << 3))) == 0;
+}
+
+/** Whether the entry at e of list k holds memory [from, from + length). */
+// @ts-ignore: decorator
+@inline
+function holds(k: u32, e: u32, from: u32, length: u32): bool {
+  return load<u32>(<usize>e, 4) == length &&
+    same(KEYS + k * KEY_LIST_BYTES + ARENA + load<u32>(<usize>e), from, length);
+}
+
+/** Adds 1 to the count of the entry at e. */
+// @ts-ignore: decorator
+@inline
+function bump(e: u32): void {
+  store<u32>(<usize>e, load<u32>(<usize>e, 8) + 1, 8);
+}
+
+/**
+ * Counts one occurrence of memory [from, to) in list k; returns the address
+ * of its entry.
+ */
+function add(k: u32, from: u32, to: u32): u32 {
   const list = KEYS + k * KEY_LIST_BYTES;
   const length = to - from;
   const h = hash(from, length);
@@ -87,24 +129,15 @@ function add(k: u32, from: u32, to: u32): void {
       store<u32>(<usize>(KEY_COUNTS + 12 + (k << 2)), at + length);
       store<u32>(s, count + 1);
       store<u32>(<usize>(KEY_COUNTS + (k << 2)), count + 1);
-      return;
+      return <u32>e;
     }
     const e = <usize>(list + ENTRIES + ((v - 1) << 4));
-    if (load<u32>(e, 12) == h && load<u32>(e, 4) == length) {
-      const key = list + ARENA + load<u32>(e);
-      let j: u32 = 0;
-      while (
-        j + 8 <= length &&
-        load<u64>(<usize>(key + j)) == load<u64>(<usize>(from + j))
-      ) j += 8;
-      while (
-        j < length &&
-        load<u8>(<usize>(key + j)) == load<u8>(<usize>(from + j))
-      ) j++;
-      if (j == length) {
-        store<u32>(e, load<u32>(e, 8) + 1, 8);
-        return;
-      }
+    if (
+      load<u32>(e, 12) == h && load<u32>(e, 4) == length &&
+      same(list + ARENA + load<u32>(e), from, length)
+    ) {
+      store<u32>(e, load<u32>(e, 8) + 1, 8);
+      return <u32>e;
     }
     slot = (slot + 1) & (KEY_SLOTS - 1);
   }
@@ -170,6 +203,15 @@ function wireName(i: u32, fold: bool): i32 {
 export function keys(rows: u32, flags: u32): void {
   const fold = (flags & 2) != 0;
   const depth = (flags >>> 8) & 0xff;
+  // The entries of the last row's keys (0: none), and its name in place
+  // when it has no pointer (length 0: none): a row whose name has the same
+  // bytes in place has the same keys, and the cut name and the client
+  // often repeat, so each is first compared with the last row's.
+  let lastName: u32 = 0;
+  let lastCut: u32 = 0;
+  let lastClient: u32 = 0;
+  let lastAt: u32 = 0;
+  let lastLength: u32 = 0;
   for (let i: u32 = 0; i < rows; i++) {
     const st = load<u8>(<usize>(STATUS + i));
     if (
@@ -181,19 +223,34 @@ export function keys(rows: u32, flags: u32): void {
       ? load<i32>(<usize>(MESSAGE_TYPE + (i << 2)))
       : 0;
     if ((t > 0 && (t & 1) == 0) || (p & HAS_QUESTION) == 0) continue;
-    const n = wireName(i, fold);
-    if (n >= 0) {
-      const to = KEY_SCRATCH + <u32>n;
-      add(0, KEY_SCRATCH, to);
-      const cut = LABELS > depth
-        ? KEY_SCRATCH + load<u32>(<usize>(LABEL_AT + ((LABELS - depth) << 2)))
-        : KEY_SCRATCH;
-      add(1, cut, to);
+    const at = INPUT + load<u32>(<usize>(QNAME_OFFSET + (i << 2)));
+    const length = (p & HAS_QNAME_POINTER) == 0
+      ? <u32>load<u16>(<usize>(QNAME_LENGTH + (i << 1)))
+      : 0;
+    if (length != 0 && length == lastLength && same(at, lastAt, length)) {
+      bump(lastName);
+      bump(lastCut);
+    } else {
+      const n = wireName(i, fold);
+      if (n >= 0) {
+        const to = KEY_SCRATCH + <u32>n;
+        lastName = add(0, KEY_SCRATCH, to);
+        const cut = LABELS > depth
+          ? KEY_SCRATCH +
+            load<u32>(<usize>(LABEL_AT + ((LABELS - depth) << 2)))
+          : KEY_SCRATCH;
+        if (lastCut != 0 && holds(1, lastCut, cut, to - cut)) bump(lastCut);
+        else lastCut = add(1, cut, to);
+        lastAt = at;
+        lastLength = length;
+      } else lastLength = 0;
     }
     if ((p & HAS_QUERY_ADDRESS) != 0) {
-      const length = load<u32>(<usize>(QUERY_ADDRESS_LENGTH + (i << 2)));
+      let length = load<u32>(<usize>(QUERY_ADDRESS_LENGTH + (i << 2)));
+      if (length > 16) length = 16;
       const at = QUERY_ADDRESS + (i << 4);
-      add(2, at, at + (length < 16 ? length : 16));
+      if (lastClient != 0 && holds(2, lastClient, at, length)) bump(lastClient);
+      else lastClient = add(2, at, at + length);
     }
   }
 }
