@@ -318,10 +318,24 @@ export function keysTs(
       names.entries[lastName + 2]!++;
       cuts.entries[lastCut + 2]!++;
     } else {
-      const n = wireName(c, i, window, fold);
+      let n: number;
+      let cut = 0;
+      if (length !== 0) {
+        // In place: the name is its bytes (their letters lowercased when
+        // folding, length bytes are below 0x40); the cut name starts past
+        // its first labels - depth labels.
+        for (let k = 0; k < length; k++) {
+          const x = window[at + k]!;
+          NAME[k] = fold && x - 0x41 < 26 && x >= 0x41 ? x + 0x20 : x;
+        }
+        n = length;
+        for (let k = c.qnameLabels[i]!; k > depth; k--) cut += 1 + NAME[cut]!;
+      } else {
+        n = wireName(c, i, window, fold);
+        if (labelsOut > depth) cut = LABEL_AT[labelsOut - depth]!;
+      }
       if (n >= 0) {
         lastName = add(keys, KEY_NAMES, NAME, 0, n);
-        const cut = labelsOut > depth ? LABEL_AT[labelsOut - depth]! : 0;
         if (lastCut >= 0 && holds(cuts, lastCut, NAME, cut, n - cut)) {
           cuts.entries[lastCut + 2]!++;
         } else lastCut = add(keys, KEY_DOMAINS, NAME, cut, n);

@@ -36,6 +36,7 @@ import {
   KEYS,
   MESSAGE_TYPE,
   PRESENT,
+  QNAME_LABELS,
   QNAME_LENGTH,
   QNAME_OFFSET,
   QUERY_ADDRESS,
@@ -143,6 +144,16 @@ function add(k: u32, from: u32, to: u32): u32 {
   }
 }
 
+/** The 8 bytes x with their ASCII capitals lowercased, by bit tricks. */
+// @ts-ignore: decorator
+@inline
+function lower(x: u64): u64 {
+  const low = x & 0x7f7f7f7f7f7f7f7f;
+  const geA = low + 0x3f3f3f3f3f3f3f3f; // bit 7 set from 'A' (0x41)
+  const gtZ = low + 0x2525252525252525; // bit 7 set past 'Z' (0x5a)
+  return x | ((~x & (geA ^ gtZ) & 0x8080808080808080) >> 2);
+}
+
 /**
  * Puts the question name of row i in the scratch as wire bytes, pointers
  * followed (lowercased with `fold`); returns its length, or -1 where a
@@ -174,15 +185,8 @@ function wireName(i: u32, fold: bool): i32 {
     // 8 bytes at a time (the scratch has room past 256 for the overrun),
     // ASCII capitals lowercased by bit tricks when folding.
     for (let k: u32 = 0; k < len; k += 8) {
-      let x = load<u64>(<usize>(at + 1 + k));
-      if (fold) {
-        const low = x & 0x7f7f7f7f7f7f7f7f;
-        const geA = low + 0x3f3f3f3f3f3f3f3f; // bit 7 set from 'A' (0x41)
-        const gtZ = low + 0x2525252525252525; // bit 7 set past 'Z' (0x5a)
-        const upper = ~x & (geA ^ gtZ) & 0x8080808080808080;
-        x |= upper >> 2;
-      }
-      store<u64>(<usize>(KEY_SCRATCH + n + k), x);
+      const x = load<u64>(<usize>(at + 1 + k));
+      store<u64>(<usize>(KEY_SCRATCH + n + k), fold ? lower(x) : x);
     }
     n += len;
     at += 1 + len;
@@ -231,14 +235,30 @@ export function keys(rows: u32, flags: u32): void {
       bump(lastName);
       bump(lastCut);
     } else {
-      const n = wireName(i, fold);
+      let n: i32;
+      let cut: u32 = KEY_SCRATCH;
+      if (length != 0) {
+        // In place: the name is its bytes (their letters lowercased when
+        // folding, length bytes are below 0x40); the cut name starts past
+        // its first labels - depth labels.
+        for (let k: u32 = 0; k < length; k += 8) {
+          const x = load<u64>(<usize>(at + k));
+          store<u64>(<usize>(KEY_SCRATCH + k), fold ? lower(x) : x);
+        }
+        n = <i32>length;
+        const labels = <u32>load<u8>(<usize>(QNAME_LABELS + i));
+        for (let k = labels; k > depth; k--) {
+          cut += 1 + <u32>load<u8>(<usize>cut);
+        }
+      } else {
+        n = wireName(i, fold);
+        if (LABELS > depth) {
+          cut += load<u32>(<usize>(LABEL_AT + ((LABELS - depth) << 2)));
+        }
+      }
       if (n >= 0) {
         const to = KEY_SCRATCH + <u32>n;
         lastName = add(0, KEY_SCRATCH, to);
-        const cut = LABELS > depth
-          ? KEY_SCRATCH +
-            load<u32>(<usize>(LABEL_AT + ((LABELS - depth) << 2)))
-          : KEY_SCRATCH;
         if (lastCut != 0 && holds(1, lastCut, cut, to - cut)) bump(lastCut);
         else lastCut = add(1, cut, to);
         lastAt = at;
