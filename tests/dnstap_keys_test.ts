@@ -56,6 +56,10 @@ const NAMES: [number[], number[]][] = [
   [wire("xn--bcher-kva.example"), []],
   [[0], []], // the root
   [wire("ExAmPlE.CoM"), []],
+  // Two names of one length, equal in their first and last 8 bytes (one
+  // cache slot).
+  [wire("abcdefgh.0123456789ab.xyzwvuts.com"), []],
+  [wire("abcdefgh.01234X6789ab.xyzwvuts.com"), []],
   // "www" then a pointer to "example.com" after the question.
   [
     [3, 119, 119, 119, 0xc0, extraAt([3, 119, 119, 119, 0, 0])],
@@ -234,23 +238,22 @@ function listsOf(e: DnstapWindowEngine): [string, number][][] {
 
 /**
  * Feeds `rows` to both engines in windows of 1 to `most` frames, scans each
- * window (with `max` a frame length limit), and after every scan asserts
- * both engines' lists (hashes included) equal each other and the
- * reference's; empties them once full. Returns what was checked.
+ * window (window w with options[w % options.length], the lists not emptied
+ * when they change), and after every scan asserts both engines' lists
+ * (hashes included) equal each other and the reference's; empties them
+ * once full. Returns what was checked.
  */
 function check(
   rows: Row[],
-  options: KeyOptions,
+  options: KeyOptions | KeyOptions[],
   seed: number,
   most: number,
 ): { scans: number; clears: number; pointers: number; counted: number } {
   const ts = new TsDnstapWindowEngine(1 << 20);
   const wasm = new WasmDnstapWindowEngine(1 << 20);
   assert.equal(wasm.name, "wasm");
-  for (const e of [ts, wasm]) {
-    e.keyOptions = options;
-    e.keys.clear();
-  }
+  const all = Array.isArray(options) ? options : [options];
+  for (const e of [ts, wasm]) e.keys.clear();
   const rand = prng(seed);
   const ref: Lists = [new Map(), new Map(), new Map()];
   let scans = 0;
@@ -258,7 +261,10 @@ function check(
   let pointers = 0;
   let counted = 0;
   let r = 0;
-  while (r < rows.length) {
+  for (let w = 0; r < rows.length; w++) {
+    const o = all[w % all.length]!;
+    ts.keyOptions = o;
+    wasm.keyOptions = o;
     const k = Math.min(rows.length - r, 1 + Math.floor(rand() * most));
     const frames = rows.slice(r, r + k).map((row, j) => frame(row, r + j));
     const bytes = new Uint8Array(frames.reduce((s, f) => s + f.length, 0));
@@ -280,7 +286,7 @@ function check(
         assert.ok((p & HAS_QUESTION) !== 0, "every row has a question");
         assert.equal((p & HAS_QUERY_ADDRESS) !== 0, row.client !== null);
         if ((p & HAS_QNAME_POINTER) !== 0) pointers++;
-        const keys = keysOf(row, options);
+        const keys = keysOf(row, o);
         if (keys === null) continue;
         counted++;
         count(ref[0], keys[0]);
@@ -337,6 +343,11 @@ Deno.test("keys() and keysTs count a name repeated over many scans in one entry 
   const got = check(rows, { depth: 2, fold: true }, 7, 3000);
   assert.ok(got.scans >= 4, `${got.scans} scans`);
   assert.equal(got.counted, 10_000);
+});
+
+Deno.test("keys() and keysTs list a reference's keys when the options change between scans, the lists kept", () => {
+  const got = check(rowsOf(5, 3000, 0.8), OPTIONS, 5, 100);
+  assert.ok(got.scans > 40, `${got.scans} scans`);
 });
 
 Deno.test("keys() and keysTs list the same after the lists fill and are emptied", () => {

@@ -17,17 +17,24 @@
 // offset, length, count, FNV-1a hash], KEY_SLOTS u32 hash slots (entry + 1,
 // 0 empty; linear probing), then the arena of key bytes.
 //
-// Keys repeat row after row (a client's queries come in runs, most names
-// share their cut name), so each key is first compared with the last row's
-// in this call: a name with the same bytes in place (no pointer) as the
-// last row's has its keys, and a cut name or client equal to the last
-// row's counts in its entry, without hashing or probing.
+// Keys repeat (a server sees a few clients and names over and over), so two
+// small direct-mapped caches at KEY_CACHE, indexed by a cheap hash of a
+// key's bytes, come first: a name without pointer found there by its bytes
+// in place (letters folded, compared with its entry's key) counts in its
+// name's and its cut name's entries, a client found there in its entry,
+// without copying, hashing or probing. A cache slot is valid for a
+// generation: a new one begins once the lists are emptied or the flags
+// change. A name not found there is copied (folded), then its cut name is
+// first compared with the last one. The twin has the same caches, indexed
+// by another cheap hash (what a cache holds never changes the lists).
 import {
   HAS_MESSAGE_TYPE,
   HAS_QUERY_ADDRESS,
   HAS_QNAME_POINTER,
   HAS_QUESTION,
   INPUT,
+  KEY_CACHE,
+  KEY_CACHE_BYTES,
   KEY_COUNTS,
   KEY_LIST_BYTES,
   KEY_ROWS,
@@ -197,6 +204,44 @@ function wireName(i: u32, fold: bool): i32 {
   return <i32>n;
 }
 
+/** Slots of the name cache (a power of two): [generation, length, entry of
+ * the name, entry of the cut name]. */
+const NAME_BITS: u32 = 10;
+const NAME_CACHE: u32 = KEY_CACHE;
+/** Slots of the client cache: [generation, length, entry, 0, key as two
+ * u64, zero past its length]. */
+const CLIENT_BITS: u32 = 8;
+const CLIENT_CACHE: u32 = NAME_CACHE + (16 << NAME_BITS);
+/** The generation of the caches' slots (0: never valid), and the flags of
+ * the last call. */
+let GEN: u32 = 0;
+let FLAGS: u32 = 0;
+
+/** The low `length` bytes of a u64 (all 8 from 8 on). */
+// @ts-ignore: decorator
+@inline
+function mask(length: u32): u64 {
+  return length >= 8 ? <u64>-1 : (<u64>1 << (<u64>length << 3)) - 1;
+}
+
+/**
+ * Whether memory [a, a + length), lowercased with `fold`, equals [b, b +
+ * length) (both read up to 7 bytes past their end).
+ */
+// @ts-ignore: decorator
+@inline
+function sameFolded(a: u32, b: u32, length: u32, fold: bool): bool {
+  if (!fold) return same(a, b, length);
+  let j: u32 = 0;
+  for (; j + 8 <= length; j += 8) {
+    const x = lower(load<u64>(<usize>(a + j)));
+    if (x != load<u64>(<usize>(b + j))) return false;
+  }
+  if (j == length) return true;
+  const d = lower(load<u64>(<usize>(a + j))) ^ load<u64>(<usize>(b + j));
+  return (d << <u64>(64 - ((length - j) << 3))) == 0;
+}
+
 /**
  * Adds the keys of rows 0 to rows - 1 to the lists (flags: bit 1 folds
  * case, bits 8 to 15 are the depth of the cut names). The lists keep what
@@ -207,15 +252,19 @@ function wireName(i: u32, fold: bool): i32 {
 export function keys(rows: u32, flags: u32): void {
   const fold = (flags & 2) != 0;
   const depth = (flags >>> 8) & 0xff;
-  // The entries of the last row's keys (0: none), and its name in place
-  // when it has no pointer (length 0: none): a row whose name has the same
-  // bytes in place has the same keys, and the cut name and the client
-  // often repeat, so each is first compared with the last row's.
-  let lastName: u32 = 0;
+  // The caches hold entries of the lists: a new generation once the caller
+  // has emptied them (all three counts 0) or the flags change.
+  const c = <usize>KEY_COUNTS;
+  if (flags != FLAGS || (load<u32>(c) | load<u32>(c, 4) | load<u32>(c, 8)) == 0) {
+    FLAGS = flags;
+    if (++GEN == 0) {
+      memory.fill(<usize>KEY_CACHE, 0, <usize>KEY_CACHE_BYTES);
+      GEN = 1;
+    }
+  }
+  const gen = GEN;
+  // The entry of the last cut name (0: none): most names share it.
   let lastCut: u32 = 0;
-  let lastClient: u32 = 0;
-  let lastAt: u32 = 0;
-  let lastLength: u32 = 0;
   for (let i: u32 = 0; i < rows; i++) {
     const st = load<u8>(<usize>(STATUS + i));
     if (
@@ -228,19 +277,37 @@ export function keys(rows: u32, flags: u32): void {
       : 0;
     if ((t > 0 && (t & 1) == 0) || (p & HAS_QUESTION) == 0) continue;
     const at = INPUT + load<u32>(<usize>(QNAME_OFFSET + (i << 2)));
+    // A name without pointer: its bytes in place; its cache slot by its
+    // length and first and last 8 bytes.
     const length = (p & HAS_QNAME_POINTER) == 0
       ? <u32>load<u16>(<usize>(QNAME_LENGTH + (i << 1)))
       : 0;
-    if (length != 0 && length == lastLength && same(at, lastAt, length)) {
-      bump(lastName);
-      bump(lastCut);
-    } else {
+    let slot: u32 = 0;
+    let cached = false;
+    if (length != 0) {
+      const first = load<u64>(<usize>at) & mask(length);
+      const last = length > 8 ? load<u64>(<usize>(at + length - 8)) : 0;
+      const x = (first ^ rotl<u64>(last, 29) ^ <u64>length) *
+        0x9e3779b97f4a7c15;
+      slot = NAME_CACHE + (<u32>(x >>> (64 - NAME_BITS)) << 4);
+      if (
+        load<u32>(<usize>slot) == gen && load<u32>(<usize>slot, 4) == length
+      ) {
+        const e = load<u32>(<usize>slot, 8);
+        if (sameFolded(at, KEYS + ARENA + load<u32>(<usize>e), length, fold)) {
+          bump(e);
+          bump(load<u32>(<usize>slot, 12));
+          cached = true;
+        }
+      }
+    }
+    if (!cached) {
       let n: i32;
       let cut: u32 = KEY_SCRATCH;
       if (length != 0) {
-        // In place: the name is its bytes (their letters lowercased when
-        // folding, length bytes are below 0x40); the cut name starts past
-        // its first labels - depth labels.
+        // The name is its bytes (their letters lowercased when folding,
+        // length bytes are below 0x40); the cut name starts past its first
+        // labels - depth labels.
         for (let k: u32 = 0; k < length; k += 8) {
           const x = load<u64>(<usize>(at + k));
           store<u64>(<usize>(KEY_SCRATCH + k), fold ? lower(x) : x);
@@ -258,19 +325,36 @@ export function keys(rows: u32, flags: u32): void {
       }
       if (n >= 0) {
         const to = KEY_SCRATCH + <u32>n;
-        lastName = add(0, KEY_SCRATCH, to);
+        const e = add(0, KEY_SCRATCH, to);
         if (lastCut != 0 && holds(1, lastCut, cut, to - cut)) bump(lastCut);
         else lastCut = add(1, cut, to);
-        lastAt = at;
-        lastLength = length;
-      } else lastLength = 0;
+        if (slot != 0) {
+          store<u32>(<usize>slot, gen);
+          store<u32>(<usize>slot, length, 4);
+          store<u32>(<usize>slot, e, 8);
+          store<u32>(<usize>slot, lastCut, 12);
+        }
+      }
     }
     if ((p & HAS_QUERY_ADDRESS) != 0) {
       let length = load<u32>(<usize>(QUERY_ADDRESS_LENGTH + (i << 2)));
       if (length > 16) length = 16;
       const at = QUERY_ADDRESS + (i << 4);
-      if (lastClient != 0 && holds(2, lastClient, at, length)) bump(lastClient);
-      else lastClient = add(2, at, at + length);
+      const lo = load<u64>(<usize>at) & mask(length);
+      const hi = length > 8 ? load<u64>(<usize>at, 8) & mask(length - 8) : 0;
+      const x = (lo ^ rotl<u64>(hi, 32) ^ <u64>length) * 0x9e3779b97f4a7c15;
+      const slot = CLIENT_CACHE + (<u32>(x >>> (64 - CLIENT_BITS)) << 5);
+      if (
+        load<u32>(<usize>slot) == gen && load<u32>(<usize>slot, 4) == length &&
+        load<u64>(<usize>slot, 16) == lo && load<u64>(<usize>slot, 24) == hi
+      ) bump(load<u32>(<usize>slot, 8));
+      else {
+        store<u32>(<usize>slot, gen);
+        store<u32>(<usize>slot, length, 4);
+        store<u32>(<usize>slot, add(2, at, at + length), 8);
+        store<u64>(<usize>slot, lo, 16);
+        store<u64>(<usize>slot, hi, 24);
+      }
     }
   }
 }
