@@ -24,11 +24,22 @@
  * length, count, FNV-1a hash]`, {@linkcode KEY_SLOTS} u32 hash slots (entry
  * + 1, 0 empty; linear probing), then the arena of key bytes.
  *
+ * Keys repeat (a server sees a few clients and names over and over), so
+ * two small direct-mapped caches, indexed by a cheap hash of a key's bytes,
+ * come first: a name without pointer found there by its bytes in place
+ * (letters folded, compared with its entry's key) counts in its name's and
+ * its cut name's entries, a client found there in its entry, without
+ * copying, hashing or probing. A cache slot is valid for a generation: a
+ * new one begins once the lists are emptied or the options change. A name
+ * not found there is copied (folded), then its cut name is first compared
+ * with the last one.
+ *
  * @module
  */
 import {
   type DnstapColumns,
   HAS_MESSAGE_TYPE,
+  HAS_QNAME_POINTER,
   HAS_QUERY_ADDRESS,
   HAS_QUESTION,
   SCAN_BAD_DNS_HEADER,
@@ -149,14 +160,33 @@ export function keyHash(b: Uint8Array, from: number, length: number): number {
   return Math.imul(h, 0x85ebca6b) >>> 0;
 }
 
-/** Counts one occurrence of `b[from, to)` in list `k`. */
+/** Whether the entry at word `e` of `list` holds `b[from, from + length)`. */
+function holds(
+  list: KeyList,
+  e: number,
+  b: Uint8Array,
+  from: number,
+  length: number,
+): boolean {
+  if (list.entries[e + 1] !== length) return false;
+  const arena = list.arena;
+  const key = list.entries[e]!;
+  let j = 0;
+  while (j < length && arena[key + j] === b[from + j]) j++;
+  return j === length;
+}
+
+/**
+ * Counts one occurrence of `b[from, to)` in list `k`; returns the index of
+ * its entry's first word.
+ */
 function add(
   keys: DnstapKeys,
   k: number,
   b: Uint8Array,
   from: number,
   to: number,
-): void {
+): number {
   const list = keys.lists[k]!;
   const length = to - from;
   const h = keyHash(b, from, length);
@@ -178,20 +208,59 @@ function add(
       keys.counts[3 + k] = at + length;
       slots[slot] = count + 1;
       keys.counts[k] = count + 1;
-      return;
+      return e;
     }
     const e = (v - 1) << 2;
-    if (entries[e + 3] === h && entries[e + 1] === length) {
-      const key = entries[e]!;
-      let j = 0;
-      while (j < length && arena[key + j] === b[from + j]) j++;
-      if (j === length) {
-        entries[e + 2]!++;
-        return;
-      }
+    if (entries[e + 3] === h && holds(list, e, b, from, length)) {
+      entries[e + 2]!++;
+      return e;
     }
     slot = (slot + 1) & (KEY_SLOTS - 1);
   }
+}
+
+/** Bits of the name cache's slot index. */
+const NAME_BITS = 10;
+/** Bits of the client cache's slot index. */
+const CLIENT_BITS = 8;
+
+/**
+ * The caches of keysTs for one {@linkcode DnstapKeys} (keys() keeps its own
+ * in WebAssembly memory): name slots of 4 words [generation, length, entry
+ * of the name, entry of the cut name], client slots of 8 [generation,
+ * length, entry, 0, the key as 4 little-endian words, zero past its
+ * length]. A slot is valid in its generation only (0: never).
+ */
+class KeyCaches {
+  gen = 0;
+  depth = -1;
+  fold = false;
+  readonly names: Int32Array = new Int32Array(4 << NAME_BITS);
+  readonly clients: Int32Array = new Int32Array(8 << CLIENT_BITS);
+}
+
+const CACHES = new WeakMap<DnstapKeys, KeyCaches>();
+
+/**
+ * Whether `b[from, from + length)`, lowercased with `fold`, is the key of
+ * the entry at word `e` of `list` (whose length is `length`).
+ */
+function sameFolded(
+  b: Uint8Array,
+  from: number,
+  list: KeyList,
+  e: number,
+  length: number,
+  fold: boolean,
+): boolean {
+  const arena = list.arena;
+  const key = list.entries[e]!;
+  for (let j = 0; j < length; j++) {
+    let x = b[from + j]!;
+    if (fold && x - 0x41 < 26 && x >= 0x41) x += 0x20;
+    if (arena[key + j] !== x) return false;
+  }
+  return true;
 }
 
 /**
@@ -257,6 +326,32 @@ export function keysTs(
   const { depth, fold } = options;
   const status = c.status;
   const present = c.present;
+  const [names, cuts, clients] = keys.lists;
+  let cache = CACHES.get(keys);
+  if (cache === undefined) {
+    cache = new KeyCaches();
+    CACHES.set(keys, cache);
+  }
+  // The caches hold entries of the lists: a new generation once the caller
+  // has emptied them (all three counts 0) or the options change.
+  const counts = keys.counts;
+  if (
+    cache.depth !== depth || cache.fold !== fold ||
+    (counts[0]! | counts[1]! | counts[2]!) === 0
+  ) {
+    cache.depth = depth;
+    cache.fold = fold;
+    if (++cache.gen > 0x7fff_ffff) {
+      cache.names.fill(0);
+      cache.clients.fill(0);
+      cache.gen = 1;
+    }
+  }
+  const gen = cache.gen;
+  const nameSlots = cache.names;
+  const clientSlots = cache.clients;
+  // The entry of the last cut name (-1: none): most names share it.
+  let lastCut = -1;
   for (let i = 0; i < rows; i++) {
     const st = status[i]!;
     if (
@@ -266,22 +361,94 @@ export function keysTs(
     const p = present[i]!;
     const t = (p & HAS_MESSAGE_TYPE) !== 0 ? c.messageType[i]! : 0;
     if ((t > 0 && (t & 1) === 0) || (p & HAS_QUESTION) === 0) continue;
-    const n = wireName(c, i, window, fold);
-    if (n >= 0) {
-      add(keys, KEY_NAMES, NAME, 0, n);
-      const cut = labelsOut > depth ? LABEL_AT[labelsOut - depth]! : 0;
-      add(keys, KEY_DOMAINS, NAME, cut, n);
+    const at = c.qnameOffset[i]!;
+    // A name without pointer: its bytes in place; its cache slot by its
+    // length and first and last 8 bytes.
+    const length = (p & HAS_QNAME_POINTER) === 0 ? c.qnameLength[i]! : 0;
+    let slot = -1;
+    let cached = false;
+    if (length !== 0) {
+      const f = Math.min(length, 8);
+      let h = Math.imul(length, 0x9e3779b1);
+      for (let k = 0; k < f; k++) {
+        h = Math.imul(h ^ window[at + k]!, 0x01000193);
+      }
+      for (let k = Math.max(f, length - 8); k < length; k++) {
+        h = Math.imul(h ^ window[at + k]!, 0x01000193);
+      }
+      slot = (Math.imul(h ^ (h >>> 15), 0x85ebca6b) >>> (32 - NAME_BITS)) << 2;
+      if (nameSlots[slot] === gen && nameSlots[slot + 1] === length) {
+        const e = nameSlots[slot + 2]!;
+        if (sameFolded(window, at, names, e, length, fold)) {
+          names.entries[e + 2]!++;
+          cuts.entries[nameSlots[slot + 3]! + 2]!++;
+          cached = true;
+        }
+      }
+    }
+    if (!cached) {
+      let n: number;
+      let cut = 0;
+      if (length !== 0) {
+        // The name is its bytes (their letters lowercased when folding,
+        // length bytes are below 0x40); the cut name starts past its first
+        // labels - depth labels.
+        for (let k = 0; k < length; k++) {
+          const x = window[at + k]!;
+          NAME[k] = fold && x - 0x41 < 26 && x >= 0x41 ? x + 0x20 : x;
+        }
+        n = length;
+        for (let k = c.qnameLabels[i]!; k > depth; k--) cut += 1 + NAME[cut]!;
+      } else {
+        n = wireName(c, i, window, fold);
+        if (labelsOut > depth) cut = LABEL_AT[labelsOut - depth]!;
+      }
+      if (n >= 0) {
+        const e = add(keys, KEY_NAMES, NAME, 0, n);
+        if (lastCut >= 0 && holds(cuts, lastCut, NAME, cut, n - cut)) {
+          cuts.entries[lastCut + 2]!++;
+        } else lastCut = add(keys, KEY_DOMAINS, NAME, cut, n);
+        if (slot >= 0) {
+          nameSlots[slot] = gen;
+          nameSlots[slot + 1] = length;
+          nameSlots[slot + 2] = e;
+          nameSlots[slot + 3] = lastCut;
+        }
+      }
     }
     if ((p & HAS_QUERY_ADDRESS) !== 0) {
-      const length = c.queryAddressLength[i]!;
+      const length = Math.min(c.queryAddressLength[i]!, 16);
       const at = 16 * i;
-      add(
-        keys,
-        KEY_CLIENTS,
-        c.queryAddress,
-        at,
-        at + (length < 16 ? length : 16),
+      const b = c.queryAddress;
+      // The key as 4 words, zero past its length.
+      let w0 = 0, w1 = 0, w2 = 0, w3 = 0;
+      for (let k = 0; k < length; k++) {
+        const x = b[at + k]! << ((k & 3) << 3);
+        if (k < 4) w0 |= x;
+        else if (k < 8) w1 |= x;
+        else if (k < 12) w2 |= x;
+        else w3 |= x;
+      }
+      const h = Math.imul(
+        w0 ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^
+          Math.imul(w3, 0x27d4eb2f) ^ length,
+        0x9e3779b1,
       );
+      const s = (h >>> (32 - CLIENT_BITS)) << 3;
+      if (
+        clientSlots[s] === gen && clientSlots[s + 1] === length &&
+        clientSlots[s + 4] === w0 && clientSlots[s + 5] === w1 &&
+        clientSlots[s + 6] === w2 && clientSlots[s + 7] === w3
+      ) clients.entries[clientSlots[s + 2]! + 2]!++;
+      else {
+        clientSlots[s] = gen;
+        clientSlots[s + 1] = length;
+        clientSlots[s + 2] = add(keys, KEY_CLIENTS, b, at, at + length);
+        clientSlots[s + 4] = w0;
+        clientSlots[s + 5] = w1;
+        clientSlots[s + 6] = w2;
+        clientSlots[s + 7] = w3;
+      }
     }
   }
 }

@@ -114,7 +114,10 @@ export const KEYS: u32 = DATA_TABLE + CAPACITY * 12;
 export const KEY_SCRATCH: u32 = KEYS + 3 * KEY_LIST_BYTES;
 /** The lists' entries (3 u32), then their arena bytes used (3 u32). */
 export const KEY_COUNTS: u32 = KEY_SCRATCH + 512 + 128 * 4;
-export const KEYS_END: u32 = KEY_COUNTS + 24;
+/** The caches of keys() (dnstap_keys.ts): name slots, then client slots. */
+export const KEY_CACHE: u32 = (KEY_COUNTS + 24 + 63) & ~63;
+export const KEY_CACHE_BYTES: u32 = 1024 * 16 + 256 * 32;
+export const KEYS_END: u32 = KEY_CACHE + KEY_CACHE_BYTES;
 /** The row counts of countRows(): f64 each, at these indices (as
  * src/_dnstap_counts.ts documents them; dnstap_counts.ts fills them). */
 export const COUNTS: u32 = (KEYS_END + 7) & ~7;
