@@ -84,3 +84,27 @@ export async function stopCapture(
   await capture.status;
   await Deno.remove(path).catch(() => {});
 }
+
+/**
+ * A Frame Streams file's data frames (after its START frame) cut into
+ * windows of whole frames of at most `size` bytes, up to the STOP frame or a
+ * frame larger than a window.
+ */
+export function frameWindows(buf: Uint8Array, size: number): Uint8Array[] {
+  const windows: Uint8Array[] = [];
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  // After the START frame (escape, length, then its body).
+  let at = 8 + view.getUint32(4);
+  while (at + 4 <= buf.length) {
+    let end = at;
+    while (end + 4 <= buf.length) {
+      const length = view.getUint32(end);
+      if (length === 0 || end + 4 + length - at > size) break;
+      end += 4 + length;
+    }
+    if (end === at) break; // STOP, or a frame larger than a window
+    windows.push(buf.subarray(at, end));
+    at = end;
+  }
+  return windows;
+}

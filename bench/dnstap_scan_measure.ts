@@ -22,6 +22,7 @@ import {
 } from "../src/_dnstap_scan_engine.ts";
 import { SCAN_OK } from "../src/_dnstap_scan_layout.ts";
 import { frameTables } from "../tests/_dnstap_scan.ts";
+import { frameWindows } from "./_util.ts";
 import {
   type DnstapWindowEngine,
   makeDnstapWindowEngine,
@@ -126,23 +127,7 @@ for (let r = 1; r <= rounds; r++) {
 // into the engine's window (untimed: a reader reads it there), then scanned
 // (timed) as the reader does, call after call.
 const WINDOW = 1 << 20;
-const windows: Uint8Array[] = [];
-{
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  // After the START frame (escape, length, then its body).
-  let at = 8 + view.getUint32(4);
-  while (at + 4 <= buf.length) {
-    let end = at;
-    while (end + 4 <= buf.length) {
-      const length = view.getUint32(end);
-      if (length === 0 || end + 4 + length - at > WINDOW) break;
-      end += 4 + length;
-    }
-    if (end === at) break; // STOP, or a frame larger than a window
-    windows.push(buf.subarray(at, end));
-    at = end;
-  }
-}
+const windows = frameWindows(buf, WINDOW);
 const onePass = [
   makeDnstapWindowEngine("ts", WINDOW),
   makeDnstapWindowEngine("wasm", WINDOW),

@@ -14,6 +14,7 @@ import {
   makeDnstapWindowEngine,
 } from "../src/_dnstap_window_engine.ts";
 import { TOP_WINDOW } from "../src/cli/_top_parallel.ts";
+import { frameWindows } from "./_util.ts";
 
 const path = Deno.args[0] ??
   decodeURIComponent(
@@ -22,23 +23,7 @@ const path = Deno.args[0] ??
 const rounds = Number(Deno.args[1] ?? "7");
 const buf = await Deno.readFile(path);
 
-// The file cut into windows of whole data frames (after the START frame).
-const windows: Uint8Array[] = [];
-{
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let at = 8 + view.getUint32(4);
-  while (at + 4 <= buf.length) {
-    let end = at;
-    while (end + 4 <= buf.length) {
-      const length = view.getUint32(end);
-      if (length === 0 || end + 4 + length - at > TOP_WINDOW) break;
-      end += 4 + length;
-    }
-    if (end === at) break; // STOP, or a frame larger than a window
-    windows.push(buf.subarray(at, end));
-    at = end;
-  }
-}
+const windows = frameWindows(buf, TOP_WINDOW);
 
 function engine(keys: boolean, counts: boolean): DnstapWindowEngine {
   const e = makeDnstapWindowEngine("wasm", TOP_WINDOW);

@@ -57,21 +57,12 @@ import {
 import { STATUS_TABLE_FULL } from "../src/_scan.ts";
 import { mutate, prng } from "./_dns_random.ts";
 import { frameTables } from "./_dnstap_scan.ts";
+import { SCALE, SEED } from "./_parity_env.ts";
 import { TopCounter } from "../src/cli/_top_stats.ts";
 import { DnstapScanReader } from "../src/_dnstap_scan_reader.ts";
 import { type TopReport, toReport } from "../src/cli/top.ts";
 import { encodeFrameStream } from "../src/encode.ts";
 
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
-const SEED = Number(env("FSTRM_SEED") ?? "20261203") | 0;
-const SCALE = Number(env("FSTRM_PARITY_SCALE") ?? "1") || 1;
 /** Cases of the column property (each one to four windows). */
 const CASES = Math.round(10_000 * SCALE);
 /** Cases of the window property (each several scans of real frames). */

@@ -20,6 +20,7 @@ import {
   WasmDnstapWindowEngine,
 } from "../src/_dnstap_window_engine.ts";
 import { keyListsOf } from "./_dnstap_scan.ts";
+import { prng } from "./_dns_random.ts";
 
 /** One row: its Message.type, question name field, extra bytes, client. */
 interface Row {
@@ -187,18 +188,6 @@ type Lists = [Map<string, number>, Map<string, number>, Map<string, number>];
 /** Counts `key` in `list`. */
 function count(list: Map<string, number>, key: string): void {
   list.set(key, (list.get(key) ?? 0) + 1);
-}
-
-/** A deterministic generator in [0, 1) (mulberry32). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

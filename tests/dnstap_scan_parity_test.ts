@@ -35,17 +35,8 @@ import {
   rowsEqual,
   windowEnginesAgree,
 } from "./_dnstap_scan.ts";
+import { SCALE, SEED } from "./_parity_env.ts";
 
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
-const SEED = Number(env("FSTRM_SEED") ?? "20261203") | 0;
-const SCALE = Number(env("FSTRM_PARITY_SCALE") ?? "1") || 1;
 /** Windows per run. */
 const CASES = Math.round(100_000 * SCALE);
 
