@@ -168,7 +168,6 @@ export class RunWindowScanner<C = void> {
       this.#copySize + slots * this.#slotSize,
     );
     this.#engine.keyOptions = this.#keyOptions;
-    this.#engine.countRows = this.#countRows;
   }
 
   /** The engine (`"auto"` resolved). */
@@ -214,8 +213,6 @@ export class RunWindowScanner<C = void> {
 
   set countRows(on: boolean) {
     this.#countRows = on;
-    this.#engine.countRows = on;
-    if (this.#big !== null) this.#big.countRows = on;
   }
 
   /**
@@ -379,7 +376,6 @@ export class RunWindowScanner<C = void> {
         Math.max(size, 2 * (big?.window.length ?? this.#copySize)),
       );
       big.keyOptions = this.#keyOptions;
-      big.countRows = this.#countRows;
       this.#big = big;
     }
     big.window.set(window.subarray(at, at + size), 0);
@@ -414,6 +410,8 @@ export class RunWindowScanner<C = void> {
       throw this.#notWhole(run, rows === entries ? rows : 0, stop - origin);
     }
     if (rows === 0) return LONGER;
+    // Counted once the batch is taken (a refused run counts nothing).
+    if (this.#countRows) engine.count(rows);
     this.#batches++;
     this.#messages += rows;
     run.left -= rows;

@@ -194,7 +194,8 @@ export class TsDnstapWindowEngine implements DnstapWindowEngine {
   readonly out: Uint32Array = new Uint32Array(8);
   readonly columns: DnstapColumns = new DnstapColumns(SCAN_CAPACITY);
   readonly keys: DnstapKeys = new DnstapKeys();
-  readonly counts: RowCounts = new RowCounts();
+  /** Made on first use (1.3 MiB): most scans never count. */
+  #counts: RowCounts | null = null;
   readonly capacity: number = TABLE_CAPACITY;
   keyOptions: KeyOptions | null = null;
   countRows = false;
@@ -240,8 +241,18 @@ export class TsDnstapWindowEngine implements DnstapWindowEngine {
     return n;
   }
 
+  /** The counts scans add their rows to (see the interface). */
+  get counts(): RowCounts {
+    return this.#counts ??= new RowCounts();
+  }
+
   /** Counts rows 0 to `rows - 1` of `columns` into `counts`. */
   count(rows: number): void {
+    if (!(rows >= 0 && rows <= SCAN_CAPACITY)) {
+      throw new RangeError(
+        `Cannot count ${rows} rows: at most ${SCAN_CAPACITY}`,
+      );
+    }
     countRowsTs(this.columns, 0, rows, this.counts);
   }
 }

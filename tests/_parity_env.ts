@@ -16,3 +16,8 @@ export const SEED: number = Number(env("FSTRM_SEED") ?? "20261203") | 0;
 
 /** What FSTRM_PARITY_SCALE multiplies the property tests' cases by (1). */
 export const SCALE: number = Number(env("FSTRM_PARITY_SCALE") ?? "1") || 1;
+
+/** `n` cases times SCALE, at least one (a tiny scale never checks nothing). */
+export function cases(n: number): number {
+  return Math.max(1, Math.round(n * SCALE));
+}

@@ -324,3 +324,28 @@ Deno.test("LiveWindowScanner refuses a run that does not hold its frames whole",
     TypeError,
   );
 });
+
+Deno.test("LiveWindowScanner with countRows counts nothing of a run it refuses (both engines)", () => {
+  const frame = encodeDataFrame(encodeDnstap({
+    type: "MESSAGE",
+    message: { type: "CLIENT_QUERY", queryPort: 53 },
+  }));
+  const two = new Uint8Array(2 * frame.length);
+  two.set(frame, 0);
+  two.set(frame, frame.length);
+  for (const engine of ENGINES) {
+    const counter = new TopCounter(COUNTER);
+    let delivered = 0;
+    const scanner = new LiveWindowScanner((c, count, w, _k, _, counts) => {
+      delivered += count;
+      counter.addBatch(c, count, w, null, counts);
+    }, { engine, keyOptions: KEYS, countRows: true });
+    scanner.onRun(frame, 0, frame.length, 1);
+    // Two frames passed as one: refused, its rows neither delivered nor
+    // counted.
+    assert.throws(() => scanner.onRun(two, 0, two.length, 1), RangeError);
+    scanner.onRun(frame, 0, frame.length, 1);
+    assert.equal(delivered, 2, engine);
+    assert.equal(counter.totals().messages, 2, engine);
+  }
+});

@@ -57,16 +57,16 @@ import {
 import { STATUS_TABLE_FULL } from "../src/_scan.ts";
 import { mutate, prng } from "./_dns_random.ts";
 import { frameTables } from "./_dnstap_scan.ts";
-import { SCALE, SEED } from "./_parity_env.ts";
+import { cases, SEED } from "./_parity_env.ts";
 import { TopCounter } from "../src/cli/_top_stats.ts";
 import { DnstapScanReader } from "../src/_dnstap_scan_reader.ts";
 import { type TopReport, toReport } from "../src/cli/top.ts";
 import { encodeFrameStream } from "../src/encode.ts";
 
 /** Cases of the column property (each one to four windows). */
-const CASES = Math.round(10_000 * SCALE);
+const CASES = cases(10_000);
 /** Cases of the window property (each several scans of real frames). */
-const WINDOW_CASES = Math.round(1_000 * SCALE);
+const WINDOW_CASES = cases(1_000);
 
 type Rand = () => number;
 

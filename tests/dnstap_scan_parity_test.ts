@@ -35,10 +35,10 @@ import {
   rowsEqual,
   windowEnginesAgree,
 } from "./_dnstap_scan.ts";
-import { SCALE, SEED } from "./_parity_env.ts";
+import { cases, SEED } from "./_parity_env.ts";
 
 /** Windows per run. */
-const CASES = Math.round(100_000 * SCALE);
+const CASES = cases(100_000);
 
 // The real-server payloads and their DNS messages.
 const PAYLOADS: Uint8Array[] = [];

@@ -289,8 +289,11 @@ export class TopCounter {
    * at `finish`. Given `counts`, the rows were counted there by the scan
    * (`_dnstap_counts.ts`): the counter drains their runs of seconds and
    * outliers and folds in the rest at `finish`; else it counts the rows
-   * itself, with the TypeScript counter. The counts (`messages`, the
-   * tables, ...) are the rows' once `finish` has run.
+   * itself, with the TypeScript counter. `counts` must hold exactly rows
+   * 0 .. count-1 of this batch (and those of the batches before it given
+   * with the same counts): the scan counted every row it made, so a caller
+   * taking only part of a batch passes null. The counts (`messages`, the
+   * tables, ...) are the rows' once `finish` has run (`totals` runs it).
    */
   addBatch(
     c: DnstapColumns,
@@ -520,6 +523,7 @@ export class TopCounter {
 
   /** The totals. */
   totals(): TopTotals {
+    this.finish();
     return {
       messages: this.messages,
       queries: this.queries,
@@ -537,6 +541,7 @@ export class TopCounter {
 
   /** Latency percentiles in nanoseconds. */
   latencySummary(): LatencySummary {
+    this.finish();
     return this.latency.summary();
   }
 
