@@ -449,7 +449,10 @@ export class TopCounter {
    * the pending keys in. Counting may go on after it.
    */
   finish(): void {
+    // Folded and let go (a reader's counts are a view of its engine's
+    // memory): the next batch's counts are taken up afresh.
     if (this.#source !== null) this.#fold(this.#source);
+    this.#source = null;
     if (this.#pending !== null) this.#flush(this.#pending);
     this.#pending = null;
   }
