@@ -269,7 +269,7 @@ function orderedTail(out: number[], rand: Rand): void {
       for (let b = 0; b < 4; b++) out.push(Math.floor(rand() * 256));
     } else if (full) {
       out.push(n << 3);
-      const bytes = n < 8 ? 3 : 6 + Math.floor(rand() * 3);
+      const bytes = n < 8 ? 3 : rand() < 0.5 ? 8 : 6 + Math.floor(rand() * 2);
       varintOf(out, valueOf(7 * bytes, rand), bytes, rand);
     } else tailVarint(out, n << 3, n < 8 ? 3 : 5, rand);
   }
@@ -296,14 +296,18 @@ function message(rand: Rand): number[] {
     }
     // Mostly the ordered tail next (read straight where at least 40 bytes
     // are left after the prefix). The message then ends 40 bytes after the
-    // prefix give or take 14 (cut, or filled with a zone), or ends
-    // anywhere in the tail, or goes on with random fields.
+    // prefix give or take 14 (cut, or filled with a zone) or in the tail's
+    // last bytes, or anywhere in the tail, or goes on with random fields.
     if (rand() < 0.7) {
       const at = out.length;
       orderedTail(out, rand);
       const r = rand();
       if (r < 0.4) {
-        const end = at + 26 + Math.floor(rand() * 29);
+        // Half the time in its last 6 bytes (a whole tail cut there ends
+        // 30 to 35 bytes after the prefix, inside what is read straight).
+        const end = rand() < 0.5
+          ? at + 26 + Math.floor(rand() * 29)
+          : Math.max(at, out.length - 1 - Math.floor(rand() * 6));
         if (out.length + 2 <= end && rand() < 0.8) {
           out.push(T11_LEN, end - out.length - 2);
           while (out.length < end) out.push(Math.floor(rand() * 256));
