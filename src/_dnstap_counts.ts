@@ -50,7 +50,7 @@ import {
   SCAN_CONTROL,
 } from "./_dnstap_scan_layout.ts";
 
-/** Sub-buckets per power of two of the latency histogram. */
+/** Sub-buckets per power of two of the latency histogram (2^SUB_BITS). */
 const SUB = 128;
 const SUB_BITS = 7;
 /** Latencies below this have a bucket each. */
@@ -78,6 +78,20 @@ export function latencyBucket(v: number): number {
   }
   return LINEAR + (e - 8) * SUB + (m - SUB);
 }
+
+/** The lower bound of latency bucket `b` (the inverse of latencyBucket). */
+export function latencyBucketLow(b: number): number {
+  if (b < LINEAR) return b;
+  const e = 8 + Math.floor((b - LINEAR) / SUB);
+  const m = SUB + ((b - LINEAR) % SUB);
+  return m * 2 ** (e - SUB_BITS);
+}
+
+/**
+ * The relative error bound of a value reported as its bucket's lower bound
+ * (under, never over).
+ */
+export const LATENCY_RELATIVE_ERROR = 1 / SUB;
 
 /** Data rows (not control). */
 export const C_MESSAGES = 0;

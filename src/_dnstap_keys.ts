@@ -241,6 +241,11 @@ class KeyCaches {
 
 const CACHES = new WeakMap<DnstapKeys, KeyCaches>();
 
+/** The byte `x`, an ASCII capital lowercased with `fold`. */
+function lower(x: number, fold: boolean): number {
+  return fold && x - 0x41 < 26 && x >= 0x41 ? x + 0x20 : x;
+}
+
 /**
  * Whether `b[from, from + length)`, lowercased with `fold`, is the key of
  * the entry at word `e` of `list` (whose length is `length`).
@@ -256,9 +261,7 @@ function sameFolded(
   const arena = list.arena;
   const key = list.entries[e]!;
   for (let j = 0; j < length; j++) {
-    let x = b[from + j]!;
-    if (fold && x - 0x41 < 26 && x >= 0x41) x += 0x20;
-    if (arena[key + j] !== x) return false;
+    if (arena[key + j] !== lower(b[from + j]!, fold)) return false;
   }
   return true;
 }
@@ -293,11 +296,7 @@ function wireName(
     if (at + 1 + len > end || n + 1 + len > 255 || labels >= 127) return -1;
     LABEL_AT[labels++] = n;
     NAME[n++] = len;
-    for (let k = 1; k <= len; k++) {
-      let x = window[at + k]!;
-      if (fold && x - 0x41 < 26 && x >= 0x41) x += 0x20;
-      NAME[n++] = x;
-    }
+    for (let k = 1; k <= len; k++) NAME[n++] = lower(window[at + k]!, fold);
     at += 1 + len;
   }
   NAME[n++] = 0;
@@ -393,10 +392,7 @@ export function keysTs(
         // The name is its bytes (their letters lowercased when folding,
         // length bytes are below 0x40); the cut name starts past its first
         // labels - depth labels.
-        for (let k = 0; k < length; k++) {
-          const x = window[at + k]!;
-          NAME[k] = fold && x - 0x41 < 26 && x >= 0x41 ? x + 0x20 : x;
-        }
+        for (let k = 0; k < length; k++) NAME[k] = lower(window[at + k]!, fold);
         n = length;
         for (let k = c.qnameLabels[i]!; k > depth; k--) cut += 1 + NAME[cut]!;
       } else {
