@@ -56,7 +56,7 @@ const SUB_BITS = 7;
 /** Latencies below this have a bucket each. */
 const LINEAR = 2 * SUB;
 /** Latency buckets: 256 exact, then 128 per power of two up to 2^53. */
-export const LATENCY_BUCKETS = LINEAR + (53 - 8) * SUB;
+export const LATENCY_BUCKETS: number = LINEAR + (53 - 8) * SUB;
 
 /**
  * The latency histogram's bucket of a non-negative integer `v` (below
@@ -91,7 +91,7 @@ export function latencyBucketLow(b: number): number {
  * The relative error bound of a value reported as its bucket's lower bound
  * (under, never over).
  */
-export const LATENCY_RELATIVE_ERROR = 1 / SUB;
+export const LATENCY_RELATIVE_ERROR: number = 1 / SUB;
 
 /** Data rows (not control). */
 export const C_MESSAGES = 0;
