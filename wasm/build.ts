@@ -58,7 +58,6 @@ const TARGETS: Target[] = [
       "dnstap_scan.ts",
       "dnstap_layout.ts",
       "dnstap_protobuf.ts",
-      "dnstap_protobuf_fields.ts",
       "dnstap_dns.ts",
       "dnstap_keys.ts",
       "dnstap_counts.ts",
