@@ -50,13 +50,13 @@ import {
   SCAN_CONTROL,
 } from "./_dnstap_scan_layout.ts";
 
-/** Sub-buckets per power of two of the latency histogram. */
+/** Sub-buckets per power of two of the latency histogram (2^SUB_BITS). */
 const SUB = 128;
 const SUB_BITS = 7;
 /** Latencies below this have a bucket each. */
 const LINEAR = 2 * SUB;
 /** Latency buckets: 256 exact, then 128 per power of two up to 2^53. */
-export const LATENCY_BUCKETS = LINEAR + (53 - 8) * SUB;
+export const LATENCY_BUCKETS: number = LINEAR + (53 - 8) * SUB;
 
 /**
  * The latency histogram's bucket of a non-negative integer `v` (below
@@ -78,6 +78,20 @@ export function latencyBucket(v: number): number {
   }
   return LINEAR + (e - 8) * SUB + (m - SUB);
 }
+
+/** The lower bound of latency bucket `b` (the inverse of latencyBucket). */
+export function latencyBucketLow(b: number): number {
+  if (b < LINEAR) return b;
+  const e = 8 + Math.floor((b - LINEAR) / SUB);
+  const m = SUB + ((b - LINEAR) % SUB);
+  return m * 2 ** (e - SUB_BITS);
+}
+
+/**
+ * The relative error bound of a value reported as its bucket's lower bound
+ * (under, never over).
+ */
+export const LATENCY_RELATIVE_ERROR: number = 1 / SUB;
 
 /** Data rows (not control). */
 export const C_MESSAGES = 0;

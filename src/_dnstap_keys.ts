@@ -241,9 +241,18 @@ class KeyCaches {
 
 const CACHES = new WeakMap<DnstapKeys, KeyCaches>();
 
+/** Each byte, its ASCII capitals lowercased: the case folding. */
+const FOLDED = Uint8Array.from(
+  { length: 256 },
+  (_, x) => x >= 0x41 && x <= 0x5a ? x + 0x20 : x,
+);
+/** Each byte as it is. */
+const UNFOLDED = Uint8Array.from({ length: 256 }, (_, x) => x);
+
 /**
- * Whether `b[from, from + length)`, lowercased with `fold`, is the key of
- * the entry at word `e` of `list` (whose length is `length`).
+ * Whether `b[from, from + length)`, its bytes through `map` (FOLDED or
+ * UNFOLDED), is the key of the entry at word `e` of `list` (whose length is
+ * `length`).
  */
 function sameFolded(
   b: Uint8Array,
@@ -251,29 +260,27 @@ function sameFolded(
   list: KeyList,
   e: number,
   length: number,
-  fold: boolean,
+  map: Uint8Array,
 ): boolean {
   const arena = list.arena;
   const key = list.entries[e]!;
   for (let j = 0; j < length; j++) {
-    let x = b[from + j]!;
-    if (fold && x - 0x41 < 26 && x >= 0x41) x += 0x20;
-    if (arena[key + j] !== x) return false;
+    if (arena[key + j] !== map[b[from + j]!]) return false;
   }
   return true;
 }
 
 /**
  * Puts the question name of row `i` in `NAME` as wire bytes, pointers
- * followed (lowercased with `fold`); returns its length, or -1 where a
- * pointer loops or the name runs out (never after the scan's checks), and
- * sets `labelsOut`.
+ * followed, through `map` (FOLDED or UNFOLDED); returns its length, or -1
+ * where a pointer loops or the name runs out (never after the scan's
+ * checks), and sets `labelsOut`.
  */
 function wireName(
   c: DnstapColumns,
   i: number,
   window: Uint8Array,
-  fold: boolean,
+  map: Uint8Array,
 ): number {
   const m = c.queryMessageOffset[i]!;
   const end = m + c.dnsSize[i]!;
@@ -293,11 +300,7 @@ function wireName(
     if (at + 1 + len > end || n + 1 + len > 255 || labels >= 127) return -1;
     LABEL_AT[labels++] = n;
     NAME[n++] = len;
-    for (let k = 1; k <= len; k++) {
-      let x = window[at + k]!;
-      if (fold && x - 0x41 < 26 && x >= 0x41) x += 0x20;
-      NAME[n++] = x;
-    }
+    for (let k = 1; k <= len; k++) NAME[n++] = map[window[at + k]!]!;
     at += 1 + len;
   }
   NAME[n++] = 0;
@@ -324,6 +327,7 @@ export function keysTs(
   keys: DnstapKeys,
 ): void {
   const { depth, fold } = options;
+  const map = fold ? FOLDED : UNFOLDED;
   const status = c.status;
   const present = c.present;
   const [names, cuts, clients] = keys.lists;
@@ -379,7 +383,7 @@ export function keysTs(
       slot = (Math.imul(h ^ (h >>> 15), 0x85ebca6b) >>> (32 - NAME_BITS)) << 2;
       if (nameSlots[slot] === gen && nameSlots[slot + 1] === length) {
         const e = nameSlots[slot + 2]!;
-        if (sameFolded(window, at, names, e, length, fold)) {
+        if (sameFolded(window, at, names, e, length, map)) {
           names.entries[e + 2]!++;
           cuts.entries[nameSlots[slot + 3]! + 2]!++;
           cached = true;
@@ -393,14 +397,11 @@ export function keysTs(
         // The name is its bytes (their letters lowercased when folding,
         // length bytes are below 0x40); the cut name starts past its first
         // labels - depth labels.
-        for (let k = 0; k < length; k++) {
-          const x = window[at + k]!;
-          NAME[k] = fold && x - 0x41 < 26 && x >= 0x41 ? x + 0x20 : x;
-        }
+        for (let k = 0; k < length; k++) NAME[k] = map[window[at + k]!]!;
         n = length;
         for (let k = c.qnameLabels[i]!; k > depth; k--) cut += 1 + NAME[cut]!;
       } else {
-        n = wireName(c, i, window, fold);
+        n = wireName(c, i, window, map);
         if (labelsOut > depth) cut = LABEL_AT[labelsOut - depth]!;
       }
       if (n >= 0) {

@@ -58,6 +58,7 @@ const TARGETS: Target[] = [
       "dnstap_scan.ts",
       "dnstap_layout.ts",
       "dnstap_protobuf.ts",
+      "dnstap_protobuf_prefix.ts",
       "dnstap_dns.ts",
       "dnstap_keys.ts",
       "dnstap_counts.ts",

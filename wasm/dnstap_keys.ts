@@ -28,9 +28,10 @@
 // first compared with the last one. The twin has the same caches, indexed
 // by another cheap hash (what a cache holds never changes the lists).
 import {
+  DNS_SIZE,
   HAS_MESSAGE_TYPE,
-  HAS_QUERY_ADDRESS,
   HAS_QNAME_POINTER,
+  HAS_QUERY_ADDRESS,
   HAS_QUESTION,
   INPUT,
   KEY_CACHE,
@@ -53,14 +54,12 @@ import {
   SCAN_BAD_PROTOBUF,
   SCAN_CONTROL,
   STATUS,
-  DNS_SIZE,
 } from "./dnstap_layout";
 
 const LABEL_AT: u32 = KEY_SCRATCH + 512;
 const ENTRIES: u32 = 0;
 const SLOTS: u32 = KEY_ROWS * 16;
 const ARENA: u32 = SLOTS + KEY_SLOTS * 4;
-
 
 /**
  * The hash of memory [from, from + length): 4 bytes at a time (little
@@ -82,19 +81,35 @@ function hash(from: u32, length: u32): u32 {
   return h * 0x85ebca6b;
 }
 
+/** The 8 bytes x with their ASCII capitals lowercased, by bit tricks. */
+// @ts-ignore: decorator
+@inline
+function lower(x: u64): u64 {
+  const low = x & 0x7f7f7f7f7f7f7f7f;
+  const geA = low + 0x3f3f3f3f3f3f3f3f; // bit 7 set from 'A' (0x41)
+  const gtZ = low + 0x2525252525252525; // bit 7 set past 'Z' (0x5a)
+  return x | ((~x & (geA ^ gtZ) & 0x8080808080808080) >> 2);
+}
+
+/** The number of labels of the last name wireName put in the scratch. */
+let LABELS: u32 = 0;
+
 /**
- * Whether memory [a, a + length) equals [b, b + length), 8 bytes at a time
- * (both may be read up to 7 bytes past their end).
+ * Whether memory [a, a + length), its ASCII capitals lowercased with `fold`,
+ * equals [b, b + length), 8 bytes at a time (both may be read up to 7 bytes
+ * past their end). Inlined: a constant `fold` costs nothing.
  */
 // @ts-ignore: decorator
 @inline
-function same(a: u32, b: u32, length: u32): bool {
+function same(a: u32, b: u32, length: u32, fold: bool): bool {
   let j: u32 = 0;
   for (; j + 8 <= length; j += 8) {
-    if (load<u64>(<usize>(a + j)) != load<u64>(<usize>(b + j))) return false;
+    const x = load<u64>(<usize>(a + j));
+    if ((fold ? lower(x) : x) != load<u64>(<usize>(b + j))) return false;
   }
   if (j == length) return true;
-  const d = load<u64>(<usize>(a + j)) ^ load<u64>(<usize>(b + j));
+  const x = load<u64>(<usize>(a + j));
+  const d = (fold ? lower(x) : x) ^ load<u64>(<usize>(b + j));
   return (d << <u64>(64 - ((length - j) << 3))) == 0;
 }
 
@@ -103,7 +118,12 @@ function same(a: u32, b: u32, length: u32): bool {
 @inline
 function holds(k: u32, e: u32, from: u32, length: u32): bool {
   return load<u32>(<usize>e, 4) == length &&
-    same(KEYS + k * KEY_LIST_BYTES + ARENA + load<u32>(<usize>e), from, length);
+    same(
+      KEYS + k * KEY_LIST_BYTES + ARENA + load<u32>(<usize>e),
+      from,
+      length,
+      false,
+    );
 }
 
 /** Adds 1 to the count of the entry at e. */
@@ -142,7 +162,7 @@ function add(k: u32, from: u32, to: u32): u32 {
     const e = <usize>(list + ENTRIES + ((v - 1) << 4));
     if (
       load<u32>(e, 12) == h && load<u32>(e, 4) == length &&
-      same(list + ARENA + load<u32>(e), from, length)
+      same(list + ARENA + load<u32>(e), from, length, false)
     ) {
       store<u32>(e, load<u32>(e, 8) + 1, 8);
       return <u32>e;
@@ -151,23 +171,12 @@ function add(k: u32, from: u32, to: u32): u32 {
   }
 }
 
-/** The 8 bytes x with their ASCII capitals lowercased, by bit tricks. */
-// @ts-ignore: decorator
-@inline
-function lower(x: u64): u64 {
-  const low = x & 0x7f7f7f7f7f7f7f7f;
-  const geA = low + 0x3f3f3f3f3f3f3f3f; // bit 7 set from 'A' (0x41)
-  const gtZ = low + 0x2525252525252525; // bit 7 set past 'Z' (0x5a)
-  return x | ((~x & (geA ^ gtZ) & 0x8080808080808080) >> 2);
-}
-
 /**
  * Puts the question name of row i in the scratch as wire bytes, pointers
  * followed (lowercased with `fold`); returns its length, or -1 where a
  * pointer loops or the name runs out (never after the scan's checks), and
  * sets LABELS.
  */
-let LABELS: u32 = 0;
 function wireName(i: u32, fold: bool): i32 {
   const m = INPUT + load<u32>(<usize>(QUERY_MESSAGE_OFFSET + (i << 2)));
   const end = m + load<u32>(<usize>(DNS_SIZE + (i << 2)));
@@ -212,34 +221,16 @@ const NAME_CACHE: u32 = KEY_CACHE;
  * u64, zero past its length]. */
 const CLIENT_BITS: u32 = 8;
 const CLIENT_CACHE: u32 = NAME_CACHE + (16 << NAME_BITS);
-/** The generation of the caches' slots (0: never valid), and the flags of
- * the last call. */
-let GEN: u32 = 0;
-let FLAGS: u32 = 0;
+/** The generation of the caches' valid slots (0: never valid). */
+let CACHE_GEN: u32 = 0;
+/** The flags of the last call of keys (a new generation when they change). */
+let KEY_FLAGS: u32 = 0;
 
 /** The low `length` bytes of a u64 (all 8 from 8 on). */
 // @ts-ignore: decorator
 @inline
 function mask(length: u32): u64 {
   return length >= 8 ? <u64>-1 : (<u64>1 << (<u64>length << 3)) - 1;
-}
-
-/**
- * Whether memory [a, a + length), lowercased with `fold`, equals [b, b +
- * length) (both read up to 7 bytes past their end).
- */
-// @ts-ignore: decorator
-@inline
-function sameFolded(a: u32, b: u32, length: u32, fold: bool): bool {
-  if (!fold) return same(a, b, length);
-  let j: u32 = 0;
-  for (; j + 8 <= length; j += 8) {
-    const x = lower(load<u64>(<usize>(a + j)));
-    if (x != load<u64>(<usize>(b + j))) return false;
-  }
-  if (j == length) return true;
-  const d = lower(load<u64>(<usize>(a + j))) ^ load<u64>(<usize>(b + j));
-  return (d << <u64>(64 - ((length - j) << 3))) == 0;
 }
 
 /**
@@ -255,14 +246,17 @@ export function keys(rows: u32, flags: u32): void {
   // The caches hold entries of the lists: a new generation once the caller
   // has emptied them (all three counts 0) or the flags change.
   const c = <usize>KEY_COUNTS;
-  if (flags != FLAGS || (load<u32>(c) | load<u32>(c, 4) | load<u32>(c, 8)) == 0) {
-    FLAGS = flags;
-    if (++GEN == 0) {
+  if (
+    flags != KEY_FLAGS ||
+    (load<u32>(c) | load<u32>(c, 4) | load<u32>(c, 8)) == 0
+  ) {
+    KEY_FLAGS = flags;
+    if (++CACHE_GEN == 0) {
       memory.fill(<usize>KEY_CACHE, 0, <usize>KEY_CACHE_BYTES);
-      GEN = 1;
+      CACHE_GEN = 1;
     }
   }
-  const gen = GEN;
+  const gen = CACHE_GEN;
   // The entry of the last cut name (0: none): most names share it.
   let lastCut: u32 = 0;
   for (let i: u32 = 0; i < rows; i++) {
@@ -294,7 +288,7 @@ export function keys(rows: u32, flags: u32): void {
         load<u32>(<usize>slot) == gen && load<u32>(<usize>slot, 4) == length
       ) {
         const e = load<u32>(<usize>slot, 8);
-        if (sameFolded(at, KEYS + ARENA + load<u32>(<usize>e), length, fold)) {
+        if (same(at, KEYS + ARENA + load<u32>(<usize>e), length, fold)) {
           bump(e);
           bump(load<u32>(<usize>slot, 12));
           cached = true;

@@ -4,30 +4,18 @@
 // reported as its bucket's lower bound, so a reported percentile r of a true
 // nearest-rank percentile v satisfies r <= v < r * (1 + 1/128): under by
 // less than 0.79 %. Memory is fixed (6,016 buckets, 48 KiB) for values up
-// to 2^53 ns; min and max are kept exactly.
+// to 2^53 ns; min and max are kept exactly. The buckets are those of
+// latencyBucket (../_dnstap_counts.ts), re-exported here.
 
-import { LATENCY_BUCKETS, latencyBucket } from "../_dnstap_counts.ts";
+import {
+  LATENCY_BUCKETS as BUCKETS,
+  LATENCY_RELATIVE_ERROR,
+  latencyBucket,
+  latencyBucketLow,
+} from "../_dnstap_counts.ts";
 
-export { latencyBucket };
-
-/** Sub-buckets per power of two. */
-const SUB = 128;
-const SUB_BITS = 7;
-/** Values below this have a bucket each. */
-const LINEAR = 2 * SUB;
-/** Buckets in all: 256 exact, then 128 per power of two from 2^8 to 2^52. */
-const BUCKETS = LATENCY_BUCKETS;
-
-/** The relative error bound of a reported percentile (under, never over). */
-export const LATENCY_RELATIVE_ERROR = 1 / SUB;
-
-/** The lower bound of bucket `b`. */
-export function latencyBucketLow(b: number): number {
-  if (b < LINEAR) return b;
-  const e = 8 + Math.floor((b - LINEAR) / SUB);
-  const m = SUB + ((b - LINEAR) % SUB);
-  return m * 2 ** (e - SUB_BITS);
-}
+// The bucket scheme lives with the row counts (the lower module).
+export { LATENCY_RELATIVE_ERROR, latencyBucket, latencyBucketLow };
 
 /** Percentiles of a latency histogram, in nanoseconds. */
 export interface LatencySummary {
