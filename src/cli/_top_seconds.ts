@@ -16,7 +16,11 @@
 // when displaced, is set aside with its count rather than folded, so that
 // `merge` joins it to the part before (a split falls inside a second: the
 // last second of one part may be the first of the next).
-import { latencyBucket, latencyBucketLow } from "./_top_latency.ts";
+import {
+  LATENCY_BUCKETS,
+  latencyBucket,
+  latencyBucketLow,
+} from "../_dnstap_counts.ts";
 
 /** Seconds a table keeps by default: 2^20, about 12 days (16 MiB at most). */
 export const DEFAULT_SECONDS_KEPT = 1 << 20;
@@ -25,7 +29,7 @@ export const MIN_SECONDS_KEPT = 1024;
 /** Counts below this have a bucket each: exact. */
 const EXACT_BELOW = 256;
 /** Buckets of the histogram of displaced seconds' counts. */
-const BUCKETS = latencyBucket(2 ** 53 - 1) + 1;
+const BUCKETS = LATENCY_BUCKETS;
 /** Scalars at the head of a state: see {@linkcode SecondsTable.state}. */
 const HEAD = 8;
 
